@@ -1,0 +1,198 @@
+// The embeddable Herald host: open a workflow configuration, submit posts, record approvals,
+// query where posts are, and run the engine. This is everything the `herald` CLI uses.
+//
+// Example:
+//   auto host = herald::Host::open("company.yaml");
+//   if (!host) return fail(host.status());
+//   auto id = (*host)->submit({.workflow = "announce", .account = "corp", .author = "ana",
+//                              .text = "We are hiring!"});
+//   (*host)->approve(*id, "mo", "looks good");
+//   (*host)->run({.until_idle = true});
+#ifndef HERALD_HOST_HPP
+#define HERALD_HOST_HPP
+
+#include <herald/result.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+/// Where time comes from. The engine reads time only through a Clock.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  /// Unix time in milliseconds.
+  virtual int64_t now_ms() const = 0;
+  /// Lets time pass until `at_ms` (a real clock sleeps, a virtual clock jumps).
+  virtual void advance_to(int64_t at_ms) = 0;
+  virtual bool is_virtual() const = 0;
+};
+
+/// The wall clock.
+std::shared_ptr<Clock> make_real_clock();
+/// A clock that only moves when told to: a week of schedule runs in a second.
+std::shared_ptr<Clock> make_virtual_clock(int64_t start_ms);
+
+struct HostOptions {
+  /// Null: the real clock, unless the store remembers a virtual clock from `run --clock virtual`.
+  std::shared_ptr<Clock> clock;
+  /// Resolve every ${env:..}/${file:..} credential at open (needed to run; not to query).
+  bool resolve_secrets = false;
+  /// Open (and create) the store; `herald validate` does not need it.
+  bool open_store = true;
+  /// Posts claimed and committed per engine round.
+  int batch_size = 512;
+};
+
+struct SubmitRequest {
+  std::string workflow;
+  std::string account;
+  std::string author;
+  std::string text;
+  std::vector<std::string> tags;
+  /// Empty: publish as soon as the workflow allows. Otherwise "2026-12-01T09:00:00Z",
+  /// "2026-12-01T09:00:00+01:00", or "2026-12-01 09:00 America/New_York"; a time without a
+  /// zone is read in the account's time zone.
+  std::string at;
+};
+
+/// An expected event: who may act on a waiting or held post.
+struct Expectation {
+  std::string type;  // "approve" or "reject"
+  std::string role;
+};
+
+struct PostView {
+  int64_t id = 0;
+  std::string workflow;
+  std::string account;
+  std::string author;
+  std::string text;
+  std::vector<std::string> tags;
+  std::string state;  // ready, waiting, held, in_flight, unconfirmed, done, rejected, failed, ...
+  int step_index = 0;
+  std::string step;       // the current step's name, or "" once finished
+  std::string step_kind;  // draft, approve, legal_review, schedule, publish, amplify
+  std::string reason;     // why it is in this state
+  std::vector<Expectation> expects;
+  int64_t wake_ms = 0;        // when it is next looked at (0: only on an event)
+  int64_t publish_at_ms = 0;  // requested publication time (0: as soon as possible)
+  std::string zone;           // the IANA zone the time was meant in
+  std::string remote_id;
+  int attempt = 0;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+struct AuditRecord {
+  int64_t id = 0;
+  int64_t post_id = 0;
+  int64_t at_ms = 0;
+  std::string actor;  // a person, or "engine"
+  std::string action;
+  std::string step;
+  std::string from_state;
+  std::string to_state;
+  std::string detail;
+};
+
+struct StepDescription {
+  std::string name;
+  std::string kind;
+  std::string plugin;
+  std::string condition;  // the `when:` condition, rendered, or ""
+};
+
+struct WorkflowDescription {
+  std::string name;
+  std::string description;
+  std::vector<StepDescription> steps;
+};
+
+struct PluginConfigKey {
+  std::string name;
+  std::string type;
+  bool required = false;
+  std::string default_value;
+  std::string description;
+};
+
+struct PluginComponentDescription {
+  std::string kind;
+  std::string name;
+  std::string description;
+  std::vector<PluginConfigKey> config_keys;
+};
+
+struct PluginDescription {
+  std::string name;
+  std::string version;
+  std::string license;
+  std::string file;
+  std::string abi;  // "1.0"
+  std::vector<PluginComponentDescription> components;
+};
+
+struct RunOptions {
+  /// Stop when no post is due (on a virtual clock: jump to the next wake-up first, and stop
+  /// when nothing is left to wake up).
+  bool until_idle = true;
+  /// Stop after this many engine rounds (0: no limit).
+  int max_rounds = 0;
+  /// Set from another thread or a signal handler to stop after the current round.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct RunSummary {
+  int64_t rounds = 0;
+  int64_t steps_run = 0;
+  int64_t transitions = 0;
+  int64_t finished = 0;  // posts that reached done, rejected or failed
+};
+
+/// Describes the plugins found in `plugin_paths` (or the built-in folder when empty), without a
+/// workflow configuration.
+Result<std::vector<PluginDescription>> describe_plugins(const std::vector<std::string>& plugin_paths);
+
+/// The folder Herald's own plugins are installed in.
+std::string builtin_plugin_dir();
+
+class Host {
+ public:
+  /// Loads the configuration, its plugins and its store. Every error says file:line:column.
+  static Result<std::unique_ptr<Host>> open(const std::string& config_path,
+                                            HostOptions options = {});
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  Result<int64_t> submit(const SubmitRequest& request);
+  Status approve(int64_t post_id, const std::string& person, const std::string& comment);
+  Status reject(int64_t post_id, const std::string& person, const std::string& reason);
+
+  Result<PostView> post(int64_t post_id);
+  Result<std::vector<PostView>> posts();
+  Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id);
+
+  /// Runs the worker loop in this thread.
+  Result<RunSummary> run(const RunOptions& options);
+
+  std::vector<WorkflowDescription> workflows() const;
+  std::vector<PluginDescription> plugins() const;
+  std::string store_location() const;
+  Clock& clock();
+
+ private:
+  struct Impl;
+  explicit Host(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace herald
+
+#endif  // HERALD_HOST_HPP

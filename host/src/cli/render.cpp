@@ -1,0 +1,181 @@
+#include "cli/render.hpp"
+
+#include "time/time.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace herald {
+namespace {
+
+/// A plain text table with columns sized to their widest cell.
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(header.size());
+  auto width_of = [](const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+  };
+  for (size_t c = 0; c < header.size(); ++c) widths[c] = width_of(header[c]);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size() && c < widths.size(); ++c) widths[c] = std::max(widths[c], width_of(row[c]));
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t c = 0; c < cells.size(); ++c) {
+      out << cells[c];
+      if (c + 1 < cells.size()) out << std::string(widths[c] - width_of(cells[c]) + 2, ' ');
+    }
+    out << "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+  return out.str();
+}
+
+std::string shorten(const std::string& text, size_t limit) {
+  std::string flat = text;
+  std::replace(flat.begin(), flat.end(), '\n', ' ');
+  size_t count = 0, i = 0;
+  for (; i < flat.size(); ++i) {
+    if ((static_cast<unsigned char>(flat[i]) & 0xC0) != 0x80 && ++count > limit) break;
+  }
+  return i < flat.size() ? flat.substr(0, i) + "…" : flat;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+}  // namespace
+
+std::string describe_wait(const PostView& post) {
+  std::vector<std::string> parts;
+  for (const auto& e : post.expects) parts.push_back(e.type + " by " + (e.role.empty() ? "anyone" : e.role));
+  if (post.state == "waiting" && post.wake_ms > 0) parts.push_back("time " + format_time(post.wake_ms, post.zone));
+  return join(parts, ", ");
+}
+
+std::string workflows_text(const std::string& config, const std::vector<WorkflowDescription>& workflows,
+                           size_t plugin_count, const std::string& store) {
+  std::ostringstream out;
+  out << config << ": valid; " << workflows.size() << " workflow(s), " << plugin_count
+      << " plugin(s); store " << store << "\n";
+  for (const auto& w : workflows) {
+    out << "\nworkflow " << w.name << (w.description.empty() ? "" : " — " + w.description) << "\n";
+    int n = 1;
+    for (const auto& s : w.steps)
+      out << "  " << n++ << ". " << s.name << " (" << s.kind << ") by " << s.plugin
+          << (s.condition.empty() ? "" : "  when " + s.condition) << "\n";
+  }
+  return out.str();
+}
+
+nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows, const std::string& store) {
+  nlohmann::json out = {{"store", store}, {"workflows", nlohmann::json::array()}};
+  for (const auto& w : workflows) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& s : w.steps)
+      steps.push_back({{"name", s.name}, {"kind", s.kind}, {"plugin", s.plugin}, {"when", s.condition}});
+    out["workflows"].push_back({{"name", w.name}, {"description", w.description}, {"steps", steps}});
+  }
+  return out;
+}
+
+std::string plugins_text(const std::vector<PluginDescription>& plugins) {
+  std::ostringstream out;
+  for (const auto& p : plugins) {
+    out << p.name << " " << p.version << "  (" << p.license << ", ABI " << p.abi << ")\n  file: " << p.file << "\n";
+    for (const auto& c : p.components) {
+      out << "  " << c.kind << ": " << p.name << "/" << c.name << (c.description.empty() ? "" : " — " + c.description) << "\n";
+      for (const auto& k : c.config_keys)
+        out << "      " << k.name << " (" << k.type << (k.required ? ", required" : "")
+            << (k.default_value.empty() ? "" : ", default " + k.default_value) << ")  " << k.description << "\n";
+    }
+  }
+  if (plugins.empty()) out << "no plugins found\n";
+  return out.str();
+}
+
+nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : plugins) {
+    nlohmann::json components = nlohmann::json::array();
+    for (const auto& c : p.components) {
+      nlohmann::json keys = nlohmann::json::array();
+      for (const auto& k : c.config_keys)
+        keys.push_back({{"name", k.name}, {"type", k.type}, {"required", k.required},
+                        {"default", k.default_value}, {"description", k.description}});
+      components.push_back({{"kind", c.kind}, {"name", c.name}, {"description", c.description}, {"config", keys}});
+    }
+    out.push_back({{"name", p.name}, {"version", p.version}, {"license", p.license}, {"abi", p.abi},
+                   {"file", p.file}, {"components", components}});
+  }
+  return out;
+}
+
+std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool detailed) {
+  if (posts.empty()) return "no posts\n";
+  if (detailed && posts.size() == 1) {
+    const PostView& p = posts.front();
+    std::ostringstream out;
+    out << "post " << p.id << "\n"
+        << "  workflow:  " << p.workflow << "\n"
+        << "  account:   " << p.account << "\n"
+        << "  author:    " << (p.author.empty() ? "-" : p.author) << "\n"
+        << "  tags:      " << (p.tags.empty() ? "-" : join(p.tags, ", ")) << "\n"
+        << "  state:     " << p.state << "\n"
+        << "  step:      " << (p.step.empty() ? "-" : p.step + " (" + p.step_kind + ")") << "\n"
+        << "  why:       " << (p.reason.empty() ? "-" : p.reason) << "\n"
+        << "  waits for: " << (describe_wait(p).empty() ? "-" : describe_wait(p)) << "\n"
+        << "  publish:   " << (p.publish_at_ms ? format_time(p.publish_at_ms, p.zone) + " (" + format_utc(p.publish_at_ms) + ")" : "as soon as approved") << "\n"
+        << "  remote id: " << (p.remote_id.empty() ? "-" : p.remote_id) << "\n"
+        << "  text:      " << p.text << "\n";
+    return out.str();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : posts)
+    rows.push_back({std::to_string(p.id), p.workflow, p.account, p.state, p.step.empty() ? "-" : p.step,
+                    describe_wait(p).empty() ? "-" : describe_wait(p), shorten(p.reason.empty() ? "-" : p.reason, 60)});
+  (void)now_ms;
+  return table({"ID", "WORKFLOW", "ACCOUNT", "STATE", "STEP", "WAITS FOR", "WHY"}, rows);
+}
+
+nlohmann::json posts_json(const std::vector<PostView>& posts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : posts) {
+    nlohmann::json expects = nlohmann::json::array();
+    for (const auto& e : p.expects) expects.push_back({{"type", e.type}, {"role", e.role}});
+    out.push_back({{"id", p.id}, {"workflow", p.workflow}, {"account", p.account}, {"author", p.author},
+                   {"text", p.text}, {"tags", p.tags}, {"state", p.state}, {"step", p.step},
+                   {"step_kind", p.step_kind}, {"step_index", p.step_index}, {"reason", p.reason},
+                   {"expects", expects},
+                   {"wake_at", p.wake_ms ? format_utc(p.wake_ms) : ""},
+                   {"publish_at", p.publish_at_ms ? format_utc(p.publish_at_ms) : ""},
+                   {"zone", p.zone}, {"remote_id", p.remote_id}, {"attempt", p.attempt},
+                   {"created_at", format_utc(p.created_ms)}, {"updated_at", format_utc(p.updated_ms)}});
+  }
+  return out;
+}
+
+std::string audit_text(const std::vector<AuditRecord>& records) {
+  if (records.empty()) return "no audit entries\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : records)
+    rows.push_back({format_utc(r.at_ms), std::to_string(r.post_id), r.actor, r.action,
+                    r.step.empty() ? "-" : r.step, (r.from_state.empty() ? "-" : r.from_state) + " → " + r.to_state,
+                    r.detail.empty() ? "-" : shorten(r.detail, 70)});
+  return table({"AT (UTC)", "POST", "ACTOR", "ACTION", "STEP", "STATE", "DETAIL"}, rows);
+}
+
+nlohmann::json audit_json(const std::vector<AuditRecord>& records) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : records)
+    out.push_back({{"id", r.id}, {"post", r.post_id}, {"at", format_utc(r.at_ms)}, {"actor", r.actor},
+                   {"action", r.action}, {"step", r.step}, {"from", r.from_state}, {"to", r.to_state},
+                   {"detail", r.detail}});
+  return out;
+}
+
+}  // namespace herald

@@ -1,0 +1,29 @@
+// How the CLI shows workflows, plugins, posts and the audit trail: as text tables or JSON.
+#pragma once
+
+#include <herald/host.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace herald {
+
+std::string workflows_text(const std::string& config, const std::vector<WorkflowDescription>& workflows,
+                           size_t plugin_count, const std::string& store);
+nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows, const std::string& store);
+
+std::string plugins_text(const std::vector<PluginDescription>& plugins);
+nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins);
+
+/// `detailed`: one post with its text and every field.
+std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool detailed);
+nlohmann::json posts_json(const std::vector<PostView>& posts);
+
+std::string audit_text(const std::vector<AuditRecord>& records);
+nlohmann::json audit_json(const std::vector<AuditRecord>& records);
+
+/// "waits for approve by marketing, reject by marketing".
+std::string describe_wait(const PostView& post);
+
+}  // namespace herald

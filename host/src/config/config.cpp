@@ -1,0 +1,492 @@
+#include "config/config.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace herald {
+namespace fs = std::filesystem;
+
+std::string SourceLocation::describe() const {
+  std::string out = file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  if (!key_path.empty()) out += " (" + key_path + ")";
+  return out;
+}
+
+bool PersonConfig::has_role(const std::string& role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+bool Condition::empty() const {
+  return tags.empty() && accounts.empty() && authors.empty() && networks.empty();
+}
+
+namespace {
+bool contains(const std::vector<std::string>& items, const std::string& value) {
+  return std::find(items.begin(), items.end(), value) != items.end();
+}
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
+  return out;
+}
+}  // namespace
+
+bool Condition::matches(const Post& post, const std::string& network) const {
+  if (!tags.empty() && std::none_of(post.tags.begin(), post.tags.end(),
+                                    [&](const std::string& tag) { return contains(tags, tag); }))
+    return false;
+  if (!accounts.empty() && !contains(accounts, post.account)) return false;
+  if (!authors.empty() && !contains(authors, post.author)) return false;
+  if (!networks.empty() && !contains(networks, network)) return false;
+  return true;
+}
+
+std::string Condition::describe() const {
+  std::vector<std::string> parts;
+  if (!tags.empty()) parts.push_back("tag in [" + join(tags, ", ") + "]");
+  if (!accounts.empty()) parts.push_back("account in [" + join(accounts, ", ") + "]");
+  if (!authors.empty()) parts.push_back("author in [" + join(authors, ", ") + "]");
+  if (!networks.empty()) parts.push_back("network in [" + join(networks, ", ") + "]");
+  return join(parts, " and ");
+}
+
+const AccountConfig* Configuration::account(const std::string& name) const {
+  for (const auto& a : accounts)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+const PersonConfig* Configuration::person(const std::string& id) const {
+  for (const auto& p : people)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+const WorkflowConfig* Configuration::workflow(const std::string& name) const {
+  for (const auto& w : workflows)
+    if (w.name == name) return &w;
+  return nullptr;
+}
+
+const std::vector<std::string>& step_kinds() {
+  static const std::vector<std::string> kinds = {"draft",    "approve", "legal_review",
+                                                 "schedule", "publish", "amplify"};
+  return kinds;
+}
+
+int64_t default_char_limit(const std::string& network) {
+  if (network == "x") return 280;
+  if (network == "mastodon") return 500;
+  if (network == "bluesky") return 300;
+  if (network == "linkedin") return 3000;
+  return 0;
+}
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& candidate : candidates) {
+    std::vector<size_t> row(candidate.size() + 1);
+    for (size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= candidate.size(); ++j) {
+        size_t above = row[j];
+        size_t cost = word[i - 1] == candidate[j - 1] ? 0 : 1;
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+        diagonal = above;
+      }
+    }
+    if (row[candidate.size()] < best_distance) {
+      best_distance = row[candidate.size()];
+      best = candidate;
+    }
+  }
+  size_t allowed = std::max<size_t>(2, word.size() / 3);
+  return best_distance <= allowed ? best : "";
+}
+
+Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir) {
+  static const std::regex pattern(R"(^\$\{(env|file):([^}]+)\}$)");
+  std::smatch match;
+  if (!std::regex_match(reference, match, pattern))
+    return Status(ErrorCode::config,
+                  "a credential must be a reference like ${env:NAME} or ${file:PATH}");
+  std::string source = match[1];
+  std::string name = match[2];
+  if (source == "env") {
+    const char* value = std::getenv(name.c_str());
+    if (!value)
+      return Status(ErrorCode::config, "environment variable " + name +
+                                           " is not set (export it before running Herald)");
+    return std::string(value);
+  }
+  fs::path path = fs::path(name).is_absolute() ? fs::path(name) : fs::path(base_dir) / name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::config, "secret file " + path.string() + " cannot be read");
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string value = content.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+namespace {
+
+const std::set<std::string> kNetworks = {"x",       "mastodon", "bluesky",
+                                         "linkedin", "webhook", "outbox"};
+
+/// Walks the YAML document, collecting every problem with its location.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  SourceLocation at(const YAML::Node& node, const std::string& path) const {
+    SourceLocation where;
+    where.file = file_;
+    where.line = node.Mark().line + 1;
+    where.column = node.Mark().column + 1;
+    where.key_path = path;
+    return where;
+  }
+
+  void error(const YAML::Node& node, const std::string& path, const std::string& message) {
+    errors_.push_back(at(node, path).describe() + ": " + message);
+  }
+  void error(const SourceLocation& where, const std::string& message) {
+    errors_.push_back(where.describe() + ": " + message);
+  }
+
+  /// Checks that `node` is a map whose keys are all in `known`; reports the others with the
+  /// closest known key.
+  bool check_map(const YAML::Node& node, const std::string& path,
+                 const std::vector<std::string>& known) {
+    if (!node.IsMap()) {
+      error(node, path, "expected a mapping of keys (" + join(known, ", ") + ")");
+      return false;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = it->first.as<std::string>("");
+      if (contains(known, key)) continue;
+      std::string suggestion = closest_match(key, known);
+      error(it->first, path.empty() ? key : path + "." + key,
+            "unknown key '" + key + "'" +
+                (suggestion.empty() ? "; known keys: " + join(known, ", ")
+                                    : "; did you mean '" + suggestion + "'?"));
+    }
+    return true;
+  }
+
+  std::optional<std::string> scalar(const YAML::Node& node, const std::string& path,
+                                    const std::string& what) {
+    if (!node.IsScalar()) {
+      error(node, path, "expected " + what + " (a single value)");
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::optional<int64_t> integer(const YAML::Node& node, const std::string& path) {
+    int64_t value = 0;
+    if (!node.IsScalar() || !YAML::convert<int64_t>::decode(node, value)) {
+      error(node, path, "expected a whole number, got '" + (node.IsScalar() ? node.Scalar() : "") +
+                            "'");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<bool> boolean(const YAML::Node& node, const std::string& path) {
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+      error(node, path, "expected true or false");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  /// A string or a list of strings.
+  std::vector<std::string> strings(const YAML::Node& node, const std::string& path) {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+      out.push_back(node.Scalar());
+    } else if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i) {
+        if (node[i].IsScalar())
+          out.push_back(node[i].Scalar());
+        else
+          error(node[i], path + "[" + std::to_string(i) + "]", "expected a text value");
+      }
+    } else {
+      error(node, path, "expected a value or a list of values");
+    }
+    return out;
+  }
+
+  const std::vector<std::string>& errors() const { return errors_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!node.IsMap()) {
+    r.error(node, "accounts", "expected a mapping from account name to its settings");
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    AccountConfig account;
+    account.name = it->first.as<std::string>("");
+    std::string path = "accounts." + account.name;
+    account.where = r.at(it->first, path);
+    const YAML::Node& body = it->second;
+    if (!r.check_map(body, path, {"network", "handle", "timezone", "char_limit", "credentials"}))
+      continue;
+    if (!body["network"]) {
+      r.error(body, path, "missing required key 'network' (one of x, mastodon, bluesky, linkedin, "
+                          "webhook, outbox)");
+    } else if (auto network = r.scalar(body["network"], path + ".network", "a network name")) {
+      if (!kNetworks.count(*network)) {
+        std::string suggestion =
+            closest_match(*network, std::vector<std::string>(kNetworks.begin(), kNetworks.end()));
+        r.error(body["network"], path + ".network",
+                "unknown network '" + *network + "'" +
+                    (suggestion.empty() ? "; use x, mastodon, bluesky, linkedin, webhook or outbox"
+                                        : "; did you mean '" + suggestion + "'?"));
+      }
+      account.network = *network;
+    }
+    if (body["handle"])
+      account.handle = r.scalar(body["handle"], path + ".handle", "a handle").value_or("");
+    if (body["timezone"]) {
+      account.timezone = r.scalar(body["timezone"], path + ".timezone", "an IANA time zone")
+                             .value_or("UTC");
+      try {
+        (void)date::locate_zone(account.timezone);
+      } catch (const std::exception&) {
+        r.error(body["timezone"], path + ".timezone",
+                "unknown time zone '" + account.timezone +
+                    "'; use an IANA name such as Europe/Oslo or America/New_York");
+      }
+    }
+    account.char_limit = default_char_limit(account.network);
+    if (body["char_limit"])
+      account.char_limit = r.integer(body["char_limit"], path + ".char_limit").value_or(0);
+    if (const YAML::Node& creds = body["credentials"]) {
+      if (!creds.IsMap()) {
+        r.error(creds, path + ".credentials", "expected a mapping from credential name to a "
+                                              "${env:NAME} or ${file:PATH} reference");
+      } else {
+        for (auto c = creds.begin(); c != creds.end(); ++c) {
+          std::string name = c->first.as<std::string>("");
+          std::string cpath = path + ".credentials." + name;
+          auto value = r.scalar(c->second, cpath, "a ${env:NAME} or ${file:PATH} reference");
+          if (!value) continue;
+          static const std::regex reference(R"(^\$\{(env|file):[^}]+\}$)");
+          if (!std::regex_match(*value, reference)) {
+            // Never echo the value: it may be a secret pasted inline.
+            r.error(c->second, cpath,
+                    "credentials must not be written inline; store the secret in an environment "
+                    "variable or a file and write ${env:NAME} or ${file:PATH}");
+            continue;
+          }
+          account.credentials[name] = *value;
+        }
+      }
+    }
+    config.accounts.push_back(std::move(account));
+  }
+}
+
+void read_people(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!node.IsMap()) {
+    r.error(node, "people", "expected a mapping from person id to their settings");
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    PersonConfig person;
+    person.id = it->first.as<std::string>("");
+    std::string path = "people." + person.id;
+    const YAML::Node& body = it->second;
+    if (!r.check_map(body, path, {"name", "roles", "amplify"})) continue;
+    person.name = body["name"] ? r.scalar(body["name"], path + ".name", "a name").value_or("")
+                               : person.id;
+    if (body["roles"]) person.roles = r.strings(body["roles"], path + ".roles");
+    if (body["amplify"]) person.amplify = r.boolean(body["amplify"], path + ".amplify").value_or(false);
+    config.people.push_back(std::move(person));
+  }
+}
+
+Condition read_condition(Reader& r, const YAML::Node& node, const std::string& path) {
+  Condition condition;
+  if (!r.check_map(node, path, {"tag", "account", "author", "network"})) return condition;
+  if (node["tag"]) condition.tags = r.strings(node["tag"], path + ".tag");
+  if (node["account"]) condition.accounts = r.strings(node["account"], path + ".account");
+  if (node["author"]) condition.authors = r.strings(node["author"], path + ".author");
+  if (node["network"]) condition.networks = r.strings(node["network"], path + ".network");
+  return condition;
+}
+
+void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!node.IsMap()) {
+    r.error(node, "workflows", "expected a mapping from workflow name to its steps");
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    WorkflowConfig workflow;
+    workflow.name = it->first.as<std::string>("");
+    std::string path = "workflows." + workflow.name;
+    workflow.where = r.at(it->first, path);
+    const YAML::Node& body = it->second;
+    if (!r.check_map(body, path, {"description", "steps"})) continue;
+    if (body["description"])
+      workflow.description =
+          r.scalar(body["description"], path + ".description", "a description").value_or("");
+    const YAML::Node steps = body["steps"];
+    if (!steps || !steps.IsSequence() || steps.size() == 0) {
+      r.error(steps ? steps : YAML::Node(body), path + ".steps",
+              "a workflow needs a list of steps (kind, plugin, config)");
+      continue;
+    }
+    std::set<std::string> names;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      std::string spath = path + ".steps[" + std::to_string(i) + "]";
+      const YAML::Node& s = steps[i];
+      StepConfig step;
+      step.where = r.at(s, spath);
+      if (!r.check_map(s, spath, {"name", "kind", "plugin", "config", "when"})) continue;
+      if (!s["kind"]) {
+        r.error(s, spath, "missing required key 'kind' (" + join(step_kinds(), ", ") + ")");
+      } else if (auto kind = r.scalar(s["kind"], spath + ".kind", "a step kind")) {
+        if (!contains(step_kinds(), *kind)) {
+          std::string suggestion = closest_match(*kind, step_kinds());
+          r.error(s["kind"], spath + ".kind",
+                  "unknown step kind '" + *kind + "'" +
+                      (suggestion.empty() ? "; use one of " + join(step_kinds(), ", ")
+                                          : "; did you mean '" + suggestion + "'?"));
+        }
+        step.kind = *kind;
+      }
+      if (!s["plugin"])
+        r.error(s, spath, "missing required key 'plugin' (the plugin that runs this step)");
+      else
+        step.plugin = r.scalar(s["plugin"], spath + ".plugin", "a plugin name").value_or("");
+      step.name = s["name"] ? r.scalar(s["name"], spath + ".name", "a name").value_or(step.kind)
+                            : step.kind;
+      if (!names.insert(step.name).second)
+        r.error(s, spath, "two steps are named '" + step.name +
+                              "' in this workflow; give one of them a `name:`");
+      const YAML::Node config_node = s["config"];
+      step.config = config_node ? config_node : YAML::Node(YAML::NodeType::Map);
+      step.config_where = r.at(config_node ? config_node : YAML::Node(s), spath + ".config");
+      if (s["when"]) step.when = read_condition(r, s["when"], spath + ".when");
+      workflow.steps.push_back(std::move(step));
+    }
+    config.workflows.push_back(std::move(workflow));
+  }
+}
+
+void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!r.check_map(node, "engine", {"max_attempts", "retry_delay_seconds", "lease_seconds"}))
+    return;
+  if (node["max_attempts"])
+    config.engine.max_attempts =
+        static_cast<int>(r.integer(node["max_attempts"], "engine.max_attempts").value_or(5));
+  if (node["retry_delay_seconds"])
+    config.engine.retry_delay_ms =
+        r.integer(node["retry_delay_seconds"], "engine.retry_delay_seconds").value_or(60) * 1000;
+  if (node["lease_seconds"])
+    config.engine.lease_ms = r.integer(node["lease_seconds"], "engine.lease_seconds").value_or(300) * 1000;
+}
+
+}  // namespace
+
+Result<Configuration> load_configuration(const std::string& path) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  if (!fs::exists(absolute, ec))
+    return Status(ErrorCode::config, path + ": no such configuration file");
+  std::string file = path;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(absolute.string());
+  } catch (const YAML::ParserException& e) {
+    return Status(ErrorCode::config, file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                         std::to_string(e.mark.column + 1) +
+                                         ": malformed YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    return Status(ErrorCode::config, file + ": cannot be read: " + e.what());
+  }
+
+  Reader r(file);
+  Configuration config;
+  config.file = absolute.string();
+  config.directory = absolute.parent_path().string();
+  config.store_path = (absolute.parent_path() / (absolute.stem().string() + ".db")).string();
+
+  if (!root.IsMap())
+    return Status(ErrorCode::config,
+                  file + ":1:1: expected a mapping with `herald: 1`, `accounts`, `workflows`, ...");
+  r.check_map(root, "",
+              {"herald", "store", "plugin_paths", "engine", "accounts", "people", "workflows"});
+
+  if (!root["herald"]) {
+    r.error(root, "herald", "missing `herald: 1` (the configuration schema version)");
+  } else if (root["herald"].IsScalar() && root["herald"].Scalar() != "1") {
+    r.error(root["herald"], "herald",
+            "this Herald reads configuration schema 1, not '" + root["herald"].Scalar() + "'");
+  }
+  if (const YAML::Node& store = root["store"]) {
+    if (r.check_map(store, "store", {"backend", "path"})) {
+      if (store["backend"]) {
+        auto backend = r.scalar(store["backend"], "store.backend", "a backend name");
+        if (backend && *backend != "sqlite")
+          r.error(store["backend"], "store.backend",
+                  "unknown store backend '" + *backend + "'; this build supports sqlite");
+      }
+      if (store["path"]) {
+        if (auto p = r.scalar(store["path"], "store.path", "a file path")) {
+          fs::path store_path(*p);
+          config.store_path = store_path.is_absolute() ? store_path.string()
+                                                       : (absolute.parent_path() / store_path).string();
+        }
+      }
+    }
+  }
+  if (const YAML::Node& paths = root["plugin_paths"]) {
+    for (const auto& p : r.strings(paths, "plugin_paths")) {
+      fs::path plugin_path(p);
+      config.plugin_paths.push_back(plugin_path.is_absolute()
+                                        ? plugin_path.string()
+                                        : (absolute.parent_path() / plugin_path).lexically_normal().string());
+    }
+  }
+  if (root["engine"]) read_engine(r, root["engine"], config);
+  if (root["accounts"]) read_accounts(r, root["accounts"], config);
+  if (root["people"]) read_people(r, root["people"], config);
+  if (!root["workflows"])
+    r.error(root, "workflows", "missing `workflows` (at least one workflow with its steps)");
+  else
+    read_workflows(r, root["workflows"], config);
+
+  // Conditions that name accounts or people must name real ones.
+  for (const auto& workflow : config.workflows) {
+    for (const auto& step : workflow.steps) {
+      for (const auto& account : step.when.accounts)
+        if (!config.account(account)) r.error(step.where, "`when.account` names unknown account '" + account + "'");
+    }
+  }
+
+  if (!r.errors().empty()) return Status(ErrorCode::config, join(r.errors(), "\n"));
+  return config;
+}
+
+}  // namespace herald

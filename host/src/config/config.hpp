@@ -1,0 +1,112 @@
+// The YAML configuration of one Herald deployment: store, plugin folders, accounts, people and
+// workflows. Loading checks everything that can be checked without plugins; step configs are
+// checked against plugin schemas by the workflow binder (engine/workflow.hpp).
+#pragma once
+
+#include "engine/model.hpp"
+
+#include <herald/result.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+/// Where something was written: file:line:column and the key path inside the document.
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  std::string key_path;
+  std::string describe() const;  // "company.yaml:12:7 (workflows.announce.steps[2].config)"
+};
+
+struct AccountConfig {
+  std::string name;
+  std::string network;  // x, mastodon, bluesky, linkedin, webhook, outbox
+  std::string handle;
+  std::string timezone = "UTC";
+  int64_t char_limit = 0;  // 0: no limit
+  std::map<std::string, std::string> credentials;  // name -> ${env:..} or ${file:..} reference
+  SourceLocation where;
+};
+
+struct PersonConfig {
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;
+  bool amplify = false;  // opted in to share the company's posts
+  bool has_role(const std::string& role) const;
+};
+
+/// A step's `when:` condition. Each listed field must match one of its values.
+struct Condition {
+  std::vector<std::string> tags;
+  std::vector<std::string> accounts;
+  std::vector<std::string> authors;
+  std::vector<std::string> networks;
+  bool empty() const;
+  bool matches(const Post& post, const std::string& network) const;
+  std::string describe() const;
+};
+
+struct StepConfig {
+  std::string name;    // unique in its workflow; defaults to the kind
+  std::string kind;    // draft, approve, legal_review, schedule, publish, amplify
+  std::string plugin;  // "plugin" or "plugin/component"
+  YAML::Node config;   // validated later against the component's schema
+  Condition when;
+  SourceLocation where;
+  SourceLocation config_where;
+};
+
+struct WorkflowConfig {
+  std::string name;
+  std::string description;
+  std::vector<StepConfig> steps;
+  SourceLocation where;
+};
+
+struct EngineConfig {
+  int max_attempts = 5;
+  int64_t retry_delay_ms = 60'000;
+  int64_t lease_ms = 300'000;
+};
+
+struct Configuration {
+  std::string file;  // absolute
+  std::string directory;
+  std::string store_path;
+  std::vector<std::string> plugin_paths;  // absolute; empty: the built-in folder
+  EngineConfig engine;
+  std::vector<AccountConfig> accounts;
+  std::vector<PersonConfig> people;
+  std::vector<WorkflowConfig> workflows;
+
+  const AccountConfig* account(const std::string& name) const;
+  const PersonConfig* person(const std::string& id) const;
+  const WorkflowConfig* workflow(const std::string& name) const;
+};
+
+/// Loads and checks a configuration file. All problems are reported at once, one per line,
+/// each with file:line:column.
+Result<Configuration> load_configuration(const std::string& path);
+
+/// Resolves a ${env:NAME} or ${file:PATH} reference. Errors name the variable or file, never a
+/// value.
+Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir);
+
+/// The closest candidate to `word` (edit distance), or "" if none is close.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+/// Default character limit of a network (0: none).
+int64_t default_char_limit(const std::string& network);
+
+/// Step kinds in workflow order.
+const std::vector<std::string>& step_kinds();
+
+}  // namespace herald

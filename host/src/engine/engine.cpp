@@ -1,0 +1,262 @@
+#include "engine/engine.hpp"
+
+#include "time/time.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+namespace herald {
+namespace {
+
+std::string make_lease_owner() {
+  std::random_device random;
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(random());
+}
+
+std::string outcome_name(herald_outcome outcome) {
+  switch (outcome) {
+    case HERALD_ADVANCE: return "advance";
+    case HERALD_WAIT: return "wait";
+    case HERALD_HOLD: return "hold";
+    case HERALD_REJECT: return "reject";
+    case HERALD_RETRY: return "retry";
+    case HERALD_FAIL: return "fail";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Engine::Engine(const Configuration& config, const std::vector<BoundWorkflow>& workflows,
+               Store& store, Clock& clock, int batch_size)
+    : config_(config),
+      workflows_(workflows),
+      store_(store),
+      clock_(clock),
+      batch_size_(std::max(1, batch_size)) {
+  lease_.owner = make_lease_owner();
+}
+
+const BoundWorkflow* Engine::workflow(const std::string& name) const {
+  for (const auto& w : workflows_)
+    if (w.config->name == name) return &w;
+  return nullptr;
+}
+
+void Engine::finish(Transition& t, const Post& before, PostState state, const std::string& action,
+                    const std::string& step, const std::string& detail, int64_t now_ms) const {
+  t.post.state = state;
+  t.post.reason = detail;
+  t.post.updated_ms = now_ms;
+  t.post.lease_owner.clear();
+  t.post.lease_expires_ms = 0;
+  if (state != PostState::waiting && state != PostState::held) t.post.expects.clear();
+  if (is_terminal(state) || state == PostState::held) t.post.wake_ms = 0;
+  t.audit.push_back({before.id, now_ms, "engine", action, step,
+                     std::string(to_string(before.claimed_from)), std::string(to_string(state)),
+                     detail});
+}
+
+Transition Engine::process(const Post& claimed, int64_t now_ms) {
+  Transition t;
+  t.post = claimed;
+  t.expected_claim_seq = claimed.claim_seq;
+
+  const BoundWorkflow* bound = workflow(claimed.workflow);
+  if (!bound || claimed.step_index >= static_cast<int>(bound->steps.size())) {
+    finish(t, claimed, PostState::failed, "fail", "",
+           bound ? "the workflow has no step " + std::to_string(claimed.step_index + 1)
+                 : "workflow '" + claimed.workflow + "' is no longer in the configuration",
+           now_ms);
+    return t;
+  }
+  const BoundStep& step = *bound->steps[static_cast<size_t>(claimed.step_index)];
+  const std::string& step_name = step.config().name;
+  const AccountConfig* account = config_.account(claimed.account);
+  if (!account) {
+    finish(t, claimed, PostState::failed, "fail", step_name,
+           "account '" + claimed.account + "' is no longer in the configuration", now_ms);
+    return t;
+  }
+
+  herald_outcome outcome = HERALD_ADVANCE;
+  int64_t at_ms = 0;
+  std::string reason;
+  std::string action;
+  CallContext call;
+  if (!step.config().when.matches(claimed, account->network)) {
+    action = "skip";
+    reason = "condition not met: " + step.config().when.describe();
+  } else {
+    Result<std::vector<Event>> events = store_.events_for(claimed.id, claimed.step_index);
+    std::vector<Event> no_events;
+    call.post = &t.post;
+    call.account = account;
+    call.config = &config_;
+    call.events = events ? &*events : &no_events;
+    call.clock = &clock_;
+    call.plugin_name = step.plugin().name;
+    call.step_name = step_name;
+    herald_status status = step.run(call);
+    std::string plugin_error = call.error.empty() ? "no message" : call.error;
+    if (status == HERALD_OK) {
+      outcome = call.outcome;
+      at_ms = call.outcome_at_ms;
+      reason = call.reason;
+    } else if (status == HERALD_UNAVAILABLE) {
+      outcome = HERALD_RETRY;
+      reason = "plugin " + step.plugin().name + ": " + plugin_error;
+    } else {
+      outcome = HERALD_FAIL;
+      reason = "plugin " + step.plugin().name + " failed: " + plugin_error;
+    }
+    action = outcome_name(outcome);
+    if (call.text_changed) reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
+    for (Event& e : call.emitted) t.emitted.push_back(std::move(e));
+    spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
+  }
+
+  const bool is_publish = step.config().kind == "publish";
+  switch (outcome) {
+    case HERALD_ADVANCE: {
+      t.post.attempt = 0;
+      t.post.expects.clear();
+      int next = claimed.step_index + 1;
+      if (next >= static_cast<int>(bound->steps.size())) {
+        finish(t, claimed, PostState::done, action, step_name,
+               reason.empty() ? "finished every step" : reason, now_ms);
+        return t;
+      }
+      // Advance and keep the claim: the next step runs in the next round, after this commit.
+      t.post.step_index = next;
+      t.post.step_kind = bound->steps[static_cast<size_t>(next)]->config().kind;
+      t.post.state = PostState::in_flight;
+      t.post.claimed_from = PostState::ready;
+      t.post.claim_seq = claimed.claim_seq + 1;
+      t.post.wake_ms = now_ms;
+      t.post.reason = reason;
+      t.post.updated_ms = now_ms;
+      t.audit.push_back({claimed.id, now_ms, "engine", action, step_name,
+                         std::string(to_string(claimed.claimed_from)), "ready", reason});
+      return t;
+    }
+    case HERALD_WAIT:
+      t.post.expects = call.expects;
+      t.post.wake_ms = at_ms;
+      finish(t, claimed, PostState::waiting, action, step_name, reason, now_ms);
+      return t;
+    case HERALD_HOLD:
+      t.post.expects = call.expects;
+      finish(t, claimed, PostState::held, action, step_name, reason, now_ms);
+      return t;
+    case HERALD_REJECT:
+      finish(t, claimed, PostState::rejected, action, step_name, reason, now_ms);
+      return t;
+    case HERALD_RETRY: {
+      t.post.attempt = claimed.attempt + 1;
+      if (t.post.attempt >= config_.engine.max_attempts) {
+        finish(t, claimed, PostState::failed, "fail", step_name,
+               "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason, now_ms);
+        return t;
+      }
+      int64_t backoff = config_.engine.retry_delay_ms << std::min(t.post.attempt - 1, 10);
+      t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff;
+      // A publish step whose plugin reported a transient error may have reached the network:
+      // reconcile before trying again, unless the plugin itself asked for a retry.
+      PostState next_state =
+          is_publish && call.error.size() && call.outcome != HERALD_RETRY ? PostState::unconfirmed
+                                                                         : PostState::ready;
+      finish(t, claimed, next_state, action, step_name,
+             reason + " (attempt " + std::to_string(t.post.attempt) + " of " +
+                 std::to_string(config_.engine.max_attempts) + ", next at " +
+                 format_utc(t.post.wake_ms) + ")",
+             now_ms);
+      return t;
+    }
+    case HERALD_FAIL:
+      finish(t, claimed, PostState::failed, action, step_name, reason, now_ms);
+      return t;
+  }
+  return t;
+}
+
+Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {
+  RunSummary summary;
+  if (Result<int64_t> rescued = store_.rescue_expired(clock_.now_ms()); !rescued)
+    return rescued.status();
+  else if (*rescued > 0)
+    spdlog::warn("took up {} post(s) whose worker stopped while running a step", *rescued);
+
+  std::vector<Transition> pending;
+  std::vector<Post> continuing;
+  while (!(stop && stop->load())) {
+    int64_t now = clock_.now_ms();
+    lease_.expires_ms = now + config_.engine.lease_ms;
+    int64_t lost = 0;
+    int room = batch_size_ - static_cast<int>(continuing.size());
+    Result<std::vector<Post>> claimed = store_.commit_and_claim(pending, now, room, lease_, &lost);
+    if (!claimed) return claimed.status();
+    summary.transitions += static_cast<int64_t>(pending.size()) - lost;
+    if (lost > 0) spdlog::warn("{} transition(s) dropped: their claim was taken over", lost);
+    for (const Transition& t : pending) {
+      if (is_terminal(t.post.state)) ++summary.finished;
+      if (t.post.state == PostState::in_flight) continuing.push_back(t.post);
+    }
+    // Posts whose transition was lost must not continue.
+    if (lost > 0) continuing.clear();
+    pending.clear();
+
+    std::vector<Post> work = std::move(continuing);
+    continuing.clear();
+    for (Post& p : *claimed) work.push_back(std::move(p));
+
+    if (work.empty()) {
+      if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
+      Result<std::optional<int64_t>> next = store_.next_wake();
+      if (!next) return next.status();
+      if (clock_.is_virtual()) {
+        if (!next->has_value()) break;  // nothing left that time can wake
+        clock_.advance_to(**next);
+        continue;
+      }
+      if (options.until_idle) break;
+      int64_t wake = next->value_or(now + 1000);
+      clock_.advance_to(std::min(wake, now + 1000));  // poll for events from other processes
+      continue;
+    }
+
+    ++summary.rounds;
+    now = clock_.now_ms();
+    for (const Post& post : work) {
+      pending.push_back(process(post, now));
+      ++summary.steps_run;
+    }
+    if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
+  }
+  if (!pending.empty()) {
+    // Commit what the last round decided and release the posts it would have carried on.
+    for (Transition& t : pending) {
+      if (t.post.state != PostState::in_flight) continue;
+      t.post.state = PostState::ready;
+      t.post.lease_owner.clear();
+      t.post.lease_expires_ms = 0;
+    }
+    int64_t lost = 0;
+    Result<std::vector<Post>> last =
+        store_.commit_and_claim(pending, clock_.now_ms(), 0, lease_, &lost);
+    if (!last) return last.status();
+    summary.transitions += static_cast<int64_t>(pending.size()) - lost;
+    for (const Transition& t : pending)
+      if (is_terminal(t.post.state)) ++summary.finished;
+  }
+  return summary;
+}
+
+}  // namespace herald

@@ -1,0 +1,38 @@
+#include "engine/model.hpp"
+
+#include <array>
+#include <utility>
+
+namespace herald {
+namespace {
+constexpr std::array<std::pair<PostState, std::string_view>, 9> kStateNames = {{
+    {PostState::ready, "ready"},
+    {PostState::waiting, "waiting"},
+    {PostState::held, "held"},
+    {PostState::in_flight, "in_flight"},
+    {PostState::unconfirmed, "unconfirmed"},
+    {PostState::done, "done"},
+    {PostState::rejected, "rejected"},
+    {PostState::failed, "failed"},
+    {PostState::cancelled, "cancelled"},
+}};
+}  // namespace
+
+std::string_view to_string(PostState state) {
+  for (const auto& [value, name] : kStateNames)
+    if (value == state) return name;
+  return "unknown";
+}
+
+std::optional<PostState> parse_post_state(std::string_view text) {
+  for (const auto& [value, name] : kStateNames)
+    if (name == text) return value;
+  return std::nullopt;
+}
+
+bool is_terminal(PostState state) {
+  return state == PostState::done || state == PostState::rejected || state == PostState::failed ||
+         state == PostState::cancelled;
+}
+
+}  // namespace herald

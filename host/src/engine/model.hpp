@@ -1,0 +1,87 @@
+// The records the engine and the store share: a post at a step, an event, an audit entry.
+#pragma once
+
+#include <herald/host.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+enum class PostState {
+  ready,        // due at wake_ms
+  waiting,      // for a time and/or an expected event
+  held,         // for a person
+  in_flight,    // claimed by a worker; its step is running
+  unconfirmed,  // a publish call may have happened; reconcile before anything else
+  done,
+  rejected,
+  failed,
+  cancelled,
+};
+
+std::string_view to_string(PostState state);
+std::optional<PostState> parse_post_state(std::string_view text);
+bool is_terminal(PostState state);
+
+struct Post {
+  int64_t id = 0;
+  std::string workflow;
+  std::string account;
+  std::string author;
+  std::string text;
+  std::vector<std::string> tags;
+  int64_t created_ms = 0;
+  int64_t publish_at_ms = 0;
+  std::string zone;
+  int step_index = 0;
+  std::string step_kind;
+  PostState state = PostState::ready;
+  int64_t wake_ms = 0;
+  std::string reason;
+  std::vector<Expectation> expects;
+  int attempt = 0;
+  int64_t claim_seq = 0;
+  PostState claimed_from = PostState::ready;  // the state a claim took the post from
+  std::string lease_owner;
+  int64_t lease_expires_ms = 0;
+  std::string idempotency_key;
+  std::string remote_id;
+  std::string note;
+  int64_t updated_ms = 0;
+};
+
+struct Event {
+  int64_t id = 0;
+  int64_t post_id = 0;
+  int step_index = 0;
+  std::string type;
+  std::string actor;
+  std::string comment;
+  int64_t at_ms = 0;
+};
+
+struct AuditEntry {
+  int64_t post_id = 0;
+  int64_t at_ms = 0;
+  std::string actor;
+  std::string action;
+  std::string step;
+  std::string from_state;
+  std::string to_state;
+  std::string detail;
+};
+
+/// The new state of one claimed post and what to record with it. Applied only if the post's
+/// claim_seq still equals `expected_claim_seq` (fencing: a rescued claim cannot overwrite).
+struct Transition {
+  Post post;
+  int64_t expected_claim_seq = 0;
+  std::vector<AuditEntry> audit;
+  std::vector<Event> emitted;  // events emitted by the step, stored with the transition
+};
+
+}  // namespace herald

@@ -1,0 +1,181 @@
+#include "engine/workflow.hpp"
+
+#include <filesystem>
+
+namespace herald {
+namespace {
+
+std::string location(const YAML::Node& node, const StepConfig& step, const std::string& key) {
+  SourceLocation where = step.config_where;
+  if (node.Mark().line >= 0) {
+    where.line = node.Mark().line + 1;
+    where.column = node.Mark().column + 1;
+  }
+  if (!key.empty()) where.key_path += "." + key;
+  return where.describe();
+}
+
+/// Reads one scalar as `type`; returns an error text, or "" when it is fine.
+std::string check_scalar(const YAML::Node& node, herald_value_type type, std::string& out) {
+  if (!node.IsScalar()) return "expected a single " + value_type_name(type) + " value";
+  out = node.Scalar();
+  switch (type) {
+    case HERALD_TYPE_INT: {
+      int64_t v;
+      if (!YAML::convert<int64_t>::decode(node, v)) return "expected a whole number, got '" + out + "'";
+      out = std::to_string(v);
+      return "";
+    }
+    case HERALD_TYPE_BOOL: {
+      bool v;
+      if (!YAML::convert<bool>::decode(node, v)) return "expected true or false, got '" + out + "'";
+      out = v ? "true" : "false";
+      return "";
+    }
+    case HERALD_TYPE_DOUBLE: {
+      double v;
+      if (!YAML::convert<double>::decode(node, v)) return "expected a number, got '" + out + "'";
+      return "";
+    }
+    default: return "";
+  }
+}
+
+}  // namespace
+
+BoundStep::~BoundStep() {
+  if (instance_) component_->destroy(instance_);
+}
+
+herald_status BoundStep::run(CallContext& call) const {
+  return component_->run(instance_, as_handle(call));
+}
+
+Result<StepSettings> validate_step_config(const StepConfig& step, const herald_component& component,
+                                          const std::string& config_dir) {
+  std::vector<std::string> errors;
+  std::vector<std::string> known;
+  for (uint32_t k = 0; k < component.config_key_count; ++k) known.push_back(component.config_keys[k].name);
+  StepSettings settings;
+  const YAML::Node& node = step.config;
+  if (!node.IsMap() && !node.IsNull()) {
+    return Status(ErrorCode::config, location(node, step, "") + ": expected a mapping of settings");
+  }
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = it->first.as<std::string>("");
+      bool is_known = false;
+      for (const auto& k : known) is_known = is_known || k == key;
+      if (is_known) continue;
+      std::string suggestion = closest_match(key, known);
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      errors.push_back(location(it->first, step, key) + ": unknown key '" + key + "' for " +
+                       step.plugin + " (" + step.kind + ")" +
+                       (suggestion.empty() ? "; known keys: " + (list.empty() ? "none" : list)
+                                           : "; did you mean '" + suggestion + "'?"));
+    }
+  }
+  for (uint32_t k = 0; k < component.config_key_count; ++k) {
+    const herald_config_key& key = component.config_keys[k];
+    const YAML::Node& const_node = node;
+    YAML::Node value;
+    if (const_node.IsMap() && const_node[key.name]) value.reset(const_node[key.name]);
+    bool from_default = false;
+    if (value.IsNull()) {
+      if (key.required) {
+        errors.push_back(location(node, step, "") + ": missing required key '" + key.name + "' (" +
+                         value_type_name(key.type) + ": " + (key.description ? key.description : "") +
+                         ")");
+        continue;
+      }
+      if (!key.default_value) continue;
+      try {
+        // Scalar defaults are taken as written; list defaults are YAML ("[a, b]").
+        value.reset(key.type == HERALD_TYPE_STRING_LIST ? YAML::Load(key.default_value)
+                                                        : YAML::Node(std::string(key.default_value)));
+      } catch (const YAML::Exception& e) {
+        errors.push_back(step.where.describe() + ": plugin " + step.plugin + " declares an invalid default for '" +
+                         key.name + "': " + e.what());
+        continue;
+      }
+      from_default = true;
+    }
+    SettingValue setting;
+    setting.type = key.type;
+    if (key.type == HERALD_TYPE_STRING_LIST) {
+      if (value.IsScalar()) {
+        setting.list.push_back(value.Scalar());
+      } else if (value.IsSequence()) {
+        for (size_t i = 0; i < value.size(); ++i) {
+          if (!value[i].IsScalar()) {
+            errors.push_back(location(value[i], step, std::string(key.name) + "[" + std::to_string(i) + "]") +
+                             ": expected a text value");
+            continue;
+          }
+          setting.list.push_back(value[i].Scalar());
+        }
+      } else if (!value.IsNull()) {
+        errors.push_back(location(value, step, key.name) + ": expected a list of text values");
+      }
+    } else {
+      std::string problem = check_scalar(value, key.type, setting.scalar);
+      if (!problem.empty()) {
+        errors.push_back((from_default ? step.where.describe() + ": default of" : location(value, step, key.name) + ":") +
+                         " '" + key.name + "': " + problem);
+        continue;
+      }
+      if (key.type == HERALD_TYPE_PATH && !setting.scalar.empty() &&
+          std::filesystem::path(setting.scalar).is_relative())
+        setting.scalar = (std::filesystem::path(config_dir) / setting.scalar).lexically_normal().string();
+    }
+    settings[key.name] = std::move(setting);
+  }
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
+    return Status(ErrorCode::config, all);
+  }
+  return settings;
+}
+
+Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
+                                                  const PluginRegistry& registry) {
+  std::vector<BoundWorkflow> workflows;
+  std::string errors;
+  auto add_error = [&](const std::string& e) { errors += (errors.empty() ? "" : "\n") + e; };
+  for (const WorkflowConfig& workflow : config.workflows) {
+    BoundWorkflow bound;
+    bound.config = &workflow;
+    for (const StepConfig& step : workflow.steps) {
+      auto resolved = registry.resolve(step.plugin, step.kind);
+      if (!resolved) {
+        add_error(step.where.describe() + ": " + resolved.status().message());
+        continue;
+      }
+      auto [plugin, component] = *resolved;
+      Result<StepSettings> settings = validate_step_config(step, *component, config.directory);
+      if (!settings) {
+        add_error(settings.status().message());
+        continue;
+      }
+      ConfigContext context;
+      context.settings = &*settings;
+      context.plugin_name = plugin->name;
+      void* instance = nullptr;
+      herald_status status = component->create(host_api(), as_handle(context), &instance);
+      if (status != HERALD_OK) {
+        add_error(step.config_where.describe() + ": plugin " + plugin->name + " refused this configuration: " +
+                  (context.error.empty() ? "no reason given" : context.error));
+        continue;
+      }
+      bound.steps.push_back(
+          std::make_unique<BoundStep>(step, plugin, component, std::move(*settings), instance));
+    }
+    workflows.push_back(std::move(bound));
+  }
+  if (!errors.empty()) return Status(ErrorCode::config, errors);
+  return workflows;
+}
+
+}  // namespace herald

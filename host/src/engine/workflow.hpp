@@ -1,0 +1,56 @@
+// Workflows bound to plugins: each configured step gets its plugin component, its config
+// checked against the component's schema, and one created instance.
+#pragma once
+
+#include "config/config.hpp"
+#include "plugins/host_api.hpp"
+#include "plugins/registry.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+class BoundStep {
+ public:
+  BoundStep(const StepConfig& config, std::shared_ptr<LoadedPlugin> plugin,
+            const herald_component* component, StepSettings settings, void* instance)
+      : config_(config),
+        plugin_(std::move(plugin)),
+        component_(component),
+        settings_(std::move(settings)),
+        instance_(instance) {}
+  ~BoundStep();
+  BoundStep(const BoundStep&) = delete;
+  BoundStep& operator=(const BoundStep&) = delete;
+
+  const StepConfig& config() const { return config_; }
+  const LoadedPlugin& plugin() const { return *plugin_; }
+  const herald_component& component() const { return *component_; }
+  /// Calls the component's run; the outcome is collected in `call`.
+  herald_status run(CallContext& call) const;
+
+ private:
+  const StepConfig& config_;
+  std::shared_ptr<LoadedPlugin> plugin_;  // keeps the library alive while the instance lives
+  const herald_component* component_;
+  StepSettings settings_;
+  void* instance_;
+};
+
+struct BoundWorkflow {
+  const WorkflowConfig* config = nullptr;
+  std::vector<std::unique_ptr<BoundStep>> steps;
+};
+
+/// Checks a step's `config:` against the component's schema: unknown keys (with a
+/// suggestion), wrong types and missing required keys are errors; defaults are filled in.
+Result<StepSettings> validate_step_config(const StepConfig& step, const herald_component& component,
+                                          const std::string& config_dir);
+
+/// Binds every workflow of `config`. Every error names file:line:column.
+Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
+                                                  const PluginRegistry& registry);
+
+}  // namespace herald

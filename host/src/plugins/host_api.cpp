@@ -1,0 +1,273 @@
+#include "plugins/host_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace herald {
+namespace {
+
+CallContext& call_of(herald_call* call) { return *reinterpret_cast<CallContext*>(call); }
+ConfigContext& config_of(herald_config* config) { return *reinterpret_cast<ConfigContext*>(config); }
+std::string text_of(herald_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
+
+herald_str hand_out(CallContext& call, std::string value) {
+  call.scratch.push_back(std::move(value));
+  return herald_str{call.scratch.back().data(), call.scratch.back().size()};
+}
+
+std::string join_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "\n" : "") + items[i];
+  return out;
+}
+
+void host_log(herald_call* call, herald_log_level level, herald_str message) {
+  std::string source = call ? call_of(call).plugin_name : "plugin";
+  std::string text = text_of(message);
+  if (call && call_of(call).post)
+    text = "post " + std::to_string(call_of(call).post->id) + ": " + text;
+  switch (level) {
+    case HERALD_LOG_DEBUG: spdlog::debug("[{}] {}", source, text); break;
+    case HERALD_LOG_INFO: spdlog::info("[{}] {}", source, text); break;
+    case HERALD_LOG_WARN: spdlog::warn("[{}] {}", source, text); break;
+    default: spdlog::error("[{}] {}", source, text); break;
+  }
+}
+
+void host_set_error(herald_call* call, herald_str message) {
+  if (call) call_of(call).error = text_of(message);
+}
+
+const SettingValue* setting(herald_config* config, herald_str key) {
+  const StepSettings* settings = config_of(config).settings;
+  if (!settings) return nullptr;
+  auto it = settings->find(text_of(key));
+  return it == settings->end() ? nullptr : &it->second;
+}
+
+herald_status config_string(herald_config* config, herald_str key, herald_str* out) {
+  const SettingValue* value = setting(config, key);
+  if (!value || value->type == HERALD_TYPE_STRING_LIST) return HERALD_NOT_FOUND;
+  *out = herald_str{value->scalar.data(), value->scalar.size()};
+  return HERALD_OK;
+}
+
+herald_status config_int(herald_config* config, herald_str key, int64_t* out) {
+  const SettingValue* value = setting(config, key);
+  if (!value || value->type != HERALD_TYPE_INT) return HERALD_NOT_FOUND;
+  *out = std::stoll(value->scalar);
+  return HERALD_OK;
+}
+
+herald_status config_bool(herald_config* config, herald_str key, int* out) {
+  const SettingValue* value = setting(config, key);
+  if (!value || value->type != HERALD_TYPE_BOOL) return HERALD_NOT_FOUND;
+  *out = value->scalar == "true" ? 1 : 0;
+  return HERALD_OK;
+}
+
+herald_status config_double(herald_config* config, herald_str key, double* out) {
+  const SettingValue* value = setting(config, key);
+  if (!value || (value->type != HERALD_TYPE_DOUBLE && value->type != HERALD_TYPE_INT))
+    return HERALD_NOT_FOUND;
+  *out = std::stod(value->scalar);
+  return HERALD_OK;
+}
+
+herald_status config_list_size(herald_config* config, herald_str key, size_t* out) {
+  const SettingValue* value = setting(config, key);
+  if (!value || value->type != HERALD_TYPE_STRING_LIST) return HERALD_NOT_FOUND;
+  *out = value->list.size();
+  return HERALD_OK;
+}
+
+herald_status config_list_item(herald_config* config, herald_str key, size_t index,
+                               herald_str* out) {
+  const SettingValue* value = setting(config, key);
+  if (!value || value->type != HERALD_TYPE_STRING_LIST || index >= value->list.size())
+    return HERALD_NOT_FOUND;
+  *out = herald_str{value->list[index].data(), value->list[index].size()};
+  return HERALD_OK;
+}
+
+void config_error(herald_config* config, herald_str message) {
+  config_of(config).error = text_of(message);
+}
+
+herald_status post_get(herald_call* handle, herald_str field_name, herald_str* out) {
+  CallContext& call = call_of(handle);
+  const Post& post = *call.post;
+  std::string field = text_of(field_name);
+  std::string value;
+  if (field == "id") value = std::to_string(post.id);
+  else if (field == "text") value = post.text;
+  else if (field == "account") value = post.account;
+  else if (field == "network") value = call.account ? call.account->network : "";
+  else if (field == "handle") value = call.account ? call.account->handle : "";
+  else if (field == "author") value = post.author;
+  else if (field == "workflow") value = post.workflow;
+  else if (field == "tags") value = join_lines(post.tags);
+  else if (field == "publish_at") value = std::to_string(post.publish_at_ms);
+  else if (field == "zone") value = post.zone;
+  else if (field == "char_limit") value = std::to_string(call.account ? call.account->char_limit : 0);
+  else if (field == "idempotency_key") value = post.idempotency_key;
+  else if (field == "attempt") value = std::to_string(post.attempt);
+  else if (field == "step") value = call.step_name;
+  else if (field == "config_dir") value = call.config ? call.config->directory : "";
+  else if (field == "remote_id") value = post.remote_id;
+  else if (field == "note") value = post.note;
+  else if (field == "claimed_from") value = std::string(to_string(post.claimed_from));
+  else return HERALD_NOT_FOUND;
+  *out = hand_out(call, std::move(value));
+  return HERALD_OK;
+}
+
+herald_status post_set(herald_call* handle, herald_str field_name, herald_str value) {
+  CallContext& call = call_of(handle);
+  std::string field = text_of(field_name);
+  if (field == "text") {
+    call.text_changed = call.text_changed || call.post->text != text_of(value);
+    call.post->text = text_of(value);
+  } else if (field == "remote_id") {
+    call.post->remote_id = text_of(value);
+  } else if (field == "note") {
+    call.post->note = text_of(value);
+  } else {
+    return HERALD_INVALID;
+  }
+  return HERALD_OK;
+}
+
+size_t event_count(herald_call* handle) {
+  const CallContext& call = call_of(handle);
+  return call.events ? call.events->size() : 0;
+}
+
+herald_status event_field(herald_call* handle, size_t index, herald_str field_name,
+                          herald_str* out) {
+  CallContext& call = call_of(handle);
+  if (!call.events || index >= call.events->size()) return HERALD_NOT_FOUND;
+  const Event& event = (*call.events)[index];
+  std::string field = text_of(field_name);
+  std::string value;
+  if (field == "type") value = event.type;
+  else if (field == "actor") value = event.actor;
+  else if (field == "comment") value = event.comment;
+  else if (field == "at") value = std::to_string(event.at_ms);
+  else return HERALD_NOT_FOUND;
+  *out = hand_out(call, std::move(value));
+  return HERALD_OK;
+}
+
+herald_status expect_event(herald_call* handle, herald_str type, herald_str role) {
+  CallContext& call = call_of(handle);
+  Expectation expectation{text_of(type), text_of(role)};
+  if (expectation.type.empty()) return HERALD_INVALID;
+  for (const auto& e : call.expects)
+    if (e.type == expectation.type && e.role == expectation.role) return HERALD_OK;
+  call.expects.push_back(std::move(expectation));
+  return HERALD_OK;
+}
+
+herald_status emit_event(herald_call* handle, herald_str type, herald_str detail) {
+  CallContext& call = call_of(handle);
+  Event event;
+  event.post_id = call.post->id;
+  event.step_index = call.post->step_index;
+  event.type = text_of(type);
+  event.actor = call.plugin_name;
+  event.comment = text_of(detail);
+  event.at_ms = call.clock ? call.clock->now_ms() : 0;
+  if (event.type.empty()) return HERALD_INVALID;
+  call.emitted.push_back(std::move(event));
+  return HERALD_OK;
+}
+
+size_t person_count(herald_call* handle) {
+  const CallContext& call = call_of(handle);
+  return call.config ? call.config->people.size() : 0;
+}
+
+herald_status person_field(herald_call* handle, size_t index, herald_str field_name,
+                           herald_str* out) {
+  CallContext& call = call_of(handle);
+  if (!call.config || index >= call.config->people.size()) return HERALD_NOT_FOUND;
+  const PersonConfig& person = call.config->people[index];
+  std::string field = text_of(field_name);
+  std::string value;
+  if (field == "id") value = person.id;
+  else if (field == "name") value = person.name;
+  else if (field == "roles") value = join_lines(person.roles);
+  else if (field == "amplify") value = person.amplify ? "true" : "false";
+  else return HERALD_NOT_FOUND;
+  *out = hand_out(call, std::move(value));
+  return HERALD_OK;
+}
+
+int person_has_role(herald_call* handle, herald_str person_id, herald_str role) {
+  const CallContext& call = call_of(handle);
+  if (!call.config) return 0;
+  const PersonConfig* person = call.config->person(text_of(person_id));
+  return person && person->has_role(text_of(role)) ? 1 : 0;
+}
+
+int64_t now_ms(herald_call* handle) {
+  const CallContext& call = call_of(handle);
+  return call.clock ? call.clock->now_ms() : 0;
+}
+
+herald_status secret(herald_call* handle, herald_str name, herald_str* out) {
+  CallContext& call = call_of(handle);
+  if (!call.account) return HERALD_NOT_FOUND;
+  auto it = call.account->credentials.find(text_of(name));
+  if (it == call.account->credentials.end()) return HERALD_NOT_FOUND;
+  Result<std::string> value = resolve_secret(it->second, call.config ? call.config->directory : ".");
+  if (!value) {
+    call.error = "credential '" + text_of(name) + "' of account '" + call.account->name +
+                 "': " + value.status().message();
+    return HERALD_NOT_FOUND;
+  }
+  *out = hand_out(call, std::move(*value));
+  return HERALD_OK;
+}
+
+void set_outcome(herald_call* handle, herald_outcome outcome, int64_t at_ms, herald_str reason) {
+  CallContext& call = call_of(handle);
+  call.outcome = outcome;
+  call.outcome_at_ms = at_ms;
+  call.reason = text_of(reason);
+}
+
+const herald_host_api kHostApi = {
+    sizeof(herald_host_api),
+    HERALD_ABI_MAJOR,
+    HERALD_ABI_MINOR,
+    &host_log,
+    &host_set_error,
+    &config_string,
+    &config_int,
+    &config_bool,
+    &config_double,
+    &config_list_size,
+    &config_list_item,
+    &config_error,
+    &post_get,
+    &post_set,
+    &event_count,
+    &event_field,
+    &expect_event,
+    &emit_event,
+    &person_count,
+    &person_field,
+    &person_has_role,
+    &now_ms,
+    &secret,
+    &set_outcome,
+};
+
+}  // namespace
+
+const herald_host_api* host_api() { return &kHostApi; }
+
+}  // namespace herald

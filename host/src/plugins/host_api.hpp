@@ -1,0 +1,67 @@
+// The host side of the plugin boundary: the function table plugins call, and the per-call
+// context behind the opaque herald_call and herald_config handles.
+#pragma once
+
+#include "config/config.hpp"
+#include "engine/model.hpp"
+
+#include <herald/host.hpp>
+#include <herald/plugin_abi.h>
+
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+/// One validated configuration value of a step.
+struct SettingValue {
+  herald_value_type type = HERALD_TYPE_STRING;
+  std::string scalar;
+  std::vector<std::string> list;
+};
+using StepSettings = std::map<std::string, SettingValue>;
+
+/// Behind herald_config*: valid while a component's create runs.
+struct ConfigContext {
+  const StepSettings* settings = nullptr;
+  std::string plugin_name;
+  std::string error;
+};
+
+/// Behind herald_call*: valid while a component's run runs. Inputs are borrowed; outputs are
+/// collected here and applied by the engine after the call.
+struct CallContext {
+  // Inputs.
+  Post* post = nullptr;
+  const AccountConfig* account = nullptr;
+  const Configuration* config = nullptr;
+  const std::vector<Event>* events = nullptr;
+  const Clock* clock = nullptr;
+  std::string plugin_name;
+  std::string step_name;
+
+  // Outputs.
+  herald_outcome outcome = HERALD_ADVANCE;
+  int64_t outcome_at_ms = 0;
+  std::string reason;
+  std::vector<Expectation> expects;
+  std::vector<Event> emitted;
+  std::string error;
+  bool text_changed = false;
+
+  // Strings handed to the plugin stay alive until the call returns.
+  std::deque<std::string> scratch;
+};
+
+const herald_host_api* host_api();
+
+inline herald_call* as_handle(CallContext& context) {
+  return reinterpret_cast<herald_call*>(&context);
+}
+inline herald_config* as_handle(ConfigContext& context) {
+  return reinterpret_cast<herald_config*>(&context);
+}
+
+}  // namespace herald

@@ -1,0 +1,292 @@
+#include "plugins/registry.hpp"
+
+#include "config/config.hpp"
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+namespace herald {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kHostAbi =
+    std::to_string(HERALD_ABI_MAJOR) + "." + std::to_string(HERALD_ABI_MINOR);
+
+/// Libraries are never unloaded: code and data of a plugin may be referenced until exit.
+std::vector<std::shared_ptr<boost::dll::shared_library>>& resident_libraries() {
+  static std::vector<std::shared_ptr<boost::dll::shared_library>> libraries;
+  return libraries;
+}
+std::mutex& load_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+Status refuse(const std::string& file, const std::string& why) {
+  return Status(ErrorCode::plugin, file + ": " + why);
+}
+
+/// Reads the ABI major a plugin declares from its file, without loading it: the marker
+/// section "heraldN", else an entry symbol "herald_plugin_vN". 0 when there is neither.
+Result<int> declared_abi_major(const std::string& file) {
+  try {
+    boost::dll::library_info info(fs::path(file), /*throw_if_not_native=*/true);
+    for (const std::string& section : info.sections()) {
+      if (section.rfind("herald", 0) == 0 && section.size() > 6 &&
+          std::all_of(section.begin() + 6, section.end(), ::isdigit))
+        return std::stoi(section.substr(6));
+    }
+    for (const std::string& symbol : info.symbols()) {
+      if (symbol.rfind("herald_plugin_v", 0) == 0 && symbol.size() > 15 &&
+          std::all_of(symbol.begin() + 15, symbol.end(), ::isdigit))
+        return std::stoi(symbol.substr(15));
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    return refuse(file, std::string("not a shared library for this platform (") + e.what() +
+                            "); plugin folders should hold only Herald plugins");
+  }
+}
+
+std::string safe(const char* text) { return text ? text : ""; }
+
+}  // namespace
+
+std::string kind_name(herald_step_kind kind) {
+  switch (kind) {
+    case HERALD_KIND_DRAFT: return "draft";
+    case HERALD_KIND_APPROVE: return "approve";
+    case HERALD_KIND_LEGAL_REVIEW: return "legal_review";
+    case HERALD_KIND_SCHEDULE: return "schedule";
+    case HERALD_KIND_PUBLISH: return "publish";
+    case HERALD_KIND_AMPLIFY: return "amplify";
+  }
+  return "";
+}
+
+std::string value_type_name(herald_value_type type) {
+  switch (type) {
+    case HERALD_TYPE_STRING: return "string";
+    case HERALD_TYPE_INT: return "int";
+    case HERALD_TYPE_BOOL: return "bool";
+    case HERALD_TYPE_DOUBLE: return "double";
+    case HERALD_TYPE_STRING_LIST: return "list of strings";
+    case HERALD_TYPE_PATH: return "path";
+  }
+  return "";
+}
+
+Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return refuse(file, "no such plugin file");
+
+  Result<int> major = declared_abi_major(file);
+  if (!major) return major.status();
+  if (*major == 0)
+    return refuse(file, "no Herald entry symbol '" HERALD_ENTRY_SYMBOL
+                        "' and no ABI marker: not a Herald plugin (a plugin declares itself with "
+                        "HERALD_PLUGIN(...) from <herald/plugin.hpp>)");
+  if (*major != HERALD_ABI_MAJOR)
+    return refuse(file, "built for Herald plugin ABI " + std::to_string(*major) +
+                            ", but this host speaks ABI " + kHostAbi +
+                            "; rebuild the plugin against this Herald's SDK");
+
+  std::lock_guard<std::mutex> lock(load_mutex());
+  auto library = std::make_shared<boost::dll::shared_library>();
+  try {
+    library->load(fs::path(file), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    return refuse(file, std::string("cannot be loaded: ") + e.what());
+  }
+  if (!library->has(HERALD_ENTRY_SYMBOL))
+    return refuse(file, "has the Herald ABI marker but no entry symbol '" HERALD_ENTRY_SYMBOL
+                        "'; was it built with HERALD_PLUGIN(...) and default visibility for it?");
+  resident_libraries().push_back(library);
+
+  auto entry = library->get<const herald_plugin_descriptor*()>(HERALD_ENTRY_SYMBOL);
+  const herald_plugin_descriptor* raw = entry();
+  if (!raw) return refuse(file, "its entry function returned no descriptor");
+  if (raw->magic != HERALD_PLUGIN_MAGIC)
+    return refuse(file, "its descriptor has the wrong magic number; it is corrupt or not built "
+                        "with the Herald SDK");
+  if (raw->abi_major != HERALD_ABI_MAJOR)
+    return refuse(file, "built for Herald plugin ABI " + std::to_string(raw->abi_major) + "." +
+                            std::to_string(raw->abi_minor) + ", but this host speaks ABI " +
+                            kHostAbi + "; rebuild the plugin against this Herald's SDK");
+  if (raw->abi_minor > HERALD_ABI_MINOR)
+    return refuse(file, "built for Herald plugin ABI " + std::to_string(raw->abi_major) + "." +
+                            std::to_string(raw->abi_minor) +
+                            ", newer than this host's ABI " + kHostAbi +
+                            "; upgrade Herald or rebuild the plugin against this Herald's SDK");
+  constexpr size_t kMinimumDescriptor =
+      offsetof(herald_plugin_descriptor, component_count) + sizeof(uint32_t);
+  if (raw->struct_size < kMinimumDescriptor)
+    return refuse(file, "its descriptor is too short (" + std::to_string(raw->struct_size) +
+                            " bytes; ABI 1.0 needs " + std::to_string(kMinimumDescriptor) + ")");
+
+  // Copy what the plugin knows; fields appended after its ABI stay zero.
+  herald_plugin_descriptor descriptor{};
+  std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
+
+  auto plugin = std::make_shared<LoadedPlugin>();
+  plugin->file = fs::absolute(file).lexically_normal().string();
+  plugin->name = safe(descriptor.name);
+  plugin->version = safe(descriptor.version);
+  plugin->license = safe(descriptor.license);
+  plugin->description = safe(descriptor.description);
+  plugin->abi_major = descriptor.abi_major;
+  plugin->abi_minor = descriptor.abi_minor;
+  plugin->library = library;
+  if (plugin->name.empty()) return refuse(file, "its descriptor has no name");
+  if (plugin->version.empty()) return refuse(file, "plugin '" + plugin->name + "' has no version");
+  if (plugin->license.empty()) return refuse(file, "plugin '" + plugin->name + "' has no license");
+  if (descriptor.component_count == 0 || !descriptor.components)
+    return refuse(file, "plugin '" + plugin->name + "' offers no components");
+
+  constexpr size_t kMinimumComponent = offsetof(herald_component, destroy) + sizeof(void*);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(descriptor.components);
+  for (uint32_t i = 0; i < descriptor.component_count; ++i) {
+    // Components are laid out with the plugin's own struct size.
+    const auto* raw_component = reinterpret_cast<const herald_component*>(bytes);
+    uint32_t size = raw_component->struct_size;
+    if (size < kMinimumComponent)
+      return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) +
+                              " has a struct_size of " + std::to_string(size) + " bytes, less than ABI 1.0's " +
+                              std::to_string(kMinimumComponent));
+    herald_component component{};
+    std::memcpy(&component, raw_component, std::min<size_t>(size, sizeof component));
+    bytes += size;
+    std::string label = "plugin '" + plugin->name + "' component '" + safe(component.name) + "'";
+    if (safe(component.name).empty())
+      return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) + " has no name");
+    if (kind_name(component.kind).empty())
+      return refuse(file, label + " has unknown kind " + std::to_string(component.kind));
+    if (!component.create) return refuse(file, label + " is missing its required create function");
+    if (!component.run) return refuse(file, label + " is missing its required run function");
+    if (!component.destroy) return refuse(file, label + " is missing its required destroy function");
+    for (uint32_t k = 0; k < component.config_key_count; ++k) {
+      const herald_config_key& key = component.config_keys[k];
+      if (safe(key.name).empty() || value_type_name(key.type).empty())
+        return refuse(file, label + ": config key " + std::to_string(k) + " has no name or an unknown type");
+    }
+    for (const auto& existing : plugin->components)
+      if (safe(existing.name) == safe(component.name))
+        return refuse(file, label + " is declared twice");
+    plugin->components.push_back(component);
+  }
+  return plugin;
+}
+
+Status PluginRegistry::add(std::shared_ptr<LoadedPlugin> plugin) {
+  if (const LoadedPlugin* existing = find(plugin->name))
+    return Status(ErrorCode::plugin, "two plugins are named '" + plugin->name + "': " +
+                                         existing->file + " and " + plugin->file +
+                                         "; remove one from plugin_paths");
+  plugins_.push_back(std::move(plugin));
+  return Status::ok();
+}
+
+Status PluginRegistry::load_paths(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    std::vector<std::string> files;
+    if (fs::is_directory(path, ec)) {
+      for (const auto& entry : fs::directory_iterator(path, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".so")
+          files.push_back(entry.path().string());
+      std::sort(files.begin(), files.end());
+    } else if (fs::is_regular_file(path, ec)) {
+      files.push_back(path);
+    } else {
+      return Status(ErrorCode::plugin, path + ": plugin path does not exist (plugin_paths lists "
+                                              "folders of plugins or plugin files)");
+    }
+    for (const std::string& file : files) {
+      Result<std::shared_ptr<LoadedPlugin>> plugin = load_plugin(file);
+      if (!plugin) return plugin.status();
+      if (Status s = add(std::move(*plugin)); !s) return s;
+    }
+  }
+  return Status::ok();
+}
+
+const LoadedPlugin* PluginRegistry::find(const std::string& name) const {
+  for (const auto& plugin : plugins_)
+    if (plugin->name == name) return plugin.get();
+  return nullptr;
+}
+
+Result<std::pair<std::shared_ptr<LoadedPlugin>, const herald_component*>> PluginRegistry::resolve(
+    const std::string& reference, const std::string& kind) const {
+  std::string plugin_name = reference;
+  std::string component_name;
+  if (auto slash = reference.find('/'); slash != std::string::npos) {
+    plugin_name = reference.substr(0, slash);
+    component_name = reference.substr(slash + 1);
+  }
+  std::shared_ptr<LoadedPlugin> plugin;
+  std::vector<std::string> names;
+  for (const auto& candidate : plugins_) {
+    names.push_back(candidate->name);
+    if (candidate->name == plugin_name) plugin = candidate;
+  }
+  if (!plugin) {
+    std::string suggestion = closest_match(plugin_name, names);
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    return Status(ErrorCode::config,
+                  "unknown plugin '" + plugin_name + "'" +
+                      (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
+                      " (loaded: " + (known.empty() ? "none" : known) + ")");
+  }
+  std::vector<const herald_component*> matches;
+  for (const auto& component : plugin->components) {
+    if (kind_name(component.kind) != kind) continue;
+    if (!component_name.empty() && component.name != component_name) continue;
+    matches.push_back(&component);
+  }
+  if (matches.empty())
+    return Status(ErrorCode::config,
+                  "plugin '" + plugin_name + "' has no " + kind + " component" +
+                      (component_name.empty() ? "" : " named '" + component_name + "'") +
+                      "; `herald plugins` lists what each plugin offers");
+  if (matches.size() > 1)
+    return Status(ErrorCode::config, "plugin '" + plugin_name + "' has several " + kind +
+                                         " components; name one as '" + plugin_name +
+                                         "/COMPONENT'");
+  return std::make_pair(plugin, matches.front());
+}
+
+std::vector<PluginDescription> PluginRegistry::describe() const {
+  std::vector<PluginDescription> out;
+  for (const auto& plugin : plugins_) {
+    PluginDescription d;
+    d.name = plugin->name;
+    d.version = plugin->version;
+    d.license = plugin->license;
+    d.file = plugin->file;
+    d.abi = std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor);
+    for (const auto& component : plugin->components) {
+      PluginComponentDescription c;
+      c.kind = kind_name(component.kind);
+      c.name = safe(component.name);
+      c.description = safe(component.description);
+      for (uint32_t k = 0; k < component.config_key_count; ++k) {
+        const herald_config_key& key = component.config_keys[k];
+        c.config_keys.push_back({safe(key.name), value_type_name(key.type), key.required != 0,
+                                 safe(key.default_value), safe(key.description)});
+      }
+      d.components.push_back(std::move(c));
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace herald

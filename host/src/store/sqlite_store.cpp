@@ -1,0 +1,586 @@
+// The SQLite store: WAL, synchronous=FULL, busy_timeout, one write transaction per method.
+// All of Herald's SQL for SQLite lives in this file.
+#include "store/store.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+
+namespace herald {
+namespace {
+
+constexpr int kApplicationId = 0x48524C44;  // "HRLD"
+
+// Each entry moves the schema from version N to N+1.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE posts (
+  id INTEGER PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  account TEXT NOT NULL,
+  author TEXT NOT NULL,
+  text TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  publish_at_ms INTEGER NOT NULL,
+  zone TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  step_kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  wake_ms INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  expects TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  claim_seq INTEGER NOT NULL,
+  claimed_from TEXT NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_expires_ms INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  remote_id TEXT NOT NULL,
+  note TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX posts_due ON posts (wake_ms, id) WHERE state IN ('ready', 'waiting', 'unconfirmed');
+CREATE INDEX posts_lease ON posts (lease_expires_ms) WHERE state = 'in_flight';
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  post_id INTEGER NOT NULL REFERENCES posts (id),
+  step_index INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX events_post ON events (post_id, step_index);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  post_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  step TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_post ON audit (post_id, id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+};
+
+constexpr const char* kPostColumns =
+    "id, workflow, account, author, text, tags, created_ms, publish_at_ms, zone, step_index, "
+    "step_kind, state, wake_ms, reason, expects, attempt, claim_seq, claimed_from, lease_owner, "
+    "lease_expires_ms, idempotency_key, remote_id, note, updated_ms";
+
+std::string join_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "\n" : "") + items[i];
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream stream(text);
+  std::string line;
+  while (std::getline(stream, line)) out.push_back(line);
+  return out;
+}
+
+std::string encode_expects(const std::vector<Expectation>& expects) {
+  std::vector<std::string> lines;
+  for (const auto& e : expects) lines.push_back(e.type + "\t" + e.role);
+  return join_lines(lines);
+}
+
+std::vector<Expectation> decode_expects(const std::string& text) {
+  std::vector<Expectation> out;
+  for (const auto& line : split_lines(text)) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    out.push_back({line.substr(0, tab), line.substr(tab + 1)});
+  }
+  return out;
+}
+
+/// A prepared statement, reset after each use.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) {
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) !=
+        SQLITE_OK) {
+      error_ = sqlite3_errmsg(db);
+      stmt_ = nullptr;
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool valid() const { return stmt_ != nullptr; }
+  const std::string& error() const { return error_; }
+  sqlite3_stmt* get() { return stmt_; }
+
+  Statement& bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Statement& bind(int index, const std::string& value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string error_;
+};
+
+std::string column_text(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)))
+              : std::string();
+}
+
+Post read_post(sqlite3_stmt* stmt) {
+  Post post;
+  int c = 0;
+  post.id = sqlite3_column_int64(stmt, c++);
+  post.workflow = column_text(stmt, c++);
+  post.account = column_text(stmt, c++);
+  post.author = column_text(stmt, c++);
+  post.text = column_text(stmt, c++);
+  post.tags = split_lines(column_text(stmt, c++));
+  post.created_ms = sqlite3_column_int64(stmt, c++);
+  post.publish_at_ms = sqlite3_column_int64(stmt, c++);
+  post.zone = column_text(stmt, c++);
+  post.step_index = sqlite3_column_int(stmt, c++);
+  post.step_kind = column_text(stmt, c++);
+  post.state = parse_post_state(column_text(stmt, c++)).value_or(PostState::failed);
+  post.wake_ms = sqlite3_column_int64(stmt, c++);
+  post.reason = column_text(stmt, c++);
+  post.expects = decode_expects(column_text(stmt, c++));
+  post.attempt = sqlite3_column_int(stmt, c++);
+  post.claim_seq = sqlite3_column_int64(stmt, c++);
+  post.claimed_from = parse_post_state(column_text(stmt, c++)).value_or(PostState::ready);
+  post.lease_owner = column_text(stmt, c++);
+  post.lease_expires_ms = sqlite3_column_int64(stmt, c++);
+  post.idempotency_key = column_text(stmt, c++);
+  post.remote_id = column_text(stmt, c++);
+  post.note = column_text(stmt, c++);
+  post.updated_ms = sqlite3_column_int64(stmt, c++);
+  return post;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override {
+    statements_.clear();
+    sqlite3_close_v2(db_);
+  }
+
+  Status initialize() {
+    // A file that is not SQLite at all fails on the first read.
+    Result<int64_t> app_id = pragma_int("PRAGMA application_id");
+    if (!app_id) return not_herald(app_id.status().message());
+    Result<int64_t> version = pragma_int("PRAGMA user_version");
+    if (!version) return not_herald(version.status().message());
+    Result<int64_t> tables = scalar_int("SELECT count(*) FROM sqlite_schema");
+    if (!tables) return not_herald(tables.status().message());
+
+    if (*app_id != kApplicationId && *tables > 0)
+      return Status(ErrorCode::store,
+                    path_ + ": this is a SQLite database, but not a Herald database (it has " +
+                        std::to_string(*tables) +
+                        " tables of something else). Point `store.path` at a new file.");
+    if (*app_id == kApplicationId) {
+      Result<std::optional<std::string>> check = quick_check();
+      if (!check) return check.status();
+      if (check->has_value())
+        return Status(ErrorCode::store, path_ + ": the Herald database is corrupt (" + **check +
+                                            "). Restore it from a backup.");
+    }
+    if (*version > static_cast<int64_t>(kMigrations.size()))
+      return Status(ErrorCode::store, path_ + ": written by a newer Herald (schema version " +
+                                          std::to_string(*version) + "; this Herald knows up to " +
+                                          std::to_string(kMigrations.size()) +
+                                          "). Upgrade Herald to use it.");
+
+    if (Status s = exec("PRAGMA journal_mode=WAL"); !s) return s;
+    if (Status s = exec("PRAGMA synchronous=FULL"); !s) return s;
+    if (Status s = exec("PRAGMA foreign_keys=ON"); !s) return s;
+
+    for (int64_t v = *version; v < static_cast<int64_t>(kMigrations.size()); ++v) {
+      if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+      Status applied = exec(kMigrations[static_cast<size_t>(v)]);
+      if (applied) applied = exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+      if (applied) applied = exec("PRAGMA user_version=" + std::to_string(v + 1));
+      if (applied) applied = exec("COMMIT");
+      if (!applied) {
+        (void)exec("ROLLBACK");
+        return Status(ErrorCode::store, path_ + ": migrating the schema to version " +
+                                            std::to_string(v + 1) +
+                                            " failed: " + applied.message());
+      }
+    }
+    return Status::ok();
+  }
+
+  Status insert_post(Post& post, const AuditEntry& audit) override {
+    return in_transaction([&]() -> Status {
+      if (Status s = write_post(post, /*insert=*/true); !s) return s;
+      post.id = sqlite3_last_insert_rowid(db_);
+      AuditEntry entry = audit;
+      entry.post_id = post.id;
+      return write_audit(entry);
+    });
+  }
+
+  Result<std::optional<Post>> find_post(int64_t id) override {
+    Statement& stmt =
+        statement(std::string("SELECT ") + kPostColumns + " FROM posts WHERE id = ?1");
+    stmt.bind(1, id);
+    std::optional<Post> found;
+    int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) found = read_post(stmt.get());
+    stmt.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading post");
+    return found;
+  }
+
+  Result<std::vector<Post>> list_posts() override {
+    Statement& stmt = statement(std::string("SELECT ") + kPostColumns + " FROM posts ORDER BY id");
+    std::vector<Post> posts;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) posts.push_back(read_post(stmt.get()));
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("listing posts");
+    return posts;
+  }
+
+  Status add_event(const Event& event, const Post& seen, const AuditEntry& audit) override {
+    return in_transaction([&]() -> Status {
+      Statement& wake = statement(
+          "UPDATE posts SET state = CASE WHEN state IN ('waiting', 'held') THEN 'ready' ELSE "
+          "state END, wake_ms = CASE WHEN state IN ('waiting', 'held') THEN ?1 ELSE wake_ms END, "
+          "updated_ms = ?1 WHERE id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
+      wake.bind(1, event.at_ms).bind(2, event.post_id).bind(3, seen.claim_seq);
+      wake.bind(4, std::string(to_string(seen.state))).bind(5, int64_t{seen.step_index});
+      int rc = sqlite3_step(wake.get());
+      wake.reset();
+      if (rc != SQLITE_DONE) return error("waking the post");
+      if (sqlite3_changes(db_) != 1)
+        return Status(ErrorCode::failed_precondition,
+                      "post " + std::to_string(event.post_id) +
+                          " changed while the event was being recorded; look at it again with "
+                          "`herald status` and retry");
+      if (Status s = write_event(event); !s) return s;
+      return write_audit(audit);
+    });
+  }
+
+  Result<std::vector<Event>> events_for(int64_t post_id, int step_index) override {
+    Statement& stmt = statement(
+        "SELECT id, post_id, step_index, type, actor, comment, at_ms FROM events "
+        "WHERE post_id = ?1 AND step_index = ?2 ORDER BY id");
+    stmt.bind(1, post_id).bind(2, int64_t{step_index});
+    std::vector<Event> events;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      Event e;
+      e.id = sqlite3_column_int64(stmt.get(), 0);
+      e.post_id = sqlite3_column_int64(stmt.get(), 1);
+      e.step_index = sqlite3_column_int(stmt.get(), 2);
+      e.type = column_text(stmt.get(), 3);
+      e.actor = column_text(stmt.get(), 4);
+      e.comment = column_text(stmt.get(), 5);
+      e.at_ms = sqlite3_column_int64(stmt.get(), 6);
+      events.push_back(std::move(e));
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading events");
+    return events;
+  }
+
+  Result<std::vector<Post>> commit_and_claim(const std::vector<Transition>& transitions,
+                                             int64_t now_ms, int claim_limit, const Lease& lease,
+                                             int64_t* lost) override {
+    std::vector<Post> claimed;
+    int64_t lost_count = 0;
+    Status status = in_transaction([&]() -> Status {
+      for (const Transition& t : transitions) {
+        if (Status s = write_post(t.post, /*insert=*/false, t.expected_claim_seq); !s) return s;
+        if (sqlite3_changes(db_) != 1) {
+          ++lost_count;  // the claim was rescued by someone else: do not overwrite
+          continue;
+        }
+        for (const Event& e : t.emitted)
+          if (Status s = write_event(e); !s) return s;
+        for (const AuditEntry& a : t.audit)
+          if (Status s = write_audit(a); !s) return s;
+      }
+      if (claim_limit <= 0) return Status::ok();
+      Statement& claim = statement(
+          std::string("UPDATE posts SET state = 'in_flight', claimed_from = state, claim_seq = "
+                      "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2 WHERE id IN ("
+                      "SELECT id FROM posts WHERE state IN ('ready', 'waiting', 'unconfirmed') "
+                      "AND wake_ms > 0 AND wake_ms <= ?3 ORDER BY wake_ms, id LIMIT ?4) "
+                      "RETURNING ") +
+          kPostColumns);
+      claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, now_ms);
+      claim.bind(4, int64_t{claim_limit});
+      int rc;
+      while ((rc = sqlite3_step(claim.get())) == SQLITE_ROW) claimed.push_back(read_post(claim.get()));
+      claim.reset();
+      if (rc != SQLITE_DONE) return error("claiming due posts");
+      return Status::ok();
+    });
+    if (!status) return status;
+    if (lost) *lost = lost_count;
+    return claimed;
+  }
+
+  Result<int64_t> rescue_expired(int64_t now_ms) override {
+    int64_t rescued = 0;
+    Status status = in_transaction([&]() -> Status {
+      Statement& rescue = statement(
+          "UPDATE posts SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
+          "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, updated_ms = ?1, "
+          "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
+          "WHERE state = 'in_flight' AND lease_expires_ms < ?1");
+      rescue.bind(1, now_ms);
+      int rc = sqlite3_step(rescue.get());
+      rescue.reset();
+      if (rc != SQLITE_DONE) return error("rescuing expired claims");
+      rescued = sqlite3_changes(db_);
+      return Status::ok();
+    });
+    if (!status) return status;
+    return rescued;
+  }
+
+  Result<std::optional<int64_t>> next_wake() override {
+    Statement& stmt = statement(
+        "SELECT min(wake_ms) FROM posts WHERE state IN ('ready', 'waiting', 'unconfirmed') AND "
+        "wake_ms > 0");
+    std::optional<int64_t> wake;
+    int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt.get(), 0) != SQLITE_NULL)
+      wake = sqlite3_column_int64(stmt.get(), 0);
+    stmt.reset();
+    if (rc != SQLITE_ROW) return error("finding the next wake-up");
+    return wake;
+  }
+
+  Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) override {
+    Statement& stmt = statement(
+        "SELECT id, post_id, at_ms, actor, action, step, from_state, to_state, detail FROM audit "
+        "WHERE ?1 = 0 OR post_id = ?2 ORDER BY id");
+    stmt.bind(1, int64_t{post_id.has_value()}).bind(2, post_id.value_or(0));
+    std::vector<AuditRecord> records;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      AuditRecord r;
+      r.id = sqlite3_column_int64(stmt.get(), 0);
+      r.post_id = sqlite3_column_int64(stmt.get(), 1);
+      r.at_ms = sqlite3_column_int64(stmt.get(), 2);
+      r.actor = column_text(stmt.get(), 3);
+      r.action = column_text(stmt.get(), 4);
+      r.step = column_text(stmt.get(), 5);
+      r.from_state = column_text(stmt.get(), 6);
+      r.to_state = column_text(stmt.get(), 7);
+      r.detail = column_text(stmt.get(), 8);
+      records.push_back(std::move(r));
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading the audit trail");
+    return records;
+  }
+
+  Result<std::optional<std::string>> meta(const std::string& key) override {
+    Statement& stmt = statement("SELECT value FROM meta WHERE key = ?1");
+    stmt.bind(1, key);
+    std::optional<std::string> value;
+    int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) value = column_text(stmt.get(), 0);
+    stmt.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading settings");
+    return value;
+  }
+
+  Status set_meta(const std::string& key, const std::string& value) override {
+    return in_transaction([&]() -> Status {
+      Statement& stmt = statement(
+          "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+          "excluded.value");
+      stmt.bind(1, key).bind(2, value);
+      int rc = sqlite3_step(stmt.get());
+      stmt.reset();
+      return rc == SQLITE_DONE ? Status::ok() : error("writing settings");
+    });
+  }
+
+  std::string location() const override { return path_; }
+
+ private:
+  Status not_herald(const std::string& detail) {
+    return Status(ErrorCode::store, path_ + ": cannot be read as a Herald database (" + detail +
+                                        "). Is it the right file? A new path creates a new store.");
+  }
+
+  Status error(const std::string& doing) {
+    return Status(ErrorCode::store,
+                  path_ + ": " + doing + " failed: " + sqlite3_errmsg(db_) + " (SQLite code " +
+                      std::to_string(sqlite3_extended_errcode(db_)) + ")");
+  }
+
+  Status exec(const std::string& sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string text = message ? message : sqlite3_errmsg(db_);
+      sqlite3_free(message);
+      return Status(ErrorCode::store, path_ + ": " + text);
+    }
+    return Status::ok();
+  }
+
+  Result<int64_t> pragma_int(const std::string& sql) { return scalar_int(sql); }
+
+  Result<int64_t> scalar_int(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      std::string message = sqlite3_errmsg(db_);
+      sqlite3_finalize(stmt);
+      return Status(ErrorCode::store, message);
+    }
+    int rc = sqlite3_step(stmt);
+    int64_t value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    std::string message = sqlite3_errmsg(db_);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW) return Status(ErrorCode::store, message);
+    return value;
+  }
+
+  Result<std::optional<std::string>> quick_check() {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &stmt, nullptr) != SQLITE_OK) {
+      std::string message = sqlite3_errmsg(db_);
+      sqlite3_finalize(stmt);
+      return Status(ErrorCode::store, path_ + ": the Herald database is corrupt (" + message +
+                                          "). Restore it from a backup.");
+    }
+    int rc = sqlite3_step(stmt);
+    std::optional<std::string> problem;
+    if (rc == SQLITE_ROW) {
+      std::string verdict = column_text(stmt, 0);
+      if (verdict != "ok") problem = verdict;
+    } else {
+      problem = sqlite3_errmsg(db_);
+    }
+    sqlite3_finalize(stmt);
+    return problem;
+  }
+
+  Statement& statement(const std::string& sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end())
+      it = statements_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+    return *it->second;
+  }
+
+  template <typename Body>
+  Status in_transaction(Body&& body) {
+    if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+    Status result = body();
+    if (result) result = exec("COMMIT");
+    if (!result) (void)exec("ROLLBACK");
+    return result;
+  }
+
+  // Inserts a post, or updates it when `expected_claim_seq` still matches.
+  Status write_post(const Post& post, bool insert, int64_t expected_claim_seq = 0) {
+    std::string sql =
+        insert ? std::string("INSERT INTO posts (") + kPostColumns +
+                     ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                     "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+               : "UPDATE posts SET workflow = ?2, account = ?3, author = ?4, text = ?5, tags = ?6, "
+                 "created_ms = ?7, publish_at_ms = ?8, zone = ?9, step_index = ?10, step_kind = "
+                 "?11, state = ?12, wake_ms = ?13, reason = ?14, expects = ?15, attempt = ?16, "
+                 "claim_seq = ?17, claimed_from = ?18, lease_owner = ?19, lease_expires_ms = ?20, "
+                 "idempotency_key = ?21, remote_id = ?22, note = ?23, updated_ms = ?24 "
+                 "WHERE id = ?1 AND claim_seq = ?25";
+    Statement& stmt = statement(sql);
+    if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
+    stmt.bind(1, post.id).bind(2, post.workflow).bind(3, post.account).bind(4, post.author);
+    stmt.bind(5, post.text).bind(6, join_lines(post.tags)).bind(7, post.created_ms);
+    stmt.bind(8, post.publish_at_ms).bind(9, post.zone).bind(10, int64_t{post.step_index});
+    stmt.bind(11, post.step_kind).bind(12, std::string(to_string(post.state)));
+    stmt.bind(13, post.wake_ms).bind(14, post.reason).bind(15, encode_expects(post.expects));
+    stmt.bind(16, int64_t{post.attempt}).bind(17, post.claim_seq);
+    stmt.bind(18, std::string(to_string(post.claimed_from))).bind(19, post.lease_owner);
+    stmt.bind(20, post.lease_expires_ms).bind(21, post.idempotency_key);
+    stmt.bind(22, post.remote_id).bind(23, post.note).bind(24, post.updated_ms);
+    if (!insert) stmt.bind(25, expected_claim_seq);
+    int rc = sqlite3_step(stmt.get());
+    stmt.reset();
+    return rc == SQLITE_DONE ? Status::ok() : error("writing post");
+  }
+
+  Status write_event(const Event& e) {
+    Statement& stmt = statement(
+        "INSERT INTO events (post_id, step_index, type, actor, comment, at_ms) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6)");
+    stmt.bind(1, e.post_id).bind(2, int64_t{e.step_index}).bind(3, e.type).bind(4, e.actor);
+    stmt.bind(5, e.comment).bind(6, e.at_ms);
+    int rc = sqlite3_step(stmt.get());
+    stmt.reset();
+    return rc == SQLITE_DONE ? Status::ok() : error("writing event");
+  }
+
+  Status write_audit(const AuditEntry& a) {
+    Statement& stmt = statement(
+        "INSERT INTO audit (post_id, at_ms, actor, action, step, from_state, to_state, detail) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    stmt.bind(1, a.post_id).bind(2, a.at_ms).bind(3, a.actor).bind(4, a.action).bind(5, a.step);
+    stmt.bind(6, a.from_state).bind(7, a.to_state).bind(8, a.detail);
+    int rc = sqlite3_step(stmt.get());
+    stmt.reset();
+    return rc == SQLITE_DONE ? Status::ok() : error("writing audit entry");
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    return Status(ErrorCode::store, path + ": its folder " + parent.string() +
+                                        " does not exist; create it or change `store.path`");
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Status(ErrorCode::store, path + ": cannot open the store: " + message);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  auto store = std::make_unique<SqliteStore>(db, path);
+  if (Status s = store->initialize(); !s) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace herald

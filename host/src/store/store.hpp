@@ -1,0 +1,61 @@
+// The store: where posts, events and the audit trail live. Backend-neutral: no database type
+// crosses this interface, and every method is one transaction (all or nothing).
+#pragma once
+
+#include "engine/model.hpp"
+
+#include <herald/result.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+struct Lease {
+  std::string owner;
+  int64_t expires_ms = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Stores a new post with its first audit entry; fills in post.id.
+  virtual Status insert_post(Post& post, const AuditEntry& audit) = 0;
+  virtual Result<std::optional<Post>> find_post(int64_t id) = 0;
+  virtual Result<std::vector<Post>> list_posts() = 0;
+
+  /// Stores an event for the post's current step, records it in the audit trail and wakes the
+  /// post if it waits or is held. Fails (nothing written) if the post changed since `seen`.
+  virtual Status add_event(const Event& event, const Post& seen, const AuditEntry& audit) = 0;
+  virtual Result<std::vector<Event>> events_for(int64_t post_id, int step_index) = 0;
+
+  /// Applies transitions (each with its audit entries) and then claims up to `claim_limit`
+  /// due posts for `lease`, in one transaction. Returns the newly claimed posts. Transitions
+  /// whose claim was lost are skipped; `lost` counts them.
+  virtual Result<std::vector<Post>> commit_and_claim(const std::vector<Transition>& transitions,
+                                                     int64_t now_ms, int claim_limit,
+                                                     const Lease& lease, int64_t* lost) = 0;
+
+  /// Turns claims whose lease expired back into work: `ready`, or `unconfirmed` for a publish
+  /// step (its network call may have happened). Returns how many were rescued.
+  virtual Result<int64_t> rescue_expired(int64_t now_ms) = 0;
+
+  /// The earliest wake-up of a post that is not finished, if any.
+  virtual Result<std::optional<int64_t>> next_wake() = 0;
+
+  virtual Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) = 0;
+
+  virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
+  virtual Status set_meta(const std::string& key, const std::string& value) = 0;
+
+  virtual std::string location() const = 0;
+};
+
+/// Opens (creating if needed, migrating if older) a SQLite store. Refuses a file that is not a
+/// Herald database, is corrupt, or was written by a newer Herald.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+
+}  // namespace herald

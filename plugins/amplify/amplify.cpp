@@ -1,0 +1,61 @@
+// Built-in amplify step: invites the people who opted in (people.NAME.amplify: true) to share
+// a published post, by writing one share request per person to the outbox. The author is not
+// asked; each request is written once.
+#include <herald/plugin.hpp>
+
+#include "../common/jsonl_file.hpp"
+
+namespace {
+
+using herald::builtin::json_escape;
+
+class ShareRequests : public herald::Step {
+ public:
+  static constexpr std::array<herald_config_key, 4> config_keys{{
+      {"directory", HERALD_TYPE_PATH, 0, "outbox", "folder of shares.jsonl"},
+      {"max_people", HERALD_TYPE_INT, 0, "25", "at most this many requests per post"},
+      {"role", HERALD_TYPE_STRING, 0, "", "only ask people with this role (empty: everyone opted in)"},
+      {"message", HERALD_TYPE_STRING, 0, "Please share our new post", "the invitation's text"},
+  }};
+
+  explicit ShareRequests(herald::Config& config)
+      : directory_(config.string("directory")),
+        max_people_(config.integer("max_people", 25)),
+        role_(config.string("role")),
+        message_(config.string("message")) {
+    if (max_people_ < 0) throw std::invalid_argument("max_people must be 0 or more");
+  }
+
+  void run(herald::Context& post) override {
+    std::string path = directory_ + "/shares.jsonl";
+    std::string author = post.author();
+    int64_t asked = 0;
+    for (const herald::Person& person : post.people()) {
+      if (asked >= max_people_) break;
+      if (!person.amplify || person.id == author) continue;
+      if (!role_.empty() && !post.has_role(person.id, role_)) continue;
+      std::string key = post.field("idempotency_key") + ":" + person.id;
+      std::string record = "{\"share_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
+                           ",\"person\":\"" + json_escape(person.id) + "\",\"published_as\":\"" +
+                           json_escape(post.field("remote_id")) + "\",\"message\":\"" +
+                           json_escape(message_) + "\",\"text\":\"" + json_escape(post.text()) + "\"}";
+      files_.append_once(path, key, record, true);
+      ++asked;
+    }
+    post.emit("share_requests", std::to_string(asked));
+    post.advance();
+  }
+
+ private:
+  std::string directory_;
+  int64_t max_people_;
+  std::string role_;
+  std::string message_;
+  herald::builtin::JsonlFiles files_{"share_key"};
+};
+
+}  // namespace
+
+HERALD_PLUGIN("amplify", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(ShareRequests, HERALD_KIND_AMPLIFY, "share_requests",
+                               "asks opted-in colleagues to share the published post"))

@@ -1,0 +1,126 @@
+// Append-only JSON-lines files for the built-in outbox and amplify plugins: each record is one
+// line written with a single write(2) under an exclusive lock, then fsync'd, and every record
+// carries a key so that a record is never written twice (a re-run finds it and reuses it).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace herald::builtin {
+
+inline std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+/// Key-indexed JSON-lines files. Records are found by the value of `key_field`.
+class JsonlFiles {
+ public:
+  explicit JsonlFiles(std::string key_field) : key_field_("\"" + key_field + "\":\"") {}
+
+  struct Written {
+    size_t line = 0;
+    bool already_there = false;
+  };
+
+  /// Appends `record` (a JSON object without a trailing newline) unless a record with `key`
+  /// is already in the file. Throws std::runtime_error with the reason on I/O errors.
+  Written append_once(const std::string& path, const std::string& key, const std::string& record,
+                      bool sync) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    if (::flock(fd, LOCK_EX) != 0) throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
+
+    Index& index = indexes_[path];
+    scan(fd, path, index);
+    if (auto it = index.lines.find(key); it != index.lines.end()) return {it->second, true};
+
+    std::string line = (index.ends_mid_line ? "\n" : "") + record + "\n";
+    ssize_t written = ::write(fd, line.data(), line.size());
+    if (written != static_cast<ssize_t>(line.size()))
+      throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
+    if (sync && ::fsync(fd) != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
+    scan(fd, path, index);
+    auto it = index.lines.find(key);
+    return {it == index.lines.end() ? 0 : it->second, false};
+  }
+
+ private:
+  struct Index {
+    off_t scanned = 0;
+    size_t line_count = 0;
+    bool ends_mid_line = false;
+    std::string partial;
+    std::map<std::string, size_t> lines;
+  };
+
+  /// Reads what was appended since the last scan (by this or another process).
+  void scan(int fd, const std::string& path, Index& index) {
+    struct stat info{};
+    if (::fstat(fd, &info) != 0) throw std::runtime_error(path + ": cannot stat: " + std::strerror(errno));
+    if (info.st_size < index.scanned) index = Index{};  // the file was replaced
+    char buffer[1 << 16];
+    while (index.scanned < info.st_size) {
+      ssize_t got = ::pread(fd, buffer, sizeof buffer, index.scanned);
+      if (got <= 0) throw std::runtime_error(path + ": read failed: " + std::strerror(errno));
+      index.scanned += got;
+      for (ssize_t i = 0; i < got; ++i) {
+        if (buffer[i] != '\n') {
+          index.partial += buffer[i];
+          continue;
+        }
+        ++index.line_count;
+        if (auto at = index.partial.find(key_field_); at != std::string::npos) {
+          size_t start = at + key_field_.size();
+          size_t end = index.partial.find('"', start);
+          if (end != std::string::npos) index.lines.emplace(index.partial.substr(start, end - start), index.line_count);
+        }
+        index.partial.clear();
+      }
+    }
+    index.ends_mid_line = !index.partial.empty();
+  }
+
+  std::string key_field_;
+  std::mutex mutex_;
+  std::map<std::string, Index> indexes_;
+};
+
+}  // namespace herald::builtin

@@ -1,0 +1,47 @@
+// Built-in publisher: appends the post as one JSON line to a file per account. At most once per
+// post: the line carries the post's idempotency key, and a re-run (after a crash or an
+// unconfirmed attempt) finds the line instead of writing another.
+#include <herald/plugin.hpp>
+
+#include "../common/jsonl_file.hpp"
+
+namespace {
+
+using herald::builtin::json_escape;
+
+class Outbox : public herald::Step {
+ public:
+  static constexpr std::array<herald_config_key, 2> config_keys{{
+      {"directory", HERALD_TYPE_PATH, 0, "outbox", "folder of the per-account files (ACCOUNT.jsonl)"},
+      {"fsync", HERALD_TYPE_BOOL, 0, "true", "flush each line to disk before reporting success"},
+  }};
+
+  explicit Outbox(herald::Config& config)
+      : directory_(config.string("directory")), sync_(config.boolean("fsync", true)) {}
+
+  void run(herald::Context& post) override {
+    std::string key = post.field("idempotency_key");
+    std::string account = post.account();
+    std::string path = directory_ + "/" + account + ".jsonl";
+    std::string record = "{\"idempotency_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
+                         ",\"account\":\"" + json_escape(account) + "\",\"network\":\"" +
+                         json_escape(post.network()) + "\",\"handle\":\"" + json_escape(post.field("handle")) +
+                         "\",\"author\":\"" + json_escape(post.author()) + "\",\"published_at_ms\":" +
+                         std::to_string(post.now_ms()) + ",\"text\":\"" + json_escape(post.text()) + "\"}";
+    auto written = files_.append_once(path, key, record, sync_);
+    post.set_field("remote_id", path + "#" + std::to_string(written.line));
+    if (written.already_there) post.info("found in the outbox from an earlier attempt; not written again");
+    post.advance();
+  }
+
+ private:
+  std::string directory_;
+  bool sync_;
+  herald::builtin::JsonlFiles files_{"idempotency_key"};
+};
+
+}  // namespace
+
+HERALD_PLUGIN("outbox", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(Outbox, HERALD_KIND_PUBLISH, "file",
+                               "appends each post as one JSON line to OUTBOX/ACCOUNT.jsonl, once"))

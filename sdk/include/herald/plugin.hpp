@@ -1,0 +1,316 @@
+// Header-only C++ wrapper over <herald/plugin_abi.h>, compiled into each plugin.
+//
+// A plugin author writes a class per step and one macro line:
+//
+//   class Shout : public herald::Step {
+//    public:
+//     static constexpr std::array<herald_config_key, 1> config_keys{{
+//         {"limit", HERALD_TYPE_INT, 0, "3", "how many exclamation marks are too many"}}};
+//     explicit Shout(herald::Config& config) : limit_(config.integer("limit")) {}
+//     void run(herald::Context& post) override {
+//       if (count_bangs(post.text()) >= limit_) post.reject("too loud");
+//     }
+//    private:
+//     int64_t limit_;
+//   };
+//   HERALD_PLUGIN("shout", "1.0.0", "MIT",
+//                 HERALD_COMPONENT(Shout, HERALD_KIND_DRAFT, "shout", "rejects loud posts"))
+//
+// Every exception thrown by a constructor or by run() is caught here and turned into a status
+// with its message; herald::TransientError asks the host to retry instead of failing the post.
+#ifndef HERALD_PLUGIN_HPP
+#define HERALD_PLUGIN_HPP
+
+#include <herald/plugin_abi.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+/// Thrown by a step for a problem that may go away (a network timeout, a busy service).
+class TransientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+inline herald_str to_abi(std::string_view text) { return herald_str{text.data(), text.size()}; }
+inline std::string from_abi(herald_str text) {
+  return text.data ? std::string(text.data, text.size) : std::string();
+}
+inline std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+}  // namespace detail
+
+/// A step's validated configuration, readable while the step is constructed. The host has
+/// already checked types and required keys and filled in defaults.
+class Config {
+ public:
+  Config(const herald_host_api* host, herald_config* config) : host_(host), config_(config) {}
+
+  std::optional<std::string> optional_string(std::string_view key) const {
+    herald_str out{};
+    if (host_->config_string(config_, detail::to_abi(key), &out) != HERALD_OK) return std::nullopt;
+    return detail::from_abi(out);
+  }
+  std::string string(std::string_view key) const { return optional_string(key).value_or(""); }
+  int64_t integer(std::string_view key, int64_t fallback = 0) const {
+    int64_t out = 0;
+    return host_->config_int(config_, detail::to_abi(key), &out) == HERALD_OK ? out : fallback;
+  }
+  bool boolean(std::string_view key, bool fallback = false) const {
+    int out = 0;
+    return host_->config_bool(config_, detail::to_abi(key), &out) == HERALD_OK ? out != 0
+                                                                               : fallback;
+  }
+  double number(std::string_view key, double fallback = 0) const {
+    double out = 0;
+    return host_->config_double(config_, detail::to_abi(key), &out) == HERALD_OK ? out : fallback;
+  }
+  std::vector<std::string> strings(std::string_view key) const {
+    std::vector<std::string> items;
+    size_t count = 0;
+    if (host_->config_list_size(config_, detail::to_abi(key), &count) != HERALD_OK) return items;
+    for (size_t i = 0; i < count; ++i) {
+      herald_str item{};
+      if (host_->config_list_item(config_, detail::to_abi(key), i, &item) == HERALD_OK)
+        items.push_back(detail::from_abi(item));
+    }
+    return items;
+  }
+  const herald_host_api* host() const { return host_; }
+
+ private:
+  const herald_host_api* host_;
+  herald_config* config_;
+};
+
+/// An event delivered to the current step (an approval, a rejection, a legal decision).
+struct Event {
+  std::string type;
+  std::string actor;
+  std::string comment;
+  int64_t at_ms = 0;
+};
+
+/// A person from the configuration's `people` section.
+struct Person {
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;
+  bool amplify = false;
+};
+
+/// One post at one step, for the length of one run() call.
+class Context {
+ public:
+  Context(const herald_host_api* host, herald_call* call) : host_(host), call_(call) {}
+
+  std::optional<std::string> optional_field(std::string_view name) const {
+    herald_str out{};
+    if (host_->post_get(call_, detail::to_abi(name), &out) != HERALD_OK) return std::nullopt;
+    return detail::from_abi(out);
+  }
+  std::string field(std::string_view name) const { return optional_field(name).value_or(""); }
+  void set_field(std::string_view name, std::string_view value) {
+    if (host_->post_set(call_, detail::to_abi(name), detail::to_abi(value)) != HERALD_OK)
+      throw std::runtime_error("the host refused to set post field '" + std::string(name) + "'");
+  }
+
+  std::string id() const { return field("id"); }
+  std::string text() const { return field("text"); }
+  std::string account() const { return field("account"); }
+  std::string network() const { return field("network"); }
+  std::string author() const { return field("author"); }
+  std::vector<std::string> tags() const { return detail::split_lines(field("tags")); }
+
+  std::vector<Event> events() const {
+    std::vector<Event> events;
+    size_t count = host_->event_count(call_);
+    for (size_t i = 0; i < count; ++i) {
+      Event event;
+      event.type = event_field(i, "type");
+      event.actor = event_field(i, "actor");
+      event.comment = event_field(i, "comment");
+      event.at_ms = std::stoll("0" + event_field(i, "at"));
+      events.push_back(std::move(event));
+    }
+    return events;
+  }
+  void expect(std::string_view event_type, std::string_view role) {
+    host_->expect_event(call_, detail::to_abi(event_type), detail::to_abi(role));
+  }
+  void emit(std::string_view event_type, std::string_view detail_text) {
+    host_->emit_event(call_, detail::to_abi(event_type), detail::to_abi(detail_text));
+  }
+
+  std::vector<Person> people() const {
+    std::vector<Person> people;
+    size_t count = host_->person_count(call_);
+    for (size_t i = 0; i < count; ++i) {
+      Person person;
+      person.id = person_field(i, "id");
+      person.name = person_field(i, "name");
+      person.roles = detail::split_lines(person_field(i, "roles"));
+      person.amplify = person_field(i, "amplify") == "true";
+      people.push_back(std::move(person));
+    }
+    return people;
+  }
+  bool has_role(std::string_view person, std::string_view role) const {
+    return host_->person_has_role(call_, detail::to_abi(person), detail::to_abi(role)) != 0;
+  }
+
+  int64_t now_ms() const { return host_->now_ms(call_); }
+  std::optional<std::string> secret(std::string_view name) const {
+    herald_str out{};
+    if (host_->secret(call_, detail::to_abi(name), &out) != HERALD_OK) return std::nullopt;
+    return detail::from_abi(out);
+  }
+
+  void log(herald_log_level level, std::string_view message) const {
+    host_->log(call_, level, detail::to_abi(message));
+  }
+  void info(std::string_view message) const { log(HERALD_LOG_INFO, message); }
+  void warn(std::string_view message) const { log(HERALD_LOG_WARN, message); }
+
+  void advance() { decide(HERALD_ADVANCE, 0, ""); }
+  void wait_until(int64_t at_ms, std::string_view reason) { decide(HERALD_WAIT, at_ms, reason); }
+  void wait_for_event(std::string_view reason) { decide(HERALD_WAIT, 0, reason); }
+  void hold(std::string_view reason) { decide(HERALD_HOLD, 0, reason); }
+  void reject(std::string_view reason) { decide(HERALD_REJECT, 0, reason); }
+  void retry(int64_t at_ms, std::string_view reason) { decide(HERALD_RETRY, at_ms, reason); }
+  void fail(std::string_view reason) { decide(HERALD_FAIL, 0, reason); }
+
+ private:
+  std::string event_field(size_t index, std::string_view name) const {
+    herald_str out{};
+    if (host_->event_field(call_, index, detail::to_abi(name), &out) != HERALD_OK) return "";
+    return detail::from_abi(out);
+  }
+  std::string person_field(size_t index, std::string_view name) const {
+    herald_str out{};
+    if (host_->person_field(call_, index, detail::to_abi(name), &out) != HERALD_OK) return "";
+    return detail::from_abi(out);
+  }
+  void decide(herald_outcome outcome, int64_t at_ms, std::string_view reason) {
+    host_->set_outcome(call_, outcome, at_ms, detail::to_abi(reason));
+  }
+
+  const herald_host_api* host_;
+  herald_call* call_;
+};
+
+/// Base class of every step implementation. One instance serves one step of one workflow and
+/// may run many posts, one at a time.
+class Step {
+ public:
+  virtual ~Step() = default;
+  virtual void run(Context& post) = 0;
+};
+
+namespace detail {
+
+struct Instance {
+  const herald_host_api* host;
+  Step* step;
+};
+
+template <typename StepClass>
+herald_status create(const herald_host_api* host, herald_config* config, void** out) {
+  try {
+    Config wrapped(host, config);
+    auto* step = new StepClass(wrapped);
+    *out = new Instance{host, step};
+    return HERALD_OK;
+  } catch (const std::exception& error) {
+    host->config_error(config, to_abi(error.what()));
+  } catch (...) {
+    host->config_error(config, to_abi("unknown exception while creating the step"));
+  }
+  return HERALD_ERROR;
+}
+
+template <typename StepClass>
+herald_status run(void* opaque, herald_call* call) {
+  auto* instance = static_cast<Instance*>(opaque);
+  try {
+    Context context(instance->host, call);
+    instance->step->run(context);
+    return HERALD_OK;
+  } catch (const TransientError& error) {
+    instance->host->set_error(call, to_abi(error.what()));
+    return HERALD_UNAVAILABLE;
+  } catch (const std::exception& error) {
+    instance->host->set_error(call, to_abi(error.what()));
+  } catch (...) {
+    instance->host->set_error(call, to_abi("unknown exception"));
+  }
+  return HERALD_ERROR;
+}
+
+template <typename StepClass>
+void destroy(void* opaque) {
+  auto* instance = static_cast<Instance*>(opaque);
+  delete instance->step;
+  delete instance;
+}
+
+template <typename StepClass>
+constexpr const herald_config_key* keys_of() {
+  return StepClass::config_keys.empty() ? nullptr : StepClass::config_keys.data();
+}
+
+}  // namespace detail
+}  // namespace herald
+
+/// One step implementation: a class derived from herald::Step with a constructor taking
+/// herald::Config& and a `static constexpr std::array<herald_config_key, N> config_keys`.
+#define HERALD_COMPONENT(StepClass, kind, name, description)                                   \
+  herald_component {                                                                           \
+    sizeof(herald_component), kind, name, description, ::herald::detail::keys_of<StepClass>(), \
+        static_cast<uint32_t>(StepClass::config_keys.size()),                                  \
+        &::herald::detail::create<StepClass>, &::herald::detail::run<StepClass>,               \
+        &::herald::detail::destroy<StepClass>                                                  \
+  }
+
+/// Declares the plugin: its name, version, licence and one or more HERALD_COMPONENT(...).
+/// Emits the ABI marker section and the entry symbol; use it once per shared library.
+#define HERALD_PLUGIN(plugin_name, plugin_version, plugin_license, ...)                         \
+  namespace {                                                                                   \
+  constexpr herald_component herald_plugin_components_[] = {__VA_ARGS__};                       \
+  constexpr herald_plugin_descriptor herald_plugin_descriptor_ = {                              \
+      HERALD_PLUGIN_MAGIC,                                                                      \
+      sizeof(herald_plugin_descriptor),                                                         \
+      HERALD_ABI_MAJOR,                                                                         \
+      HERALD_ABI_MINOR,                                                                         \
+      plugin_name,                                                                              \
+      plugin_version,                                                                           \
+      plugin_license,                                                                           \
+      herald_plugin_components_,                                                                \
+      sizeof(herald_plugin_components_) / sizeof(herald_plugin_components_[0]),                 \
+      nullptr,                                                                                  \
+      nullptr};                                                                                 \
+  __attribute__((section(HERALD_ABI_SECTION), used)) const char herald_plugin_abi_marker_[] =   \
+      "herald-abi 1";                                                                           \
+  }                                                                                             \
+  extern "C" HERALD_EXPORT const herald_plugin_descriptor* herald_plugin_v1(void) {            \
+    return &herald_plugin_descriptor_;                                                          \
+  }
+
+#endif  // HERALD_PLUGIN_HPP

@@ -1,0 +1,199 @@
+/* Herald plugin ABI: the only thing that crosses between the host and a plugin.
+ *
+ * Plain C so that any compiler (and any C++ standard library) can build a plugin. Plugin authors
+ * normally include <herald/plugin.hpp> instead and never touch these types directly.
+ *
+ * Rules of the boundary
+ * - A plugin exports exactly one function, named by HERALD_ENTRY_SYMBOL. Its name carries the ABI
+ *   major, so a host can refuse a plugin for another major before running any of its code.
+ * - The plugin also places a marker in a section named HERALD_ABI_SECTION ("herald1"), which the
+ *   host reads from the file before loading it.
+ * - Structs are only ever extended by appending fields. `struct_size` says how much of a struct the
+ *   other side knows about; fields past it are treated as zero.
+ * - OWNERSHIP: every `const char*` in a descriptor is static, owned by the plugin, and lives as long
+ *   as the library is loaded (the host never unloads plugins). Every herald_str handed to a plugin
+ *   is borrowed: valid only until the call that produced it returns. Strings a plugin passes to
+ *   the host are copied by the host before the call returns.
+ * - No exception, C++ type or allocator crosses the boundary.
+ */
+#ifndef HERALD_PLUGIN_ABI_H
+#define HERALD_PLUGIN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
+#define HERALD_ABI_MAJOR 1
+#define HERALD_ABI_MINOR 1
+#define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
+#define HERALD_ABI_SECTION "herald1"
+
+#if defined(_WIN32)
+#define HERALD_EXPORT __declspec(dllexport)
+#else
+#define HERALD_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* A borrowed run of bytes (UTF-8 for text). Not NUL-terminated. */
+typedef struct herald_str {
+  const char* data;
+  size_t size;
+} herald_str;
+
+typedef enum herald_status {
+  HERALD_OK = 0,
+  HERALD_ERROR = 1,       /* permanent: the post fails with the message */
+  HERALD_UNAVAILABLE = 2, /* transient: the post is retried later */
+  HERALD_NOT_FOUND = 3,   /* a field, key or item does not exist */
+  HERALD_INVALID = 4      /* the plugin passed an invalid argument to the host */
+} herald_status;
+
+typedef enum herald_step_kind {
+  HERALD_KIND_DRAFT = 0,
+  HERALD_KIND_APPROVE = 1,
+  HERALD_KIND_LEGAL_REVIEW = 2,
+  HERALD_KIND_SCHEDULE = 3,
+  HERALD_KIND_PUBLISH = 4,
+  HERALD_KIND_AMPLIFY = 5
+} herald_step_kind;
+
+/* What a step decided about a post. The engine, not the plugin, persists it. */
+typedef enum herald_outcome {
+  HERALD_ADVANCE = 0, /* move on to the next step */
+  HERALD_WAIT = 1,    /* come back at a time and/or when an expected event arrives */
+  HERALD_HOLD = 2,    /* a person must act (expected events say who) */
+  HERALD_REJECT = 3,  /* rejected with a reason; terminal */
+  HERALD_RETRY = 4,   /* transient problem; run again after a delay */
+  HERALD_FAIL = 5     /* permanent problem; terminal */
+} herald_outcome;
+
+typedef enum herald_value_type {
+  HERALD_TYPE_STRING = 0,
+  HERALD_TYPE_INT = 1,
+  HERALD_TYPE_BOOL = 2,
+  HERALD_TYPE_DOUBLE = 3,
+  HERALD_TYPE_STRING_LIST = 4,
+  HERALD_TYPE_PATH = 5 /* a string; relative paths are resolved against the config file's folder */
+} herald_value_type;
+
+typedef enum herald_log_level {
+  HERALD_LOG_DEBUG = 1,
+  HERALD_LOG_INFO = 2,
+  HERALD_LOG_WARN = 3,
+  HERALD_LOG_ERROR = 4
+} herald_log_level;
+
+/* One key of a component's configuration. */
+typedef struct herald_config_key {
+  const char* name;
+  herald_value_type type;
+  int required;              /* non-zero: the workflow must set it */
+  const char* default_value; /* YAML text of the default, or NULL for none */
+  const char* description;   /* one line, shown by `herald plugins` */
+} herald_config_key;
+
+typedef struct herald_call herald_call;     /* opaque, host-owned, valid during one call */
+typedef struct herald_config herald_config; /* opaque, host-owned, valid during create */
+
+/* Functions the host offers to plugins. Append-only: check struct_size before using a field
+ * added after ABI 1.0. Every function is safe to call from the thread that called the plugin. */
+typedef struct herald_host_api {
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+
+  /* Logging, through the host's logger named after the plugin. `call` may be NULL in create. */
+  void (*log)(herald_call* call, herald_log_level level, herald_str message);
+  /* Records the message that goes with an error status returned from run/create. Copied. */
+  void (*set_error)(herald_call* call, herald_str message);
+
+  /* Configuration, valid during create only. Lists are read item by item. */
+  herald_status (*config_string)(herald_config* config, herald_str key, herald_str* out);
+  herald_status (*config_int)(herald_config* config, herald_str key, int64_t* out);
+  herald_status (*config_bool)(herald_config* config, herald_str key, int* out);
+  herald_status (*config_double)(herald_config* config, herald_str key, double* out);
+  herald_status (*config_list_size)(herald_config* config, herald_str key, size_t* out);
+  herald_status (*config_list_item)(herald_config* config, herald_str key, size_t index,
+                                    herald_str* out);
+  /* Records why create failed. Copied. */
+  void (*config_error)(herald_config* config, herald_str message);
+
+  /* Post fields (see docs/plugin-guide.md for the list): id, text, account, network, handle,
+   * author, workflow, tags (one per line), publish_at (Unix ms, text), zone, char_limit,
+   * idempotency_key, attempt, step, config_dir. Writable: text, remote_id, note. */
+  herald_status (*post_get)(herald_call* call, herald_str field, herald_str* out);
+  herald_status (*post_set)(herald_call* call, herald_str field, herald_str value);
+
+  /* Events delivered to this post's current step, oldest first. Fields: type, actor, comment,
+   * at (Unix ms). */
+  size_t (*event_count)(herald_call* call);
+  herald_status (*event_field)(herald_call* call, size_t index, herald_str field, herald_str* out);
+  /* Declares that the step accepts an event of `type` (e.g. "approve", "reject") from people
+   * with `role`. Used with WAIT and HOLD so the host can tell who may act. */
+  herald_status (*expect_event)(herald_call* call, herald_str type, herald_str role);
+  /* Records an event for other steps and for the audit trail (type, free-form detail). */
+  herald_status (*emit_event)(herald_call* call, herald_str type, herald_str detail);
+
+  /* People from the configuration. Fields: id, name, roles (one per line), amplify ("true" or
+   * "false"). */
+  size_t (*person_count)(herald_call* call);
+  herald_status (*person_field)(herald_call* call, size_t index, herald_str field,
+                                herald_str* out);
+  int (*person_has_role)(herald_call* call, herald_str person, herald_str role);
+
+  /* Time from the host's clock (virtual in tests and demos), Unix milliseconds. */
+  int64_t (*now_ms)(herald_call* call);
+  /* A credential of the post's account, resolved from its ${env:..}/${file:..} reference.
+   * Never log it. */
+  herald_status (*secret)(herald_call* call, herald_str name, herald_str* out);
+
+  /* The step's decision. `at_ms` is the wake-up time for WAIT and the earliest retry time for
+   * RETRY (0: host default); `reason` is shown to people. Calling it again replaces the
+   * decision; not calling it means ADVANCE. */
+  void (*set_outcome)(herald_call* call, herald_outcome outcome, int64_t at_ms, herald_str reason);
+} herald_host_api;
+
+/* One step implementation offered by a plugin. */
+typedef struct herald_component {
+  uint32_t struct_size;
+  herald_step_kind kind;
+  const char* name;
+  const char* description;
+  const herald_config_key* config_keys;
+  uint32_t config_key_count;
+  /* Builds one configured instance for one workflow step. On failure it reports the reason
+   * with config_error and returns non-OK; the wrapper in plugin.hpp does this. */
+  herald_status (*create)(const herald_host_api* host, herald_config* config, void** instance);
+  /* Runs the step for one post. Must be re-entrant and idempotent: the host may run it again
+   * for the same post after a crash. */
+  herald_status (*run)(void* instance, herald_call* call);
+  void (*destroy)(void* instance);
+} herald_component;
+
+typedef struct herald_plugin_descriptor {
+  uint32_t magic; /* HERALD_PLUGIN_MAGIC */
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  const char* name;
+  const char* version;
+  const char* license;
+  const herald_component* components;
+  uint32_t component_count;
+  /* Added in ABI 1.1: a one-line summary and a web page. NULL when not given. */
+  const char* description;
+  const char* homepage;
+} herald_plugin_descriptor;
+
+/* The entry point every plugin exports. Returns constant static data; runs no other code. */
+typedef const herald_plugin_descriptor* (*herald_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HERALD_PLUGIN_ABI_H */
