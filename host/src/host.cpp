@@ -239,7 +239,7 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
 namespace {
 
 Status check_event(const Configuration& config, const Post& post, const std::string& type,
-                   const std::string& person_id, const std::vector<Event>& earlier) {
+                   const std::string& person_id, const std::vector<PostEvent>& earlier) {
   std::string id = std::to_string(post.id);
   switch (post.state) {
     case PostState::rejected:
@@ -277,7 +277,7 @@ Status check_event(const Configuration& config, const Post& post, const std::str
   if (!post.author.empty() && post.author == person_id && type == "approve")
     return Status(ErrorCode::permission_denied,
                   person_id + " wrote post " + id + " and cannot approve it (four eyes: someone else must)");
-  for (const Event& e : earlier)
+  for (const PostEvent& e : earlier)
     if (e.actor == person_id && e.type == type)
       return Status(ErrorCode::failed_precondition,
                     person_id + " has already " + (type == "approve" ? "approved" : "rejected") + " post " + id + " at this step");
@@ -294,11 +294,11 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type,
   if (!found->has_value())
     return Status(ErrorCode::not_found, "no post " + std::to_string(post_id) + " in " + impl.store->location());
   const Post& post = **found;
-  Result<std::vector<Event>> earlier = impl.store->events_for(post.id, post.step_index);
+  Result<std::vector<PostEvent>> earlier = impl.store->events_for(post.id, post.step_index);
   if (!earlier) return earlier.status();
   if (Status s = check_event(impl.config, post, type, person, *earlier); !s) return s;
   int64_t now = impl.clock->now_ms();
-  Event event{0, post.id, post.step_index, type, person, comment, now};
+  PostEvent event{0, post.id, post.step_index, type, person, comment, now};
   std::string step;
   if (const WorkflowConfig* w = impl.config.workflow(post.workflow); w && post.step_index < static_cast<int>(w->steps.size()))
     step = w->steps[static_cast<size_t>(post.step_index)].name;

@@ -144,6 +144,8 @@ struct RunOptions {
   bool until_idle = true;
   /// Stop after this many engine rounds (0: no limit).
   int max_rounds = 0;
+  /// On a virtual clock: do not move time past this instant (0: no limit).
+  int64_t until_ms = 0;
   /// Set from another thread or a signal handler to stop after the current round.
   const std::atomic<bool>* stop = nullptr;
 };

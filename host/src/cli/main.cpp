@@ -175,6 +175,8 @@ int main(int argc, char** argv) {
   status->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
   status->add_option("ID", status_id, "one post");
   status->add_flag("--json", as_json, "print JSON");
+  bool journey = false;
+  status->add_flag("--journey", journey, "one line per post: each step it went through and who acted");
   status->callback([&] {
     auto host = open_host(config);
     if (!host) { exit_code = fail(host.status()); return; }
@@ -187,6 +189,12 @@ int main(int argc, char** argv) {
       auto all = (*host)->posts();
       if (!all) { exit_code = fail(all.status()); return; }
       views = std::move(*all);
+    }
+    if (journey) {
+      auto records = (*host)->audit(status_id);
+      if (!records) { exit_code = fail(records.status()); return; }
+      std::cout << herald::journey_text(views, *records);
+      return;
     }
     std::cout << (as_json ? herald::posts_json(views).dump(2) + "\n"
                           : herald::posts_text(views, (*host)->clock().now_ms(), status_id.has_value()));
@@ -205,6 +213,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"real", "virtual"}));
   run->add_option("--start", start, "virtual clock start time (default: where the store's virtual clock stopped)");
   run->add_option("--max-rounds", max_rounds, "stop after this many rounds");
+  std::string until;
+  run->add_option("--until", until, "virtual clock: stop when time reaches this instant");
   run->add_option("--batch", batch, "posts per round (group commit size)")->check(CLI::Range(1, 100000));
   run->add_flag("--json", as_json, "print the run summary as JSON");
   run->callback([&] {
@@ -232,6 +242,11 @@ int main(int argc, char** argv) {
     herald::RunOptions run_options;
     run_options.until_idle = until_idle;
     run_options.max_rounds = max_rounds;
+    if (!until.empty()) {
+      auto until_ms = parse_clock_start(until);
+      if (!until_ms) { exit_code = fail(until_ms.status()); return; }
+      run_options.until_ms = *until_ms;
+    }
     run_options.stop = &g_stop;
     auto summary = (*host)->run(run_options);
     if (!summary) { exit_code = fail(summary.status()); return; }

@@ -3,6 +3,7 @@
 #include "time/time.hpp"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace herald {
@@ -157,6 +158,34 @@ nlohmann::json posts_json(const std::vector<PostView>& posts) {
                    {"created_at", format_utc(p.created_ms)}, {"updated_at", format_utc(p.updated_ms)}});
   }
   return out;
+}
+
+std::string journey_text(const std::vector<PostView>& posts, const std::vector<AuditRecord>& records) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : posts) {
+    // Steps in the order the post reached them, each with its latest engine action and the
+    // people who acted on it.
+    std::vector<std::string> order;
+    std::map<std::string, std::string> action;
+    std::map<std::string, std::vector<std::string>> people;
+    for (const auto& r : records) {
+      if (r.post_id != p.id || r.step.empty()) continue;
+      if (std::find(order.begin(), order.end(), r.step) == order.end()) order.push_back(r.step);
+      if (r.actor == "engine") action[r.step] = r.action;
+      else people[r.step].push_back(r.actor + (r.action == "reject" ? " ✗" : ""));
+    }
+    std::vector<std::string> parts;
+    for (const auto& step : order) {
+      const std::string& a = action[step];
+      std::string mark = a == "advance" ? "✓" : a == "skip" ? "skipped" : a == "reject" || a == "fail" ? "✗"
+                       : a == "wait" || a == "hold" ? "…" : a;
+      std::string who = people[step].empty() ? "" : " (" + join(people[step], ", ") + ")";
+      parts.push_back(step + " " + mark + who);
+    }
+    std::string when = p.publish_at_ms ? format_time(p.publish_at_ms, p.zone) : "";
+    rows.push_back({std::to_string(p.id), p.account, p.state, when.empty() ? "-" : when, join(parts, " → ")});
+  }
+  return table({"ID", "ACCOUNT", "STATE", "MEANT FOR", "JOURNEY"}, rows);
 }
 
 std::string audit_text(const std::vector<AuditRecord>& records) {

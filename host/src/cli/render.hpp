@@ -20,6 +20,9 @@ nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins);
 std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool detailed);
 nlohmann::json posts_json(const std::vector<PostView>& posts);
 
+/// One line per post: the steps it went through, what happened at each, and who acted.
+std::string journey_text(const std::vector<PostView>& posts, const std::vector<AuditRecord>& records);
+
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);
 

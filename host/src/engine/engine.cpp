@@ -95,8 +95,8 @@ Transition Engine::process(const Post& claimed, int64_t now_ms) {
     action = "skip";
     reason = "condition not met: " + step.config().when.describe();
   } else {
-    Result<std::vector<Event>> events = store_.events_for(claimed.id, claimed.step_index);
-    std::vector<Event> no_events;
+    Result<std::vector<PostEvent>> events = store_.events_for(claimed.id, claimed.step_index);
+    std::vector<PostEvent> no_events;
     call.post = &t.post;
     call.account = account;
     call.config = &config_;
@@ -119,7 +119,7 @@ Transition Engine::process(const Post& claimed, int64_t now_ms) {
     }
     action = outcome_name(outcome);
     if (call.text_changed) reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
-    for (Event& e : call.emitted) t.emitted.push_back(std::move(e));
+    for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
   }
 
@@ -223,6 +223,10 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
       if (!next) return next.status();
       if (clock_.is_virtual()) {
         if (!next->has_value()) break;  // nothing left that time can wake
+        if (options.until_ms > 0 && **next > options.until_ms) {
+          clock_.advance_to(options.until_ms);
+          break;
+        }
         clock_.advance_to(**next);
         continue;
       }

@@ -54,7 +54,7 @@ struct Post {
   int64_t updated_ms = 0;
 };
 
-struct Event {
+struct PostEvent {
   int64_t id = 0;
   int64_t post_id = 0;
   int step_index = 0;
@@ -81,7 +81,7 @@ struct Transition {
   Post post;
   int64_t expected_claim_seq = 0;
   std::vector<AuditEntry> audit;
-  std::vector<Event> emitted;  // events emitted by the step, stored with the transition
+  std::vector<PostEvent> emitted;  // events emitted by the step, stored with the transition
 };
 
 }  // namespace herald

@@ -148,7 +148,7 @@ herald_status event_field(herald_call* handle, size_t index, herald_str field_na
                           herald_str* out) {
   CallContext& call = call_of(handle);
   if (!call.events || index >= call.events->size()) return HERALD_NOT_FOUND;
-  const Event& event = (*call.events)[index];
+  const PostEvent& event = (*call.events)[index];
   std::string field = text_of(field_name);
   std::string value;
   if (field == "type") value = event.type;
@@ -172,7 +172,7 @@ herald_status expect_event(herald_call* handle, herald_str type, herald_str role
 
 herald_status emit_event(herald_call* handle, herald_str type, herald_str detail) {
   CallContext& call = call_of(handle);
-  Event event;
+  PostEvent event;
   event.post_id = call.post->id;
   event.step_index = call.post->step_index;
   event.type = text_of(type);

@@ -37,7 +37,7 @@ struct CallContext {
   Post* post = nullptr;
   const AccountConfig* account = nullptr;
   const Configuration* config = nullptr;
-  const std::vector<Event>* events = nullptr;
+  const std::vector<PostEvent>* events = nullptr;
   const Clock* clock = nullptr;
   std::string plugin_name;
   std::string step_name;
@@ -47,7 +47,7 @@ struct CallContext {
   int64_t outcome_at_ms = 0;
   std::string reason;
   std::vector<Expectation> expects;
-  std::vector<Event> emitted;
+  std::vector<PostEvent> emitted;
   std::string error;
   bool text_changed = false;
 

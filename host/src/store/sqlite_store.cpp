@@ -267,7 +267,7 @@ class SqliteStore final : public Store {
     return posts;
   }
 
-  Status add_event(const Event& event, const Post& seen, const AuditEntry& audit) override {
+  Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
       Statement& wake = statement(
           "UPDATE posts SET state = CASE WHEN state IN ('waiting', 'held') THEN 'ready' ELSE "
@@ -288,15 +288,15 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<Event>> events_for(int64_t post_id, int step_index) override {
+  Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index) override {
     Statement& stmt = statement(
         "SELECT id, post_id, step_index, type, actor, comment, at_ms FROM events "
         "WHERE post_id = ?1 AND step_index = ?2 ORDER BY id");
     stmt.bind(1, post_id).bind(2, int64_t{step_index});
-    std::vector<Event> events;
+    std::vector<PostEvent> events;
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      Event e;
+      PostEvent e;
       e.id = sqlite3_column_int64(stmt.get(), 0);
       e.post_id = sqlite3_column_int64(stmt.get(), 1);
       e.step_index = sqlite3_column_int(stmt.get(), 2);
@@ -323,7 +323,7 @@ class SqliteStore final : public Store {
           ++lost_count;  // the claim was rescued by someone else: do not overwrite
           continue;
         }
-        for (const Event& e : t.emitted)
+        for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
         for (const AuditEntry& a : t.audit)
           if (Status s = write_audit(a); !s) return s;
@@ -535,7 +535,7 @@ class SqliteStore final : public Store {
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");
   }
 
-  Status write_event(const Event& e) {
+  Status write_event(const PostEvent& e) {
     Statement& stmt = statement(
         "INSERT INTO events (post_id, step_index, type, actor, comment, at_ms) VALUES (?1, ?2, "
         "?3, ?4, ?5, ?6)");

@@ -29,8 +29,8 @@ class Store {
 
   /// Stores an event for the post's current step, records it in the audit trail and wakes the
   /// post if it waits or is held. Fails (nothing written) if the post changed since `seen`.
-  virtual Status add_event(const Event& event, const Post& seen, const AuditEntry& audit) = 0;
-  virtual Result<std::vector<Event>> events_for(int64_t post_id, int step_index) = 0;
+  virtual Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) = 0;
+  virtual Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index) = 0;
 
   /// Applies transitions (each with its audit entries) and then claims up to `claim_limit`
   /// due posts for `lease`, in one transaction. Returns the newly claimed posts. Transitions

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The quickstart: Acme's workflow runs seven posts through every step on a virtual clock.
+#   run-demo.sh [HERALD_BINARY] [WORK_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+herald=${1:-$here/../../build/bin/herald}
+work=${2:-$here/../../build/demo}
+rm -rf "$work" && mkdir -p "$work"
+work=$(cd "$work" && pwd)
+cp "$here/herald.yaml" "$work/herald.yaml"
+config=$work/herald.yaml
+cd "$work"
+
+# The accounts' tokens come from the environment; these demo values never leave the outbox.
+export ACME_MASTODON_TOKEN=demo-mastodon-token ACME_X_TOKEN=demo-x-token
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+h() { echo "\$ herald $*" | sed "s|$config|herald.yaml|g"; "$herald" "$@"; }
+
+say "The configuration and its plugins"
+h validate "$config"
+
+say "Start a virtual clock: Monday 30 November 2026, 08:00 UTC"
+h run "$config" --clock virtual --start 2026-11-30T08:00:00Z --until-idle
+
+say "Seven posts are submitted"
+hiring=$(h submit "$config" -w announce -a acme_mastodon --author ana --text "We are hiring engineers in Oslo. Come build with us: https://acme.example/jobs" | tail -1)
+launch=$(h submit "$config" -w announce -a acme_x --author ana --tag launch --at "2026-12-01 09:00" \
+  --text "Meet Rocket, our new delivery drone. Our revenue forecast says you will love it." | tail -1)
+spam=$(h submit "$config" -w announce -a acme_x --author mo --text "Rocket is guaranteed to never fail" | tail -1)
+deal=$(h submit "$config" -w announce -a acme_mastodon --author mo --text "Big news soon about an acquisition in Asia" | tail -1)
+support=$(h submit "$config" -w support -a acme_support --author eve --text "Hi! You can reset your password at https://acme.example/reset" | tail -1)
+tokyo=$(h submit "$config" -w announce -a acme_mastodon --author ana --at "2026-12-02 08:30 Asia/Tokyo" \
+  --text "Konnichiwa Tokyo! Our team visits your city this week." | tail -1)
+offbrand=$(h submit "$config" -w announce -a acme_x --author ana --text "lol our product is the best, no cap" | tail -1)
+echo "posts: $hiring $launch $spam $deal $support $tokyo $offbrand"
+
+say "The engine runs until every post waits for a person (virtual clock)"
+h run "$config" --clock virtual --until 2026-11-30T09:00:00Z
+h status "$config"
+
+say "Marketing reviews"
+h approve "$config" "$hiring" --as mo --comment "great"
+h approve "$config" "$launch" --as li
+h approve "$config" "$deal" --as li
+h approve "$config" "$tokyo" --as li
+h reject "$config" "$offbrand" --as li --reason "off brand: please rewrite without slang"
+echo "(four eyes: Mo cannot approve his own post)"
+h approve "$config" "$deal" --as mo || echo "refused, as it should be (exit $?)"
+h run "$config" --clock virtual --until 2026-11-30T12:00:00Z
+
+say "The launch post needs an executive; legal holds the post that mentions an acquisition"
+h status "$config"
+h approve "$config" "$launch" --as sam --comment "go"
+h run "$config" --clock virtual --until 2026-11-30T15:00:00Z
+h status "$config" "$launch"
+h approve "$config" "$launch" --as grace --comment "forecast wording is fine"
+h reject "$config" "$deal" --as grace --reason "not public yet: material non-public information"
+
+say "Time passes: scheduled posts go out at their local times"
+h run "$config" --clock virtual --until-idle
+
+say "Where every post ended up, and how it got there"
+h status "$config"
+h status "$config" --journey
+say "The audit trail of the launch post"
+h audit "$config" "$launch"
+
+say "The outbox"
+for f in "$work"/outbox/*.jsonl; do echo "$(basename "$f"): $(wc -l < "$f") line(s)"; done
+echo
+echo "Outbox folder: $work/outbox"

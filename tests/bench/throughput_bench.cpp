@@ -1,0 +1,69 @@
+// Posts per second through all six steps (draft, approve, legal review, schedule, publish to
+// the outbox, amplify) on SQLite with synchronous=FULL: every transition is committed durably,
+// many per transaction (group commit).
+#include "support/test_support.hpp"
+
+#include <herald/host.hpp>
+
+#include <benchmark/benchmark.h>
+
+namespace {
+
+std::string config_yaml() {
+  return std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+  mo: { roles: [marketing] }
+  grace: { roles: [legal] }
+workflows:
+  announce:
+    steps:
+      - { kind: draft, plugin: draft, config: { forbidden_words: [free, cheap] } }
+      - { kind: approve, plugin: approve, config: { role: marketing } }
+      - { kind: legal_review, plugin: legal_review, config: { keywords: [forecast] } }
+      - { kind: schedule, plugin: schedule }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - { kind: amplify, plugin: amplify, config: { directory: out } }
+)";
+}
+
+void BM_PostsThroughSixSteps(benchmark::State& state) {
+  const int posts = static_cast<int>(state.range(0));
+  int64_t steps = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    herald::testing::TempDir dir;
+    std::string config = dir.write("bench.yaml", config_yaml());
+    herald::HostOptions options;
+    options.clock = herald::make_virtual_clock(1'800'000'000'000);
+    options.batch_size = static_cast<int>(state.range(1));
+    auto host = herald::Host::open(config, options);
+    if (!host) {
+      state.SkipWithError(host.status().message().c_str());
+      return;
+    }
+    std::vector<int64_t> ids;
+    for (int i = 0; i < posts; ++i)
+      ids.push_back(*(*host)->submit({"announce", "corp", "ana", "Post number " + std::to_string(i), {}, ""}));
+    state.ResumeTiming();
+
+    auto first = (*host)->run({});  // draft, then every post waits for marketing
+    state.PauseTiming();
+    for (int64_t id : ids) (void)(*host)->approve(id, "mo", "");
+    state.ResumeTiming();
+    auto second = (*host)->run({});  // approve, legal review, schedule, publish, amplify
+    steps += first->steps_run + second->steps_run;
+    state.PauseTiming();
+    if (second->finished != posts) state.SkipWithError("not every post finished");
+    host->reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * posts);
+  state.counters["posts/s"] = benchmark::Counter(static_cast<double>(state.iterations() * posts), benchmark::Counter::kIsRate);
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PostsThroughSixSteps)->Args({2000, 512})->Args({2000, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace

@@ -1,0 +1,144 @@
+// The `herald` command as a user runs it: output, JSON, exit codes, and error messages.
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace herald {
+namespace {
+
+const char* kConfig = R"(herald: 1
+accounts:
+  corp:
+    network: x
+    timezone: Europe/Oslo
+    credentials:
+      token: ${env:HERALD_CLI_TEST_TOKEN}
+people:
+  ana: { roles: [writer] }
+  mo: { roles: [marketing] }
+workflows:
+  announce:
+    steps:
+      - kind: draft
+        plugin: draft
+      - kind: approve
+        plugin: approve
+        config: { role: marketing }
+      - kind: schedule
+        plugin: schedule
+      - kind: publish
+        plugin: outbox
+)";
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = dir_.write("company.yaml", std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR + "]\n" + kConfig);
+  }
+  testing::CommandResult herald(const std::string& args, const std::string& env = "HERALD_CLI_TEST_TOKEN=t0k3n-secret") {
+    return testing::run_command(env + " " + HERALD_CLI + " " + args);
+  }
+  testing::TempDir dir_;
+  std::string config_;
+};
+
+TEST_F(Cli, EveryCommandHasHelp) {
+  for (const char* command : {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit"}) {
+    auto result = herald(std::string(command) + " --help");
+    EXPECT_EQ(result.exit_code, 0) << command;
+    EXPECT_NE(result.output.find("Usage"), std::string::npos) << command << ": " << result.output;
+  }
+  auto version = herald("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.output.find("plugin ABI 1."), std::string::npos);
+}
+
+TEST_F(Cli, ASessionFromSubmitToPublish) {
+  auto validate = herald("validate " + config_);
+  ASSERT_EQ(validate.exit_code, 0) << validate.output;
+  EXPECT_NE(validate.output.find("1. draft (draft) by draft/check"), std::string::npos) << validate.output;
+
+  auto submit = herald("submit " + config_ + " -w announce -a corp --author ana --text 'Hello from Oslo' --at '2026-12-01 09:00'");
+  ASSERT_EQ(submit.exit_code, 0) << submit.output;
+  EXPECT_EQ(submit.output, "1\n");
+
+  auto run = herald("run " + config_ + " --clock virtual --start 2026-11-30T08:00:00Z --until-idle");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto status = herald("status " + config_ + " --json");
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  auto posts = nlohmann::json::parse(status.output);
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0]["state"], "waiting");
+  EXPECT_EQ(posts[0]["expects"][0]["role"], "marketing");
+  EXPECT_EQ(posts[0]["publish_at"], "2026-12-01T08:00:00Z") << "09:00 in Oslo";
+
+  auto own = herald("approve " + config_ + " 1 --as ana");
+  EXPECT_EQ(own.exit_code, 7) << own.output;
+  EXPECT_NE(own.output.find("needs role marketing"), std::string::npos) << own.output;
+
+  auto approve = herald("approve " + config_ + " 1 --as mo --comment 'ok'");
+  ASSERT_EQ(approve.exit_code, 0) << approve.output;
+  auto twice = herald("approve " + config_ + " 1 --as mo");
+  EXPECT_EQ(twice.exit_code, 7) << twice.output;
+  EXPECT_NE(twice.output.find("already approved"), std::string::npos) << twice.output;
+
+  ASSERT_EQ(herald("run " + config_ + " --clock virtual --until-idle").exit_code, 0);
+  auto one = herald("status " + config_ + " 1");
+  ASSERT_EQ(one.exit_code, 0);
+  EXPECT_NE(one.output.find("state:     done"), std::string::npos) << one.output;
+  EXPECT_NE(one.output.find("2026-12-01 09:00 CET"), std::string::npos) << one.output;
+  EXPECT_EQ(testing::count_lines(testing::read_file(dir_.file("outbox/corp.jsonl"))), 1u);
+
+  auto audit = herald("audit " + config_ + " 1 --json");
+  ASSERT_EQ(audit.exit_code, 0);
+  auto records = nlohmann::json::parse(audit.output);
+  EXPECT_EQ(records.front()["action"], "submit");
+  EXPECT_EQ(records.back()["step"], "publish");
+  EXPECT_EQ(records.back()["at"], "2026-12-01T08:00:00Z");
+}
+
+TEST_F(Cli, ErrorsHaveExitCodesAndNeverShowSecrets) {
+  auto missing_secret = herald("validate " + config_, "");
+  EXPECT_EQ(missing_secret.exit_code, 3);
+  EXPECT_NE(missing_secret.output.find("HERALD_CLI_TEST_TOKEN is not set"), std::string::npos) << missing_secret.output;
+
+  auto ok = herald("validate " + config_ + " --log-level debug");
+  EXPECT_EQ(ok.output.find("t0k3n-secret"), std::string::npos);
+
+  auto workflow = herald("submit " + config_ + " -w nope -a corp --text hi");
+  EXPECT_EQ(workflow.exit_code, 6);
+  EXPECT_NE(workflow.output.find("unknown workflow 'nope'"), std::string::npos);
+  auto account = herald("submit " + config_ + " -w announce -a nope --text hi");
+  EXPECT_EQ(account.exit_code, 6);
+  auto no_text = herald("submit " + config_ + " -w announce -a corp");
+  EXPECT_EQ(no_text.exit_code, 2);
+  auto usage = herald("submit " + config_ + " --bogus");
+  EXPECT_EQ(usage.exit_code, 2);
+  auto no_post = herald("status " + config_ + " 42");
+  EXPECT_EQ(no_post.exit_code, 6);
+  auto bad_yaml = herald("validate " + dir_.write("bad.yaml", "herald: 1\nworkflows: [\n"));
+  EXPECT_EQ(bad_yaml.exit_code, 3);
+  EXPECT_NE(bad_yaml.output.find("bad.yaml:"), std::string::npos);
+  auto not_db = dir_.write("junk.yaml", std::string("store: { path: junk.db }\n") + "plugin_paths: [" + BUILTIN_PLUGIN_DIR + "]\n" + kConfig);
+  dir_.write("junk.db", std::string(4096, 'j'));
+  auto store = herald("status " + not_db);
+  EXPECT_EQ(store.exit_code, 5);
+  EXPECT_NE(store.output.find("junk.db"), std::string::npos) << store.output;
+}
+
+TEST_F(Cli, ListsPlugins) {
+  auto result = herald(std::string("plugins --json --plugin-path ") + BUILTIN_PLUGIN_DIR);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto plugins = nlohmann::json::parse(result.output);
+  ASSERT_EQ(plugins.size(), 6u);
+  std::set<std::string> kinds;
+  for (const auto& p : plugins) kinds.insert(p["components"][0]["kind"].get<std::string>());
+  EXPECT_EQ(kinds, (std::set<std::string>{"draft", "approve", "legal_review", "schedule", "publish", "amplify"}));
+  auto bad = herald(std::string("plugins --plugin-path ") + FIXTURE_DIR + "/herald_fixture_wrong_major.so");
+  EXPECT_EQ(bad.exit_code, 4);
+  EXPECT_NE(bad.output.find("ABI 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace herald

@@ -1,0 +1,271 @@
+// The engine end to end through the embedding API: real plugins, a real SQLite store, a
+// virtual clock.
+#include "support/test_support.hpp"
+#include "time/time.hpp"
+
+#include <herald/host.hpp>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+namespace herald {
+namespace {
+
+std::string config_yaml() {
+  return std::string(R"(herald: 1
+plugin_paths:
+  - )") + BUILTIN_PLUGIN_DIR + R"(
+  - )" + FIXTURE_DIR + R"(/herald_fixture_throws.so
+  - )" + FIXTURE_DIR + R"(/herald_fixture_transient.so
+engine:
+  max_attempts: 3
+  retry_delay_seconds: 60
+accounts:
+  corp:
+    network: mastodon
+    timezone: America/New_York
+people:
+  ana: { roles: [writer], amplify: true }
+  mo: { roles: [marketing], amplify: true }
+  li: { roles: [marketing] }
+  grace: { roles: [legal] }
+  sam: { roles: [executive], amplify: true }
+workflows:
+  announce:
+    steps:
+      - kind: draft
+        plugin: draft
+        config: { forbidden_words: [free] }
+      - kind: approve
+        plugin: approve
+        config: { role: marketing }
+      - name: exec
+        kind: approve
+        plugin: approve
+        when: { tag: launch }
+        config: { role: executive }
+      - kind: legal_review
+        plugin: legal_review
+        config: { keywords: [forecast] }
+      - kind: schedule
+        plugin: schedule
+      - kind: publish
+        plugin: outbox
+        config: { directory: out, fsync: false }
+      - kind: amplify
+        plugin: amplify
+        config: { directory: out }
+  broken:
+    steps:
+      - kind: draft
+        plugin: fixture_throws
+  flaky:
+    steps:
+      - kind: draft
+        plugin: fixture_transient
+)";
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = dir_.write("company.yaml", config_yaml());
+    start_ = parse_time("2026-11-30T08:00:00Z", "UTC")->utc_ms;
+    reopen();
+  }
+  void reopen() {
+    host_.reset();
+    HostOptions options;
+    options.clock = make_virtual_clock(start_);
+    auto host = Host::open(config_, options);
+    ASSERT_TRUE(host) << host.status().message();
+    host_ = std::move(*host);
+  }
+  int64_t submit(const std::string& text, std::vector<std::string> tags = {}, const std::string& at = "",
+                 const std::string& workflow = "announce") {
+    auto id = host_->submit({workflow, "corp", "ana", text, std::move(tags), at});
+    EXPECT_TRUE(id) << id.status().message();
+    return id ? *id : 0;
+  }
+  PostView post(int64_t id) { return *host_->post(id); }
+  void run() {
+    auto summary = host_->run({});
+    ASSERT_TRUE(summary) << summary.status().message();
+  }
+  std::vector<std::string> outbox_lines() {
+    std::string content = testing::read_file(dir_.file("out/corp.jsonl"));
+    std::vector<std::string> lines;
+    std::stringstream stream(content);
+    for (std::string line; std::getline(stream, line);) lines.push_back(line);
+    return lines;
+  }
+
+  testing::TempDir dir_;
+  std::string config_;
+  int64_t start_ = 0;
+  std::unique_ptr<Host> host_;
+};
+
+TEST_F(EngineTest, APostGoesThroughEveryStep) {
+  int64_t id = submit("Our forecast for launch day", {"launch"}, "2026-12-01 09:00");
+  run();
+  EXPECT_EQ(post(id).state, "waiting");
+  EXPECT_EQ(post(id).step, "approve");
+  ASSERT_TRUE(host_->approve(id, "mo", "good"));
+  run();
+  EXPECT_EQ(post(id).step, "exec") << "tagged launch: needs an executive";
+  ASSERT_TRUE(host_->approve(id, "sam", ""));
+  run();
+  EXPECT_EQ(post(id).state, "held");
+  EXPECT_NE(post(id).reason.find("'forecast'"), std::string::npos) << post(id).reason;
+  ASSERT_TRUE(host_->approve(id, "grace", "cleared"));
+  run();  // the virtual clock jumps to 09:00 New York time and publishes
+  PostView done = post(id);
+  EXPECT_EQ(done.state, "done") << done.reason;
+  EXPECT_EQ(format_utc(host_->clock().now_ms()), "2026-12-01T14:00:00Z");
+  auto lines = outbox_lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("Our forecast for launch day"), std::string::npos);
+  EXPECT_NE(done.remote_id.find("corp.jsonl#1"), std::string::npos);
+  std::string shares = testing::read_file(dir_.file("out/shares.jsonl"));
+  EXPECT_EQ(testing::count_lines(shares), 2u) << "mo and sam opted in; ana wrote it";
+  EXPECT_EQ(shares.find("\"person\":\"ana\""), std::string::npos);
+
+  auto audit = host_->audit(id);
+  ASSERT_TRUE(audit);
+  std::vector<std::string> actions;
+  for (const auto& r : *audit) actions.push_back(r.actor + ":" + r.action + ":" + r.step);
+  std::vector<std::string> expected = {
+      "ana:submit:",        "engine:advance:draft",  "engine:wait:approve", "mo:approve:approve",
+      "engine:advance:approve", "engine:wait:exec",  "sam:approve:exec",    "engine:advance:exec",
+      "engine:hold:legal_review", "grace:approve:legal_review", "engine:advance:legal_review",
+      "engine:wait:schedule", "engine:advance:schedule", "engine:advance:publish",
+      "engine:advance:amplify"};
+  EXPECT_EQ(actions, expected);
+}
+
+TEST_F(EngineTest, AConditionSkipsAStep) {
+  int64_t id = submit("A plain update");
+  run();
+  ASSERT_TRUE(host_->approve(id, "mo", ""));
+  run();
+  EXPECT_EQ(post(id).state, "done") << post(id).reason;
+  bool skipped = false;
+  auto audit = host_->audit(id);
+  ASSERT_TRUE(audit);
+  for (const auto& r : *audit) skipped = skipped || (r.step == "exec" && r.action == "skip");
+  EXPECT_TRUE(skipped);
+}
+
+TEST_F(EngineTest, DraftRejectsForbiddenWords) {
+  int64_t id = submit("Get it free today");
+  run();
+  EXPECT_EQ(post(id).state, "rejected");
+  EXPECT_NE(post(id).reason.find("forbidden word 'free'"), std::string::npos);
+}
+
+TEST_F(EngineTest, ApprovalsAreChecked) {
+  int64_t id = submit("Hello world");
+  Status early = host_->approve(id, "mo", "");
+  run();
+  Status no_role = host_->approve(id, "grace", "");
+  EXPECT_EQ(no_role.code(), ErrorCode::permission_denied);
+  EXPECT_NE(no_role.message().find("needs role marketing"), std::string::npos) << no_role.message();
+  Status unknown = host_->approve(id, "zed", "");
+  EXPECT_EQ(unknown.code(), ErrorCode::not_found);
+  ASSERT_TRUE(host_->approve(id, "mo", ""));
+  Status twice = host_->approve(id, "mo", "");
+  EXPECT_EQ(twice.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(twice.message().find("already approved"), std::string::npos) << twice.message();
+  EXPECT_EQ(early.code(), ErrorCode::failed_precondition) << "nothing waits before the engine ran";
+  EXPECT_EQ(host_->approve(9999, "mo", "").code(), ErrorCode::not_found);
+}
+
+TEST_F(EngineTest, FourEyes) {
+  auto id = host_->submit({"announce", "corp", "mo", "Written by marketing", {}, ""});
+  ASSERT_TRUE(id);
+  run();
+  Status own = host_->approve(*id, "mo", "");
+  EXPECT_EQ(own.code(), ErrorCode::permission_denied);
+  EXPECT_NE(own.message().find("four eyes"), std::string::npos);
+}
+
+TEST_F(EngineTest, ARejectedPostCannotBeApproved) {
+  int64_t id = submit("Hello world");
+  run();
+  ASSERT_TRUE(host_->reject(id, "li", "off brand"));
+  run();
+  EXPECT_EQ(post(id).state, "rejected");
+  EXPECT_NE(post(id).reason.find("off brand"), std::string::npos);
+  Status late = host_->approve(id, "mo", "");
+  EXPECT_EQ(late.code(), ErrorCode::failed_precondition);
+  EXPECT_NE(late.message().find("was rejected"), std::string::npos) << late.message();
+  EXPECT_TRUE(outbox_lines().empty());
+}
+
+TEST_F(EngineTest, APluginThatThrowsFailsOnlyItsPost) {
+  int64_t broken = submit("anything", {}, "", "broken");
+  int64_t fine = submit("A plain update");
+  run();
+  EXPECT_EQ(post(broken).state, "failed");
+  EXPECT_NE(post(broken).reason.find("boom from the fixture plugin"), std::string::npos) << post(broken).reason;
+  EXPECT_EQ(post(fine).state, "waiting") << "the host kept running";
+}
+
+TEST_F(EngineTest, ATransientErrorIsRetriedThenGivenUp) {
+  int64_t id = submit("anything", {}, "", "flaky");
+  run();  // attempts at +0, +60 s, +120 s on the virtual clock; max_attempts is 3
+  PostView view = post(id);
+  EXPECT_EQ(view.state, "failed");
+  EXPECT_NE(view.reason.find("gave up after 3 attempts"), std::string::npos) << view.reason;
+  EXPECT_NE(view.reason.find("the fixture service is busy"), std::string::npos);
+  int retries = 0;
+  auto audit = host_->audit(id);
+  ASSERT_TRUE(audit);
+  for (const auto& r : *audit) retries += r.action == "retry";
+  EXPECT_EQ(retries, 2);
+  EXPECT_EQ(format_utc(host_->clock().now_ms()), "2026-11-30T08:03:00Z");
+}
+
+TEST_F(EngineTest, ACrashAfterPublishingDoesNotPublishTwice) {
+  int64_t id = submit("Publish me once");
+  run();
+  ASSERT_TRUE(host_->approve(id, "mo", ""));
+  run();
+  ASSERT_EQ(post(id).state, "done");
+  ASSERT_EQ(outbox_lines().size(), 1u);
+
+  // Simulate a worker that wrote the outbox line and died before committing: put the post
+  // back in flight at its publish step with an expired lease.
+  host_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("company.db").c_str(), &db), SQLITE_OK);
+  std::string sql = "UPDATE posts SET state='in_flight', step_index=5, step_kind='publish', "
+                    "claimed_from='ready', lease_expires_ms=1, remote_id='' WHERE id=" + std::to_string(id);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  reopen();
+  run();
+  PostView recovered = post(id);
+  EXPECT_EQ(recovered.state, "done") << recovered.reason;
+  EXPECT_EQ(outbox_lines().size(), 1u) << "the outbox already had the post: not written again";
+  EXPECT_NE(recovered.remote_id.find("#1"), std::string::npos);
+}
+
+TEST_F(EngineTest, SubmitChecksItsInput) {
+  auto workflow = host_->submit({"anounce", "corp", "ana", "x", {}, ""});
+  EXPECT_EQ(workflow.status().code(), ErrorCode::not_found);
+  EXPECT_NE(workflow.status().message().find("did you mean 'announce'"), std::string::npos);
+  auto account = host_->submit({"announce", "crop", "ana", "x", {}, ""});
+  EXPECT_EQ(account.status().code(), ErrorCode::not_found);
+  auto text = host_->submit({"announce", "corp", "ana", "", {}, ""});
+  EXPECT_EQ(text.status().code(), ErrorCode::invalid_argument);
+  auto utf8 = host_->submit({"announce", "corp", "ana", "bad \xff text", {}, ""});
+  EXPECT_EQ(utf8.status().code(), ErrorCode::invalid_argument);
+  auto time = host_->submit({"announce", "corp", "ana", "x", {}, "next tuesday"});
+  EXPECT_EQ(time.status().code(), ErrorCode::invalid_argument);
+  EXPECT_TRUE(host_->posts()->empty()) << "nothing half-written";
+}
+
+}  // namespace
+}  // namespace herald
