@@ -18,12 +18,18 @@ int main(int argc, char** argv) {
     std::cerr << host.status().message() << "\n";
     return host.status().exit_code();
   }
-  auto id = (*host)->submit({.workflow = argv[2], .account = argv[3], .author = argv[4], .text = argv[6]});
+  herald::SubmitRequest request;
+  request.workflow = argv[2];
+  request.account = argv[3];
+  request.author = argv[4];
+  request.text = argv[6];
+  auto id = (*host)->submit(request);
   if (!id) {
     std::cerr << id.status().message() << "\n";
     return id.status().exit_code();
   }
-  auto first = (*host)->run({.until_idle = true});
+  herald::RunOptions until_idle;  // on a virtual clock: until nothing is left to wake
+  auto first = (*host)->run(until_idle);
   if (!first) {
     std::cerr << first.status().message() << "\n";
     return first.status().exit_code();
@@ -33,7 +39,10 @@ int main(int argc, char** argv) {
       std::cerr << approved.message() << "\n";
       return approved.exit_code();
     }
-    (void)(*host)->run({.until_idle = true});
+    if (auto second = (*host)->run(until_idle); !second) {
+      std::cerr << second.status().message() << "\n";
+      return second.status().exit_code();
+    }
   }
   auto post = (*host)->post(*id);
   if (!post) {

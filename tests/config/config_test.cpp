@@ -47,6 +47,8 @@ std::string replace(std::string text, const std::string& from, const std::string
   return text.replace(at, from.size(), to);
 }
 
+void PrintTo(const BadConfig& bad, std::ostream* out) { *out << bad.name; }
+
 class ConfigErrors : public ::testing::TestWithParam<BadConfig> {
  protected:
   void SetUp() override { setenv("HERALD_TEST_TOKEN", "s3cr3t-value", 1); }

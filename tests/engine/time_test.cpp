@@ -7,10 +7,13 @@ namespace herald {
 namespace {
 
 struct TimeCase {
+  std::string name;
   std::string text;
   std::string default_zone;
   std::string expected_utc;
 };
+
+void PrintTo(const TimeCase& c, std::ostream* out) { *out << c.name; }
 
 class ParseTime : public ::testing::TestWithParam<TimeCase> {};
 
@@ -23,15 +26,16 @@ TEST_P(ParseTime, GivesTheInstantMeant) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseTime,
     ::testing::Values(
-        TimeCase{"2026-12-01T09:00:00Z", "Europe/Oslo", "2026-12-01T09:00:00Z"},
-        TimeCase{"2026-12-01T09:00+01:00", "UTC", "2026-12-01T08:00:00Z"},
-        TimeCase{"2026-12-01 09:00 America/New_York", "UTC", "2026-12-01T14:00:00Z"},
-        TimeCase{"2026-07-01 09:00 America/New_York", "UTC", "2026-07-01T13:00:00Z"},
-        TimeCase{"2026-12-01 09:00", "Asia/Tokyo", "2026-12-01T00:00:00Z"},
+        TimeCase{"utc", "2026-12-01T09:00:00Z", "Europe/Oslo", "2026-12-01T09:00:00Z"},
+        TimeCase{"offset", "2026-12-01T09:00+01:00", "UTC", "2026-12-01T08:00:00Z"},
+        TimeCase{"zone_winter", "2026-12-01 09:00 America/New_York", "UTC", "2026-12-01T14:00:00Z"},
+        TimeCase{"zone_summer", "2026-07-01 09:00 America/New_York", "UTC", "2026-07-01T13:00:00Z"},
+        TimeCase{"default_zone", "2026-12-01 09:00", "Asia/Tokyo", "2026-12-01T00:00:00Z"},
         // Spring forward in New York: 02:30 does not exist; it moves forward by the gap.
-        TimeCase{"2026-03-08 02:30 America/New_York", "UTC", "2026-03-08T07:30:00Z"},
+        TimeCase{"dst_gap", "2026-03-08 02:30 America/New_York", "UTC", "2026-03-08T07:30:00Z"},
         // Fall back: 01:30 happens twice; the earlier one is taken.
-        TimeCase{"2026-11-01 01:30 America/New_York", "UTC", "2026-11-01T05:30:00Z"}));
+        TimeCase{"dst_overlap", "2026-11-01 01:30 America/New_York", "UTC", "2026-11-01T05:30:00Z"}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(ParseTime, RefusesNonsense) {
   EXPECT_FALSE(parse_time("tomorrow", "UTC"));

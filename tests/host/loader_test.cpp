@@ -35,6 +35,8 @@ struct Refusal {
   std::vector<std::string> message_parts;
 };
 
+void PrintTo(const Refusal& refusal, std::ostream* out) { *out << refusal.fixture; }
+
 class LoaderRefuses : public ::testing::TestWithParam<Refusal> {};
 
 TEST_P(LoaderRefuses, WithAClearReason) {

@@ -4,10 +4,14 @@
 // Example:
 //   auto host = herald::Host::open("company.yaml");
 //   if (!host) return fail(host.status());
-//   auto id = (*host)->submit({.workflow = "announce", .account = "corp", .author = "ana",
-//                              .text = "We are hiring!"});
+//   herald::SubmitRequest request;
+//   request.workflow = "announce";
+//   request.account = "corp";
+//   request.author = "ana";
+//   request.text = "We are hiring!";
+//   auto id = (*host)->submit(request);
 //   (*host)->approve(*id, "mo", "looks good");
-//   (*host)->run({.until_idle = true});
+//   (*host)->run(herald::RunOptions{});
 #ifndef HERALD_HOST_HPP
 #define HERALD_HOST_HPP
 
