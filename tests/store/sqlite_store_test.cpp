@@ -60,14 +60,17 @@ TEST(SqliteStore, AnInterruptedTransitionLeavesTheStoreAsBefore) {
   ASSERT_EQ(claimed->size(), 2u);
   size_t audit_before = (*store)->audit(std::nullopt)->size();
 
-  // The first transition is fine; the second fails halfway through the transaction (its key
-  // collides with the first post's).
+  // The first transition is fine; the second fails halfway through the transaction (it
+  // carries an event the store refuses).
   Transition first{(*claimed)[0], (*claimed)[0].claim_seq, {}, {}};
   first.post.state = PostState::done;
   first.audit.push_back({first.post.id, 2000, "engine", "advance", "draft", "ready", "done", ""});
   Transition second{(*claimed)[1], (*claimed)[1].claim_seq, {}, {}};
   second.post.state = PostState::done;
-  second.post.idempotency_key = "k1";
+  PostEvent orphan;
+  orphan.post_id = second.post.id;
+  orphan.type = "";
+  second.emitted.push_back(orphan);
   auto result = (*store)->commit_and_claim({first, second}, 2000, 10, {"me", 9000}, &lost);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.status().code(), ErrorCode::store);

@@ -64,7 +64,8 @@ void Engine::finish(Transition& t, const Post& before, PostState state, const st
                      detail});
 }
 
-Transition Engine::process(const Post& claimed, int64_t now_ms) {
+Transition Engine::process(const Post& claimed, int64_t now_ms,
+                           const std::vector<PostEvent>* events) {
   Transition t;
   t.post = claimed;
   t.expected_claim_seq = claimed.claim_seq;
@@ -95,12 +96,11 @@ Transition Engine::process(const Post& claimed, int64_t now_ms) {
     action = "skip";
     reason = "condition not met: " + step.config().when.describe();
   } else {
-    Result<std::vector<PostEvent>> events = store_.events_for(claimed.id, claimed.step_index);
-    std::vector<PostEvent> no_events;
+    static const std::vector<PostEvent> no_events;
     call.post = &t.post;
     call.account = account;
     call.config = &config_;
-    call.events = events ? &*events : &no_events;
+    call.events = events ? events : &no_events;
     call.clock = &clock_;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
@@ -238,8 +238,12 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
 
     ++summary.rounds;
     now = clock_.now_ms();
+    Result<std::map<int64_t, std::vector<PostEvent>>> events = store_.events_for_posts(work);
+    if (!events) return events.status();
+    pending.reserve(work.size());
     for (const Post& post : work) {
-      pending.push_back(process(post, now));
+      auto found = events->find(post.id);
+      pending.push_back(process(post, now, found == events->end() ? nullptr : &found->second));
       ++summary.steps_run;
     }
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;

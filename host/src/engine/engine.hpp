@@ -23,8 +23,9 @@ class Engine {
   /// Runs rounds until idle (see RunOptions), `stop` is set, or a store error.
   Result<RunSummary> run(const RunOptions& options, const std::atomic<bool>* stop = nullptr);
 
-  /// Runs the current step of one claimed post and returns the transition to commit.
-  Transition process(const Post& claimed, int64_t now_ms);
+  /// Runs the current step of one claimed post, with the events delivered to that step, and
+  /// returns the transition to commit.
+  Transition process(const Post& claimed, int64_t now_ms, const std::vector<PostEvent>* events);
 
  private:
   const BoundWorkflow* workflow(const std::string& name) const;

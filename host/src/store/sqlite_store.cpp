@@ -42,15 +42,16 @@ CREATE TABLE posts (
   idempotency_key TEXT NOT NULL UNIQUE,
   remote_id TEXT NOT NULL,
   note TEXT NOT NULL,
-  updated_ms INTEGER NOT NULL
+  updated_ms INTEGER NOT NULL,
+  due_ms INTEGER  -- wake_ms while a worker may claim the post (ready, waiting, unconfirmed), else NULL
 );
-CREATE INDEX posts_due ON posts (wake_ms, id) WHERE state IN ('ready', 'waiting', 'unconfirmed');
+CREATE INDEX posts_due ON posts (due_ms, id) WHERE due_ms IS NOT NULL;
 CREATE INDEX posts_lease ON posts (lease_expires_ms) WHERE state = 'in_flight';
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
-  post_id INTEGER NOT NULL REFERENCES posts (id),
+  post_id INTEGER NOT NULL CHECK (post_id > 0),
   step_index INTEGER NOT NULL,
-  type TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type <> ''),
   actor TEXT NOT NULL,
   comment TEXT NOT NULL,
   at_ms INTEGER NOT NULL
@@ -107,6 +108,13 @@ std::vector<Expectation> decode_expects(const std::string& text) {
   return out;
 }
 
+/// When a worker may claim the post, or 0 (stored as NULL) when only a person or nothing can move it.
+int64_t due_ms_of(const Post& post) {
+  bool claimable = post.state == PostState::ready || post.state == PostState::waiting ||
+                   post.state == PostState::unconfirmed;
+  return claimable && post.wake_ms > 0 ? post.wake_ms : 0;
+}
+
 /// A prepared statement, reset after each use.
 class Statement {
  public:
@@ -129,9 +137,19 @@ class Statement {
     sqlite3_bind_int64(stmt_, index, value);
     return *this;
   }
+  /// Binds NULL for 0.
+  Statement& bind_optional(int index, int64_t value) {
+    if (value == 0) sqlite3_bind_null(stmt_, index);
+    else sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  // The text must stay alive until the statement is reset (every caller steps, then resets).
   Statement& bind(int index, const std::string& value) {
-    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& bind(int index, std::string_view value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
     return *this;
   }
   void reset() {
@@ -217,7 +235,8 @@ class SqliteStore final : public Store {
 
     if (Status s = exec("PRAGMA journal_mode=WAL"); !s) return s;
     if (Status s = exec("PRAGMA synchronous=FULL"); !s) return s;
-    if (Status s = exec("PRAGMA foreign_keys=ON"); !s) return s;
+    if (Status s = exec("PRAGMA cache_size=-32000"); !s) return s;  // 32 MiB
+    if (Status s = exec("PRAGMA temp_store=MEMORY"); !s) return s;
 
     for (int64_t v = *version; v < static_cast<int64_t>(kMigrations.size()); ++v) {
       if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
@@ -237,7 +256,7 @@ class SqliteStore final : public Store {
 
   Status insert_post(Post& post, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
-      if (Status s = write_post(post, /*insert=*/true); !s) return s;
+      if (Status s = insert_row(post); !s) return s;
       post.id = sqlite3_last_insert_rowid(db_);
       AuditEntry entry = audit;
       entry.post_id = post.id;
@@ -270,11 +289,17 @@ class SqliteStore final : public Store {
   Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
       Statement& wake = statement(
-          "UPDATE posts SET state = CASE WHEN state IN ('waiting', 'held') THEN 'ready' ELSE "
-          "state END, wake_ms = CASE WHEN state IN ('waiting', 'held') THEN ?1 ELSE wake_ms END, "
-          "updated_ms = ?1 WHERE id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
+          "UPDATE posts SET state = ?6, wake_ms = ?7, due_ms = ?8, updated_ms = ?1 "
+          "WHERE id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
+      // A waiting or held post wakes up now; a post that is already due keeps its time.
+      Post woken = seen;
+      if (seen.state == PostState::waiting || seen.state == PostState::held) {
+        woken.state = PostState::ready;
+        woken.wake_ms = event.at_ms;
+      }
       wake.bind(1, event.at_ms).bind(2, event.post_id).bind(3, seen.claim_seq);
-      wake.bind(4, std::string(to_string(seen.state))).bind(5, int64_t{seen.step_index});
+      wake.bind(6, to_string(woken.state)).bind(7, woken.wake_ms).bind_optional(8, due_ms_of(woken));
+      wake.bind(4, to_string(seen.state)).bind(5, int64_t{seen.step_index});
       int rc = sqlite3_step(wake.get());
       wake.reset();
       if (rc != SQLITE_DONE) return error("waking the post");
@@ -311,6 +336,39 @@ class SqliteStore final : public Store {
     return events;
   }
 
+  Result<std::map<int64_t, std::vector<PostEvent>>> events_for_posts(
+      const std::vector<Post>& posts) override {
+    std::map<int64_t, std::vector<PostEvent>> found;
+    if (posts.empty()) return found;
+    std::map<int64_t, int> step_of;
+    std::string ids = "[";
+    for (const Post& p : posts) {
+      step_of[p.id] = p.step_index;
+      ids += (ids.size() > 1 ? "," : "") + std::to_string(p.id);
+    }
+    ids += "]";
+    Statement& stmt = statement(
+        "SELECT id, post_id, step_index, type, actor, comment, at_ms FROM events "
+        "WHERE post_id IN (SELECT value FROM json_each(?1)) ORDER BY id");
+    stmt.bind(1, ids);
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      PostEvent e;
+      e.id = sqlite3_column_int64(stmt.get(), 0);
+      e.post_id = sqlite3_column_int64(stmt.get(), 1);
+      e.step_index = sqlite3_column_int(stmt.get(), 2);
+      if (step_of[e.post_id] != e.step_index) continue;
+      e.type = column_text(stmt.get(), 3);
+      e.actor = column_text(stmt.get(), 4);
+      e.comment = column_text(stmt.get(), 5);
+      e.at_ms = sqlite3_column_int64(stmt.get(), 6);
+      found[e.post_id].push_back(std::move(e));
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading events");
+    return found;
+  }
+
   Result<std::vector<Post>> commit_and_claim(const std::vector<Transition>& transitions,
                                              int64_t now_ms, int claim_limit, const Lease& lease,
                                              int64_t* lost) override {
@@ -318,7 +376,7 @@ class SqliteStore final : public Store {
     int64_t lost_count = 0;
     Status status = in_transaction([&]() -> Status {
       for (const Transition& t : transitions) {
-        if (Status s = write_post(t.post, /*insert=*/false, t.expected_claim_seq); !s) return s;
+        if (Status s = update_row(t.post, t.expected_claim_seq); !s) return s;
         if (sqlite3_changes(db_) != 1) {
           ++lost_count;  // the claim was rescued by someone else: do not overwrite
           continue;
@@ -329,18 +387,31 @@ class SqliteStore final : public Store {
           if (Status s = write_audit(a); !s) return s;
       }
       if (claim_limit <= 0) return Status::ok();
-      Statement& claim = statement(
-          std::string("UPDATE posts SET state = 'in_flight', claimed_from = state, claim_seq = "
-                      "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2 WHERE id IN ("
-                      "SELECT id FROM posts WHERE state IN ('ready', 'waiting', 'unconfirmed') "
-                      "AND wake_ms > 0 AND wake_ms <= ?3 ORDER BY wake_ms, id LIMIT ?4) "
-                      "RETURNING ") +
-          kPostColumns);
-      claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, now_ms);
-      claim.bind(4, int64_t{claim_limit});
+      // Select, then update row by row: no temporary tables, and the due index is walked in
+      // order.
+      static const std::string select_due =
+          std::string("SELECT ") + kPostColumns +
+          " FROM posts WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2";
+      Statement& due = statement(select_due);
+      due.bind(1, now_ms).bind(2, int64_t{claim_limit});
       int rc;
-      while ((rc = sqlite3_step(claim.get())) == SQLITE_ROW) claimed.push_back(read_post(claim.get()));
-      claim.reset();
+      while ((rc = sqlite3_step(due.get())) == SQLITE_ROW) claimed.push_back(read_post(due.get()));
+      due.reset();
+      if (rc != SQLITE_DONE) return error("finding due posts");
+      Statement& claim = statement(
+          "UPDATE posts SET state = 'in_flight', claimed_from = state, claim_seq = claim_seq + 1, "
+          "lease_owner = ?1, lease_expires_ms = ?2, due_ms = NULL WHERE id = ?3");
+      for (Post& post : claimed) {
+        claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, post.id);
+        rc = sqlite3_step(claim.get());
+        claim.reset();
+        if (rc != SQLITE_DONE) break;
+        post.claimed_from = post.state;
+        post.state = PostState::in_flight;
+        post.claim_seq += 1;
+        post.lease_owner = lease.owner;
+        post.lease_expires_ms = lease.expires_ms;
+      }
       if (rc != SQLITE_DONE) return error("claiming due posts");
       return Status::ok();
     });
@@ -354,7 +425,7 @@ class SqliteStore final : public Store {
     Status status = in_transaction([&]() -> Status {
       Statement& rescue = statement(
           "UPDATE posts SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
-          "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, updated_ms = ?1, "
+          "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = ?1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
           "WHERE state = 'in_flight' AND lease_expires_ms < ?1");
       rescue.bind(1, now_ms);
@@ -370,8 +441,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<int64_t>> next_wake() override {
     Statement& stmt = statement(
-        "SELECT min(wake_ms) FROM posts WHERE state IN ('ready', 'waiting', 'unconfirmed') AND "
-        "wake_ms > 0");
+        "SELECT min(due_ms) FROM posts WHERE due_ms IS NOT NULL");
     std::optional<int64_t> wake;
     int rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_ROW && sqlite3_column_type(stmt.get(), 0) != SQLITE_NULL)
@@ -506,30 +576,47 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  // Inserts a post, or updates it when `expected_claim_seq` still matches.
-  Status write_post(const Post& post, bool insert, int64_t expected_claim_seq = 0) {
-    std::string sql =
-        insert ? std::string("INSERT INTO posts (") + kPostColumns +
-                     ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                     "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
-               : "UPDATE posts SET workflow = ?2, account = ?3, author = ?4, text = ?5, tags = ?6, "
-                 "created_ms = ?7, publish_at_ms = ?8, zone = ?9, step_index = ?10, step_kind = "
-                 "?11, state = ?12, wake_ms = ?13, reason = ?14, expects = ?15, attempt = ?16, "
-                 "claim_seq = ?17, claimed_from = ?18, lease_owner = ?19, lease_expires_ms = ?20, "
-                 "idempotency_key = ?21, remote_id = ?22, note = ?23, updated_ms = ?24 "
-                 "WHERE id = ?1 AND claim_seq = ?25";
+  // Inserts a post.
+  Status insert_row(const Post& post) {
+    static const std::string sql = std::string("INSERT INTO posts (") + kPostColumns +
+                                   ", due_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                                   "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
     Statement& stmt = statement(sql);
     if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
-    stmt.bind(1, post.id).bind(2, post.workflow).bind(3, post.account).bind(4, post.author);
-    stmt.bind(5, post.text).bind(6, join_lines(post.tags)).bind(7, post.created_ms);
+    std::string tags = join_lines(post.tags);
+    std::string expects = encode_expects(post.expects);
+    stmt.bind(2, post.workflow).bind(3, post.account).bind(4, post.author);
+    stmt.bind(5, post.text).bind(6, tags).bind(7, post.created_ms);
     stmt.bind(8, post.publish_at_ms).bind(9, post.zone).bind(10, int64_t{post.step_index});
-    stmt.bind(11, post.step_kind).bind(12, std::string(to_string(post.state)));
-    stmt.bind(13, post.wake_ms).bind(14, post.reason).bind(15, encode_expects(post.expects));
+    stmt.bind(11, post.step_kind).bind(12, to_string(post.state));
+    stmt.bind(13, post.wake_ms).bind(14, post.reason).bind(15, expects);
     stmt.bind(16, int64_t{post.attempt}).bind(17, post.claim_seq);
-    stmt.bind(18, std::string(to_string(post.claimed_from))).bind(19, post.lease_owner);
+    stmt.bind(18, to_string(post.claimed_from)).bind(19, post.lease_owner);
     stmt.bind(20, post.lease_expires_ms).bind(21, post.idempotency_key);
     stmt.bind(22, post.remote_id).bind(23, post.note).bind(24, post.updated_ms);
-    if (!insert) stmt.bind(25, expected_claim_seq);
+    stmt.bind_optional(25, due_ms_of(post));
+    int rc = sqlite3_step(stmt.get());
+    stmt.reset();
+    return rc == SQLITE_DONE ? Status::ok() : error("writing post");
+  }
+
+  // Updates what a transition may change, only while `expected_claim_seq` still matches (the
+  // post's identity, author, account and key never change, so their indexes are not touched).
+  Status update_row(const Post& post, int64_t expected_claim_seq) {
+    Statement& stmt = statement(
+        "UPDATE posts SET text = ?2, step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
+        "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
+        "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
+        "due_ms = ?18 WHERE id = ?1 AND claim_seq = ?17");
+    if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
+    std::string expects = encode_expects(post.expects);
+    stmt.bind(1, post.id).bind(2, post.text).bind(3, int64_t{post.step_index});
+    stmt.bind(4, post.step_kind).bind(5, to_string(post.state)).bind(6, post.wake_ms);
+    stmt.bind(7, post.reason).bind(8, expects).bind(9, int64_t{post.attempt});
+    stmt.bind(10, post.claim_seq).bind(11, to_string(post.claimed_from));
+    stmt.bind(12, post.lease_owner).bind(13, post.lease_expires_ms).bind(14, post.remote_id);
+    stmt.bind(15, post.note).bind(16, post.updated_ms).bind(17, expected_claim_seq);
+    stmt.bind_optional(18, due_ms_of(post));
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");

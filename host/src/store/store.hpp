@@ -6,6 +6,7 @@
 
 #include <herald/result.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ class Store {
   /// post if it waits or is held. Fails (nothing written) if the post changed since `seen`.
   virtual Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) = 0;
   virtual Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index) = 0;
+  /// The events of each post's current step, for many posts at once (one query).
+  virtual Result<std::map<int64_t, std::vector<PostEvent>>> events_for_posts(
+      const std::vector<Post>& posts) = 0;
 
   /// Applies transitions (each with its audit entries) and then claims up to `claim_limit`
   /// due posts for `lease`, in one transaction. Returns the newly claimed posts. Transitions
