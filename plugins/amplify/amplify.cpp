@@ -42,7 +42,7 @@ class ShareRequests : public herald::Step {
       files_.append_once(path, key, record, true);
       ++asked;
     }
-    post.emit("share_requests", std::to_string(asked));
+    if (asked > 0) post.emit("share_requests", std::to_string(asked));
     post.advance();
   }
 

@@ -128,6 +128,7 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
     case HERALD_ADVANCE: {
       t.post.attempt = 0;
       t.post.expects.clear();
+      t.post.step_events = 0;
       int next = claimed.step_index + 1;
       if (next >= static_cast<int>(bound->steps.size())) {
         finish(t, claimed, PostState::done, action, step_name,
@@ -187,6 +188,34 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
   return t;
 }
 
+Transition Engine::run_steps(const Post& claimed, int64_t now_ms,
+                             const std::vector<PostEvent>* events, int64_t& steps_run) {
+  const BoundWorkflow* bound = workflow(claimed.workflow);
+  auto kind_at = [&](int index) -> std::string {
+    if (!bound || index < 0 || index >= static_cast<int>(bound->steps.size())) return "";
+    return bound->steps[static_cast<size_t>(index)]->config().kind;
+  };
+  Transition combined = process(claimed, now_ms, events);
+  ++steps_run;
+  // Carry on while the post advanced to a step that is neither a publish step nor right after
+  // one: a publish starts only once its in_flight state is committed, and its result is
+  // committed before anything else happens to the post.
+  while (combined.post.state == PostState::in_flight &&
+         kind_at(combined.post.step_index - 1) != "publish" &&
+         kind_at(combined.post.step_index) != "publish") {
+    Post next = combined.post;
+    next.claim_seq = claimed.claim_seq;  // the store still holds the original claim
+    next.claimed_from = PostState::ready;
+    Transition step = process(next, now_ms, nullptr);  // a step not yet reached has no events
+    ++steps_run;
+    for (AuditEntry& a : step.audit) combined.audit.push_back(std::move(a));
+    for (PostEvent& e : step.emitted) combined.emitted.push_back(std::move(e));
+    combined.post = std::move(step.post);
+  }
+  combined.expected_claim_seq = claimed.claim_seq;
+  return combined;
+}
+
 Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {
   RunSummary summary;
   if (Result<int64_t> rescued = store_.rescue_expired(clock_.now_ms()); !rescued)
@@ -243,8 +272,8 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     pending.reserve(work.size());
     for (const Post& post : work) {
       auto found = events->find(post.id);
-      pending.push_back(process(post, now, found == events->end() ? nullptr : &found->second));
-      ++summary.steps_run;
+      pending.push_back(run_steps(post, now, found == events->end() ? nullptr : &found->second,
+                                  summary.steps_run));
     }
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
   }

@@ -27,6 +27,11 @@ class Engine {
   /// returns the transition to commit.
   Transition process(const Post& claimed, int64_t now_ms, const std::vector<PostEvent>* events);
 
+  /// Runs as many steps of one claimed post as may run before the next commit (see
+  /// docs/architecture.md: never past a publish step), as one combined transition.
+  Transition run_steps(const Post& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
+                       int64_t& steps_run);
+
  private:
   const BoundWorkflow* workflow(const std::string& name) const;
   void finish(Transition& t, const Post& before, PostState state, const std::string& action,

@@ -52,6 +52,7 @@ struct Post {
   std::string remote_id;
   std::string note;
   int64_t updated_ms = 0;
+  int step_events = 0;  // events recorded for the current step
 };
 
 struct PostEvent {
