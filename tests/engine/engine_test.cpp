@@ -240,8 +240,8 @@ TEST_F(EngineTest, ACrashAfterPublishingDoesNotPublishTwice) {
   host_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.file("company.db").c_str(), &db), SQLITE_OK);
-  std::string sql = "UPDATE posts SET state='in_flight', step_index=5, step_kind='publish', "
-                    "claimed_from='ready', lease_expires_ms=1, remote_id='' WHERE id=" + std::to_string(id);
+  std::string sql = "UPDATE post_states SET state='in_flight', step_index=5, step_kind='publish', "
+                    "claimed_from='ready', lease_expires_ms=1, due_ms=1, remote_id='' WHERE post_id=" + std::to_string(id);
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   reopen();

@@ -120,6 +120,7 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
     action = outcome_name(outcome);
     if (call.text_changed) reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
     for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
+    t.text_changed = call.text_changed;
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
   }
 
@@ -210,6 +211,7 @@ Transition Engine::run_steps(const Post& claimed, int64_t now_ms,
     ++steps_run;
     for (AuditEntry& a : step.audit) combined.audit.push_back(std::move(a));
     for (PostEvent& e : step.emitted) combined.emitted.push_back(std::move(e));
+    combined.text_changed = combined.text_changed || step.text_changed;
     combined.post = std::move(step.post);
   }
   combined.expected_claim_seq = claimed.claim_seq;

@@ -83,6 +83,7 @@ struct Transition {
   int64_t expected_claim_seq = 0;
   std::vector<AuditEntry> audit;
   std::vector<PostEvent> emitted;  // events emitted by the step, stored with the transition
+  bool text_changed = false;       // a step rewrote the post's text
 };
 
 }  // namespace herald

@@ -28,6 +28,11 @@ CREATE TABLE posts (
   created_ms INTEGER NOT NULL,
   publish_at_ms INTEGER NOT NULL,
   zone TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE
+);
+-- Where each post is: the narrow, often-written half of a post.
+CREATE TABLE post_states (
+  post_id INTEGER PRIMARY KEY,
   step_index INTEGER NOT NULL,
   step_kind TEXT NOT NULL,
   state TEXT NOT NULL,
@@ -39,15 +44,15 @@ CREATE TABLE posts (
   claimed_from TEXT NOT NULL,
   lease_owner TEXT NOT NULL,
   lease_expires_ms INTEGER NOT NULL,
-  idempotency_key TEXT NOT NULL UNIQUE,
   remote_id TEXT NOT NULL,
   note TEXT NOT NULL,
   updated_ms INTEGER NOT NULL,
   step_events INTEGER NOT NULL DEFAULT 0,  -- events recorded for the current step
-  due_ms INTEGER  -- wake_ms while a worker may claim the post (ready, waiting, unconfirmed), else NULL
+  -- When someone must look at the post next: its wake-up time while a worker may claim it
+  -- (ready, waiting, unconfirmed), its lease expiry while claimed (in_flight), else NULL.
+  due_ms INTEGER
 );
-CREATE INDEX posts_due ON posts (due_ms, id) WHERE due_ms IS NOT NULL;
-CREATE INDEX posts_lease ON posts (lease_expires_ms) WHERE state = 'in_flight';
+CREATE INDEX post_states_due ON post_states (due_ms, post_id) WHERE due_ms IS NOT NULL;
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
   post_id INTEGER NOT NULL CHECK (post_id > 0),
@@ -74,10 +79,13 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
 };
 
+// Both halves of a post, in the order read_post() reads them; `s` is post_states, `p` posts.
 constexpr const char* kPostColumns =
-    "id, workflow, account, author, text, tags, created_ms, publish_at_ms, zone, step_index, "
-    "step_kind, state, wake_ms, reason, expects, attempt, claim_seq, claimed_from, lease_owner, "
-    "lease_expires_ms, idempotency_key, remote_id, note, updated_ms, step_events";
+    "p.id, p.workflow, p.account, p.author, p.text, p.tags, p.created_ms, p.publish_at_ms, p.zone, "
+    "s.step_index, s.step_kind, s.state, s.wake_ms, s.reason, s.expects, s.attempt, s.claim_seq, "
+    "s.claimed_from, s.lease_owner, s.lease_expires_ms, p.idempotency_key, s.remote_id, s.note, "
+    "s.updated_ms, s.step_events";
+constexpr const char* kPostTables = " FROM post_states s CROSS JOIN posts p ON p.id = s.post_id ";
 
 std::string join_lines(const std::vector<std::string>& items) {
   std::string out;
@@ -113,8 +121,10 @@ std::vector<Expectation> decode_expects(const std::string& text) {
   return out;
 }
 
-/// When a worker may claim the post, or 0 (stored as NULL) when only a person or nothing can move it.
+/// When someone must look at the post next (see the due_ms column), or 0 (stored as NULL) when
+/// only a person or nothing can move it.
 int64_t due_ms_of(const Post& post) {
+  if (post.state == PostState::in_flight) return post.lease_expires_ms;
   bool claimable = post.state == PostState::ready || post.state == PostState::waiting ||
                    post.state == PostState::unconfirmed;
   return claimable && post.wake_ms > 0 ? post.wake_ms : 0;
@@ -266,7 +276,6 @@ class SqliteStore final : public Store {
   Status insert_post(Post& post, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
       if (Status s = insert_row(post); !s) return s;
-      post.id = sqlite3_last_insert_rowid(db_);
       AuditEntry entry = audit;
       entry.post_id = post.id;
       return write_audit(entry);
@@ -275,7 +284,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<Post>> find_post(int64_t id) override {
     Statement& stmt =
-        statement(std::string("SELECT ") + kPostColumns + " FROM posts WHERE id = ?1");
+        statement(std::string("SELECT ") + kPostColumns + kPostTables + "WHERE s.post_id = ?1");
     stmt.bind(1, id);
     std::optional<Post> found;
     int rc = sqlite3_step(stmt.get());
@@ -286,7 +295,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Post>> list_posts() override {
-    Statement& stmt = statement(std::string("SELECT ") + kPostColumns + " FROM posts ORDER BY id");
+    Statement& stmt = statement(std::string("SELECT ") + kPostColumns + kPostTables + "ORDER BY s.post_id");
     std::vector<Post> posts;
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) posts.push_back(read_post(stmt.get()));
@@ -298,9 +307,9 @@ class SqliteStore final : public Store {
   Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
       Statement& wake = statement(
-          "UPDATE posts SET state = ?6, wake_ms = ?7, due_ms = ?8, updated_ms = ?1, "
+          "UPDATE post_states SET state = ?6, wake_ms = ?7, due_ms = ?8, updated_ms = ?1, "
           "step_events = step_events + 1 "
-          "WHERE id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
+          "WHERE post_id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
       // A waiting or held post wakes up now; a post that is already due keeps its time.
       Post woken = seen;
       if (seen.state == PostState::waiting || seen.state == PostState::held) {
@@ -389,7 +398,7 @@ class SqliteStore final : public Store {
     int64_t lost_count = 0;
     Status status = in_transaction([&]() -> Status {
       for (const Transition& t : transitions) {
-        if (Status s = update_row(t.post, t.expected_claim_seq); !s) return s;
+        if (Status s = update_row(t.post, t.expected_claim_seq, t.text_changed); !s) return s;
         if (sqlite3_changes(db_) != 1) {
           ++lost_count;  // the claim was rescued by someone else: do not overwrite
           continue;
@@ -403,8 +412,9 @@ class SqliteStore final : public Store {
       // Select, then update row by row: no temporary tables, and the due index is walked in
       // order.
       static const std::string select_due =
-          std::string("SELECT ") + kPostColumns +
-          " FROM posts WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2";
+          std::string("SELECT ") + kPostColumns + kPostTables +
+          "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' "
+          "ORDER BY s.due_ms, s.post_id LIMIT ?2";
       Statement& due = statement(select_due);
       due.bind(1, now_ms).bind(2, int64_t{claim_limit});
       int rc;
@@ -412,8 +422,8 @@ class SqliteStore final : public Store {
       due.reset();
       if (rc != SQLITE_DONE) return error("finding due posts");
       Statement& claim = statement(
-          "UPDATE posts SET state = 'in_flight', claimed_from = state, claim_seq = claim_seq + 1, "
-          "lease_owner = ?1, lease_expires_ms = ?2, due_ms = NULL WHERE id = ?3");
+          "UPDATE post_states SET state = 'in_flight', claimed_from = state, claim_seq = "
+          "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2, due_ms = ?2 WHERE post_id = ?3");
       for (Post& post : claimed) {
         claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, post.id);
         rc = sqlite3_step(claim.get());
@@ -437,10 +447,10 @@ class SqliteStore final : public Store {
     int64_t rescued = 0;
     Status status = in_transaction([&]() -> Status {
       Statement& rescue = statement(
-          "UPDATE posts SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
+          "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
           "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = ?1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
-          "WHERE state = 'in_flight' AND lease_expires_ms < ?1");
+          "WHERE due_ms IS NOT NULL AND due_ms < ?1 AND state = 'in_flight'");
       rescue.bind(1, now_ms);
       int rc = sqlite3_step(rescue.get());
       rescue.reset();
@@ -454,7 +464,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<int64_t>> next_wake() override {
     Statement& stmt = statement(
-        "SELECT min(due_ms) FROM posts WHERE due_ms IS NOT NULL");
+        "SELECT min(due_ms) FROM post_states WHERE due_ms IS NOT NULL AND state <> 'in_flight'");
     std::optional<int64_t> wake;
     int rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_ROW && sqlite3_column_type(stmt.get(), 0) != SQLITE_NULL)
@@ -589,41 +599,57 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  // Inserts a post.
-  Status insert_row(const Post& post) {
-    static const std::string sql = std::string("INSERT INTO posts (") + kPostColumns +
-                                   ", due_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                                   "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, 0, ?25)";
-    Statement& stmt = statement(sql);
-    if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
+  // Inserts a post: its content, then its state.
+  Status insert_row(Post& post) {
+    Statement& content = statement(
+        "INSERT INTO posts (id, workflow, account, author, text, tags, created_ms, publish_at_ms, "
+        "zone, idempotency_key) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!content.valid()) return Status(ErrorCode::store, path_ + ": " + content.error());
     std::string tags = join_lines(post.tags);
+    content.bind(1, post.workflow).bind(2, post.account).bind(3, post.author).bind(4, post.text);
+    content.bind(5, tags).bind(6, post.created_ms).bind(7, post.publish_at_ms).bind(8, post.zone);
+    content.bind(9, post.idempotency_key);
+    int rc = sqlite3_step(content.get());
+    content.reset();
+    if (rc != SQLITE_DONE) return error("writing post");
+    post.id = sqlite3_last_insert_rowid(db_);
+
+    Statement& state = statement(
+        "INSERT INTO post_states (post_id, step_index, step_kind, state, wake_ms, reason, expects, "
+        "attempt, claim_seq, claimed_from, lease_owner, lease_expires_ms, remote_id, note, "
+        "updated_ms, step_events, due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12, ?13, ?14, ?15, 0, ?16)");
+    if (!state.valid()) return Status(ErrorCode::store, path_ + ": " + state.error());
     std::string expects = encode_expects(post.expects);
-    stmt.bind(2, post.workflow).bind(3, post.account).bind(4, post.author);
-    stmt.bind(5, post.text).bind(6, tags).bind(7, post.created_ms);
-    stmt.bind(8, post.publish_at_ms).bind(9, post.zone).bind(10, int64_t{post.step_index});
-    stmt.bind(11, post.step_kind).bind(12, to_string(post.state));
-    stmt.bind(13, post.wake_ms).bind(14, post.reason).bind(15, expects);
-    stmt.bind(16, int64_t{post.attempt}).bind(17, post.claim_seq);
-    stmt.bind(18, to_string(post.claimed_from)).bind(19, post.lease_owner);
-    stmt.bind(20, post.lease_expires_ms).bind(21, post.idempotency_key);
-    stmt.bind(22, post.remote_id).bind(23, post.note).bind(24, post.updated_ms);
-    stmt.bind_optional(25, due_ms_of(post));
-    int rc = sqlite3_step(stmt.get());
-    stmt.reset();
-    return rc == SQLITE_DONE ? Status::ok() : error("writing post");
+    state.bind(1, post.id).bind(2, int64_t{post.step_index}).bind(3, post.step_kind);
+    state.bind(4, to_string(post.state)).bind(5, post.wake_ms).bind(6, post.reason);
+    state.bind(7, expects).bind(8, int64_t{post.attempt}).bind(9, post.claim_seq);
+    state.bind(10, to_string(post.claimed_from)).bind(11, post.lease_owner);
+    state.bind(12, post.lease_expires_ms).bind(13, post.remote_id).bind(14, post.note);
+    state.bind(15, post.updated_ms).bind_optional(16, due_ms_of(post));
+    rc = sqlite3_step(state.get());
+    state.reset();
+    return rc == SQLITE_DONE ? Status::ok() : error("writing post state");
   }
 
   // Updates what a transition may change, only while `expected_claim_seq` still matches (the
   // post's identity, author, account and key never change, so their indexes are not touched).
-  Status update_row(const Post& post, int64_t expected_claim_seq) {
+  Status update_row(const Post& post, int64_t expected_claim_seq, bool text_changed) {
+    if (text_changed) {
+      Statement& text = statement("UPDATE posts SET text = ?2 WHERE id = ?1");
+      text.bind(1, post.id).bind(2, post.text);
+      int rc = sqlite3_step(text.get());
+      text.reset();
+      if (rc != SQLITE_DONE) return error("writing post text");
+    }
     Statement& stmt = statement(
-        "UPDATE posts SET text = ?2, step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
+        "UPDATE post_states SET step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
         "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
         "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
-        "due_ms = ?18, step_events = ?19 WHERE id = ?1 AND claim_seq = ?17");
+        "due_ms = ?18, step_events = ?19 WHERE post_id = ?1 AND claim_seq = ?17");
     if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
     std::string expects = encode_expects(post.expects);
-    stmt.bind(1, post.id).bind(2, post.text).bind(3, int64_t{post.step_index});
+    stmt.bind(1, post.id).bind(3, int64_t{post.step_index});
     stmt.bind(4, post.step_kind).bind(5, to_string(post.state)).bind(6, post.wake_ms);
     stmt.bind(7, post.reason).bind(8, expects).bind(9, int64_t{post.attempt});
     stmt.bind(10, post.claim_seq).bind(11, to_string(post.claimed_from));
