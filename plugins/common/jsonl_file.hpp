@@ -47,6 +47,12 @@ inline std::string json_escape(std::string_view text) {
 class JsonlFiles {
  public:
   explicit JsonlFiles(std::string key_field) : key_field_("\"" + key_field + "\":\"") {}
+  ~JsonlFiles() {
+    for (auto& [path, index] : indexes_)
+      if (index.fd >= 0) ::close(index.fd);
+  }
+  JsonlFiles(const JsonlFiles&) = delete;
+  JsonlFiles& operator=(const JsonlFiles&) = delete;
 
   struct Written {
     size_t line = 0;
@@ -58,17 +64,21 @@ class JsonlFiles {
   Written append_once(const std::string& path, const std::string& key, const std::string& record,
                       bool sync) {
     std::lock_guard<std::mutex> guard(mutex_);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-    struct Closer {
-      int fd;
-      ~Closer() { ::close(fd); }
-    } closer{fd};
-    if (::flock(fd, LOCK_EX) != 0) throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
-
     Index& index = indexes_[path];
+    if (index.fd < 0) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      index.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (index.fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+    }
+    int fd = index.fd;
+    // Other processes may append to the same file: hold its lock from the check to the write.
+    if (::flock(fd, LOCK_EX) != 0) throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
+    struct Unlocker {
+      int fd;
+      ~Unlocker() { ::flock(fd, LOCK_UN); }
+    } unlocker{fd};
+
     scan(fd, path, index);
     if (auto it = index.lines.find(key); it != index.lines.end()) return {it->second, true};
 
@@ -84,6 +94,7 @@ class JsonlFiles {
 
  private:
   struct Index {
+    int fd = -1;  // kept open while the plugin lives
     off_t scanned = 0;
     size_t line_count = 0;
     bool ends_mid_line = false;
@@ -95,7 +106,12 @@ class JsonlFiles {
   void scan(int fd, const std::string& path, Index& index) {
     struct stat info{};
     if (::fstat(fd, &info) != 0) throw std::runtime_error(path + ": cannot stat: " + std::strerror(errno));
-    if (info.st_size < index.scanned) index = Index{};  // the file was replaced
+    if (info.st_size < index.scanned) {  // the file was truncated: read it again
+      index.scanned = 0;
+      index.line_count = 0;
+      index.partial.clear();
+      index.lines.clear();
+    }
     char buffer[1 << 16];
     while (index.scanned < info.st_size) {
       ssize_t got = ::pread(fd, buffer, sizeof buffer, index.scanned);

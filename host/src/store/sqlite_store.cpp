@@ -421,14 +421,18 @@ class SqliteStore final : public Store {
       while ((rc = sqlite3_step(due.get())) == SQLITE_ROW) claimed.push_back(read_post(due.get()));
       due.reset();
       if (rc != SQLITE_DONE) return error("finding due posts");
+      if (claimed.empty()) return Status::ok();
+      std::string ids = "[";
+      for (const Post& post : claimed) ids += (ids.size() > 1 ? "," : "") + std::to_string(post.id);
+      ids += "]";
       Statement& claim = statement(
           "UPDATE post_states SET state = 'in_flight', claimed_from = state, claim_seq = "
-          "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2, due_ms = ?2 WHERE post_id = ?3");
+          "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2, due_ms = ?2 "
+          "WHERE post_id IN (SELECT value FROM json_each(?3))");
+      claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, ids);
+      rc = sqlite3_step(claim.get());
+      claim.reset();
       for (Post& post : claimed) {
-        claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, post.id);
-        rc = sqlite3_step(claim.get());
-        claim.reset();
-        if (rc != SQLITE_DONE) break;
         post.claimed_from = post.state;
         post.state = PostState::in_flight;
         post.claim_seq += 1;
