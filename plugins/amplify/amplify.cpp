@@ -5,6 +5,9 @@
 
 #include "../common/jsonl_file.hpp"
 
+#include <mutex>
+#include <optional>
+
 namespace {
 
 using herald::builtin::json_escape;
@@ -30,13 +33,12 @@ class ShareRequests : public herald::Step {
     std::string path = directory_ + "/shares.jsonl";
     std::string author = post.author();
     int64_t asked = 0;
-    for (const herald::Person& person : post.people()) {
+    for (const std::string& person : candidates(post)) {
       if (asked >= max_people_) break;
-      if (!person.amplify || person.id == author) continue;
-      if (!role_.empty() && !post.has_role(person.id, role_)) continue;
-      std::string key = post.field("idempotency_key") + ":" + person.id;
+      if (person == author) continue;
+      std::string key = post.field("idempotency_key") + ":" + person;
       std::string record = "{\"share_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
-                           ",\"person\":\"" + json_escape(person.id) + "\",\"published_as\":\"" +
+                           ",\"person\":\"" + json_escape(person) + "\",\"published_as\":\"" +
                            json_escape(post.field("remote_id")) + "\",\"message\":\"" +
                            json_escape(message_) + "\",\"text\":\"" + json_escape(post.text()) + "\"}";
       files_.append_once(path, key, record, true);
@@ -47,6 +49,21 @@ class ShareRequests : public herald::Step {
   }
 
  private:
+  /// The people who opted in (and have the role, if one is set). The host's people do not
+  /// change while a step instance lives, so they are read once.
+  const std::vector<std::string>& candidates(herald::Context& post) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (!candidates_) {
+      candidates_.emplace();
+      for (const herald::Person& person : post.people())
+        if (person.amplify && (role_.empty() || post.has_role(person.id, role_)))
+          candidates_->push_back(person.id);
+    }
+    return *candidates_;
+  }
+
+  std::mutex mutex_;
+  std::optional<std::vector<std::string>> candidates_;
   std::string directory_;
   int64_t max_people_;
   std::string role_;

@@ -87,9 +87,14 @@ class JsonlFiles {
     if (written != static_cast<ssize_t>(line.size()))
       throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
     if (sync && ::fsync(fd) != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
-    scan(fd, path, index);
-    auto it = index.lines.find(key);
-    return {it == index.lines.end() ? 0 : it->second, false};
+    // Under the lock nobody else wrote since the scan: index the line without reading it back.
+    if (index.ends_mid_line) ++index.line_count;
+    index.partial.clear();
+    index.ends_mid_line = false;
+    index.scanned += static_cast<off_t>(line.size());
+    size_t number = ++index.line_count;
+    index.lines.emplace(key, number);
+    return {number, false};
   }
 
  private:

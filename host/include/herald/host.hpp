@@ -49,8 +49,8 @@ struct HostOptions {
   bool resolve_secrets = false;
   /// Open (and create) the store; `herald validate` does not need it.
   bool open_store = true;
-  /// Posts claimed and committed per engine round.
-  int batch_size = 512;
+  /// Posts claimed and committed per engine round (group commit).
+  int batch_size = 1024;
 };
 
 struct SubmitRequest {

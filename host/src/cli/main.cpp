@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
   std::string clock_mode;
   std::string start;
   int max_rounds = 0;
-  int batch = 512;
+  int batch = 1024;
   run->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
   run->add_flag("--until-idle", until_idle, "stop when nothing is due (virtual clock: when nothing is left to wake)");
   run->add_option("--clock", clock_mode, "real, or virtual (time jumps to the next wake-up; remembered in the store)")

@@ -204,10 +204,9 @@ Transition Engine::run_steps(const Post& claimed, int64_t now_ms,
   while (combined.post.state == PostState::in_flight &&
          kind_at(combined.post.step_index - 1) != "publish" &&
          kind_at(combined.post.step_index) != "publish") {
-    Post next = combined.post;
-    next.claim_seq = claimed.claim_seq;  // the store still holds the original claim
-    next.claimed_from = PostState::ready;
-    Transition step = process(next, now_ms, nullptr);  // a step not yet reached has no events
+    combined.post.claim_seq = claimed.claim_seq;  // the store still holds the original claim
+    combined.post.claimed_from = PostState::ready;
+    Transition step = process(combined.post, now_ms, nullptr);  // a step not yet reached has no events
     ++steps_run;
     for (AuditEntry& a : step.audit) combined.audit.push_back(std::move(a));
     for (PostEvent& e : step.emitted) combined.emitted.push_back(std::move(e));
@@ -236,9 +235,9 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     if (!claimed) return claimed.status();
     summary.transitions += static_cast<int64_t>(pending.size()) - lost;
     if (lost > 0) spdlog::warn("{} transition(s) dropped: their claim was taken over", lost);
-    for (const Transition& t : pending) {
+    for (Transition& t : pending) {
       if (is_terminal(t.post.state)) ++summary.finished;
-      if (t.post.state == PostState::in_flight) continuing.push_back(t.post);
+      if (t.post.state == PostState::in_flight) continuing.push_back(std::move(t.post));
     }
     // Posts whose transition was lost must not continue.
     if (lost > 0) continuing.clear();
