@@ -12,8 +12,8 @@ ConfigContext& config_of(herald_config* config) { return *reinterpret_cast<Confi
 std::string text_of(herald_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
 
 herald_str hand_out(CallContext& call, std::string value) {
-  call.scratch.push_back(std::move(value));
-  return herald_str{call.scratch.back().data(), call.scratch.back().size()};
+  call.scratch.push_front(std::move(value));
+  return herald_str{call.scratch.front().data(), call.scratch.front().size()};
 }
 
 std::string join_lines(const std::vector<std::string>& items) {

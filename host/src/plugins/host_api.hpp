@@ -8,7 +8,7 @@
 #include <herald/host.hpp>
 #include <herald/plugin_abi.h>
 
-#include <deque>
+#include <forward_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,7 +52,7 @@ struct CallContext {
   bool text_changed = false;
 
   // Strings handed to the plugin stay alive until the call returns.
-  std::deque<std::string> scratch;
+  std::forward_list<std::string> scratch;  // stable addresses; allocates only when used
 };
 
 const herald_host_api* host_api();
