@@ -74,7 +74,7 @@ CREATE TABLE audit (
   to_state TEXT NOT NULL,
   detail TEXT NOT NULL
 );
-CREATE INDEX audit_post ON audit (post_id, id);
+CREATE INDEX audit_post ON audit (post_id);  -- entries of one post, in rowid (id) order
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
 };
