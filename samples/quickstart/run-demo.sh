@@ -4,6 +4,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 herald=${1:-$here/../../build/bin/herald}
+[[ -x $herald ]] || { echo "run-demo.sh: no herald binary at $herald (build first: scripts/setup.sh)" >&2; exit 1; }
+herald=$(cd "$(dirname "$herald")" && pwd)/$(basename "$herald")
 work=${2:-$here/../../build/demo}
 rm -rf "$work" && mkdir -p "$work"
 work=$(cd "$work" && pwd)
