@@ -39,8 +39,13 @@ bool valid_utf8(const std::string& text) {
   size_t i = 0;
   while (i < text.size()) {
     auto byte = static_cast<unsigned char>(text[i]);
-    size_t extra = byte < 0x80 ? 0 : (byte >> 5) == 0x6 ? 1 : (byte >> 4) == 0xE ? 2 : (byte >> 3) == 0x1E ? 3 : 4;
-    if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0) || (extra && i + extra > text.size() - 1))
+    size_t extra = byte < 0x80           ? 0
+                   : (byte >> 5) == 0x6  ? 1
+                   : (byte >> 4) == 0xE  ? 2
+                   : (byte >> 3) == 0x1E ? 3
+                                         : 4;
+    if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0) ||
+        (extra && i + extra > text.size() - 1))
       return false;
     for (size_t k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
@@ -87,15 +92,18 @@ std::string builtin_plugin_dir() {
   if (const char* env = std::getenv("HERALD_PLUGIN_DIR"); env && *env) return env;
   std::error_code ec;
   fs::path here = boost::dll::this_line_location().parent_path();
-  for (const fs::path& candidate : {here / "herald" / "plugins", here / ".." / "lib" / "herald" / "plugins"})
+  for (const fs::path& candidate :
+       {here / "herald" / "plugins", here / ".." / "lib" / "herald" / "plugins"})
     if (fs::is_directory(candidate, ec)) return candidate.lexically_normal().string();
   if (fs::is_directory(HERALD_BUILD_PLUGIN_DIR, ec)) return HERALD_BUILD_PLUGIN_DIR;
   return HERALD_INSTALL_PLUGIN_DIR;
 }
 
-Result<std::vector<PluginDescription>> describe_plugins(const std::vector<std::string>& plugin_paths) {
+Result<std::vector<PluginDescription>> describe_plugins(
+    const std::vector<std::string>& plugin_paths) {
   PluginRegistry registry;
-  std::vector<std::string> paths = plugin_paths.empty() ? std::vector<std::string>{builtin_plugin_dir()} : plugin_paths;
+  std::vector<std::string> paths =
+      plugin_paths.empty() ? std::vector<std::string>{builtin_plugin_dir()} : plugin_paths;
   if (Status s = registry.load_paths(paths); !s) return s;
   return registry.describe();
 }
@@ -112,8 +120,7 @@ struct Host::Impl {
                       const std::string& comment);
 
   Status require_store() const {
-    if (!store)
-      return Status(ErrorCode::internal, "this host was opened without its store");
+    if (!store) return Status(ErrorCode::internal, "this host was opened without its store");
     return Status::ok();
   }
 };
@@ -168,10 +175,12 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
   }
   if (!impl->clock) impl->clock = make_real_clock();
   if (impl->store) {
-    if (Status s = impl->store->set_meta("clock", impl->clock->is_virtual() ? "virtual" : "real"); !s)
+    if (Status s = impl->store->set_meta("clock", impl->clock->is_virtual() ? "virtual" : "real");
+        !s)
       return s;
     if (impl->clock->is_virtual())
-      if (Status s = impl->store->set_meta("virtual_now", std::to_string(impl->clock->now_ms())); !s)
+      if (Status s = impl->store->set_meta("virtual_now", std::to_string(impl->clock->now_ms()));
+          !s)
         return s;
   }
   return std::unique_ptr<Host>(new Host(std::move(impl)));
@@ -202,9 +211,9 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   }
   if (!request.author.empty() && !config.person(request.author))
     return Status(ErrorCode::not_found, "unknown author '" + request.author +
-                                            "'; authors are listed under `people` in " + config.file);
-  if (request.text.empty())
-    return Status(ErrorCode::invalid_argument, "the post has no text");
+                                            "'; authors are listed under `people` in " +
+                                            config.file);
+  if (request.text.empty()) return Status(ErrorCode::invalid_argument, "the post has no text");
   if (!valid_utf8(request.text))
     return Status(ErrorCode::invalid_argument, "the post's text is not valid UTF-8");
 
@@ -229,9 +238,11 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   post.wake_ms = now;
   post.idempotency_key = "herald-" + random_key();
   post.updated_ms = now;
-  AuditEntry audit{0, now, request.author.empty() ? "anonymous" : request.author, "submit", "", "",
-                   "ready", "workflow " + workflow->name + " on account " + account->name};
-  if (post.publish_at_ms) audit.detail += ", publish at " + format_time(post.publish_at_ms, post.zone);
+  AuditEntry audit{
+      0,  now,     request.author.empty() ? "anonymous" : request.author,        "submit", "",
+      "", "ready", "workflow " + workflow->name + " on account " + account->name};
+  if (post.publish_at_ms)
+    audit.detail += ", publish at " + format_time(post.publish_at_ms, post.zone);
   if (Status s = impl_->store->insert_post(post, audit); !s) return s;
   return post.id;
 }
@@ -245,13 +256,16 @@ Status check_event(const Configuration& config, const Post& post, const std::str
     case PostState::rejected:
       return Status(ErrorCode::failed_precondition,
                     "post " + id + " was rejected (" + post.reason + "); it cannot be " +
-                        (type == "approve" ? "approved" : "rejected again") + ". Submit a new post.");
+                        (type == "approve" ? "approved" : "rejected again") +
+                        ". Submit a new post.");
     case PostState::done:
-      return Status(ErrorCode::failed_precondition, "post " + id + " has already finished every step");
+      return Status(ErrorCode::failed_precondition,
+                    "post " + id + " has already finished every step");
     case PostState::failed:
     case PostState::cancelled:
-      return Status(ErrorCode::failed_precondition,
-                    "post " + id + " is " + std::string(to_string(post.state)) + " (" + post.reason + ")");
+      return Status(
+          ErrorCode::failed_precondition,
+          "post " + id + " is " + std::string(to_string(post.state)) + " (" + post.reason + ")");
     default: break;
   }
   std::vector<std::string> roles;
@@ -262,11 +276,16 @@ Status check_event(const Configuration& config, const Post& post, const std::str
                     post.state == PostState::ready;
   if (!open_state || roles.empty())
     return Status(ErrorCode::failed_precondition,
-                  "post " + id + " is not waiting for " + (type == "approve" ? "an approval" : "a rejection") +
-                      " (it is " + std::string(to_string(post.state)) + " at its " + post.step_kind +
-                      " step); run `herald run` to move it along, and see `herald status " + id + "`");
+                  "post " + id + " is not waiting for " +
+                      (type == "approve" ? "an approval" : "a rejection") + " (it is " +
+                      std::string(to_string(post.state)) + " at its " + post.step_kind +
+                      " step); run `herald run` to move it along, and see `herald status " + id +
+                      "`");
   const PersonConfig* person = config.person(person_id);
-  if (!person) return Status(ErrorCode::not_found, "unknown person '" + person_id + "'; people are listed under `people` in " + config.file);
+  if (!person)
+    return Status(
+        ErrorCode::not_found,
+        "unknown person '" + person_id + "'; people are listed under `people` in " + config.file);
   bool allowed = false;
   for (const auto& role : roles) allowed = allowed || role.empty() || person->has_role(role);
   if (!allowed)
@@ -275,24 +294,27 @@ Status check_event(const Configuration& config, const Post& post, const std::str
                       " step needs role " + join(roles) + ", and " + person_id + " has " +
                       (person->roles.empty() ? "no roles" : "roles " + join(person->roles)));
   if (!post.author.empty() && post.author == person_id && type == "approve")
-    return Status(ErrorCode::permission_denied,
-                  person_id + " wrote post " + id + " and cannot approve it (four eyes: someone else must)");
+    return Status(
+        ErrorCode::permission_denied,
+        person_id + " wrote post " + id + " and cannot approve it (four eyes: someone else must)");
   for (const PostEvent& e : earlier)
     if (e.actor == person_id && e.type == type)
       return Status(ErrorCode::failed_precondition,
-                    person_id + " has already " + (type == "approve" ? "approved" : "rejected") + " post " + id + " at this step");
+                    person_id + " has already " + (type == "approve" ? "approved" : "rejected") +
+                        " post " + id + " at this step");
   return Status::ok();
 }
 
 }  // namespace
 
-Status Host::Impl::record_event(int64_t post_id, const std::string& type,
-                                const std::string& person, const std::string& comment) {
+Status Host::Impl::record_event(int64_t post_id, const std::string& type, const std::string& person,
+                                const std::string& comment) {
   Impl& impl = *this;
   Result<std::optional<Post>> found = impl.store->find_post(post_id);
   if (!found) return found.status();
   if (!found->has_value())
-    return Status(ErrorCode::not_found, "no post " + std::to_string(post_id) + " in " + impl.store->location());
+    return Status(ErrorCode::not_found,
+                  "no post " + std::to_string(post_id) + " in " + impl.store->location());
   const Post& post = **found;
   Result<std::vector<PostEvent>> earlier = impl.store->events_for(post.id, post.step_index);
   if (!earlier) return earlier.status();
@@ -300,9 +322,11 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type,
   int64_t now = impl.clock->now_ms();
   PostEvent event{0, post.id, post.step_index, type, person, comment, now};
   std::string step;
-  if (const WorkflowConfig* w = impl.config.workflow(post.workflow); w && post.step_index < static_cast<int>(w->steps.size()))
+  if (const WorkflowConfig* w = impl.config.workflow(post.workflow);
+      w && post.step_index < static_cast<int>(w->steps.size()))
     step = w->steps[static_cast<size_t>(post.step_index)].name;
-  AuditEntry audit{post.id, now, person, type, step, std::string(to_string(post.state)), "ready", comment};
+  AuditEntry audit{post.id, now,    person, type, step, std::string(to_string(post.state)),
+                   "ready", comment};
   return impl.store->add_event(event, post, audit);
 }
 
@@ -322,7 +346,8 @@ Result<PostView> Host::post(int64_t post_id) {
   Result<std::optional<Post>> found = impl_->store->find_post(post_id);
   if (!found) return found.status();
   if (!found->has_value())
-    return Status(ErrorCode::not_found, "no post " + std::to_string(post_id) + " in " + impl_->store->location());
+    return Status(ErrorCode::not_found,
+                  "no post " + std::to_string(post_id) + " in " + impl_->store->location());
   return view_of(**found, impl_->config);
 }
 
@@ -341,17 +366,21 @@ Result<std::vector<AuditRecord>> Host::audit(std::optional<int64_t> post_id) {
     Result<std::optional<Post>> found = impl_->store->find_post(*post_id);
     if (!found) return found.status();
     if (!found->has_value())
-      return Status(ErrorCode::not_found, "no post " + std::to_string(*post_id) + " in " + impl_->store->location());
+      return Status(ErrorCode::not_found,
+                    "no post " + std::to_string(*post_id) + " in " + impl_->store->location());
   }
   return impl_->store->audit(post_id);
 }
 
 Result<RunSummary> Host::run(const RunOptions& options) {
   if (Status s = impl_->require_store(); !s) return s;
-  Engine engine(impl_->config, impl_->workflows, *impl_->store, *impl_->clock, impl_->options.batch_size);
+  Engine engine(impl_->config, impl_->workflows, *impl_->store, *impl_->clock,
+                impl_->options.batch_size);
   Result<RunSummary> summary = engine.run(options, options.stop);
   if (impl_->clock->is_virtual())
-    if (Status s = impl_->store->set_meta("virtual_now", std::to_string(impl_->clock->now_ms())); !s) return s;
+    if (Status s = impl_->store->set_meta("virtual_now", std::to_string(impl_->clock->now_ms()));
+        !s)
+      return s;
   return summary;
 }
 
@@ -363,16 +392,23 @@ std::vector<WorkflowDescription> Host::workflows() const {
     w.description = bound.config->description;
     for (const auto& step : bound.steps)
       w.steps.push_back({step->config().name, step->config().kind,
-                         step->plugin().name + "/" + step->component().name, step->config().when.describe()});
+                         step->plugin().name + "/" + step->component().name,
+                         step->config().when.describe()});
     out.push_back(std::move(w));
   }
   return out;
 }
 
-std::vector<PluginDescription> Host::plugins() const { return impl_->registry.describe(); }
+std::vector<PluginDescription> Host::plugins() const {
+  return impl_->registry.describe();
+}
 
-std::string Host::store_location() const { return impl_->config.store_path; }
+std::string Host::store_location() const {
+  return impl_->config.store_path;
+}
 
-Clock& Host::clock() { return *impl_->clock; }
+Clock& Host::clock() {
+  return *impl_->clock;
+}
 
 }  // namespace herald

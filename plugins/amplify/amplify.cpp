@@ -17,7 +17,8 @@ class ShareRequests : public herald::Step {
   static constexpr std::array<herald_config_key, 4> config_keys{{
       {"directory", HERALD_TYPE_PATH, 0, "outbox", "folder of shares.jsonl"},
       {"max_people", HERALD_TYPE_INT, 0, "25", "at most this many requests per post"},
-      {"role", HERALD_TYPE_STRING, 0, "", "only ask people with this role (empty: everyone opted in)"},
+      {"role", HERALD_TYPE_STRING, 0, "",
+       "only ask people with this role (empty: everyone opted in)"},
       {"message", HERALD_TYPE_STRING, 0, "Please share our new post", "the invitation's text"},
   }};
 
@@ -40,7 +41,8 @@ class ShareRequests : public herald::Step {
       std::string record = "{\"share_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
                            ",\"person\":\"" + json_escape(person) + "\",\"published_as\":\"" +
                            json_escape(post.field("remote_id")) + "\",\"message\":\"" +
-                           json_escape(message_) + "\",\"text\":\"" + json_escape(post.text()) + "\"}";
+                           json_escape(message_) + "\",\"text\":\"" + json_escape(post.text()) +
+                           "\"}";
       files_.append_once(path, key, record, true);
       ++asked;
     }

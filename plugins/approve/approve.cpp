@@ -25,7 +25,8 @@ class Approval : public herald::Step {
     for (const herald::Event& event : post.events()) {
       if (!post.has_role(event.actor, role_)) continue;
       if (event.type == "reject") {
-        post.reject("rejected by " + event.actor + (event.comment.empty() ? "" : ": " + event.comment));
+        post.reject("rejected by " + event.actor +
+                    (event.comment.empty() ? "" : ": " + event.comment));
         return;
       }
       if (event.type == "approve" && event.actor != author) approvers.insert(event.actor);

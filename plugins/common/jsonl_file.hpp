@@ -73,7 +73,8 @@ class JsonlFiles {
     }
     int fd = index.fd;
     // Other processes may append to the same file: hold its lock from the check to the write.
-    if (::flock(fd, LOCK_EX) != 0) throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX) != 0)
+      throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
     struct Unlocker {
       int fd;
       ~Unlocker() { ::flock(fd, LOCK_UN); }
@@ -86,7 +87,8 @@ class JsonlFiles {
     ssize_t written = ::write(fd, line.data(), line.size());
     if (written != static_cast<ssize_t>(line.size()))
       throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
-    if (sync && ::fsync(fd) != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
+    if (sync && ::fsync(fd) != 0)
+      throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
     // Under the lock nobody else wrote since the scan: index the line without reading it back.
     if (index.ends_mid_line) ++index.line_count;
     index.partial.clear();
@@ -109,8 +111,9 @@ class JsonlFiles {
 
   /// Reads what was appended since the last scan (by this or another process).
   void scan(int fd, const std::string& path, Index& index) {
-    struct stat info{};
-    if (::fstat(fd, &info) != 0) throw std::runtime_error(path + ": cannot stat: " + std::strerror(errno));
+    struct stat info {};
+    if (::fstat(fd, &info) != 0)
+      throw std::runtime_error(path + ": cannot stat: " + std::strerror(errno));
     if (info.st_size < index.scanned) {  // the file was truncated: read it again
       index.scanned = 0;
       index.line_count = 0;
@@ -131,7 +134,8 @@ class JsonlFiles {
         if (auto at = index.partial.find(key_field_); at != std::string::npos) {
           size_t start = at + key_field_.size();
           size_t end = index.partial.find('"', start);
-          if (end != std::string::npos) index.lines.emplace(index.partial.substr(start, end - start), index.line_count);
+          if (end != std::string::npos)
+            index.lines.emplace(index.partial.substr(start, end - start), index.line_count);
         }
         index.partial.clear();
       }

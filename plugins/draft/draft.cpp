@@ -27,7 +27,8 @@ bool is_word_char(char c) {
 /// Finds `word` as a whole word, ignoring ASCII case. Returns its byte offset or npos.
 size_t find_word(const std::string& lowered_text, const std::string& word) {
   std::string needle = lower_ascii(word);
-  for (size_t at = lowered_text.find(needle); at != std::string::npos; at = lowered_text.find(needle, at + 1)) {
+  for (size_t at = lowered_text.find(needle); at != std::string::npos;
+       at = lowered_text.find(needle, at + 1)) {
     bool starts = at == 0 || !is_word_char(lowered_text[at - 1]);
     size_t end = at + needle.size();
     bool ends = end >= lowered_text.size() || !is_word_char(lowered_text[end]);

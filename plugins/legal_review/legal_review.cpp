@@ -42,7 +42,8 @@ class KeywordReview : public herald::Step {
     for (const herald::Event& event : post.events()) {
       if (!post.has_role(event.actor, role_)) continue;
       if (event.type == "reject") {
-        post.reject("legal: rejected by " + event.actor + (event.comment.empty() ? "" : ": " + event.comment));
+        post.reject("legal: rejected by " + event.actor +
+                    (event.comment.empty() ? "" : ": " + event.comment));
         return;
       }
       if (event.type == "approve") {

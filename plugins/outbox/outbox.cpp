@@ -12,7 +12,8 @@ using herald::builtin::json_escape;
 class Outbox : public herald::Step {
  public:
   static constexpr std::array<herald_config_key, 2> config_keys{{
-      {"directory", HERALD_TYPE_PATH, 0, "outbox", "folder of the per-account files (ACCOUNT.jsonl)"},
+      {"directory", HERALD_TYPE_PATH, 0, "outbox",
+       "folder of the per-account files (ACCOUNT.jsonl)"},
       {"fsync", HERALD_TYPE_BOOL, 0, "true", "flush each line to disk before reporting success"},
   }};
 
@@ -25,12 +26,15 @@ class Outbox : public herald::Step {
     std::string path = directory_ + "/" + account + ".jsonl";
     std::string record = "{\"idempotency_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
                          ",\"account\":\"" + json_escape(account) + "\",\"network\":\"" +
-                         json_escape(post.network()) + "\",\"handle\":\"" + json_escape(post.field("handle")) +
-                         "\",\"author\":\"" + json_escape(post.author()) + "\",\"published_at_ms\":" +
-                         std::to_string(post.now_ms()) + ",\"text\":\"" + json_escape(post.text()) + "\"}";
+                         json_escape(post.network()) + "\",\"handle\":\"" +
+                         json_escape(post.field("handle")) + "\",\"author\":\"" +
+                         json_escape(post.author()) +
+                         "\",\"published_at_ms\":" + std::to_string(post.now_ms()) +
+                         ",\"text\":\"" + json_escape(post.text()) + "\"}";
     auto written = files_.append_once(path, key, record, sync_);
     post.set_field("remote_id", path + "#" + std::to_string(written.line));
-    if (written.already_there) post.info("found in the outbox from an earlier attempt; not written again");
+    if (written.already_there)
+      post.info("found in the outbox from an earlier attempt; not written again");
     post.advance();
   }
 

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     return first.status().exit_code();
   }
   if (auto waiting = (*host)->post(*id); waiting && !waiting->expects.empty()) {
-    if (auto approved = (*host)->approve(*id, argv[5], "approved from the embedding program"); !approved) {
+    if (auto approved = (*host)->approve(*id, argv[5], "approved from the embedding program");
+        !approved) {
       std::cerr << approved.message() << "\n";
       return approved.exit_code();
     }

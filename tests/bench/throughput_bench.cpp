@@ -46,7 +46,8 @@ void BM_PostsThroughSixSteps(benchmark::State& state) {
     }
     std::vector<int64_t> ids;
     for (int i = 0; i < posts; ++i)
-      ids.push_back(*(*host)->submit({"announce", "corp", "ana", "Post number " + std::to_string(i), {}, ""}));
+      ids.push_back(*(*host)->submit(
+          {"announce", "corp", "ana", "Post number " + std::to_string(i), {}, ""}));
     state.ResumeTiming();
 
     auto first = (*host)->run({});  // draft, then every post waits for marketing
@@ -61,9 +62,16 @@ void BM_PostsThroughSixSteps(benchmark::State& state) {
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * posts);
-  state.counters["posts/s"] = benchmark::Counter(static_cast<double>(state.iterations() * posts), benchmark::Counter::kIsRate);
-  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.counters["posts/s"] = benchmark::Counter(static_cast<double>(state.iterations() * posts),
+                                                 benchmark::Counter::kIsRate);
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_PostsThroughSixSteps)->Args({2000, 256})->Args({2000, 1024})->Args({10000, 1024})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PostsThroughSixSteps)
+    ->Args({2000, 256})
+    ->Args({2000, 1024})
+    ->Args({10000, 1024})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

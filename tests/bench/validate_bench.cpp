@@ -8,7 +8,8 @@ namespace {
 
 void BM_ValidateColdStart(benchmark::State& state) {
   herald::testing::TempDir dir;
-  std::string config = dir.write("company.yaml", std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+  std::string config = dir.write(
+      "company.yaml", std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
 accounts:
   corp: { network: x, timezone: America/New_York }
 people:

@@ -34,9 +34,11 @@ workflows:
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_ = dir_.write("company.yaml", std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR + "]\n" + kConfig);
+    config_ = dir_.write("company.yaml",
+                         std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR + "]\n" + kConfig);
   }
-  testing::CommandResult herald(const std::string& args, const std::string& env = "HERALD_CLI_TEST_TOKEN=t0k3n-secret") {
+  testing::CommandResult herald(const std::string& args,
+                                const std::string& env = "HERALD_CLI_TEST_TOKEN=t0k3n-secret") {
     return testing::run_command(env + " " + HERALD_CLI + " " + args);
   }
   testing::TempDir dir_;
@@ -44,7 +46,8 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit"}) {
+  for (const char* command :
+       {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit"}) {
     auto result = herald(std::string(command) + " --help");
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << command << ": " << result.output;
@@ -57,13 +60,17 @@ TEST_F(Cli, EveryCommandHasHelp) {
 TEST_F(Cli, ASessionFromSubmitToPublish) {
   auto validate = herald("validate " + config_);
   ASSERT_EQ(validate.exit_code, 0) << validate.output;
-  EXPECT_NE(validate.output.find("1. draft (draft) by draft/check"), std::string::npos) << validate.output;
+  EXPECT_NE(validate.output.find("1. draft (draft) by draft/check"), std::string::npos)
+      << validate.output;
 
-  auto submit = herald("submit " + config_ + " -w announce -a corp --author ana --text 'Hello from Oslo' --at '2026-12-01 09:00'");
+  auto submit =
+      herald("submit " + config_ +
+             " -w announce -a corp --author ana --text 'Hello from Oslo' --at '2026-12-01 09:00'");
   ASSERT_EQ(submit.exit_code, 0) << submit.output;
   EXPECT_EQ(submit.output, "1\n");
 
-  auto run = herald("run " + config_ + " --clock virtual --start 2026-11-30T08:00:00Z --until-idle");
+  auto run =
+      herald("run " + config_ + " --clock virtual --start 2026-11-30T08:00:00Z --until-idle");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto status = herald("status " + config_ + " --json");
   ASSERT_EQ(status.exit_code, 0) << status.output;
@@ -101,7 +108,8 @@ TEST_F(Cli, ASessionFromSubmitToPublish) {
 TEST_F(Cli, ErrorsHaveExitCodesAndNeverShowSecrets) {
   auto missing_secret = herald("validate " + config_, "");
   EXPECT_EQ(missing_secret.exit_code, 3);
-  EXPECT_NE(missing_secret.output.find("HERALD_CLI_TEST_TOKEN is not set"), std::string::npos) << missing_secret.output;
+  EXPECT_NE(missing_secret.output.find("HERALD_CLI_TEST_TOKEN is not set"), std::string::npos)
+      << missing_secret.output;
 
   auto ok = herald("validate " + config_ + " --log-level debug");
   EXPECT_EQ(ok.output.find("t0k3n-secret"), std::string::npos);
@@ -120,7 +128,9 @@ TEST_F(Cli, ErrorsHaveExitCodesAndNeverShowSecrets) {
   auto bad_yaml = herald("validate " + dir_.write("bad.yaml", "herald: 1\nworkflows: [\n"));
   EXPECT_EQ(bad_yaml.exit_code, 3);
   EXPECT_NE(bad_yaml.output.find("bad.yaml:"), std::string::npos);
-  auto not_db = dir_.write("junk.yaml", std::string("store: { path: junk.db }\n") + "plugin_paths: [" + BUILTIN_PLUGIN_DIR + "]\n" + kConfig);
+  auto not_db =
+      dir_.write("junk.yaml", std::string("store: { path: junk.db }\n") + "plugin_paths: [" +
+                                  BUILTIN_PLUGIN_DIR + "]\n" + kConfig);
   dir_.write("junk.db", std::string(4096, 'j'));
   auto store = herald("status " + not_db);
   EXPECT_EQ(store.exit_code, 5);
@@ -134,8 +144,10 @@ TEST_F(Cli, ListsPlugins) {
   ASSERT_EQ(plugins.size(), 6u);
   std::set<std::string> kinds;
   for (const auto& p : plugins) kinds.insert(p["components"][0]["kind"].get<std::string>());
-  EXPECT_EQ(kinds, (std::set<std::string>{"draft", "approve", "legal_review", "schedule", "publish", "amplify"}));
-  auto bad = herald(std::string("plugins --plugin-path ") + FIXTURE_DIR + "/herald_fixture_wrong_major.so");
+  EXPECT_EQ(kinds, (std::set<std::string>{"draft", "approve", "legal_review", "schedule", "publish",
+                                          "amplify"}));
+  auto bad = herald(std::string("plugins --plugin-path ") + FIXTURE_DIR +
+                    "/herald_fixture_wrong_major.so");
   EXPECT_EQ(bad.exit_code, 4);
   EXPECT_NE(bad.output.find("ABI 2"), std::string::npos);
 }

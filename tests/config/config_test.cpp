@@ -47,7 +47,9 @@ std::string replace(std::string text, const std::string& from, const std::string
   return text.replace(at, from.size(), to);
 }
 
-void PrintTo(const BadConfig& bad, std::ostream* out) { *out << bad.name; }
+void PrintTo(const BadConfig& bad, std::ostream* out) {
+  *out << bad.name;
+}
 
 class ConfigErrors : public ::testing::TestWithParam<BadConfig> {
  protected:
@@ -66,7 +68,8 @@ TEST_P(ConfigErrors, SayWhatAndWhere) {
   EXPECT_EQ(host.status().exit_code(), 3) << host.status().message();
   for (const auto& part : bad.message_parts)
     EXPECT_NE(host.status().message().find(part), std::string::npos)
-        << "message:\n" << host.status().message() << "\nmissing: " << part;
+        << "message:\n"
+        << host.status().message() << "\nmissing: " << part;
   EXPECT_EQ(host.status().message().find("s3cr3t-value"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir.file("company.db"))) << "nothing may be written";
 }
@@ -74,33 +77,52 @@ TEST_P(ConfigErrors, SayWhatAndWhere) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ConfigErrors,
     ::testing::Values(
-        BadConfig{"malformed_yaml", replace(kValid, "  corp:\n", "  corp: [unclosed\n"),
+        BadConfig{"malformed_yaml",
+                  replace(kValid, "  corp:\n", "  corp: [unclosed\n"),
                   {"company.yaml:", "malformed YAML"}},
-        BadConfig{"unknown_top_key", replace(kValid, "herald: 1\n", "herald: 1\nworkflow:\n  x: 1\n"),
+        BadConfig{"unknown_top_key",
+                  replace(kValid, "herald: 1\n", "herald: 1\nworkflow:\n  x: 1\n"),
                   {"company.yaml:2:1", "unknown key 'workflow'", "did you mean 'workflows'?"}},
         BadConfig{"missing_version", replace(kValid, "herald: 1\n", ""), {"missing `herald: 1`"}},
-        BadConfig{"unknown_account_key", replace(kValid, "    network: mastodon\n", "    network: mastodon\n    handel: x\n"),
-                  {"company.yaml:5:5", "accounts.corp.handel", "did you mean 'handle'?"}},
-        BadConfig{"unknown_network", replace(kValid, "network: mastodon", "network: mastadon"),
+        BadConfig{
+            "unknown_account_key",
+            replace(kValid, "    network: mastodon\n", "    network: mastodon\n    handel: x\n"),
+            {"company.yaml:5:5", "accounts.corp.handel", "did you mean 'handle'?"}},
+        BadConfig{"unknown_network",
+                  replace(kValid, "network: mastodon", "network: mastadon"),
                   {"company.yaml:4:14", "unknown network 'mastadon'", "did you mean 'mastodon'?"}},
-        BadConfig{"wrong_type", replace(kValid, "config: { role: marketing }", "config: { role: marketing, count: many }"),
+        BadConfig{"wrong_type",
+                  replace(kValid, "config: { role: marketing }",
+                          "config: { role: marketing, count: many }"),
                   {"company.yaml:19:", "'count'", "expected a whole number, got 'many'"}},
-        BadConfig{"unknown_plugin", replace(kValid, "plugin: outbox", "plugin: outbx"),
+        BadConfig{"unknown_plugin",
+                  replace(kValid, "plugin: outbox", "plugin: outbx"),
                   {"company.yaml:20:9", "unknown plugin 'outbx'", "did you mean 'outbox'?"}},
-        BadConfig{"unknown_step_key", replace(kValid, "forbidden_words: [free]", "forbiden_words: [free]"),
-                  {"company.yaml:16:11", "unknown key 'forbiden_words'", "did you mean 'forbidden_words'?"}},
-        BadConfig{"missing_required", replace(kValid, "config: { role: marketing }", "config: {}"),
+        BadConfig{"unknown_step_key",
+                  replace(kValid, "forbidden_words: [free]", "forbiden_words: [free]"),
+                  {"company.yaml:16:11", "unknown key 'forbiden_words'",
+                   "did you mean 'forbidden_words'?"}},
+        BadConfig{"missing_required",
+                  replace(kValid, "config: { role: marketing }", "config: {}"),
                   {"company.yaml:19:17", "missing required key 'role'"}},
-        BadConfig{"unknown_kind", replace(kValid, "kind: approve", "kind: aprove"),
+        BadConfig{"unknown_kind",
+                  replace(kValid, "kind: approve", "kind: aprove"),
                   {"company.yaml:17:15", "unknown step kind 'aprove'", "did you mean 'approve'?"}},
-        BadConfig{"inline_secret", replace(kValid, "${env:HERALD_TEST_TOKEN}", "s3cr3t-value"),
+        BadConfig{"inline_secret",
+                  replace(kValid, "${env:HERALD_TEST_TOKEN}", "s3cr3t-value"),
                   {"company.yaml:6:14", "must not be written inline", "${env:NAME}"}},
-        BadConfig{"missing_env_secret", replace(kValid, "HERALD_TEST_TOKEN", "HERALD_TEST_MISSING_TOKEN"),
+        BadConfig{"missing_env_secret",
+                  replace(kValid, "HERALD_TEST_TOKEN", "HERALD_TEST_MISSING_TOKEN"),
                   {"company.yaml:3:3", "HERALD_TEST_MISSING_TOKEN is not set"}},
-        BadConfig{"unknown_timezone", replace(kValid, "    network: mastodon\n", "    network: mastodon\n    timezone: Mars/Olympus\n"),
+        BadConfig{"unknown_timezone",
+                  replace(kValid, "    network: mastodon\n",
+                          "    network: mastodon\n    timezone: Mars/Olympus\n"),
                   {"company.yaml:5:15", "unknown time zone 'Mars/Olympus'"}},
-        BadConfig{"plugin_refuses_config", replace(kValid, "config: { role: marketing }", "config: { role: marketing, count: 0 }"),
-                  {"company.yaml:19:", "plugin approve refused this configuration", "count must be at least 1"}},
+        BadConfig{
+            "plugin_refuses_config",
+            replace(kValid, "config: { role: marketing }", "config: { role: marketing, count: 0 }"),
+            {"company.yaml:19:", "plugin approve refused this configuration",
+             "count must be at least 1"}},
         BadConfig{"no_workflows", "herald: 1\n", {"missing `workflows`"}}),
     [](const auto& info) { return info.param.name; });
 

@@ -14,9 +14,12 @@ namespace {
 std::string config_yaml() {
   return std::string(R"(herald: 1
 plugin_paths:
-  - )") + BUILTIN_PLUGIN_DIR + R"(
-  - )" + FIXTURE_DIR + R"(/herald_fixture_throws.so
-  - )" + FIXTURE_DIR + R"(/herald_fixture_transient.so
+  - )") + BUILTIN_PLUGIN_DIR +
+         R"(
+  - )" + FIXTURE_DIR +
+         R"(/herald_fixture_throws.so
+  - )" + FIXTURE_DIR +
+         R"(/herald_fixture_transient.so
 engine:
   max_attempts: 3
   retry_delay_seconds: 60
@@ -81,8 +84,8 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(host) << host.status().message();
     host_ = std::move(*host);
   }
-  int64_t submit(const std::string& text, std::vector<std::string> tags = {}, const std::string& at = "",
-                 const std::string& workflow = "announce") {
+  int64_t submit(const std::string& text, std::vector<std::string> tags = {},
+                 const std::string& at = "", const std::string& workflow = "announce") {
     auto id = host_->submit({workflow, "corp", "ana", text, std::move(tags), at});
     EXPECT_TRUE(id) << id.status().message();
     return id ? *id : 0;
@@ -135,12 +138,21 @@ TEST_F(EngineTest, APostGoesThroughEveryStep) {
   ASSERT_TRUE(audit);
   std::vector<std::string> actions;
   for (const auto& r : *audit) actions.push_back(r.actor + ":" + r.action + ":" + r.step);
-  std::vector<std::string> expected = {
-      "ana:submit:",        "engine:advance:draft",  "engine:wait:approve", "mo:approve:approve",
-      "engine:advance:approve", "engine:wait:exec",  "sam:approve:exec",    "engine:advance:exec",
-      "engine:hold:legal_review", "grace:approve:legal_review", "engine:advance:legal_review",
-      "engine:wait:schedule", "engine:advance:schedule", "engine:advance:publish",
-      "engine:advance:amplify"};
+  std::vector<std::string> expected = {"ana:submit:",
+                                       "engine:advance:draft",
+                                       "engine:wait:approve",
+                                       "mo:approve:approve",
+                                       "engine:advance:approve",
+                                       "engine:wait:exec",
+                                       "sam:approve:exec",
+                                       "engine:advance:exec",
+                                       "engine:hold:legal_review",
+                                       "grace:approve:legal_review",
+                                       "engine:advance:legal_review",
+                                       "engine:wait:schedule",
+                                       "engine:advance:schedule",
+                                       "engine:advance:publish",
+                                       "engine:advance:amplify"};
   EXPECT_EQ(actions, expected);
 }
 
@@ -208,7 +220,8 @@ TEST_F(EngineTest, APluginThatThrowsFailsOnlyItsPost) {
   int64_t fine = submit("A plain update");
   run();
   EXPECT_EQ(post(broken).state, "failed");
-  EXPECT_NE(post(broken).reason.find("boom from the fixture plugin"), std::string::npos) << post(broken).reason;
+  EXPECT_NE(post(broken).reason.find("boom from the fixture plugin"), std::string::npos)
+      << post(broken).reason;
   EXPECT_EQ(post(fine).state, "waiting") << "the host kept running";
 }
 
@@ -240,8 +253,10 @@ TEST_F(EngineTest, ACrashAfterPublishingDoesNotPublishTwice) {
   host_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir_.file("company.db").c_str(), &db), SQLITE_OK);
-  std::string sql = "UPDATE post_states SET state='in_flight', step_index=5, step_kind='publish', "
-                    "claimed_from='ready', lease_expires_ms=1, due_ms=1, remote_id='' WHERE post_id=" + std::to_string(id);
+  std::string sql =
+      "UPDATE post_states SET state='in_flight', step_index=5, step_kind='publish', "
+      "claimed_from='ready', lease_expires_ms=1, due_ms=1, remote_id='' WHERE post_id=" +
+      std::to_string(id);
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   reopen();

@@ -13,7 +13,9 @@ struct TimeCase {
   std::string expected_utc;
 };
 
-void PrintTo(const TimeCase& c, std::ostream* out) { *out << c.name; }
+void PrintTo(const TimeCase& c, std::ostream* out) {
+  *out << c.name;
+}
 
 class ParseTime : public ::testing::TestWithParam<TimeCase> {};
 
@@ -34,7 +36,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Spring forward in New York: 02:30 does not exist; it moves forward by the gap.
         TimeCase{"dst_gap", "2026-03-08 02:30 America/New_York", "UTC", "2026-03-08T07:30:00Z"},
         // Fall back: 01:30 happens twice; the earlier one is taken.
-        TimeCase{"dst_overlap", "2026-11-01 01:30 America/New_York", "UTC", "2026-11-01T05:30:00Z"}),
+        TimeCase{"dst_overlap", "2026-11-01 01:30 America/New_York", "UTC",
+                 "2026-11-01T05:30:00Z"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ParseTime, RefusesNonsense) {

@@ -35,7 +35,9 @@ struct Refusal {
   std::vector<std::string> message_parts;
 };
 
-void PrintTo(const Refusal& refusal, std::ostream* out) { *out << refusal.fixture; }
+void PrintTo(const Refusal& refusal, std::ostream* out) {
+  *out << refusal.fixture;
+}
 
 class LoaderRefuses : public ::testing::TestWithParam<Refusal> {};
 
@@ -52,9 +54,11 @@ TEST_P(LoaderRefuses, WithAClearReason) {
 INSTANTIATE_TEST_SUITE_P(
     BadPlugins, LoaderRefuses,
     ::testing::Values(
-        Refusal{"wrong_major", {"built for Herald plugin ABI 2", "this host speaks ABI 1.1", "rebuild"}},
+        Refusal{"wrong_major",
+                {"built for Herald plugin ABI 2", "this host speaks ABI 1.1", "rebuild"}},
         Refusal{"newer_minor", {"ABI 1.9", "newer than this host's ABI 1.1", "upgrade Herald"}},
-        Refusal{"missing_entry", {"no Herald entry symbol 'herald_plugin_v1'", "not a Herald plugin"}},
+        Refusal{"missing_entry",
+                {"no Herald entry symbol 'herald_plugin_v1'", "not a Herald plugin"}},
         Refusal{"null_run", {"component 'echo'", "missing its required run function"}},
         Refusal{"bad_magic", {"wrong magic number"}}),
     [](const auto& info) { return info.param.fixture; });
@@ -79,7 +83,8 @@ TEST(Loader, RefusesTwoPluginsWithOneName) {
   PluginRegistry registry;
   Status status = registry.load_paths({std::string(FIXTURE_DIR) + "/twins"});
   ASSERT_FALSE(status);
-  EXPECT_NE(status.message().find("two plugins are named 'twin'"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("two plugins are named 'twin'"), std::string::npos)
+      << status.message();
   EXPECT_NE(status.message().find("herald_twin_a.so"), std::string::npos);
   EXPECT_NE(status.message().find("herald_twin_b.so"), std::string::npos);
 }

@@ -23,7 +23,9 @@ Post make_post(const std::string& key, int64_t now) {
   return post;
 }
 
-AuditEntry submitted(int64_t now) { return {0, now, "ana", "submit", "", "", "ready", ""}; }
+AuditEntry submitted(int64_t now) {
+  return {0, now, "ana", "submit", "", "", "ready", ""};
+}
 
 TEST(SqliteStore, StoresAndClaimsDuePosts) {
   testing::TempDir dir;
@@ -178,7 +180,8 @@ TEST(SqliteStore, RefusesACorruptDatabase) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
   auto store = open_sqlite_store(path);
   ASSERT_FALSE(store);
-  EXPECT_NE(store.status().message().find("corrupt"), std::string::npos) << store.status().message();
+  EXPECT_NE(store.status().message().find("corrupt"), std::string::npos)
+      << store.status().message();
 }
 
 TEST(SqliteStore, RefusesASchemaFromANewerHerald) {

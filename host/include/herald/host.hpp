@@ -163,7 +163,8 @@ struct RunSummary {
 
 /// Describes the plugins found in `plugin_paths` (or the built-in folder when empty), without a
 /// workflow configuration.
-Result<std::vector<PluginDescription>> describe_plugins(const std::vector<std::string>& plugin_paths);
+Result<std::vector<PluginDescription>> describe_plugins(
+    const std::vector<std::string>& plugin_paths);
 
 /// The folder Herald's own plugins are installed in.
 std::string builtin_plugin_dir();

@@ -61,7 +61,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : content_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : content_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : content_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool is_ok() const { return std::holds_alternative<T>(content_); }

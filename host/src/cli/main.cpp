@@ -1,14 +1,14 @@
 // `herald`: the command line over herald::Host. Exit codes are documented in docs/cli.md.
-#include <herald/host.hpp>
 #include <herald/plugin_abi.h>
+#include <herald/host.hpp>
 
 #include "cli/render.hpp"
 #include "time/time.hpp"
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <fstream>
@@ -26,14 +26,17 @@ using herald::Status;
 using nlohmann::json;
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
 
 int fail(const Status& status) {
   std::cerr << "herald: " << status.message() << "\n";
   return status.exit_code();
 }
 
-Result<std::unique_ptr<herald::Host>> open_host(const std::string& config, herald::HostOptions options = {}) {
+Result<std::unique_ptr<herald::Host>> open_host(const std::string& config,
+                                                herald::HostOptions options = {}) {
   return herald::Host::open(config, options);
 }
 
@@ -46,16 +49,18 @@ Result<int64_t> parse_clock_start(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Herald: corporate social publishing workflows (draft, approve, legal review, "
-               "schedule, publish, amplify) run by plugins.",
-               "herald"};
+  CLI::App app{
+      "Herald: corporate social publishing workflows (draft, approve, legal review, "
+      "schedule, publish, amplify) run by plugins.",
+      "herald"};
   app.set_version_flag("--version", std::string("herald ") + HERALD_VERSION + " (plugin ABI " +
                                         std::to_string(HERALD_ABI_MAJOR) + "." +
                                         std::to_string(HERALD_ABI_MINOR) + ")");
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 internal error, 2 bad usage or input, 3 invalid configuration, "
-             "4 plugin refused, 5 store error, 6 not found, 7 not allowed (role, four eyes, "
-             "state).\nSee docs/cli.md.");
+  app.footer(
+      "Exit codes: 0 ok, 1 internal error, 2 bad usage or input, 3 invalid configuration, "
+      "4 plugin refused, 5 store error, 6 not found, 7 not allowed (role, four eyes, "
+      "state).\nSee docs/cli.md.");
   spdlog::set_default_logger(spdlog::stderr_color_mt("herald"));
   spdlog::set_level(spdlog::level::warn);
   app.add_option("--log-level", "log detail on stderr: trace, debug, info, warn, error or off")
@@ -67,7 +72,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   // validate
-  auto* validate = app.add_subcommand("validate", "Load a configuration and its plugins; print the workflows.");
+  auto* validate =
+      app.add_subcommand("validate", "Load a configuration and its plugins; print the workflows.");
   validate->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
   validate->add_flag("--json", as_json, "print JSON");
   validate->callback([&] {
@@ -75,13 +81,21 @@ int main(int argc, char** argv) {
     options.open_store = false;
     options.resolve_secrets = true;
     auto host = open_host(config, options);
-    if (!host) { exit_code = fail(host.status()); return; }
-    std::cout << (as_json ? herald::workflows_json((*host)->workflows(), (*host)->store_location()).dump(2) + "\n"
-                          : herald::workflows_text(config, (*host)->workflows(), (*host)->plugins().size(), (*host)->store_location()));
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
+    std::cout
+        << (as_json
+                ? herald::workflows_json((*host)->workflows(), (*host)->store_location()).dump(2) +
+                      "\n"
+                : herald::workflows_text(config, (*host)->workflows(), (*host)->plugins().size(),
+                                         (*host)->store_location()));
   });
 
   // plugins
-  auto* plugins = app.add_subcommand("plugins", "List plugins: name, version, kinds, file and config keys.");
+  auto* plugins =
+      app.add_subcommand("plugins", "List plugins: name, version, kinds, file and config keys.");
   std::string plugins_config;
   std::vector<std::string> plugin_paths;
   plugins->add_option("--config", plugins_config, "list the plugins this configuration loads");
@@ -93,14 +107,21 @@ int main(int argc, char** argv) {
       herald::HostOptions options;
       options.open_store = false;
       auto host = open_host(plugins_config, options);
-      if (!host) { exit_code = fail(host.status()); return; }
+      if (!host) {
+        exit_code = fail(host.status());
+        return;
+      }
       found = (*host)->plugins();
     } else {
       auto described = herald::describe_plugins(plugin_paths);
-      if (!described) { exit_code = fail(described.status()); return; }
+      if (!described) {
+        exit_code = fail(described.status());
+        return;
+      }
       found = std::move(*described);
     }
-    std::cout << (as_json ? herald::plugins_json(found).dump(2) + "\n" : herald::plugins_text(found));
+    std::cout << (as_json ? herald::plugins_json(found).dump(2) + "\n"
+                          : herald::plugins_text(found));
   });
 
   // submit
@@ -111,7 +132,8 @@ int main(int argc, char** argv) {
   submit->add_option("--workflow,-w", request.workflow, "workflow name")->required();
   submit->add_option("--account,-a", request.account, "account name")->required();
   auto* text_option = submit->add_option("--text,-t", request.text, "the post's text");
-  auto* file_option = submit->add_option("--file,-f", text_file, "read the text from a file (- for stdin)");
+  auto* file_option =
+      submit->add_option("--file,-f", text_file, "read the text from a file (- for stdin)");
   text_option->excludes(file_option);
   submit->add_option("--author", request.author, "who wrote it (a person from `people`)");
   submit->add_option("--tag", request.tags, "a tag (repeatable)");
@@ -126,21 +148,34 @@ int main(int argc, char** argv) {
         content << std::cin.rdbuf();
       } else {
         std::ifstream in(text_file, std::ios::binary);
-        if (!in) { exit_code = fail(Status(herald::ErrorCode::invalid_argument, text_file + ": cannot read the text file")); return; }
+        if (!in) {
+          exit_code = fail(Status(herald::ErrorCode::invalid_argument,
+                                  text_file + ": cannot read the text file"));
+          return;
+        }
         content << in.rdbuf();
       }
       request.text = content.str();
       while (!request.text.empty() && request.text.back() == '\n') request.text.pop_back();
     } else if (text_option->count() == 0) {
-      exit_code = fail(Status(herald::ErrorCode::invalid_argument, "give the post's text with --text or --file"));
+      exit_code = fail(Status(herald::ErrorCode::invalid_argument,
+                              "give the post's text with --text or --file"));
       return;
     }
     auto host = open_host(config);
-    if (!host) { exit_code = fail(host.status()); return; }
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
     auto id = (*host)->submit(request);
-    if (!id) { exit_code = fail(id.status()); return; }
-    if (as_json) std::cout << json{{"id", *id}}.dump() << "\n";
-    else std::cout << *id << "\n";
+    if (!id) {
+      exit_code = fail(id.status());
+      return;
+    }
+    if (as_json)
+      std::cout << json{{"id", *id}}.dump() << "\n";
+    else
+      std::cout << *id << "\n";
   });
 
   // approve / reject
@@ -153,8 +188,14 @@ int main(int argc, char** argv) {
   approve->add_option("--comment", comment, "a comment for the audit trail");
   approve->callback([&] {
     auto host = open_host(config);
-    if (!host) { exit_code = fail(host.status()); return; }
-    if (Status s = (*host)->approve(post_id, person, comment); !s) { exit_code = fail(s); return; }
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
+    if (Status s = (*host)->approve(post_id, person, comment); !s) {
+      exit_code = fail(s);
+      return;
+    }
     std::cout << "post " << post_id << " approved by " << person << "\n";
   });
   auto* reject = app.add_subcommand("reject", "Reject a post with a reason.");
@@ -164,8 +205,14 @@ int main(int argc, char** argv) {
   reject->add_option("--reason", reason, "why (shown to the author)")->required();
   reject->callback([&] {
     auto host = open_host(config);
-    if (!host) { exit_code = fail(host.status()); return; }
-    if (Status s = (*host)->reject(post_id, person, reason); !s) { exit_code = fail(s); return; }
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
+    if (Status s = (*host)->reject(post_id, person, reason); !s) {
+      exit_code = fail(s);
+      return;
+    }
     std::cout << "post " << post_id << " rejected by " << person << "\n";
   });
 
@@ -176,28 +223,42 @@ int main(int argc, char** argv) {
   status->add_option("ID", status_id, "one post");
   status->add_flag("--json", as_json, "print JSON");
   bool journey = false;
-  status->add_flag("--journey", journey, "one line per post: each step it went through and who acted");
+  status->add_flag("--journey", journey,
+                   "one line per post: each step it went through and who acted");
   status->callback([&] {
     auto host = open_host(config);
-    if (!host) { exit_code = fail(host.status()); return; }
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
     std::vector<herald::PostView> views;
     if (status_id) {
       auto one = (*host)->post(*status_id);
-      if (!one) { exit_code = fail(one.status()); return; }
+      if (!one) {
+        exit_code = fail(one.status());
+        return;
+      }
       views.push_back(*one);
     } else {
       auto all = (*host)->posts();
-      if (!all) { exit_code = fail(all.status()); return; }
+      if (!all) {
+        exit_code = fail(all.status());
+        return;
+      }
       views = std::move(*all);
     }
     if (journey) {
       auto records = (*host)->audit(status_id);
-      if (!records) { exit_code = fail(records.status()); return; }
+      if (!records) {
+        exit_code = fail(records.status());
+        return;
+      }
       std::cout << herald::journey_text(views, *records);
       return;
     }
     std::cout << (as_json ? herald::posts_json(views).dump(2) + "\n"
-                          : herald::posts_text(views, (*host)->clock().now_ms(), status_id.has_value()));
+                          : herald::posts_text(views, (*host)->clock().now_ms(),
+                                               status_id.has_value()));
   });
 
   // run
@@ -208,33 +269,45 @@ int main(int argc, char** argv) {
   int max_rounds = 0;
   int batch = 1024;
   run->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
-  run->add_flag("--until-idle", until_idle, "stop when nothing is due (virtual clock: when nothing is left to wake)");
-  run->add_option("--clock", clock_mode, "real, or virtual (time jumps to the next wake-up; remembered in the store)")
+  run->add_flag("--until-idle", until_idle,
+                "stop when nothing is due (virtual clock: when nothing is left to wake)");
+  run->add_option("--clock", clock_mode,
+                  "real, or virtual (time jumps to the next wake-up; remembered in the store)")
       ->check(CLI::IsMember({"real", "virtual"}));
-  run->add_option("--start", start, "virtual clock start time (default: where the store's virtual clock stopped)");
+  run->add_option("--start", start,
+                  "virtual clock start time (default: where the store's virtual clock stopped)");
   run->add_option("--max-rounds", max_rounds, "stop after this many rounds");
   std::string until;
   run->add_option("--until", until, "virtual clock: stop when time reaches this instant");
-  run->add_option("--batch", batch, "posts per round (group commit size)")->check(CLI::Range(1, 100000));
+  run->add_option("--batch", batch, "posts per round (group commit size)")
+      ->check(CLI::Range(1, 100000));
   run->add_flag("--json", as_json, "print the run summary as JSON");
   run->callback([&] {
     herald::HostOptions options;
     options.resolve_secrets = true;
     options.batch_size = batch;
     if (!start.empty() && clock_mode != "virtual") {
-      exit_code = fail(Status(herald::ErrorCode::invalid_argument, "--start needs --clock virtual"));
+      exit_code =
+          fail(Status(herald::ErrorCode::invalid_argument, "--start needs --clock virtual"));
       return;
     }
     if (clock_mode == "real") options.clock = herald::make_real_clock();
     if (clock_mode == "virtual" && !start.empty()) {
       auto start_ms = parse_clock_start(start);
-      if (!start_ms) { exit_code = fail(start_ms.status()); return; }
+      if (!start_ms) {
+        exit_code = fail(start_ms.status());
+        return;
+      }
       options.clock = herald::make_virtual_clock(*start_ms);
     }
     auto host = open_host(config, options);
-    if (!host) { exit_code = fail(host.status()); return; }
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
     if (clock_mode == "virtual" && !(*host)->clock().is_virtual()) {
-      exit_code = fail(Status(herald::ErrorCode::invalid_argument, "the store has no virtual clock yet; start one with --start TIME"));
+      exit_code = fail(Status(herald::ErrorCode::invalid_argument,
+                              "the store has no virtual clock yet; start one with --start TIME"));
       return;
     }
     std::signal(SIGINT, on_signal);
@@ -244,19 +317,29 @@ int main(int argc, char** argv) {
     run_options.max_rounds = max_rounds;
     if (!until.empty()) {
       auto until_ms = parse_clock_start(until);
-      if (!until_ms) { exit_code = fail(until_ms.status()); return; }
+      if (!until_ms) {
+        exit_code = fail(until_ms.status());
+        return;
+      }
       run_options.until_ms = *until_ms;
     }
     run_options.stop = &g_stop;
     auto summary = (*host)->run(run_options);
-    if (!summary) { exit_code = fail(summary.status()); return; }
-    json out = {{"rounds", summary->rounds}, {"steps_run", summary->steps_run},
-                {"transitions", summary->transitions}, {"finished", summary->finished},
+    if (!summary) {
+      exit_code = fail(summary.status());
+      return;
+    }
+    json out = {{"rounds", summary->rounds},
+                {"steps_run", summary->steps_run},
+                {"transitions", summary->transitions},
+                {"finished", summary->finished},
                 {"clock", herald::format_time((*host)->clock().now_ms(), "UTC")}};
-    if (as_json) std::cout << out.dump() << "\n";
+    if (as_json)
+      std::cout << out.dump() << "\n";
     else
-      std::cout << "ran " << summary->steps_run << " step(s) in " << summary->rounds << " round(s); "
-                << summary->finished << " post(s) finished; clock at " << out["clock"].get<std::string>() << "\n";
+      std::cout << "ran " << summary->steps_run << " step(s) in " << summary->rounds
+                << " round(s); " << summary->finished << " post(s) finished; clock at "
+                << out["clock"].get<std::string>() << "\n";
   });
 
   // audit
@@ -267,10 +350,17 @@ int main(int argc, char** argv) {
   audit->add_flag("--json", as_json, "print JSON");
   audit->callback([&] {
     auto host = open_host(config);
-    if (!host) { exit_code = fail(host.status()); return; }
+    if (!host) {
+      exit_code = fail(host.status());
+      return;
+    }
     auto records = (*host)->audit(audit_id);
-    if (!records) { exit_code = fail(records.status()); return; }
-    std::cout << (as_json ? herald::audit_json(*records).dump(2) + "\n" : herald::audit_text(*records));
+    if (!records) {
+      exit_code = fail(records.status());
+      return;
+    }
+    std::cout << (as_json ? herald::audit_json(*records).dump(2) + "\n"
+                          : herald::audit_text(*records));
   });
 
   try {

@@ -10,7 +10,8 @@ namespace herald {
 namespace {
 
 /// A plain text table with columns sized to their widest cell.
-std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+std::string table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size());
   auto width_of = [](const std::string& s) {
     size_t n = 0;
@@ -19,7 +20,8 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
   };
   for (size_t c = 0; c < header.size(); ++c) widths[c] = width_of(header[c]);
   for (const auto& row : rows)
-    for (size_t c = 0; c < row.size() && c < widths.size(); ++c) widths[c] = std::max(widths[c], width_of(row[c]));
+    for (size_t c = 0; c < row.size() && c < widths.size(); ++c)
+      widths[c] = std::max(widths[c], width_of(row[c]));
   std::ostringstream out;
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t c = 0; c < cells.size(); ++c) {
@@ -53,13 +55,16 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 
 std::string describe_wait(const PostView& post) {
   std::vector<std::string> parts;
-  for (const auto& e : post.expects) parts.push_back(e.type + " by " + (e.role.empty() ? "anyone" : e.role));
-  if (post.state == "waiting" && post.wake_ms > 0) parts.push_back("time " + format_time(post.wake_ms, post.zone));
+  for (const auto& e : post.expects)
+    parts.push_back(e.type + " by " + (e.role.empty() ? "anyone" : e.role));
+  if (post.state == "waiting" && post.wake_ms > 0)
+    parts.push_back("time " + format_time(post.wake_ms, post.zone));
   return join(parts, ", ");
 }
 
-std::string workflows_text(const std::string& config, const std::vector<WorkflowDescription>& workflows,
-                           size_t plugin_count, const std::string& store) {
+std::string workflows_text(const std::string& config,
+                           const std::vector<WorkflowDescription>& workflows, size_t plugin_count,
+                           const std::string& store) {
   std::ostringstream out;
   out << config << ": valid; " << workflows.size() << " workflow(s), " << plugin_count
       << " plugin(s); store " << store << "\n";
@@ -73,13 +78,16 @@ std::string workflows_text(const std::string& config, const std::vector<Workflow
   return out.str();
 }
 
-nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows, const std::string& store) {
+nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows,
+                              const std::string& store) {
   nlohmann::json out = {{"store", store}, {"workflows", nlohmann::json::array()}};
   for (const auto& w : workflows) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : w.steps)
-      steps.push_back({{"name", s.name}, {"kind", s.kind}, {"plugin", s.plugin}, {"when", s.condition}});
-    out["workflows"].push_back({{"name", w.name}, {"description", w.description}, {"steps", steps}});
+      steps.push_back(
+          {{"name", s.name}, {"kind", s.kind}, {"plugin", s.plugin}, {"when", s.condition}});
+    out["workflows"].push_back(
+        {{"name", w.name}, {"description", w.description}, {"steps", steps}});
   }
   return out;
 }
@@ -87,12 +95,15 @@ nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows,
 std::string plugins_text(const std::vector<PluginDescription>& plugins) {
   std::ostringstream out;
   for (const auto& p : plugins) {
-    out << p.name << " " << p.version << "  (" << p.license << ", ABI " << p.abi << ")\n  file: " << p.file << "\n";
+    out << p.name << " " << p.version << "  (" << p.license << ", ABI " << p.abi
+        << ")\n  file: " << p.file << "\n";
     for (const auto& c : p.components) {
-      out << "  " << c.kind << ": " << p.name << "/" << c.name << (c.description.empty() ? "" : " — " + c.description) << "\n";
+      out << "  " << c.kind << ": " << p.name << "/" << c.name
+          << (c.description.empty() ? "" : " — " + c.description) << "\n";
       for (const auto& k : c.config_keys)
         out << "      " << k.name << " (" << k.type << (k.required ? ", required" : "")
-            << (k.default_value.empty() ? "" : ", default " + k.default_value) << ")  " << k.description << "\n";
+            << (k.default_value.empty() ? "" : ", default " + k.default_value) << ")  "
+            << k.description << "\n";
     }
   }
   if (plugins.empty()) out << "no plugins found\n";
@@ -106,12 +117,20 @@ nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins) {
     for (const auto& c : p.components) {
       nlohmann::json keys = nlohmann::json::array();
       for (const auto& k : c.config_keys)
-        keys.push_back({{"name", k.name}, {"type", k.type}, {"required", k.required},
-                        {"default", k.default_value}, {"description", k.description}});
-      components.push_back({{"kind", c.kind}, {"name", c.name}, {"description", c.description}, {"config", keys}});
+        keys.push_back({{"name", k.name},
+                        {"type", k.type},
+                        {"required", k.required},
+                        {"default", k.default_value},
+                        {"description", k.description}});
+      components.push_back(
+          {{"kind", c.kind}, {"name", c.name}, {"description", c.description}, {"config", keys}});
     }
-    out.push_back({{"name", p.name}, {"version", p.version}, {"license", p.license}, {"abi", p.abi},
-                   {"file", p.file}, {"components", components}});
+    out.push_back({{"name", p.name},
+                   {"version", p.version},
+                   {"license", p.license},
+                   {"abi", p.abi},
+                   {"file", p.file},
+                   {"components", components}});
   }
   return out;
 }
@@ -130,15 +149,21 @@ std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool 
         << "  step:      " << (p.step.empty() ? "-" : p.step + " (" + p.step_kind + ")") << "\n"
         << "  why:       " << (p.reason.empty() ? "-" : p.reason) << "\n"
         << "  waits for: " << (describe_wait(p).empty() ? "-" : describe_wait(p)) << "\n"
-        << "  publish:   " << (p.publish_at_ms ? format_time(p.publish_at_ms, p.zone) + " (" + format_utc(p.publish_at_ms) + ")" : "as soon as approved") << "\n"
+        << "  publish:   "
+        << (p.publish_at_ms
+                ? format_time(p.publish_at_ms, p.zone) + " (" + format_utc(p.publish_at_ms) + ")"
+                : "as soon as approved")
+        << "\n"
         << "  remote id: " << (p.remote_id.empty() ? "-" : p.remote_id) << "\n"
         << "  text:      " << p.text << "\n";
     return out.str();
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : posts)
-    rows.push_back({std::to_string(p.id), p.workflow, p.account, p.state, p.step.empty() ? "-" : p.step,
-                    describe_wait(p).empty() ? "-" : describe_wait(p), shorten(p.reason.empty() ? "-" : p.reason, 60)});
+    rows.push_back({std::to_string(p.id), p.workflow, p.account, p.state,
+                    p.step.empty() ? "-" : p.step,
+                    describe_wait(p).empty() ? "-" : describe_wait(p),
+                    shorten(p.reason.empty() ? "-" : p.reason, 60)});
   (void)now_ms;
   return table({"ID", "WORKFLOW", "ACCOUNT", "STATE", "STEP", "WAITS FOR", "WHY"}, rows);
 }
@@ -148,19 +173,31 @@ nlohmann::json posts_json(const std::vector<PostView>& posts) {
   for (const auto& p : posts) {
     nlohmann::json expects = nlohmann::json::array();
     for (const auto& e : p.expects) expects.push_back({{"type", e.type}, {"role", e.role}});
-    out.push_back({{"id", p.id}, {"workflow", p.workflow}, {"account", p.account}, {"author", p.author},
-                   {"text", p.text}, {"tags", p.tags}, {"state", p.state}, {"step", p.step},
-                   {"step_kind", p.step_kind}, {"step_index", p.step_index}, {"reason", p.reason},
+    out.push_back({{"id", p.id},
+                   {"workflow", p.workflow},
+                   {"account", p.account},
+                   {"author", p.author},
+                   {"text", p.text},
+                   {"tags", p.tags},
+                   {"state", p.state},
+                   {"step", p.step},
+                   {"step_kind", p.step_kind},
+                   {"step_index", p.step_index},
+                   {"reason", p.reason},
                    {"expects", expects},
                    {"wake_at", p.wake_ms ? format_utc(p.wake_ms) : ""},
                    {"publish_at", p.publish_at_ms ? format_utc(p.publish_at_ms) : ""},
-                   {"zone", p.zone}, {"remote_id", p.remote_id}, {"attempt", p.attempt},
-                   {"created_at", format_utc(p.created_ms)}, {"updated_at", format_utc(p.updated_ms)}});
+                   {"zone", p.zone},
+                   {"remote_id", p.remote_id},
+                   {"attempt", p.attempt},
+                   {"created_at", format_utc(p.created_ms)},
+                   {"updated_at", format_utc(p.updated_ms)}});
   }
   return out;
 }
 
-std::string journey_text(const std::vector<PostView>& posts, const std::vector<AuditRecord>& records) {
+std::string journey_text(const std::vector<PostView>& posts,
+                         const std::vector<AuditRecord>& records) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : posts) {
     // Steps in the order the post reached them, each with its latest engine action and the
@@ -171,19 +208,25 @@ std::string journey_text(const std::vector<PostView>& posts, const std::vector<A
     for (const auto& r : records) {
       if (r.post_id != p.id || r.step.empty()) continue;
       if (std::find(order.begin(), order.end(), r.step) == order.end()) order.push_back(r.step);
-      if (r.actor == "engine") action[r.step] = r.action;
-      else people[r.step].push_back(r.actor + (r.action == "reject" ? " ✗" : ""));
+      if (r.actor == "engine")
+        action[r.step] = r.action;
+      else
+        people[r.step].push_back(r.actor + (r.action == "reject" ? " ✗" : ""));
     }
     std::vector<std::string> parts;
     for (const auto& step : order) {
       const std::string& a = action[step];
-      std::string mark = a == "advance" ? "✓" : a == "skip" ? "skipped" : a == "reject" || a == "fail" ? "✗"
-                       : a == "wait" || a == "hold" ? "…" : a;
+      std::string mark = a == "advance"                 ? "✓"
+                         : a == "skip"                  ? "skipped"
+                         : a == "reject" || a == "fail" ? "✗"
+                         : a == "wait" || a == "hold"   ? "…"
+                                                        : a;
       std::string who = people[step].empty() ? "" : " (" + join(people[step], ", ") + ")";
       parts.push_back(step + " " + mark + who);
     }
     std::string when = p.publish_at_ms ? format_time(p.publish_at_ms, p.zone) : "";
-    rows.push_back({std::to_string(p.id), p.account, p.state, when.empty() ? "-" : when, join(parts, " → ")});
+    rows.push_back(
+        {std::to_string(p.id), p.account, p.state, when.empty() ? "-" : when, join(parts, " → ")});
   }
   return table({"ID", "ACCOUNT", "STATE", "MEANT FOR", "JOURNEY"}, rows);
 }
@@ -193,7 +236,8 @@ std::string audit_text(const std::vector<AuditRecord>& records) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : records)
     rows.push_back({format_utc(r.at_ms), std::to_string(r.post_id), r.actor, r.action,
-                    r.step.empty() ? "-" : r.step, (r.from_state.empty() ? "-" : r.from_state) + " → " + r.to_state,
+                    r.step.empty() ? "-" : r.step,
+                    (r.from_state.empty() ? "-" : r.from_state) + " → " + r.to_state,
                     r.detail.empty() ? "-" : shorten(r.detail, 70)});
   return table({"AT (UTC)", "POST", "ACTOR", "ACTION", "STEP", "STATE", "DETAIL"}, rows);
 }
@@ -201,8 +245,14 @@ std::string audit_text(const std::vector<AuditRecord>& records) {
 nlohmann::json audit_json(const std::vector<AuditRecord>& records) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : records)
-    out.push_back({{"id", r.id}, {"post", r.post_id}, {"at", format_utc(r.at_ms)}, {"actor", r.actor},
-                   {"action", r.action}, {"step", r.step}, {"from", r.from_state}, {"to", r.to_state},
+    out.push_back({{"id", r.id},
+                   {"post", r.post_id},
+                   {"at", format_utc(r.at_ms)},
+                   {"actor", r.actor},
+                   {"action", r.action},
+                   {"step", r.step},
+                   {"from", r.from_state},
+                   {"to", r.to_state},
                    {"detail", r.detail}});
   return out;
 }

@@ -9,9 +9,11 @@
 
 namespace herald {
 
-std::string workflows_text(const std::string& config, const std::vector<WorkflowDescription>& workflows,
-                           size_t plugin_count, const std::string& store);
-nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows, const std::string& store);
+std::string workflows_text(const std::string& config,
+                           const std::vector<WorkflowDescription>& workflows, size_t plugin_count,
+                           const std::string& store);
+nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows,
+                              const std::string& store);
 
 std::string plugins_text(const std::vector<PluginDescription>& plugins);
 nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins);
@@ -21,7 +23,8 @@ std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool 
 nlohmann::json posts_json(const std::vector<PostView>& posts);
 
 /// One line per post: the steps it went through, what happened at each, and who acted.
-std::string journey_text(const std::vector<PostView>& posts, const std::vector<AuditRecord>& records);
+std::string journey_text(const std::vector<PostView>& posts,
+                         const std::vector<AuditRecord>& records);
 
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);

@@ -139,8 +139,8 @@ Result<std::string> resolve_secret(const std::string& reference, const std::stri
 
 namespace {
 
-const std::set<std::string> kNetworks = {"x",       "mastodon", "bluesky",
-                                         "linkedin", "webhook", "outbox"};
+const std::set<std::string> kNetworks = {"x",        "mastodon", "bluesky",
+                                         "linkedin", "webhook",  "outbox"};
 
 /// Walks the YAML document, collecting every problem with its location.
 class Reader {
@@ -195,8 +195,8 @@ class Reader {
   std::optional<int64_t> integer(const YAML::Node& node, const std::string& path) {
     int64_t value = 0;
     if (!node.IsScalar() || !YAML::convert<int64_t>::decode(node, value)) {
-      error(node, path, "expected a whole number, got '" + (node.IsScalar() ? node.Scalar() : "") +
-                            "'");
+      error(node, path,
+            "expected a whole number, got '" + (node.IsScalar() ? node.Scalar() : "") + "'");
       return std::nullopt;
     }
     return value;
@@ -251,8 +251,9 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     if (!r.check_map(body, path, {"network", "handle", "timezone", "char_limit", "credentials"}))
       continue;
     if (!body["network"]) {
-      r.error(body, path, "missing required key 'network' (one of x, mastodon, bluesky, linkedin, "
-                          "webhook, outbox)");
+      r.error(body, path,
+              "missing required key 'network' (one of x, mastodon, bluesky, linkedin, "
+              "webhook, outbox)");
     } else if (auto network = r.scalar(body["network"], path + ".network", "a network name")) {
       if (!kNetworks.count(*network)) {
         std::string suggestion =
@@ -267,8 +268,8 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     if (body["handle"])
       account.handle = r.scalar(body["handle"], path + ".handle", "a handle").value_or("");
     if (body["timezone"]) {
-      account.timezone = r.scalar(body["timezone"], path + ".timezone", "an IANA time zone")
-                             .value_or("UTC");
+      account.timezone =
+          r.scalar(body["timezone"], path + ".timezone", "an IANA time zone").value_or("UTC");
       try {
         (void)date::locate_zone(account.timezone);
       } catch (const std::exception&) {
@@ -282,8 +283,9 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
       account.char_limit = r.integer(body["char_limit"], path + ".char_limit").value_or(0);
     if (const YAML::Node& creds = body["credentials"]) {
       if (!creds.IsMap()) {
-        r.error(creds, path + ".credentials", "expected a mapping from credential name to a "
-                                              "${env:NAME} or ${file:PATH} reference");
+        r.error(creds, path + ".credentials",
+                "expected a mapping from credential name to a "
+                "${env:NAME} or ${file:PATH} reference");
       } else {
         for (auto c = creds.begin(); c != creds.end(); ++c) {
           std::string name = c->first.as<std::string>("");
@@ -317,10 +319,11 @@ void read_people(Reader& r, const YAML::Node& node, Configuration& config) {
     std::string path = "people." + person.id;
     const YAML::Node& body = it->second;
     if (!r.check_map(body, path, {"name", "roles", "amplify"})) continue;
-    person.name = body["name"] ? r.scalar(body["name"], path + ".name", "a name").value_or("")
-                               : person.id;
+    person.name =
+        body["name"] ? r.scalar(body["name"], path + ".name", "a name").value_or("") : person.id;
     if (body["roles"]) person.roles = r.strings(body["roles"], path + ".roles");
-    if (body["amplify"]) person.amplify = r.boolean(body["amplify"], path + ".amplify").value_or(false);
+    if (body["amplify"])
+      person.amplify = r.boolean(body["amplify"], path + ".amplify").value_or(false);
     config.people.push_back(std::move(person));
   }
 }
@@ -382,8 +385,9 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
       step.name = s["name"] ? r.scalar(s["name"], spath + ".name", "a name").value_or(step.kind)
                             : step.kind;
       if (!names.insert(step.name).second)
-        r.error(s, spath, "two steps are named '" + step.name +
-                              "' in this workflow; give one of them a `name:`");
+        r.error(
+            s, spath,
+            "two steps are named '" + step.name + "' in this workflow; give one of them a `name:`");
       const YAML::Node config_node = s["config"];
       step.config = config_node ? config_node : YAML::Node(YAML::NodeType::Map);
       step.config_where = r.at(config_node ? config_node : YAML::Node(s), spath + ".config");
@@ -404,7 +408,8 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
     config.engine.retry_delay_ms =
         r.integer(node["retry_delay_seconds"], "engine.retry_delay_seconds").value_or(60) * 1000;
   if (node["lease_seconds"])
-    config.engine.lease_ms = r.integer(node["lease_seconds"], "engine.lease_seconds").value_or(300) * 1000;
+    config.engine.lease_ms =
+        r.integer(node["lease_seconds"], "engine.lease_seconds").value_or(300) * 1000;
 }
 
 }  // namespace
@@ -455,8 +460,9 @@ Result<Configuration> load_configuration(const std::string& path) {
       if (store["path"]) {
         if (auto p = r.scalar(store["path"], "store.path", "a file path")) {
           fs::path store_path(*p);
-          config.store_path = store_path.is_absolute() ? store_path.string()
-                                                       : (absolute.parent_path() / store_path).string();
+          config.store_path = store_path.is_absolute()
+                                  ? store_path.string()
+                                  : (absolute.parent_path() / store_path).string();
         }
       }
     }
@@ -464,9 +470,10 @@ Result<Configuration> load_configuration(const std::string& path) {
   if (const YAML::Node& paths = root["plugin_paths"]) {
     for (const auto& p : r.strings(paths, "plugin_paths")) {
       fs::path plugin_path(p);
-      config.plugin_paths.push_back(plugin_path.is_absolute()
-                                        ? plugin_path.string()
-                                        : (absolute.parent_path() / plugin_path).lexically_normal().string());
+      config.plugin_paths.push_back(
+          plugin_path.is_absolute()
+              ? plugin_path.string()
+              : (absolute.parent_path() / plugin_path).lexically_normal().string());
     }
   }
   if (root["engine"]) read_engine(r, root["engine"], config);
@@ -481,7 +488,8 @@ Result<Configuration> load_configuration(const std::string& path) {
   for (const auto& workflow : config.workflows) {
     for (const auto& step : workflow.steps) {
       for (const auto& account : step.when.accounts)
-        if (!config.account(account)) r.error(step.where, "`when.account` names unknown account '" + account + "'");
+        if (!config.account(account))
+          r.error(step.where, "`when.account` names unknown account '" + account + "'");
     }
   }
 

@@ -5,8 +5,8 @@
 
 #include "engine/model.hpp"
 
-#include <herald/result.hpp>
 #include <yaml-cpp/yaml.h>
+#include <herald/result.hpp>
 
 #include <cstdint>
 #include <map>
@@ -30,7 +30,7 @@ struct AccountConfig {
   std::string network;  // x, mastodon, bluesky, linkedin, webhook, outbox
   std::string handle;
   std::string timezone = "UTC";
-  int64_t char_limit = 0;  // 0: no limit
+  int64_t char_limit = 0;                          // 0: no limit
   std::map<std::string, std::string> credentials;  // name -> ${env:..} or ${file:..} reference
   SourceLocation where;
 };

@@ -39,7 +39,9 @@ class VirtualClock final : public Clock {
 
 }  // namespace
 
-std::shared_ptr<Clock> make_real_clock() { return std::make_shared<RealClock>(); }
+std::shared_ptr<Clock> make_real_clock() {
+  return std::make_shared<RealClock>();
+}
 std::shared_ptr<Clock> make_virtual_clock(int64_t start_ms) {
   return std::make_shared<VirtualClock>(start_ms);
 }

@@ -4,11 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 namespace herald {
 namespace {
@@ -118,7 +118,8 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
       reason = "plugin " + step.plugin().name + " failed: " + plugin_error;
     }
     action = outcome_name(outcome);
-    if (call.text_changed) reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
+    if (call.text_changed)
+      reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
     for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
     t.text_changed = call.text_changed;
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
@@ -172,9 +173,9 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
       t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff;
       // A publish step whose plugin reported a transient error may have reached the network:
       // reconcile before trying again, unless the plugin itself asked for a retry.
-      PostState next_state =
-          is_publish && call.error.size() && call.outcome != HERALD_RETRY ? PostState::unconfirmed
-                                                                         : PostState::ready;
+      PostState next_state = is_publish && call.error.size() && call.outcome != HERALD_RETRY
+                                 ? PostState::unconfirmed
+                                 : PostState::ready;
       finish(t, claimed, next_state, action, step_name,
              reason + " (attempt " + std::to_string(t.post.attempt) + " of " +
                  std::to_string(config_.engine.max_attempts) + ", next at " +
@@ -206,7 +207,8 @@ Transition Engine::run_steps(const Post& claimed, int64_t now_ms,
          kind_at(combined.post.step_index) != "publish") {
     combined.post.claim_seq = claimed.claim_seq;  // the store still holds the original claim
     combined.post.claimed_from = PostState::ready;
-    Transition step = process(combined.post, now_ms, nullptr);  // a step not yet reached has no events
+    Transition step =
+        process(combined.post, now_ms, nullptr);  // a step not yet reached has no events
     ++steps_run;
     for (AuditEntry& a : step.audit) combined.audit.push_back(std::move(a));
     for (PostEvent& e : step.emitted) combined.emitted.push_back(std::move(e));

@@ -22,7 +22,8 @@ std::string check_scalar(const YAML::Node& node, herald_value_type type, std::st
   switch (type) {
     case HERALD_TYPE_INT: {
       int64_t v;
-      if (!YAML::convert<int64_t>::decode(node, v)) return "expected a whole number, got '" + out + "'";
+      if (!YAML::convert<int64_t>::decode(node, v))
+        return "expected a whole number, got '" + out + "'";
       out = std::to_string(v);
       return "";
     }
@@ -55,7 +56,8 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
                                           const std::string& config_dir) {
   std::vector<std::string> errors;
   std::vector<std::string> known;
-  for (uint32_t k = 0; k < component.config_key_count; ++k) known.push_back(component.config_keys[k].name);
+  for (uint32_t k = 0; k < component.config_key_count; ++k)
+    known.push_back(component.config_keys[k].name);
   StepSettings settings;
   const YAML::Node& node = step.config;
   if (!node.IsMap() && !node.IsNull()) {
@@ -85,18 +87,19 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
     if (value.IsNull()) {
       if (key.required) {
         errors.push_back(location(node, step, "") + ": missing required key '" + key.name + "' (" +
-                         value_type_name(key.type) + ": " + (key.description ? key.description : "") +
-                         ")");
+                         value_type_name(key.type) + ": " +
+                         (key.description ? key.description : "") + ")");
         continue;
       }
       if (!key.default_value) continue;
       try {
         // Scalar defaults are taken as written; list defaults are YAML ("[a, b]").
-        value.reset(key.type == HERALD_TYPE_STRING_LIST ? YAML::Load(key.default_value)
-                                                        : YAML::Node(std::string(key.default_value)));
+        value.reset(key.type == HERALD_TYPE_STRING_LIST
+                        ? YAML::Load(key.default_value)
+                        : YAML::Node(std::string(key.default_value)));
       } catch (const YAML::Exception& e) {
-        errors.push_back(step.where.describe() + ": plugin " + step.plugin + " declares an invalid default for '" +
-                         key.name + "': " + e.what());
+        errors.push_back(step.where.describe() + ": plugin " + step.plugin +
+                         " declares an invalid default for '" + key.name + "': " + e.what());
         continue;
       }
       from_default = true;
@@ -109,8 +112,9 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
       } else if (value.IsSequence()) {
         for (size_t i = 0; i < value.size(); ++i) {
           if (!value[i].IsScalar()) {
-            errors.push_back(location(value[i], step, std::string(key.name) + "[" + std::to_string(i) + "]") +
-                             ": expected a text value");
+            errors.push_back(
+                location(value[i], step, std::string(key.name) + "[" + std::to_string(i) + "]") +
+                ": expected a text value");
             continue;
           }
           setting.list.push_back(value[i].Scalar());
@@ -121,13 +125,15 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
     } else {
       std::string problem = check_scalar(value, key.type, setting.scalar);
       if (!problem.empty()) {
-        errors.push_back((from_default ? step.where.describe() + ": default of" : location(value, step, key.name) + ":") +
+        errors.push_back((from_default ? step.where.describe() + ": default of"
+                                       : location(value, step, key.name) + ":") +
                          " '" + key.name + "': " + problem);
         continue;
       }
       if (key.type == HERALD_TYPE_PATH && !setting.scalar.empty() &&
           std::filesystem::path(setting.scalar).is_relative())
-        setting.scalar = (std::filesystem::path(config_dir) / setting.scalar).lexically_normal().string();
+        setting.scalar =
+            (std::filesystem::path(config_dir) / setting.scalar).lexically_normal().string();
     }
     settings[key.name] = std::move(setting);
   }
@@ -165,7 +171,8 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
       void* instance = nullptr;
       herald_status status = component->create(host_api(), as_handle(context), &instance);
       if (status != HERALD_OK) {
-        add_error(step.config_where.describe() + ": plugin " + plugin->name + " refused this configuration: " +
+        add_error(step.config_where.describe() + ": plugin " + plugin->name +
+                  " refused this configuration: " +
                   (context.error.empty() ? "no reason given" : context.error));
         continue;
       }

@@ -7,9 +7,15 @@
 namespace herald {
 namespace {
 
-CallContext& call_of(herald_call* call) { return *reinterpret_cast<CallContext*>(call); }
-ConfigContext& config_of(herald_config* config) { return *reinterpret_cast<ConfigContext*>(config); }
-std::string text_of(herald_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
+CallContext& call_of(herald_call* call) {
+  return *reinterpret_cast<CallContext*>(call);
+}
+ConfigContext& config_of(herald_config* config) {
+  return *reinterpret_cast<ConfigContext*>(config);
+}
+std::string text_of(herald_str s) {
+  return s.data ? std::string(s.data, s.size) : std::string();
+}
 
 herald_str hand_out(CallContext& call, std::string value) {
   call.scratch.push_front(std::move(value));
@@ -100,25 +106,44 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
   const Post& post = *call.post;
   std::string field = text_of(field_name);
   std::string value;
-  if (field == "id") value = std::to_string(post.id);
-  else if (field == "text") value = post.text;
-  else if (field == "account") value = post.account;
-  else if (field == "network") value = call.account ? call.account->network : "";
-  else if (field == "handle") value = call.account ? call.account->handle : "";
-  else if (field == "author") value = post.author;
-  else if (field == "workflow") value = post.workflow;
-  else if (field == "tags") value = join_lines(post.tags);
-  else if (field == "publish_at") value = std::to_string(post.publish_at_ms);
-  else if (field == "zone") value = post.zone;
-  else if (field == "char_limit") value = std::to_string(call.account ? call.account->char_limit : 0);
-  else if (field == "idempotency_key") value = post.idempotency_key;
-  else if (field == "attempt") value = std::to_string(post.attempt);
-  else if (field == "step") value = call.step_name;
-  else if (field == "config_dir") value = call.config ? call.config->directory : "";
-  else if (field == "remote_id") value = post.remote_id;
-  else if (field == "note") value = post.note;
-  else if (field == "claimed_from") value = std::string(to_string(post.claimed_from));
-  else return HERALD_NOT_FOUND;
+  if (field == "id")
+    value = std::to_string(post.id);
+  else if (field == "text")
+    value = post.text;
+  else if (field == "account")
+    value = post.account;
+  else if (field == "network")
+    value = call.account ? call.account->network : "";
+  else if (field == "handle")
+    value = call.account ? call.account->handle : "";
+  else if (field == "author")
+    value = post.author;
+  else if (field == "workflow")
+    value = post.workflow;
+  else if (field == "tags")
+    value = join_lines(post.tags);
+  else if (field == "publish_at")
+    value = std::to_string(post.publish_at_ms);
+  else if (field == "zone")
+    value = post.zone;
+  else if (field == "char_limit")
+    value = std::to_string(call.account ? call.account->char_limit : 0);
+  else if (field == "idempotency_key")
+    value = post.idempotency_key;
+  else if (field == "attempt")
+    value = std::to_string(post.attempt);
+  else if (field == "step")
+    value = call.step_name;
+  else if (field == "config_dir")
+    value = call.config ? call.config->directory : "";
+  else if (field == "remote_id")
+    value = post.remote_id;
+  else if (field == "note")
+    value = post.note;
+  else if (field == "claimed_from")
+    value = std::string(to_string(post.claimed_from));
+  else
+    return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(value));
   return HERALD_OK;
 }
@@ -151,11 +176,16 @@ herald_status event_field(herald_call* handle, size_t index, herald_str field_na
   const PostEvent& event = (*call.events)[index];
   std::string field = text_of(field_name);
   std::string value;
-  if (field == "type") value = event.type;
-  else if (field == "actor") value = event.actor;
-  else if (field == "comment") value = event.comment;
-  else if (field == "at") value = std::to_string(event.at_ms);
-  else return HERALD_NOT_FOUND;
+  if (field == "type")
+    value = event.type;
+  else if (field == "actor")
+    value = event.actor;
+  else if (field == "comment")
+    value = event.comment;
+  else if (field == "at")
+    value = std::to_string(event.at_ms);
+  else
+    return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(value));
   return HERALD_OK;
 }
@@ -196,11 +226,16 @@ herald_status person_field(herald_call* handle, size_t index, herald_str field_n
   const PersonConfig& person = call.config->people[index];
   std::string field = text_of(field_name);
   std::string value;
-  if (field == "id") value = person.id;
-  else if (field == "name") value = person.name;
-  else if (field == "roles") value = join_lines(person.roles);
-  else if (field == "amplify") value = person.amplify ? "true" : "false";
-  else return HERALD_NOT_FOUND;
+  if (field == "id")
+    value = person.id;
+  else if (field == "name")
+    value = person.name;
+  else if (field == "roles")
+    value = join_lines(person.roles);
+  else if (field == "amplify")
+    value = person.amplify ? "true" : "false";
+  else
+    return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(value));
   return HERALD_OK;
 }
@@ -222,7 +257,8 @@ herald_status secret(herald_call* handle, herald_str name, herald_str* out) {
   if (!call.account) return HERALD_NOT_FOUND;
   auto it = call.account->credentials.find(text_of(name));
   if (it == call.account->credentials.end()) return HERALD_NOT_FOUND;
-  Result<std::string> value = resolve_secret(it->second, call.config ? call.config->directory : ".");
+  Result<std::string> value =
+      resolve_secret(it->second, call.config ? call.config->directory : ".");
   if (!value) {
     call.error = "credential '" + text_of(name) + "' of account '" + call.account->name +
                  "': " + value.status().message();
@@ -268,6 +304,8 @@ const herald_host_api kHostApi = {
 
 }  // namespace
 
-const herald_host_api* host_api() { return &kHostApi; }
+const herald_host_api* host_api() {
+  return &kHostApi;
+}
 
 }  // namespace herald

@@ -5,8 +5,8 @@
 #include "config/config.hpp"
 #include "engine/model.hpp"
 
-#include <herald/host.hpp>
 #include <herald/plugin_abi.h>
+#include <herald/host.hpp>
 
 #include <forward_list>
 #include <map>

@@ -54,7 +54,9 @@ Result<int> declared_abi_major(const std::string& file) {
   }
 }
 
-std::string safe(const char* text) { return text ? text : ""; }
+std::string safe(const char* text) {
+  return text ? text : "";
+}
 
 }  // namespace
 
@@ -100,7 +102,8 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   std::lock_guard<std::mutex> lock(load_mutex());
   auto library = std::make_shared<boost::dll::shared_library>();
   try {
-    library->load(fs::path(file), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    library->load(fs::path(file),
+                  boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
     return refuse(file, std::string("cannot be loaded: ") + e.what());
   }
@@ -113,16 +116,17 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   const herald_plugin_descriptor* raw = entry();
   if (!raw) return refuse(file, "its entry function returned no descriptor");
   if (raw->magic != HERALD_PLUGIN_MAGIC)
-    return refuse(file, "its descriptor has the wrong magic number; it is corrupt or not built "
-                        "with the Herald SDK");
+    return refuse(file,
+                  "its descriptor has the wrong magic number; it is corrupt or not built "
+                  "with the Herald SDK");
   if (raw->abi_major != HERALD_ABI_MAJOR)
     return refuse(file, "built for Herald plugin ABI " + std::to_string(raw->abi_major) + "." +
                             std::to_string(raw->abi_minor) + ", but this host speaks ABI " +
                             kHostAbi + "; rebuild the plugin against this Herald's SDK");
   if (raw->abi_minor > HERALD_ABI_MINOR)
     return refuse(file, "built for Herald plugin ABI " + std::to_string(raw->abi_major) + "." +
-                            std::to_string(raw->abi_minor) +
-                            ", newer than this host's ABI " + kHostAbi +
+                            std::to_string(raw->abi_minor) + ", newer than this host's ABI " +
+                            kHostAbi +
                             "; upgrade Herald or rebuild the plugin against this Herald's SDK");
   constexpr size_t kMinimumDescriptor =
       offsetof(herald_plugin_descriptor, component_count) + sizeof(uint32_t);
@@ -157,23 +161,26 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
     uint32_t size = raw_component->struct_size;
     if (size < kMinimumComponent)
       return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) +
-                              " has a struct_size of " + std::to_string(size) + " bytes, less than ABI 1.0's " +
-                              std::to_string(kMinimumComponent));
+                              " has a struct_size of " + std::to_string(size) +
+                              " bytes, less than ABI 1.0's " + std::to_string(kMinimumComponent));
     herald_component component{};
     std::memcpy(&component, raw_component, std::min<size_t>(size, sizeof component));
     bytes += size;
     std::string label = "plugin '" + plugin->name + "' component '" + safe(component.name) + "'";
     if (safe(component.name).empty())
-      return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) + " has no name");
+      return refuse(
+          file, "plugin '" + plugin->name + "': component " + std::to_string(i) + " has no name");
     if (kind_name(component.kind).empty())
       return refuse(file, label + " has unknown kind " + std::to_string(component.kind));
     if (!component.create) return refuse(file, label + " is missing its required create function");
     if (!component.run) return refuse(file, label + " is missing its required run function");
-    if (!component.destroy) return refuse(file, label + " is missing its required destroy function");
+    if (!component.destroy)
+      return refuse(file, label + " is missing its required destroy function");
     for (uint32_t k = 0; k < component.config_key_count; ++k) {
       const herald_config_key& key = component.config_keys[k];
       if (safe(key.name).empty() || value_type_name(key.type).empty())
-        return refuse(file, label + ": config key " + std::to_string(k) + " has no name or an unknown type");
+        return refuse(
+            file, label + ": config key " + std::to_string(k) + " has no name or an unknown type");
     }
     for (const auto& existing : plugin->components)
       if (safe(existing.name) == safe(component.name))
@@ -185,8 +192,8 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
 
 Status PluginRegistry::add(std::shared_ptr<LoadedPlugin> plugin) {
   if (const LoadedPlugin* existing = find(plugin->name))
-    return Status(ErrorCode::plugin, "two plugins are named '" + plugin->name + "': " +
-                                         existing->file + " and " + plugin->file +
+    return Status(ErrorCode::plugin, "two plugins are named '" + plugin->name +
+                                         "': " + existing->file + " and " + plugin->file +
                                          "; remove one from plugin_paths");
   plugins_.push_back(std::move(plugin));
   return Status::ok();
@@ -204,8 +211,9 @@ Status PluginRegistry::load_paths(const std::vector<std::string>& paths) {
     } else if (fs::is_regular_file(path, ec)) {
       files.push_back(path);
     } else {
-      return Status(ErrorCode::plugin, path + ": plugin path does not exist (plugin_paths lists "
-                                              "folders of plugins or plugin files)");
+      return Status(ErrorCode::plugin, path +
+                                           ": plugin path does not exist (plugin_paths lists "
+                                           "folders of plugins or plugin files)");
     }
     for (const std::string& file : files) {
       Result<std::shared_ptr<LoadedPlugin>> plugin = load_plugin(file);

@@ -3,8 +3,8 @@
 // is. Loaded libraries stay loaded for the life of the process.
 #pragma once
 
-#include <herald/host.hpp>
 #include <herald/plugin_abi.h>
+#include <herald/host.hpp>
 #include <herald/result.hpp>
 
 #include <memory>

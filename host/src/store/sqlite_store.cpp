@@ -154,8 +154,10 @@ class Statement {
   }
   /// Binds NULL for 0.
   Statement& bind_optional(int index, int64_t value) {
-    if (value == 0) sqlite3_bind_null(stmt_, index);
-    else sqlite3_bind_int64(stmt_, index, value);
+    if (value == 0)
+      sqlite3_bind_null(stmt_, index);
+    else
+      sqlite3_bind_int64(stmt_, index, value);
     return *this;
   }
   // The text must stay alive until the statement is reset (every caller steps, then resets).
@@ -295,7 +297,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Post>> list_posts() override {
-    Statement& stmt = statement(std::string("SELECT ") + kPostColumns + kPostTables + "ORDER BY s.post_id");
+    Statement& stmt =
+        statement(std::string("SELECT ") + kPostColumns + kPostTables + "ORDER BY s.post_id");
     std::vector<Post> posts;
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) posts.push_back(read_post(stmt.get()));
@@ -317,7 +320,9 @@ class SqliteStore final : public Store {
         woken.wake_ms = event.at_ms;
       }
       wake.bind(1, event.at_ms).bind(2, event.post_id).bind(3, seen.claim_seq);
-      wake.bind(6, to_string(woken.state)).bind(7, woken.wake_ms).bind_optional(8, due_ms_of(woken));
+      wake.bind(6, to_string(woken.state))
+          .bind(7, woken.wake_ms)
+          .bind_optional(8, due_ms_of(woken));
       wake.bind(4, to_string(seen.state)).bind(5, int64_t{seen.step_index});
       int rc = sqlite3_step(wake.get());
       wake.reset();
@@ -452,7 +457,8 @@ class SqliteStore final : public Store {
     Status status = in_transaction([&]() -> Status {
       Statement& rescue = statement(
           "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
-          "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = ?1, "
+          "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
+          "?1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
           "WHERE due_ms IS NOT NULL AND due_ms < ?1 AND state = 'in_flight'");
       rescue.bind(1, now_ms);
@@ -535,9 +541,9 @@ class SqliteStore final : public Store {
   }
 
   Status error(const std::string& doing) {
-    return Status(ErrorCode::store,
-                  path_ + ": " + doing + " failed: " + sqlite3_errmsg(db_) + " (SQLite code " +
-                      std::to_string(sqlite3_extended_errcode(db_)) + ")");
+    return Status(ErrorCode::store, path_ + ": " + doing + " failed: " + sqlite3_errmsg(db_) +
+                                        " (SQLite code " +
+                                        std::to_string(sqlite3_extended_errcode(db_)) + ")");
   }
 
   Status exec(const std::string& sql) {
@@ -691,8 +697,9 @@ class SqliteStore final : public Store {
   static constexpr int kAuditRows = 32;
   Status write_audits(const std::vector<AuditEntry>& entries) {
     static const std::string multi = [] {
-      std::string sql = "INSERT INTO audit (post_id, at_ms, actor, action, step, from_state, "
-                        "to_state, detail) VALUES ";
+      std::string sql =
+          "INSERT INTO audit (post_id, at_ms, actor, action, step, from_state, "
+          "to_state, detail) VALUES ";
       for (int r = 0; r < kAuditRows; ++r) {
         sql += r ? ", (" : "(";
         for (int c = 1; c <= 8; ++c) sql += "?" + std::to_string(r * 8 + c) + (c < 8 ? ", " : ")");
@@ -732,7 +739,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
     return Status(ErrorCode::store, path + ": its folder " + parent.string() +
                                         " does not exist; create it or change `store.path`");
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);

@@ -22,7 +22,9 @@ const date::time_zone* find_zone(const std::string& name) {
 
 }  // namespace
 
-bool is_known_zone(const std::string& zone) { return find_zone(zone) != nullptr; }
+bool is_known_zone(const std::string& zone) {
+  return find_zone(zone) != nullptr;
+}
 
 Result<ZonedInstant> parse_time(const std::string& text, const std::string& default_zone) {
   static const std::regex pattern(

@@ -40,7 +40,9 @@ class TransientError : public std::runtime_error {
 };
 
 namespace detail {
-inline herald_str to_abi(std::string_view text) { return herald_str{text.data(), text.size()}; }
+inline herald_str to_abi(std::string_view text) {
+  return herald_str{text.data(), text.size()};
+}
 inline std::string from_abi(herald_str text) {
   return text.data ? std::string(text.data, text.size) : std::string();
 }
@@ -291,26 +293,26 @@ constexpr const herald_config_key* keys_of() {
 
 /// Declares the plugin: its name, version, licence and one or more HERALD_COMPONENT(...).
 /// Emits the ABI marker section and the entry symbol; use it once per shared library.
-#define HERALD_PLUGIN(plugin_name, plugin_version, plugin_license, ...)                         \
-  namespace {                                                                                   \
-  constexpr herald_component herald_plugin_components_[] = {__VA_ARGS__};                       \
-  constexpr herald_plugin_descriptor herald_plugin_descriptor_ = {                              \
-      HERALD_PLUGIN_MAGIC,                                                                      \
-      sizeof(herald_plugin_descriptor),                                                         \
-      HERALD_ABI_MAJOR,                                                                         \
-      HERALD_ABI_MINOR,                                                                         \
-      plugin_name,                                                                              \
-      plugin_version,                                                                           \
-      plugin_license,                                                                           \
-      herald_plugin_components_,                                                                \
-      sizeof(herald_plugin_components_) / sizeof(herald_plugin_components_[0]),                 \
-      nullptr,                                                                                  \
-      nullptr};                                                                                 \
-  __attribute__((section(HERALD_ABI_SECTION), used)) const char herald_plugin_abi_marker_[] =   \
-      "herald-abi 1";                                                                           \
-  }                                                                                             \
-  extern "C" HERALD_EXPORT const herald_plugin_descriptor* herald_plugin_v1(void) {            \
-    return &herald_plugin_descriptor_;                                                          \
+#define HERALD_PLUGIN(plugin_name, plugin_version, plugin_license, ...)                       \
+  namespace {                                                                                 \
+  constexpr herald_component herald_plugin_components_[] = {__VA_ARGS__};                     \
+  constexpr herald_plugin_descriptor herald_plugin_descriptor_ = {                            \
+      HERALD_PLUGIN_MAGIC,                                                                    \
+      sizeof(herald_plugin_descriptor),                                                       \
+      HERALD_ABI_MAJOR,                                                                       \
+      HERALD_ABI_MINOR,                                                                       \
+      plugin_name,                                                                            \
+      plugin_version,                                                                         \
+      plugin_license,                                                                         \
+      herald_plugin_components_,                                                              \
+      sizeof(herald_plugin_components_) / sizeof(herald_plugin_components_[0]),               \
+      nullptr,                                                                                \
+      nullptr};                                                                               \
+  __attribute__((section(HERALD_ABI_SECTION), used)) const char herald_plugin_abi_marker_[] = \
+      "herald-abi 1";                                                                         \
+  }                                                                                           \
+  extern "C" HERALD_EXPORT const herald_plugin_descriptor* herald_plugin_v1(void) {           \
+    return &herald_plugin_descriptor_;                                                        \
   }
 
 #endif  // HERALD_PLUGIN_HPP

@@ -10,10 +10,10 @@
  *   host reads from the file before loading it.
  * - Structs are only ever extended by appending fields. `struct_size` says how much of a struct the
  *   other side knows about; fields past it are treated as zero.
- * - OWNERSHIP: every `const char*` in a descriptor is static, owned by the plugin, and lives as long
- *   as the library is loaded (the host never unloads plugins). Every herald_str handed to a plugin
- *   is borrowed: valid only until the call that produced it returns. Strings a plugin passes to
- *   the host are copied by the host before the call returns.
+ * - OWNERSHIP: every `const char*` in a descriptor is static, owned by the plugin, and lives as
+ * long as the library is loaded (the host never unloads plugins). Every herald_str handed to a
+ * plugin is borrowed: valid only until the call that produced it returns. Strings a plugin passes
+ * to the host are copied by the host before the call returns.
  * - No exception, C++ type or allocator crosses the boundary.
  */
 #ifndef HERALD_PLUGIN_ABI_H
@@ -141,8 +141,7 @@ typedef struct herald_host_api {
   /* People from the configuration. Fields: id, name, roles (one per line), amplify ("true" or
    * "false"). */
   size_t (*person_count)(herald_call* call);
-  herald_status (*person_field)(herald_call* call, size_t index, herald_str field,
-                                herald_str* out);
+  herald_status (*person_field)(herald_call* call, size_t index, herald_str field, herald_str* out);
   int (*person_has_role)(herald_call* call, herald_str person, herald_str role);
 
   /* Time from the host's clock (virtual in tests and demos), Unix milliseconds. */
