@@ -652,12 +652,18 @@ class SqliteStore final : public Store {
       text.reset();
       if (rc != SQLITE_DONE) return error("writing post text");
     }
-    Statement& stmt = statement(
+    // A post that stays in flight keeps its lease, and so its due_ms: leaving the column out
+    // of the statement spares SQLite the index update.
+    static const std::string set_state =
         "UPDATE post_states SET step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
         "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
         "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
-        "due_ms = ?18, step_events = ?19 WHERE post_id = ?1 AND claim_seq = ?17");
-    if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
+        "step_events = ?19";
+    static const std::string with_due =
+        set_state + ", due_ms = ?18 WHERE post_id = ?1 AND claim_seq = ?17";
+    static const std::string keep_due = set_state + " WHERE post_id = ?1 AND claim_seq = ?17";
+    bool same_lease = post.state == PostState::in_flight;
+    Statement& stmt = statement(same_lease ? keep_due : with_due);
     std::string expects = encode_expects(post.expects);
     stmt.bind(1, post.id).bind(3, int64_t{post.step_index});
     stmt.bind(4, post.step_kind).bind(5, to_string(post.state)).bind(6, post.wake_ms);
@@ -665,7 +671,8 @@ class SqliteStore final : public Store {
     stmt.bind(10, post.claim_seq).bind(11, to_string(post.claimed_from));
     stmt.bind(12, post.lease_owner).bind(13, post.lease_expires_ms).bind(14, post.remote_id);
     stmt.bind(15, post.note).bind(16, post.updated_ms).bind(17, expected_claim_seq);
-    stmt.bind_optional(18, due_ms_of(post)).bind(19, int64_t{post.step_events});
+    if (!same_lease) stmt.bind_optional(18, due_ms_of(post));
+    stmt.bind(19, int64_t{post.step_events});
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");
