@@ -60,6 +60,17 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+/// "unknown workflow 'anounce'; did you mean 'announce'? (workflows in company.yaml: ...)".
+template <typename Named>
+Status unknown(const std::string& what, const std::string& name, const std::vector<Named>& known,
+               const std::string& file) {
+  std::vector<std::string> names;
+  for (const auto& item : known) names.push_back(item.name);
+  return Status(ErrorCode::not_found, "unknown " + what + " '" + name + "'" +
+                                          did_you_mean(name, names) + " (" + what + "s in " + file +
+                                          ": " + (names.empty() ? "none" : join(names)) + ")");
+}
+
 PostView view_of(const Post& post, const Configuration& config) {
   PostView v;
   v.id = post.id;
@@ -190,25 +201,9 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   if (Status s = impl_->require_store(); !s) return s;
   const Configuration& config = impl_->config;
   const WorkflowConfig* workflow = config.workflow(request.workflow);
-  if (!workflow) {
-    std::vector<std::string> names;
-    for (const auto& w : config.workflows) names.push_back(w.name);
-    std::string suggestion = closest_match(request.workflow, names);
-    return Status(ErrorCode::not_found,
-                  "unknown workflow '" + request.workflow + "'" +
-                      (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
-                      " (workflows in " + config.file + ": " + join(names) + ")");
-  }
+  if (!workflow) return unknown("workflow", request.workflow, config.workflows, config.file);
   const AccountConfig* account = config.account(request.account);
-  if (!account) {
-    std::vector<std::string> names;
-    for (const auto& a : config.accounts) names.push_back(a.name);
-    std::string suggestion = closest_match(request.account, names);
-    return Status(ErrorCode::not_found,
-                  "unknown account '" + request.account + "'" +
-                      (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
-                      " (accounts: " + (names.empty() ? "none" : join(names)) + ")");
-  }
+  if (!account) return unknown("account", request.account, config.accounts, config.file);
   if (!request.author.empty() && !config.person(request.author))
     return Status(ErrorCode::not_found, "unknown author '" + request.author +
                                             "'; authors are listed under `people` in " +

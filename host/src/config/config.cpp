@@ -112,6 +112,11 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   return best_distance <= allowed ? best : "";
 }
 
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string match = closest_match(word, candidates);
+  return match.empty() ? "" : "; did you mean '" + match + "'?";
+}
+
 Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir) {
   static const std::regex pattern(R"(^\$\{(env|file):([^}]+)\}$)");
   std::smatch match;

@@ -103,6 +103,9 @@ Result<std::string> resolve_secret(const std::string& reference, const std::stri
 /// The closest candidate to `word` (edit distance), or "" if none is close.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
+/// "; did you mean 'workflows'?" for the closest candidate, or "" if none is close.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
 /// Default character limit of a network (0: none).
 int64_t default_char_limit(const std::string& network);
 

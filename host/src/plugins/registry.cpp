@@ -245,13 +245,11 @@ Result<std::pair<std::shared_ptr<LoadedPlugin>, const herald_component*>> Plugin
     if (candidate->name == plugin_name) plugin = candidate;
   }
   if (!plugin) {
-    std::string suggestion = closest_match(plugin_name, names);
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    return Status(ErrorCode::config,
-                  "unknown plugin '" + plugin_name + "'" +
-                      (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?") +
-                      " (loaded: " + (known.empty() ? "none" : known) + ")");
+    return Status(ErrorCode::config, "unknown plugin '" + plugin_name + "'" +
+                                         did_you_mean(plugin_name, names) +
+                                         " (loaded: " + (known.empty() ? "none" : known) + ")");
   }
   std::vector<const herald_component*> matches;
   for (const auto& component : plugin->components) {

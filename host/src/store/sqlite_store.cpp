@@ -121,6 +121,18 @@ std::vector<Expectation> decode_expects(const std::string& text) {
   return out;
 }
 
+PostEvent read_event(sqlite3_stmt* stmt) {
+  PostEvent e;
+  e.id = sqlite3_column_int64(stmt, 0);
+  e.post_id = sqlite3_column_int64(stmt, 1);
+  e.step_index = sqlite3_column_int(stmt, 2);
+  e.type = column_text(stmt, 3);
+  e.actor = column_text(stmt, 4);
+  e.comment = column_text(stmt, 5);
+  e.at_ms = sqlite3_column_int64(stmt, 6);
+  return e;
+}
+
 /// When someone must look at the post next (see the due_ms column), or 0 (stored as NULL) when
 /// only a person or nothing can move it.
 int64_t due_ms_of(const Post& post) {
@@ -344,17 +356,7 @@ class SqliteStore final : public Store {
     stmt.bind(1, post_id).bind(2, int64_t{step_index});
     std::vector<PostEvent> events;
     int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      PostEvent e;
-      e.id = sqlite3_column_int64(stmt.get(), 0);
-      e.post_id = sqlite3_column_int64(stmt.get(), 1);
-      e.step_index = sqlite3_column_int(stmt.get(), 2);
-      e.type = column_text(stmt.get(), 3);
-      e.actor = column_text(stmt.get(), 4);
-      e.comment = column_text(stmt.get(), 5);
-      e.at_ms = sqlite3_column_int64(stmt.get(), 6);
-      events.push_back(std::move(e));
-    }
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) events.push_back(read_event(stmt.get()));
     stmt.reset();
     if (rc != SQLITE_DONE) return error("reading events");
     return events;
@@ -379,16 +381,8 @@ class SqliteStore final : public Store {
     stmt.bind(1, ids);
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      PostEvent e;
-      e.id = sqlite3_column_int64(stmt.get(), 0);
-      e.post_id = sqlite3_column_int64(stmt.get(), 1);
-      e.step_index = sqlite3_column_int(stmt.get(), 2);
-      if (step_of[e.post_id] != e.step_index) continue;
-      e.type = column_text(stmt.get(), 3);
-      e.actor = column_text(stmt.get(), 4);
-      e.comment = column_text(stmt.get(), 5);
-      e.at_ms = sqlite3_column_int64(stmt.get(), 6);
-      found[e.post_id].push_back(std::move(e));
+      PostEvent e = read_event(stmt.get());
+      if (step_of[e.post_id] == e.step_index) found[e.post_id].push_back(std::move(e));
     }
     stmt.reset();
     if (rc != SQLITE_DONE) return error("reading events");
