@@ -121,18 +121,6 @@ std::vector<Expectation> decode_expects(const std::string& text) {
   return out;
 }
 
-PostEvent read_event(sqlite3_stmt* stmt) {
-  PostEvent e;
-  e.id = sqlite3_column_int64(stmt, 0);
-  e.post_id = sqlite3_column_int64(stmt, 1);
-  e.step_index = sqlite3_column_int(stmt, 2);
-  e.type = column_text(stmt, 3);
-  e.actor = column_text(stmt, 4);
-  e.comment = column_text(stmt, 5);
-  e.at_ms = sqlite3_column_int64(stmt, 6);
-  return e;
-}
-
 /// When someone must look at the post next (see the due_ms column), or 0 (stored as NULL) when
 /// only a person or nothing can move it.
 int64_t due_ms_of(const Post& post) {
@@ -195,6 +183,18 @@ std::string column_text(sqlite3_stmt* stmt, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
   return text ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)))
               : std::string();
+}
+
+PostEvent read_event(sqlite3_stmt* stmt) {
+  PostEvent e;
+  e.id = sqlite3_column_int64(stmt, 0);
+  e.post_id = sqlite3_column_int64(stmt, 1);
+  e.step_index = sqlite3_column_int(stmt, 2);
+  e.type = column_text(stmt, 3);
+  e.actor = column_text(stmt, 4);
+  e.comment = column_text(stmt, 5);
+  e.at_ms = sqlite3_column_int64(stmt, 6);
+  return e;
 }
 
 Post read_post(sqlite3_stmt* stmt) {
