@@ -18,20 +18,14 @@ class PublishAt : public herald::Step {
   void run(herald::Context& post) override {
     int64_t now = post.now_ms();
     int64_t requested = std::stoll("0" + post.field("publish_at"));
-    int64_t at = requested > 0 ? requested : 0;
-    if (at == 0 && delay_ms_ > 0) {
-      // The first time through, remember when the delay ends.
-      std::string note = post.field("note");
-      const std::string prefix = "publish after ";
-      if (note.rfind(prefix, 0) == 0) {
-        at = std::stoll(note.substr(prefix.size()));
-      } else {
-        at = now + delay_ms_;
-        post.set_field("note", prefix + std::to_string(at));
-      }
+    if (requested > now) {
+      post.wait_until(requested, "scheduled (" + post.field("zone") + ")");
+      return;
     }
-    if (at > now) {
-      post.wait_until(at, "scheduled (" + post.field("zone") + ")");
+    // Without a requested time, wait out the delay once: a post this step woke from its wait
+    // has served it.
+    if (requested == 0 && delay_ms_ > 0 && post.field("claimed_from") != "waiting") {
+      post.wait_until(now + delay_ms_, "publishing after the configured delay");
       return;
     }
     post.advance();

@@ -66,6 +66,14 @@ workflows:
     steps:
       - kind: draft
         plugin: fixture_transient
+  delayed:
+    steps:
+      - kind: schedule
+        plugin: schedule
+        config: { delay_minutes: 30 }
+      - kind: publish
+        plugin: outbox
+        config: { directory: out, fsync: false }
 )";
 }
 
@@ -265,6 +273,14 @@ TEST_F(EngineTest, ACrashAfterPublishingDoesNotPublishTwice) {
   EXPECT_EQ(recovered.state, "done") << recovered.reason;
   EXPECT_EQ(outbox_lines().size(), 1u) << "the outbox already had the post: not written again";
   EXPECT_NE(recovered.remote_id.find("#1"), std::string::npos);
+}
+
+TEST_F(EngineTest, ScheduleWaitsOutItsDelayOnce) {
+  int64_t id = submit("Soon", {}, "", "delayed");
+  run();
+  EXPECT_EQ(post(id).state, "done") << post(id).reason;
+  EXPECT_EQ(format_utc(host_->clock().now_ms()), "2026-11-30T08:30:00Z");
+  EXPECT_EQ(outbox_lines().size(), 1u);
 }
 
 TEST_F(EngineTest, SubmitChecksItsInput) {
