@@ -104,38 +104,37 @@ void config_error(herald_config* config, herald_str message) {
 herald_status post_get(herald_call* handle, herald_str field_name, herald_str* out) {
   CallContext& call = call_of(handle);
   const Post& post = *call.post;
-  std::string field = text_of(field_name);
+  std::string_view field(field_name.data, field_name.size);
+  // Fields no step can change during a call are lent directly; the others are copied, since a
+  // post_set would move them.
+  auto lend = [&](const std::string& value) {
+    *out = herald_str{value.data(), value.size()};
+    return HERALD_OK;
+  };
+  static const std::string empty;
+  if (field == "account") return lend(post.account);
+  if (field == "author") return lend(post.author);
+  if (field == "workflow") return lend(post.workflow);
+  if (field == "zone") return lend(post.zone);
+  if (field == "idempotency_key") return lend(post.idempotency_key);
+  if (field == "network") return lend(call.account ? call.account->network : empty);
+  if (field == "handle") return lend(call.account ? call.account->handle : empty);
+  if (field == "step") return lend(call.step_name);
+  if (field == "config_dir") return lend(call.config ? call.config->directory : empty);
+
   std::string value;
   if (field == "id")
     value = std::to_string(post.id);
   else if (field == "text")
     value = post.text;
-  else if (field == "account")
-    value = post.account;
-  else if (field == "network")
-    value = call.account ? call.account->network : "";
-  else if (field == "handle")
-    value = call.account ? call.account->handle : "";
-  else if (field == "author")
-    value = post.author;
-  else if (field == "workflow")
-    value = post.workflow;
   else if (field == "tags")
     value = join_lines(post.tags);
   else if (field == "publish_at")
     value = std::to_string(post.publish_at_ms);
-  else if (field == "zone")
-    value = post.zone;
   else if (field == "char_limit")
     value = std::to_string(call.account ? call.account->char_limit : 0);
-  else if (field == "idempotency_key")
-    value = post.idempotency_key;
   else if (field == "attempt")
     value = std::to_string(post.attempt);
-  else if (field == "step")
-    value = call.step_name;
-  else if (field == "config_dir")
-    value = call.config ? call.config->directory : "";
   else if (field == "remote_id")
     value = post.remote_id;
   else if (field == "note")

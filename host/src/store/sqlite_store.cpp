@@ -169,10 +169,8 @@ class Statement {
     sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
     return *this;
   }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
+  // Every use binds every parameter, so bindings need no clearing.
+  void reset() { sqlite3_reset(stmt_); }
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
