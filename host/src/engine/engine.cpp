@@ -50,7 +50,7 @@ const BoundWorkflow* Engine::workflow(const std::string& name) const {
   return nullptr;
 }
 
-void Engine::finish(Transition& t, const Post& before, PostState state, const std::string& action,
+void Engine::finish(Transition& t, PostState from, PostState state, const std::string& action,
                     const std::string& step, const std::string& detail, int64_t now_ms) const {
   t.post.state = state;
   t.post.reason = detail;
@@ -59,30 +59,34 @@ void Engine::finish(Transition& t, const Post& before, PostState state, const st
   t.post.lease_expires_ms = 0;
   if (state != PostState::waiting && state != PostState::held) t.post.expects.clear();
   if (is_terminal(state) || state == PostState::held) t.post.wake_ms = 0;
-  t.audit.push_back({before.id, now_ms, "engine", action, step,
-                     std::string(to_string(before.claimed_from)), std::string(to_string(state)),
-                     detail});
+  t.audit.push_back({t.post.id, now_ms, "engine", action, step, std::string(to_string(from)),
+                     std::string(to_string(state)), detail});
 }
 
-Transition Engine::process(const Post& claimed, int64_t now_ms,
-                           const std::vector<PostEvent>* events) {
+Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEvent>* events) {
   Transition t;
-  t.post = claimed;
-  t.expected_claim_seq = claimed.claim_seq;
+  t.post = std::move(post);
+  t.expected_claim_seq = t.post.claim_seq;
+  // What the post was when claimed; the step and the outcome below change t.post.
+  const PostState from = t.post.claimed_from;
+  const int step_index = t.post.step_index;
+  const int attempt = t.post.attempt;
+  const int64_t claim_seq = t.post.claim_seq;
+  const Post& claimed = t.post;  // for fields nothing below changes (id, workflow, account)
 
   const BoundWorkflow* bound = workflow(claimed.workflow);
-  if (!bound || claimed.step_index >= static_cast<int>(bound->steps.size())) {
-    finish(t, claimed, PostState::failed, "fail", "",
-           bound ? "the workflow has no step " + std::to_string(claimed.step_index + 1)
+  if (!bound || step_index >= static_cast<int>(bound->steps.size())) {
+    finish(t, from, PostState::failed, "fail", "",
+           bound ? "the workflow has no step " + std::to_string(step_index + 1)
                  : "workflow '" + claimed.workflow + "' is no longer in the configuration",
            now_ms);
     return t;
   }
-  const BoundStep& step = *bound->steps[static_cast<size_t>(claimed.step_index)];
+  const BoundStep& step = *bound->steps[static_cast<size_t>(step_index)];
   const std::string& step_name = step.config().name;
   const AccountConfig* account = config_.account(claimed.account);
   if (!account) {
-    finish(t, claimed, PostState::failed, "fail", step_name,
+    finish(t, from, PostState::failed, "fail", step_name,
            "account '" + claimed.account + "' is no longer in the configuration", now_ms);
     return t;
   }
@@ -131,9 +135,9 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
       t.post.attempt = 0;
       t.post.expects.clear();
       t.post.step_events = 0;
-      int next = claimed.step_index + 1;
+      int next = step_index + 1;
       if (next >= static_cast<int>(bound->steps.size())) {
-        finish(t, claimed, PostState::done, action, step_name,
+        finish(t, from, PostState::done, action, step_name,
                reason.empty() ? "finished every step" : reason, now_ms);
         return t;
       }
@@ -142,30 +146,30 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
       t.post.step_kind = bound->steps[static_cast<size_t>(next)]->config().kind;
       t.post.state = PostState::in_flight;
       t.post.claimed_from = PostState::ready;
-      t.post.claim_seq = claimed.claim_seq + 1;
+      t.post.claim_seq = claim_seq + 1;
       t.post.wake_ms = now_ms;
       t.post.reason = reason;
       t.post.updated_ms = now_ms;
       t.audit.push_back({claimed.id, now_ms, "engine", action, step_name,
-                         std::string(to_string(claimed.claimed_from)), "ready", reason});
+                         std::string(to_string(from)), "ready", reason});
       return t;
     }
     case HERALD_WAIT:
       t.post.expects = call.expects;
       t.post.wake_ms = at_ms;
-      finish(t, claimed, PostState::waiting, action, step_name, reason, now_ms);
+      finish(t, from, PostState::waiting, action, step_name, reason, now_ms);
       return t;
     case HERALD_HOLD:
       t.post.expects = call.expects;
-      finish(t, claimed, PostState::held, action, step_name, reason, now_ms);
+      finish(t, from, PostState::held, action, step_name, reason, now_ms);
       return t;
     case HERALD_REJECT:
-      finish(t, claimed, PostState::rejected, action, step_name, reason, now_ms);
+      finish(t, from, PostState::rejected, action, step_name, reason, now_ms);
       return t;
     case HERALD_RETRY: {
-      t.post.attempt = claimed.attempt + 1;
+      t.post.attempt = attempt + 1;
       if (t.post.attempt >= config_.engine.max_attempts) {
-        finish(t, claimed, PostState::failed, "fail", step_name,
+        finish(t, from, PostState::failed, "fail", step_name,
                "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason, now_ms);
         return t;
       }
@@ -176,7 +180,7 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
       PostState next_state = is_publish && call.error.size() && call.outcome != HERALD_RETRY
                                  ? PostState::unconfirmed
                                  : PostState::ready;
-      finish(t, claimed, next_state, action, step_name,
+      finish(t, from, next_state, action, step_name,
              reason + " (attempt " + std::to_string(t.post.attempt) + " of " +
                  std::to_string(config_.engine.max_attempts) + ", next at " +
                  format_utc(t.post.wake_ms) + ")",
@@ -184,7 +188,7 @@ Transition Engine::process(const Post& claimed, int64_t now_ms,
       return t;
     }
     case HERALD_FAIL:
-      finish(t, claimed, PostState::failed, action, step_name, reason, now_ms);
+      finish(t, from, PostState::failed, action, step_name, reason, now_ms);
       return t;
   }
   return t;
@@ -197,7 +201,7 @@ Transition Engine::run_steps(const Post& claimed, int64_t now_ms,
     if (!bound || index < 0 || index >= static_cast<int>(bound->steps.size())) return "";
     return bound->steps[static_cast<size_t>(index)]->config().kind;
   };
-  Transition combined = process(claimed, now_ms, events);
+  Transition combined = process(claimed, now_ms, events);  // copies the claimed post once
   ++steps_run;
   // Carry on while the post advanced to a step that is neither a publish step nor right after
   // one: a publish starts only once its in_flight state is committed, and its result is

@@ -25,7 +25,7 @@ class Engine {
 
   /// Runs the current step of one claimed post, with the events delivered to that step, and
   /// returns the transition to commit.
-  Transition process(const Post& claimed, int64_t now_ms, const std::vector<PostEvent>* events);
+  Transition process(Post claimed, int64_t now_ms, const std::vector<PostEvent>* events);
 
   /// Runs as many steps of one claimed post as may run before the next commit (see
   /// docs/architecture.md: never past a publish step), as one combined transition.
@@ -34,7 +34,7 @@ class Engine {
 
  private:
   const BoundWorkflow* workflow(const std::string& name) const;
-  void finish(Transition& t, const Post& before, PostState state, const std::string& action,
+  void finish(Transition& t, PostState from, PostState state, const std::string& action,
               const std::string& step, const std::string& detail, int64_t now_ms) const;
 
   const Configuration& config_;
