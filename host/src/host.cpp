@@ -35,20 +35,32 @@ std::string random_key() {
   return key;
 }
 
+/// Well-formed UTF-8: no stray or missing continuation bytes, no overlong forms, no surrogates,
+/// nothing above U+10FFFF.
 bool valid_utf8(const std::string& text) {
   size_t i = 0;
   while (i < text.size()) {
     auto byte = static_cast<unsigned char>(text[i]);
-    size_t extra = byte < 0x80           ? 0
-                   : (byte >> 5) == 0x6  ? 1
-                   : (byte >> 4) == 0xE  ? 2
-                   : (byte >> 3) == 0x1E ? 3
-                                         : 4;
-    if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0) ||
-        (extra && i + extra > text.size() - 1))
+    size_t extra = 0;
+    uint32_t code_point = byte;
+    if (byte >= 0xF0 && byte <= 0xF4)
+      extra = 3, code_point = byte & 0x07;
+    else if (byte >= 0xE0 && byte <= 0xEF)
+      extra = 2, code_point = byte & 0x0F;
+    else if (byte >= 0xC2 && byte <= 0xDF)
+      extra = 1, code_point = byte & 0x1F;
+    else if (byte >= 0x80)
       return false;
-    for (size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
+    if (text.size() - i <= extra) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+    if (code_point < kSmallest[extra] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF))
+      return false;
     i += extra + 1;
   }
   return true;

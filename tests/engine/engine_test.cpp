@@ -291,11 +291,17 @@ TEST_F(EngineTest, SubmitChecksItsInput) {
   EXPECT_EQ(account.status().code(), ErrorCode::not_found);
   auto text = host_->submit({"announce", "corp", "ana", "", {}, ""});
   EXPECT_EQ(text.status().code(), ErrorCode::invalid_argument);
-  auto utf8 = host_->submit({"announce", "corp", "ana", "bad \xff text", {}, ""});
-  EXPECT_EQ(utf8.status().code(), ErrorCode::invalid_argument);
+  for (const char* bad : {"bad \xff text", "truncated \xe2\x82", "overlong \xc0\xaf",
+                          "surrogate \xed\xa0\x80", "too big \xf4\x90\x80\x80"}) {
+    auto utf8 = host_->submit({"announce", "corp", "ana", bad, {}, ""});
+    EXPECT_EQ(utf8.status().code(), ErrorCode::invalid_argument) << bad;
+  }
+  EXPECT_TRUE(host_->submit({"announce", "corp", "ana", "ok: é ✓ 👨‍👩‍👧", {}, ""}));
+  ASSERT_TRUE(host_->posts());
+  EXPECT_EQ(host_->posts()->size(), 1u);
   auto time = host_->submit({"announce", "corp", "ana", "x", {}, "next tuesday"});
   EXPECT_EQ(time.status().code(), ErrorCode::invalid_argument);
-  EXPECT_TRUE(host_->posts()->empty()) << "nothing half-written";
+  EXPECT_EQ(host_->posts()->size(), 1u) << "nothing half-written: only the valid post is stored";
 }
 
 }  // namespace
