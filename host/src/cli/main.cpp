@@ -257,8 +257,7 @@ int main(int argc, char** argv) {
       return;
     }
     std::cout << (as_json ? herald::posts_json(views).dump(2) + "\n"
-                          : herald::posts_text(views, (*host)->clock().now_ms(),
-                                               status_id.has_value()));
+                          : herald::posts_text(views, status_id.has_value()));
   });
 
   // run

@@ -135,7 +135,7 @@ nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins) {
   return out;
 }
 
-std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool detailed) {
+std::string posts_text(const std::vector<PostView>& posts, bool detailed) {
   if (posts.empty()) return "no posts\n";
   if (detailed && posts.size() == 1) {
     const PostView& p = posts.front();
@@ -164,7 +164,6 @@ std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool 
                     p.step.empty() ? "-" : p.step,
                     describe_wait(p).empty() ? "-" : describe_wait(p),
                     shorten(p.reason.empty() ? "-" : p.reason, 60)});
-  (void)now_ms;
   return table({"ID", "WORKFLOW", "ACCOUNT", "STATE", "STEP", "WAITS FOR", "WHY"}, rows);
 }
 

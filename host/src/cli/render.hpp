@@ -19,7 +19,7 @@ std::string plugins_text(const std::vector<PluginDescription>& plugins);
 nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins);
 
 /// `detailed`: one post with its text and every field.
-std::string posts_text(const std::vector<PostView>& posts, int64_t now_ms, bool detailed);
+std::string posts_text(const std::vector<PostView>& posts, bool detailed);
 nlohmann::json posts_json(const std::vector<PostView>& posts);
 
 /// One line per post: the steps it went through, what happened at each, and who acted.
