@@ -14,7 +14,7 @@ config=$work/herald.yaml
 cd "$work"
 
 # The accounts' tokens come from the environment; these demo values never leave the outbox.
-export ACME_MASTODON_TOKEN=demo-mastodon-token ACME_X_TOKEN=demo-x-token
+export ACME_FEDIVERSE_TOKEN=demo-mastodon-token ACME_X_TOKEN=demo-x-token
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 h() { echo "\$ herald $*" | sed "s|$config|herald.yaml|g"; "$herald" "$@"; }

@@ -35,9 +35,23 @@ int fail(const Status& status) {
   return status.exit_code();
 }
 
-Result<std::unique_ptr<herald::Host>> open_host(const std::string& config,
-                                                herald::HostOptions options = {}) {
-  return herald::Host::open(config, options);
+/// Reports a failed status on stderr and records its exit code; true when it failed.
+bool failed(const Status& status, int& exit_code) {
+  if (status) return false;
+  exit_code = fail(status);
+  return true;
+}
+template <typename T>
+bool failed(const Result<T>& result, int& exit_code) {
+  return failed(result.status(), exit_code);
+}
+
+/// Opens the host, or reports why not (null).
+std::unique_ptr<herald::Host> open_or_report(const std::string& config, int& exit_code,
+                                             herald::HostOptions options = {}) {
+  auto host = herald::Host::open(config, options);
+  if (failed(host, exit_code)) return nullptr;
+  return std::move(*host);
 }
 
 Result<int64_t> parse_clock_start(const std::string& text) {
@@ -80,17 +94,13 @@ int main(int argc, char** argv) {
     herald::HostOptions options;
     options.open_store = false;
     options.resolve_secrets = true;
-    auto host = open_host(config, options);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
-    std::cout
-        << (as_json
-                ? herald::workflows_json((*host)->workflows(), (*host)->store_location()).dump(2) +
-                      "\n"
-                : herald::workflows_text(config, (*host)->workflows(), (*host)->plugins().size(),
-                                         (*host)->store_location()));
+    auto host = open_or_report(config, exit_code, options);
+    if (!host) return;
+    std::cout << (as_json
+                      ? herald::workflows_json(host->workflows(), host->store_location()).dump(2) +
+                            "\n"
+                      : herald::workflows_text(config, host->workflows(), host->plugins().size(),
+                                               host->store_location()));
   });
 
   // plugins
@@ -106,18 +116,12 @@ int main(int argc, char** argv) {
     if (!plugins_config.empty()) {
       herald::HostOptions options;
       options.open_store = false;
-      auto host = open_host(plugins_config, options);
-      if (!host) {
-        exit_code = fail(host.status());
-        return;
-      }
-      found = (*host)->plugins();
+      auto host = open_or_report(plugins_config, exit_code, options);
+      if (!host) return;
+      found = host->plugins();
     } else {
       auto described = herald::describe_plugins(plugin_paths);
-      if (!described) {
-        exit_code = fail(described.status());
-        return;
-      }
+      if (failed(described, exit_code)) return;
       found = std::move(*described);
     }
     std::cout << (as_json ? herald::plugins_json(found).dump(2) + "\n"
@@ -162,16 +166,10 @@ int main(int argc, char** argv) {
                               "give the post's text with --text or --file"));
       return;
     }
-    auto host = open_host(config);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
-    auto id = (*host)->submit(request);
-    if (!id) {
-      exit_code = fail(id.status());
-      return;
-    }
+    auto host = open_or_report(config, exit_code);
+    if (!host) return;
+    auto id = host->submit(request);
+    if (failed(id, exit_code)) return;
     if (as_json)
       std::cout << json{{"id", *id}}.dump() << "\n";
     else
@@ -187,15 +185,9 @@ int main(int argc, char** argv) {
   approve->add_option("--as", person, "who approves (a person from `people`)")->required();
   approve->add_option("--comment", comment, "a comment for the audit trail");
   approve->callback([&] {
-    auto host = open_host(config);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
-    if (Status s = (*host)->approve(post_id, person, comment); !s) {
-      exit_code = fail(s);
-      return;
-    }
+    auto host = open_or_report(config, exit_code);
+    if (!host) return;
+    if (failed(host->approve(post_id, person, comment), exit_code)) return;
     std::cout << "post " << post_id << " approved by " << person << "\n";
   });
   auto* reject = app.add_subcommand("reject", "Reject a post with a reason.");
@@ -204,15 +196,9 @@ int main(int argc, char** argv) {
   reject->add_option("--as", person, "who rejects (a person from `people`)")->required();
   reject->add_option("--reason", reason, "why (shown to the author)")->required();
   reject->callback([&] {
-    auto host = open_host(config);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
-    if (Status s = (*host)->reject(post_id, person, reason); !s) {
-      exit_code = fail(s);
-      return;
-    }
+    auto host = open_or_report(config, exit_code);
+    if (!host) return;
+    if (failed(host->reject(post_id, person, reason), exit_code)) return;
     std::cout << "post " << post_id << " rejected by " << person << "\n";
   });
 
@@ -226,33 +212,21 @@ int main(int argc, char** argv) {
   status->add_flag("--journey", journey,
                    "one line per post: each step it went through and who acted");
   status->callback([&] {
-    auto host = open_host(config);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
+    auto host = open_or_report(config, exit_code);
+    if (!host) return;
     std::vector<herald::PostView> views;
     if (status_id) {
-      auto one = (*host)->post(*status_id);
-      if (!one) {
-        exit_code = fail(one.status());
-        return;
-      }
+      auto one = host->post(*status_id);
+      if (failed(one, exit_code)) return;
       views.push_back(*one);
     } else {
-      auto all = (*host)->posts();
-      if (!all) {
-        exit_code = fail(all.status());
-        return;
-      }
+      auto all = host->posts();
+      if (failed(all, exit_code)) return;
       views = std::move(*all);
     }
     if (journey) {
-      auto records = (*host)->audit(status_id);
-      if (!records) {
-        exit_code = fail(records.status());
-        return;
-      }
+      auto records = host->audit(status_id);
+      if (failed(records, exit_code)) return;
       std::cout << herald::journey_text(views, *records);
       return;
     }
@@ -293,18 +267,12 @@ int main(int argc, char** argv) {
     if (clock_mode == "real") options.clock = herald::make_real_clock();
     if (clock_mode == "virtual" && !start.empty()) {
       auto start_ms = parse_clock_start(start);
-      if (!start_ms) {
-        exit_code = fail(start_ms.status());
-        return;
-      }
+      if (failed(start_ms, exit_code)) return;
       options.clock = herald::make_virtual_clock(*start_ms);
     }
-    auto host = open_host(config, options);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
-    if (clock_mode == "virtual" && !(*host)->clock().is_virtual()) {
+    auto host = open_or_report(config, exit_code, options);
+    if (!host) return;
+    if (clock_mode == "virtual" && !host->clock().is_virtual()) {
       exit_code = fail(Status(herald::ErrorCode::invalid_argument,
                               "the store has no virtual clock yet; start one with --start TIME"));
       return;
@@ -316,23 +284,17 @@ int main(int argc, char** argv) {
     run_options.max_rounds = max_rounds;
     if (!until.empty()) {
       auto until_ms = parse_clock_start(until);
-      if (!until_ms) {
-        exit_code = fail(until_ms.status());
-        return;
-      }
+      if (failed(until_ms, exit_code)) return;
       run_options.until_ms = *until_ms;
     }
     run_options.stop = &g_stop;
-    auto summary = (*host)->run(run_options);
-    if (!summary) {
-      exit_code = fail(summary.status());
-      return;
-    }
+    auto summary = host->run(run_options);
+    if (failed(summary, exit_code)) return;
     json out = {{"rounds", summary->rounds},
                 {"steps_run", summary->steps_run},
                 {"transitions", summary->transitions},
                 {"finished", summary->finished},
-                {"clock", herald::format_time((*host)->clock().now_ms(), "UTC")}};
+                {"clock", herald::format_time(host->clock().now_ms(), "UTC")}};
     if (as_json)
       std::cout << out.dump() << "\n";
     else
@@ -348,16 +310,10 @@ int main(int argc, char** argv) {
   audit->add_option("ID", audit_id, "one post");
   audit->add_flag("--json", as_json, "print JSON");
   audit->callback([&] {
-    auto host = open_host(config);
-    if (!host) {
-      exit_code = fail(host.status());
-      return;
-    }
-    auto records = (*host)->audit(audit_id);
-    if (!records) {
-      exit_code = fail(records.status());
-      return;
-    }
+    auto host = open_or_report(config, exit_code);
+    if (!host) return;
+    auto records = host->audit(audit_id);
+    if (failed(records, exit_code)) return;
     std::cout << (as_json ? herald::audit_json(*records).dump(2) + "\n"
                           : herald::audit_text(*records));
   });
