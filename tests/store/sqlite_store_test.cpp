@@ -27,6 +27,13 @@ AuditEntry submitted(int64_t now) {
   return {0, now, "ana", "submit", "", "", "ready", ""};
 }
 
+/// No transitions to commit: just claim.
+std::vector<Transition>& nothing() {
+  static std::vector<Transition> none;
+  none.clear();
+  return none;
+}
+
 TEST(SqliteStore, StoresAndClaimsDuePosts) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.file("h.db"));
@@ -38,13 +45,13 @@ TEST(SqliteStore, StoresAndClaimsDuePosts) {
   EXPECT_NE(a.id, b.id);
 
   int64_t lost = 0;
-  auto claimed = (*store)->commit_and_claim({}, 2000, 10, {"me", 9000}, &lost);
+  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
   ASSERT_TRUE(claimed);
   ASSERT_EQ(claimed->size(), 1u) << "only the post due by 2000 is claimed";
   EXPECT_EQ((*claimed)[0].id, a.id);
   EXPECT_EQ((*claimed)[0].state, PostState::in_flight);
   EXPECT_EQ((*claimed)[0].claim_seq, 1);
-  auto again = (*store)->commit_and_claim({}, 2000, 10, {"other", 9000}, &lost);
+  auto again = (*store)->commit_and_claim(nothing(), 2000, 10, {"other", 9000}, &lost);
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->empty()) << "a claimed post is not claimed twice";
 }
@@ -57,7 +64,7 @@ TEST(SqliteStore, AnInterruptedTransitionLeavesTheStoreAsBefore) {
   ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
   ASSERT_TRUE((*store)->insert_post(b, submitted(1000)));
   int64_t lost = 0;
-  auto claimed = (*store)->commit_and_claim({}, 2000, 10, {"me", 9000}, &lost);
+  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
   ASSERT_TRUE(claimed);
   ASSERT_EQ(claimed->size(), 2u);
   size_t audit_before = (*store)->audit(std::nullopt)->size();
@@ -73,7 +80,8 @@ TEST(SqliteStore, AnInterruptedTransitionLeavesTheStoreAsBefore) {
   orphan.post_id = second.post.id;
   orphan.type = "";
   second.emitted.push_back(orphan);
-  auto result = (*store)->commit_and_claim({first, second}, 2000, 10, {"me", 9000}, &lost);
+  std::vector<Transition> both{first, second};
+  auto result = (*store)->commit_and_claim(both, 2000, 10, {"me", 9000}, &lost);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.status().code(), ErrorCode::store);
 
@@ -90,16 +98,17 @@ TEST(SqliteStore, AStaleClaimCannotOverwrite) {
   Post a = make_post("k1", 1000);
   ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
   int64_t lost = 0;
-  auto claimed = (*store)->commit_and_claim({}, 2000, 10, {"worker-1", 3000}, &lost);
+  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 10, {"worker-1", 3000}, &lost);
   ASSERT_EQ(claimed->size(), 1u);
   // The lease expires; the post is rescued and claimed by another worker.
   ASSERT_EQ(*(*store)->rescue_expired(4000), 1);
-  auto reclaimed = (*store)->commit_and_claim({}, 4000, 10, {"worker-2", 9000}, &lost);
+  auto reclaimed = (*store)->commit_and_claim(nothing(), 4000, 10, {"worker-2", 9000}, &lost);
   ASSERT_EQ(reclaimed->size(), 1u);
   // The first worker comes back and tries to commit: fenced off.
   Transition stale{(*claimed)[0], (*claimed)[0].claim_seq, {}, {}};
   stale.post.state = PostState::done;
-  auto result = (*store)->commit_and_claim({stale}, 4000, 0, {"worker-1", 9000}, &lost);
+  std::vector<Transition> late{stale};
+  auto result = (*store)->commit_and_claim(late, 4000, 0, {"worker-1", 9000}, &lost);
   ASSERT_TRUE(result);
   EXPECT_EQ(lost, 1);
   EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::in_flight);
@@ -112,7 +121,7 @@ TEST(SqliteStore, RescueMarksAPublishThatMayHaveHappenedUnconfirmed) {
   a.step_kind = "publish";
   ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
   int64_t lost = 0;
-  ASSERT_EQ((*store)->commit_and_claim({}, 2000, 10, {"w", 3000}, &lost)->size(), 1u);
+  ASSERT_EQ((*store)->commit_and_claim(nothing(), 2000, 10, {"w", 3000}, &lost)->size(), 1u);
   ASSERT_EQ(*(*store)->rescue_expired(5000), 1);
   EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::unconfirmed);
 }
@@ -182,6 +191,118 @@ TEST(SqliteStore, RefusesACorruptDatabase) {
   ASSERT_FALSE(store);
   EXPECT_NE(store.status().message().find("corrupt"), std::string::npos)
       << store.status().message();
+}
+
+TEST(SqliteStore, EachPostKeepsItsOwnTrailInOrder) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  Post a = make_post("k1", 1000), b = make_post("k2", 1000);
+  ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
+  ASSERT_TRUE((*store)->insert_post(b, submitted(1000)));
+  int64_t lost = 0;
+  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
+  ASSERT_EQ(claimed->size(), 2u);
+  // Both posts move in one commit, their entries interleaved in the table.
+  std::vector<Transition> round;
+  for (const Post& p : *claimed) {
+    Transition t{p, p.claim_seq, {}, {}};
+    t.post.state = PostState::waiting;
+    t.audit.push_back({p.id, 2000, "engine", "advance", "draft", "ready", "ready", "one"});
+    t.audit.push_back({p.id, 2000, "engine", "wait", "approve", "ready", "waiting", "two"});
+    round.push_back(t);
+  }
+  ASSERT_TRUE((*store)->commit_and_claim(round, 2000, 0, {"me", 9000}, &lost));
+  Post seen = **(*store)->find_post(a.id);
+  PostEvent approval;
+  approval.post_id = a.id;
+  approval.step_index = seen.step_index;
+  approval.type = "approve";
+  approval.actor = "mo";
+  approval.at_ms = 3000;
+  ASSERT_TRUE((*store)->add_event(
+      approval, seen, {a.id, 3000, "mo", "approve", "approve", "waiting", "ready", ""}));
+
+  auto trail_a = (*store)->audit(a.id);
+  ASSERT_TRUE(trail_a);
+  std::vector<std::string> actions;
+  for (const AuditRecord& r : *trail_a) {
+    EXPECT_EQ(r.post_id, a.id);
+    actions.push_back(r.action);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"submit", "advance", "wait", "approve"}));
+  EXPECT_EQ((*store)->audit(b.id)->size(), 3u);
+  EXPECT_EQ((*store)->audit(std::nullopt)->size(), 7u);
+  EXPECT_TRUE((*store)->audit(999)->empty()) << "no such post, no trail";
+}
+
+TEST(SqliteStore, MigratesADatabaseFromSchemaVersion1) {
+  testing::TempDir dir;
+  std::string path = dir.file("old.db");
+  // A database as the first schema wrote it: two posts whose audit entries interleave.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+CREATE TABLE posts (id INTEGER PRIMARY KEY, workflow TEXT NOT NULL, account TEXT NOT NULL,
+  author TEXT NOT NULL, text TEXT NOT NULL, tags TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  publish_at_ms INTEGER NOT NULL, zone TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE);
+CREATE TABLE post_states (post_id INTEGER PRIMARY KEY, step_index INTEGER NOT NULL,
+  step_kind TEXT NOT NULL, state TEXT NOT NULL, wake_ms INTEGER NOT NULL, reason TEXT NOT NULL,
+  expects TEXT NOT NULL, attempt INTEGER NOT NULL, claim_seq INTEGER NOT NULL,
+  claimed_from TEXT NOT NULL, lease_owner TEXT NOT NULL, lease_expires_ms INTEGER NOT NULL,
+  remote_id TEXT NOT NULL, note TEXT NOT NULL, updated_ms INTEGER NOT NULL,
+  step_events INTEGER NOT NULL DEFAULT 0, due_ms INTEGER);
+CREATE INDEX post_states_due ON post_states (due_ms, post_id) WHERE due_ms IS NOT NULL;
+CREATE TABLE events (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL CHECK (post_id > 0),
+  step_index INTEGER NOT NULL, type TEXT NOT NULL CHECK (type <> ''), actor TEXT NOT NULL,
+  comment TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX events_post ON events (post_id, step_index);
+CREATE TABLE audit (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL, action TEXT NOT NULL, step TEXT NOT NULL, from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX audit_post ON audit (post_id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO posts VALUES (1, 'announce', 'corp', 'ana', 'one', '', 1, 1, 'UTC', 'k1'),
+                         (2, 'announce', 'corp', 'ana', 'two', '', 1, 1, 'UTC', 'k2');
+INSERT INTO post_states VALUES (1, 1, 'approve', 'waiting', 0, '', '', 0, 1, 'ready', '', 0, '',
+                                '', 1, 0, NULL),
+                               (2, 1, 'approve', 'waiting', 0, '', '', 0, 1, 'ready', '', 0, '',
+                                '', 1, 0, NULL);
+INSERT INTO audit VALUES (1, 1, 1, 'ana', 'submit', '', '', 'ready', ''),
+                         (2, 2, 1, 'ana', 'submit', '', '', 'ready', ''),
+                         (3, 1, 2, 'engine', 'advance', 'draft', 'ready', 'ready', ''),
+                         (4, 2, 2, 'engine', 'advance', 'draft', 'ready', 'ready', ''),
+                         (5, 1, 2, 'engine', 'wait', 'approve', 'ready', 'waiting', '');
+PRAGMA application_id = 1213353028;
+PRAGMA user_version = 1;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto store = open_sqlite_store(path);
+  ASSERT_TRUE(store) << store.status().message();
+  auto ids_of = [&](int64_t post_id) {
+    std::vector<int64_t> ids;
+    auto trail = (*store)->audit(post_id);
+    if (trail)
+      for (const AuditRecord& r : *trail) ids.push_back(r.id);
+    return ids;
+  };
+  std::vector<int64_t> ids = ids_of(1);
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_EQ(ids_of(2), (std::vector<int64_t>{2, 4}));
+
+  // New entries continue each post's trail.
+  Post seen = **(*store)->find_post(2);
+  PostEvent approval;
+  approval.post_id = 2;
+  approval.step_index = 1;
+  approval.type = "approve";
+  approval.actor = "mo";
+  approval.at_ms = 3;
+  ASSERT_TRUE((*store)->add_event(approval, seen,
+                                  {2, 3, "mo", "approve", "approve", "waiting", "ready", ""}));
+  EXPECT_EQ(ids_of(2), (std::vector<int64_t>{2, 4, 6}));
 }
 
 TEST(SqliteStore, RefusesASchemaFromANewerHerald) {

@@ -63,10 +63,7 @@ void Engine::finish(Transition& t, PostState from, PostState state, const std::s
                      std::string(to_string(state)), detail});
 }
 
-Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEvent>* events) {
-  Transition t;
-  t.post = std::move(post);
-  t.expected_claim_seq = t.post.claim_seq;
+void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events) {
   // What the post was when claimed; the step and the outcome below change t.post.
   const PostState from = t.post.claimed_from;
   const int step_index = t.post.step_index;
@@ -80,7 +77,7 @@ Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEven
            bound ? "the workflow has no step " + std::to_string(step_index + 1)
                  : "workflow '" + claimed.workflow + "' is no longer in the configuration",
            now_ms);
-    return t;
+    return;
   }
   const BoundStep& step = *bound->steps[static_cast<size_t>(step_index)];
   const std::string& step_name = step.config().name;
@@ -88,7 +85,7 @@ Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEven
   if (!account) {
     finish(t, from, PostState::failed, "fail", step_name,
            "account '" + claimed.account + "' is no longer in the configuration", now_ms);
-    return t;
+    return;
   }
 
   herald_outcome outcome = HERALD_ADVANCE;
@@ -125,7 +122,7 @@ Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEven
     if (call.text_changed)
       reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
     for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
-    t.text_changed = call.text_changed;
+    t.text_changed = t.text_changed || call.text_changed;
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
   }
 
@@ -139,7 +136,7 @@ Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEven
       if (next >= static_cast<int>(bound->steps.size())) {
         finish(t, from, PostState::done, action, step_name,
                reason.empty() ? "finished every step" : reason, now_ms);
-        return t;
+        return;
       }
       // Advance and keep the claim: the next step runs in the next round, after this commit.
       t.post.step_index = next;
@@ -152,26 +149,26 @@ Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEven
       t.post.updated_ms = now_ms;
       t.audit.push_back({claimed.id, now_ms, "engine", action, step_name,
                          std::string(to_string(from)), "ready", reason});
-      return t;
+      return;
     }
     case HERALD_WAIT:
       t.post.expects = call.expects;
       t.post.wake_ms = at_ms;
       finish(t, from, PostState::waiting, action, step_name, reason, now_ms);
-      return t;
+      return;
     case HERALD_HOLD:
       t.post.expects = call.expects;
       finish(t, from, PostState::held, action, step_name, reason, now_ms);
-      return t;
+      return;
     case HERALD_REJECT:
       finish(t, from, PostState::rejected, action, step_name, reason, now_ms);
-      return t;
+      return;
     case HERALD_RETRY: {
       t.post.attempt = attempt + 1;
       if (t.post.attempt >= config_.engine.max_attempts) {
         finish(t, from, PostState::failed, "fail", step_name,
                "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason, now_ms);
-        return t;
+        return;
       }
       int64_t backoff = config_.engine.retry_delay_ms << std::min(t.post.attempt - 1, 10);
       t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff;
@@ -185,42 +182,37 @@ Transition Engine::process(Post post, int64_t now_ms, const std::vector<PostEven
                  std::to_string(config_.engine.max_attempts) + ", next at " +
                  format_utc(t.post.wake_ms) + ")",
              now_ms);
-      return t;
+      return;
     }
-    case HERALD_FAIL:
-      finish(t, from, PostState::failed, action, step_name, reason, now_ms);
-      return t;
+    case HERALD_FAIL: finish(t, from, PostState::failed, action, step_name, reason, now_ms); return;
   }
-  return t;
+  return;
 }
 
-Transition Engine::run_steps(const Post& claimed, int64_t now_ms,
-                             const std::vector<PostEvent>* events, int64_t& steps_run) {
+Transition Engine::run_steps(Post&& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
+                             int64_t& steps_run) {
   const BoundWorkflow* bound = workflow(claimed.workflow);
-  auto kind_at = [&](int index) -> std::string {
-    if (!bound || index < 0 || index >= static_cast<int>(bound->steps.size())) return "";
-    return bound->steps[static_cast<size_t>(index)]->config().kind;
+  auto is_publish = [&](int index) {
+    return bound && index >= 0 && index < static_cast<int>(bound->steps.size()) &&
+           bound->steps[static_cast<size_t>(index)]->config().kind == "publish";
   };
-  Transition combined = process(claimed, now_ms, events);  // copies the claimed post once
+  Transition t;
+  t.post = std::move(claimed);
+  t.audit.reserve(4);
+  t.expected_claim_seq = t.post.claim_seq;  // the store still holds this claim throughout
+  process(t, now_ms, events);
   ++steps_run;
   // Carry on while the post advanced to a step that is neither a publish step nor right after
   // one: a publish starts only once its in_flight state is committed, and its result is
   // committed before anything else happens to the post.
-  while (combined.post.state == PostState::in_flight &&
-         kind_at(combined.post.step_index - 1) != "publish" &&
-         kind_at(combined.post.step_index) != "publish") {
-    combined.post.claim_seq = claimed.claim_seq;  // the store still holds the original claim
-    combined.post.claimed_from = PostState::ready;
-    Transition step =
-        process(combined.post, now_ms, nullptr);  // a step not yet reached has no events
+  while (t.post.state == PostState::in_flight && !is_publish(t.post.step_index - 1) &&
+         !is_publish(t.post.step_index)) {
+    t.post.claim_seq = t.expected_claim_seq;
+    t.post.claimed_from = PostState::ready;
+    process(t, now_ms, nullptr);  // a step not yet reached has no events
     ++steps_run;
-    for (AuditEntry& a : step.audit) combined.audit.push_back(std::move(a));
-    for (PostEvent& e : step.emitted) combined.emitted.push_back(std::move(e));
-    combined.text_changed = combined.text_changed || step.text_changed;
-    combined.post = std::move(step.post);
   }
-  combined.expected_claim_seq = claimed.claim_seq;
-  return combined;
+  return t;
 }
 
 Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {
@@ -251,6 +243,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
 
     std::vector<Post> work = std::move(continuing);
     continuing.clear();
+    work.reserve(work.size() + claimed->size());
     for (Post& p : *claimed) work.push_back(std::move(p));
 
     if (work.empty()) {
@@ -277,9 +270,10 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     Result<std::map<int64_t, std::vector<PostEvent>>> events = store_.events_for_posts(work);
     if (!events) return events.status();
     pending.reserve(work.size());
-    for (const Post& post : work) {
+    for (Post& post : work) {
       auto found = events->find(post.id);
-      pending.push_back(run_steps(post, now, found == events->end() ? nullptr : &found->second,
+      pending.push_back(run_steps(std::move(post), now,
+                                  found == events->end() ? nullptr : &found->second,
                                   summary.steps_run));
     }
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;

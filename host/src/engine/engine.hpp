@@ -23,16 +23,16 @@ class Engine {
   /// Runs rounds until idle (see RunOptions), `stop` is set, or a store error.
   Result<RunSummary> run(const RunOptions& options, const std::atomic<bool>* stop = nullptr);
 
-  /// Runs the current step of one claimed post, with the events delivered to that step, and
-  /// returns the transition to commit.
-  Transition process(Post claimed, int64_t now_ms, const std::vector<PostEvent>* events);
-
   /// Runs as many steps of one claimed post as may run before the next commit (see
   /// docs/architecture.md: never past a publish step), as one combined transition.
-  Transition run_steps(const Post& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
+  Transition run_steps(Post&& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
                        int64_t& steps_run);
 
  private:
+  /// Runs the current step of the post in `t` in place, with the events delivered to that step,
+  /// and appends what to record to `t`.
+  void process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events);
+
   const BoundWorkflow* workflow(const std::string& name) const;
   void finish(Transition& t, PostState from, PostState state, const std::string& action,
               const std::string& step, const std::string& detail, int64_t now_ms) const;

@@ -52,7 +52,8 @@ struct Post {
   std::string remote_id;
   std::string note;
   int64_t updated_ms = 0;
-  int step_events = 0;  // events recorded for the current step
+  int step_events = 0;        // events recorded for the current step
+  int64_t last_audit_id = 0;  // the newest entry of the post's audit trail
 };
 
 struct PostEvent {
@@ -74,6 +75,8 @@ struct AuditEntry {
   std::string from_state;
   std::string to_state;
   std::string detail;
+  int64_t id = 0;       // given by the store when written
+  int64_t prev_id = 0;  // the post's previous entry (0: the first)
 };
 
 /// The new state of one claimed post and what to record with it. Applied only if the post's

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include <array>
 #include <filesystem>
 #include <map>
@@ -16,7 +18,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -77,6 +79,17 @@ CREATE TABLE audit (
 CREATE INDEX audit_post ON audit (post_id);  -- entries of one post, in rowid (id) order
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
+    // 2: each audit entry points at the post's previous entry, and each post at its last one, so
+    // that one post's trail is found without an index that every audit insert would update.
+    R"sql(
+ALTER TABLE audit ADD COLUMN prev_id INTEGER;
+ALTER TABLE post_states ADD COLUMN last_audit_id INTEGER NOT NULL DEFAULT 0;
+UPDATE audit SET prev_id =
+  (SELECT max(b.id) FROM audit b WHERE b.post_id = audit.post_id AND b.id < audit.id);
+UPDATE post_states SET last_audit_id =
+  coalesce((SELECT max(a.id) FROM audit a WHERE a.post_id = post_states.post_id), 0);
+DROP INDEX audit_post;
+)sql",
 };
 
 // Both halves of a post, in the order read_post() reads them; `s` is post_states, `p` posts.
@@ -84,7 +97,7 @@ constexpr const char* kPostColumns =
     "p.id, p.workflow, p.account, p.author, p.text, p.tags, p.created_ms, p.publish_at_ms, p.zone, "
     "s.step_index, s.step_kind, s.state, s.wake_ms, s.reason, s.expects, s.attempt, s.claim_seq, "
     "s.claimed_from, s.lease_owner, s.lease_expires_ms, p.idempotency_key, s.remote_id, s.note, "
-    "s.updated_ms, s.step_events";
+    "s.updated_ms, s.step_events, s.last_audit_id";
 constexpr const char* kPostTables = " FROM post_states s CROSS JOIN posts p ON p.id = s.post_id ";
 
 std::string join_lines(const std::vector<std::string>& items) {
@@ -223,6 +236,7 @@ Post read_post(sqlite3_stmt* stmt) {
   post.note = column_text(stmt, c++);
   post.updated_ms = sqlite3_column_int64(stmt, c++);
   post.step_events = sqlite3_column_int(stmt, c++);
+  post.last_audit_id = sqlite3_column_int64(stmt, c++);
   return post;
 }
 
@@ -287,8 +301,12 @@ class SqliteStore final : public Store {
 
   Status insert_post(Post& post, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
+      Result<int64_t> last = scalar_int("SELECT coalesce(max(id), 0) FROM audit");
+      if (!last) return last.status();
+      post.last_audit_id = *last + 1;
       if (Status s = insert_row(post); !s) return s;
       AuditEntry entry = audit;
+      entry.id = post.last_audit_id;
       entry.post_id = post.id;
       return write_audit(entry);
     });
@@ -319,9 +337,19 @@ class SqliteStore final : public Store {
 
   Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
+      AuditEntry entry = audit;
+      Result<int64_t> last = scalar_int("SELECT coalesce(max(id), 0) FROM audit");
+      if (!last) return last.status();
+      entry.id = *last + 1;
+      Statement& prev = statement("SELECT last_audit_id FROM post_states WHERE post_id = ?1");
+      prev.bind(1, event.post_id);
+      int found = sqlite3_step(prev.get());
+      entry.prev_id = found == SQLITE_ROW ? sqlite3_column_int64(prev.get(), 0) : 0;
+      prev.reset();
+      if (found != SQLITE_ROW && found != SQLITE_DONE) return error("reading the post's trail");
       Statement& wake = statement(
           "UPDATE post_states SET state = ?6, wake_ms = ?7, due_ms = ?8, updated_ms = ?1, "
-          "step_events = step_events + 1 "
+          "step_events = step_events + 1, last_audit_id = ?9 "
           "WHERE post_id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
       // A waiting or held post wakes up now; a post that is already due keeps its time.
       Post woken = seen;
@@ -333,7 +361,7 @@ class SqliteStore final : public Store {
       wake.bind(6, to_string(woken.state))
           .bind(7, woken.wake_ms)
           .bind_optional(8, due_ms_of(woken));
-      wake.bind(4, to_string(seen.state)).bind(5, int64_t{seen.step_index});
+      wake.bind(4, to_string(seen.state)).bind(5, int64_t{seen.step_index}).bind(9, entry.id);
       int rc = sqlite3_step(wake.get());
       wake.reset();
       if (rc != SQLITE_DONE) return error("waking the post");
@@ -343,7 +371,7 @@ class SqliteStore final : public Store {
                           " changed while the event was being recorded; look at it again with "
                           "`herald status` and retry");
       if (Status s = write_event(event); !s) return s;
-      return write_audit(audit);
+      return write_audit(entry);
     });
   }
 
@@ -387,22 +415,41 @@ class SqliteStore final : public Store {
     return found;
   }
 
-  Result<std::vector<Post>> commit_and_claim(const std::vector<Transition>& transitions,
-                                             int64_t now_ms, int claim_limit, const Lease& lease,
+  Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
+                                             int claim_limit, const Lease& lease,
                                              int64_t* lost) override {
     std::vector<Post> claimed;
-    std::vector<AuditEntry> audits;
+    claimed.reserve(static_cast<size_t>(std::max(claim_limit, 0)));
+    std::vector<const AuditEntry*> audits;
+    audits.reserve(transitions.size() * 4);
     int64_t lost_count = 0;
     Status status = in_transaction([&]() -> Status {
-      for (const Transition& t : transitions) {
+      int64_t last_id = 0;
+      if (!transitions.empty()) {
+        Result<int64_t> last = scalar_int("SELECT coalesce(max(id), 0) FROM audit");
+        if (!last) return last.status();
+        last_id = *last;
+      }
+      for (Transition& t : transitions) {
+        // Chain the new entries onto the post's trail. No one else writes to the trail of a
+        // post while it is claimed, and the claim is checked below.
+        const int64_t before = t.post.last_audit_id;
+        for (AuditEntry& a : t.audit) {
+          a.post_id = t.post.id;
+          a.id = ++last_id;
+          a.prev_id = t.post.last_audit_id;
+          t.post.last_audit_id = a.id;
+        }
         if (Status s = update_row(t.post, t.expected_claim_seq, t.text_changed); !s) return s;
         if (sqlite3_changes(db_) != 1) {
           ++lost_count;  // the claim was rescued by someone else: do not overwrite
+          last_id -= static_cast<int64_t>(t.audit.size());
+          t.post.last_audit_id = before;
           continue;
         }
         for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
-        audits.insert(audits.end(), t.audit.begin(), t.audit.end());
+        for (const AuditEntry& a : t.audit) audits.push_back(&a);
       }
       if (Status s = write_audits(audits); !s) return s;
       if (claim_limit <= 0) return Status::ok();
@@ -450,7 +497,7 @@ class SqliteStore final : public Store {
       Statement& rescue = statement(
           "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
           "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
-          "?1, "
+          "?1, claim_seq = claim_seq + 1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
           "WHERE due_ms IS NOT NULL AND due_ms < ?1 AND state = 'in_flight'");
       rescue.bind(1, now_ms);
@@ -477,11 +524,16 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) override {
-    // Two statements, so that one post's trail is read through its index.
+    // One post's trail is followed from its last entry back through prev_id.
     static const std::string columns =
         "SELECT id, post_id, at_ms, actor, action, step, from_state, to_state, detail FROM audit ";
-    Statement& stmt = post_id ? statement(columns + "WHERE post_id = ?1 ORDER BY id")
-                              : statement(columns + "ORDER BY id");
+    static const std::string one_post =
+        "WITH RECURSIVE trail(id) AS ("
+        "SELECT last_audit_id FROM post_states WHERE post_id = ?1 AND last_audit_id > 0 "
+        "UNION ALL SELECT a.prev_id FROM audit a JOIN trail t ON a.id = t.id "
+        "WHERE a.prev_id IS NOT NULL) " +
+        columns + "WHERE id IN trail ORDER BY id";
+    Statement& stmt = post_id ? statement(one_post) : statement(columns + "ORDER BY id");
     if (post_id) stmt.bind(1, *post_id);
     std::vector<AuditRecord> records;
     int rc;
@@ -621,8 +673,8 @@ class SqliteStore final : public Store {
     Statement& state = statement(
         "INSERT INTO post_states (post_id, step_index, step_kind, state, wake_ms, reason, expects, "
         "attempt, claim_seq, claimed_from, lease_owner, lease_expires_ms, remote_id, note, "
-        "updated_ms, step_events, due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, 0, ?16)");
+        "updated_ms, step_events, due_ms, last_audit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, ?16, ?17)");
     if (!state.valid()) return Status(ErrorCode::store, path_ + ": " + state.error());
     std::string expects = encode_expects(post.expects);
     state.bind(1, post.id).bind(2, int64_t{post.step_index}).bind(3, post.step_kind);
@@ -631,6 +683,7 @@ class SqliteStore final : public Store {
     state.bind(10, to_string(post.claimed_from)).bind(11, post.lease_owner);
     state.bind(12, post.lease_expires_ms).bind(13, post.remote_id).bind(14, post.note);
     state.bind(15, post.updated_ms).bind_optional(16, due_ms_of(post));
+    state.bind(17, post.last_audit_id);
     rc = sqlite3_step(state.get());
     state.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post state");
@@ -652,7 +705,7 @@ class SqliteStore final : public Store {
         "UPDATE post_states SET step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
         "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
         "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
-        "step_events = ?19";
+        "step_events = ?19, last_audit_id = ?20";
     static const std::string with_due =
         set_state + ", due_ms = ?18 WHERE post_id = ?1 AND claim_seq = ?17";
     static const std::string keep_due = set_state + " WHERE post_id = ?1 AND claim_seq = ?17";
@@ -666,7 +719,7 @@ class SqliteStore final : public Store {
     stmt.bind(12, post.lease_owner).bind(13, post.lease_expires_ms).bind(14, post.remote_id);
     stmt.bind(15, post.note).bind(16, post.updated_ms).bind(17, expected_claim_seq);
     if (!same_lease) stmt.bind_optional(18, due_ms_of(post));
-    stmt.bind(19, int64_t{post.step_events});
+    stmt.bind(19, int64_t{post.step_events}).bind(20, post.last_audit_id);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");
@@ -685,10 +738,11 @@ class SqliteStore final : public Store {
 
   Status write_audit(const AuditEntry& a) {
     Statement& stmt = statement(
-        "INSERT INTO audit (post_id, at_ms, actor, action, step, from_state, to_state, detail) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    stmt.bind(1, a.post_id).bind(2, a.at_ms).bind(3, a.actor).bind(4, a.action).bind(5, a.step);
-    stmt.bind(6, a.from_state).bind(7, a.to_state).bind(8, a.detail);
+        "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
+        "to_state, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    stmt.bind(1, a.id).bind_optional(2, a.prev_id).bind(3, a.post_id).bind(4, a.at_ms);
+    stmt.bind(5, a.actor).bind(6, a.action).bind(7, a.step).bind(8, a.from_state);
+    stmt.bind(9, a.to_state).bind(10, a.detail);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing audit entry");
@@ -696,14 +750,15 @@ class SqliteStore final : public Store {
 
   // Audit entries in statements of kAuditRows rows (fewer statements to run), then one by one.
   static constexpr int kAuditRows = 32;
-  Status write_audits(const std::vector<AuditEntry>& entries) {
+  Status write_audits(const std::vector<const AuditEntry*>& entries) {
     static const std::string multi = [] {
       std::string sql =
-          "INSERT INTO audit (post_id, at_ms, actor, action, step, from_state, "
+          "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
           "to_state, detail) VALUES ";
       for (int r = 0; r < kAuditRows; ++r) {
         sql += r ? ", (" : "(";
-        for (int c = 1; c <= 8; ++c) sql += "?" + std::to_string(r * 8 + c) + (c < 8 ? ", " : ")");
+        for (int c = 1; c <= 10; ++c)
+          sql += "?" + std::to_string(r * 10 + c) + (c < 10 ? ", " : ")");
       }
       return sql;
     }();
@@ -711,18 +766,19 @@ class SqliteStore final : public Store {
     for (; i + kAuditRows <= entries.size(); i += kAuditRows) {
       Statement& stmt = statement(multi);
       for (int r = 0; r < kAuditRows; ++r) {
-        const AuditEntry& a = entries[i + static_cast<size_t>(r)];
-        int base = r * 8;
-        stmt.bind(base + 1, a.post_id).bind(base + 2, a.at_ms).bind(base + 3, a.actor);
-        stmt.bind(base + 4, a.action).bind(base + 5, a.step).bind(base + 6, a.from_state);
-        stmt.bind(base + 7, a.to_state).bind(base + 8, a.detail);
+        const AuditEntry& a = *entries[i + static_cast<size_t>(r)];
+        int base = r * 10;
+        stmt.bind(base + 1, a.id).bind_optional(base + 2, a.prev_id).bind(base + 3, a.post_id);
+        stmt.bind(base + 4, a.at_ms).bind(base + 5, a.actor).bind(base + 6, a.action);
+        stmt.bind(base + 7, a.step).bind(base + 8, a.from_state).bind(base + 9, a.to_state);
+        stmt.bind(base + 10, a.detail);
       }
       int rc = sqlite3_step(stmt.get());
       stmt.reset();
       if (rc != SQLITE_DONE) return error("writing audit entries");
     }
     for (; i < entries.size(); ++i)
-      if (Status s = write_audit(entries[i]); !s) return s;
+      if (Status s = write_audit(*entries[i]); !s) return s;
     return Status::ok();
   }
 

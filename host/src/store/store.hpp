@@ -38,8 +38,9 @@ class Store {
 
   /// Applies transitions (each with its audit entries) and then claims up to `claim_limit`
   /// due posts for `lease`, in one transaction. Returns the newly claimed posts. Transitions
-  /// whose claim was lost are skipped; `lost` counts them.
-  virtual Result<std::vector<Post>> commit_and_claim(const std::vector<Transition>& transitions,
+  /// whose claim was lost are skipped; `lost` counts them. Fills in the ids of the audit
+  /// entries written and each post's `last_audit_id`.
+  virtual Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions,
                                                      int64_t now_ms, int claim_limit,
                                                      const Lease& lease, int64_t* lost) = 0;
 
