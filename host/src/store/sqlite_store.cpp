@@ -736,18 +736,27 @@ class SqliteStore final : public Store {
     return rc == SQLITE_DONE ? Status::ok() : error("writing event");
   }
 
+  // Audit ids are handed out in the write transaction as one more than the largest so far, which
+  // is the rowid SQLite gives a row inserted without one; letting SQLite pick it spares a
+  // uniqueness lookup per row, and the check below proves the two agree.
   Status write_audit(const AuditEntry& a) {
     Statement& stmt = statement(
         "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
-        "to_state, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    stmt.bind(1, a.id).bind_optional(2, a.prev_id).bind(3, a.post_id).bind(4, a.at_ms);
-    stmt.bind(5, a.actor).bind(6, a.action).bind(7, a.step).bind(8, a.from_state);
-    stmt.bind(9, a.to_state).bind(10, a.detail);
+        "to_state, detail) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    stmt.bind_optional(1, a.prev_id).bind(2, a.post_id).bind(3, a.at_ms).bind(4, a.actor);
+    stmt.bind(5, a.action).bind(6, a.step).bind(7, a.from_state).bind(8, a.to_state);
+    stmt.bind(9, a.detail);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
-    return rc == SQLITE_DONE ? Status::ok() : error("writing audit entry");
+    if (rc != SQLITE_DONE) return error("writing audit entry");
+    return check_audit_id(a.id);
   }
-
+  Status check_audit_id(int64_t expected) {
+    if (sqlite3_last_insert_rowid(db_) == expected) return Status::ok();
+    return Status(ErrorCode::internal, path_ + ": audit entry written as " +
+                                           std::to_string(sqlite3_last_insert_rowid(db_)) +
+                                           ", expected " + std::to_string(expected));
+  }
   // Audit entries in statements of kAuditRows rows (fewer statements to run), then one by one.
   static constexpr int kAuditRows = 32;
   Status write_audits(const std::vector<const AuditEntry*>& entries) {
@@ -756,9 +765,8 @@ class SqliteStore final : public Store {
           "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
           "to_state, detail) VALUES ";
       for (int r = 0; r < kAuditRows; ++r) {
-        sql += r ? ", (" : "(";
-        for (int c = 1; c <= 10; ++c)
-          sql += "?" + std::to_string(r * 10 + c) + (c < 10 ? ", " : ")");
+        sql += r ? ", (NULL, " : "(NULL, ";
+        for (int c = 1; c <= 9; ++c) sql += "?" + std::to_string(r * 9 + c) + (c < 9 ? ", " : ")");
       }
       return sql;
     }();
@@ -767,15 +775,16 @@ class SqliteStore final : public Store {
       Statement& stmt = statement(multi);
       for (int r = 0; r < kAuditRows; ++r) {
         const AuditEntry& a = *entries[i + static_cast<size_t>(r)];
-        int base = r * 10;
-        stmt.bind(base + 1, a.id).bind_optional(base + 2, a.prev_id).bind(base + 3, a.post_id);
-        stmt.bind(base + 4, a.at_ms).bind(base + 5, a.actor).bind(base + 6, a.action);
-        stmt.bind(base + 7, a.step).bind(base + 8, a.from_state).bind(base + 9, a.to_state);
-        stmt.bind(base + 10, a.detail);
+        int base = r * 9;
+        stmt.bind_optional(base + 1, a.prev_id).bind(base + 2, a.post_id);
+        stmt.bind(base + 3, a.at_ms).bind(base + 4, a.actor).bind(base + 5, a.action);
+        stmt.bind(base + 6, a.step).bind(base + 7, a.from_state).bind(base + 8, a.to_state);
+        stmt.bind(base + 9, a.detail);
       }
       int rc = sqlite3_step(stmt.get());
       stmt.reset();
       if (rc != SQLITE_DONE) return error("writing audit entries");
+      if (Status s = check_audit_id(entries[i + kAuditRows - 1]->id); !s) return s;
     }
     for (; i < entries.size(); ++i)
       if (Status s = write_audit(*entries[i]); !s) return s;
