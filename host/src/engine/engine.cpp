@@ -241,10 +241,15 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     if (lost > 0) continuing.clear();
     pending.clear();
 
-    std::vector<Post> work = std::move(continuing);
+    std::vector<Post> work;
+    if (continuing.empty()) {
+      work = std::move(*claimed);
+    } else {
+      work = std::move(continuing);
+      work.reserve(work.size() + claimed->size());
+      for (Post& p : *claimed) work.push_back(std::move(p));
+    }
     continuing.clear();
-    work.reserve(work.size() + claimed->size());
-    for (Post& p : *claimed) work.push_back(std::move(p));
 
     if (work.empty()) {
       if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;

@@ -8,8 +8,10 @@
 
 #include <array>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 
 namespace herald {
@@ -639,20 +641,29 @@ class SqliteStore final : public Store {
     return problem;
   }
 
-  Statement& statement(const std::string& sql) {
+  Statement& statement(std::string_view sql) {
     auto it = statements_.find(sql);
-    if (it == statements_.end())
-      it = statements_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+    if (it == statements_.end()) {
+      std::string text(sql);
+      it = statements_.emplace(text, std::make_unique<Statement>(db_, text)).first;
+    }
     return *it->second;
   }
 
   template <typename Body>
   Status in_transaction(Body&& body) {
-    if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+    if (Status s = run(statement("BEGIN IMMEDIATE"), "starting a transaction"); !s) return s;
     Status result = body();
-    if (result) result = exec("COMMIT");
+    if (result) result = run(statement("COMMIT"), "committing");
     if (!result) (void)exec("ROLLBACK");
     return result;
+  }
+  /// Steps a statement that returns no rows.
+  Status run(Statement& stmt, const char* what) {
+    if (!stmt.valid()) return Status(ErrorCode::store, path_ + ": " + stmt.error());
+    int rc = sqlite3_step(stmt.get());
+    stmt.reset();
+    return rc == SQLITE_DONE ? Status::ok() : error(what);
   }
 
   // Inserts a post: its content, then its state.
@@ -793,7 +804,20 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+  // Looked up by the SQL text without copying it (string literals at most call sites). The
+  // hash reads the length and the ends of the text only: some statements are kilobytes long,
+  // and the equality check that follows reads all of it anyway.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const {
+      constexpr size_t kEnd = 48;
+      if (sql.size() <= 2 * kEnd) return std::hash<std::string_view>{}(sql);
+      size_t head = std::hash<std::string_view>{}(sql.substr(0, kEnd));
+      size_t tail = std::hash<std::string_view>{}(sql.substr(sql.size() - kEnd));
+      return head ^ (tail * 31) ^ sql.size();
+    }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Statement>, SqlHash, std::equal_to<>> statements_;
 };
 
 }  // namespace
@@ -804,6 +828,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
     return Status(ErrorCode::store, path + ": its folder " + parent.string() +
                                         " does not exist; create it or change `store.path`");
+  // Herald does not read SQLite's memory statistics; keeping them costs a global lock per
+  // allocation. This only takes effect before SQLite's first use in the process, so an
+  // application that embeds Herald and uses SQLite itself keeps its own setting.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
