@@ -1,0 +1,114 @@
+#include "text/unicode.hpp"
+
+#include <unicode/brkiter.h>
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+
+#include <memory>
+
+namespace herald::text {
+namespace {
+
+icu::UnicodeString alias(std::u16string_view text) {
+  return icu::UnicodeString(false, text.data(), static_cast<int32_t>(text.size()));
+}
+
+/// One grapheme iterator per thread: creating one loads ICU's rules.
+icu::BreakIterator& graphemes() {
+  thread_local std::unique_ptr<icu::BreakIterator> iterator = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::BreakIterator> it(
+        icu::BreakIterator::createCharacterInstance(icu::Locale::getRoot(), status));
+    return U_SUCCESS(status) ? std::move(it) : nullptr;
+  }();
+  return *iterator;
+}
+
+}  // namespace
+
+std::optional<std::u16string> to_utf16(std::string_view utf8) {
+  std::u16string out;
+  out.reserve(utf8.size());
+  const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
+  const auto length = static_cast<int32_t>(utf8.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return std::nullopt;  // ill-formed: overlong, surrogate, truncated, > U+10FFFF
+    if (U_IS_BMP(c)) {
+      out.push_back(static_cast<char16_t>(c));
+    } else {
+      out.push_back(U16_LEAD(c));
+      out.push_back(U16_TRAIL(c));
+    }
+  }
+  return out;
+}
+
+std::string to_utf8(std::u16string_view utf16) {
+  std::string out;
+  alias(utf16).toUTF8String(out);
+  return out;
+}
+
+std::u16string nfc(std::u16string_view text) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
+  icu::UnicodeString source = alias(text);
+  if (U_FAILURE(status)) return std::u16string(text);
+  if (normalizer->isNormalized(source, status) && U_SUCCESS(status)) return std::u16string(text);
+  status = U_ZERO_ERROR;
+  icu::UnicodeString normalized = normalizer->normalize(source, status);
+  if (U_FAILURE(status)) return std::u16string(text);
+  return std::u16string(normalized.getBuffer(), static_cast<size_t>(normalized.length()));
+}
+
+size_t grapheme_count(std::u16string_view text) {
+  if (text.empty()) return 0;
+  icu::BreakIterator& it = graphemes();
+  icu::UnicodeString source = alias(text);
+  it.setText(source);
+  size_t count = 0;
+  for (int32_t at = it.next(); at != icu::BreakIterator::DONE; at = it.next()) ++count;
+  return count;
+}
+
+size_t code_point_count(std::u16string_view text) {
+  size_t count = 0;
+  for (size_t i = 0; i < text.size(); ++i, ++count)
+    if (U16_IS_LEAD(text[i]) && i + 1 < text.size() && U16_IS_TRAIL(text[i + 1])) ++i;
+  return count;
+}
+
+size_t utf8_length(std::u16string_view text) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char16_t c = text[i];
+    if (c < 0x80)
+      bytes += 1;
+    else if (c < 0x800)
+      bytes += 2;
+    else if (U16_IS_LEAD(c) && i + 1 < text.size() && U16_IS_TRAIL(text[i + 1])) {
+      bytes += 4;
+      ++i;
+    } else {
+      bytes += 3;
+    }
+  }
+  return bytes;
+}
+
+size_t grapheme_floor(std::u16string_view text, size_t offset) {
+  if (offset >= text.size()) return text.size();
+  icu::BreakIterator& it = graphemes();
+  icu::UnicodeString source = alias(text);
+  it.setText(source);
+  if (it.isBoundary(static_cast<int32_t>(offset))) return offset;
+  int32_t before = it.preceding(static_cast<int32_t>(offset));
+  return before == icu::BreakIterator::DONE ? 0 : static_cast<size_t>(before);
+}
+
+}  // namespace herald::text

@@ -1,0 +1,29 @@
+// Unicode helpers over ICU: UTF-8/UTF-16 conversion, NFC, grapheme clusters. Offsets in the text
+// engine are UTF-16 code units unless a name says otherwise, as the networks' own libraries use.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace herald::text {
+
+/// The text as UTF-16, or nothing when `utf8` is not well-formed UTF-8.
+std::optional<std::u16string> to_utf16(std::string_view utf8);
+std::string to_utf8(std::u16string_view utf16);
+
+/// Unicode Normalization Form C.
+std::u16string nfc(std::u16string_view text);
+
+/// Extended grapheme clusters (what a reader sees as one character).
+size_t grapheme_count(std::u16string_view text);
+size_t code_point_count(std::u16string_view text);
+
+/// UTF-8 length of a UTF-16 range (for byte offsets).
+size_t utf8_length(std::u16string_view text);
+
+/// The UTF-16 offset of the grapheme boundary at or before `offset`.
+size_t grapheme_floor(std::u16string_view text, size_t offset);
+
+}  // namespace herald::text
