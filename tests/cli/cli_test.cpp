@@ -47,7 +47,7 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, EveryCommandHasHelp) {
   for (const char* command :
-       {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit"}) {
+       {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit", "text"}) {
     auto result = herald(std::string(command) + " --help");
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << command << ": " << result.output;
@@ -150,6 +150,60 @@ TEST_F(Cli, ListsPlugins) {
                     "/herald_fixture_wrong_major.so");
   EXPECT_EQ(bad.exit_code, 4);
   EXPECT_NE(bad.output.find("ABI 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(CliText, CountsEachLineAsTheNetworkDoes) {
+  testing::TempDir dir;
+  // A URL counts 23 on X and Mastodon; a family emoji counts 2 on X and 1 grapheme elsewhere;
+  // @user@domain counts as @user on Mastodon.
+  std::string input = dir.write("in.jsonl",
+                                "{\"text\": \"Hello https://example.com/x "
+                                "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F"
+                                "\x91\xA7\"}\n"
+                                "{\"text\": \"@alice@example.social hi\"}\n");
+  auto x = testing::run_command(std::string(HERALD_CLI) + " text --network x --json " + input);
+  EXPECT_EQ(x.exit_code, 0) << x.output;
+  auto lines = nlohmann::json::parse("[" + [&] {
+    std::string joined = x.output;
+    for (size_t at = 0; (at = joined.find("}\n{", at)) != std::string::npos;) joined[at + 1] = ',';
+    return joined;
+  }() + "]");
+  ASSERT_EQ(lines.size(), 2u) << x.output;
+  EXPECT_EQ(lines[0]["weightedLength"], 6 + 23 + 1 + 2);
+  EXPECT_EQ(lines[0]["limit"], 280);
+  EXPECT_EQ(lines[0]["valid"], true);
+
+  auto mastodon =
+      testing::run_command(std::string(HERALD_CLI) + " text --network mastodon --json " + input);
+  EXPECT_EQ(mastodon.exit_code, 0) << mastodon.output;
+  EXPECT_NE(mastodon.output.find("\"length\":31"), std::string::npos) << mastodon.output;
+  EXPECT_NE(mastodon.output.find("\"length\":9,"), std::string::npos) << mastodon.output;
+}
+
+TEST(CliText, ABadLineGetsAnErrorAndTheRestAreCounted) {
+  testing::TempDir dir;
+  std::string input = dir.write("in.jsonl",
+                                "{\"text\": \"caf\xC3\xA9\"}\n\xFF\xFE not json\n"
+                                "{\"text\": \"ok\"}\n");
+  auto result =
+      testing::run_command(std::string(HERALD_CLI) + " text --network bluesky --json " + input);
+  EXPECT_EQ(result.exit_code, 2) << "a bad line makes the exit code say so";
+  EXPECT_NE(result.output.find("\"bytes\":5"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("\"line\":2"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("\"length\":2"), std::string::npos) << "line 3 still counted";
+}
+
+TEST(CliText, RefusesAnUnknownNetwork) {
+  auto result =
+      testing::run_command(std::string(HERALD_CLI) + " text --network myspace < /dev/null");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("use one of x, mastodon, bluesky, linkedin"), std::string::npos);
 }
 
 }  // namespace

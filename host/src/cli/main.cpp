@@ -3,6 +3,7 @@
 #include <herald/host.hpp>
 
 #include "cli/render.hpp"
+#include "text/measure.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -316,6 +317,80 @@ int main(int argc, char** argv) {
     if (failed(records, exit_code)) return;
     std::cout << (as_json ? herald::audit_json(*records).dump(2) + "\n"
                           : herald::audit_text(*records));
+  });
+
+  // text
+  auto* text = app.add_subcommand(
+      "text", "Count texts as a network does: JSON lines {\"text\": ...} in, one result per line.");
+  std::string network_name = "x";
+  std::string text_input;
+  int64_t text_limit = 0;
+  text->add_option("--network", network_name, "x, mastodon, bluesky or linkedin")
+      ->capture_default_str();
+  text->add_option("--limit", text_limit, "the account's limit (default: the network's)");
+  text->add_option("FILE", text_input, "JSON lines to read (default: standard input)");
+  text->add_flag("--json", as_json, "print one JSON object per line");
+  text->callback([&] {
+    auto network = herald::text::parse_network(network_name);
+    if (failed(network, exit_code)) return;
+    std::ifstream file;
+    if (!text_input.empty()) {
+      file.open(text_input, std::ios::binary);
+      if (!file) {
+        std::cerr << "error: cannot read " << text_input << "\n";
+        exit_code = 2;
+        return;
+      }
+    }
+    std::istream& in = text_input.empty() ? std::cin : file;
+    std::string line;
+    int64_t number = 0;
+    bool any_error = false;
+    while (std::getline(in, line)) {
+      ++number;
+      if (line.empty() || line == "\r") continue;
+      nlohmann::json out;
+      std::string error;
+      std::string spoiler;
+      try {
+        nlohmann::json input = nlohmann::json::parse(line);
+        if (!input.is_object() || !input.contains("text") || !input["text"].is_string())
+          throw std::invalid_argument("expected an object with a string \"text\"");
+        if (input.contains("spoiler_text") && input["spoiler_text"].is_string())
+          spoiler = input["spoiler_text"].get<std::string>();
+        auto measured =
+            herald::text::measure(*network, input["text"].get<std::string>(), text_limit, spoiler);
+        if (!measured) throw std::invalid_argument(measured.status().message());
+        const auto& m = *measured;
+        out = {{"network", std::string(herald::text::network_name(m.network))},
+               {"length", m.length},
+               {"limit", m.limit},
+               {"valid", m.valid},
+               {"graphemes", m.graphemes},
+               {"bytes", m.bytes}};
+        if (m.network == herald::text::Network::x) {
+          out["weightedLength"] = m.weighted_length;
+          out["permillage"] = m.permillage;
+          out["validRangeEnd"] = m.valid_range_end;
+        }
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      if (!error.empty()) {
+        any_error = true;
+        // nlohmann's messages name the byte; ours name the line.
+        out = {{"line", number}, {"error", error}};
+      }
+      if (as_json) {
+        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      } else if (!error.empty()) {
+        std::cout << "line " << number << ": error: " << error << "\n";
+      } else {
+        std::cout << "line " << number << ": " << out["length"] << "/" << out["limit"] << " "
+                  << (out["valid"].get<bool>() ? "ok" : "too long or invalid") << "\n";
+      }
+    }
+    if (any_error) exit_code = 2;
   });
 
   try {

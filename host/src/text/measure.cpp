@@ -1,0 +1,141 @@
+#include "text/measure.hpp"
+
+#include "text/unicode.hpp"
+#include "text/x_text.hpp"
+
+#include <unicode/regex.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+namespace herald::text {
+namespace {
+
+/// Text [start, end) counts as `placeholder` characters (a URL) or as its first `keep` units.
+struct Replacement {
+  size_t start;
+  size_t end;
+  size_t placeholder;
+  size_t keep;
+};
+
+/// Mastodon's countable text: auto-linked http(s) URLs become 23 characters, `@user@domain`
+/// becomes `@user` (StatusLengthValidator).
+std::u16string mastodon_countable(const std::u16string& text) {
+  std::vector<Replacement> found;
+  for (const x::Entity& url : x::extract_urls(text, /*without_protocol=*/false)) {
+    // Only a URL that starts the text or follows a space is linked, and so discounted.
+    if (url.start > 0 && !u_isUWhiteSpace(text[url.start - 1])) continue;
+    found.push_back({url.start, url.end, 23, 0});
+  }
+  static const std::unique_ptr<icu::RegexPattern> mention = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    UParseError where;
+    return std::unique_ptr<icu::RegexPattern>(icu::RegexPattern::compile(
+        u"(?<![=/\\p{L}\\p{M}\\p{Nd}_])@([a-z0-9_]+(?:[a-z0-9_.\\-]+[a-z0-9_]+)?)"
+        u"@([\\p{L}\\p{M}\\p{Nd}_]+(?:[.\\-]+[\\p{L}\\p{M}\\p{Nd}_]+)*)",
+        UREGEX_CASE_INSENSITIVE, where, status));
+  }();
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString input(false, text.data(), static_cast<int32_t>(text.size()));
+  std::unique_ptr<icu::RegexMatcher> m(mention->matcher(input, status));
+  while (U_SUCCESS(status) && m->find(status)) {
+    // A domain no host name can have is not a mention: counted as written.
+    if (m->end(2, status) - m->start(2, status) > 253) continue;
+    auto start = static_cast<size_t>(m->start(status));
+    auto end = static_cast<size_t>(m->end(status));
+    auto user_end = static_cast<size_t>(m->end(1, status));
+    found.push_back({start, end, 0, user_end - start});
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Replacement& a, const Replacement& b) { return a.start < b.start; });
+  std::u16string out;
+  size_t at = 0;
+  for (const Replacement& r : found) {
+    if (r.start < at) continue;  // overlaps the previous entity
+    out.append(text, at, r.start - at);
+    if (r.placeholder > 0)
+      out.append(r.placeholder, u'x');
+    else
+      out.append(text, r.start, r.keep);
+    at = r.end;
+  }
+  out.append(text, at, std::u16string::npos);
+  return out;
+}
+
+}  // namespace
+
+Result<Network> parse_network(std::string_view name) {
+  if (name == "x" || name == "twitter") return Network::x;
+  if (name == "mastodon") return Network::mastodon;
+  if (name == "bluesky") return Network::bluesky;
+  if (name == "linkedin") return Network::linkedin;
+  return Status(ErrorCode::invalid_argument, "unknown network '" + std::string(name) +
+                                                 "'; use one of x, mastodon, bluesky, linkedin");
+}
+
+std::string_view network_name(Network network) {
+  switch (network) {
+    case Network::x: return "x";
+    case Network::mastodon: return "mastodon";
+    case Network::bluesky: return "bluesky";
+    case Network::linkedin: return "linkedin";
+  }
+  return "x";
+}
+
+int64_t default_limit(Network network) {
+  switch (network) {
+    case Network::x: return 280;
+    case Network::mastodon: return 500;
+    case Network::bluesky: return 300;
+    case Network::linkedin: return 3000;
+  }
+  return 0;
+}
+
+Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
+                        std::string_view spoiler) {
+  std::optional<std::u16string> text = to_utf16(utf8);
+  if (!text) return Status(ErrorCode::invalid_argument, "the text is not valid UTF-8");
+  std::optional<std::u16string> warning = to_utf16(spoiler);
+  if (!warning) return Status(ErrorCode::invalid_argument, "the spoiler text is not valid UTF-8");
+  Measure m;
+  m.network = network;
+  m.limit = limit > 0 ? limit : default_limit(network);
+  m.graphemes = static_cast<int64_t>(grapheme_count(*text));
+  m.bytes = static_cast<int64_t>(utf8.size());
+  switch (network) {
+    case Network::x: {
+      x::Config config = x::Config::v3();
+      config.max_weighted_length = static_cast<int>(m.limit);
+      x::ParseResult r = x::parse(*text, config);
+      m.length = m.weighted_length = r.weighted_length;
+      m.permillage = r.permillage;
+      m.valid_range_end = r.valid_range_end;
+      m.valid = r.valid;
+      return m;
+    }
+    case Network::mastodon:
+      m.length = static_cast<int64_t>(grapheme_count(*warning) +
+                                      grapheme_count(mastodon_countable(*text)));
+      m.valid = m.length <= m.limit && (m.length > 0);
+      return m;
+    case Network::bluesky:
+      // 300 graphemes and 3000 bytes (app.bsky.feed.post `text`).
+      m.length = m.graphemes;
+      m.valid = m.graphemes > 0 && m.graphemes <= m.limit && m.bytes <= 3000;
+      return m;
+    case Network::linkedin:
+      m.length = static_cast<int64_t>(code_point_count(*text));
+      m.valid = m.length > 0 && m.length <= m.limit;
+      return m;
+  }
+  return m;
+}
+
+}  // namespace herald::text

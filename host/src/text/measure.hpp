@@ -1,0 +1,37 @@
+// What each network counts: the number it compares with its limit, for one text.
+#pragma once
+
+#include <herald/result.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace herald::text {
+
+enum class Network { x, mastodon, bluesky, linkedin };
+
+/// "x" (or "twitter"), "mastodon", "bluesky", "linkedin".
+Result<Network> parse_network(std::string_view name);
+std::string_view network_name(Network network);
+/// The limit a network applies when the account says nothing else.
+int64_t default_limit(Network network);
+
+struct Measure {
+  Network network = Network::x;
+  int64_t length = 0;  // what the network compares with `limit`
+  int64_t limit = 0;
+  bool valid = false;
+  int64_t graphemes = 0;
+  int64_t bytes = 0;            // UTF-8
+  int64_t weighted_length = 0;  // X
+  int64_t permillage = 0;       // X
+  int64_t valid_range_end = 0;  // X: last UTF-16 unit within the limit
+};
+
+/// Counts `utf8` as `network` does. `limit` 0 means the network's default. Fails only for text
+/// that is not well-formed UTF-8.
+Result<Measure> measure(Network network, std::string_view utf8, int64_t limit = 0,
+                        std::string_view spoiler = {});
+
+}  // namespace herald::text
