@@ -27,6 +27,18 @@ AuditEntry submitted(int64_t now) {
   return {0, now, "ana", "submit", "", "", "ready", ""};
 }
 
+/// Stores two posts due at 1000 and claims both at 2000 for "me"; returns the claimed posts.
+std::vector<Post> store_and_claim_two(Store& store) {
+  Post a = make_post("k1", 1000), b = make_post("k2", 1000);
+  EXPECT_TRUE(store.insert_post(a, submitted(1000)));
+  EXPECT_TRUE(store.insert_post(b, submitted(1000)));
+  std::vector<Transition> none;
+  int64_t lost = 0;
+  auto claimed = store.commit_and_claim(none, 2000, 10, {"me", 9000}, &lost);
+  EXPECT_TRUE(claimed) << claimed.status().message();
+  return claimed ? *claimed : std::vector<Post>{};
+}
+
 /// No transitions to commit: just claim.
 std::vector<Transition>& nothing() {
   static std::vector<Transition> none;
@@ -60,13 +72,9 @@ TEST(SqliteStore, AnInterruptedTransitionLeavesTheStoreAsBefore) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.file("h.db"));
   ASSERT_TRUE(store);
-  Post a = make_post("k1", 1000), b = make_post("k2", 1000);
-  ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
-  ASSERT_TRUE((*store)->insert_post(b, submitted(1000)));
-  int64_t lost = 0;
-  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
-  ASSERT_TRUE(claimed);
+  std::optional<std::vector<Post>> claimed = store_and_claim_two(**store);
   ASSERT_EQ(claimed->size(), 2u);
+  int64_t lost = 0;
   size_t audit_before = (*store)->audit(std::nullopt)->size();
 
   // The first transition is fine; the second fails halfway through the transaction (it
@@ -197,12 +205,11 @@ TEST(SqliteStore, EachPostKeepsItsOwnTrailInOrder) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.file("h.db"));
   ASSERT_TRUE(store);
-  Post a = make_post("k1", 1000), b = make_post("k2", 1000);
-  ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
-  ASSERT_TRUE((*store)->insert_post(b, submitted(1000)));
-  int64_t lost = 0;
-  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
+  std::optional<std::vector<Post>> claimed = store_and_claim_two(**store);
   ASSERT_EQ(claimed->size(), 2u);
+  const Post& a = (*claimed)[0];
+  const Post& b = (*claimed)[1];
+  int64_t lost = 0;
   // Both posts move in one commit, their entries interleaved in the table.
   std::vector<Transition> round;
   for (const Post& p : *claimed) {

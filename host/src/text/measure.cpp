@@ -1,5 +1,6 @@
 #include "text/measure.hpp"
 
+#include "text/icu.hpp"
 #include "text/unicode.hpp"
 #include "text/x_text.hpp"
 
@@ -31,16 +32,12 @@ std::u16string mastodon_countable(const std::u16string& text) {
     if (url.start > 0 && !u_isUWhiteSpace(text[url.start - 1])) continue;
     found.push_back({url.start, url.end, 23, 0});
   }
-  static const std::unique_ptr<icu::RegexPattern> mention = [] {
-    UErrorCode status = U_ZERO_ERROR;
-    UParseError where;
-    return std::unique_ptr<icu::RegexPattern>(icu::RegexPattern::compile(
-        u"(?<![=/\\p{L}\\p{M}\\p{Nd}_])@([a-z0-9_]+(?:[a-z0-9_.\\-]+[a-z0-9_]+)?)"
-        u"@([\\p{L}\\p{M}\\p{Nd}_]+(?:[.\\-]+[\\p{L}\\p{M}\\p{Nd}_]+)*)",
-        UREGEX_CASE_INSENSITIVE, where, status));
-  }();
+  static const std::unique_ptr<icu::RegexPattern> mention = compile_rule(
+      "(?<![=/\\p{L}\\p{M}\\p{Nd}_])@([a-z0-9_]+(?:[a-z0-9_.\\-]+[a-z0-9_]+)?)"
+      "@([\\p{L}\\p{M}\\p{Nd}_]+(?:[.\\-]+[\\p{L}\\p{M}\\p{Nd}_]+)*)",
+      UREGEX_CASE_INSENSITIVE);
   UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString input(false, text.data(), static_cast<int32_t>(text.size()));
+  icu::UnicodeString input = alias(text);
   std::unique_ptr<icu::RegexMatcher> m(mention->matcher(input, status));
   while (U_SUCCESS(status) && m->find(status)) {
     // A domain no host name can have is not a mention: counted as written.

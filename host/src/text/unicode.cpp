@@ -1,19 +1,19 @@
 #include "text/unicode.hpp"
 
+#include "text/icu.hpp"
+
 #include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <memory>
+#include <stdexcept>
 
 namespace herald::text {
 namespace {
-
-icu::UnicodeString alias(std::u16string_view text) {
-  return icu::UnicodeString(false, text.data(), static_cast<int32_t>(text.size()));
-}
 
 /// One grapheme iterator per thread: creating one loads ICU's rules.
 icu::BreakIterator& graphemes() {
@@ -109,6 +109,25 @@ size_t grapheme_floor(std::u16string_view text, size_t offset) {
   if (it.isBoundary(static_cast<int32_t>(offset))) return offset;
   int32_t before = it.preceding(static_cast<int32_t>(offset));
   return before == icu::BreakIterator::DONE ? 0 : static_cast<size_t>(before);
+}
+
+std::unique_ptr<icu::RegexPattern> compile_rule(const std::string& pattern, uint32_t flags) {
+  UErrorCode status = U_ZERO_ERROR;
+  UParseError where;
+  std::unique_ptr<icu::RegexPattern> compiled(
+      icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(pattern), flags, where, status));
+  if (U_FAILURE(status)) {
+    // Only a change to the rules above can get here; say where.
+    icu::UnicodeString text = icu::UnicodeString::fromUTF8(pattern);
+    std::string context;
+    text.tempSubString(std::max(0, std::min(where.offset, text.length()) - 60), 80)
+        .toUTF8String(context);
+    context +=
+        " [length " + std::to_string(text.length()) + ", line " + std::to_string(where.line) + "]";
+    throw std::logic_error("text rule does not compile at offset " + std::to_string(where.offset) +
+                           " (" + u_errorName(status) + "): ..." + context + "...");
+  }
+  return compiled;
 }
 
 }  // namespace herald::text

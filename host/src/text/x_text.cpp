@@ -3,9 +3,11 @@
 // and the emoji sequences are compiled-in data (see host/src/text/data/README.md).
 #include "text/x_text.hpp"
 
+#include "text/icu.hpp"
 #include "text/unicode.hpp"
 
 #include <unicode/regex.h>
+#include <unicode/uniset.h>
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
 
@@ -77,25 +79,6 @@ std::string tld_alternation(const std::string& section) {
   return out;
 }
 
-std::unique_ptr<icu::RegexPattern> compile(const std::string& pattern, uint32_t flags) {
-  UErrorCode status = U_ZERO_ERROR;
-  UParseError where;
-  std::unique_ptr<icu::RegexPattern> compiled(
-      icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(pattern), flags, where, status));
-  if (U_FAILURE(status)) {
-    // Only a change to the rules above can get here; say where.
-    icu::UnicodeString text = icu::UnicodeString::fromUTF8(pattern);
-    std::string context;
-    text.tempSubString(std::max(0, std::min(where.offset, text.length()) - 60), 80)
-        .toUTF8String(context);
-    context +=
-        " [length " + std::to_string(text.length()) + ", line " + std::to_string(where.line) + "]";
-    throw std::logic_error("text rule does not compile at offset " + std::to_string(where.offset) +
-                           " (" + u_errorName(status) + "): ..." + context + "...");
-  }
-  return compiled;
-}
-
 struct Patterns {
   std::unique_ptr<icu::RegexPattern> url;
   std::unique_ptr<icu::RegexPattern> ascii_domain;
@@ -130,31 +113,31 @@ struct Patterns {
     const std::string preceding = std::string(R"((?:[^A-Za-z0-9\@\x{FF20}\$\#\x{FF03})") +
                                   kInvalid + "]|[" + kDirectional + "]|^)";
     // Groups: 1 all, 2 before, 3 URL, 4 protocol, 5 domain, 6 port, 7 path, 8 query.
-    url = compile(
+    url = compile_rule(
         "((" + preceding + ")((https?:\\/\\/)?(" + domain + ")(?::([0-9]+))?" + path + query + "))",
         UREGEX_CASE_INSENSITIVE);
     ascii_domain =
-        compile("(?:(?:[\\-a-z0-9" + std::string(kLatinAccents) + "]+)\\.)+(?:" + tld + ")",
-                UREGEX_CASE_INSENSITIVE);
-    tco = compile(
+        compile_rule("(?:(?:[\\-a-z0-9" + std::string(kLatinAccents) + "]+)\\.)+(?:" + tld + ")",
+                     UREGEX_CASE_INSENSITIVE);
+    tco = compile_rule(
         R"(^https?:\/\/t\.co\/([a-z0-9]+)(?:\?[a-z0-9\!\?\*\'\@\(\)\;\:\&\=\+\$\/\%\#\[\]\-\_\.\,\~\|]*[a-z0-9\-\_\&\=\#\/])?)",
         UREGEX_CASE_INSENSITIVE);
 
     const std::string alpha = "[\\p{L}\\p{M}]";
     const std::string alnum = std::string("[\\p{L}\\p{M}\\p{Nd}") + kHashtagSpecial + "]";
     // Groups: 1 before, 2 hash sign, 3 tag.
-    hashtag = compile("(^|\\x{FE0E}|\\x{FE0F}|$|(?!" + alnum + "|\\&)[\\s\\S])([#\\x{FF03}])" +
-                          "(?!\\x{FE0F}|\\x{20E3})(" + alnum + "*" + alpha + alnum + "*)",
-                      UREGEX_CASE_INSENSITIVE);
+    hashtag = compile_rule("(^|\\x{FE0E}|\\x{FE0F}|$|(?!" + alnum + "|\\&)[\\s\\S])([#\\x{FF03}])" +
+                               "(?!\\x{FE0F}|\\x{20E3})(" + alnum + "*" + alpha + alnum + "*)",
+                           UREGEX_CASE_INSENSITIVE);
     // Groups: 1 before, 2 at sign, 3 screen name, 4 list.
-    mention = compile(
+    mention = compile_rule(
         R"(((?:^|[^a-zA-Z0-9_\!\#\$\%\&\*\@\x{FF20}]|(?:^|[^a-zA-Z0-9_\+\~\.\-])(?:rt|RT|rT|Rt):?))([\@\x{FF20}])([a-zA-Z0-9_]{1,20})(\/[a-zA-Z][a-zA-Z0-9_\-]{0,24})?)",
         0);
     // Groups: 1 before, 2 dollar, 3 symbol.
-    cashtag =
-        compile(std::string("(^|[") + kSpaces + "])(\\$)([a-z]{1,6}(?:[._][a-z]{1,2})?)(?=$|[" +
-                    kJsSpace + "]|[" + kPunct + "])",
-                UREGEX_CASE_INSENSITIVE);
+    cashtag = compile_rule(std::string("(^|[") + kSpaces +
+                               "])(\\$)([a-z]{1,6}(?:[._][a-z]{1,2})?)(?=$|[" + kJsSpace + "]|[" +
+                               kPunct + "])",
+                           UREGEX_CASE_INSENSITIVE);
   }
 };
 
@@ -196,10 +179,6 @@ struct EmojiTable {
 const EmojiTable& emoji_table() {
   static const EmojiTable table;
   return table;
-}
-
-icu::UnicodeString alias(std::u16string_view text) {
-  return icu::UnicodeString(false, text.data(), static_cast<int32_t>(text.size()));
 }
 
 std::u16string group(icu::RegexMatcher& m, int n, UErrorCode& status) {
@@ -310,13 +289,26 @@ bool is_invalid_char(char16_t c) {
   return c == 0xFFFE || c == 0xFEFF || c == 0xFFFF;
 }
 
-void remove_overlapping(std::vector<Entity>& entities) {
-  std::stable_sort(entities.begin(), entities.end(),
-                   [](const Entity& a, const Entity& b) { return a.start < b.start; });
-  std::vector<Entity> kept;
-  for (Entity& e : entities)
-    if (kept.empty() || kept.back().end <= e.start) kept.push_back(std::move(e));
-  entities = std::move(kept);
+/// twitter-text's removeOverlappingEntities: in start order, an entity that overlaps the one
+/// kept before it is dropped. Returns the hashtags that survive the URLs.
+std::vector<Entity> drop_overlapped(std::vector<Entity> tags, const std::vector<Entity>& urls) {
+  struct Span {
+    const Entity* entity;
+    bool is_tag;
+  };
+  std::vector<Span> all;
+  for (const Entity& t : tags) all.push_back({&t, true});
+  for (const Entity& u : urls) all.push_back({&u, false});
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Span& a, const Span& b) { return a.entity->start < b.entity->start; });
+  std::vector<Entity> kept_tags;
+  const Entity* previous = nullptr;
+  for (const Span& s : all) {
+    if (previous && previous->end > s.entity->start) continue;
+    previous = s.entity;
+    if (s.is_tag) kept_tags.push_back(*s.entity);
+  }
+  return kept_tags;
 }
 
 }  // namespace
@@ -426,17 +418,7 @@ std::vector<Entity> extract_hashtags(std::u16string_view text) {
     tags.push_back({start, start + tag.size() + 1, tag, {}});
   }
   std::vector<Entity> urls = extract_urls(text);
-  if (!urls.empty()) {
-    std::vector<Entity> all = tags;
-    for (Entity& u : urls) {
-      u.list_slug = u"\x01";  // marks a URL while sorting out overlaps
-      all.push_back(std::move(u));
-    }
-    remove_overlapping(all);
-    tags.clear();
-    for (Entity& e : all)
-      if (e.list_slug != u"\x01") tags.push_back(std::move(e));
-  }
+  if (!urls.empty()) tags = drop_overlapped(std::move(tags), urls);
   return tags;
 }
 
@@ -451,11 +433,15 @@ std::vector<Entity> extract_mentions_or_lists(std::u16string_view text) {
     std::u16string_view after = text.substr(match_end);
     if (!after.empty()) {
       char16_t c = after[0];
-      bool accent = (c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) ||
-                    (c >= 0xF8 && c <= 0x24F) || c == 0x253 || c == 0x254 || c == 0x256 ||
-                    c == 0x257 || c == 0x259 || c == 0x25B || c == 0x263 || c == 0x268 ||
-                    c == 0x26F || c == 0x272 || c == 0x289 || c == 0x28B || c == 0x2BB ||
-                    (c >= 0x300 && c <= 0x36F) || (c >= 0x1E00 && c <= 0x1EFF);
+      static const icu::UnicodeSet accents = [] {
+        icu::UnicodeString pattern(u"[");
+        pattern.append(icu::UnicodeString::fromUTF8(kLatinAccents)).append(u']');
+        UErrorCode status = U_ZERO_ERROR;
+        icu::UnicodeSet set(pattern, status);
+        set.freeze();
+        return set;
+      }();
+      bool accent = accents.contains(c);
       if (c == u'@' || c == u'\uFF20' || accent || after.substr(0, 3) == u"://") continue;
     }
     std::u16string name = group(*m, 3, status);
