@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace herald {
 namespace {
@@ -158,6 +159,15 @@ TEST_F(Cli, ListsPlugins) {
 namespace herald {
 namespace {
 
+/// The JSON objects of `herald text --json` output, one per line.
+nlohmann::json json_lines(const std::string& output) {
+  nlohmann::json lines = nlohmann::json::array();
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
 TEST(CliText, CountsEachLineAsTheNetworkDoes) {
   testing::TempDir dir;
   // A URL counts 23 on X and Mastodon; a family emoji counts 2 on X and 1 grapheme elsewhere;
@@ -169,11 +179,7 @@ TEST(CliText, CountsEachLineAsTheNetworkDoes) {
                                 "{\"text\": \"@alice@example.social hi\"}\n");
   auto x = testing::run_command(std::string(HERALD_CLI) + " text --network x --json " + input);
   EXPECT_EQ(x.exit_code, 0) << x.output;
-  auto lines = nlohmann::json::parse("[" + [&] {
-    std::string joined = x.output;
-    for (size_t at = 0; (at = joined.find("}\n{", at)) != std::string::npos;) joined[at + 1] = ',';
-    return joined;
-  }() + "]");
+  auto lines = json_lines(x.output);
   ASSERT_EQ(lines.size(), 2u) << x.output;
   EXPECT_EQ(lines[0]["weightedLength"], 6 + 23 + 1 + 2);
   EXPECT_EQ(lines[0]["limit"], 280);
@@ -197,6 +203,45 @@ TEST(CliText, ABadLineGetsAnErrorAndTheRestAreCounted) {
   EXPECT_NE(result.output.find("\"bytes\":5"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("\"line\":2"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("\"length\":2"), std::string::npos) << "line 3 still counted";
+}
+
+TEST(CliText, BlueskyFacetsCarryUtf8ByteOffsets) {
+  testing::TempDir dir;
+  // "café " is 6 bytes, so the tag starts at byte 6 although it is the fifth character.
+  std::string input = dir.write("in.jsonl",
+                                "{\"text\": \"caf\xC3\xA9 #launch with @team.example.com at "
+                                "example.com/news!\"}\n");
+  auto result =
+      testing::run_command(std::string(HERALD_CLI) + " text --network bluesky --json " + input);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto lines = json_lines(result.output);
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& facets = lines[0]["facets"];
+  ASSERT_EQ(facets.size(), 3u) << result.output;
+  EXPECT_EQ(
+      facets[0],
+      (nlohmann::json{{"byteStart", 6}, {"byteEnd", 13}, {"type", "tag"}, {"value", "launch"}}));
+  EXPECT_EQ(facets[1]["type"], "mention");
+  EXPECT_EQ(facets[1]["value"], "team.example.com");
+  EXPECT_EQ(facets[1]["byteStart"], 19);
+  EXPECT_EQ(facets[2]["type"], "link");
+  EXPECT_EQ(facets[2]["value"], "https://example.com/news") << "the '!' is not part of the link";
+  EXPECT_EQ(lines[0]["bytes"], 57);
+  EXPECT_EQ(lines[0]["graphemes"], 56);
+}
+
+TEST(CliText, LinkedInCommentaryEscapesReservedCharacters) {
+  testing::TempDir dir;
+  std::string input =
+      dir.write("in.jsonl", "{\"text\": \"Q3 (final) results #growth @ 10:00 [live] <now>\"}\n");
+  auto result =
+      testing::run_command(std::string(HERALD_CLI) + " text --network linkedin --json " + input);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto lines = json_lines(result.output);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["commentary"],
+            "Q3 \\(final\\) results \\#growth \\@ 10:00 \\[live\\] \\<now\\>");
+  EXPECT_EQ(lines[0]["length"], 47) << "the limit applies to the text as written";
 }
 
 TEST(CliText, RefusesAnUnknownNetwork) {

@@ -373,6 +373,16 @@ int main(int argc, char** argv) {
           out["permillage"] = m.permillage;
           out["validRangeEnd"] = m.valid_range_end;
         }
+        if (m.network == herald::text::Network::bluesky) {
+          out["facets"] = nlohmann::json::array();
+          for (const auto& f : m.facets)
+            out["facets"].push_back({{"byteStart", f.byte_start},
+                                     {"byteEnd", f.byte_end},
+                                     {"type", herald::text::bluesky::facet_type_name(f.type)},
+                                     {"value", f.value}});
+        }
+        if (m.network == herald::text::Network::linkedin)
+          out["commentary"] = herald::text::escape_little_text(input["text"].get<std::string>());
       } catch (const std::exception& e) {
         error = e.what();
       }

@@ -126,6 +126,7 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
       // 300 graphemes and 3000 bytes (app.bsky.feed.post `text`).
       m.length = m.graphemes;
       m.valid = m.graphemes > 0 && m.graphemes <= m.limit && m.bytes <= 3000;
+      m.facets = bluesky::detect_facets(*text);
       return m;
     case Network::linkedin:
       m.length = static_cast<int64_t>(code_point_count(*text));
@@ -133,6 +134,17 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
       return m;
   }
   return m;
+}
+
+std::string escape_little_text(std::string_view utf8) {
+  constexpr std::string_view reserved = "\\|{}@[]()<>#*_~";
+  std::string out;
+  out.reserve(utf8.size() + utf8.size() / 8);
+  for (char c : utf8) {
+    if (reserved.find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace herald::text

@@ -1,11 +1,14 @@
 // What each network counts: the number it compares with its limit, for one text.
 #pragma once
 
+#include "text/bluesky.hpp"
+
 #include <herald/result.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::text {
 
@@ -23,15 +26,21 @@ struct Measure {
   int64_t limit = 0;
   bool valid = false;
   int64_t graphemes = 0;
-  int64_t bytes = 0;            // UTF-8
-  int64_t weighted_length = 0;  // X
-  int64_t permillage = 0;       // X
-  int64_t valid_range_end = 0;  // X: last UTF-16 unit within the limit
+  int64_t bytes = 0;                   // UTF-8
+  int64_t weighted_length = 0;         // X
+  int64_t permillage = 0;              // X
+  int64_t valid_range_end = 0;         // X: last UTF-16 unit within the limit
+  std::vector<bluesky::Facet> facets;  // Bluesky
 };
 
 /// Counts `utf8` as `network` does. `limit` 0 means the network's default. Fails only for text
 /// that is not well-formed UTF-8.
 Result<Measure> measure(Network network, std::string_view utf8, int64_t limit = 0,
                         std::string_view spoiler = {});
+
+/// LinkedIn's "little" text format: the reserved characters \ | { } @ [ ] ( ) < > # * _ ~
+/// backslash-escaped, so that LinkedIn shows the text as written instead of cutting it at the
+/// first one.
+std::string escape_little_text(std::string_view utf8);
 
 }  // namespace herald::text
