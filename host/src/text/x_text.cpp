@@ -12,6 +12,7 @@
 #include <unicode/utf16.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -514,8 +515,9 @@ ParseResult parse(std::u16string_view original, const Config& config) {
   const int64_t offset = static_cast<int64_t>(original.size()) - static_cast<int64_t>(text.size());
   result.weighted_length = static_cast<int>(weighted / config.scale);
   result.valid = valid && weighted > 0 && result.weighted_length <= config.max_weighted_length;
-  result.permillage =
-      static_cast<int>(int64_t{result.weighted_length} * 1000 / config.max_weighted_length);
+  // twitter-text computes this in floating point, and 2261 / 280 * 1000 gives 8074.99...
+  result.permillage = static_cast<int>(
+      std::floor(static_cast<double>(result.weighted_length) / config.max_weighted_length * 1000));
   result.valid_range_end = static_cast<int>(static_cast<int64_t>(valid_display) + offset);
   result.display_range_end = original.empty() ? 0 : static_cast<int>(original.size() - 1);
   return result;
