@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -60,9 +61,47 @@ std::string set(const std::string& inside) {
 
 // --- Data --------------------------------------------------------------------------------
 
-/// The TLDs of tld_lib.yml's `country` or `generic` list, longest alternatives first.
+/// A trie of TLDs, written out as a pattern: "c(?:o(?:m(?:cast)?|op)|at)" rather than
+/// "comcast|com|coop|cat". It matches the same TLDs in the same order (an extension before the
+/// TLD it extends) and lets the matcher rule out a TLD after its first letters instead of
+/// comparing the text with every one of them.
+struct TldTrie {
+  std::map<char32_t, TldTrie> next;
+  bool ends = false;
+
+  void add(std::u32string_view tld) {
+    TldTrie* node = this;
+    for (char32_t c : tld) node = &node->next[c];
+    node->ends = true;
+  }
+
+  void write(std::string& out) const {
+    // A chain with no branch and no end in it is written as plain letters.
+    if (next.size() == 1 && !ends) {
+      append(out, next.begin()->first);
+      next.begin()->second.write(out);
+      return;
+    }
+    if (next.empty()) return;
+    out += "(?:";
+    bool first = true;
+    for (const auto& [c, child] : next) {
+      if (!first) out += '|';
+      first = false;
+      append(out, c);
+      child.write(out);
+    }
+    out += ends ? ")?" : ")";
+  }
+
+  static void append(std::string& out, char32_t c) {
+    icu::UnicodeString(static_cast<UChar32>(c)).toUTF8String(out);
+  }
+};
+
+/// The TLDs of tld_lib.yml's `country` or `generic` list, as a pattern.
 std::string tld_alternation(const std::string& section) {
-  std::vector<std::string> tlds;
+  TldTrie trie;
   std::istringstream in(kTldData);
   std::string line, current;
   while (std::getline(in, line)) {
@@ -71,12 +110,13 @@ std::string tld_alternation(const std::string& section) {
     std::string tld = line.substr(2);
     if (tld.size() > 2 && tld.front() == '\'' && tld.back() == '\'')
       tld = tld.substr(1, tld.size() - 2);
-    tlds.push_back(tld);
+    icu::UnicodeString u = icu::UnicodeString::fromUTF8(tld);
+    std::u32string code_points;
+    for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) code_points += u.char32At(i);
+    trie.add(code_points);
   }
-  // Reverse order puts "zippo" before "zip": a TLD's extensions sort after it.
-  std::sort(tlds.rbegin(), tlds.rend());
   std::string out;
-  for (const auto& tld : tlds) out += (out.empty() ? "" : "|") + tld;
+  trie.write(out);
   return out;
 }
 
@@ -340,6 +380,99 @@ Config Config::v3() {
   return c;
 }
 
+namespace {
+
+/// Adds the URL (or URLs: a protocol-less match may hold several domains) of the match `m`.
+void add_url(const Patterns& p, icu::RegexMatcher& m, bool without_protocol,
+             std::vector<Entity>& urls, UErrorCode& status) {
+  std::u16string before = group(m, 2, status);
+  std::u16string url = group(m, 3, status);
+  std::u16string protocol = group(m, 4, status);
+  std::u16string domain = group(m, 5, status);
+  std::u16string path = group(m, 7, status);
+  size_t end = static_cast<size_t>(m.end(status));
+  size_t start = end - url.size();
+
+  // twitter-text's length limit: 4096 with the protocol (https:// when there is none).
+  if (!valid_domain_labels(domain)) return;
+  if ((protocol.empty() ? 8 : protocol.size()) + url.size() > 4096) return;
+
+  if (protocol.empty()) {
+    if (!without_protocol) return;
+    if (!before.empty()) {
+      char16_t last = before.back();
+      if (last == u'-' || last == u'_' || last == u'.' || last == u'/') return;
+    }
+    // Only the ASCII domains in what was found are URLs.
+    icu::UnicodeString domain_text = alias(domain);
+    std::unique_ptr<icu::RegexMatcher> ascii(p.ascii_domain->matcher(domain_text, status));
+    Entity* last_url = nullptr;
+    size_t search_from = 0;
+    while (ascii->find(status) && U_SUCCESS(status)) {
+      std::u16string found = group(*ascii, 0, status);
+      size_t at = domain.find(found, search_from);
+      search_from = at + found.size();
+      urls.push_back({start + at, start + search_from, found, {}});
+      last_url = &urls.back();
+    }
+    if (!last_url) return;
+    if (!path.empty()) {
+      size_t domain_at = url.find(domain);
+      last_url->value =
+          url.substr(0, domain_at) + last_url->value + url.substr(domain_at + domain.size());
+      last_url->end = end;
+    }
+  } else {
+    // A t.co URL ends where its slug (and query) ends, and a slug longer than 40 is not one.
+    icu::UnicodeString url_text = alias(url);
+    std::unique_ptr<icu::RegexMatcher> tco(p.tco->matcher(url_text, status));
+    if (tco->lookingAt(status) && U_SUCCESS(status)) {
+      if (tco->end(1, status) - tco->start(1, status) > 40) return;
+      url = group(*tco, 0, status);
+      end = start + url.size();
+    }
+    urls.push_back({start, end, url, {}});
+  }
+}
+
+/// Where a URL can start: the URL pattern tries every position, but each match holds a domain
+/// with a dot inside one run of host characters (anything but punctuation, spaces, invalid and
+/// directional characters, plus `-`, `_` and `.`), and starts at most 9 units before that run
+/// (one preceding character and `https://`). Returns [from, to) ranges covering every such
+/// start, in order.
+std::vector<std::pair<size_t, size_t>> url_candidates(std::u16string_view text) {
+  static const icu::UnicodeSet host = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::string pattern = "[[^";
+    for (const char* part : {kPunct, kSpaces, kInvalid, kDirectional}) pattern += part;
+    pattern += "][\\-_.]]";
+    icu::UnicodeSet set(icu::UnicodeString::fromUTF8(pattern), status);
+    if (U_FAILURE(status)) throw std::logic_error("host character set does not compile");
+    set.freeze();
+    return set;
+  }();
+  std::vector<std::pair<size_t, size_t>> ranges;
+  size_t run_start = 0;
+  size_t last_dot = 0;
+  bool in_run = false;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    bool host_char = i < text.size() && host.contains(text[i]);
+    if (host_char && !in_run) {
+      in_run = true;
+      run_start = i;
+      last_dot = 0;
+    }
+    if (host_char && text[i] == u'.') last_dot = i;
+    if (!host_char && in_run) {
+      in_run = false;
+      if (last_dot > run_start) ranges.emplace_back(run_start >= 9 ? run_start - 9 : 0, last_dot);
+    }
+  }
+  return ranges;
+}
+
+}  // namespace
+
 std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol) {
   std::vector<Entity> urls;
   if (text.empty() || text.find(without_protocol ? u'.' : u':') == std::u16string_view::npos)
@@ -349,54 +482,20 @@ std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol
   icu::UnicodeString input = alias(text);
   std::unique_ptr<icu::RegexMatcher> m(p.url->matcher(input, status));
   if (U_FAILURE(status)) return urls;
-  while (m->find(status) && U_SUCCESS(status)) {
-    std::u16string before = group(*m, 2, status);
-    std::u16string url = group(*m, 3, status);
-    std::u16string protocol = group(*m, 4, status);
-    std::u16string domain = group(*m, 5, status);
-    std::u16string path = group(*m, 7, status);
-    size_t end = static_cast<size_t>(m->end(status));
-    size_t start = end - url.size();
-
-    // twitter-text's length limit: 4096 with the protocol (https:// when there is none).
-    if (!valid_domain_labels(domain)) continue;
-    if ((protocol.empty() ? 8 : protocol.size()) + url.size() > 4096) continue;
-
-    if (protocol.empty()) {
-      if (!without_protocol) continue;
-      if (!before.empty()) {
-        char16_t last = before.back();
-        if (last == u'-' || last == u'_' || last == u'.' || last == u'/') continue;
-      }
-      // Only the ASCII domains in what was found are URLs.
-      icu::UnicodeString domain_text = alias(domain);
-      std::unique_ptr<icu::RegexMatcher> ascii(p.ascii_domain->matcher(domain_text, status));
-      Entity* last_url = nullptr;
-      size_t search_from = 0;
-      while (ascii->find(status) && U_SUCCESS(status)) {
-        std::u16string found = group(*ascii, 0, status);
-        size_t at = domain.find(found, search_from);
-        search_from = at + found.size();
-        urls.push_back({start + at, start + search_from, found, {}});
-        last_url = &urls.back();
-      }
-      if (!last_url) continue;
-      if (!path.empty()) {
-        size_t domain_at = url.find(domain);
-        last_url->value =
-            url.substr(0, domain_at) + last_url->value + url.substr(domain_at + domain.size());
-        last_url->end = end;
-      }
-    } else {
-      // A t.co URL ends where its slug (and query) ends, and a slug longer than 40 is not one.
-      icu::UnicodeString url_text = alias(url);
-      std::unique_ptr<icu::RegexMatcher> tco(p.tco->matcher(url_text, status));
-      if (tco->lookingAt(status) && U_SUCCESS(status)) {
-        if (tco->end(1, status) - tco->start(1, status) > 40) continue;
-        url = group(*tco, 0, status);
-        end = start + url.size();
-      }
-      urls.push_back({start, end, url, {}});
+  // Matching is tried only where a URL can start, which gives the same matches as a scan of
+  // every position at a fraction of the cost. The bounds keep `^` at the start of the text and
+  // let look-arounds see past the region.
+  m->useAnchoringBounds(false);
+  m->useTransparentBounds(true);
+  const auto length = static_cast<int64_t>(text.size());
+  size_t at = 0;  // where the previous match ended
+  for (const auto& [from, to] : url_candidates(text)) {
+    for (size_t start_at = std::max(at, from); start_at < to; ++start_at) {
+      m->region(static_cast<int64_t>(start_at), length, status);
+      if (!m->lookingAt(status) || U_FAILURE(status)) continue;
+      at = static_cast<size_t>(m->end(status));
+      start_at = at - 1;
+      add_url(p, *m, without_protocol, urls, status);
     }
   }
   return urls;
