@@ -9,6 +9,7 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -137,11 +138,15 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
 }
 
 std::string escape_little_text(std::string_view utf8) {
-  constexpr std::string_view reserved = "\\|{}@[]()<>#*_~";
+  static constexpr auto reserved = [] {
+    std::array<bool, 256> table{};
+    for (char c : std::string_view("\\|{}@[]()<>#*_~")) table[static_cast<unsigned char>(c)] = true;
+    return table;
+  }();
   std::string out;
   out.reserve(utf8.size() + utf8.size() / 8);
   for (char c : utf8) {
-    if (reserved.find(c) != std::string_view::npos) out += '\\';
+    if (reserved[static_cast<unsigned char>(c)]) out += '\\';
     out += c;
   }
   return out;

@@ -67,12 +67,28 @@ std::u16string nfc(std::u16string_view text) {
 }
 
 size_t grapheme_count(std::u16string_view text) {
-  if (text.empty()) return 0;
-  icu::BreakIterator& it = graphemes();
-  icu::UnicodeString source = alias(text);
-  it.setText(source);
+  // Two ASCII characters in a row always have a boundary between them, except CR LF, so only
+  // the rest needs the break iterator.
+  const size_t n = text.size();
+  icu::BreakIterator* it = nullptr;
+  icu::UnicodeString source;
+  size_t at_iterator = n + 1;  // where the iterator stands, when it is in use
   size_t count = 0;
-  for (int32_t at = it.next(); at != icu::BreakIterator::DONE; at = it.next()) ++count;
+  for (size_t i = 0; i < n; ++count) {
+    char16_t c = text[i];
+    if (c < 0x80 && (i + 1 == n || text[i + 1] < 0x80)) {
+      i += (c == u'\r' && i + 1 < n && text[i + 1] == u'\n') ? 2 : 1;
+      continue;
+    }
+    if (!it) {
+      it = &graphemes();
+      source = alias(text);
+      it->setText(source);
+      at_iterator = 0;
+    }
+    int32_t next = at_iterator == i ? it->next() : it->following(static_cast<int32_t>(i));
+    i = at_iterator = static_cast<size_t>(next);
+  }
   return count;
 }
 

@@ -12,6 +12,7 @@
 #include <unicode/utf16.h>
 
 #include <algorithm>
+#include <bitset>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -135,10 +136,12 @@ struct Patterns {
     const std::string tld = "(?:(?:" + tld_alternation("generic") + ")" + tld_lookahead +
                             "|(?:" + tld_alternation("country") + ")" + tld_lookahead +
                             R"(|(?:xn--[\-0-9a-z]+)))";
+    // twitter-text writes these as (?:[_\-]|D)* and (?:\-|D)*; one set is the same pattern and
+    // much cheaper to backtrack through.
     const std::string subdomain =
-        "(?:(?:" + domain_char + "(?:[_\\-]|" + domain_char + ")*)?" + domain_char + "\\.)";
+        "(?:(?:" + domain_char + "[_\\-" + domain_char + "]*)?" + domain_char + "\\.)";
     const std::string domain_name =
-        "(?:(?:" + domain_char + "(?:\\-|" + domain_char + ")*)?" + domain_char + "\\.)";
+        "(?:(?:" + domain_char + "[\\-" + domain_char + "]*)?" + domain_char + "\\.)";
     const std::string domain = subdomain + "*" + domain_name + tld;
 
     const std::string path_char = set(std::string("a-z") + kCyrillic + R"(0-9\!\*\'\;\:\=\+\,\.)" +
@@ -187,10 +190,15 @@ const Patterns& patterns() {
   return compiled;
 }
 
+/// The emoji sequences twemoji-parser matches, as a trie over UTF-16 units: emoji_at walks it
+/// once per position instead of looking up every candidate length.
 struct EmojiTable {
-  std::unordered_set<std::u16string> sequences;
-  std::unordered_set<char16_t> first_units;
-  size_t longest = 0;
+  struct Node {
+    std::vector<std::pair<char16_t, uint32_t>> next;  // sorted by unit
+    bool ends = false;
+  };
+  std::vector<Node> nodes{1};
+  std::bitset<0x10000> first_units;
 
   EmojiTable() {
     std::istringstream in(kEmojiData);
@@ -210,10 +218,37 @@ struct EmojiTable {
         }
       }
       if (sequence.empty()) continue;
-      first_units.insert(sequence[0]);
-      longest = std::max(longest, sequence.size());
-      sequences.insert(std::move(sequence));
+      first_units.set(sequence[0]);
+      uint32_t node = 0;
+      for (char16_t unit : sequence) {
+        auto& next = nodes[node].next;
+        auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(unit, uint32_t{0}));
+        if (it == next.end() || it->first != unit) {
+          it = next.insert(it, {unit, static_cast<uint32_t>(nodes.size())});
+          uint32_t child = it->second;
+          nodes.emplace_back();  // invalidates `next`, so nothing of it is used after this
+          node = child;
+        } else {
+          node = it->second;
+        }
+      }
+      nodes[node].ends = true;
     }
+  }
+
+  /// The length of the longest sequence at the start of `text`, 0 when none.
+  size_t longest_at(std::u16string_view text) const {
+    if (text.empty() || !first_units.test(text[0])) return 0;
+    size_t longest = 0;
+    uint32_t node = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const auto& next = nodes[node].next;
+      auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(text[i], uint32_t{0}));
+      if (it == next.end() || it->first != text[i]) break;
+      node = it->second;
+      if (nodes[node].ends) longest = i + 1;
+    }
+    return longest;
   }
 };
 
@@ -435,6 +470,14 @@ void add_url(const Patterns& p, icu::RegexMatcher& m, bool without_protocol,
   }
 }
 
+/// Characters the URL pattern's `before` group refuses (and a directional mark does not
+/// bring back in).
+bool cannot_precede_url(char16_t c) {
+  return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') ||
+         c == u'@' || c == u'$' || c == u'#' || c == 0xFF20 || c == 0xFF03 || c == 0xFFFE ||
+         c == 0xFEFF || c == 0xFFFF;
+}
+
 /// Where a URL can start: the URL pattern tries every position, but each match holds a domain
 /// with a dot inside one run of host characters (anything but punctuation, spaces, invalid and
 /// directional characters, plus `-`, `_` and `.`), and starts at most 9 units before that run
@@ -491,6 +534,9 @@ std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol
   size_t at = 0;  // where the previous match ended
   for (const auto& [from, to] : url_candidates(text)) {
     for (size_t start_at = std::max(at, from); start_at < to; ++start_at) {
+      // A match starts with the character before the URL, which cannot be a letter or digit
+      // of ASCII, @, $ or # (only the start of the text can do without one).
+      if (start_at > 0 && cannot_precede_url(text[start_at])) continue;
       m->region(static_cast<int64_t>(start_at), length, status);
       if (!m->lookingAt(status) || U_FAILURE(status)) continue;
       at = static_cast<size_t>(m->end(status));
@@ -574,12 +620,7 @@ std::vector<Entity> extract_cashtags(std::u16string_view text) {
 }
 
 size_t emoji_at(std::u16string_view text, size_t offset) {
-  const EmojiTable& table = emoji_table();
-  if (offset >= text.size() || !table.first_units.count(text[offset])) return 0;
-  size_t longest = std::min(table.longest, text.size() - offset);
-  for (size_t length = longest; length > 0; --length)
-    if (table.sequences.count(std::u16string(text.substr(offset, length)))) return length;
-  return 0;
+  return offset < text.size() ? emoji_table().longest_at(text.substr(offset)) : 0;
 }
 
 ParseResult parse(std::u16string_view original, const Config& config) {
