@@ -1,8 +1,12 @@
 #include "plugins/host_api.hpp"
 
+#include "text/measure.hpp"
+
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace herald {
 namespace {
@@ -274,6 +278,72 @@ void set_outcome(herald_call* handle, herald_outcome outcome, int64_t at_ms, her
   call.reason = text_of(reason);
 }
 
+/// The network named by a plugin, or HERALD_INVALID with the reason recorded.
+herald_status network_of(CallContext& call, herald_str name, text::Network& out) {
+  Result<text::Network> network = text::parse_network(text_of(name));
+  if (!network) {
+    call.error = network.status().message();
+    return HERALD_INVALID;
+  }
+  out = *network;
+  return HERALD_OK;
+}
+
+herald_status text_count(herald_call* handle, herald_str network_name, herald_str utf8,
+                         int64_t limit, herald_text_count* out) {
+  CallContext& call = call_of(handle);
+  text::Network network;
+  if (herald_status s = network_of(call, network_name, network); s != HERALD_OK) return s;
+  if (!out || out->struct_size < sizeof(uint32_t)) return HERALD_INVALID;
+  Result<text::Measure> m =
+      text::measure(network, std::string_view(utf8.data ? utf8.data : "", utf8.size), limit);
+  if (!m) {
+    call.error = m.status().message();
+    return HERALD_INVALID;
+  }
+  herald_text_count result{
+      sizeof(herald_text_count), m->valid ? 1 : 0, m->length, m->limit, m->graphemes, m->bytes};
+  // Fill what the caller's version of the struct has room for.
+  std::memcpy(out, &result, std::min<size_t>(out->struct_size, sizeof(result)));
+  out->struct_size = static_cast<uint32_t>(std::min<size_t>(out->struct_size, sizeof(result)));
+  return HERALD_OK;
+}
+
+herald_status text_entities(herald_call* handle, herald_str network_name, herald_str utf8,
+                            herald_str* out) {
+  CallContext& call = call_of(handle);
+  text::Network network;
+  if (herald_status s = network_of(call, network_name, network); s != HERALD_OK) return s;
+  auto found = text::entities(network, std::string_view(utf8.data ? utf8.data : "", utf8.size));
+  if (!found) {
+    call.error = found.status().message();
+    return HERALD_INVALID;
+  }
+  std::string lines;
+  for (const text::TextEntity& e : *found)
+    lines += e.type + "\t" + std::to_string(e.start) + "\t" + std::to_string(e.end) + "\t" +
+             e.value + "\n";
+  *out = hand_out(call, std::move(lines));
+  return HERALD_OK;
+}
+
+herald_status text_breaks(herald_call* handle, herald_str network_name, herald_str utf8,
+                          herald_str* out) {
+  CallContext& call = call_of(handle);
+  text::Network network;
+  if (herald_status s = network_of(call, network_name, network); s != HERALD_OK) return s;
+  auto found =
+      text::break_opportunities(network, std::string_view(utf8.data ? utf8.data : "", utf8.size));
+  if (!found) {
+    call.error = found.status().message();
+    return HERALD_INVALID;
+  }
+  std::string lines;
+  for (size_t offset : *found) lines += std::to_string(offset) + "\n";
+  *out = hand_out(call, std::move(lines));
+  return HERALD_OK;
+}
+
 const herald_host_api kHostApi = {
     sizeof(herald_host_api),
     HERALD_ABI_MAJOR,
@@ -299,6 +369,9 @@ const herald_host_api kHostApi = {
     &now_ms,
     &secret,
     &set_outcome,
+    &text_count,
+    &text_entities,
+    &text_breaks,
 };
 
 }  // namespace

@@ -4,13 +4,16 @@
 #include "text/unicode.hpp"
 #include "text/x_text.hpp"
 
+#include <unicode/brkiter.h>
 #include <unicode/regex.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf16.h>
 
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace herald::text {
@@ -135,6 +138,83 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
       return m;
   }
   return m;
+}
+
+namespace {
+
+/// UTF-16 offsets of `text` to UTF-8 offsets.
+std::vector<size_t> utf8_offsets(std::u16string_view text) {
+  std::vector<size_t> out(text.size() + 1);
+  size_t bytes = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    out[i] = bytes;
+    char16_t c = text[i];
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : U16_IS_LEAD(c) ? 4 : U16_IS_TRAIL(c) ? 0 : 3;
+  }
+  out[text.size()] = bytes;
+  return out;
+}
+
+std::vector<TextEntity> entities_of(Network network, const std::u16string& text) {
+  std::vector<TextEntity> out;
+  if (network == Network::bluesky) {
+    for (const bluesky::Facet& f : bluesky::detect_facets(text)) {
+      std::string type = f.type == bluesky::FacetType::link      ? "url"
+                         : f.type == bluesky::FacetType::mention ? "mention"
+                         : f.value.rfind('$', 0) == 0            ? "cashtag"
+                                                                 : "hashtag";
+      std::string value = type == "cashtag" ? f.value.substr(1) : f.value;
+      out.push_back({std::move(type), f.byte_start, f.byte_end, std::move(value)});
+    }
+    return out;
+  }
+  const std::vector<size_t> bytes = utf8_offsets(text);
+  auto add = [&](const char* type, const std::vector<x::Entity>& found) {
+    for (const x::Entity& e : found)
+      out.push_back({type, bytes[e.start], bytes[e.end], to_utf8(e.value + e.list_slug)});
+  };
+  add("url", x::extract_urls(text, /*without_protocol=*/network == Network::x));
+  add("mention", x::extract_mentions_or_lists(text));
+  add("hashtag", x::extract_hashtags(text));
+  add("cashtag", x::extract_cashtags(text));
+  std::sort(out.begin(), out.end(),
+            [](const TextEntity& a, const TextEntity& b) { return a.start < b.start; });
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<TextEntity>> entities(Network network, std::string_view utf8) {
+  std::optional<std::u16string> text = to_utf16(utf8);
+  if (!text) return Status(ErrorCode::invalid_argument, "the text is not valid UTF-8");
+  return entities_of(network, *text);
+}
+
+Result<std::vector<size_t>> break_opportunities(Network network, std::string_view utf8) {
+  std::optional<std::u16string> text = to_utf16(utf8);
+  if (!text) return Status(ErrorCode::invalid_argument, "the text is not valid UTF-8");
+  std::vector<size_t> out;
+  if (text->empty()) return out;
+  thread_local std::unique_ptr<icu::BreakIterator> lines = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::BreakIterator> it(
+        icu::BreakIterator::createLineInstance(icu::Locale::getRoot(), status));
+    if (U_FAILURE(status)) throw std::runtime_error("ICU has no line break rules");
+    return it;
+  }();
+  icu::UnicodeString source = alias(*text);
+  lines->setText(source);
+  const std::vector<size_t> bytes = utf8_offsets(*text);
+  const std::vector<TextEntity> linked = entities_of(network, *text);
+  size_t next_entity = 0;
+  for (int32_t at = lines->next(); at != icu::BreakIterator::DONE; at = lines->next()) {
+    size_t offset = bytes[static_cast<size_t>(at)];
+    if (offset >= utf8.size()) break;
+    while (next_entity < linked.size() && linked[next_entity].end <= offset) ++next_entity;
+    if (next_entity < linked.size() && linked[next_entity].start < offset) continue;
+    out.push_back(offset);
+  }
+  return out;
 }
 
 std::string escape_little_text(std::string_view utf8) {

@@ -38,6 +38,24 @@ struct Measure {
 Result<Measure> measure(Network network, std::string_view utf8, int64_t limit = 0,
                         std::string_view spoiler = {});
 
+/// Something a network links in a text. Offsets are UTF-8 bytes, end exclusive.
+struct TextEntity {
+  std::string type;  // url, mention, hashtag, cashtag
+  size_t start = 0;
+  size_t end = 0;
+  std::string value;  // the URL, handle (without @), tag (without #) or symbol (without $)
+};
+
+/// What `network` links in `utf8`, in text order: Bluesky's facets; twitter-text's URLs,
+/// mentions, hashtags and cashtags for X; the same with only http(s) URLs for Mastodon and
+/// LinkedIn.
+Result<std::vector<TextEntity>> entities(Network network, std::string_view utf8);
+
+/// Where `utf8` may be split into parts: the line-break opportunities of Unicode's line
+/// breaking rules (never inside a word or a grapheme cluster, between ideographs) that are not
+/// inside an entity of `network`. UTF-8 byte offsets, ascending, excluding 0 and the end.
+Result<std::vector<size_t>> break_opportunities(Network network, std::string_view utf8);
+
 /// LinkedIn's "little" text format: the reserved characters \ | { } @ [ ] ( ) < > # * _ ~
 /// backslash-escaped, so that LinkedIn shows the text as written instead of cutting it at the
 /// first one.

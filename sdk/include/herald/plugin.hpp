@@ -24,6 +24,7 @@
 #include <herald/plugin_abi.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -118,6 +119,23 @@ struct Person {
   bool amplify = false;
 };
 
+/// How a network counts one text (Context::count_text).
+struct TextCount {
+  bool valid = false;
+  int64_t length = 0;  // what the network compares with `limit` (weighted length for X)
+  int64_t limit = 0;
+  int64_t graphemes = 0;
+  int64_t bytes = 0;
+};
+
+/// Something a network links in a text (Context::text_entities). UTF-8 byte offsets.
+struct TextEntity {
+  std::string type;  // url, mention, hashtag, cashtag
+  size_t start = 0;
+  size_t end = 0;  // exclusive
+  std::string value;
+};
+
 /// One post at one step, for the length of one run() call.
 class Context {
  public:
@@ -185,6 +203,42 @@ class Context {
     return detail::from_abi(out);
   }
 
+  /// The host's text rules (ABI 1.2): counting, linked entities and where a text may be split,
+  /// exactly as `herald text` and the built-in steps see them. Throws std::invalid_argument for
+  /// text that is not UTF-8 or an unknown network.
+  TextCount count_text(std::string_view network, std::string_view text, int64_t limit = 0) const {
+    require_text_api();
+    herald_text_count out{};
+    out.struct_size = sizeof(out);
+    check_text(host_->text_count(call_, detail::to_abi(network), detail::to_abi(text), limit, &out),
+               network);
+    return TextCount{out.valid != 0, out.length, out.limit, out.graphemes, out.bytes};
+  }
+  std::vector<TextEntity> text_entities(std::string_view network, std::string_view text) const {
+    require_text_api();
+    herald_str out{};
+    check_text(host_->text_entities(call_, detail::to_abi(network), detail::to_abi(text), &out),
+               network);
+    std::vector<TextEntity> entities;
+    for (const std::string& line : detail::split_lines(detail::from_abi(out))) {
+      size_t a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
+      if (c == std::string::npos) continue;
+      entities.push_back({line.substr(0, a), std::stoul(line.substr(a + 1, b - a - 1)),
+                          std::stoul(line.substr(b + 1, c - b - 1)), line.substr(c + 1)});
+    }
+    return entities;
+  }
+  std::vector<size_t> text_breaks(std::string_view network, std::string_view text) const {
+    require_text_api();
+    herald_str out{};
+    check_text(host_->text_breaks(call_, detail::to_abi(network), detail::to_abi(text), &out),
+               network);
+    std::vector<size_t> breaks;
+    for (const std::string& line : detail::split_lines(detail::from_abi(out)))
+      breaks.push_back(std::stoul(line));
+    return breaks;
+  }
+
   void log(herald_log_level level, std::string_view message) const {
     host_->log(call_, level, detail::to_abi(message));
   }
@@ -209,6 +263,16 @@ class Context {
     herald_str out{};
     if (host_->person_field(call_, index, detail::to_abi(name), &out) != HERALD_OK) return "";
     return detail::from_abi(out);
+  }
+  void require_text_api() const {
+    if (host_->struct_size < offsetof(herald_host_api, text_breaks) + sizeof(host_->text_breaks))
+      throw std::runtime_error(
+          "this Herald host is older than plugin ABI 1.2 and has no text rules");
+  }
+  static void check_text(herald_status status, std::string_view network) {
+    if (status != HERALD_OK)
+      throw std::invalid_argument("cannot count the text for '" + std::string(network) +
+                                  "': the network is unknown or the text is not valid UTF-8");
   }
   void decide(herald_outcome outcome, int64_t at_ms, std::string_view reason) {
     host_->set_outcome(call_, outcome, at_ms, detail::to_abi(reason));

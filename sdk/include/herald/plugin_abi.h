@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 1
+#define HERALD_ABI_MINOR 2
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -96,6 +96,16 @@ typedef struct herald_config_key {
   const char* description;   /* one line, shown by `herald plugins` */
 } herald_config_key;
 
+/* How a network counts one text (added in ABI 1.2). */
+typedef struct herald_text_count {
+  uint32_t struct_size; /* set by the caller to sizeof(herald_text_count) */
+  int32_t valid;        /* non-zero: within the limit and otherwise acceptable to the network */
+  int64_t length;       /* what the network compares with its limit (weighted length for X) */
+  int64_t limit;
+  int64_t graphemes;
+  int64_t bytes; /* UTF-8 */
+} herald_text_count;
+
 typedef struct herald_call herald_call;     /* opaque, host-owned, valid during one call */
 typedef struct herald_config herald_config; /* opaque, host-owned, valid during create */
 
@@ -154,6 +164,22 @@ typedef struct herald_host_api {
    * RETRY (0: host default); `reason` is shown to people. Calling it again replaces the
    * decision; not calling it means ADVANCE. */
   void (*set_outcome)(herald_call* call, herald_outcome outcome, int64_t at_ms, herald_str reason);
+
+  /* Added in ABI 1.2: the host's text rules, so that every plugin counts as Herald does.
+   * `network` is x, mastodon, bluesky or linkedin; texts are UTF-8. Text that is not valid
+   * UTF-8, or an unknown network, gives HERALD_INVALID with a message for set_error. */
+  /* Counts `text` as the network does; `limit` 0 means the network's default. */
+  herald_status (*text_count)(herald_call* call, herald_str network, herald_str text,
+                              int64_t limit, herald_text_count* out);
+  /* What the network links in `text`, one per line: "type\tstart\tend\tvalue" with UTF-8 byte
+   * offsets (end exclusive); type is url, mention, hashtag or cashtag. Borrowed. */
+  herald_status (*text_entities)(herald_call* call, herald_str network, herald_str text,
+                                 herald_str* out);
+  /* Where `text` may be split into parts: line-break opportunities that are not inside a word,
+   * a grapheme cluster or an entity of the network, as UTF-8 byte offsets, one per line.
+   * Borrowed. */
+  herald_status (*text_breaks)(herald_call* call, herald_str network, herald_str text,
+                               herald_str* out);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */
