@@ -22,7 +22,7 @@ people:
 workflows:
   announce:
     steps:
-      - { kind: draft, plugin: draft, config: { forbidden_words: [free, cheap] } }
+      - { kind: draft, plugin: draft/check, config: { forbidden_words: [free, cheap] } }
       - { kind: approve, plugin: approve, config: { role: marketing } }
       - { kind: legal_review, plugin: legal_review, config: { keywords: [forecast] } }
       - { kind: schedule, plugin: schedule }

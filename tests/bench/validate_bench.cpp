@@ -17,7 +17,7 @@ people:
 workflows:
   announce:
     steps:
-      - { kind: draft, plugin: draft }
+      - { kind: draft, plugin: draft/check }
       - { kind: approve, plugin: approve, config: { role: marketing } }
       - { kind: legal_review, plugin: legal_review, config: { keywords: [forecast] } }
       - { kind: schedule, plugin: schedule }

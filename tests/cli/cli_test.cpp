@@ -22,7 +22,7 @@ workflows:
   announce:
     steps:
       - kind: draft
-        plugin: draft
+        plugin: draft/check
       - kind: approve
         plugin: approve
         config: { role: marketing }

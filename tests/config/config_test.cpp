@@ -25,7 +25,7 @@ workflows:
   announce:
     steps:
       - kind: draft
-        plugin: draft
+        plugin: draft/check
         config:
           forbidden_words: [free]
       - kind: approve

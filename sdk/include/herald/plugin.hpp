@@ -246,6 +246,8 @@ class Context {
   void warn(std::string_view message) const { log(HERALD_LOG_WARN, message); }
 
   void advance() { decide(HERALD_ADVANCE, 0, ""); }
+  /// Moves on, with a note for the audit trail (warnings a reviewer should see).
+  void advance(std::string_view note) { decide(HERALD_ADVANCE, 0, note); }
   void wait_until(int64_t at_ms, std::string_view reason) { decide(HERALD_WAIT, at_ms, reason); }
   void wait_for_event(std::string_view reason) { decide(HERALD_WAIT, 0, reason); }
   void hold(std::string_view reason) { decide(HERALD_HOLD, 0, reason); }
