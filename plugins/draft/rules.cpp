@@ -499,6 +499,7 @@ Split split_thread(std::string_view text, const std::vector<size_t>& breaks,
                                   "this stretch does not fit in one post even alone, and may "
                                   "not be cut inside a word, link or mention",
                                   start, next});
+        split.parts.clear();
         return split;
       }
       split.parts.emplace_back(trim_end(text.substr(start, best - start)));
