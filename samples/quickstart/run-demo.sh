@@ -25,7 +25,7 @@ h validate "$config"
 say "Start a virtual clock: Monday 30 November 2026, 08:00 UTC"
 h run "$config" --clock virtual --start 2026-11-30T08:00:00Z --until-idle
 
-say "Seven posts are submitted"
+say "Nine posts are submitted"
 hiring=$(h submit "$config" -w announce -a acme_mastodon --author ana --text "We are hiring engineers in Oslo. Come build with us: https://acme.example/jobs" | tail -1)
 launch=$(h submit "$config" -w announce -a acme_x --author ana --tag launch --at "2026-12-01 09:00" \
   --text "Meet Rocket, our new delivery drone. Our revenue forecast says you will love it." | tail -1)
@@ -35,7 +35,15 @@ support=$(h submit "$config" -w support -a acme_support --author eve --text "Hi!
 tokyo=$(h submit "$config" -w announce -a acme_mastodon --author ana --at "2026-12-02 08:30 Asia/Tokyo" \
   --text "Konnichiwa Tokyo! Our team visits your city this week." | tail -1)
 offbrand=$(h submit "$config" -w announce -a acme_x --author ana --text "lol our product is the best, no cap" | tail -1)
-echo "posts: $hiring $launch $spam $deal $support $tokyo $offbrand"
+first_person=$(h submit "$config" -w announce -a acme_x --author ana \
+  --text "I think you will love Rocket. Part I of our story: fast I/O and an iPhone app." | tail -1)
+long_answer=$(h submit "$config" -w support -a acme_support --author eve --text "Thanks for asking \
+about resets. Open the app and choose Settings, then Account, then Security. There you will find \
+the reset button; press it and we send a link to the address on file within five minutes. If no \
+link arrives, look in your spam folder, then write to us again at https://acme.example/help with \
+your order number so that we can find your account quickly. We answer every message within one \
+working day, weekends included." | tail -1)
+echo "posts: $hiring $launch $spam $deal $support $tokyo $offbrand $first_person $long_answer"
 
 say "The engine runs until every post waits for a person (virtual clock)"
 h run "$config" --clock virtual --until 2026-11-30T09:00:00Z
@@ -61,6 +69,15 @@ h reject "$config" "$deal" --as grace --reason "not public yet: material non-pub
 
 say "Time passes: scheduled posts go out at their local times"
 h run "$config" --clock virtual --until-idle
+
+say "Draft rules: the brand speaks as we; Eve's long answer was signed and split for Bluesky"
+h audit "$config" "$first_person"
+h audit "$config" "$long_answer"
+
+say "Counting text as each network does"
+echo '{"text": "Caf\u00e9 #launch with @acmehelp.bsky.social: https://acme.example/news \ud83d\ude80"}' > count.jsonl
+h text --network bluesky --json count.jsonl
+h text --network x --json count.jsonl
 
 say "Where every post ended up, and how it got there"
 h status "$config"
