@@ -169,8 +169,8 @@ typedef struct herald_host_api {
    * `network` is x, mastodon, bluesky or linkedin; texts are UTF-8. Text that is not valid
    * UTF-8, or an unknown network, gives HERALD_INVALID with a message for set_error. */
   /* Counts `text` as the network does; `limit` 0 means the network's default. */
-  herald_status (*text_count)(herald_call* call, herald_str network, herald_str text,
-                              int64_t limit, herald_text_count* out);
+  herald_status (*text_count)(herald_call* call, herald_str network, herald_str text, int64_t limit,
+                              herald_text_count* out);
   /* What the network links in `text`, one per line: "type\tstart\tend\tvalue" with UTF-8 byte
    * offsets (end exclusive); type is url, mention, hashtag or cashtag. Borrowed. */
   herald_status (*text_entities)(herald_call* call, herald_str network, herald_str text,
