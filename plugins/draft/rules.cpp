@@ -1,12 +1,13 @@
 #include "rules.hpp"
 
+#include "../common/jsonl_file.hpp"
+
 #include <unicode/brkiter.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <memory>
 #include <stdexcept>
 
@@ -23,25 +24,7 @@ std::string fold(std::string_view utf8) {
 }
 
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  return "\"" + builtin::json_escape(s) + "\"";
 }
 
 /// A word of the text: its UTF-8 span and its case-folded form.

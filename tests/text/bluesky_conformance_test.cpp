@@ -47,7 +47,7 @@ TEST(BlueskyConformance, DetectsMentionsAndLinksWithByteOffsets) {
     for (const auto& segment : test.at("segments")) {
       if (!segment.contains("facet_value")) continue;
       std::string value = segment.at("facet_value");
-      // Handles are resolved to DIDs by a stub in the reference test: did:fake:<handle>.
+      // The reference test resolves each handle to a made-up DID: did:fake:<handle>.
       const std::string fake = "did:fake:";
       bool mention = value.rfind(fake, 0) == 0;
       want.push_back({segment.at("byteStart"), segment.at("byteEnd"),
