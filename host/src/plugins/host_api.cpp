@@ -278,70 +278,67 @@ void set_outcome(herald_call* handle, herald_outcome outcome, int64_t at_ms, her
   call.reason = text_of(reason);
 }
 
-/// The network named by a plugin, or HERALD_INVALID with the reason recorded.
-herald_status network_of(CallContext& call, herald_str name, text::Network& out) {
-  Result<text::Network> network = text::parse_network(text_of(name));
+/// Runs one of the text rules for a plugin: `rule(network, utf8)` gives a Result, whose value
+/// `deliver` hands over. An unknown network or text that is not UTF-8 is HERALD_INVALID, with
+/// the reason recorded for the plugin's error.
+template <typename Rule, typename Deliver>
+herald_status run_text_rule(herald_call* handle, herald_str network_name, herald_str utf8,
+                            Rule rule, Deliver deliver) {
+  CallContext& call = call_of(handle);
+  Result<text::Network> network = text::parse_network(text_of(network_name));
   if (!network) {
     call.error = network.status().message();
     return HERALD_INVALID;
   }
-  out = *network;
-  return HERALD_OK;
+  auto result = rule(*network, std::string_view(utf8.data ? utf8.data : "", utf8.size));
+  if (!result) {
+    call.error = result.status().message();
+    return HERALD_INVALID;
+  }
+  return deliver(call, *result);
 }
 
 herald_status text_count(herald_call* handle, herald_str network_name, herald_str utf8,
                          int64_t limit, herald_text_count* out) {
-  CallContext& call = call_of(handle);
-  text::Network network;
-  if (herald_status s = network_of(call, network_name, network); s != HERALD_OK) return s;
   if (!out || out->struct_size < sizeof(uint32_t)) return HERALD_INVALID;
-  Result<text::Measure> m =
-      text::measure(network, std::string_view(utf8.data ? utf8.data : "", utf8.size), limit);
-  if (!m) {
-    call.error = m.status().message();
-    return HERALD_INVALID;
-  }
-  herald_text_count result{
-      sizeof(herald_text_count), m->valid ? 1 : 0, m->length, m->limit, m->graphemes, m->bytes};
-  // Fill what the caller's version of the struct has room for.
-  std::memcpy(out, &result, std::min<size_t>(out->struct_size, sizeof(result)));
-  out->struct_size = static_cast<uint32_t>(std::min<size_t>(out->struct_size, sizeof(result)));
-  return HERALD_OK;
+  return run_text_rule(
+      handle, network_name, utf8,
+      [&](text::Network network, std::string_view text) {
+        return text::measure(network, text, limit);
+      },
+      [&](CallContext&, const text::Measure& m) {
+        herald_text_count result{
+            sizeof(herald_text_count), m.valid ? 1 : 0, m.length, m.limit, m.graphemes, m.bytes};
+        // Fill what the caller's version of the struct has room for.
+        const size_t room = std::min<size_t>(out->struct_size, sizeof(result));
+        std::memcpy(out, &result, room);
+        out->struct_size = static_cast<uint32_t>(room);
+        return HERALD_OK;
+      });
 }
 
 herald_status text_entities(herald_call* handle, herald_str network_name, herald_str utf8,
                             herald_str* out) {
-  CallContext& call = call_of(handle);
-  text::Network network;
-  if (herald_status s = network_of(call, network_name, network); s != HERALD_OK) return s;
-  auto found = text::entities(network, std::string_view(utf8.data ? utf8.data : "", utf8.size));
-  if (!found) {
-    call.error = found.status().message();
-    return HERALD_INVALID;
-  }
-  std::string lines;
-  for (const text::TextEntity& e : *found)
-    lines += e.type + "\t" + std::to_string(e.start) + "\t" + std::to_string(e.end) + "\t" +
-             e.value + "\n";
-  *out = hand_out(call, std::move(lines));
-  return HERALD_OK;
+  return run_text_rule(handle, network_name, utf8, &text::entities,
+                       [&](CallContext& call, const std::vector<text::TextEntity>& found) {
+                         std::string lines;
+                         for (const text::TextEntity& e : found)
+                           lines += e.type + "\t" + std::to_string(e.start) + "\t" +
+                                    std::to_string(e.end) + "\t" + e.value + "\n";
+                         *out = hand_out(call, std::move(lines));
+                         return HERALD_OK;
+                       });
 }
 
 herald_status text_breaks(herald_call* handle, herald_str network_name, herald_str utf8,
                           herald_str* out) {
-  CallContext& call = call_of(handle);
-  text::Network network;
-  if (herald_status s = network_of(call, network_name, network); s != HERALD_OK) return s;
-  auto found =
-      text::break_opportunities(network, std::string_view(utf8.data ? utf8.data : "", utf8.size));
-  if (!found) {
-    call.error = found.status().message();
-    return HERALD_INVALID;
-  }
-  std::string lines;
-  for (size_t offset : *found) lines += std::to_string(offset) + "\n";
-  *out = hand_out(call, std::move(lines));
-  return HERALD_OK;
+  return run_text_rule(handle, network_name, utf8, &text::break_opportunities,
+                       [&](CallContext& call, const std::vector<size_t>& found) {
+                         std::string lines;
+                         for (size_t offset : found) lines += std::to_string(offset) + "\n";
+                         *out = hand_out(call, std::move(lines));
+                         return HERALD_OK;
+                       });
 }
 
 const herald_host_api kHostApi = {

@@ -88,38 +88,6 @@ bool ends_with(std::u16string_view s, std::u16string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-/// UTF-16 offsets to UTF-8 offsets, computed once per text.
-class ByteOffsets {
- public:
-  explicit ByteOffsets(std::u16string_view text) : text_(text) {}
-
-  size_t operator[](size_t utf16) {
-    if (table_.empty()) {
-      table_.resize(text_.size() + 1);
-      size_t bytes = 0;
-      for (size_t i = 0; i < text_.size(); ++i) {
-        table_[i] = bytes;
-        char16_t c = text_[i];
-        if (c < 0x80)
-          bytes += 1;
-        else if (c < 0x800)
-          bytes += 2;
-        else if (U16_IS_LEAD(c) && i + 1 < text_.size() && U16_IS_TRAIL(text_[i + 1])) {
-          table_[++i] = bytes + 3;  // inside a pair: where TextEncoder would stop
-          bytes += 4;
-        } else
-          bytes += 3;
-      }
-      table_[text_.size()] = bytes;
-    }
-    return table_[utf16];
-  }
-
- private:
-  std::u16string_view text_;
-  std::vector<size_t> table_;
-};
-
 struct Found {
   size_t start;  // UTF-16
   size_t end;
@@ -305,8 +273,9 @@ std::vector<Facet> detect_facets(std::u16string_view text) {
   links(text, found);
   tags(text, found);
   cashtags(text, found);
-  ByteOffsets bytes(text);
   std::vector<Facet> facets;
+  if (found.empty()) return facets;
+  const std::vector<size_t> bytes = utf8_offsets(text);
   facets.reserve(found.size());
   for (Found& f : found) facets.push_back({bytes[f.start], bytes[f.end], f.type, to_utf8(f.value)});
   std::stable_sort(facets.begin(), facets.end(),

@@ -142,19 +142,6 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
 
 namespace {
 
-/// UTF-16 offsets of `text` to UTF-8 offsets.
-std::vector<size_t> utf8_offsets(std::u16string_view text) {
-  std::vector<size_t> out(text.size() + 1);
-  size_t bytes = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    out[i] = bytes;
-    char16_t c = text[i];
-    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : U16_IS_LEAD(c) ? 4 : U16_IS_TRAIL(c) ? 0 : 3;
-  }
-  out[text.size()] = bytes;
-  return out;
-}
-
 std::vector<TextEntity> entities_of(Network network, const std::u16string& text) {
   std::vector<TextEntity> out;
   if (network == Network::bluesky) {

@@ -117,6 +117,18 @@ size_t utf8_length(std::u16string_view text) {
   return bytes;
 }
 
+std::vector<size_t> utf8_offsets(std::u16string_view text) {
+  std::vector<size_t> out(text.size() + 1);
+  size_t bytes = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    out[i] = bytes;
+    char16_t c = text[i];
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : U16_IS_LEAD(c) ? 4 : U16_IS_TRAIL(c) ? 0 : 3;
+  }
+  out[text.size()] = bytes;
+  return out;
+}
+
 size_t grapheme_floor(std::u16string_view text, size_t offset) {
   if (offset >= text.size()) return text.size();
   icu::BreakIterator& it = graphemes();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::text {
 
@@ -22,6 +23,10 @@ size_t code_point_count(std::u16string_view text);
 
 /// UTF-8 length of a UTF-16 range (for byte offsets).
 size_t utf8_length(std::u16string_view text);
+
+/// The UTF-8 offset of every UTF-16 offset of `text` (size() + 1 entries), for turning many
+/// UTF-16 positions into byte offsets at once.
+std::vector<size_t> utf8_offsets(std::u16string_view text);
 
 /// The UTF-16 offset of the grapheme boundary at or before `offset`.
 size_t grapheme_floor(std::u16string_view text, size_t offset);
