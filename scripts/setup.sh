@@ -10,7 +10,7 @@ build_dir=${BUILD_DIR:-build}
 packages=(
   build-essential cmake ninja-build ccache pkg-config git tzdata clang-format
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
-  libcli11-dev nlohmann-json3-dev libsqlite3-dev libicu-dev
+  libcli11-dev nlohmann-json3-dev libsqlite3-dev libicu-dev libssl-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 missing=()

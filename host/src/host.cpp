@@ -5,11 +5,13 @@
 #include "engine/engine.hpp"
 #include "engine/workflow.hpp"
 #include "plugins/registry.hpp"
+#include "store/audit_chain.hpp"
 #include "store/store.hpp"
 #include "time/time.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -106,6 +108,9 @@ PostView view_of(const Post& post, const Configuration& config) {
   v.attempt = post.attempt;
   v.created_ms = post.created_ms;
   v.updated_ms = post.updated_ms;
+  v.revision = post.revision;
+  v.stage = post.stage;
+  v.step_since_ms = post.step_entered_ms;
   return v;
 }
 
@@ -140,7 +145,7 @@ struct Host::Impl {
   HostOptions options;
 
   Status record_event(int64_t post_id, const std::string& type, const std::string& person,
-                      const std::string& comment);
+                      const std::string& comment, const std::string& stage);
 
   Status require_store() const {
     if (!store) return Status(ErrorCode::internal, "this host was opened without its store");
@@ -243,6 +248,7 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   post.step_kind = workflow->steps.front().kind;
   post.state = PostState::ready;
   post.wake_ms = now;
+  post.step_entered_ms = now;
   post.idempotency_key = "herald-" + random_key();
   post.updated_ms = now;
   AuditEntry audit{
@@ -256,15 +262,52 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
 
 namespace {
 
-Status check_event(const Configuration& config, const Post& post, const std::string& type,
-                   const std::string& person_id, const std::vector<PostEvent>& earlier) {
+std::string past_tense(const std::string& type) {
+  if (type == "approve") return "approved";
+  if (type == "reject") return "rejected";
+  if (type == "clear") return "cleared";
+  if (type == "require_edit") return "required an edit of";
+  return type + "ed";
+}
+
+/// "role legal", "team compliance", "ana".
+std::string describe_who(const std::string& who) {
+  if (who.empty()) return "anyone";
+  if (who.rfind("person:", 0) == 0) return who.substr(7);
+  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
+  return "role " + who;
+}
+
+bool active(const Delegation& d, int64_t now_ms) {
+  return d.since_ms <= now_ms && now_ms < d.until_ms;
+}
+
+/// Who `person` may act as on an expectation naming `whos`: themself (""), someone who
+/// delegated to them (their id), or nobody (nullopt).
+std::optional<std::string> acting_as(const Configuration& config, const std::string& person_id,
+                                     const std::vector<std::string>& whos,
+                                     const std::vector<Delegation>& delegations, int64_t now_ms) {
+  const PersonConfig* person = config.person(person_id);
+  if (!person) return std::nullopt;
+  for (const auto& who : whos)
+    if (person->matches(who)) return std::string();
+  for (const Delegation& d : delegations) {
+    if (d.to != person_id || !active(d, now_ms)) continue;
+    const PersonConfig* from = config.person(d.from);
+    if (!from) continue;
+    for (const auto& who : whos)
+      if (from->matches(who)) return d.from;
+  }
+  return std::nullopt;
+}
+
+Status check_open(const Post& post, const std::string& type) {
   std::string id = std::to_string(post.id);
   switch (post.state) {
     case PostState::rejected:
-      return Status(ErrorCode::failed_precondition,
-                    "post " + id + " was rejected (" + post.reason + "); it cannot be " +
-                        (type == "approve" ? "approved" : "rejected again") +
-                        ". Submit a new post.");
+      return Status(ErrorCode::failed_precondition, "post " + id + " was rejected (" + post.reason +
+                                                        "); it cannot be " + past_tense(type) +
+                                                        " now. Submit a new post.");
     case PostState::done:
       return Status(ErrorCode::failed_precondition,
                     "post " + id + " has already finished every step");
@@ -273,49 +316,14 @@ Status check_event(const Configuration& config, const Post& post, const std::str
       return Status(
           ErrorCode::failed_precondition,
           "post " + id + " is " + std::string(to_string(post.state)) + " (" + post.reason + ")");
-    default: break;
+    default: return Status::ok();
   }
-  std::vector<std::string> roles;
-  for (const Expectation& e : post.expects)
-    if (e.type == type) roles.push_back(e.role);
-  // A post woken by an earlier event is `ready` and still expects what it waited for.
-  bool open_state = post.state == PostState::waiting || post.state == PostState::held ||
-                    post.state == PostState::ready;
-  if (!open_state || roles.empty())
-    return Status(ErrorCode::failed_precondition,
-                  "post " + id + " is not waiting for " +
-                      (type == "approve" ? "an approval" : "a rejection") + " (it is " +
-                      std::string(to_string(post.state)) + " at its " + post.step_kind +
-                      " step); run `herald run` to move it along, and see `herald status " + id +
-                      "`");
-  const PersonConfig* person = config.person(person_id);
-  if (!person)
-    return Status(
-        ErrorCode::not_found,
-        "unknown person '" + person_id + "'; people are listed under `people` in " + config.file);
-  bool allowed = false;
-  for (const auto& role : roles) allowed = allowed || role.empty() || person->has_role(role);
-  if (!allowed)
-    return Status(ErrorCode::permission_denied,
-                  person_id + " cannot " + type + " post " + id + ": its " + post.step_kind +
-                      " step needs role " + join(roles) + ", and " + person_id + " has " +
-                      (person->roles.empty() ? "no roles" : "roles " + join(person->roles)));
-  if (!post.author.empty() && post.author == person_id && type == "approve")
-    return Status(
-        ErrorCode::permission_denied,
-        person_id + " wrote post " + id + " and cannot approve it (four eyes: someone else must)");
-  for (const PostEvent& e : earlier)
-    if (e.actor == person_id && e.type == type)
-      return Status(ErrorCode::failed_precondition,
-                    person_id + " has already " + (type == "approve" ? "approved" : "rejected") +
-                        " post " + id + " at this step");
-  return Status::ok();
 }
 
 }  // namespace
 
 Status Host::Impl::record_event(int64_t post_id, const std::string& type, const std::string& person,
-                                const std::string& comment) {
+                                const std::string& comment, const std::string& stage) {
   Impl& impl = *this;
   Result<std::optional<Post>> found = impl.store->find_post(post_id);
   if (!found) return found.status();
@@ -323,29 +331,313 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
     return Status(ErrorCode::not_found,
                   "no post " + std::to_string(post_id) + " in " + impl.store->location());
   const Post& post = **found;
-  Result<std::vector<PostEvent>> earlier = impl.store->events_for(post.id, post.step_index);
-  if (!earlier) return earlier.status();
-  if (Status s = check_event(impl.config, post, type, person, *earlier); !s) return s;
+  const std::string id = std::to_string(post.id);
+  const Configuration& config = impl.config;
+  if (Status s = check_open(post, type); !s) return s;
+  std::vector<std::string> whos;
+  for (const Expectation& e : post.expects)
+    if (e.type == type) whos.push_back(e.role);
+  // A post woken by an earlier event is `ready` and still expects what it waited for.
+  bool open_state = post.state == PostState::waiting || post.state == PostState::held ||
+                    post.state == PostState::ready;
+  if (!open_state || whos.empty()) {
+    std::string waits;
+    for (const Expectation& e : post.expects)
+      waits += (waits.empty() ? "" : ", ") + e.type + " by " + describe_who(e.role);
+    return Status(ErrorCode::failed_precondition,
+                  "post " + id + " is not waiting for '" + type + "' (it is " +
+                      std::string(to_string(post.state)) + " at its " + post.step_kind + " step" +
+                      (waits.empty() ? "" : ", waiting for " + waits) + "); see `herald status " +
+                      id + "`");
+  }
+  const PersonConfig* actor = config.person(person);
+  if (!actor) {
+    std::vector<std::string> ids;
+    for (const PersonConfig& p : config.people) ids.push_back(p.id);
+    return Status(ErrorCode::not_found, "unknown person '" + person + "'" +
+                                            did_you_mean(person, ids) +
+                                            "; people are listed under `people` in " + config.file);
+  }
+  if (!stage.empty() && stage != post.stage)
+    return Status(ErrorCode::failed_precondition,
+                  "post " + id + " is " +
+                      (post.stage.empty() ? std::string("not at an approval stage")
+                                          : "at stage '" + post.stage + "'") +
+                      ", not '" + stage + "'; see `herald status " + id + "`");
   int64_t now = impl.clock->now_ms();
-  PostEvent event{0, post.id, post.step_index, type, person, comment, now};
+  Result<std::vector<Delegation>> delegations = impl.store->delegations();
+  if (!delegations) return delegations.status();
+  std::optional<std::string> as = acting_as(config, person, whos, *delegations, now);
+  if (!as) {
+    std::string needs;
+    for (const auto& who : whos) needs += (needs.empty() ? "" : " or ") + describe_who(who);
+    return Status(ErrorCode::permission_denied,
+                  person + " cannot " + type + " post " + id + ": its " + post.step_kind +
+                      " step needs " + needs + ", and " + person + " has " +
+                      (actor->roles.empty() ? "no roles" : "roles " + join(actor->roles)) +
+                      " and no delegation from someone who may");
+  }
+  const std::string effective = as->empty() ? person : *as;
+  if (!post.author.empty() && (type == "approve" || type == "clear") &&
+      (person == post.author || effective == post.author))
+    return Status(ErrorCode::permission_denied,
+                  person + (effective == person ? "" : " (for " + effective + ")") + " cannot " +
+                      type + " post " + id + ": " + post.author +
+                      " wrote it (four eyes: someone else must)");
+  Result<std::vector<PostEvent>> earlier =
+      impl.store->events_for(post.id, post.step_index, post.revision);
+  if (!earlier) return earlier.status();
+  for (const PostEvent& e : *earlier) {
+    std::string who = e.on_behalf.empty() ? e.actor : e.on_behalf;
+    if (who == effective && e.type == type && e.stage == post.stage)
+      return Status(ErrorCode::failed_precondition,
+                    effective + " has already " + past_tense(type) + " post " + id +
+                        (post.stage.empty() ? " at this step" : " at stage " + post.stage) +
+                        (e.on_behalf.empty() ? "" : " (through " + e.actor + ")") +
+                        "; each person counts once");
+  }
+  PostEvent event{0,   post.id, post.step_index,       type,       person,       comment,
+                  now, *as,     sha256_hex(post.text), post.stage, post.revision};
   std::string step;
-  if (const WorkflowConfig* w = impl.config.workflow(post.workflow);
+  if (const WorkflowConfig* w = config.workflow(post.workflow);
       w && post.step_index < static_cast<int>(w->steps.size()))
     step = w->steps[static_cast<size_t>(post.step_index)].name;
-  AuditEntry audit{post.id, now,    person, type, step, std::string(to_string(post.state)),
-                   "ready", comment};
+  std::string detail = comment;
+  auto add = [&](const std::string& part) { detail += (detail.empty() ? "" : "; ") + part; };
+  if (!post.stage.empty()) add("stage " + post.stage);
+  if (!as->empty()) add("for " + *as + " (delegated)");
+  add("revision " + std::to_string(post.revision) + ", text sha256 " +
+      event.content_hash.substr(0, 16));
+  AuditEntry audit{post.id, now,   person, type, step, std::string(to_string(post.state)),
+                   "ready", detail};
   return impl.store->add_event(event, post, audit);
 }
 
-Status Host::approve(int64_t post_id, const std::string& person, const std::string& comment) {
+Status Host::approve(int64_t post_id, const std::string& person, const std::string& comment,
+                     const std::string& stage) {
   if (Status s = impl_->require_store(); !s) return s;
-  return impl_->record_event(post_id, "approve", person, comment);
+  return impl_->record_event(post_id, "approve", person, comment, stage);
 }
 
-Status Host::reject(int64_t post_id, const std::string& person, const std::string& reason) {
+Status Host::reject(int64_t post_id, const std::string& person, const std::string& reason,
+                    const std::string& stage) {
   if (Status s = impl_->require_store(); !s) return s;
   if (reason.empty()) return Status(ErrorCode::invalid_argument, "a rejection needs a reason");
-  return impl_->record_event(post_id, "reject", person, reason);
+  return impl_->record_event(post_id, "reject", person, reason, stage);
+}
+
+Status Host::legal_decision(int64_t post_id, const std::string& person, const std::string& decision,
+                            const std::string& reason) {
+  if (Status s = impl_->require_store(); !s) return s;
+  if (decision != "clear" && decision != "reject" && decision != "require_edit")
+    return Status(ErrorCode::invalid_argument,
+                  "unknown legal decision '" + decision + "'; use clear, reject or require_edit");
+  if (decision != "clear" && reason.empty())
+    return Status(ErrorCode::invalid_argument,
+                  "a legal " + std::string(decision == "reject" ? "rejection" : "edit request") +
+                      " needs a reason (--reason)");
+  return impl_->record_event(post_id, decision, person, reason, "");
+}
+
+Status Host::edit(int64_t post_id, const std::string& person, const std::string& text,
+                  const std::string& reason) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  Result<std::optional<Post>> found = impl_->store->find_post(post_id);
+  if (!found) return found.status();
+  if (!found->has_value())
+    return Status(ErrorCode::not_found,
+                  "no post " + std::to_string(post_id) + " in " + impl_->store->location());
+  const Post& post = **found;
+  const std::string id = std::to_string(post.id);
+  if (Status s = check_open(post, "edit"); !s) return s;
+  if (post.state == PostState::in_flight || post.state == PostState::unconfirmed)
+    return Status(ErrorCode::failed_precondition,
+                  "post " + id + " is being " +
+                      (post.step_kind == "publish" ? "published" : "worked on") +
+                      " right now and cannot be edited; see `herald status " + id + "`");
+  const PersonConfig* editor = config.person(person);
+  if (!editor)
+    return Status(
+        ErrorCode::not_found,
+        "unknown person '" + person + "'; people are listed under `people` in " + config.file);
+  if (person != post.author && !editor->has_role("editor"))
+    return Status(ErrorCode::permission_denied, person + " cannot edit post " + id +
+                                                    ": only its author (" +
+                                                    (post.author.empty() ? "none" : post.author) +
+                                                    ") or a person with role editor may");
+  if (text.empty()) return Status(ErrorCode::invalid_argument, "the new text is empty");
+  if (!valid_utf8(text))
+    return Status(ErrorCode::invalid_argument, "the new text is not valid UTF-8");
+  if (text == post.text)
+    return Status(ErrorCode::invalid_argument,
+                  "the new text is the same as post " + id + "'s current text; nothing to edit");
+  const WorkflowConfig* workflow = config.workflow(post.workflow);
+  if (!workflow)
+    return Status(ErrorCode::failed_precondition,
+                  "post " + id + "'s workflow '" + post.workflow + "' is no longer configured");
+  int64_t now = impl_->clock->now_ms();
+  Post updated = post;
+  updated.text = text;
+  updated.revision = post.revision + 1;
+  updated.step_index = 0;
+  updated.step_kind = workflow->steps.front().kind;
+  updated.state = PostState::ready;
+  updated.wake_ms = now;
+  updated.expects.clear();
+  updated.attempt = 0;
+  updated.stage.clear();
+  updated.step_entered_ms = now;
+  updated.step_events = 0;
+  updated.updated_ms = now;
+  updated.reason = "edited by " + person + " (revision " + std::to_string(updated.revision) + ")";
+  Revision superseded{post.id, post.revision, post.text, person, now, reason};
+  std::string step;
+  if (post.step_index < static_cast<int>(workflow->steps.size()))
+    step = workflow->steps[static_cast<size_t>(post.step_index)].name;
+  std::string detail = "revision " + std::to_string(updated.revision) + " replaces revision " +
+                       std::to_string(post.revision) + " (text sha256 " +
+                       sha256_hex(text).substr(0, 16) + ")";
+  if (!reason.empty()) detail += ": " + reason;
+  detail += "; back to step " + workflow->steps.front().name +
+            ", and approvals and legal decisions on revision " + std::to_string(post.revision) +
+            " no longer count";
+  AuditEntry audit{post.id, now,   person, "edit", step, std::string(to_string(post.state)),
+                   "ready", detail};
+  return impl_->store->edit_post(post, updated, superseded, audit);
+}
+
+Result<int64_t> Host::delegate(const std::string& from, const std::string& to, int64_t until_ms) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  std::vector<std::string> ids;
+  for (const PersonConfig& p : config.people) ids.push_back(p.id);
+  for (const std::string& who : {from, to})
+    if (!config.person(who))
+      return Status(ErrorCode::not_found, "unknown person '" + who + "'" + did_you_mean(who, ids) +
+                                              "; people are listed under `people` in " +
+                                              config.file);
+  if (from == to)
+    return Status(ErrorCode::invalid_argument, "a person cannot delegate to themself");
+  int64_t now = impl_->clock->now_ms();
+  if (until_ms <= now)
+    return Status(ErrorCode::invalid_argument, "--until " + format_utc(until_ms) +
+                                                   " is not in the future (now is " +
+                                                   format_utc(now) + ")");
+  Result<std::vector<Delegation>> existing = impl_->store->delegations();
+  if (!existing) return existing.status();
+  // Follow delegations that overlap the new one from `to`: reaching `from` closes a circle.
+  std::vector<std::string> path{from, to};
+  std::function<bool(const std::string&)> reaches = [&](const std::string& person) {
+    for (const Delegation& d : *existing) {
+      if (d.from != person || d.until_ms <= now || d.since_ms >= until_ms) continue;
+      if (std::find(path.begin(), path.end(), d.to) != path.end() && d.to != from) continue;
+      path.push_back(d.to);
+      if (d.to == from || reaches(d.to)) return true;
+      path.pop_back();
+    }
+    return false;
+  };
+  if (reaches(to)) {
+    std::string circle;
+    for (const auto& p : path) circle += (circle.empty() ? "" : " -> ") + p;
+    return Status(ErrorCode::invalid_argument,
+                  "circular delegation: " + circle +
+                      "; a delegate cannot hand approvals back to the person they act for");
+  }
+  Delegation delegation{0, from, to, now, until_ms, from, now};
+  AuditEntry audit{
+      0,  now, from, "delegate",
+      "", "",  "",   from + " delegates approvals to " + to + " until " + format_utc(until_ms)};
+  if (Status s = impl_->store->add_delegation(delegation, audit); !s) return s;
+  return delegation.id;
+}
+
+Result<std::vector<InboxItem>> Host::inbox(const std::string& person) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  if (!config.person(person)) {
+    std::vector<std::string> ids;
+    for (const PersonConfig& p : config.people) ids.push_back(p.id);
+    return Status(ErrorCode::not_found, "unknown person '" + person + "'" +
+                                            did_you_mean(person, ids) +
+                                            "; people are listed under `people` in " + config.file);
+  }
+  Result<std::vector<Post>> all = impl_->store->list_posts();
+  if (!all) return all.status();
+  Result<std::vector<Delegation>> delegations = impl_->store->delegations();
+  if (!delegations) return delegations.status();
+  int64_t now = impl_->clock->now_ms();
+  std::vector<InboxItem> items;
+  for (const Post& post : *all) {
+    bool open_state = post.state == PostState::waiting || post.state == PostState::held ||
+                      post.state == PostState::ready;
+    if (!open_state || post.expects.empty()) continue;
+    Result<std::vector<PostEvent>> events = impl_->store->post_events(post.id);
+    if (!events) return events.status();
+    InboxItem item;
+    for (const Expectation& e : post.expects) {
+      if (std::find(item.actions.begin(), item.actions.end(), e.type) != item.actions.end())
+        continue;
+      std::optional<std::string> as = acting_as(config, person, {e.role}, *delegations, now);
+      if (!as) continue;
+      std::string effective = as->empty() ? person : *as;
+      if ((e.type == "approve" || e.type == "clear") &&
+          (person == post.author || effective == post.author))
+        continue;
+      bool done = false;
+      for (const PostEvent& ev : *events)
+        done = done || (ev.revision == post.revision && ev.step_index == post.step_index &&
+                        ev.stage == post.stage && ev.type == e.type &&
+                        (ev.on_behalf.empty() ? ev.actor : ev.on_behalf) == effective);
+      if (done) continue;
+      item.actions.push_back(e.type);
+      if (!as->empty()) item.on_behalf = *as;
+    }
+    if (item.actions.empty()) continue;
+    for (const PostEvent& ev : *events)
+      if (ev.type == "finding" && ev.revision == post.revision) item.findings.push_back(ev.comment);
+    item.post = view_of(post, config);
+    items.push_back(std::move(item));
+  }
+  std::stable_sort(items.begin(), items.end(), [](const InboxItem& a, const InboxItem& b) {
+    return a.post.step_since_ms != b.post.step_since_ms
+               ? a.post.step_since_ms < b.post.step_since_ms
+               : a.post.id < b.post.id;
+  });
+  return items;
+}
+
+Result<std::vector<RevisionView>> Host::revisions(int64_t post_id) {
+  if (Status s = impl_->require_store(); !s) return s;
+  Result<std::vector<Revision>> found = impl_->store->revisions(post_id);
+  if (!found) return found.status();
+  std::vector<RevisionView> out;
+  for (const Revision& r : *found) out.push_back({r.revision, r.text, r.editor, r.at_ms, r.reason});
+  return out;
+}
+
+Result<AuditVerification> Host::verify_audit() {
+  if (Status s = impl_->require_store(); !s) return s;
+  AuditChainCheck check;
+  Status scanned = impl_->store->scan_audit([&](const AuditRecord& r) { return check.next(r); });
+  if (!scanned) return scanned;
+  AuditVerification out;
+  out.intact = check.problem().empty();
+  out.entries = check.entries();
+  out.broken_id = check.broken_id();
+  out.problem = check.problem();
+  out.head_id = check.head_id();
+  out.head_hash = check.head_hash();
+  return out;
+}
+
+Status Host::scan_audit(int64_t since_ms, const std::function<void(const AuditRecord&)>& visit) {
+  if (Status s = impl_->require_store(); !s) return s;
+  return impl_->store->scan_audit([&](const AuditRecord& r) {
+    if (r.at_ms >= since_ms) visit(r);
+    return true;
+  });
 }
 
 Result<PostView> Host::post(int64_t post_id) {

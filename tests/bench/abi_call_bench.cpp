@@ -37,7 +37,9 @@ void BM_StepThroughAbi(benchmark::State& state) {
   }
   const herald_component& component = (*plugin)->components[0];
   herald::StepSettings settings;
-  herald::ConfigContext config_context{&settings, "bench_noop", ""};
+  herald::ConfigContext config_context;
+  config_context.settings = &settings;
+  config_context.plugin_name = "bench_noop";
   void* instance = nullptr;
   component.create(herald::host_api(), herald::as_handle(config_context), &instance);
   Fixture fixture;
@@ -53,7 +55,9 @@ BENCHMARK(BM_StepThroughAbi);
 
 void BM_StepDirectVirtualCall(benchmark::State& state) {
   herald::StepSettings settings;
-  herald::ConfigContext config_context{&settings, "direct", ""};
+  herald::ConfigContext config_context;
+  config_context.settings = &settings;
+  config_context.plugin_name = "direct";
   herald::Config config(herald::host_api(), herald::as_handle(config_context));
   std::unique_ptr<herald::Step> step = std::make_unique<NoopStep>(config);
   benchmark::DoNotOptimize(step.get());

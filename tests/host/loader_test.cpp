@@ -55,8 +55,8 @@ INSTANTIATE_TEST_SUITE_P(
     BadPlugins, LoaderRefuses,
     ::testing::Values(
         Refusal{"wrong_major",
-                {"built for Herald plugin ABI 2", "this host speaks ABI 1.2", "rebuild"}},
-        Refusal{"newer_minor", {"ABI 1.9", "newer than this host's ABI 1.2", "upgrade Herald"}},
+                {"built for Herald plugin ABI 2", "this host speaks ABI 1.3", "rebuild"}},
+        Refusal{"newer_minor", {"ABI 1.9", "newer than this host's ABI 1.3", "upgrade Herald"}},
         Refusal{"missing_entry",
                 {"no Herald entry symbol 'herald_plugin_v1'", "not a Herald plugin"}},
         Refusal{"null_run", {"component 'echo'", "missing its required run function"}},

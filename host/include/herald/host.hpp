@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,8 +68,8 @@ struct SubmitRequest {
 
 /// An expected event: who may act on a waiting or held post.
 struct Expectation {
-  std::string type;  // "approve" or "reject"
-  std::string role;
+  std::string type;  // approve, reject, clear, require_edit, edit
+  std::string role;  // a role, "team:NAME", "person:ID", or "" for anyone
 };
 
 struct PostView {
@@ -91,6 +92,36 @@ struct PostView {
   int attempt = 0;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
+  int revision = 1;           // 1 + the number of edits
+  std::string stage;          // the approval stage it waits at, or ""
+  int64_t step_since_ms = 0;  // when it reached its current step
+};
+
+/// A post waiting for one person, as `herald inbox` shows it.
+struct InboxItem {
+  PostView post;
+  std::vector<std::string> actions;   // what this person may do: approve, reject, clear, ...
+  std::string on_behalf;              // the person they would act for (delegation), or ""
+  std::vector<std::string> findings;  // JSON objects: rule, severity, message, start, end, excerpt
+};
+
+/// The text a post had before an edit.
+struct RevisionView {
+  int revision = 0;
+  std::string text;
+  std::string editor;
+  int64_t replaced_ms = 0;
+  std::string reason;
+};
+
+/// What `herald audit verify` found.
+struct AuditVerification {
+  bool intact = true;
+  int64_t entries = 0;    // entries checked
+  int64_t broken_id = 0;  // the first entry that breaks the chain (0: none)
+  std::string problem;    // why it breaks
+  int64_t head_id = 0;    // the last entry of the intact chain
+  std::string head_hash;  // its hash: record it elsewhere to detect later truncation
 };
 
 struct AuditRecord {
@@ -103,6 +134,8 @@ struct AuditRecord {
   std::string from_state;
   std::string to_state;
   std::string detail;
+  std::string prev_hash;  // the hash of the entry before this one (all zeros for the first)
+  std::string hash;       // SHA-256 over prev_hash and this entry's fields
 };
 
 struct StepDescription {
@@ -179,12 +212,38 @@ class Host {
   Host& operator=(const Host&) = delete;
 
   Result<int64_t> submit(const SubmitRequest& request);
-  Status approve(int64_t post_id, const std::string& person, const std::string& comment);
-  Status reject(int64_t post_id, const std::string& person, const std::string& reason);
+  /// Records an approval. `stage`, when given, must be the stage the post waits at. A person
+  /// may approve directly (role, team or name) or for someone who delegated to them.
+  Status approve(int64_t post_id, const std::string& person, const std::string& comment,
+                 const std::string& stage = "");
+  /// Records a rejection; the reason is required. What follows (back to the author for
+  /// revision, or the end) is the waiting step's setting.
+  Status reject(int64_t post_id, const std::string& person, const std::string& reason,
+                const std::string& stage = "");
+  /// Legal's decision on a post held by legal review: "clear", "reject" or "require_edit"
+  /// (the last two need a reason).
+  Status legal_decision(int64_t post_id, const std::string& person, const std::string& decision,
+                        const std::string& reason);
+  /// Replaces the text of a post that is not finished (by its author, or a person with role
+  /// `editor`). The old text is kept as a revision; the post goes back to its first step, and
+  /// approvals given to the old text no longer count.
+  Status edit(int64_t post_id, const std::string& person, const std::string& text,
+              const std::string& reason);
+  /// Lets `to` act for `from` until `until_ms`; returns the delegation's id. Refuses unknown
+  /// people, a time in the past and circular delegation.
+  Result<int64_t> delegate(const std::string& from, const std::string& to, int64_t until_ms);
+
+  /// What waits for this person, oldest first.
+  Result<std::vector<InboxItem>> inbox(const std::string& person);
+  Result<std::vector<RevisionView>> revisions(int64_t post_id);
 
   Result<PostView> post(int64_t post_id);
   Result<std::vector<PostView>> posts();
   Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id);
+  /// Checks the whole audit chain.
+  Result<AuditVerification> verify_audit();
+  /// Visits audit entries at or after `since_ms`, in order, from one snapshot.
+  Status scan_audit(int64_t since_ms, const std::function<void(const AuditRecord&)>& visit);
 
   /// Runs the worker loop in this thread.
   Result<RunSummary> run(const RunOptions& options);

@@ -2,6 +2,7 @@
 #include <herald/plugin_abi.h>
 #include <herald/host.hpp>
 
+#include "cli/common.hpp"
 #include "cli/render.hpp"
 #include "text/measure.hpp"
 #include "time/time.hpp"
@@ -22,6 +23,9 @@
 
 namespace {
 
+using herald::fail;
+using herald::failed;
+using herald::open_or_report;
 using herald::Result;
 using herald::Status;
 using nlohmann::json;
@@ -29,30 +33,6 @@ using nlohmann::json;
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) {
   g_stop.store(true);
-}
-
-int fail(const Status& status) {
-  std::cerr << "herald: " << status.message() << "\n";
-  return status.exit_code();
-}
-
-/// Reports a failed status on stderr and records its exit code; true when it failed.
-bool failed(const Status& status, int& exit_code) {
-  if (status) return false;
-  exit_code = fail(status);
-  return true;
-}
-template <typename T>
-bool failed(const Result<T>& result, int& exit_code) {
-  return failed(result.status(), exit_code);
-}
-
-/// Opens the host, or reports why not (null).
-std::unique_ptr<herald::Host> open_or_report(const std::string& config, int& exit_code,
-                                             herald::HostOptions options = {}) {
-  auto host = herald::Host::open(config, options);
-  if (failed(host, exit_code)) return nullptr;
-  return std::move(*host);
 }
 
 Result<int64_t> parse_clock_start(const std::string& text) {
@@ -75,7 +55,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 bad usage or input, 3 invalid configuration, "
       "4 plugin refused, 5 store error, 6 not found, 7 not allowed (role, four eyes, "
-      "state).\nSee docs/cli.md.");
+      "state), 8 audit trail broken.\nSee docs/cli.md.");
   spdlog::set_default_logger(spdlog::stderr_color_mt("herald"));
   spdlog::set_level(spdlog::level::warn);
   app.add_option("--log-level", "log detail on stderr: trace, debug, info, warn, error or off")
@@ -179,16 +159,18 @@ int main(int argc, char** argv) {
 
   // approve / reject
   int64_t post_id = 0;
-  std::string person, comment, reason;
+  std::string person, comment, reason, stage;
   auto* approve = app.add_subcommand("approve", "Approve a post that waits for an approval.");
   approve->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
   approve->add_option("ID", post_id, "post id")->required();
   approve->add_option("--as", person, "who approves (a person from `people`)")->required();
   approve->add_option("--comment", comment, "a comment for the audit trail");
+  approve->add_option("--stage", stage,
+                      "the approval stage you mean to approve (refused if the post is elsewhere)");
   approve->callback([&] {
     auto host = open_or_report(config, exit_code);
     if (!host) return;
-    if (failed(host->approve(post_id, person, comment), exit_code)) return;
+    if (failed(host->approve(post_id, person, comment, stage), exit_code)) return;
     std::cout << "post " << post_id << " approved by " << person << "\n";
   });
   auto* reject = app.add_subcommand("reject", "Reject a post with a reason.");
@@ -196,10 +178,11 @@ int main(int argc, char** argv) {
   reject->add_option("ID", post_id, "post id")->required();
   reject->add_option("--as", person, "who rejects (a person from `people`)")->required();
   reject->add_option("--reason", reason, "why (shown to the author)")->required();
+  reject->add_option("--stage", stage, "the approval stage you mean to reject at");
   reject->callback([&] {
     auto host = open_or_report(config, exit_code);
     if (!host) return;
-    if (failed(host->reject(post_id, person, reason), exit_code)) return;
+    if (failed(host->reject(post_id, person, reason, stage), exit_code)) return;
     std::cout << "post " << post_id << " rejected by " << person << "\n";
   });
 
@@ -304,20 +287,7 @@ int main(int argc, char** argv) {
                 << out["clock"].get<std::string>() << "\n";
   });
 
-  // audit
-  auto* audit = app.add_subcommand("audit", "The audit trail: who did what to which post, when.");
-  std::optional<int64_t> audit_id;
-  audit->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
-  audit->add_option("ID", audit_id, "one post");
-  audit->add_flag("--json", as_json, "print JSON");
-  audit->callback([&] {
-    auto host = open_or_report(config, exit_code);
-    if (!host) return;
-    auto records = host->audit(audit_id);
-    if (failed(records, exit_code)) return;
-    std::cout << (as_json ? herald::audit_json(*records).dump(2) + "\n"
-                          : herald::audit_text(*records));
-  });
+  herald::add_governance_commands(app, exit_code);
 
   // text
   auto* text = app.add_subcommand(

@@ -53,10 +53,16 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 
 }  // namespace
 
+std::string describe_who(const std::string& who) {
+  if (who.empty()) return "anyone";
+  if (who.rfind("person:", 0) == 0) return who.substr(7);
+  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
+  return who;
+}
+
 std::string describe_wait(const PostView& post) {
   std::vector<std::string> parts;
-  for (const auto& e : post.expects)
-    parts.push_back(e.type + " by " + (e.role.empty() ? "anyone" : e.role));
+  for (const auto& e : post.expects) parts.push_back(e.type + " by " + describe_who(e.role));
   if (post.state == "waiting" && post.wake_ms > 0)
     parts.push_back("time " + format_time(post.wake_ms, post.zone));
   return join(parts, ", ");
@@ -146,7 +152,9 @@ std::string posts_text(const std::vector<PostView>& posts, bool detailed) {
         << "  author:    " << (p.author.empty() ? "-" : p.author) << "\n"
         << "  tags:      " << (p.tags.empty() ? "-" : join(p.tags, ", ")) << "\n"
         << "  state:     " << p.state << "\n"
-        << "  step:      " << (p.step.empty() ? "-" : p.step + " (" + p.step_kind + ")") << "\n"
+        << "  step:      " << (p.step.empty() ? "-" : p.step + " (" + p.step_kind + ")")
+        << (p.stage.empty() ? "" : ", stage " + p.stage) << "\n"
+        << "  revision:  " << p.revision << "\n"
         << "  why:       " << (p.reason.empty() ? "-" : p.reason) << "\n"
         << "  waits for: " << (describe_wait(p).empty() ? "-" : describe_wait(p)) << "\n"
         << "  publish:   "
@@ -190,7 +198,10 @@ nlohmann::json posts_json(const std::vector<PostView>& posts) {
                    {"remote_id", p.remote_id},
                    {"attempt", p.attempt},
                    {"created_at", format_utc(p.created_ms)},
-                   {"updated_at", format_utc(p.updated_ms)}});
+                   {"updated_at", format_utc(p.updated_ms)},
+                   {"revision", p.revision},
+                   {"stage", p.stage},
+                   {"step_since", p.step_since_ms ? format_utc(p.step_since_ms) : ""}});
   }
   return out;
 }
@@ -252,7 +263,9 @@ nlohmann::json audit_json(const std::vector<AuditRecord>& records) {
                    {"step", r.step},
                    {"from", r.from_state},
                    {"to", r.to_state},
-                   {"detail", r.detail}});
+                   {"detail", r.detail},
+                   {"prev_hash", r.prev_hash},
+                   {"hash", r.hash}});
   return out;
 }
 

@@ -23,6 +23,16 @@ bool PersonConfig::has_role(const std::string& role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
+bool PersonConfig::matches(const std::string& who) const {
+  if (who.empty()) return true;
+  if (who.rfind("person:", 0) == 0) return who.compare(7, std::string::npos, id) == 0;
+  if (who.rfind("team:", 0) == 0) {
+    std::string team = who.substr(5);
+    return std::find(teams.begin(), teams.end(), team) != teams.end();
+  }
+  return has_role(who);
+}
+
 bool Condition::empty() const {
   return tags.empty() && accounts.empty() && authors.empty() && networks.empty();
 }
@@ -333,6 +343,35 @@ void read_people(Reader& r, const YAML::Node& node, Configuration& config) {
   }
 }
 
+/// `teams: {compliance: [ana, bo]}`: each member must be one of `people`.
+void read_teams(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!node.IsMap()) {
+    r.error(node, "teams", "expected a mapping from team name to its members (person ids)");
+    return;
+  }
+  std::vector<std::string> ids;
+  for (const PersonConfig& p : config.people) ids.push_back(p.id);
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    std::string team = it->first.as<std::string>("");
+    std::string path = "teams." + team;
+    std::vector<std::string> members = r.strings(it->second, path);
+    for (size_t i = 0; i < members.size(); ++i) {
+      PersonConfig* person = nullptr;
+      for (PersonConfig& p : config.people)
+        if (p.id == members[i]) person = &p;
+      if (!person) {
+        const YAML::Node& at = it->second.IsSequence() ? it->second[i] : it->second;
+        r.error(at, path,
+                "team member '" + members[i] + "' is not one of `people`" +
+                    did_you_mean(members[i], ids));
+        continue;
+      }
+      person->teams.push_back(team);
+    }
+    config.teams[team] = std::move(members);
+  }
+}
+
 Condition read_condition(Reader& r, const YAML::Node& node, const std::string& path) {
   Condition condition;
   if (!r.check_map(node, path, {"tag", "account", "author", "network"})) return condition;
@@ -445,8 +484,9 @@ Result<Configuration> load_configuration(const std::string& path) {
   if (!root.IsMap())
     return Status(ErrorCode::config,
                   file + ":1:1: expected a mapping with `herald: 1`, `accounts`, `workflows`, ...");
-  r.check_map(root, "",
-              {"herald", "store", "plugin_paths", "engine", "accounts", "people", "workflows"});
+  r.check_map(
+      root, "",
+      {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams", "workflows"});
 
   if (!root["herald"]) {
     r.error(root, "herald", "missing `herald: 1` (the configuration schema version)");
@@ -484,6 +524,7 @@ Result<Configuration> load_configuration(const std::string& path) {
   if (root["engine"]) read_engine(r, root["engine"], config);
   if (root["accounts"]) read_accounts(r, root["accounts"], config);
   if (root["people"]) read_people(r, root["people"], config);
+  if (root["teams"]) read_teams(r, root["teams"], config);
   if (!root["workflows"])
     r.error(root, "workflows", "missing `workflows` (at least one workflow with its steps)");
   else

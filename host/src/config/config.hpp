@@ -39,8 +39,11 @@ struct PersonConfig {
   std::string id;
   std::string name;
   std::vector<std::string> roles;
-  bool amplify = false;  // opted in to share the company's posts
+  std::vector<std::string> teams;  // from the configuration's `teams`
+  bool amplify = false;            // opted in to share the company's posts
   bool has_role(const std::string& role) const;
+  /// Whether this person is named by `who`: a role, "team:NAME" or "person:ID" ("" is anyone).
+  bool matches(const std::string& who) const;
 };
 
 /// A step's `when:` condition. Each listed field must match one of its values.
@@ -85,6 +88,7 @@ struct Configuration {
   EngineConfig engine;
   std::vector<AccountConfig> accounts;
   std::vector<PersonConfig> people;
+  std::map<std::string, std::vector<std::string>> teams;  // team -> person ids
   std::vector<WorkflowConfig> workflows;
 
   const AccountConfig* account(const std::string& name) const;

@@ -28,6 +28,7 @@ std::string outcome_name(herald_outcome outcome) {
     case HERALD_REJECT: return "reject";
     case HERALD_RETRY: return "retry";
     case HERALD_FAIL: return "fail";
+    case HERALD_REVISE: return "revise";
   }
   return "unknown";
 }
@@ -121,6 +122,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     action = outcome_name(outcome);
     if (call.text_changed)
       reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
+    // The step sees what it emitted when it runs again (for example, that it escalated).
+    t.post.step_events += static_cast<int>(call.emitted.size());
     for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
     t.text_changed = t.text_changed || call.text_changed;
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
@@ -132,6 +135,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       t.post.attempt = 0;
       t.post.expects.clear();
       t.post.step_events = 0;
+      t.post.stage.clear();
+      t.post.step_entered_ms = now_ms;
       int next = step_index + 1;
       if (next >= static_cast<int>(bound->steps.size())) {
         finish(t, from, PostState::done, action, step_name,
@@ -185,6 +190,20 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       return;
     }
     case HERALD_FAIL: finish(t, from, PostState::failed, action, step_name, reason, now_ms); return;
+    case HERALD_REVISE: {
+      // Back to the first step, held for its author; `herald edit` starts the next revision.
+      t.post.step_index = 0;
+      t.post.step_kind = bound->steps.front()->config().kind;
+      t.post.attempt = 0;
+      t.post.stage.clear();
+      t.post.step_entered_ms = now_ms;
+      t.post.step_events = 0;
+      t.post.expects = {{"edit", claimed.author.empty() ? "editor" : "person:" + claimed.author}};
+      finish(t, from, PostState::held, action, step_name,
+             "returned for revision: " + (reason.empty() ? std::string("no reason given") : reason),
+             now_ms);
+      return;
+    }
   }
   return;
 }

@@ -52,8 +52,11 @@ struct Post {
   std::string remote_id;
   std::string note;
   int64_t updated_ms = 0;
-  int step_events = 0;        // events recorded for the current step
-  int64_t last_audit_id = 0;  // the newest entry of the post's audit trail
+  int step_events = 0;          // events recorded for the current step
+  int64_t last_audit_id = 0;    // the newest entry of the post's audit trail
+  int revision = 1;             // 1 + the number of edits by people
+  std::string stage;            // the current step's stage (an approval chain's), or ""
+  int64_t step_entered_ms = 0;  // when the post reached its current step
 };
 
 struct PostEvent {
@@ -64,6 +67,31 @@ struct PostEvent {
   std::string actor;
   std::string comment;
   int64_t at_ms = 0;
+  std::string on_behalf{};     // the person a delegate acted for, or ""
+  std::string content_hash{};  // SHA-256 of the text the person saw (approvals are bound to it)
+  std::string stage{};         // the stage acted on, or ""
+  int revision = 1;
+};
+
+/// A text a post had before a person edited it.
+struct Revision {
+  int64_t post_id = 0;
+  int revision = 0;
+  std::string text;
+  std::string editor;  // who replaced it
+  int64_t at_ms = 0;   // when it was replaced
+  std::string reason;
+};
+
+/// `from` lets `to` act for them between since_ms and until_ms.
+struct Delegation {
+  int64_t id = 0;
+  std::string from;
+  std::string to;
+  int64_t since_ms = 0;
+  int64_t until_ms = 0;
+  std::string created_by;
+  int64_t created_ms = 0;
 };
 
 struct AuditEntry {
@@ -75,8 +103,10 @@ struct AuditEntry {
   std::string from_state;
   std::string to_state;
   std::string detail;
-  int64_t id = 0;       // given by the store when written
-  int64_t prev_id = 0;  // the post's previous entry (0: the first)
+  int64_t id = 0;           // given by the store when written
+  int64_t prev_id = 0;      // the post's previous entry (0: the first)
+  std::string prev_hash{};  // given by the store: the hash of the entry written before this one
+  std::string hash{};       // given by the store: see store/audit_chain.hpp
 };
 
 /// The new state of one claimed post and what to record with it. Applied only if the post's

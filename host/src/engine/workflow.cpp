@@ -6,13 +6,7 @@ namespace herald {
 namespace {
 
 std::string location(const YAML::Node& node, const StepConfig& step, const std::string& key) {
-  SourceLocation where = step.config_where;
-  if (node.Mark().line >= 0) {
-    where.line = node.Mark().line + 1;
-    where.column = node.Mark().column + 1;
-  }
-  if (!key.empty()) where.key_path += "." + key;
-  return where.describe();
+  return config_location(node, step, key);
 }
 
 /// Reads one scalar as `type`; returns an error text, or "" when it is fine.
@@ -106,7 +100,18 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
     }
     SettingValue setting;
     setting.type = key.type;
-    if (key.type == HERALD_TYPE_STRING_LIST) {
+    if (key.type == HERALD_TYPE_MAP_LIST) {
+      if (!value.IsSequence()) {
+        errors.push_back(location(value, step, key.name) + ": expected a list of mappings");
+        continue;
+      }
+      for (size_t i = 0; i < value.size(); ++i)
+        if (!value[i].IsMap())
+          errors.push_back(
+              location(value[i], step, std::string(key.name) + "[" + std::to_string(i) + "]") +
+              ": expected a mapping");
+      setting.node.reset(value);
+    } else if (key.type == HERALD_TYPE_STRING_LIST) {
       if (value.IsScalar()) {
         setting.list.push_back(value.Scalar());
       } else if (value.IsSequence()) {
@@ -167,13 +172,19 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
       }
       ConfigContext context;
       context.settings = &*settings;
+      context.configuration = &config;
+      context.step = &step;
       context.plugin_name = plugin->name;
       void* instance = nullptr;
       herald_status status = component->create(host_api(), as_handle(context), &instance);
       if (status != HERALD_OK) {
-        add_error(step.config_where.describe() + ": plugin " + plugin->name +
-                  " refused this configuration: " +
-                  (context.error.empty() ? "no reason given" : context.error));
+        // A plugin that says where the problem is (config_where) is quoted as it is.
+        if (context.error.rfind(step.config_where.file + ":", 0) == 0)
+          add_error(context.error + " [plugin " + plugin->name + "]");
+        else
+          add_error(step.config_where.describe() + ": plugin " + plugin->name +
+                    " refused this configuration: " +
+                    (context.error.empty() ? "no reason given" : context.error));
         continue;
       }
       bound.steps.push_back(

@@ -1,5 +1,6 @@
 #include "plugins/host_api.hpp"
 
+#include "store/audit_chain.hpp"
 #include "text/measure.hpp"
 
 #include <spdlog/spdlog.h>
@@ -56,14 +57,75 @@ const SettingValue* setting(herald_config* config, herald_str key) {
   return it == settings->end() ? nullptr : &it->second;
 }
 
+/// A key path inside a map-list setting: "stages[0].roles" -> the node, or an invalid node.
+/// `top` receives the setting the path starts at.
+YAML::Node config_node(herald_config* config, const std::string& path, std::string* top = nullptr) {
+  const StepSettings* settings = config_of(config).settings;
+  size_t end = path.find_first_of(".[");
+  std::string key = path.substr(0, end);
+  if (top) *top = key;
+  if (!settings) return YAML::Node(YAML::NodeType::Undefined);
+  auto it = settings->find(key);
+  if (it == settings->end() || it->second.type != HERALD_TYPE_MAP_LIST)
+    return YAML::Node(YAML::NodeType::Undefined);
+  YAML::Node node = it->second.node;
+  size_t at = end;
+  while (at != std::string::npos && at < path.size()) {
+    if (path[at] == '[') {
+      size_t close = path.find(']', at);
+      if (close == std::string::npos || !node.IsSequence())
+        return YAML::Node(YAML::NodeType::Undefined);
+      size_t index = 0;
+      auto [ptr, ec] = std::from_chars(path.data() + at + 1, path.data() + close, index);
+      if (ec != std::errc() || ptr != path.data() + close || index >= node.size())
+        return YAML::Node(YAML::NodeType::Undefined);
+      node.reset(node[index]);
+      at = close + 1;
+    } else if (path[at] == '.') {
+      size_t next = path.find_first_of(".[", at + 1);
+      std::string name = path.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+      if (!node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+      const YAML::Node& const_node = node;
+      YAML::Node child = const_node[name];
+      if (!child) return YAML::Node(YAML::NodeType::Undefined);
+      node.reset(child);
+      at = next;
+    } else {
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+  }
+  return node;
+}
+bool is_path(herald_str key) {
+  std::string_view k(key.data ? key.data : "", key.size);
+  return k.find_first_of(".[") != std::string_view::npos;
+}
+herald_str keep(herald_config* config, std::string value) {
+  ConfigContext& context = config_of(config);
+  context.scratch.push_front(std::move(value));
+  return herald_str{context.scratch.front().data(), context.scratch.front().size()};
+}
+
 herald_status config_string(herald_config* config, herald_str key, herald_str* out) {
+  if (is_path(key)) {
+    YAML::Node node = config_node(config, text_of(key));
+    if (!node.IsDefined() || !node.IsScalar()) return HERALD_NOT_FOUND;
+    *out = keep(config, node.Scalar());
+    return HERALD_OK;
+  }
   const SettingValue* value = setting(config, key);
-  if (!value || value->type == HERALD_TYPE_STRING_LIST) return HERALD_NOT_FOUND;
+  if (!value || value->type == HERALD_TYPE_STRING_LIST || value->type == HERALD_TYPE_MAP_LIST)
+    return HERALD_NOT_FOUND;
   *out = herald_str{value->scalar.data(), value->scalar.size()};
   return HERALD_OK;
 }
 
 herald_status config_int(herald_config* config, herald_str key, int64_t* out) {
+  if (is_path(key)) {
+    YAML::Node node = config_node(config, text_of(key));
+    if (!node.IsDefined() || !node.IsScalar()) return HERALD_NOT_FOUND;
+    return YAML::convert<int64_t>::decode(node, *out) ? HERALD_OK : HERALD_INVALID;
+  }
   const SettingValue* value = setting(config, key);
   if (!value || value->type != HERALD_TYPE_INT) return HERALD_NOT_FOUND;
   *out = std::stoll(value->scalar);
@@ -71,6 +133,14 @@ herald_status config_int(herald_config* config, herald_str key, int64_t* out) {
 }
 
 herald_status config_bool(herald_config* config, herald_str key, int* out) {
+  if (is_path(key)) {
+    YAML::Node node = config_node(config, text_of(key));
+    bool flag = false;
+    if (!node.IsDefined() || !node.IsScalar()) return HERALD_NOT_FOUND;
+    if (!YAML::convert<bool>::decode(node, flag)) return HERALD_INVALID;
+    *out = flag ? 1 : 0;
+    return HERALD_OK;
+  }
   const SettingValue* value = setting(config, key);
   if (!value || value->type != HERALD_TYPE_BOOL) return HERALD_NOT_FOUND;
   *out = value->scalar == "true" ? 1 : 0;
@@ -78,6 +148,11 @@ herald_status config_bool(herald_config* config, herald_str key, int* out) {
 }
 
 herald_status config_double(herald_config* config, herald_str key, double* out) {
+  if (is_path(key)) {
+    YAML::Node node = config_node(config, text_of(key));
+    if (!node.IsDefined() || !node.IsScalar()) return HERALD_NOT_FOUND;
+    return YAML::convert<double>::decode(node, *out) ? HERALD_OK : HERALD_INVALID;
+  }
   const SettingValue* value = setting(config, key);
   if (!value || (value->type != HERALD_TYPE_DOUBLE && value->type != HERALD_TYPE_INT))
     return HERALD_NOT_FOUND;
@@ -87,18 +162,66 @@ herald_status config_double(herald_config* config, herald_str key, double* out) 
 
 herald_status config_list_size(herald_config* config, herald_str key, size_t* out) {
   const SettingValue* value = setting(config, key);
-  if (!value || value->type != HERALD_TYPE_STRING_LIST) return HERALD_NOT_FOUND;
-  *out = value->list.size();
+  if (value && value->type == HERALD_TYPE_STRING_LIST) {
+    *out = value->list.size();
+    return HERALD_OK;
+  }
+  YAML::Node node = config_node(config, text_of(key));
+  if (!node.IsDefined()) return HERALD_NOT_FOUND;
+  if (node.IsScalar()) {  // one item may be written without brackets
+    *out = 1;
+    return HERALD_OK;
+  }
+  if (!node.IsSequence()) return HERALD_NOT_FOUND;
+  *out = node.size();
   return HERALD_OK;
 }
 
 herald_status config_list_item(herald_config* config, herald_str key, size_t index,
                                herald_str* out) {
   const SettingValue* value = setting(config, key);
-  if (!value || value->type != HERALD_TYPE_STRING_LIST || index >= value->list.size())
+  if (value && value->type == HERALD_TYPE_STRING_LIST) {
+    if (index >= value->list.size()) return HERALD_NOT_FOUND;
+    *out = herald_str{value->list[index].data(), value->list[index].size()};
+    return HERALD_OK;
+  }
+  YAML::Node node = config_node(config, text_of(key));
+  if (node.IsDefined() && node.IsScalar() && index == 0) {
+    *out = keep(config, node.Scalar());
+    return HERALD_OK;
+  }
+  if (!node.IsDefined() || !node.IsSequence() || index >= node.size() || !node[index].IsScalar())
     return HERALD_NOT_FOUND;
-  *out = herald_str{value->list[index].data(), value->list[index].size()};
+  *out = keep(config, node[index].Scalar());
   return HERALD_OK;
+}
+
+herald_status config_keys(herald_config* config, herald_str path, herald_str* out) {
+  YAML::Node node = config_node(config, text_of(path));
+  if (!node.IsDefined() || !node.IsMap()) return HERALD_NOT_FOUND;
+  std::string keys;
+  for (auto it = node.begin(); it != node.end(); ++it) keys += it->first.as<std::string>("") + "\n";
+  *out = keep(config, std::move(keys));
+  return HERALD_OK;
+}
+
+herald_status config_where(herald_config* config, herald_str path, herald_str* out) {
+  ConfigContext& context = config_of(config);
+  if (!context.step) return HERALD_NOT_FOUND;
+  std::string key_path = text_of(path);
+  std::string top;
+  YAML::Node node = config_node(config, key_path, &top);
+  if (!node.IsDefined()) {
+    const YAML::Node& step_config = context.step->config;
+    if (step_config.IsMap() && step_config[top]) node.reset(step_config[top]);
+  }
+  *out = keep(config, config_location(node, *context.step, key_path));
+  return HERALD_OK;
+}
+
+size_t config_person_count(herald_config* config) {
+  const ConfigContext& context = config_of(config);
+  return context.configuration ? context.configuration->people.size() : 0;
 }
 
 void config_error(herald_config* config, herald_str message) {
@@ -145,6 +268,12 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
     value = post.note;
   else if (field == "claimed_from")
     value = std::string(to_string(post.claimed_from));
+  else if (field == "revision")
+    value = std::to_string(post.revision);
+  else if (field == "stage")
+    value = post.stage;
+  else if (field == "step_since")
+    value = std::to_string(post.step_entered_ms);
   else
     return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(value));
@@ -161,6 +290,8 @@ herald_status post_set(herald_call* handle, herald_str field_name, herald_str va
     call.post->remote_id = text_of(value);
   } else if (field == "note") {
     call.post->note = text_of(value);
+  } else if (field == "stage") {
+    call.post->stage = text_of(value);
   } else {
     return HERALD_INVALID;
   }
@@ -187,6 +318,14 @@ herald_status event_field(herald_call* handle, size_t index, herald_str field_na
     value = event.comment;
   else if (field == "at")
     value = std::to_string(event.at_ms);
+  else if (field == "on_behalf")
+    value = event.on_behalf;
+  else if (field == "content_hash")
+    value = event.content_hash;
+  else if (field == "stage")
+    value = event.stage;
+  else if (field == "revision")
+    value = std::to_string(event.revision);
   else
     return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(value));
@@ -212,6 +351,8 @@ herald_status emit_event(herald_call* handle, herald_str type, herald_str detail
   event.actor = call.plugin_name;
   event.comment = text_of(detail);
   event.at_ms = call.clock ? call.clock->now_ms() : 0;
+  event.stage = call.post->stage;
+  event.revision = call.post->revision;
   if (event.type.empty()) return HERALD_INVALID;
   call.emitted.push_back(std::move(event));
   return HERALD_OK;
@@ -222,25 +363,49 @@ size_t person_count(herald_call* handle) {
   return call.config ? call.config->people.size() : 0;
 }
 
+/// A field of a person, as plugins read it (roles and teams one per line).
+std::optional<std::string> person_value(const PersonConfig& person, std::string_view field) {
+  if (field == "id") return person.id;
+  if (field == "name") return person.name;
+  if (field == "roles") return join_lines(person.roles);
+  if (field == "teams") return join_lines(person.teams);
+  if (field == "amplify") return std::string(person.amplify ? "true" : "false");
+  return std::nullopt;
+}
+
 herald_status person_field(herald_call* handle, size_t index, herald_str field_name,
                            herald_str* out) {
   CallContext& call = call_of(handle);
   if (!call.config || index >= call.config->people.size()) return HERALD_NOT_FOUND;
-  const PersonConfig& person = call.config->people[index];
-  std::string field = text_of(field_name);
-  std::string value;
-  if (field == "id")
-    value = person.id;
-  else if (field == "name")
-    value = person.name;
-  else if (field == "roles")
-    value = join_lines(person.roles);
-  else if (field == "amplify")
-    value = person.amplify ? "true" : "false";
-  else
-    return HERALD_NOT_FOUND;
-  *out = hand_out(call, std::move(value));
+  std::optional<std::string> value = person_value(call.config->people[index], text_of(field_name));
+  if (!value) return HERALD_NOT_FOUND;
+  *out = hand_out(call, std::move(*value));
   return HERALD_OK;
+}
+
+herald_status config_person_field(herald_config* config, size_t index, herald_str field_name,
+                                  herald_str* out) {
+  const ConfigContext& context = config_of(config);
+  if (!context.configuration || index >= context.configuration->people.size())
+    return HERALD_NOT_FOUND;
+  std::optional<std::string> value =
+      person_value(context.configuration->people[index], text_of(field_name));
+  if (!value) return HERALD_NOT_FOUND;
+  *out = keep(config, std::move(*value));
+  return HERALD_OK;
+}
+
+herald_status content_hash(herald_call* handle, herald_str* out) {
+  CallContext& call = call_of(handle);
+  *out = hand_out(call, sha256_hex(call.post->text));
+  return HERALD_OK;
+}
+
+int person_matches(herald_call* handle, herald_str person_id, herald_str who) {
+  const CallContext& call = call_of(handle);
+  if (!call.config) return 0;
+  const PersonConfig* person = call.config->person(text_of(person_id));
+  return person && person->matches(text_of(who)) ? 1 : 0;
 }
 
 int person_has_role(herald_call* handle, herald_str person_id, herald_str role) {
@@ -276,6 +441,11 @@ void set_outcome(herald_call* handle, herald_outcome outcome, int64_t at_ms, her
   call.outcome = outcome;
   call.outcome_at_ms = at_ms;
   call.reason = text_of(reason);
+  if (outcome < HERALD_ADVANCE || outcome > HERALD_REVISE) {
+    call.outcome = HERALD_FAIL;
+    call.reason = "the step decided an outcome this host does not know (" +
+                  std::to_string(static_cast<int>(outcome)) + ")";
+  }
 }
 
 /// Runs one of the text rules for a plugin: `rule(network, utf8)` gives a Result, whose value
@@ -341,6 +511,21 @@ herald_status text_breaks(herald_call* handle, herald_str network_name, herald_s
                        });
 }
 
+}  // namespace
+
+std::string config_location(const YAML::Node& node, const StepConfig& step,
+                            const std::string& key_path) {
+  SourceLocation where = step.config_where;
+  if (node.IsDefined() && node.Mark().line >= 0) {
+    where.line = node.Mark().line + 1;
+    where.column = node.Mark().column + 1;
+  }
+  if (!key_path.empty()) where.key_path += "." + key_path;
+  return where.describe();
+}
+
+namespace {
+
 const herald_host_api kHostApi = {
     sizeof(herald_host_api),
     HERALD_ABI_MAJOR,
@@ -369,6 +554,12 @@ const herald_host_api kHostApi = {
     &text_count,
     &text_entities,
     &text_breaks,
+    &config_keys,
+    &config_where,
+    &config_person_count,
+    &config_person_field,
+    &content_hash,
+    &person_matches,
 };
 
 }  // namespace

@@ -20,15 +20,23 @@ struct SettingValue {
   herald_value_type type = HERALD_TYPE_STRING;
   std::string scalar;
   std::vector<std::string> list;
+  YAML::Node node;  // HERALD_TYPE_MAP_LIST: the list itself, read with key paths
 };
 using StepSettings = std::map<std::string, SettingValue>;
 
 /// Behind herald_config*: valid while a component's create runs.
 struct ConfigContext {
   const StepSettings* settings = nullptr;
+  const Configuration* configuration = nullptr;  // people and teams
+  const StepConfig* step = nullptr;              // where the settings were written
   std::string plugin_name;
   std::string error;
+  std::forward_list<std::string> scratch;  // strings handed out during create
 };
+
+/// Where `node` (inside a step's config) was written, with `key_path` below the step's config.
+std::string config_location(const YAML::Node& node, const StepConfig& step,
+                            const std::string& key_path);
 
 /// Behind herald_call*: valid while a component's run runs. Inputs are borrowed; outputs are
 /// collected here and applied by the engine after the call.

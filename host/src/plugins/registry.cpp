@@ -80,6 +80,7 @@ std::string value_type_name(herald_value_type type) {
     case HERALD_TYPE_DOUBLE: return "double";
     case HERALD_TYPE_STRING_LIST: return "list of strings";
     case HERALD_TYPE_PATH: return "path";
+    case HERALD_TYPE_MAP_LIST: return "list of maps";
   }
   return "";
 }

@@ -2,6 +2,8 @@
 // All of Herald's SQL for SQLite lives in this file.
 #include "store/store.hpp"
 
+#include "store/audit_chain.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -20,7 +22,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -92,14 +94,53 @@ UPDATE post_states SET last_audit_id =
   coalesce((SELECT max(a.id) FROM audit a WHERE a.post_id = post_states.post_id), 0);
 DROP INDEX audit_post;
 )sql",
+    // 3: approval chains and a tamper-evident trail. Posts keep their revisions and remember their
+    // stage and when they reached their step; events say for whom, on which stage and on which
+    // content they were given; the audit trail becomes one hash chain (hashes of existing entries
+    // are filled in by the migration code, in id order).
+    R"sql(
+ALTER TABLE posts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE post_states ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE post_states ADD COLUMN step_entered_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN on_behalf TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE revisions (
+  post_id INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  editor TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (post_id, revision)
+) WITHOUT ROWID;
+CREATE TABLE delegations (
+  id INTEGER PRIMARY KEY,
+  from_person TEXT NOT NULL,
+  to_person TEXT NOT NULL,
+  since_ms INTEGER NOT NULL,
+  until_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+)sql",
 };
+
+constexpr std::string_view kEventColumns =
+    "id, post_id, step_index, type, actor, comment, at_ms, on_behalf, content_hash, stage, "
+    "revision";
+constexpr std::string_view kAuditColumns =
+    "id, post_id, at_ms, actor, action, step, from_state, to_state, detail, prev_hash, hash";
 
 // Both halves of a post, in the order read_post() reads them; `s` is post_states, `p` posts.
 constexpr const char* kPostColumns =
     "p.id, p.workflow, p.account, p.author, p.text, p.tags, p.created_ms, p.publish_at_ms, p.zone, "
     "s.step_index, s.step_kind, s.state, s.wake_ms, s.reason, s.expects, s.attempt, s.claim_seq, "
     "s.claimed_from, s.lease_owner, s.lease_expires_ms, p.idempotency_key, s.remote_id, s.note, "
-    "s.updated_ms, s.step_events, s.last_audit_id";
+    "s.updated_ms, s.step_events, s.last_audit_id, p.revision, s.stage, s.step_entered_ms";
 constexpr const char* kPostTables = " FROM post_states s CROSS JOIN posts p ON p.id = s.post_id ";
 
 std::string join_lines(const std::vector<std::string>& items) {
@@ -207,7 +248,28 @@ PostEvent read_event(sqlite3_stmt* stmt) {
   e.actor = column_text(stmt, 4);
   e.comment = column_text(stmt, 5);
   e.at_ms = sqlite3_column_int64(stmt, 6);
+  e.on_behalf = column_text(stmt, 7);
+  e.content_hash = column_text(stmt, 8);
+  e.stage = column_text(stmt, 9);
+  e.revision = sqlite3_column_int(stmt, 10);
   return e;
+}
+
+/// An audit row read with kAuditColumns.
+AuditRecord read_audit(sqlite3_stmt* stmt) {
+  AuditRecord r;
+  r.id = sqlite3_column_int64(stmt, 0);
+  r.post_id = sqlite3_column_int64(stmt, 1);
+  r.at_ms = sqlite3_column_int64(stmt, 2);
+  r.actor = column_text(stmt, 3);
+  r.action = column_text(stmt, 4);
+  r.step = column_text(stmt, 5);
+  r.from_state = column_text(stmt, 6);
+  r.to_state = column_text(stmt, 7);
+  r.detail = column_text(stmt, 8);
+  r.prev_hash = column_text(stmt, 9);
+  r.hash = column_text(stmt, 10);
+  return r;
 }
 
 Post read_post(sqlite3_stmt* stmt) {
@@ -239,6 +301,9 @@ Post read_post(sqlite3_stmt* stmt) {
   post.updated_ms = sqlite3_column_int64(stmt, c++);
   post.step_events = sqlite3_column_int(stmt, c++);
   post.last_audit_id = sqlite3_column_int64(stmt, c++);
+  post.revision = sqlite3_column_int(stmt, c++);
+  post.stage = column_text(stmt, c++);
+  post.step_entered_ms = sqlite3_column_int64(stmt, c++);
   return post;
 }
 
@@ -288,6 +353,7 @@ class SqliteStore final : public Store {
     for (int64_t v = *version; v < static_cast<int64_t>(kMigrations.size()); ++v) {
       if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
       Status applied = exec(kMigrations[static_cast<size_t>(v)]);
+      if (applied && v + 1 == 3) applied = chain_existing_audit();
       if (applied) applied = exec("PRAGMA application_id=" + std::to_string(kApplicationId));
       if (applied) applied = exec("PRAGMA user_version=" + std::to_string(v + 1));
       if (applied) applied = exec("COMMIT");
@@ -303,13 +369,13 @@ class SqliteStore final : public Store {
 
   Status insert_post(Post& post, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
-      Result<int64_t> last = scalar_int("SELECT coalesce(max(id), 0) FROM audit");
-      if (!last) return last.status();
-      post.last_audit_id = *last + 1;
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      post.last_audit_id = head->id + 1;
       if (Status s = insert_row(post); !s) return s;
       AuditEntry entry = audit;
-      entry.id = post.last_audit_id;
       entry.post_id = post.id;
+      seal(entry, *head);
       return write_audit(entry);
     });
   }
@@ -340,9 +406,9 @@ class SqliteStore final : public Store {
   Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) override {
     return in_transaction([&]() -> Status {
       AuditEntry entry = audit;
-      Result<int64_t> last = scalar_int("SELECT coalesce(max(id), 0) FROM audit");
-      if (!last) return last.status();
-      entry.id = *last + 1;
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      entry.id = head->id + 1;
       Statement& prev = statement("SELECT last_audit_id FROM post_states WHERE post_id = ?1");
       prev.bind(1, event.post_id);
       int found = sqlite3_step(prev.get());
@@ -373,15 +439,30 @@ class SqliteStore final : public Store {
                           " changed while the event was being recorded; look at it again with "
                           "`herald status` and retry");
       if (Status s = write_event(event); !s) return s;
+      seal(entry, *head);
       return write_audit(entry);
     });
   }
 
-  Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index) override {
-    Statement& stmt = statement(
-        "SELECT id, post_id, step_index, type, actor, comment, at_ms FROM events "
-        "WHERE post_id = ?1 AND step_index = ?2 ORDER BY id");
-    stmt.bind(1, post_id).bind(2, int64_t{step_index});
+  Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index,
+                                            int revision) override {
+    static const std::string sql =
+        "SELECT " + std::string(kEventColumns) +
+        " FROM events WHERE post_id = ?1 AND step_index = ?2 AND revision = ?3 ORDER BY id";
+    Statement& stmt = statement(sql);
+    stmt.bind(1, post_id).bind(2, int64_t{step_index}).bind(3, int64_t{revision});
+    return read_events(stmt);
+  }
+
+  Result<std::vector<PostEvent>> post_events(int64_t post_id) override {
+    static const std::string sql =
+        "SELECT " + std::string(kEventColumns) + " FROM events WHERE post_id = ?1 ORDER BY id";
+    Statement& stmt = statement(sql);
+    stmt.bind(1, post_id);
+    return read_events(stmt);
+  }
+
+  Result<std::vector<PostEvent>> read_events(Statement& stmt) {
     std::vector<PostEvent> events;
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) events.push_back(read_event(stmt.get()));
@@ -394,23 +475,25 @@ class SqliteStore final : public Store {
       const std::vector<Post>& posts) override {
     std::map<int64_t, std::vector<PostEvent>> found;
     if (posts.empty()) return found;
-    std::map<int64_t, int> step_of;
+    std::map<int64_t, std::pair<int, int>> step_of;  // post -> (step, revision)
     std::string ids = "[";
     for (const Post& p : posts) {
       if (p.step_events == 0) continue;
-      step_of[p.id] = p.step_index;
+      step_of[p.id] = {p.step_index, p.revision};
       ids += (ids.size() > 1 ? "," : "") + std::to_string(p.id);
     }
     ids += "]";
     if (step_of.empty()) return found;
-    Statement& stmt = statement(
-        "SELECT id, post_id, step_index, type, actor, comment, at_ms FROM events "
-        "WHERE post_id IN (SELECT value FROM json_each(?1)) ORDER BY id");
+    static const std::string sql =
+        "SELECT " + std::string(kEventColumns) +
+        " FROM events WHERE post_id IN (SELECT value FROM json_each(?1)) ORDER BY id";
+    Statement& stmt = statement(sql);
     stmt.bind(1, ids);
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
       PostEvent e = read_event(stmt.get());
-      if (step_of[e.post_id] == e.step_index) found[e.post_id].push_back(std::move(e));
+      if (step_of[e.post_id] == std::make_pair(e.step_index, e.revision))
+        found[e.post_id].push_back(std::move(e));
     }
     stmt.reset();
     if (rc != SQLITE_DONE) return error("reading events");
@@ -422,16 +505,17 @@ class SqliteStore final : public Store {
                                              int64_t* lost) override {
     std::vector<Post> claimed;
     claimed.reserve(static_cast<size_t>(std::max(claim_limit, 0)));
-    std::vector<const AuditEntry*> audits;
+    std::vector<AuditEntry*> audits;
     audits.reserve(transitions.size() * 4);
     int64_t lost_count = 0;
     Status status = in_transaction([&]() -> Status {
-      int64_t last_id = 0;
+      ChainHead head;
       if (!transitions.empty()) {
-        Result<int64_t> last = scalar_int("SELECT coalesce(max(id), 0) FROM audit");
-        if (!last) return last.status();
-        last_id = *last;
+        Result<ChainHead> found = audit_head();
+        if (!found) return found.status();
+        head = std::move(*found);
       }
+      int64_t last_id = head.id;
       for (Transition& t : transitions) {
         // Chain the new entries onto the post's trail. No one else writes to the trail of a
         // post while it is claimed, and the claim is checked below.
@@ -451,9 +535,9 @@ class SqliteStore final : public Store {
         }
         for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
-        for (const AuditEntry& a : t.audit) audits.push_back(&a);
+        for (AuditEntry& a : t.audit) audits.push_back(&a);
       }
-      if (Status s = write_audits(audits); !s) return s;
+      if (Status s = write_audits(audits, head); !s) return s;
       if (claim_limit <= 0) return Status::ok();
       // Select, then update row by row: no temporary tables, and the due index is walked in
       // order.
@@ -527,8 +611,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) override {
     // One post's trail is followed from its last entry back through prev_id.
-    static const std::string columns =
-        "SELECT id, post_id, at_ms, actor, action, step, from_state, to_state, detail FROM audit ";
+    static const std::string columns = "SELECT " + std::string(kAuditColumns) + " FROM audit ";
     static const std::string one_post =
         "WITH RECURSIVE trail(id) AS ("
         "SELECT last_audit_id FROM post_states WHERE post_id = ?1 AND last_audit_id > 0 "
@@ -539,22 +622,107 @@ class SqliteStore final : public Store {
     if (post_id) stmt.bind(1, *post_id);
     std::vector<AuditRecord> records;
     int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      AuditRecord r;
-      r.id = sqlite3_column_int64(stmt.get(), 0);
-      r.post_id = sqlite3_column_int64(stmt.get(), 1);
-      r.at_ms = sqlite3_column_int64(stmt.get(), 2);
-      r.actor = column_text(stmt.get(), 3);
-      r.action = column_text(stmt.get(), 4);
-      r.step = column_text(stmt.get(), 5);
-      r.from_state = column_text(stmt.get(), 6);
-      r.to_state = column_text(stmt.get(), 7);
-      r.detail = column_text(stmt.get(), 8);
-      records.push_back(std::move(r));
-    }
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) records.push_back(read_audit(stmt.get()));
     stmt.reset();
     if (rc != SQLITE_DONE) return error("reading the audit trail");
     return records;
+  }
+
+  Status scan_audit(const std::function<bool(const AuditRecord&)>& visit) override {
+    // A read transaction: one consistent snapshot of the whole chain.
+    if (Status s = exec("BEGIN"); !s) return s;
+    static const std::string sql =
+        "SELECT " + std::string(kAuditColumns) + " FROM audit ORDER BY id";
+    Statement& stmt = statement(sql);
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW)
+      if (!visit(read_audit(stmt.get()))) {
+        rc = SQLITE_DONE;
+        break;
+      }
+    stmt.reset();
+    (void)exec("COMMIT");
+    if (rc != SQLITE_DONE) return error("reading the audit trail");
+    return Status::ok();
+  }
+
+  Status edit_post(const Post& seen, Post& updated, const Revision& superseded,
+                   const AuditEntry& audit) override {
+    return in_transaction([&]() -> Status {
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      AuditEntry entry = audit;
+      entry.post_id = seen.id;
+      entry.prev_id = seen.last_audit_id;
+      updated.last_audit_id = head->id + 1;
+      if (Status s = update_row(updated, seen.claim_seq, true); !s) return s;
+      if (sqlite3_changes(db_) != 1)
+        return Status(ErrorCode::failed_precondition,
+                      "post " + std::to_string(seen.id) +
+                          " changed while the edit was being saved; look at it again with "
+                          "`herald status` and retry");
+      Statement& keep = statement(
+          "INSERT INTO revisions (post_id, revision, text, editor, at_ms, reason) VALUES (?1, ?2, "
+          "?3, ?4, ?5, ?6)");
+      keep.bind(1, superseded.post_id).bind(2, int64_t{superseded.revision});
+      keep.bind(3, superseded.text).bind(4, superseded.editor).bind(5, superseded.at_ms);
+      keep.bind(6, superseded.reason);
+      if (Status s = run(keep, "keeping the earlier revision"); !s) return s;
+      seal(entry, *head);
+      return write_audit(entry);
+    });
+  }
+
+  Result<std::vector<Revision>> revisions(int64_t post_id) override {
+    Statement& stmt = statement(
+        "SELECT post_id, revision, text, editor, at_ms, reason FROM revisions WHERE post_id = ?1 "
+        "ORDER BY revision");
+    stmt.bind(1, post_id);
+    std::vector<Revision> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      out.push_back({sqlite3_column_int64(row, 0), sqlite3_column_int(row, 1), column_text(row, 2),
+                     column_text(row, 3), sqlite3_column_int64(row, 4), column_text(row, 5)});
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading revisions");
+    return out;
+  }
+
+  Status add_delegation(Delegation& delegation, const AuditEntry& audit) override {
+    return in_transaction([&]() -> Status {
+      Statement& stmt = statement(
+          "INSERT INTO delegations (from_person, to_person, since_ms, until_ms, created_by, "
+          "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      stmt.bind(1, delegation.from).bind(2, delegation.to).bind(3, delegation.since_ms);
+      stmt.bind(4, delegation.until_ms).bind(5, delegation.created_by);
+      stmt.bind(6, delegation.created_ms);
+      if (Status s = run(stmt, "recording the delegation"); !s) return s;
+      delegation.id = sqlite3_last_insert_rowid(db_);
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      AuditEntry entry = audit;
+      seal(entry, *head);
+      return write_audit(entry);
+    });
+  }
+
+  Result<std::vector<Delegation>> delegations() override {
+    Statement& stmt = statement(
+        "SELECT id, from_person, to_person, since_ms, until_ms, created_by, created_ms FROM "
+        "delegations ORDER BY id");
+    std::vector<Delegation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      out.push_back({sqlite3_column_int64(row, 0), column_text(row, 1), column_text(row, 2),
+                     sqlite3_column_int64(row, 3), sqlite3_column_int64(row, 4),
+                     column_text(row, 5), sqlite3_column_int64(row, 6)});
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading delegations");
+    return out;
   }
 
   Result<std::optional<std::string>> meta(const std::string& key) override {
@@ -684,8 +852,8 @@ class SqliteStore final : public Store {
     Statement& state = statement(
         "INSERT INTO post_states (post_id, step_index, step_kind, state, wake_ms, reason, expects, "
         "attempt, claim_seq, claimed_from, lease_owner, lease_expires_ms, remote_id, note, "
-        "updated_ms, step_events, due_ms, last_audit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-        "?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, ?16, ?17)");
+        "updated_ms, step_events, due_ms, last_audit_id, stage, step_entered_ms) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, ?16, ?17, ?18, ?19)");
     if (!state.valid()) return Status(ErrorCode::store, path_ + ": " + state.error());
     std::string expects = encode_expects(post.expects);
     state.bind(1, post.id).bind(2, int64_t{post.step_index}).bind(3, post.step_kind);
@@ -694,7 +862,7 @@ class SqliteStore final : public Store {
     state.bind(10, to_string(post.claimed_from)).bind(11, post.lease_owner);
     state.bind(12, post.lease_expires_ms).bind(13, post.remote_id).bind(14, post.note);
     state.bind(15, post.updated_ms).bind_optional(16, due_ms_of(post));
-    state.bind(17, post.last_audit_id);
+    state.bind(17, post.last_audit_id).bind(18, post.stage).bind(19, post.step_entered_ms);
     rc = sqlite3_step(state.get());
     state.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post state");
@@ -704,8 +872,8 @@ class SqliteStore final : public Store {
   // post's identity, author, account and key never change, so their indexes are not touched).
   Status update_row(const Post& post, int64_t expected_claim_seq, bool text_changed) {
     if (text_changed) {
-      Statement& text = statement("UPDATE posts SET text = ?2 WHERE id = ?1");
-      text.bind(1, post.id).bind(2, post.text);
+      Statement& text = statement("UPDATE posts SET text = ?2, revision = ?3 WHERE id = ?1");
+      text.bind(1, post.id).bind(2, post.text).bind(3, int64_t{post.revision});
       int rc = sqlite3_step(text.get());
       text.reset();
       if (rc != SQLITE_DONE) return error("writing post text");
@@ -716,7 +884,7 @@ class SqliteStore final : public Store {
         "UPDATE post_states SET step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
         "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
         "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
-        "step_events = ?19, last_audit_id = ?20";
+        "step_events = ?19, last_audit_id = ?20, stage = ?21, step_entered_ms = ?22";
     static const std::string with_due =
         set_state + ", due_ms = ?18 WHERE post_id = ?1 AND claim_seq = ?17";
     static const std::string keep_due = set_state + " WHERE post_id = ?1 AND claim_seq = ?17";
@@ -731,6 +899,7 @@ class SqliteStore final : public Store {
     stmt.bind(15, post.note).bind(16, post.updated_ms).bind(17, expected_claim_seq);
     if (!same_lease) stmt.bind_optional(18, due_ms_of(post));
     stmt.bind(19, int64_t{post.step_events}).bind(20, post.last_audit_id);
+    stmt.bind(21, post.stage).bind(22, post.step_entered_ms);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");
@@ -738,13 +907,65 @@ class SqliteStore final : public Store {
 
   Status write_event(const PostEvent& e) {
     Statement& stmt = statement(
-        "INSERT INTO events (post_id, step_index, type, actor, comment, at_ms) VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6)");
+        "INSERT INTO events (post_id, step_index, type, actor, comment, at_ms, on_behalf, "
+        "content_hash, stage, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     stmt.bind(1, e.post_id).bind(2, int64_t{e.step_index}).bind(3, e.type).bind(4, e.actor);
-    stmt.bind(5, e.comment).bind(6, e.at_ms);
+    stmt.bind(5, e.comment).bind(6, e.at_ms).bind(7, e.on_behalf).bind(8, e.content_hash);
+    stmt.bind(9, e.stage).bind(10, int64_t{e.revision});
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing event");
+  }
+
+  // The newest entry of the audit chain (id 0 and the genesis hash when there is none).
+  struct ChainHead {
+    int64_t id = 0;
+    std::string hash = audit_genesis_hash();
+  };
+  Result<ChainHead> audit_head() {
+    Statement& stmt = statement("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
+    ChainHead head;
+    int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) {
+      head.id = sqlite3_column_int64(stmt.get(), 0);
+      head.hash = column_text(stmt.get(), 1);
+    }
+    stmt.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading the audit chain");
+    return head;
+  }
+  // Gives the entry the next id (unless it has one), links it to the head and hashes it.
+  static void seal(AuditEntry& a, ChainHead& head) {
+    if (a.id == 0) a.id = head.id + 1;
+    a.prev_hash = head.hash;
+    a.hash = audit_entry_hash(a.prev_hash, a.id, a.post_id, a.at_ms, a.actor, a.action, a.step,
+                              a.from_state, a.to_state, a.detail);
+    head.id = a.id;
+    head.hash = a.hash;
+  }
+  // Migration 3: hashes the entries written before the trail was a chain, in id order.
+  Status chain_existing_audit() {
+    sqlite3_stmt* read = nullptr;
+    std::string sql = "SELECT " + std::string(kAuditColumns) + " FROM audit ORDER BY id";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &read, nullptr) != SQLITE_OK)
+      return error("reading the audit trail");
+    std::vector<AuditEntry> entries;
+    int rc;
+    while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
+      AuditRecord r = read_audit(read);
+      entries.push_back({r.post_id, r.at_ms, r.actor, r.action, r.step, r.from_state, r.to_state,
+                         r.detail, r.id, 0, "", ""});
+    }
+    sqlite3_finalize(read);
+    if (rc != SQLITE_DONE) return error("reading the audit trail");
+    ChainHead head;
+    for (AuditEntry& a : entries) {
+      seal(a, head);
+      Statement& update = statement("UPDATE audit SET prev_hash = ?2, hash = ?3 WHERE id = ?1");
+      update.bind(1, a.id).bind(2, a.prev_hash).bind(3, a.hash);
+      if (Status s = run(update, "chaining the audit trail"); !s) return s;
+    }
+    return Status::ok();
   }
 
   // Audit ids are handed out in the write transaction as one more than the largest so far, which
@@ -753,14 +974,20 @@ class SqliteStore final : public Store {
   Status write_audit(const AuditEntry& a) {
     Statement& stmt = statement(
         "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
-        "to_state, detail) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    stmt.bind_optional(1, a.prev_id).bind(2, a.post_id).bind(3, a.at_ms).bind(4, a.actor);
-    stmt.bind(5, a.action).bind(6, a.step).bind(7, a.from_state).bind(8, a.to_state);
-    stmt.bind(9, a.detail);
+        "to_state, detail, prev_hash, hash) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11)");
+    bind_audit(stmt, 0, a);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     if (rc != SQLITE_DONE) return error("writing audit entry");
     return check_audit_id(a.id);
+  }
+  static constexpr int kAuditFields = 11;
+  static void bind_audit(Statement& stmt, int base, const AuditEntry& a) {
+    stmt.bind_optional(base + 1, a.prev_id).bind(base + 2, a.post_id);
+    stmt.bind(base + 3, a.at_ms).bind(base + 4, a.actor).bind(base + 5, a.action);
+    stmt.bind(base + 6, a.step).bind(base + 7, a.from_state).bind(base + 8, a.to_state);
+    stmt.bind(base + 9, a.detail).bind(base + 10, a.prev_hash).bind(base + 11, a.hash);
   }
   Status check_audit_id(int64_t expected) {
     if (sqlite3_last_insert_rowid(db_) == expected) return Status::ok();
@@ -768,30 +995,27 @@ class SqliteStore final : public Store {
                                            std::to_string(sqlite3_last_insert_rowid(db_)) +
                                            ", expected " + std::to_string(expected));
   }
-  // Audit entries in statements of kAuditRows rows (fewer statements to run), then one by one.
+  // Seals the entries onto the chain in order, then writes them in statements of kAuditRows rows
+  // (fewer statements to run), the rest one by one.
   static constexpr int kAuditRows = 32;
-  Status write_audits(const std::vector<const AuditEntry*>& entries) {
+  Status write_audits(const std::vector<AuditEntry*>& entries, ChainHead& head) {
     static const std::string multi = [] {
       std::string sql =
           "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
-          "to_state, detail) VALUES ";
+          "to_state, detail, prev_hash, hash) VALUES ";
       for (int r = 0; r < kAuditRows; ++r) {
         sql += r ? ", (NULL, " : "(NULL, ";
-        for (int c = 1; c <= 9; ++c) sql += "?" + std::to_string(r * 9 + c) + (c < 9 ? ", " : ")");
+        for (int c = 1; c <= kAuditFields; ++c)
+          sql += "?" + std::to_string(r * kAuditFields + c) + (c < kAuditFields ? ", " : ")");
       }
       return sql;
     }();
+    for (AuditEntry* a : entries) seal(*a, head);
     size_t i = 0;
     for (; i + kAuditRows <= entries.size(); i += kAuditRows) {
       Statement& stmt = statement(multi);
-      for (int r = 0; r < kAuditRows; ++r) {
-        const AuditEntry& a = *entries[i + static_cast<size_t>(r)];
-        int base = r * 9;
-        stmt.bind_optional(base + 1, a.prev_id).bind(base + 2, a.post_id);
-        stmt.bind(base + 3, a.at_ms).bind(base + 4, a.actor).bind(base + 5, a.action);
-        stmt.bind(base + 6, a.step).bind(base + 7, a.from_state).bind(base + 8, a.to_state);
-        stmt.bind(base + 9, a.detail);
-      }
+      for (int r = 0; r < kAuditRows; ++r)
+        bind_audit(stmt, r * kAuditFields, *entries[i + static_cast<size_t>(r)]);
       int rc = sqlite3_step(stmt.get());
       stmt.reset();
       if (rc != SQLITE_DONE) return error("writing audit entries");

@@ -6,6 +6,7 @@
 
 #include <herald/result.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,8 +32,12 @@ class Store {
   /// Stores an event for the post's current step, records it in the audit trail and wakes the
   /// post if it waits or is held. Fails (nothing written) if the post changed since `seen`.
   virtual Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) = 0;
-  virtual Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index) = 0;
-  /// The events of each post's current step, for many posts at once (one query).
+  /// The events of one step of one revision of a post, oldest first.
+  virtual Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index,
+                                                    int revision) = 0;
+  /// Every event of a post, oldest first.
+  virtual Result<std::vector<PostEvent>> post_events(int64_t post_id) = 0;
+  /// The events of each post's current step and revision, for many posts at once (one query).
   virtual Result<std::map<int64_t, std::vector<PostEvent>>> events_for_posts(
       const std::vector<Post>& posts) = 0;
 
@@ -52,6 +57,21 @@ class Store {
   virtual Result<std::optional<int64_t>> next_wake() = 0;
 
   virtual Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) = 0;
+  /// Every audit entry in id order, with its hashes, from one consistent snapshot. `visit`
+  /// returns false to stop early.
+  virtual Status scan_audit(const std::function<bool(const AuditRecord&)>& visit) = 0;
+
+  /// A person's edit: keeps the text being replaced as `superseded`, writes `updated` (its new
+  /// text, revision and place in the workflow) and the audit entry. Fails (nothing written) if
+  /// the post was claimed since `seen`. Fills in updated.last_audit_id.
+  virtual Status edit_post(const Post& seen, Post& updated, const Revision& superseded,
+                           const AuditEntry& audit) = 0;
+  /// The texts a post had before each edit, oldest first.
+  virtual Result<std::vector<Revision>> revisions(int64_t post_id) = 0;
+
+  /// Records a delegation and its audit entry; fills in delegation.id.
+  virtual Status add_delegation(Delegation& delegation, const AuditEntry& audit) = 0;
+  virtual Result<std::vector<Delegation>> delegations() = 0;
 
   virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
   virtual Status set_meta(const std::string& key, const std::string& value) = 0;

@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 2
+#define HERALD_ABI_MINOR 3
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -68,7 +68,10 @@ typedef enum herald_outcome {
   HERALD_HOLD = 2,    /* a person must act (expected events say who) */
   HERALD_REJECT = 3,  /* rejected with a reason; terminal */
   HERALD_RETRY = 4,   /* transient problem; run again after a delay */
-  HERALD_FAIL = 5     /* permanent problem; terminal */
+  HERALD_FAIL = 5,    /* permanent problem; terminal */
+  /* Added in ABI 1.3: back to the first step, held until its author edits it (the reason says
+   * what to change); the edit starts a new revision that goes through every step again. */
+  HERALD_REVISE = 6
 } herald_outcome;
 
 typedef enum herald_value_type {
@@ -77,7 +80,12 @@ typedef enum herald_value_type {
   HERALD_TYPE_BOOL = 2,
   HERALD_TYPE_DOUBLE = 3,
   HERALD_TYPE_STRING_LIST = 4,
-  HERALD_TYPE_PATH = 5 /* a string; relative paths are resolved against the config file's folder */
+  HERALD_TYPE_PATH = 5, /* a string; relative paths are resolved against the config file's folder */
+  /* Added in ABI 1.3: a list of maps (for example approval stages). Read it with key paths:
+   * config_list_size("stages"), config_keys("stages[0]"), config_string("stages[0].quorum"),
+   * config_list_size("stages[0].roles"). The host checks only that it is a list of maps; the
+   * plugin checks each map's keys and reports problems with config_where. */
+  HERALD_TYPE_MAP_LIST = 6
 } herald_value_type;
 
 typedef enum herald_log_level {
@@ -134,16 +142,21 @@ typedef struct herald_host_api {
 
   /* Post fields (see docs/plugin-guide.md for the list): id, text, account, network, handle,
    * author, workflow, tags (one per line), publish_at (Unix ms, text), zone, char_limit,
-   * idempotency_key, attempt, step, config_dir. Writable: text, remote_id, note. */
+   * idempotency_key, attempt, step, config_dir; since ABI 1.3 revision, stage and step_since
+   * (Unix ms when the post reached this step). Writable: text, remote_id, note, stage (shown to
+   * people and checked by `herald approve --stage`). */
   herald_status (*post_get)(herald_call* call, herald_str field, herald_str* out);
   herald_status (*post_set)(herald_call* call, herald_str field, herald_str value);
 
   /* Events delivered to this post's current step, oldest first. Fields: type, actor, comment,
-   * at (Unix ms). */
+   * at (Unix ms); since ABI 1.3 also on_behalf (the person a delegate acted for, or empty),
+   * content_hash (of the text the person saw), stage and revision. Only events of the post's
+   * current revision are delivered: an edit starts afresh. */
   size_t (*event_count)(herald_call* call);
   herald_status (*event_field)(herald_call* call, size_t index, herald_str field, herald_str* out);
   /* Declares that the step accepts an event of `type` (e.g. "approve", "reject") from people
-   * with `role`. Used with WAIT and HOLD so the host can tell who may act. */
+   * with `role` (since ABI 1.3 also "team:NAME" or "person:ID"). Used with WAIT and HOLD so the
+   * host can tell who may act. */
   herald_status (*expect_event)(herald_call* call, herald_str type, herald_str role);
   /* Records an event for other steps and for the audit trail (type, free-form detail). */
   herald_status (*emit_event)(herald_call* call, herald_str type, herald_str detail);
@@ -180,6 +193,25 @@ typedef struct herald_host_api {
    * Borrowed. */
   herald_status (*text_breaks)(herald_call* call, herald_str network, herald_str text,
                                herald_str* out);
+
+  /* Added in ABI 1.3. */
+  /* The keys of the map at `path` inside a HERALD_TYPE_MAP_LIST value, one per line. */
+  herald_status (*config_keys)(herald_config* config, herald_str path, herald_str* out);
+  /* Where `path` (a key, or a key path as above) was written: "file:line:column (key path)",
+   * for error messages. */
+  herald_status (*config_where)(herald_config* config, herald_str path, herald_str* out);
+  /* The people and teams of the configuration while a step is created, so that a step can
+   * reject a role nobody has or a person who does not exist before anything runs. Person fields
+   * as for person_field, plus teams (one per line). */
+  size_t (*config_person_count)(herald_config* config);
+  herald_status (*config_person_field)(herald_config* config, size_t index, herald_str field,
+                                       herald_str* out);
+  /* SHA-256 of the post's current text (64 hex digits). Events carry the hash of the text their
+   * person saw (event field content_hash), so a step can bind a decision to exact content. */
+  herald_status (*content_hash)(herald_call* call, herald_str* out);
+  /* Whether `person` may act for someone named by `who`: a role name, "team:NAME" or
+   * "person:ID". Delegations are not considered (events say on_behalf when they applied). */
+  int (*person_matches)(herald_call* call, herald_str person, herald_str who);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */

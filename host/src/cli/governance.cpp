@@ -1,0 +1,318 @@
+// The commands people use to govern posts: inbox, legal decisions, edits, delegation, and the
+// audit trail (list, verify, export).
+#include "cli/common.hpp"
+#include "cli/render.hpp"
+#include "time/time.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace herald {
+namespace {
+
+using nlohmann::json;
+
+Result<int64_t> parse_instant(const std::string& text) {
+  Result<ZonedInstant> parsed = parse_time(text, "UTC");
+  if (!parsed) return parsed.status();
+  return parsed->utc_ms;
+}
+
+/// Reads --text or --file (- for stdin); trailing newlines are dropped.
+Result<std::string> read_text(const std::string& text, const std::string& file, bool has_text) {
+  if (has_text) return text;
+  if (file.empty())
+    return Status(ErrorCode::invalid_argument, "give the new text with --text or --file");
+  std::stringstream content;
+  if (file == "-") {
+    content << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status(ErrorCode::invalid_argument, file + ": cannot read the text file");
+    content << in.rdbuf();
+  }
+  std::string out = content.str();
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string age(int64_t since_ms, int64_t now_ms) {
+  int64_t minutes = std::max<int64_t>(0, (now_ms - since_ms) / 60'000);
+  if (minutes < 60) return std::to_string(minutes) + "m";
+  if (minutes < 48 * 60)
+    return std::to_string(minutes / 60) + "h" + std::to_string(minutes % 60) + "m";
+  return std::to_string(minutes / (24 * 60)) + "d";
+}
+
+json finding_json(const std::string& text) {
+  json parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json{{"message", text}} : parsed;
+}
+
+std::string inbox_text(const std::vector<InboxItem>& items, const std::string& person,
+                       int64_t now_ms) {
+  if (items.empty()) return "nothing waits for " + person + "\n";
+  std::ostringstream out;
+  for (const InboxItem& item : items) {
+    const PostView& p = item.post;
+    out << "post " << p.id << "  " << p.workflow << " on " << p.account << "  by "
+        << (p.author.empty() ? "-" : p.author) << "  waiting " << age(p.step_since_ms, now_ms)
+        << " (since " << format_utc(p.step_since_ms) << ")\n";
+    out << "  step:     " << p.step << " (" << p.step_kind << ")"
+        << (p.stage.empty() ? "" : ", stage " + p.stage) << ", revision " << p.revision << "\n";
+    out << "  why:      " << (p.reason.empty() ? "-" : p.reason) << "\n";
+    std::string actions;
+    for (const auto& a : item.actions) actions += (actions.empty() ? "" : ", ") + a;
+    out << "  you may:  " << actions
+        << (item.on_behalf.empty() ? "" : " (for " + item.on_behalf + ", delegated)") << "\n";
+    out << "  text:     " << p.text << "\n";
+    for (const std::string& f : item.findings) {
+      json finding = finding_json(f);
+      out << "  finding:  [" << finding.value("severity", "info") << "] "
+          << finding.value("rule", "") << ": " << finding.value("message", "");
+      if (finding.contains("excerpt"))
+        out << " — \"" << finding.value("excerpt", "") << "\" at bytes "
+            << finding.value("start", 0) << ".." << finding.value("end", 0);
+      out << "\n";
+    }
+  }
+  return out.str();
+}
+
+json inbox_json(const std::vector<InboxItem>& items) {
+  json out = json::array();
+  for (const InboxItem& item : items) {
+    json findings = json::array();
+    for (const std::string& f : item.findings) findings.push_back(finding_json(f));
+    json post = posts_json({item.post})[0];
+    out.push_back({{"post", post},
+                   {"actions", item.actions},
+                   {"on_behalf", item.on_behalf},
+                   {"findings", findings}});
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+void add_governance_commands(CLI::App& app, int& exit_code) {
+  // Options outlive parsing: the callbacks run inside app.parse().
+  struct Options {
+    std::string config, person, reason, comment, text, file, from, to, until, format = "jsonl",
+                                                                              since, output;
+    int64_t post_id = 0;
+    std::optional<int64_t> audit_id;
+    bool as_json = false;
+  };
+  auto o = std::make_shared<Options>();
+
+  // inbox
+  auto* inbox = app.add_subcommand(
+      "inbox", "What waits for a person (approvals, legal decisions, edits), oldest first.");
+  inbox->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  inbox->add_option("--as", o->person, "whose inbox (a person from `people`)")->required();
+  inbox->add_flag("--json", o->as_json, "print JSON");
+  inbox->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto items = host->inbox(o->person);
+    if (failed(items, exit_code)) return;
+    std::cout << (o->as_json ? inbox_json(*items).dump(2) + "\n"
+                             : inbox_text(*items, o->person, host->clock().now_ms()));
+  });
+
+  // legal clear | reject | require-edit
+  auto* legal = app.add_subcommand("legal", "Legal's decisions on a post held by legal review.");
+  legal->require_subcommand(1);
+  struct Decision {
+    const char* name;
+    const char* decision;
+    const char* help;
+    bool needs_reason;
+  };
+  for (const Decision& d :
+       {Decision{"clear", "clear", "Clear a held post: it moves on.", false},
+        Decision{"reject", "reject", "Reject a held post with a reason.", true},
+        Decision{"require-edit", "require_edit",
+                 "Send a held post back to its author with what to change.", true}}) {
+    auto* command = legal->add_subcommand(d.name, d.help);
+    command->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+    command->add_option("ID", o->post_id, "post id")->required();
+    command->add_option("--as", o->person, "who decides (a person with the legal role)")
+        ->required();
+    auto* reason = command->add_option("--reason", o->reason, "why (shown to the author)");
+    if (d.needs_reason) reason->required();
+    std::string decision = d.decision;
+    std::string verb = d.name;
+    command->callback([o, &exit_code, decision, verb] {
+      auto host = open_or_report(o->config, exit_code);
+      if (!host) return;
+      if (failed(host->legal_decision(o->post_id, o->person, decision, o->reason), exit_code))
+        return;
+      std::cout << "post " << o->post_id << ": legal " << verb << " by " << o->person << "\n";
+    });
+  }
+
+  // edit
+  auto* edit = app.add_subcommand(
+      "edit", "Replace a post's text (its author or an editor); it goes through every step again.");
+  edit->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  edit->add_option("ID", o->post_id, "post id")->required();
+  edit->add_option("--as", o->person, "who edits (the author, or a person with role editor)")
+      ->required();
+  auto* text_option = edit->add_option("--text,-t", o->text, "the new text");
+  auto* file_option = edit->add_option("--file,-f", o->file, "read the new text from a file");
+  text_option->excludes(file_option);
+  edit->add_option("--reason", o->reason, "what changed and why (kept with the revision)");
+  edit->callback([o, &exit_code, text_option] {
+    Result<std::string> text = read_text(o->text, o->file, text_option->count() > 0);
+    if (failed(text, exit_code)) return;
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    if (failed(host->edit(o->post_id, o->person, *text, o->reason), exit_code)) return;
+    auto post = host->post(o->post_id);
+    if (failed(post, exit_code)) return;
+    std::cout << "post " << o->post_id << " is now revision " << post->revision
+              << "; it goes through the workflow again from step " << post->step << "\n";
+  });
+
+  // delegate
+  auto* delegate = app.add_subcommand(
+      "delegate", "Let another person act for you (approvals, legal decisions) until a time.");
+  delegate->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  delegate->add_option("--from", o->from, "who delegates")->required();
+  delegate->add_option("--to", o->to, "who acts for them")->required();
+  delegate
+      ->add_option("--until", o->until,
+                   "end of the delegation: 2026-12-24T18:00:00Z or '2026-12-24 18:00 "
+                   "Europe/Oslo'")
+      ->required();
+  delegate->callback([o, &exit_code] {
+    Result<int64_t> until = parse_instant(o->until);
+    if (failed(until, exit_code)) return;
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto id = host->delegate(o->from, o->to, *until);
+    if (failed(id, exit_code)) return;
+    std::cout << "delegation " << *id << ": " << o->to << " acts for " << o->from << " until "
+              << format_utc(*until) << "\n";
+  });
+
+  // audit, audit verify, audit export
+  auto* audit = app.add_subcommand(
+      "audit", "The audit trail: who did what to which post, when; verify it; export it.");
+  audit->add_option("CONFIG", o->config, "workflow configuration (YAML)");
+  audit->add_option("ID", o->audit_id, "one post");
+  audit->add_flag("--json", o->as_json, "print JSON");
+  auto* verify = audit->add_subcommand(
+      "verify", "Check the hash chain; name the first entry that was changed or removed.");
+  verify->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  verify->add_flag("--json", o->as_json, "print JSON");
+  verify->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto result = host->verify_audit();
+    if (failed(result, exit_code)) return;
+    if (o->as_json) {
+      std::cout << json{{"intact", result->intact},       {"entries", result->entries},
+                        {"broken_id", result->broken_id}, {"problem", result->problem},
+                        {"head_id", result->head_id},     {"head_hash", result->head_hash}}
+                       .dump()
+                << "\n";
+    } else if (result->intact) {
+      std::cout << "audit trail intact: " << result->entries << " entries; head entry "
+                << result->head_id << " hash " << result->head_hash << "\n";
+    } else {
+      std::cout << "audit trail BROKEN at entry " << result->broken_id << ": " << result->problem
+                << "\n(" << result->entries << " entries before it are intact; the last of them, "
+                << result->head_id << ", has hash " << result->head_hash << ")\n";
+    }
+    if (!result->intact) exit_code = 8;
+  });
+  auto* exporter = audit->add_subcommand(
+      "export", "Write the audit trail for records retention: JSON lines or CSV, with hashes.");
+  exporter->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  exporter->add_option("--format", o->format, "jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  exporter->add_option(
+      "--since", o->since,
+      "only entries at or after this time (RFC 3339, or a local time with a zone)");
+  exporter->add_option("--output,-o", o->output, "write to this file (default: standard output)");
+  exporter->callback([o, &exit_code] {
+    int64_t since = 0;
+    if (!o->since.empty()) {
+      Result<int64_t> parsed = parse_instant(o->since);
+      if (failed(parsed, exit_code)) return;
+      since = *parsed;
+    }
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    std::ofstream file;
+    std::string partial = o->output + ".partial";
+    if (!o->output.empty()) {
+      file.open(partial, std::ios::binary | std::ios::trunc);
+      if (!file) {
+        exit_code = fail(Status(ErrorCode::invalid_argument, partial + ": cannot write"));
+        return;
+      }
+    }
+    std::ostream& out = o->output.empty() ? std::cout : file;
+    bool csv = o->format == "csv";
+    if (csv) out << "id,post_id,at,actor,action,step,from_state,to_state,detail,prev_hash,hash\n";
+    int64_t count = 0;
+    Status scanned = host->scan_audit(since, [&](const AuditRecord& r) {
+      ++count;
+      if (csv) {
+        out << r.id << ',' << r.post_id << ',' << format_utc(r.at_ms) << ',' << csv_field(r.actor)
+            << ',' << csv_field(r.action) << ',' << csv_field(r.step) << ','
+            << csv_field(r.from_state) << ',' << csv_field(r.to_state) << ',' << csv_field(r.detail)
+            << ',' << r.prev_hash << ',' << r.hash << '\n';
+      } else {
+        out << json{{"id", r.id},         {"post_id", r.post_id},       {"at", format_utc(r.at_ms)},
+                    {"at_ms", r.at_ms},   {"actor", r.actor},           {"action", r.action},
+                    {"step", r.step},     {"from_state", r.from_state}, {"to_state", r.to_state},
+                    {"detail", r.detail}, {"prev_hash", r.prev_hash},   {"hash", r.hash}}
+                   .dump(-1, ' ', false, json::error_handler_t::replace)
+            << '\n';
+      }
+    });
+    if (failed(scanned, exit_code)) {
+      if (!o->output.empty()) std::remove(partial.c_str());
+      return;
+    }
+    if (!o->output.empty()) {
+      file.close();
+      if (!file || std::rename(partial.c_str(), o->output.c_str()) != 0) {
+        std::remove(partial.c_str());
+        exit_code = fail(Status(ErrorCode::invalid_argument, o->output + ": cannot write"));
+        return;
+      }
+      std::cerr << "wrote " << count << " audit entries to " << o->output << "\n";
+    }
+  });
+  audit->callback([o, &exit_code, audit] {
+    if (!audit->get_subcommands().empty()) return;
+    if (o->config.empty()) {
+      exit_code = fail(Status(ErrorCode::invalid_argument,
+                              "audit needs CONFIG (or: herald audit verify|export CONFIG)"));
+      return;
+    }
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto records = host->audit(o->audit_id);
+    if (failed(records, exit_code)) return;
+    std::cout << (o->as_json ? audit_json(*records).dump(2) + "\n" : audit_text(*records));
+  });
+}
+
+}  // namespace herald
