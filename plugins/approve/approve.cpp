@@ -1,57 +1,334 @@
-// Built-in approve step: N approvals from people with a role; any rejection from that role
-// rejects the post. The author never counts (four eyes).
+// Built-in approve step: an approval chain written as data. Ordered stages, each naming roles,
+// teams or people and a quorum (any, all, N, "N of M"), each optionally conditional on the post
+// and with a deadline and a late policy. Approvals are bound to the exact text they saw, the
+// author never counts, and each person counts once per stage.
 #include <herald/plugin.hpp>
 
+#include "common/governance.hpp"
+
+#include <algorithm>
 #include <set>
 
 namespace {
 
-class Approval : public herald::Step {
+using herald::builtin::Deadline;
+using herald::builtin::LatePolicy;
+using herald::builtin::MapItem;
+using herald::builtin::PostCondition;
+
+struct Stage {
+  std::string name;
+  std::vector<std::string> whos;  // role, "team:NAME", "person:ID"
+  enum class Quorum { any, all, count } quorum = Quorum::any;
+  int64_t count = 1;
+  PostCondition when;
+  Deadline deadline;
+};
+
+std::string join(const std::vector<std::string>& items, const std::string& separator = ", ") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string describe_who(const std::string& who) {
+  if (who.rfind("person:", 0) == 0) return who.substr(7);
+  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
+  return "role " + who;
+}
+
+std::string plural(int64_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+class Chain : public herald::Step {
  public:
-  static constexpr std::array<herald_config_key, 2> config_keys{{
-      {"role", HERALD_TYPE_STRING, 1, nullptr, "role whose members may approve"},
-      {"count", HERALD_TYPE_INT, 0, "1", "how many different people must approve"},
+  static constexpr std::array<herald_config_key, 5> config_keys{{
+      {"stages", HERALD_TYPE_MAP_LIST, 0, nullptr,
+       "ordered stages: name, roles/teams/people, quorum, when, deadline, on_late, escalate_to"},
+      {"role", HERALD_TYPE_STRING, 0, nullptr,
+       "shorthand for one stage: the role whose members approve"},
+      {"count", HERALD_TYPE_INT, 0, "1", "with `role`: how many different people must approve"},
+      {"on_reject", HERALD_TYPE_STRING, 0, "revise",
+       "revise (back to the author for an edit) or terminal"},
+      {"templates", HERALD_TYPE_PATH, 0, nullptr,
+       "pre-approved templates: an unchanged instance skips the chain (fast lane)"},
   }};
 
-  explicit Approval(herald::Config& config)
-      : role_(config.string("role")), count_(config.integer("count", 1)) {
-    if (role_.empty()) throw std::invalid_argument("role must not be empty");
-    if (count_ < 1) throw std::invalid_argument("count must be at least 1");
+  explicit Chain(herald::Config& config) {
+    people_ = config.people();
+    std::optional<std::string> role = config.optional_string("role");
+    const size_t stage_count = config.size("stages");
+    if (role && !role->empty() && stage_count > 0)
+      throw std::invalid_argument(config.where("role") +
+                                  ": write either `role` (one stage) or `stages`, not both");
+    if (role && !role->empty()) {
+      Stage stage;
+      stage.name = *role;
+      stage.whos = {*role};
+      stage.quorum = Stage::Quorum::count;
+      stage.count = config.integer("count", 1);
+      if (stage.count < 1)
+        throw std::invalid_argument(config.where("count") + ": count must be at least 1");
+      check_pool(stage, config.where("role"));
+      stages_.push_back(std::move(stage));
+    }
+    for (size_t i = 0; i < stage_count; ++i) read_stage(config, i);
+    if (stages_.empty())
+      throw std::invalid_argument(config.where("stages") +
+                                  ": the chain needs `stages` (or `role` for a single stage)");
+    std::string on_reject = config.string("on_reject");
+    if (on_reject != "revise" && on_reject != "terminal")
+      throw std::invalid_argument(config.where("on_reject") +
+                                  ": expected revise or terminal, got '" + on_reject + "'");
+    revise_on_reject_ = on_reject == "revise";
+    if (auto path = config.optional_string("templates"); path && !path->empty())
+      templates_ = herald::builtin::load_templates(*path);
   }
 
   void run(herald::Context& post) override {
-    std::set<std::string> approvers;
-    std::string author = post.author();
-    for (const herald::Event& event : post.events()) {
-      if (!post.has_role(event.actor, role_)) continue;
-      if (event.type == "reject") {
-        post.reject("rejected by " + event.actor +
-                    (event.comment.empty() ? "" : ": " + event.comment));
-        return;
-      }
-      if (event.type == "approve" && event.actor != author) approvers.insert(event.actor);
-    }
-    if (static_cast<int64_t>(approvers.size()) >= count_) {
-      std::string names;
-      for (const auto& name : approvers) names += (names.empty() ? "" : ", ") + name;
-      post.advance();
-      post.set_field("note", "approved by " + names);
+    const std::string text = post.text();
+    if (const auto* t = herald::builtin::match_template(templates_, text)) {
+      post.advance("fast lane: an unchanged instance of pre-approved template '" + t->name +
+                   "'; the approval chain is skipped");
       return;
     }
-    post.expect("approve", role_);
-    post.expect("reject", role_);
-    int64_t missing = count_ - static_cast<int64_t>(approvers.size());
-    post.wait_for_event("needs " + std::to_string(missing) + " more approval" +
-                        (missing == 1 ? "" : "s") + " from role " + role_);
+    const std::string author = post.author();
+    const std::string hash = post.content_hash();
+    const int64_t now = post.now_ms();
+    int64_t stage_start = std::stoll("0" + post.field("step_since"));
+    const std::vector<herald::Event> events = post.events();
+
+    std::vector<std::string> done;    // "marketing: mo, li"
+    std::vector<std::string> voided;  // approvals of text that has changed since
+    std::vector<std::string> skipped;
+    for (const Stage& stage : stages_) {
+      if (!stage.when.matches(post)) {
+        skipped.push_back(stage.name + " (needs " + stage.when.describe() + ")");
+        continue;
+      }
+      post.set_field("stage", stage.name);
+      bool escalated = false;
+      std::vector<std::string> approvers;
+      int64_t reached_at = 0;
+      for (const herald::Event& e : events) {
+        if (e.type == "escalated" && e.comment == stage.name) escalated = true;
+        if (e.stage != stage.name || (e.type != "approve" && e.type != "reject")) continue;
+        if (!e.content_hash.empty() && e.content_hash != hash) {
+          voided.push_back(e.type + " by " + e.person() + " at " + stage.name);
+          continue;
+        }
+        if (e.type == "reject") {
+          std::string why = "rejected at stage " + stage.name + " by " + e.actor +
+                            (e.on_behalf.empty() ? "" : " (for " + e.on_behalf + ")") + ": " +
+                            e.comment;
+          if (revise_on_reject_)
+            post.revise(why);
+          else
+            post.reject(why);
+          return;
+        }
+        const std::string& who = e.person();
+        if (who == author || e.actor == author) continue;  // four eyes, whatever the host said
+        if (std::find(approvers.begin(), approvers.end(), who) != approvers.end()) continue;
+        approvers.push_back(who);
+        reached_at = e.at_ms;
+      }
+      std::vector<std::string> whos = stage.whos;
+      if (escalated) whos.push_back(stage.deadline.escalate_to);
+      int64_t pool = eligible(whos, author);
+      int64_t needed = stage.quorum == Stage::Quorum::any   ? 1
+                       : stage.quorum == Stage::Quorum::all ? eligible(stage.whos, author)
+                                                            : stage.count;
+      if (static_cast<int64_t>(approvers.size()) >= needed && needed > 0) {
+        done.push_back(stage.name + ": " + join(approvers));
+        stage_start = std::max(stage_start, reached_at);
+        continue;
+      }
+      // This stage waits.
+      for (const auto& who : whos) {
+        post.expect("approve", who);
+        post.expect("reject", who);
+      }
+      int64_t missing = needed - static_cast<int64_t>(approvers.size());
+      std::string from;
+      for (const auto& who : whos) from += (from.empty() ? "" : " or ") + describe_who(who);
+      std::string status =
+          "stage " + stage.name + " needs " + plural(missing, "more approval") + " from " + from;
+      if (!approvers.empty()) status += " (approved so far by " + join(approvers) + ")";
+      if (!voided.empty()) status += "; no longer counted, the text changed since: " + join(voided);
+      if (pool < missing || needed <= 0) {
+        post.hold("stage " + stage.name + " cannot be approved: only " + plural(pool, "person") +
+                  " other than the author " + (pool == 1 ? "is" : "are") + " eligible");
+        return;
+      }
+      if (stage.deadline.after_ms == 0) {
+        post.wait_for_event(status);
+        return;
+      }
+      const int64_t due = stage_start + stage.deadline.after_ms;
+      if (now < due) {
+        post.wait_until(due, status + "; due " + herald::builtin::format_instant(due));
+        return;
+      }
+      std::string late = "stage " + stage.name + " was due " + herald::builtin::format_instant(due);
+      switch (stage.deadline.policy) {
+        case LatePolicy::hold: post.hold("late: " + late + "; " + status); return;
+        case LatePolicy::expire: post.reject("expired: " + late + " and was not approved"); return;
+        case LatePolicy::publish:
+          post.advance("approval late: " + late + "; going ahead without it as configured (" +
+                       status + ")");
+          return;
+        case LatePolicy::escalate:
+          if (!escalated) {
+            post.emit("escalated", stage.name);
+            post.emit("notify", "{\"event\":\"escalated\",\"stage\":\"" + stage.name +
+                                    "\",\"to\":\"" + stage.deadline.escalate_to +
+                                    "\",\"post\":" + post.id() + "}");
+            post.expect("approve", stage.deadline.escalate_to);
+            post.expect("reject", stage.deadline.escalate_to);
+            from += " or " + describe_who(stage.deadline.escalate_to);
+          }
+          post.wait_for_event("escalated to " + describe_who(stage.deadline.escalate_to) + ": " +
+                              late + "; stage " + stage.name + " needs " +
+                              plural(missing, "more approval") + " from " + from);
+          return;
+      }
+    }
+    std::string note =
+        done.empty() ? "no stage applies to this post" : "approved: " + join(done, "; ");
+    if (!skipped.empty()) note += "; stages not needed: " + join(skipped);
+    post.set_field("stage", "");
+    post.advance(note);
   }
 
  private:
-  std::string role_;
-  int64_t count_;
+  /// How many people other than the author `whos` names.
+  int64_t eligible(const std::vector<std::string>& whos, const std::string& author) const {
+    int64_t n = 0;
+    for (const herald::Person& p : people_) {
+      if (p.id == author) continue;
+      for (const auto& who : whos)
+        if (herald::builtin::person_is(p, who)) {
+          ++n;
+          break;
+        }
+    }
+    return n;
+  }
+
+  void check_pool(const Stage& stage, const std::string& where) const {
+    for (const auto& who : stage.whos)
+      if (!herald::builtin::anyone_is(people_, who))
+        throw std::invalid_argument(where + ": stage '" + stage.name + "': " +
+                                    (who.rfind("person:", 0) == 0
+                                         ? "'" + who.substr(7) + "' is not one of `people`"
+                                         : "nobody has " + describe_who(who)) +
+                                    "; add them under `people` (or `teams`)");
+    int64_t pool = 0;
+    std::vector<std::string> names;
+    for (const herald::Person& p : people_)
+      for (const auto& who : stage.whos)
+        if (herald::builtin::person_is(p, who)) {
+          ++pool;
+          names.push_back(p.id);
+          break;
+        }
+    if (stage.quorum == Stage::Quorum::count && stage.count > pool)
+      throw std::invalid_argument(where + ": stage '" + stage.name + "' needs " +
+                                  plural(stage.count, "approval") + " but only " +
+                                  plural(pool, "person") + " can give one (" + join(names) + ")");
+  }
+
+  void read_stage(herald::Config& config, size_t index) {
+    std::string path = "stages[" + std::to_string(index) + "]";
+    MapItem item(config, path,
+                 {"name", "roles", "teams", "people", "quorum", "when", "deadline", "on_late",
+                  "escalate_to"});
+    Stage stage;
+    stage.name = item.string("name").value_or("stage " + std::to_string(index + 1));
+    for (const Stage& other : stages_)
+      if (other.name == stage.name) item.fail("name", "stage '" + stage.name + "' is named twice");
+    for (const auto& role : item.strings("roles")) stage.whos.push_back(role);
+    for (const auto& team : item.strings("teams")) stage.whos.push_back("team:" + team);
+    for (const auto& person : item.strings("people")) stage.whos.push_back("person:" + person);
+    if (stage.whos.empty())
+      item.fail("", "stage '" + stage.name + "' names nobody: give roles, teams or people");
+    // Check the names before the quorum, so the error says which name is wrong.
+    for (const auto& who : stage.whos)
+      if (!herald::builtin::anyone_is(people_, who)) {
+        std::string key = who.rfind("person:", 0) == 0 ? "people"
+                          : who.rfind("team:", 0) == 0 ? "teams"
+                                                       : "roles";
+        item.fail(key, "stage '" + stage.name + "': " +
+                           (key == "people" ? "'" + who.substr(7) + "' is not one of `people`"
+                                            : "nobody has " + describe_who(who)) +
+                           "; add them under `people` (or `teams`)");
+      }
+    std::vector<std::string> names;
+    for (const herald::Person& p : people_)
+      for (const auto& who : stage.whos)
+        if (herald::builtin::person_is(p, who)) {
+          names.push_back(p.id);
+          break;
+        }
+    const int64_t pool = static_cast<int64_t>(names.size());
+    std::string quorum = item.string("quorum").value_or("any");
+    if (quorum == "any") {
+      stage.quorum = Stage::Quorum::any;
+    } else if (quorum == "all") {
+      stage.quorum = Stage::Quorum::all;
+    } else {
+      int64_t n = 0, m = 0;
+      char rest = 0;
+      int fields = std::sscanf(quorum.c_str(), "%ld of %ld%c", &n, &m, &rest);
+      if (!(fields == 1 || fields == 2) || n < 1)
+        item.fail("quorum", "quorum '" + quorum + "' is not any, all, N or 'N of M'");
+      if (fields == 2 && m != pool)
+        item.fail("quorum", "quorum '" + quorum + "' says " + std::to_string(m) + " people, but " +
+                                std::to_string(pool) + " can approve (" + join(names) +
+                                "); write '" + std::to_string(n) + " of " + std::to_string(pool) +
+                                "' or just '" + std::to_string(n) + "'");
+      if (n > pool)
+        item.fail("quorum", "stage '" + stage.name + "' needs " + plural(n, "approval") +
+                                " but only " + plural(pool, "person") + " can give one (" +
+                                join(names) + ")");
+      stage.quorum = Stage::Quorum::count;
+      stage.count = n;
+    }
+    stage.when = item.condition("when");
+    if (auto deadline = item.string("deadline")) {
+      auto ms = herald::builtin::parse_duration(*deadline);
+      if (!ms) item.fail("deadline", "'" + *deadline + "' is not a duration like 30m, 4h or 2d");
+      stage.deadline.after_ms = *ms;
+    }
+    if (auto policy = item.string("on_late")) {
+      auto parsed = herald::builtin::parse_late_policy(*policy);
+      if (!parsed) item.fail("on_late", "expected hold, expire, escalate or publish");
+      if (stage.deadline.after_ms == 0) item.fail("on_late", "on_late needs a `deadline`");
+      stage.deadline.policy = *parsed;
+    }
+    if (auto to = item.string("escalate_to")) {
+      if (!herald::builtin::anyone_is(people_, *to))
+        item.fail("escalate_to", "nobody has " + describe_who(*to) + " to escalate to");
+      stage.deadline.escalate_to = *to;
+    }
+    if (stage.deadline.policy == LatePolicy::escalate && stage.deadline.escalate_to.empty())
+      item.fail("on_late",
+                "on_late: escalate needs `escalate_to` (a role, team:NAME or person:ID)");
+    stages_.push_back(std::move(stage));
+  }
+
+  std::vector<herald::Person> people_;
+  std::vector<Stage> stages_;
+  bool revise_on_reject_ = true;
+  std::vector<herald::builtin::Template> templates_;
 };
 
 }  // namespace
 
-HERALD_PLUGIN("approve", "0.1.0", "Apache-2.0",
-              HERALD_COMPONENT(Approval, HERALD_KIND_APPROVE, "quorum",
-                               "N approvals from people with a role; the author never counts"))
+HERALD_PLUGIN(
+    "approve", "0.2.0", "Apache-2.0",
+    HERALD_COMPONENT(Chain, HERALD_KIND_APPROVE, "chain",
+                     "approval chain: ordered stages with quorums, conditions, deadlines; "
+                     "approvals bound to the exact text; the author never counts"))

@@ -64,8 +64,8 @@ h status "$config"
 h approve "$config" "$launch" --as sam --comment "go"
 h run "$config" --clock virtual --until 2026-11-30T15:00:00Z
 h status "$config" "$launch"
-h approve "$config" "$launch" --as grace --comment "forecast wording is fine"
-h reject "$config" "$deal" --as grace --reason "not public yet: material non-public information"
+h legal clear "$config" "$launch" --as grace --reason "forecast wording is fine"
+h legal reject "$config" "$deal" --as grace --reason "not public yet: material non-public information"
 
 say "Time passes: scheduled posts go out at their local times"
 h run "$config" --clock virtual --until-idle

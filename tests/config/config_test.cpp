@@ -102,9 +102,10 @@ INSTANTIATE_TEST_SUITE_P(
                   replace(kValid, "forbidden_words: [free]", "forbiden_words: [free]"),
                   {"company.yaml:16:11", "unknown key 'forbiden_words'",
                    "did you mean 'forbidden_words'?"}},
-        BadConfig{"missing_required",
-                  replace(kValid, "config: { role: marketing }", "config: {}"),
-                  {"company.yaml:19:17", "missing required key 'role'"}},
+        BadConfig{
+            "missing_required",
+            replace(kValid, "config: { role: marketing }", "config: {}"),
+            {"company.yaml:19:17", "the chain needs `stages` (or `role` for a single stage)"}},
         BadConfig{"unknown_kind",
                   replace(kValid, "kind: approve", "kind: aprove"),
                   {"company.yaml:17:15", "unknown step kind 'aprove'", "did you mean 'approve'?"}},

@@ -41,7 +41,7 @@ workflows:
         config: { forbidden_words: [free] }
       - kind: approve
         plugin: approve
-        config: { role: marketing }
+        config: { role: marketing, on_reject: terminal }
       - name: exec
         kind: approve
         plugin: approve
@@ -128,8 +128,8 @@ TEST_F(EngineTest, APostGoesThroughEveryStep) {
   ASSERT_TRUE(host_->approve(id, "sam", ""));
   run();
   EXPECT_EQ(post(id).state, "held");
-  EXPECT_NE(post(id).reason.find("'forecast'"), std::string::npos) << post(id).reason;
-  ASSERT_TRUE(host_->approve(id, "grace", "cleared"));
+  EXPECT_NE(post(id).reason.find("\"forecast\""), std::string::npos) << post(id).reason;
+  ASSERT_TRUE(host_->legal_decision(id, "grace", "clear", "cleared"));
   run();  // the virtual clock jumps to 09:00 New York time and publishes
   PostView done = post(id);
   EXPECT_EQ(done.state, "done") << done.reason;
@@ -155,7 +155,7 @@ TEST_F(EngineTest, APostGoesThroughEveryStep) {
                                        "sam:approve:exec",
                                        "engine:advance:exec",
                                        "engine:hold:legal_review",
-                                       "grace:approve:legal_review",
+                                       "grace:clear:legal_review",
                                        "engine:advance:legal_review",
                                        "engine:wait:schedule",
                                        "engine:advance:schedule",

@@ -178,13 +178,15 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
       void* instance = nullptr;
       herald_status status = component->create(host_api(), as_handle(context), &instance);
       if (status != HERALD_OK) {
-        // A plugin that says where the problem is (config_where) is quoted as it is.
-        if (context.error.rfind(step.config_where.file + ":", 0) == 0)
-          add_error(context.error + " [plugin " + plugin->name + "]");
-        else
-          add_error(step.config_where.describe() + ": plugin " + plugin->name +
-                    " refused this configuration: " +
-                    (context.error.empty() ? "no reason given" : context.error));
+        // A plugin may say where the problem is (config_where): "file:line:col (path): why".
+        std::string where = step.config_where.describe();
+        std::string why = context.error.empty() ? "no reason given" : context.error;
+        if (size_t split = why.find("): ");
+            why.rfind(step.config_where.file + ":", 0) == 0 && split != std::string::npos) {
+          where = why.substr(0, split + 1);
+          why = why.substr(split + 3);
+        }
+        add_error(where + ": plugin " + plugin->name + " refused this configuration: " + why);
         continue;
       }
       bound.steps.push_back(

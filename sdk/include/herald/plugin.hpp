@@ -60,6 +60,15 @@ inline std::vector<std::string> split_lines(const std::string& text) {
 }
 }  // namespace detail
 
+/// A person from the configuration's `people` section.
+struct Person {
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;
+  bool amplify = false;
+  std::vector<std::string> teams;  // ABI 1.3
+};
+
 /// A step's validated configuration, readable while the step is constructed. The host has
 /// already checked types and required keys and filled in defaults.
 class Config {
@@ -98,7 +107,53 @@ class Config {
   }
   const herald_host_api* host() const { return host_; }
 
+  /// How many items a list setting has (or a list at a key path, e.g. "stages"); 0 if unset.
+  size_t size(std::string_view key) const {
+    size_t count = 0;
+    return host_->config_list_size(config_, detail::to_abi(key), &count) == HERALD_OK ? count : 0;
+  }
+
+  /// Whether the host offers ABI 1.3 (list-of-maps settings, people at create time).
+  bool has_abi_1_3() const {
+    return host_->struct_size >=
+           offsetof(herald_host_api, person_matches) + sizeof(host_->person_matches);
+  }
+  /// The keys of a map inside a list-of-maps setting, e.g. keys("stages[0]"). ABI 1.3.
+  std::vector<std::string> keys(std::string_view path) const {
+    require_1_3();
+    herald_str out{};
+    if (host_->config_keys(config_, detail::to_abi(path), &out) != HERALD_OK) return {};
+    return detail::split_lines(detail::from_abi(out));
+  }
+  /// Where a key or key path was written: "file:line:column (key path)". ABI 1.3.
+  std::string where(std::string_view path) const {
+    herald_str out{};
+    if (!has_abi_1_3() || host_->config_where(config_, detail::to_abi(path), &out) != HERALD_OK)
+      return std::string(path);
+    return detail::from_abi(out);
+  }
+  /// The configuration's people, with roles and teams. ABI 1.3.
+  std::vector<Person> people() const {
+    require_1_3();
+    std::vector<Person> people;
+    size_t count = host_->config_person_count(config_);
+    for (size_t i = 0; i < count; ++i) {
+      auto field = [&](std::string_view name) {
+        herald_str out{};
+        return host_->config_person_field(config_, i, detail::to_abi(name), &out) == HERALD_OK
+                   ? detail::from_abi(out)
+                   : std::string();
+      };
+      people.push_back({field("id"), field("name"), detail::split_lines(field("roles")),
+                        field("amplify") == "true", detail::split_lines(field("teams"))});
+    }
+    return people;
+  }
+
  private:
+  void require_1_3() const {
+    if (!has_abi_1_3()) throw std::runtime_error("this Herald host is older than plugin ABI 1.3");
+  }
   const herald_host_api* host_;
   herald_config* config_;
 };
@@ -109,14 +164,11 @@ struct Event {
   std::string actor;
   std::string comment;
   int64_t at_ms = 0;
-};
-
-/// A person from the configuration's `people` section.
-struct Person {
-  std::string id;
-  std::string name;
-  std::vector<std::string> roles;
-  bool amplify = false;
+  std::string on_behalf;     // ABI 1.3: the person a delegate acted for, or ""
+  std::string content_hash;  // ABI 1.3: SHA-256 of the text the person saw
+  std::string stage;         // ABI 1.3: the stage it was given at
+  /// The person this counts for: whoever delegated, or the actor.
+  const std::string& person() const { return on_behalf.empty() ? actor : on_behalf; }
 };
 
 /// How a network counts one text (Context::count_text).
@@ -168,6 +220,9 @@ class Context {
       event.actor = event_field(i, "actor");
       event.comment = event_field(i, "comment");
       event.at_ms = std::stoll("0" + event_field(i, "at"));
+      event.on_behalf = event_field(i, "on_behalf");
+      event.content_hash = event_field(i, "content_hash");
+      event.stage = event_field(i, "stage");
       events.push_back(std::move(event));
     }
     return events;
@@ -188,12 +243,25 @@ class Context {
       person.name = person_field(i, "name");
       person.roles = detail::split_lines(person_field(i, "roles"));
       person.amplify = person_field(i, "amplify") == "true";
+      person.teams = detail::split_lines(person_field(i, "teams"));
       people.push_back(std::move(person));
     }
     return people;
   }
   bool has_role(std::string_view person, std::string_view role) const {
     return host_->person_has_role(call_, detail::to_abi(person), detail::to_abi(role)) != 0;
+  }
+  /// Whether `person` is named by `who`: a role, "team:NAME" or "person:ID". ABI 1.3.
+  bool person_matches(std::string_view person, std::string_view who) const {
+    require_1_3();
+    return host_->person_matches(call_, detail::to_abi(person), detail::to_abi(who)) != 0;
+  }
+  /// SHA-256 of the post's current text; events carry the hash of the text they saw. ABI 1.3.
+  std::string content_hash() const {
+    require_1_3();
+    herald_str out{};
+    host_->content_hash(call_, &out);
+    return detail::from_abi(out);
   }
 
   int64_t now_ms() const { return host_->now_ms(call_); }
@@ -254,6 +322,11 @@ class Context {
   void reject(std::string_view reason) { decide(HERALD_REJECT, 0, reason); }
   void retry(int64_t at_ms, std::string_view reason) { decide(HERALD_RETRY, at_ms, reason); }
   void fail(std::string_view reason) { decide(HERALD_FAIL, 0, reason); }
+  /// Back to the author: the post returns to its first step and waits for an edit. ABI 1.3.
+  void revise(std::string_view reason) {
+    require_1_3();
+    decide(HERALD_REVISE, 0, reason);
+  }
 
  private:
   std::string event_field(size_t index, std::string_view name) const {
@@ -265,6 +338,11 @@ class Context {
     herald_str out{};
     if (host_->person_field(call_, index, detail::to_abi(name), &out) != HERALD_OK) return "";
     return detail::from_abi(out);
+  }
+  void require_1_3() const {
+    if (host_->struct_size <
+        offsetof(herald_host_api, person_matches) + sizeof(host_->person_matches))
+      throw std::runtime_error("this Herald host is older than plugin ABI 1.3");
   }
   void require_text_api() const {
     if (host_->struct_size < offsetof(herald_host_api, text_breaks) + sizeof(host_->text_breaks))
