@@ -38,6 +38,7 @@ std::string describe_who(const std::string& who) {
 }
 
 std::string plural(int64_t n, const std::string& word) {
+  if (word == "person") return std::to_string(n) + (n == 1 ? " person" : " people");
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 

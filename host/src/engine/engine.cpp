@@ -275,7 +275,10 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
       Result<std::optional<int64_t>> next = store_.next_wake();
       if (!next) return next.status();
       if (clock_.is_virtual()) {
-        if (!next->has_value()) break;  // nothing left that time can wake
+        if (!next->has_value()) {  // nothing left that time can wake
+          if (options.until_ms > clock_.now_ms()) clock_.advance_to(options.until_ms);
+          break;
+        }
         if (options.until_ms > 0 && **next > options.until_ms) {
           clock_.advance_to(options.until_ms);
           break;
