@@ -110,7 +110,8 @@ class Chain : public herald::Step {
       }
       post.set_field("stage", stage.name);
       bool escalated = false;
-      std::vector<std::string> approvers;
+      std::vector<std::string> counted;    // people, once each
+      std::vector<std::string> approvers;  // as the audit shows them
       int64_t reached_at = 0;
       for (const herald::Event& e : events) {
         if (e.type == "escalated" && e.comment == stage.name) escalated = true;
@@ -131,8 +132,9 @@ class Chain : public herald::Step {
         }
         const std::string& who = e.person();
         if (who == author || e.actor == author) continue;  // four eyes, whatever the host said
-        if (std::find(approvers.begin(), approvers.end(), who) != approvers.end()) continue;
-        approvers.push_back(who);
+        if (std::find(counted.begin(), counted.end(), who) != counted.end()) continue;
+        counted.push_back(who);
+        approvers.push_back(e.on_behalf.empty() ? who : who + " (by " + e.actor + ")");
         reached_at = e.at_ms;
       }
       std::vector<std::string> whos = stage.whos;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The quickstart: Acme's workflow runs seven posts through every step on a virtual clock.
+# The quickstart: Acme's workflows run nine posts through every step on a virtual clock.
 #   run-demo.sh [HERALD_BINARY] [WORK_DIR]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -9,7 +9,7 @@ herald=$(cd "$(dirname "$herald")" && pwd)/$(basename "$herald")
 work=${2:-$here/../../build/demo}
 rm -rf "$work" && mkdir -p "$work"
 work=$(cd "$work" && pwd)
-cp "$here/herald.yaml" "$work/herald.yaml"
+cp "$here/herald.yaml" "$here/legal-rules.yaml" "$work/"
 config=$work/herald.yaml
 cd "$work"
 
@@ -49,8 +49,11 @@ say "The engine runs until every post waits for a person (virtual clock)"
 h run "$config" --clock virtual --until 2026-11-30T09:00:00Z
 h status "$config"
 
+say "What waits for Li (marketing), oldest first"
+h inbox "$config" --as li | head -12
+
 say "Marketing reviews"
-h approve "$config" "$hiring" --as mo --comment "great"
+h approve "$config" "$hiring" --as mo --comment "great" --stage marketing
 h approve "$config" "$launch" --as li
 h approve "$config" "$deal" --as li
 h approve "$config" "$tokyo" --as li
@@ -59,11 +62,21 @@ echo "(four eyes: Mo cannot approve his own post)"
 h approve "$config" "$deal" --as mo || echo "refused, as it should be (exit $?)"
 h run "$config" --clock virtual --until 2026-11-30T12:00:00Z
 
-say "The launch post needs an executive; legal holds the post that mentions an acquisition"
+say "The rejected post went back to Ana; she edits it and it goes through the chain again"
+h inbox "$config" --as ana
+h edit "$config" "$offbrand" --as ana --text "We think Rocket is the best drone we have made." \
+  --reason "rewritten without slang"
+h run "$config" --clock virtual --until 2026-11-30T12:30:00Z
+h approve "$config" "$offbrand" --as li --comment "much better"
+
+say "The launch post needs an executive; Sam is away and lets Mo act for him until Wednesday"
 h status "$config"
-h approve "$config" "$launch" --as sam --comment "go"
+h delegate "$config" --from sam --to mo --until 2026-12-02T18:00:00Z
+h approve "$config" "$launch" --as mo --stage executive --comment "go (for Sam)"
 h run "$config" --clock virtual --until 2026-11-30T15:00:00Z
-h status "$config" "$launch"
+
+say "Legal's inbox: each matched span of its rules"
+h inbox "$config" --as grace
 h legal clear "$config" "$launch" --as grace --reason "forecast wording is fine"
 h legal reject "$config" "$deal" --as grace --reason "not public yet: material non-public information"
 
@@ -84,6 +97,11 @@ h status "$config"
 h status "$config" --journey
 say "The audit trail of the launch post"
 h audit "$config" "$launch"
+
+say "The audit trail is one hash chain: verify it, and export it for records retention"
+h audit verify "$config"
+h audit export "$config" --format csv --output audit.csv
+head -3 audit.csv | cut -c1-150
 
 say "The outbox"
 for f in "$work"/outbox/*.jsonl; do echo "$(basename "$f"): $(wc -l < "$f") line(s)"; done
