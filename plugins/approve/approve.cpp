@@ -95,10 +95,14 @@ class Chain : public herald::Step {
       return;
     }
     const std::string author = post.author();
-    const std::string hash = post.content_hash();
     const int64_t now = post.now_ms();
     int64_t stage_start = std::stoll("0" + post.field("step_since"));
     const std::vector<herald::Event> events = post.events();
+    // The text's hash is needed only to check decisions that carry one.
+    const bool any_bound = std::any_of(events.begin(), events.end(), [](const herald::Event& e) {
+      return !e.content_hash.empty();
+    });
+    const std::string hash = any_bound ? post.content_hash() : std::string();
 
     std::vector<std::string> done;    // "marketing: mo, li"
     std::vector<std::string> voided;  // approvals of text that has changed since

@@ -17,16 +17,25 @@ void add_field(std::string& out, std::string_view value) {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
+  // OpenSSL 3 looks an algorithm up on every EVP_sha256() use; fetch it once, and keep one
+  // context per thread.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+  if (!sha256 || !context.ctx || EVP_DigestInit_ex2(context.ctx, sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, digest, &size) != 1)
     throw std::runtime_error("OpenSSL could not compute SHA-256");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
   for (unsigned int i = 0; i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 15];
   }
   return out;
 }
