@@ -270,12 +270,12 @@ std::string past_tense(const std::string& type) {
   return type + "ed";
 }
 
-/// "role legal", "team compliance", "ana".
-std::string describe_who(const std::string& who) {
-  if (who.empty()) return "anyone";
-  if (who.rfind("person:", 0) == 0) return who.substr(7);
-  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
-  return "role " + who;
+/// "unknown person 'moo'; did you mean 'mo'? ..." (not_found).
+Status unknown_person(const Configuration& config, const std::string& id) {
+  std::vector<std::string> ids;
+  for (const PersonConfig& p : config.people) ids.push_back(p.id);
+  return Status(ErrorCode::not_found, "unknown person '" + id + "'" + did_you_mean(id, ids) +
+                                          "; people are listed under `people` in " + config.file);
 }
 
 bool active(const Delegation& d, int64_t now_ms) {
@@ -351,13 +351,7 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
                       id + "`");
   }
   const PersonConfig* actor = config.person(person);
-  if (!actor) {
-    std::vector<std::string> ids;
-    for (const PersonConfig& p : config.people) ids.push_back(p.id);
-    return Status(ErrorCode::not_found, "unknown person '" + person + "'" +
-                                            did_you_mean(person, ids) +
-                                            "; people are listed under `people` in " + config.file);
-  }
+  if (!actor) return unknown_person(config, person);
   if (!stage.empty() && stage != post.stage)
     return Status(ErrorCode::failed_precondition,
                   "post " + id + " is " +
@@ -457,10 +451,7 @@ Status Host::edit(int64_t post_id, const std::string& person, const std::string&
                       (post.step_kind == "publish" ? "published" : "worked on") +
                       " right now and cannot be edited; see `herald status " + id + "`");
   const PersonConfig* editor = config.person(person);
-  if (!editor)
-    return Status(
-        ErrorCode::not_found,
-        "unknown person '" + person + "'; people are listed under `people` in " + config.file);
+  if (!editor) return unknown_person(config, person);
   if (person != post.author && !editor->has_role("editor"))
     return Status(ErrorCode::permission_denied, person + " cannot edit post " + id +
                                                     ": only its author (" +
@@ -510,13 +501,8 @@ Status Host::edit(int64_t post_id, const std::string& person, const std::string&
 Result<int64_t> Host::delegate(const std::string& from, const std::string& to, int64_t until_ms) {
   if (Status s = impl_->require_store(); !s) return s;
   const Configuration& config = impl_->config;
-  std::vector<std::string> ids;
-  for (const PersonConfig& p : config.people) ids.push_back(p.id);
   for (const std::string& who : {from, to})
-    if (!config.person(who))
-      return Status(ErrorCode::not_found, "unknown person '" + who + "'" + did_you_mean(who, ids) +
-                                              "; people are listed under `people` in " +
-                                              config.file);
+    if (!config.person(who)) return unknown_person(config, who);
   if (from == to)
     return Status(ErrorCode::invalid_argument, "a person cannot delegate to themself");
   int64_t now = impl_->clock->now_ms();
@@ -556,13 +542,7 @@ Result<int64_t> Host::delegate(const std::string& from, const std::string& to, i
 Result<std::vector<InboxItem>> Host::inbox(const std::string& person) {
   if (Status s = impl_->require_store(); !s) return s;
   const Configuration& config = impl_->config;
-  if (!config.person(person)) {
-    std::vector<std::string> ids;
-    for (const PersonConfig& p : config.people) ids.push_back(p.id);
-    return Status(ErrorCode::not_found, "unknown person '" + person + "'" +
-                                            did_you_mean(person, ids) +
-                                            "; people are listed under `people` in " + config.file);
-  }
+  if (!config.person(person)) return unknown_person(config, person);
   Result<std::vector<Post>> all = impl_->store->list_posts();
   if (!all) return all.status();
   Result<std::vector<Delegation>> delegations = impl_->store->delegations();

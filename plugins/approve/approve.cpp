@@ -12,6 +12,8 @@
 namespace {
 
 using herald::builtin::Deadline;
+using herald::builtin::describe_who;
+using herald::builtin::join;
 using herald::builtin::LatePolicy;
 using herald::builtin::MapItem;
 using herald::builtin::PostCondition;
@@ -24,18 +26,6 @@ struct Stage {
   PostCondition when;
   Deadline deadline;
 };
-
-std::string join(const std::vector<std::string>& items, const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-std::string describe_who(const std::string& who) {
-  if (who.rfind("person:", 0) == 0) return who.substr(7);
-  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
-  return "role " + who;
-}
 
 std::string plural(int64_t n, const std::string& word) {
   if (word == "person") return std::to_string(n) + (n == 1 ? " person" : " people");

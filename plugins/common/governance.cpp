@@ -19,18 +19,36 @@ bool overlaps(const std::vector<std::string>& wanted, const std::vector<std::str
   return false;
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
+}  // namespace
 
-std::string where(const std::string& file, const YAML::Node& node) {
+std::string yaml_where(const std::string& file, const YAML::Node& node) {
   return file + ":" + std::to_string(node.Mark().line + 1) + ":" +
          std::to_string(node.Mark().column + 1);
 }
 
-}  // namespace
+YAML::Node load_yaml_file(const std::string& path, const std::string& what) {
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw std::invalid_argument(path + ": cannot read the " + what);
+  } catch (const YAML::Exception& e) {
+    throw std::invalid_argument(path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                std::to_string(e.mark.column + 1) + ": the " + what +
+                                " does not parse: " + e.msg);
+  }
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string describe_who(const std::string& who) {
+  if (who.rfind("person:", 0) == 0) return who.substr(7);
+  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
+  return "role " + who;
+}
 
 std::optional<int64_t> parse_duration(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -161,29 +179,21 @@ std::string template_pattern(const std::string& text, const std::string& context
 }  // namespace
 
 std::vector<Template> load_templates(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw std::invalid_argument(path + ": cannot read the templates file");
-  } catch (const YAML::Exception& e) {
-    throw std::invalid_argument(path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+  YAML::Node root = load_yaml_file(path, "templates file");
   YAML::Node list = root.IsMap() ? root["templates"] : YAML::Node();
   if (!list || !list.IsSequence())
     throw std::invalid_argument(path + ":1:1: expected `templates:` with a list of {name, text}");
   std::vector<Template> templates;
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node& item = list[i];
-    std::string at = where(path, item);
+    std::string at = yaml_where(path, item);
     if (!item.IsMap() || !item["name"] || !item["text"] || !item["name"].IsScalar() ||
         !item["text"].IsScalar())
       throw std::invalid_argument(at + ": a template needs `name` and `text`");
     for (auto it = item.begin(); it != item.end(); ++it) {
       std::string key = it->first.as<std::string>("");
       if (key != "name" && key != "text")
-        throw std::invalid_argument(where(path, it->first) + ": unknown key '" + key +
+        throw std::invalid_argument(yaml_where(path, it->first) + ": unknown key '" + key +
                                     "' in a template (known: name, text)");
     }
     Template t;
@@ -192,7 +202,7 @@ std::vector<Template> load_templates(const std::string& path) {
     for (const Template& other : templates)
       if (other.name == t.name)
         throw std::invalid_argument(at + ": template '" + t.name + "' is defined twice");
-    std::string context = where(path, item["text"]) + ": template '" + t.name + "'";
+    std::string context = yaml_where(path, item["text"]) + ": template '" + t.name + "'";
     RE2::Options options;
     options.set_log_errors(false);
     t.pattern = std::make_shared<re2::RE2>(template_pattern(t.text, context), options);

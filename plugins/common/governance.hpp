@@ -5,6 +5,7 @@
 #include <herald/plugin.hpp>
 
 #include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <memory>
@@ -13,6 +14,11 @@
 #include <vector>
 
 namespace herald::builtin {
+
+/// Items joined with a separator.
+std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
+/// How people read a `who`: "role legal", "team compliance", "ana".
+std::string describe_who(const std::string& who);
 
 /// "90s", "30m", "4h", "2d", "1h30m" -> milliseconds; nullopt when it is not a duration.
 std::optional<int64_t> parse_duration(const std::string& text);
@@ -50,6 +56,11 @@ struct Template {
   std::string text;
   std::shared_ptr<re2::RE2> pattern;
 };
+
+/// "file:line:column" of a node in a YAML file.
+std::string yaml_where(const std::string& file, const YAML::Node& node);
+/// Loads a YAML file; errors say what the file is for and where it does not parse.
+YAML::Node load_yaml_file(const std::string& path, const std::string& what);
 
 /// Loads `templates:` from a YAML file. Errors name file:line:column and the template.
 std::vector<Template> load_templates(const std::string& path);

@@ -15,6 +15,8 @@
 namespace {
 
 using herald::builtin::Deadline;
+using herald::builtin::describe_who;
+using herald::builtin::join;
 using herald::builtin::LatePolicy;
 using herald::builtin::PostCondition;
 
@@ -47,26 +49,17 @@ const char* severity_name(Severity s) {
   return "review";
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-std::string at(const std::string& file, const YAML::Node& node) {
-  return file + ":" + std::to_string(node.Mark().line + 1) + ":" +
-         std::to_string(node.Mark().column + 1);
-}
+using herald::builtin::yaml_where;
 
 std::vector<std::string> scalars(const std::string& file, const YAML::Node& node,
                                  const std::string& what) {
   std::vector<std::string> out;
   if (node.IsScalar()) return {node.Scalar()};
   if (!node.IsSequence())
-    throw std::invalid_argument(at(file, node) + ": " + what + ": expected a list");
+    throw std::invalid_argument(yaml_where(file, node) + ": " + what + ": expected a list");
   for (const auto& item : node) {
     if (!item.IsScalar())
-      throw std::invalid_argument(at(file, item) + ": " + what + ": expected text");
+      throw std::invalid_argument(yaml_where(file, item) + ": " + what + ": expected text");
     out.push_back(item.Scalar());
   }
   return out;
@@ -77,40 +70,32 @@ void check_keys(const std::string& file, const YAML::Node& map,
   for (auto it = map.begin(); it != map.end(); ++it) {
     std::string key = it->first.as<std::string>("");
     if (std::find(known.begin(), known.end(), key) == known.end())
-      throw std::invalid_argument(at(file, it->first) + ": " + what + ": unknown key '" + key +
-                                  "' (known: " + join(known) + ")");
+      throw std::invalid_argument(yaml_where(file, it->first) + ": " + what + ": unknown key '" +
+                                  key + "' (known: " + join(known) + ")");
   }
 }
 
 /// The rules file: `rules:` (and optionally `disclaimers:`).
 void load_rules(const std::string& file, std::vector<Rule>& rules,
                 std::vector<Disclaimer>& disclaimers) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw std::invalid_argument(file + ": cannot read the legal rules file");
-  } catch (const YAML::Exception& e) {
-    throw std::invalid_argument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                std::to_string(e.mark.column + 1) +
-                                ": the legal rules file does not parse: " + e.msg);
-  }
+  YAML::Node root = herald::builtin::load_yaml_file(file, "legal rules file");
   if (!root.IsMap() || !root["rules"] || !root["rules"].IsSequence())
     throw std::invalid_argument(file + ":1:1: expected `rules:` with a list of rules");
   check_keys(file, root, {"rules", "disclaimers"}, "rules file");
   for (const YAML::Node& node : root["rules"]) {
-    if (!node.IsMap()) throw std::invalid_argument(at(file, node) + ": a rule is a mapping");
+    if (!node.IsMap())
+      throw std::invalid_argument(yaml_where(file, node) + ": a rule is a mapping");
     check_keys(file, node,
                {"name", "pattern", "words", "severity", "message", "accounts", "networks"}, "rule");
     Rule rule;
     if (!node["name"] || !node["name"].IsScalar())
-      throw std::invalid_argument(at(file, node) + ": a rule needs a `name`");
+      throw std::invalid_argument(yaml_where(file, node) + ": a rule needs a `name`");
     rule.name = node["name"].Scalar();
     for (const Rule& other : rules)
       if (other.name == rule.name)
-        throw std::invalid_argument(at(file, node["name"]) + ": rule '" + rule.name +
+        throw std::invalid_argument(yaml_where(file, node["name"]) + ": rule '" + rule.name +
                                     "' is defined twice");
-    std::string where = at(file, node) + ": rule '" + rule.name + "'";
+    std::string where = yaml_where(file, node) + ": rule '" + rule.name + "'";
     bool has_pattern = static_cast<bool>(node["pattern"]),
          has_words = static_cast<bool>(node["words"]);
     if (has_pattern == has_words)
@@ -120,7 +105,7 @@ void load_rules(const std::string& file, std::vector<Rule>& rules,
       if (!node["pattern"].IsScalar())
         throw std::invalid_argument(where + ": `pattern` must be text");
       expression = node["pattern"].Scalar();
-      where = at(file, node["pattern"]) + ": rule '" + rule.name + "'";
+      where = yaml_where(file, node["pattern"]) + ": rule '" + rule.name + "'";
     } else {
       std::string alternatives;
       for (const auto& word : scalars(file, node["words"], "rule '" + rule.name + "' words"))
@@ -144,7 +129,7 @@ void load_rules(const std::string& file, std::vector<Rule>& rules,
     else if (severity == "warn")
       rule.severity = Severity::warn;
     else
-      throw std::invalid_argument(at(file, node["severity"]) + ": rule '" + rule.name +
+      throw std::invalid_argument(yaml_where(file, node["severity"]) + ": rule '" + rule.name +
                                   "': severity is review, block or warn, not '" + severity + "'");
     rule.message = node["message"] ? node["message"].as<std::string>("") : "";
     if (rule.message.empty())
@@ -155,15 +140,17 @@ void load_rules(const std::string& file, std::vector<Rule>& rules,
   }
   if (const YAML::Node& list = root["disclaimers"]) {
     if (!list.IsSequence())
-      throw std::invalid_argument(at(file, list) + ": `disclaimers` is a list");
+      throw std::invalid_argument(yaml_where(file, list) + ": `disclaimers` is a list");
     for (const YAML::Node& node : list) {
       if (!node.IsMap() || !node["text"])
-        throw std::invalid_argument(at(file, node) + ": a disclaimer needs `text` (and `when`)");
+        throw std::invalid_argument(yaml_where(file, node) +
+                                    ": a disclaimer needs `text` (and `when`)");
       check_keys(file, node, {"text", "when"}, "disclaimer");
       Disclaimer d;
       d.text = node["text"].as<std::string>("");
       if (const YAML::Node& when = node["when"]) {
-        if (!when.IsMap()) throw std::invalid_argument(at(file, when) + ": `when` is a mapping");
+        if (!when.IsMap())
+          throw std::invalid_argument(yaml_where(file, when) + ": `when` is a mapping");
         check_keys(file, when, {"tag", "account", "network", "author_role"}, "disclaimer when");
         if (when["tag"]) d.when.tags = scalars(file, when["tag"], "tag");
         if (when["account"]) d.when.accounts = scalars(file, when["account"], "account");

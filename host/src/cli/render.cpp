@@ -1,5 +1,6 @@
 #include "cli/render.hpp"
 
+#include "config/config.hpp"
 #include "time/time.hpp"
 
 #include <algorithm>
@@ -52,13 +53,6 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 }
 
 }  // namespace
-
-std::string describe_who(const std::string& who) {
-  if (who.empty()) return "anyone";
-  if (who.rfind("person:", 0) == 0) return who.substr(7);
-  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
-  return who;
-}
 
 std::string describe_wait(const PostView& post) {
   std::vector<std::string> parts;

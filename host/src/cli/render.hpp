@@ -29,9 +29,6 @@ std::string journey_text(const std::vector<PostView>& posts,
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);
 
-/// "marketing" (a role), "team compliance", "ana" (a person), "anyone".
-std::string describe_who(const std::string& who);
-
 /// "waits for approve by marketing, reject by marketing".
 std::string describe_wait(const PostView& post);
 

@@ -33,6 +33,13 @@ bool PersonConfig::matches(const std::string& who) const {
   return has_role(who);
 }
 
+std::string describe_who(const std::string& who) {
+  if (who.empty()) return "anyone";
+  if (who.rfind("person:", 0) == 0) return who.substr(7);
+  if (who.rfind("team:", 0) == 0) return "team " + who.substr(5);
+  return "role " + who;
+}
+
 bool Condition::empty() const {
   return tags.empty() && accounts.empty() && authors.empty() && networks.empty();
 }

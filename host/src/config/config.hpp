@@ -46,6 +46,9 @@ struct PersonConfig {
   bool matches(const std::string& who) const;
 };
 
+/// How people read a `who`: "role legal", "team compliance", "ana", "anyone".
+std::string describe_who(const std::string& who);
+
 /// A step's `when:` condition. Each listed field must match one of its values.
 struct Condition {
   std::vector<std::string> tags;
