@@ -200,41 +200,48 @@ class Chain : public herald::Step {
   }
 
  private:
-  /// How many people other than the author `whos` names.
-  int64_t eligible(const std::vector<std::string>& whos, const std::string& author) const {
-    int64_t n = 0;
+  /// The people `whos` names, except `except` (the author), in configuration order.
+  std::vector<std::string> named(const std::vector<std::string>& whos,
+                                 const std::string& except = "") const {
+    std::vector<std::string> ids;
     for (const herald::Person& p : people_) {
-      if (p.id == author) continue;
+      if (p.id == except) continue;
       for (const auto& who : whos)
         if (herald::builtin::person_is(p, who)) {
-          ++n;
+          ids.push_back(p.id);
           break;
         }
     }
-    return n;
+    return ids;
+  }
+  int64_t eligible(const std::vector<std::string>& whos, const std::string& author) const {
+    return static_cast<int64_t>(named(whos, author).size());
   }
 
+  /// Why `who` cannot approve anything at `stage` (nobody has the role, no such person), or "".
+  std::string unknown_who(const Stage& stage, const std::string& who) const {
+    if (herald::builtin::anyone_is(people_, who)) return "";
+    return "stage '" + stage.name + "': " +
+           (who.rfind("person:", 0) == 0 ? "'" + who.substr(7) + "' is not one of `people`"
+                                         : "nobody has " + describe_who(who)) +
+           "; add them under `people` (or `teams`)";
+  }
+
+  static std::string too_few(const Stage& stage, int64_t needed,
+                             const std::vector<std::string>& names) {
+    return "stage '" + stage.name + "' needs " + plural(needed, "approval") + " but only " +
+           plural(static_cast<int64_t>(names.size()), "person") + " can give one (" + join(names) +
+           ")";
+  }
+
+  /// The `role` shorthand: one stage, checked like a stage of `stages`.
   void check_pool(const Stage& stage, const std::string& where) const {
     for (const auto& who : stage.whos)
-      if (!herald::builtin::anyone_is(people_, who))
-        throw std::invalid_argument(where + ": stage '" + stage.name + "': " +
-                                    (who.rfind("person:", 0) == 0
-                                         ? "'" + who.substr(7) + "' is not one of `people`"
-                                         : "nobody has " + describe_who(who)) +
-                                    "; add them under `people` (or `teams`)");
-    int64_t pool = 0;
-    std::vector<std::string> names;
-    for (const herald::Person& p : people_)
-      for (const auto& who : stage.whos)
-        if (herald::builtin::person_is(p, who)) {
-          ++pool;
-          names.push_back(p.id);
-          break;
-        }
-    if (stage.quorum == Stage::Quorum::count && stage.count > pool)
-      throw std::invalid_argument(where + ": stage '" + stage.name + "' needs " +
-                                  plural(stage.count, "approval") + " but only " +
-                                  plural(pool, "person") + " can give one (" + join(names) + ")");
+      if (std::string problem = unknown_who(stage, who); !problem.empty())
+        throw std::invalid_argument(where + ": " + problem);
+    std::vector<std::string> names = named(stage.whos);
+    if (stage.count > static_cast<int64_t>(names.size()))
+      throw std::invalid_argument(where + ": " + too_few(stage, stage.count, names));
   }
 
   void read_stage(herald::Config& config, size_t index) {
@@ -253,22 +260,12 @@ class Chain : public herald::Step {
       item.fail("", "stage '" + stage.name + "' names nobody: give roles, teams or people");
     // Check the names before the quorum, so the error says which name is wrong.
     for (const auto& who : stage.whos)
-      if (!herald::builtin::anyone_is(people_, who)) {
-        std::string key = who.rfind("person:", 0) == 0 ? "people"
-                          : who.rfind("team:", 0) == 0 ? "teams"
-                                                       : "roles";
-        item.fail(key, "stage '" + stage.name + "': " +
-                           (key == "people" ? "'" + who.substr(7) + "' is not one of `people`"
-                                            : "nobody has " + describe_who(who)) +
-                           "; add them under `people` (or `teams`)");
-      }
-    std::vector<std::string> names;
-    for (const herald::Person& p : people_)
-      for (const auto& who : stage.whos)
-        if (herald::builtin::person_is(p, who)) {
-          names.push_back(p.id);
-          break;
-        }
+      if (std::string problem = unknown_who(stage, who); !problem.empty())
+        item.fail(who.rfind("person:", 0) == 0 ? "people"
+                  : who.rfind("team:", 0) == 0 ? "teams"
+                                               : "roles",
+                  problem);
+    const std::vector<std::string> names = named(stage.whos);
     const int64_t pool = static_cast<int64_t>(names.size());
     std::string quorum = item.string("quorum").value_or("any");
     if (quorum == "any") {
@@ -286,10 +283,7 @@ class Chain : public herald::Step {
                                 std::to_string(pool) + " can approve (" + join(names) +
                                 "); write '" + std::to_string(n) + " of " + std::to_string(pool) +
                                 "' or just '" + std::to_string(n) + "'");
-      if (n > pool)
-        item.fail("quorum", "stage '" + stage.name + "' needs " + plural(n, "approval") +
-                                " but only " + plural(pool, "person") + " can give one (" +
-                                join(names) + ")");
+      if (n > pool) item.fail("quorum", too_few(stage, n, names));
       stage.quorum = Stage::Quorum::count;
       stage.count = n;
     }

@@ -220,10 +220,6 @@ const Template* match_template(const std::vector<Template>& templates, const std
   return nullptr;
 }
 
-std::vector<herald::Person> config_people(const herald::Config& config) {
-  return config.people();
-}
-
 bool person_is(const herald::Person& person, const std::string& who) {
   if (who.rfind("person:", 0) == 0) return person.id == who.substr(7);
   if (who.rfind("team:", 0) == 0) return contains(person.teams, who.substr(5));

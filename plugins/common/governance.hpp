@@ -67,9 +67,6 @@ std::vector<Template> load_templates(const std::string& path);
 /// The template `text` is an unchanged instance of, or nullptr.
 const Template* match_template(const std::vector<Template>& templates, const std::string& text);
 
-/// The people of the configuration, while a step is created.
-std::vector<herald::Person> config_people(const herald::Config& config);
-
 /// Whether someone in `people` is named by `who` (a role, "team:NAME" or "person:ID").
 bool anyone_is(const std::vector<herald::Person>& people, const std::string& who);
 bool person_is(const herald::Person& person, const std::string& who);
