@@ -1,12 +1,10 @@
 // herald::Host: the public face of the runtime, composed of config, plugins, store and engine.
 #include <herald/host.hpp>
 
-#include "config/config.hpp"
+#include "host_impl.hpp"
+
 #include "engine/engine.hpp"
-#include "engine/workflow.hpp"
-#include "plugins/registry.hpp"
 #include "store/audit_chain.hpp"
-#include "store/store.hpp"
 #include "time/time.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -85,6 +83,8 @@ Status unknown(const std::string& what, const std::string& name, const std::vect
                                           ": " + (names.empty() ? "none" : join(names)) + ")");
 }
 
+}  // namespace
+
 PostView view_of(const Post& post, const Configuration& config) {
   PostView v;
   v.id = post.id;
@@ -111,10 +111,24 @@ PostView view_of(const Post& post, const Configuration& config) {
   v.revision = post.revision;
   v.stage = post.stage;
   v.step_since_ms = post.step_entered_ms;
+  v.time_note = post.time_note;
+  v.planned_ms = post.planned_ms;
+  v.plan_note = post.plan_note;
   return v;
 }
 
-}  // namespace
+Status no_such_post(int64_t post_id, const Store& store) {
+  return Status(ErrorCode::not_found,
+                "no post " + std::to_string(post_id) + " in " + store.location());
+}
+
+/// "unknown person 'moo'; did you mean 'mo'? ..." (not_found).
+Status unknown_person(const Configuration& config, const std::string& id) {
+  std::vector<std::string> ids;
+  for (const PersonConfig& p : config.people) ids.push_back(p.id);
+  return Status(ErrorCode::not_found, "unknown person '" + id + "'" + did_you_mean(id, ids) +
+                                          "; people are listed under `people` in " + config.file);
+}
 
 std::string builtin_plugin_dir() {
   if (const char* env = std::getenv("HERALD_PLUGIN_DIR"); env && *env) return env;
@@ -135,23 +149,6 @@ Result<std::vector<PluginDescription>> describe_plugins(
   if (Status s = registry.load_paths(paths); !s) return s;
   return registry.describe();
 }
-
-struct Host::Impl {
-  Configuration config;
-  PluginRegistry registry;
-  std::vector<BoundWorkflow> workflows;
-  std::unique_ptr<Store> store;
-  std::shared_ptr<Clock> clock;
-  HostOptions options;
-
-  Status record_event(int64_t post_id, const std::string& type, const std::string& person,
-                      const std::string& comment, const std::string& stage);
-
-  Status require_store() const {
-    if (!store) return Status(ErrorCode::internal, "this host was opened without its store");
-    return Status::ok();
-  }
-};
 
 Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Host::~Host() {
@@ -239,10 +236,30 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   post.created_ms = now;
   post.zone = account->timezone;
   if (!request.at.empty()) {
-    Result<ZonedInstant> at = parse_time(request.at, account->timezone);
-    if (!at) return at.status();
+    DstPolicy policy = account->dst_policy;
+    if (!request.dst_policy.empty()) {
+      std::optional<DstPolicy> chosen = zoned::parse_dst_policy(request.dst_policy);
+      if (!chosen)
+        return Status(ErrorCode::invalid_argument, "unknown DST policy '" + request.dst_policy +
+                                                       "'; use " + zoned::dst_policy_names());
+      policy = *chosen;
+    }
+    Result<ZonedInstant> at = parse_time(request.at, account->timezone, policy);
+    if (!at)
+      return Status(at.status().code(),
+                    "--at: " + at.status().message() +
+                        (account->timezone.empty()
+                             ? ""
+                             : " (account " + account->name + " is in " + account->timezone + ")"));
+    if (at->utc_ms < now)
+      return Status(ErrorCode::invalid_argument, "--at " + request.at + " is in the past (it is " +
+                                                     format_time(at->utc_ms, at->zone) +
+                                                     "; now is " + format_time(now, at->zone) +
+                                                     "); give a time ahead, or leave --at out to "
+                                                     "publish as soon as the workflow allows");
     post.publish_at_ms = at->utc_ms;
     post.zone = at->zone;
+    post.time_note = at->dst_note;
   }
   post.step_index = 0;
   post.step_kind = workflow->steps.front().kind;
@@ -256,6 +273,7 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
       "", "ready", "workflow " + workflow->name + " on account " + account->name};
   if (post.publish_at_ms)
     audit.detail += ", publish at " + format_time(post.publish_at_ms, post.zone);
+  if (!post.time_note.empty()) audit.detail += " (" + post.time_note + ")";
   if (Status s = impl_->store->insert_post(post, audit); !s) return s;
   return post.id;
 }
@@ -268,14 +286,6 @@ std::string past_tense(const std::string& type) {
   if (type == "clear") return "cleared";
   if (type == "require_edit") return "required an edit of";
   return type + "ed";
-}
-
-/// "unknown person 'moo'; did you mean 'mo'? ..." (not_found).
-Status unknown_person(const Configuration& config, const std::string& id) {
-  std::vector<std::string> ids;
-  for (const PersonConfig& p : config.people) ids.push_back(p.id);
-  return Status(ErrorCode::not_found, "unknown person '" + id + "'" + did_you_mean(id, ids) +
-                                          "; people are listed under `people` in " + config.file);
 }
 
 bool active(const Delegation& d, int64_t now_ms) {
@@ -327,9 +337,7 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
   Impl& impl = *this;
   Result<std::optional<Post>> found = impl.store->find_post(post_id);
   if (!found) return found.status();
-  if (!found->has_value())
-    return Status(ErrorCode::not_found,
-                  "no post " + std::to_string(post_id) + " in " + impl.store->location());
+  if (!found->has_value()) return no_such_post(post_id, *impl.store);
   const Post& post = **found;
   const std::string id = std::to_string(post.id);
   const Configuration& config = impl.config;
@@ -439,9 +447,7 @@ Status Host::edit(int64_t post_id, const std::string& person, const std::string&
   const Configuration& config = impl_->config;
   Result<std::optional<Post>> found = impl_->store->find_post(post_id);
   if (!found) return found.status();
-  if (!found->has_value())
-    return Status(ErrorCode::not_found,
-                  "no post " + std::to_string(post_id) + " in " + impl_->store->location());
+  if (!found->has_value()) return no_such_post(post_id, *impl_->store);
   const Post& post = **found;
   const std::string id = std::to_string(post.id);
   if (Status s = check_open(post, "edit"); !s) return s;
@@ -480,6 +486,8 @@ Status Host::edit(int64_t post_id, const std::string& person, const std::string&
   updated.stage.clear();
   updated.step_entered_ms = now;
   updated.step_events = 0;
+  updated.planned_ms = 0;  // the new revision is scheduled afresh
+  updated.plan_note.clear();
   updated.updated_ms = now;
   updated.reason = "edited by " + person + " (revision " + std::to_string(updated.revision) + ")";
   Revision superseded{post.id, post.revision, post.text, person, now, reason};
@@ -624,9 +632,7 @@ Result<PostView> Host::post(int64_t post_id) {
   if (Status s = impl_->require_store(); !s) return s;
   Result<std::optional<Post>> found = impl_->store->find_post(post_id);
   if (!found) return found.status();
-  if (!found->has_value())
-    return Status(ErrorCode::not_found,
-                  "no post " + std::to_string(post_id) + " in " + impl_->store->location());
+  if (!found->has_value()) return no_such_post(post_id, *impl_->store);
   return view_of(**found, impl_->config);
 }
 
@@ -644,9 +650,7 @@ Result<std::vector<AuditRecord>> Host::audit(std::optional<int64_t> post_id) {
   if (post_id) {
     Result<std::optional<Post>> found = impl_->store->find_post(*post_id);
     if (!found) return found.status();
-    if (!found->has_value())
-      return Status(ErrorCode::not_found,
-                    "no post " + std::to_string(*post_id) + " in " + impl_->store->location());
+    if (!found->has_value()) return no_such_post(*post_id, *impl_->store);
   }
   return impl_->store->audit(post_id);
 }

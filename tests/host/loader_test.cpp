@@ -51,12 +51,16 @@ TEST_P(LoaderRefuses, WithAClearReason) {
         << "message: " << plugin.status().message() << "\nmissing: " << part;
 }
 
+// This host's ABI as the loader words it, e.g. "ABI 1.4".
+const std::string kHostAbi =
+    "ABI " + std::to_string(HERALD_ABI_MAJOR) + "." + std::to_string(HERALD_ABI_MINOR);
+
 INSTANTIATE_TEST_SUITE_P(
     BadPlugins, LoaderRefuses,
     ::testing::Values(
         Refusal{"wrong_major",
-                {"built for Herald plugin ABI 2", "this host speaks ABI 1.3", "rebuild"}},
-        Refusal{"newer_minor", {"ABI 1.9", "newer than this host's ABI 1.3", "upgrade Herald"}},
+                {"built for Herald plugin ABI 2", "this host speaks " + kHostAbi, "rebuild"}},
+        Refusal{"newer_minor", {"ABI 1.9", "newer than this host's " + kHostAbi, "upgrade Herald"}},
         Refusal{"missing_entry",
                 {"no Herald entry symbol 'herald_plugin_v1'", "not a Herald plugin"}},
         Refusal{"null_run", {"component 'echo'", "missing its required run function"}},

@@ -64,6 +64,10 @@ struct SubmitRequest {
   /// "2026-12-01T09:00:00+01:00", or "2026-12-01 09:00 America/New_York"; a time without a
   /// zone is read in the account's time zone.
   std::string at;
+  /// What to do when `at` is a local time that a DST change skips or repeats: reject,
+  /// shift_forward, earliest or latest. Empty: the account's `dst_policy` (shift_forward by
+  /// default).
+  std::string dst_policy{};
 };
 
 /// An expected event: who may act on a waiting or held post.
@@ -95,6 +99,58 @@ struct PostView {
   int revision = 1;           // 1 + the number of edits
   std::string stage;          // the approval stage it waits at, or ""
   int64_t step_since_ms = 0;  // when it reached its current step
+  std::string time_note;      // what a DST policy did with the requested time, or ""
+  int64_t planned_ms = 0;     // when its schedule step plans to publish it (0: not planned yet)
+  std::string plan_note;      // why then
+  std::string paused;         // the reason its account (or everything) is paused, or ""
+};
+
+/// A suggested weekly slot, with the evidence behind it.
+struct SlotSuggestion {
+  int weekday = 0;      // 0 Monday .. 6 Sunday
+  int minute = 0;       // minute of the day in the account's timezone (on the hour)
+  double rate = 0;      // smoothed engagement rate (engagements per impression)
+  double raw_rate = 0;  // this hour's own rate, before smoothing
+  double lift = 0;      // rate / the account's overall rate
+  int64_t posts = 0;    // posts in the history at this hour of the week
+  int64_t impressions = 0;
+  int64_t engagements = 0;
+};
+
+/// A crisis pause.
+struct PauseView {
+  int64_t id = 0;
+  std::string account;  // "" for every account
+  std::string reason;
+  std::string paused_by;
+  int64_t paused_ms = 0;
+  std::string resumed_by;
+  int64_t resumed_ms = 0;  // 0 while in effect
+  std::string resume_reason;
+};
+
+/// What `herald resume` released.
+struct ResumeSummary {
+  PauseView pause;
+  int64_t due = 0;        // posts that became due during the pause
+  int64_t replanned = 0;  // of those, posts waiting for their slot: they take the next free one
+  std::vector<PauseView> still_paused;  // other pauses still in effect
+};
+
+/// What `herald engagement import` read.
+struct EngagementImport {
+  int64_t rows = 0;
+  int64_t added = 0;
+  int64_t replaced = 0;  // rows for instants already imported (the new numbers win)
+  int64_t first_ms = 0;
+  int64_t last_ms = 0;
+};
+
+struct AccountDescription {
+  std::string name;
+  std::string network;
+  std::string handle;
+  std::string timezone;
 };
 
 /// A post waiting for one person, as `herald inbox` shows it.
@@ -233,6 +289,32 @@ class Host {
   /// people, a time in the past and circular delegation.
   Result<int64_t> delegate(const std::string& from, const std::string& to, int64_t until_ms);
 
+  /// Lets a post whose requested time breaks its account's cadence or falls in a blackout go
+  /// out at that time anyway; `person` must have the right the schedule step names.
+  Status mark_urgent(int64_t post_id, const std::string& person, const std::string& reason);
+
+  /// Stops every post of `account` ("" for every account) that is not yet published, at once,
+  /// including posts already due. Refused if that scope is already paused.
+  Result<PauseView> pause(const std::string& account, const std::string& person,
+                          const std::string& reason);
+  /// Ends the pause of `account` ("" for the pause of every account). Posts whose time is still
+  /// ahead keep it; posts whose slot passed during the pause take the next free slot.
+  Result<ResumeSummary> resume(const std::string& account, const std::string& person,
+                               const std::string& reason);
+  /// Pauses in effect.
+  Result<std::vector<PauseView>> pauses();
+
+  /// Imports an account's engagement history from CSV (timestamp, impressions, engagements).
+  /// All rows or none: a bad row is reported with its line and nothing is imported.
+  Result<EngagementImport> import_engagement(const std::string& account,
+                                             const std::string& csv_path);
+  /// The best weekly slots from the account's history, best first (empty without history).
+  Result<std::vector<SlotSuggestion>> best_slots(const std::string& account, size_t count);
+  /// Posts planned (or requested, if not planned yet) in [from_ms, to_ms), by time;
+  /// `account` "" for all.
+  Result<std::vector<PostView>> calendar(int64_t from_ms, int64_t to_ms,
+                                         const std::string& account);
+
   /// What waits for this person, oldest first.
   Result<std::vector<InboxItem>> inbox(const std::string& person);
   Result<std::vector<RevisionView>> revisions(int64_t post_id);
@@ -249,6 +331,7 @@ class Host {
   Result<RunSummary> run(const RunOptions& options);
 
   std::vector<WorkflowDescription> workflows() const;
+  std::vector<AccountDescription> accounts() const;
   std::vector<PluginDescription> plugins() const;
   std::string store_location() const;
   Clock& clock();

@@ -1,7 +1,5 @@
 #include "config/config.hpp"
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -224,6 +222,15 @@ class Reader {
     return value;
   }
 
+  std::optional<double> number(const YAML::Node& node, const std::string& path) {
+    double value = 0;
+    if (!node.IsScalar() || !YAML::convert<double>::decode(node, value)) {
+      error(node, path, "expected a number, got '" + (node.IsScalar() ? node.Scalar() : "") + "'");
+      return std::nullopt;
+    }
+    return value;
+  }
+
   std::optional<bool> boolean(const YAML::Node& node, const std::string& path) {
     bool value = false;
     if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
@@ -270,7 +277,9 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     std::string path = "accounts." + account.name;
     account.where = r.at(it->first, path);
     const YAML::Node& body = it->second;
-    if (!r.check_map(body, path, {"network", "handle", "timezone", "char_limit", "credentials"}))
+    if (!r.check_map(body, path,
+                     {"network", "handle", "timezone", "audiences", "dst_policy", "char_limit",
+                      "credentials"}))
       continue;
     if (!body["network"]) {
       r.error(body, path,
@@ -289,16 +298,71 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     }
     if (body["handle"])
       account.handle = r.scalar(body["handle"], path + ".handle", "a handle").value_or("");
-    if (body["timezone"]) {
-      account.timezone =
-          r.scalar(body["timezone"], path + ".timezone", "an IANA time zone").value_or("UTC");
-      try {
-        (void)date::locate_zone(account.timezone);
-      } catch (const std::exception&) {
-        r.error(body["timezone"], path + ".timezone",
-                "unknown time zone '" + account.timezone +
+    auto read_zone = [&](const YAML::Node& node, const std::string& key) -> std::string {
+      std::string zone = r.scalar(node, key, "an IANA time zone").value_or("");
+      if (!zone.empty() && !zoned::find_zone(zone)) {
+        r.error(node, key,
+                "unknown time zone '" + zone +
                     "'; use an IANA name such as Europe/Oslo or America/New_York");
+        return "";
       }
+      return zone;
+    };
+    if (body["timezone"]) account.timezone = read_zone(body["timezone"], path + ".timezone");
+    if (const YAML::Node& audiences = body["audiences"]) {
+      // - America/New_York            (equal shares)
+      // - {zone: Europe/London, share: 0.3}
+      const std::string apath = path + ".audiences";
+      if (!audiences.IsSequence() || audiences.size() == 0) {
+        r.error(audiences, apath,
+                "expected a list of zones, or of {zone, share}, e.g. [America/New_York, "
+                "Europe/London]");
+      } else {
+        double total = 0;
+        bool explicit_shares = false;
+        for (size_t i = 0; i < audiences.size(); ++i) {
+          const YAML::Node& item = audiences[i];
+          const std::string ipath = apath + "[" + std::to_string(i) + "]";
+          Audience audience;
+          if (item.IsMap()) {
+            if (!r.check_map(item, ipath, {"zone", "share"})) continue;
+            if (!item["zone"]) {
+              r.error(item, ipath, "missing required key 'zone'");
+              continue;
+            }
+            audience.zone = read_zone(item["zone"], ipath + ".zone");
+            if (item["share"]) {
+              explicit_shares = true;
+              audience.share = r.number(item["share"], ipath + ".share").value_or(0);
+              if (audience.share <= 0)
+                r.error(item["share"], ipath + ".share", "a share must be more than 0");
+            }
+          } else {
+            audience.zone = read_zone(item, ipath);
+          }
+          if (audience.zone.empty()) continue;
+          total += audience.share;
+          account.audiences.push_back(audience);
+        }
+        if (explicit_shares && total > 0)
+          for (Audience& a : account.audiences) a.share /= total;
+        else
+          for (Audience& a : account.audiences)
+            a.share = 1.0 / static_cast<double>(account.audiences.size());
+      }
+      // Local times are read in the main audience's zone when the account names no timezone.
+      if (account.timezone.empty() && !account.audiences.empty())
+        account.timezone = account.audiences.front().zone;
+    }
+    if (account.audiences.empty() && !account.timezone.empty())
+      account.audiences.push_back({account.timezone, 1.0});
+    if (const YAML::Node& policy = body["dst_policy"]) {
+      std::string text = r.scalar(policy, path + ".dst_policy", "a DST policy").value_or("");
+      if (auto parsed = zoned::parse_dst_policy(text))
+        account.dst_policy = *parsed;
+      else
+        r.error(policy, path + ".dst_policy",
+                "unknown DST policy '" + text + "'; use " + zoned::dst_policy_names());
     }
     account.char_limit = default_char_limit(account.network);
     if (body["char_limit"])

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/model.hpp"
+#include "time/zoned.hpp"
 
 #include <yaml-cpp/yaml.h>
 #include <herald/result.hpp>
@@ -16,6 +17,8 @@
 
 namespace herald {
 
+using zoned::DstPolicy;
+
 /// Where something was written: file:line:column and the key path inside the document.
 struct SourceLocation {
   std::string file;
@@ -25,13 +28,23 @@ struct SourceLocation {
   std::string describe() const;  // "company.yaml:12:7 (workflows.announce.steps[2].config)"
 };
 
+/// Where an account's readers are: an IANA zone and the share of the audience in it.
+struct Audience {
+  std::string zone;
+  double share = 1.0;
+};
+
 struct AccountConfig {
   std::string name;
   std::string network;  // x, mastodon, bluesky, linkedin, webhook, outbox
   std::string handle;
-  std::string timezone = "UTC";
-  int64_t char_limit = 0;                          // 0: no limit
-  std::map<std::string, std::string> credentials;  // name -> ${env:..} or ${file:..} reference
+  std::string timezone;  // IANA zone local times are read in; "" when not configured
+  /// The audience's zones with their shares (summing to 1); without `audiences`, the account's
+  /// timezone with share 1; empty when the account has neither.
+  std::vector<Audience> audiences;
+  DstPolicy dst_policy = DstPolicy::shift_forward;  // for local times in a DST gap or overlap
+  int64_t char_limit = 0;                           // 0: no limit
+  std::map<std::string, std::string> credentials;   // name -> ${env:..} or ${file:..} reference
   SourceLocation where;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "schedule/best_time.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -51,6 +52,53 @@ const BoundWorkflow* Engine::workflow(const std::string& name) const {
   return nullptr;
 }
 
+Result<std::vector<PlanEntry>> Engine::planned(const std::string& account, int64_t from_ms,
+                                               int64_t to_ms, int64_t except_post) {
+  Result<std::vector<PlanEntry>> stored = store_.planned(account, from_ms, to_ms);
+  if (!stored) return stored;
+  std::vector<PlanEntry> out;
+  auto decided_in_round = [&](int64_t id) {
+    if (!round_) return false;
+    for (const Transition& t : *round_)
+      if (t.post.id == id) return true;
+    return false;
+  };
+  for (const PlanEntry& e : *stored)
+    if (e.post_id != except_post && !decided_in_round(e.post_id)) out.push_back(e);
+  if (round_)
+    for (const Transition& t : *round_) {
+      const Post& p = t.post;
+      if (p.account != account || p.id == except_post || p.planned_ms < from_ms ||
+          p.planned_ms >= to_ms || p.state == PostState::rejected || p.state == PostState::failed ||
+          p.state == PostState::cancelled || p.planned_ms == 0)
+        continue;
+      out.push_back({p.id, p.planned_ms, p.state});
+    }
+  std::sort(out.begin(), out.end(), [](const PlanEntry& a, const PlanEntry& b) {
+    return std::pair(a.at_ms, a.post_id) < std::pair(b.at_ms, b.post_id);
+  });
+  return out;
+}
+
+Result<std::vector<SlotSuggestion>> Engine::best_slots(const AccountConfig& account) {
+  auto cached = best_slots_.find(account.name);
+  if (cached != best_slots_.end()) return cached->second;
+  const date::time_zone* zone =
+      zoned::find_zone(account.timezone.empty() ? "UTC" : account.timezone);
+  Result<std::vector<EngagementRow>> history = store_.engagement(account.name);
+  if (!history) return history.status();
+  std::vector<SlotSuggestion> slots =
+      zone ? suggest_slots(*history, *zone) : std::vector<SlotSuggestion>{};
+  best_slots_[account.name] = slots;
+  return slots;
+}
+
+const Pause* Engine::pause_of(const std::vector<Pause>& pauses, const std::string& account) {
+  for (const Pause& p : pauses)
+    if (p.account.empty() || p.account == account) return &p;
+  return nullptr;
+}
+
 void Engine::finish(Transition& t, PostState from, PostState state, const std::string& action,
                     const std::string& step, const std::string& detail, int64_t now_ms) const {
   t.post.state = state;
@@ -71,6 +119,12 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
   const int attempt = t.post.attempt;
   const int64_t claim_seq = t.post.claim_seq;
   const Post& claimed = t.post;  // for fields nothing below changes (id, workflow, account)
+  const int64_t planned_before = t.post.planned_ms;
+  struct PlanCheck {  // however the step ends, a changed plan is written to the plan index
+    Transition& t;
+    int64_t before;
+    ~PlanCheck() { t.plan_changed = t.plan_changed || t.post.planned_ms != before; }
+  } plan_check{t, planned_before};
 
   const BoundWorkflow* bound = workflow(claimed.workflow);
   if (!bound || step_index >= static_cast<int>(bound->steps.size())) {
@@ -104,6 +158,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.config = &config_;
     call.events = events ? events : &no_events;
     call.clock = &clock_;
+    call.plan = this;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
     herald_status status = step.run(call);
@@ -198,6 +253,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       t.post.stage.clear();
       t.post.step_entered_ms = now_ms;
       t.post.step_events = 0;
+      t.post.planned_ms = 0;  // the next revision is scheduled afresh
+      t.post.plan_note.clear();
       t.post.expects = {{"edit", claimed.author.empty() ? "editor" : "person:" + claimed.author}};
       finish(t, from, PostState::held, action, step_name,
              "returned for revision: " + (reason.empty() ? std::string("no reason given") : reason),
@@ -243,6 +300,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
 
   std::vector<Transition> pending;
   std::vector<Post> continuing;
+  int64_t next_rescue = clock_.now_ms() + config_.engine.lease_ms;
   while (!(stop && stop->load())) {
     int64_t now = clock_.now_ms();
     lease_.expires_ms = now + config_.engine.lease_ms;
@@ -270,6 +328,15 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     }
     continuing.clear();
 
+    if (work.empty() || now >= next_rescue) {
+      // Claims of a worker that stopped are taken over once their lease has expired: whenever
+      // this worker is idle, and at least once per lease period while it is busy.
+      Result<int64_t> rescued = store_.rescue_expired(now);
+      if (!rescued) return rescued.status();
+      if (*rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
+      next_rescue = now + config_.engine.lease_ms;
+      if (work.empty() && *rescued > 0) continue;
+    }
     if (work.empty()) {
       if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
       Result<std::optional<int64_t>> next = store_.next_wake();
@@ -296,13 +363,31 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     now = clock_.now_ms();
     Result<std::map<int64_t, std::vector<PostEvent>>> events = store_.events_for_posts(work);
     if (!events) return events.status();
+    // A pause that began after these posts were claimed (or while they moved on to their next
+    // step) stops them here: they go back untouched, and the claim query leaves them alone.
+    Result<std::vector<Pause>> pauses = store_.active_pauses();
+    if (!pauses) return pauses.status();
     pending.reserve(work.size());
+    round_ = &pending;
+    best_slots_.clear();
     for (Post& post : work) {
+      if (!pauses->empty() && pause_of(*pauses, post.account)) {
+        Transition t;
+        t.expected_claim_seq = post.claim_seq;
+        t.post = std::move(post);
+        t.post.state = t.post.claimed_from;  // ready, waiting or unconfirmed: claimable again
+        t.post.lease_owner.clear();
+        t.post.lease_expires_ms = 0;
+        if (t.post.wake_ms == 0) t.post.wake_ms = now;
+        pending.push_back(std::move(t));
+        continue;
+      }
       auto found = events->find(post.id);
       pending.push_back(run_steps(std::move(post), now,
                                   found == events->end() ? nullptr : &found->second,
                                   summary.steps_run));
     }
+    round_ = nullptr;
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
   }
   if (!pending.empty()) {

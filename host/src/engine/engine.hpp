@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "engine/workflow.hpp"
+#include "plugins/host_api.hpp"
 #include "store/store.hpp"
 
 #include <herald/host.hpp>
@@ -15,7 +16,7 @@
 
 namespace herald {
 
-class Engine {
+class Engine final : private PlanSource {
  public:
   Engine(const Configuration& config, const std::vector<BoundWorkflow>& workflows, Store& store,
          Clock& clock, int batch_size);
@@ -34,6 +35,14 @@ class Engine {
   void process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events);
 
   const BoundWorkflow* workflow(const std::string& name) const;
+
+  // PlanSource: the store's plan, overlaid with the posts this round has decided so far.
+  Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms, int64_t to_ms,
+                                         int64_t except_post) override;
+  Result<std::vector<SlotSuggestion>> best_slots(const AccountConfig& account) override;
+
+  /// Whether a pause in `pauses` covers the account.
+  static const Pause* pause_of(const std::vector<Pause>& pauses, const std::string& account);
   void finish(Transition& t, PostState from, PostState state, const std::string& action,
               const std::string& step, const std::string& detail, int64_t now_ms) const;
 
@@ -43,6 +52,8 @@ class Engine {
   Clock& clock_;
   int batch_size_;
   Lease lease_;
+  const std::vector<Transition>* round_ = nullptr;  // decided so far in the round running
+  std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round
 };
 
 }  // namespace herald

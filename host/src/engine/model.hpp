@@ -57,6 +57,9 @@ struct Post {
   int revision = 1;             // 1 + the number of edits by people
   std::string stage;            // the current step's stage (an approval chain's), or ""
   int64_t step_entered_ms = 0;  // when the post reached its current step
+  std::string time_note{};      // what a DST policy did with the requested time, or ""
+  int64_t planned_ms = 0;       // the instant its schedule step planned to publish (0: none)
+  std::string plan_note{};      // why that instant (slot, cadence, coverage)
 };
 
 struct PostEvent {
@@ -94,6 +97,32 @@ struct Delegation {
   int64_t created_ms = 0;
 };
 
+/// One post's place in an account's plan.
+struct PlanEntry {
+  int64_t post_id = 0;
+  int64_t at_ms = 0;
+  PostState state = PostState::waiting;
+};
+
+/// A crisis pause: `account` ("" for every account) stops until someone resumes it.
+struct Pause {
+  int64_t id = 0;
+  std::string account;
+  std::string reason;
+  std::string paused_by;
+  int64_t paused_ms = 0;
+  std::string resumed_by{};
+  int64_t resumed_ms = 0;  // 0 while active
+  std::string resume_reason{};
+};
+
+/// How one published post did: the history best-time suggestions are made from.
+struct EngagementRow {
+  int64_t at_ms = 0;
+  int64_t impressions = 0;
+  int64_t engagements = 0;
+};
+
 struct AuditEntry {
   int64_t post_id = 0;
   int64_t at_ms = 0;
@@ -117,6 +146,7 @@ struct Transition {
   std::vector<AuditEntry> audit;
   std::vector<PostEvent> emitted;  // events emitted by the step, stored with the transition
   bool text_changed = false;       // a step rewrote the post's text
+  bool plan_changed = false;       // planned_ms changed (the plan index is rewritten)
 };
 
 }  // namespace herald

@@ -224,6 +224,33 @@ size_t config_person_count(herald_config* config) {
   return context.configuration ? context.configuration->people.size() : 0;
 }
 
+size_t config_account_count(herald_config* config) {
+  const ConfigContext& context = config_of(config);
+  return context.configuration ? context.configuration->accounts.size() : 0;
+}
+
+herald_status config_account_field(herald_config* config, size_t index, herald_str field_name,
+                                   herald_str* out) {
+  const ConfigContext& context = config_of(config);
+  if (!context.configuration || index >= context.configuration->accounts.size())
+    return HERALD_NOT_FOUND;
+  const AccountConfig& account = context.configuration->accounts[index];
+  std::string_view field(field_name.data, field_name.size);
+  std::string value;
+  if (field == "name")
+    value = account.name;
+  else if (field == "network")
+    value = account.network;
+  else if (field == "timezone")
+    value = account.timezone;
+  else if (field == "audiences")
+    value = describe_audiences(account.audiences);
+  else
+    return HERALD_NOT_FOUND;
+  *out = keep(config, std::move(value));
+  return HERALD_OK;
+}
+
 void config_error(herald_config* config, herald_str message) {
   config_of(config).error = text_of(message);
 }
@@ -274,6 +301,16 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
     value = post.stage;
   else if (field == "step_since")
     value = std::to_string(post.step_entered_ms);
+  else if (field == "planned_at")
+    value = std::to_string(post.planned_ms);
+  else if (field == "plan_note")
+    value = post.plan_note;
+  else if (field == "time_note")
+    value = post.time_note;
+  else if (field == "account_zone")
+    value = call.account ? call.account->timezone : "";
+  else if (field == "audiences")
+    value = call.account ? describe_audiences(call.account->audiences) : "";
   else
     return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(value));
@@ -292,6 +329,17 @@ herald_status post_set(herald_call* handle, herald_str field_name, herald_str va
     call.post->note = text_of(value);
   } else if (field == "stage") {
     call.post->stage = text_of(value);
+  } else if (field == "planned_at") {
+    int64_t at = 0;
+    std::string text = text_of(value);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), at);
+    if (ec != std::errc() || end != text.data() + text.size() || at < 0) {
+      call.error = "planned_at must be Unix milliseconds, got '" + text + "'";
+      return HERALD_INVALID;
+    }
+    call.post->planned_ms = at;
+  } else if (field == "plan_note") {
+    call.post->plan_note = text_of(value);
   } else {
     return HERALD_INVALID;
   }
@@ -526,6 +574,48 @@ std::string config_location(const YAML::Node& node, const StepConfig& step,
 
 namespace {
 
+herald_status account_plan(herald_call* handle, int64_t from_ms, int64_t to_ms, herald_str* out) {
+  CallContext& call = call_of(handle);
+  if (!call.plan || !call.post) return HERALD_NOT_FOUND;
+  Result<std::vector<PlanEntry>> entries =
+      call.plan->planned(call.post->account, from_ms, to_ms, call.post->id);
+  if (!entries) {
+    call.error = entries.status().message();
+    return HERALD_UNAVAILABLE;
+  }
+  std::string lines;
+  for (const PlanEntry& e : *entries)
+    lines += std::to_string(e.at_ms) + "\t" + std::to_string(e.post_id) + "\n";
+  *out = hand_out(call, std::move(lines));
+  return HERALD_OK;
+}
+
+herald_status best_slots(herald_call* handle, uint32_t count, herald_str* out) {
+  CallContext& call = call_of(handle);
+  if (!call.plan || !call.account) return HERALD_NOT_FOUND;
+  Result<std::vector<SlotSuggestion>> slots = call.plan->best_slots(*call.account);
+  if (!slots) {
+    call.error = slots.status().message();
+    return HERALD_UNAVAILABLE;
+  }
+  std::string lines;
+  for (size_t i = 0; i < slots->size() && i < count; ++i)
+    lines += std::to_string((*slots)[i].weekday) + "\t" + std::to_string((*slots)[i].minute) +
+             "\t" + std::to_string((*slots)[i].rate) + "\n";
+  *out = hand_out(call, std::move(lines));
+  return HERALD_OK;
+}
+
+}  // namespace
+
+std::string describe_audiences(const std::vector<Audience>& audiences) {
+  std::string out;
+  for (const Audience& a : audiences) out += a.zone + "\t" + std::to_string(a.share) + "\n";
+  return out;
+}
+
+namespace {
+
 const herald_host_api kHostApi = {
     sizeof(herald_host_api),
     HERALD_ABI_MAJOR,
@@ -560,6 +650,10 @@ const herald_host_api kHostApi = {
     &config_person_field,
     &content_hash,
     &person_matches,
+    &account_plan,
+    &best_slots,
+    &config_account_count,
+    &config_account_field,
 };
 
 }  // namespace

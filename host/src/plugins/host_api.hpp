@@ -38,6 +38,21 @@ struct ConfigContext {
 std::string config_location(const YAML::Node& node, const StepConfig& step,
                             const std::string& key_path);
 
+/// What a schedule step may ask about an account's plan (the engine answers, from the store and
+/// from the posts of the round in progress).
+class PlanSource {
+ public:
+  virtual ~PlanSource() = default;
+  /// Planned instants of the account's posts in [from_ms, to_ms), except `except_post`.
+  virtual Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms,
+                                                 int64_t to_ms, int64_t except_post) = 0;
+  /// The account's best weekly slots, best first.
+  virtual Result<std::vector<SlotSuggestion>> best_slots(const AccountConfig& account) = 0;
+};
+
+/// "zone\tshare" per line.
+std::string describe_audiences(const std::vector<Audience>& audiences);
+
 /// Behind herald_call*: valid while a component's run runs. Inputs are borrowed; outputs are
 /// collected here and applied by the engine after the call.
 struct CallContext {
@@ -47,6 +62,7 @@ struct CallContext {
   const Configuration* config = nullptr;
   const std::vector<PostEvent>* events = nullptr;
   const Clock* clock = nullptr;
+  PlanSource* plan = nullptr;
   std::string plugin_name;
   std::string step_name;
 

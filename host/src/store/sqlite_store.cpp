@@ -22,7 +22,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -127,6 +127,41 @@ CREATE TABLE delegations (
   created_ms INTEGER NOT NULL
 );
 )sql",
+    // 4: scheduling. Each post remembers what a DST policy did to its requested time and the
+    // instant its schedule step planned, with why; the plan of every account is indexed by
+    // account and time (cadence) and by time (calendar). Pauses stop claims; engagement history
+    // feeds best-time suggestions.
+    R"sql(
+ALTER TABLE posts ADD COLUMN time_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE post_states ADD COLUMN planned_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE post_states ADD COLUMN plan_note TEXT NOT NULL DEFAULT '';
+CREATE TABLE plan (
+  post_id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX plan_account ON plan (account, at_ms);
+CREATE INDEX plan_at ON plan (at_ms);
+CREATE INDEX posts_requested ON posts (publish_at_ms) WHERE publish_at_ms > 0;
+CREATE TABLE pauses (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,  -- '' pauses every account
+  reason TEXT NOT NULL,
+  paused_by TEXT NOT NULL,
+  paused_ms INTEGER NOT NULL,
+  resumed_by TEXT NOT NULL DEFAULT '',
+  resumed_ms INTEGER,
+  resume_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX pauses_active ON pauses (account) WHERE resumed_ms IS NULL;
+CREATE TABLE engagement (
+  account TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  impressions INTEGER NOT NULL,
+  engagements INTEGER NOT NULL,
+  PRIMARY KEY (account, at_ms)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::string_view kEventColumns =
@@ -140,8 +175,14 @@ constexpr const char* kPostColumns =
     "p.id, p.workflow, p.account, p.author, p.text, p.tags, p.created_ms, p.publish_at_ms, p.zone, "
     "s.step_index, s.step_kind, s.state, s.wake_ms, s.reason, s.expects, s.attempt, s.claim_seq, "
     "s.claimed_from, s.lease_owner, s.lease_expires_ms, p.idempotency_key, s.remote_id, s.note, "
-    "s.updated_ms, s.step_events, s.last_audit_id, p.revision, s.stage, s.step_entered_ms";
+    "s.updated_ms, s.step_events, s.last_audit_id, p.revision, s.stage, s.step_entered_ms, "
+    "p.time_note, s.planned_ms, s.plan_note";
 constexpr const char* kPostTables = " FROM post_states s CROSS JOIN posts p ON p.id = s.post_id ";
+// Leaves out posts of paused accounts, and everything while every account is paused. Both
+// subqueries are uncorrelated: SQLite evaluates each once per statement.
+constexpr const char* kNotPaused =
+    "AND NOT EXISTS (SELECT 1 FROM pauses WHERE account = '' AND resumed_ms IS NULL) AND p.account "
+    "NOT IN (SELECT account FROM pauses WHERE resumed_ms IS NULL)";
 
 std::string join_lines(const std::vector<std::string>& items) {
   std::string out;
@@ -304,6 +345,9 @@ Post read_post(sqlite3_stmt* stmt) {
   post.revision = sqlite3_column_int(stmt, c++);
   post.stage = column_text(stmt, c++);
   post.step_entered_ms = sqlite3_column_int64(stmt, c++);
+  post.time_note = column_text(stmt, c++);
+  post.planned_ms = sqlite3_column_int64(stmt, c++);
+  post.plan_note = column_text(stmt, c++);
   return post;
 }
 
@@ -533,6 +577,8 @@ class SqliteStore final : public Store {
           t.post.last_audit_id = before;
           continue;
         }
+        if (t.plan_changed)
+          if (Status s = write_plan(t.post); !s) return s;
         for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
         for (AuditEntry& a : t.audit) audits.push_back(&a);
@@ -543,8 +589,8 @@ class SqliteStore final : public Store {
       // order.
       static const std::string select_due =
           std::string("SELECT ") + kPostColumns + kPostTables +
-          "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' "
-          "ORDER BY s.due_ms, s.post_id LIMIT ?2";
+          "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' " + kNotPaused +
+          " ORDER BY s.due_ms, s.post_id LIMIT ?2";
       Statement& due = statement(select_due);
       due.bind(1, now_ms).bind(2, int64_t{claim_limit});
       int rc;
@@ -585,7 +631,7 @@ class SqliteStore final : public Store {
           "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
           "?1, claim_seq = claim_seq + 1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
-          "WHERE due_ms IS NOT NULL AND due_ms < ?1 AND state = 'in_flight'");
+          "WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND state = 'in_flight'");
       rescue.bind(1, now_ms);
       int rc = sqlite3_step(rescue.get());
       rescue.reset();
@@ -598,14 +644,17 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<int64_t>> next_wake() override {
-    Statement& stmt = statement(
-        "SELECT min(due_ms) FROM post_states WHERE due_ms IS NOT NULL AND state <> 'in_flight'");
+    // Leases count: a worker that died holding a claim is taken over when its lease expires.
+    // The due index is walked in order and the walk stops at the first post not paused.
+    static const std::string sql = std::string("SELECT s.due_ms") + kPostTables +
+                                   "WHERE s.due_ms IS NOT NULL " + kNotPaused +
+                                   " ORDER BY s.due_ms LIMIT 1";
+    Statement& stmt = statement(sql);
     std::optional<int64_t> wake;
     int rc = sqlite3_step(stmt.get());
-    if (rc == SQLITE_ROW && sqlite3_column_type(stmt.get(), 0) != SQLITE_NULL)
-      wake = sqlite3_column_int64(stmt.get(), 0);
+    if (rc == SQLITE_ROW) wake = sqlite3_column_int64(stmt.get(), 0);
     stmt.reset();
-    if (rc != SQLITE_ROW) return error("finding the next wake-up");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("finding the next wake-up");
     return wake;
   }
 
@@ -661,6 +710,7 @@ class SqliteStore final : public Store {
                       "post " + std::to_string(seen.id) +
                           " changed while the edit was being saved; look at it again with "
                           "`herald status` and retry");
+      if (Status s = write_plan(updated); !s) return s;
       Statement& keep = statement(
           "INSERT INTO revisions (post_id, revision, text, editor, at_ms, reason) VALUES (?1, ?2, "
           "?3, ?4, ?5, ?6)");
@@ -706,6 +756,206 @@ class SqliteStore final : public Store {
       seal(entry, *head);
       return write_audit(entry);
     });
+  }
+
+  Status insert_posts(std::vector<Post>& posts, const std::vector<AuditEntry>& audits) override {
+    if (posts.size() != audits.size())
+      return Status(ErrorCode::internal, "insert_posts: one audit entry per post");
+    return in_transaction([&]() -> Status {
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      for (size_t i = 0; i < posts.size(); ++i) {
+        posts[i].last_audit_id = head->id + 1;
+        if (Status s = insert_row(posts[i]); !s) return s;
+        AuditEntry entry = audits[i];
+        entry.post_id = posts[i].id;
+        seal(entry, *head);
+        if (Status s = write_audit(entry); !s) return s;
+      }
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms,
+                                         int64_t to_ms) override {
+    Statement& stmt = statement(
+        "SELECT l.post_id, l.at_ms, s.state FROM plan l CROSS JOIN post_states s ON s.post_id = "
+        "l.post_id WHERE l.account = ?1 AND l.at_ms >= ?2 AND l.at_ms < ?3 AND s.state NOT IN "
+        "('rejected', 'failed', 'cancelled') ORDER BY l.at_ms, l.post_id");
+    stmt.bind(1, account).bind(2, from_ms).bind(3, to_ms);
+    std::vector<PlanEntry> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      out.push_back({sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1),
+                     parse_post_state(column_text(row, 2)).value_or(PostState::waiting)});
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading the plan");
+    return out;
+  }
+
+  Result<std::vector<Post>> calendar(int64_t from_ms, int64_t to_ms,
+                                     const std::string& account) override {
+    // Planned posts through the plan index; requested times of posts not planned yet through
+    // the partial index on posts.
+    static const std::string sql =
+        std::string("SELECT ") + kPostColumns + kPostTables +
+        "WHERE p.id IN (SELECT post_id FROM plan WHERE at_ms >= ?1 AND at_ms < ?2) "
+        "AND (?3 = '' OR p.account = ?3) UNION ALL SELECT " +
+        kPostColumns + kPostTables +
+        "WHERE p.publish_at_ms > 0 AND p.publish_at_ms >= ?1 AND p.publish_at_ms < ?2 AND "
+        "s.planned_ms = 0 AND (?3 = '' OR p.account = ?3)";
+    Statement& stmt = statement(sql);
+    stmt.bind(1, from_ms).bind(2, to_ms).bind(3, account);
+    std::vector<Post> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(read_post(stmt.get()));
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading the calendar");
+    auto when = [](const Post& p) { return p.planned_ms ? p.planned_ms : p.publish_at_ms; };
+    std::stable_sort(out.begin(), out.end(), [&](const Post& a, const Post& b) {
+      return std::pair(when(a), a.id) < std::pair(when(b), b.id);
+    });
+    return out;
+  }
+
+  Status add_pause(Pause& pause, const AuditEntry& audit) override {
+    return in_transaction([&]() -> Status {
+      Statement& find = statement(
+          "SELECT paused_by, paused_ms, reason FROM pauses WHERE account = ?1 AND resumed_ms IS "
+          "NULL");
+      find.bind(1, pause.account);
+      int rc = sqlite3_step(find.get());
+      std::string by = rc == SQLITE_ROW ? column_text(find.get(), 0) : "";
+      int64_t since = rc == SQLITE_ROW ? sqlite3_column_int64(find.get(), 1) : 0;
+      std::string why = rc == SQLITE_ROW ? column_text(find.get(), 2) : "";
+      find.reset();
+      if (rc == SQLITE_ROW)
+        return Status(ErrorCode::failed_precondition,
+                      (pause.account.empty() ? std::string("every account")
+                                             : "account '" + pause.account + "'") +
+                          " is already paused by " + by + " (since Unix ms " +
+                          std::to_string(since) + ": " + why + "); nothing changed");
+      if (rc != SQLITE_DONE) return error("reading pauses");
+      Statement& add = statement(
+          "INSERT INTO pauses (account, reason, paused_by, paused_ms) VALUES (?1, ?2, ?3, ?4)");
+      add.bind(1, pause.account).bind(2, pause.reason).bind(3, pause.paused_by);
+      add.bind(4, pause.paused_ms);
+      if (Status s = run(add, "recording the pause"); !s) return s;
+      pause.id = sqlite3_last_insert_rowid(db_);
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      AuditEntry entry = audit;
+      seal(entry, *head);
+      return write_audit(entry);
+    });
+  }
+
+  Result<Pause> end_pause(const std::string& account, const std::string& by,
+                          const std::string& reason, int64_t at_ms,
+                          const AuditEntry& audit) override {
+    Pause ended;
+    Status status = in_transaction([&]() -> Status {
+      Result<std::vector<Pause>> active = active_pauses();
+      if (!active) return active.status();
+      auto it = std::find_if(active->begin(), active->end(),
+                             [&](const Pause& p) { return p.account == account; });
+      if (it == active->end())
+        return Status(ErrorCode::not_found, (account.empty() ? std::string("every account")
+                                                             : "account '" + account + "'") +
+                                                " is not paused; nothing to resume");
+      ended = *it;
+      Statement& end = statement(
+          "UPDATE pauses SET resumed_by = ?2, resumed_ms = ?3, resume_reason = ?4 WHERE id = ?1 "
+          "AND resumed_ms IS NULL");
+      end.bind(1, ended.id).bind(2, by).bind(3, at_ms).bind(4, reason);
+      if (Status s = run(end, "ending the pause"); !s) return s;
+      ended.resumed_by = by;
+      ended.resumed_ms = at_ms;
+      ended.resume_reason = reason;
+      Result<ChainHead> head = audit_head();
+      if (!head) return head.status();
+      AuditEntry entry = audit;
+      seal(entry, *head);
+      return write_audit(entry);
+    });
+    if (!status) return status;
+    return ended;
+  }
+
+  Result<std::vector<Pause>> active_pauses() override {
+    Statement& stmt = statement(
+        "SELECT id, account, reason, paused_by, paused_ms FROM pauses WHERE resumed_ms IS NULL "
+        "ORDER BY id");
+    std::vector<Pause> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      Pause p;
+      p.id = sqlite3_column_int64(row, 0);
+      p.account = column_text(row, 1);
+      p.reason = column_text(row, 2);
+      p.paused_by = column_text(row, 3);
+      p.paused_ms = sqlite3_column_int64(row, 4);
+      out.push_back(std::move(p));
+    }
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading pauses");
+    return out;
+  }
+
+  Result<std::pair<int64_t, int64_t>> due_counts(const std::string& account,
+                                                 int64_t at_ms) override {
+    Statement& stmt = statement(
+        "SELECT count(*), coalesce(sum(s.step_kind = 'schedule'), 0)" + std::string(kPostTables) +
+        "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' AND (?2 = '' OR "
+        "p.account = ?2)");
+    stmt.bind(1, at_ms).bind(2, account);
+    int rc = sqlite3_step(stmt.get());
+    std::pair<int64_t, int64_t> counts{0, 0};
+    if (rc == SQLITE_ROW)
+      counts = {sqlite3_column_int64(stmt.get(), 0), sqlite3_column_int64(stmt.get(), 1)};
+    stmt.reset();
+    if (rc != SQLITE_ROW) return error("counting due posts");
+    return counts;
+  }
+
+  Result<int64_t> import_engagement(const std::string& account,
+                                    const std::vector<EngagementRow>& rows) override {
+    int64_t added = 0;
+    Status status = in_transaction([&]() -> Status {
+      Statement& put = statement(
+          "INSERT INTO engagement (account, at_ms, impressions, engagements) VALUES (?1, ?2, ?3, "
+          "?4) ON CONFLICT (account, at_ms) DO UPDATE SET impressions = excluded.impressions, "
+          "engagements = excluded.engagements");
+      Statement& exists = statement("SELECT 1 FROM engagement WHERE account = ?1 AND at_ms = ?2");
+      for (const EngagementRow& row : rows) {
+        exists.bind(1, account).bind(2, row.at_ms);
+        int rc = sqlite3_step(exists.get());
+        exists.reset();
+        if (rc == SQLITE_DONE) ++added;
+        put.bind(1, account).bind(2, row.at_ms).bind(3, row.impressions).bind(4, row.engagements);
+        if (Status s = run(put, "importing engagement"); !s) return s;
+      }
+      return Status::ok();
+    });
+    if (!status) return status;
+    return added;
+  }
+
+  Result<std::vector<EngagementRow>> engagement(const std::string& account) override {
+    Statement& stmt = statement(
+        "SELECT at_ms, impressions, engagements FROM engagement WHERE account = ?1 ORDER BY at_ms");
+    stmt.bind(1, account);
+    std::vector<EngagementRow> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW)
+      out.push_back({sqlite3_column_int64(stmt.get(), 0), sqlite3_column_int64(stmt.get(), 1),
+                     sqlite3_column_int64(stmt.get(), 2)});
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error("reading engagement history");
+    return out;
   }
 
   Result<std::vector<Delegation>> delegations() override {
@@ -838,12 +1088,12 @@ class SqliteStore final : public Store {
   Status insert_row(Post& post) {
     Statement& content = statement(
         "INSERT INTO posts (id, workflow, account, author, text, tags, created_ms, publish_at_ms, "
-        "zone, idempotency_key) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        "zone, idempotency_key, time_note) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     if (!content.valid()) return Status(ErrorCode::store, path_ + ": " + content.error());
     std::string tags = join_lines(post.tags);
     content.bind(1, post.workflow).bind(2, post.account).bind(3, post.author).bind(4, post.text);
     content.bind(5, tags).bind(6, post.created_ms).bind(7, post.publish_at_ms).bind(8, post.zone);
-    content.bind(9, post.idempotency_key);
+    content.bind(9, post.idempotency_key).bind(10, post.time_note);
     int rc = sqlite3_step(content.get());
     content.reset();
     if (rc != SQLITE_DONE) return error("writing post");
@@ -852,8 +1102,9 @@ class SqliteStore final : public Store {
     Statement& state = statement(
         "INSERT INTO post_states (post_id, step_index, step_kind, state, wake_ms, reason, expects, "
         "attempt, claim_seq, claimed_from, lease_owner, lease_expires_ms, remote_id, note, "
-        "updated_ms, step_events, due_ms, last_audit_id, stage, step_entered_ms) VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, ?16, ?17, ?18, ?19)");
+        "updated_ms, step_events, due_ms, last_audit_id, stage, step_entered_ms, planned_ms, "
+        "plan_note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, "
+        "?16, ?17, ?18, ?19, ?20, ?21)");
     if (!state.valid()) return Status(ErrorCode::store, path_ + ": " + state.error());
     std::string expects = encode_expects(post.expects);
     state.bind(1, post.id).bind(2, int64_t{post.step_index}).bind(3, post.step_kind);
@@ -863,9 +1114,11 @@ class SqliteStore final : public Store {
     state.bind(12, post.lease_expires_ms).bind(13, post.remote_id).bind(14, post.note);
     state.bind(15, post.updated_ms).bind_optional(16, due_ms_of(post));
     state.bind(17, post.last_audit_id).bind(18, post.stage).bind(19, post.step_entered_ms);
+    state.bind(20, post.planned_ms).bind(21, post.plan_note);
     rc = sqlite3_step(state.get());
     state.reset();
-    return rc == SQLITE_DONE ? Status::ok() : error("writing post state");
+    if (rc != SQLITE_DONE) return error("writing post state");
+    return post.planned_ms ? write_plan(post) : Status::ok();
   }
 
   // Updates what a transition may change, only while `expected_claim_seq` still matches (the
@@ -884,7 +1137,8 @@ class SqliteStore final : public Store {
         "UPDATE post_states SET step_index = ?3, step_kind = ?4, state = ?5, wake_ms = ?6, "
         "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
         "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
-        "step_events = ?19, last_audit_id = ?20, stage = ?21, step_entered_ms = ?22";
+        "step_events = ?19, last_audit_id = ?20, stage = ?21, step_entered_ms = ?22, "
+        "planned_ms = ?23, plan_note = ?24";
     static const std::string with_due =
         set_state + ", due_ms = ?18 WHERE post_id = ?1 AND claim_seq = ?17";
     static const std::string keep_due = set_state + " WHERE post_id = ?1 AND claim_seq = ?17";
@@ -900,9 +1154,23 @@ class SqliteStore final : public Store {
     if (!same_lease) stmt.bind_optional(18, due_ms_of(post));
     stmt.bind(19, int64_t{post.step_events}).bind(20, post.last_audit_id);
     stmt.bind(21, post.stage).bind(22, post.step_entered_ms);
+    stmt.bind(23, post.planned_ms).bind(24, post.plan_note);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");
+  }
+
+  /// Puts the post's planned instant in the plan index (or takes it out when there is none).
+  Status write_plan(const Post& post) {
+    if (post.planned_ms == 0) {
+      Statement& drop = statement("DELETE FROM plan WHERE post_id = ?1");
+      drop.bind(1, post.id);
+      return run(drop, "writing the plan");
+    }
+    Statement& put =
+        statement("INSERT OR REPLACE INTO plan (post_id, account, at_ms) VALUES (?1, ?2, ?3)");
+    put.bind(1, post.id).bind(2, post.account).bind(3, post.planned_ms);
+    return run(put, "writing the plan");
   }
 
   Status write_event(const PostEvent& e) {

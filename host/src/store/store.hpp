@@ -26,6 +26,9 @@ class Store {
 
   /// Stores a new post with its first audit entry; fills in post.id.
   virtual Status insert_post(Post& post, const AuditEntry& audit) = 0;
+  /// Stores many new posts, each with its first audit entry, in one transaction (imports and
+  /// benchmarks). `audits[i]` belongs to `posts[i]`.
+  virtual Status insert_posts(std::vector<Post>& posts, const std::vector<AuditEntry>& audits) = 0;
   virtual Result<std::optional<Post>> find_post(int64_t id) = 0;
   virtual Result<std::vector<Post>> list_posts() = 0;
 
@@ -72,6 +75,36 @@ class Store {
   /// Records a delegation and its audit entry; fills in delegation.id.
   virtual Status add_delegation(Delegation& delegation, const AuditEntry& audit) = 0;
   virtual Result<std::vector<Delegation>> delegations() = 0;
+
+  /// The planned instants of an account's posts in [from_ms, to_ms), oldest first, leaving out
+  /// posts that will not be published (rejected, failed, cancelled).
+  virtual Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms,
+                                                 int64_t to_ms) = 0;
+  /// Posts planned in [from_ms, to_ms), and posts not yet planned whose requested time is in
+  /// it, ordered by time; `account` "" for all.
+  virtual Result<std::vector<Post>> calendar(int64_t from_ms, int64_t to_ms,
+                                             const std::string& account) = 0;
+
+  /// Starts a pause and records its audit entry; fails (nothing written) if the same scope is
+  /// already paused. Fills in pause.id.
+  virtual Status add_pause(Pause& pause, const AuditEntry& audit) = 0;
+  /// Ends the active pause of `account` ("" for the pause of every account) and records the
+  /// audit entry. Returns the pause as ended; not_found if that scope is not paused.
+  virtual Result<Pause> end_pause(const std::string& account, const std::string& by,
+                                  const std::string& reason, int64_t at_ms,
+                                  const AuditEntry& audit) = 0;
+  /// Pauses in effect, oldest first.
+  virtual Result<std::vector<Pause>> active_pauses() = 0;
+  /// Posts of `account` ("" for all) that are not finished and were due by `at_ms`, counted by
+  /// whether their step is a schedule step (they get a new slot when the step runs again).
+  virtual Result<std::pair<int64_t, int64_t>> due_counts(const std::string& account,
+                                                         int64_t at_ms) = 0;
+
+  /// Adds (or replaces, for the same instant) engagement history of an account. Returns how
+  /// many rows were new.
+  virtual Result<int64_t> import_engagement(const std::string& account,
+                                            const std::vector<EngagementRow>& rows) = 0;
+  virtual Result<std::vector<EngagementRow>> engagement(const std::string& account) = 0;
 
   virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
   virtual Status set_meta(const std::string& key, const std::string& value) = 0;

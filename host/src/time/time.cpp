@@ -12,13 +12,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-const date::time_zone* find_zone(const std::string& name) {
-  try {
-    return date::locate_zone(name);
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
+using zoned::find_zone;
 
 }  // namespace
 
@@ -26,7 +20,8 @@ bool is_known_zone(const std::string& zone) {
   return find_zone(zone) != nullptr;
 }
 
-Result<ZonedInstant> parse_time(const std::string& text, const std::string& default_zone) {
+Result<ZonedInstant> parse_time(const std::string& text, const std::string& default_zone,
+                                DstPolicy policy) {
   static const std::regex pattern(
       R"(^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2}|[A-Za-z][A-Za-z0-9_+\-/]*)?\s*$)");
   std::smatch m;
@@ -62,19 +57,24 @@ Result<ZonedInstant> parse_time(const std::string& text, const std::string& defa
                      .count();
     return out;
   }
-  std::string zone_name = suffix.empty() ? default_zone : suffix;
-  if (zone_name.empty()) zone_name = "UTC";
+  if (suffix.empty() && default_zone.empty())
+    return Status(ErrorCode::invalid_argument,
+                  "'" + text +
+                      "' has no time zone and the account has none; add one "
+                      "('2026-12-01 09:00 America/New_York' or an offset), or give the account a "
+                      "timezone");
+  const std::string zone_name = suffix.empty() ? default_zone : suffix;
   const date::time_zone* zone = find_zone(zone_name);
   if (!zone)
     return Status(ErrorCode::invalid_argument,
                   "unknown time zone '" + zone_name +
                       "'; use an IANA name such as Europe/Oslo or America/New_York");
-  date::local_info info = zone->get_info(local);
-  // unique and ambiguous: the first (earlier) offset; nonexistent: the offset before the gap,
-  // which moves the time forward by the length of the gap.
-  auto utc = local - info.first.offset;
+  zoned::LocalResolution resolved = zoned::resolve_local(
+      std::chrono::duration_cast<milliseconds>(local.time_since_epoch()).count(), *zone, policy);
+  if (!resolved.ok) return Status(ErrorCode::invalid_argument, resolved.error);
   out.zone = zone_name;
-  out.utc_ms = std::chrono::duration_cast<milliseconds>(utc.time_since_epoch()).count();
+  out.utc_ms = resolved.utc_ms;
+  out.dst_note = std::move(resolved.note);
   return out;
 }
 

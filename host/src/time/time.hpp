@@ -2,6 +2,8 @@
 // zone name; this is where text becomes an instant and back.
 #pragma once
 
+#include "time/zoned.hpp"
+
 #include <herald/result.hpp>
 
 #include <cstdint>
@@ -9,15 +11,20 @@
 
 namespace herald {
 
+using zoned::DstPolicy;
+
 struct ZonedInstant {
   int64_t utc_ms = 0;
-  std::string zone;  // IANA name, e.g. "America/New_York"
+  std::string zone;      // IANA name, e.g. "America/New_York", "UTC", or the offset written
+  std::string dst_note;  // what the DST policy did with a skipped or repeated time, or ""
 };
 
-/// Parses "2026-12-01T09:00:00Z", "2026-12-01T09:00+01:00", "2026-12-01 09:00 Europe/Oslo" or
-/// "2026-12-01 09:00" (read in `default_zone`). DST policy: a time in a gap moves forward by
-/// the gap (02:30 becomes 03:30); a time in an overlap takes the earlier instant.
-Result<ZonedInstant> parse_time(const std::string& text, const std::string& default_zone);
+/// Parses RFC 3339 ("2026-12-01T09:00:00Z", "2026-12-01T09:00+01:00"), a local time with a zone
+/// ("2026-12-01 09:00 Europe/Oslo") or a local time alone ("2026-12-01 09:00"), read in
+/// `default_zone`; with no default zone that is an error. A local time that a DST change skips
+/// or repeats follows `policy` (see time/zoned.hpp), and dst_note says what it did.
+Result<ZonedInstant> parse_time(const std::string& text, const std::string& default_zone,
+                                DstPolicy policy = DstPolicy::shift_forward);
 
 /// "2026-12-01 09:00 EST" in `zone` (UTC when the zone is empty or unknown).
 std::string format_time(int64_t utc_ms, const std::string& zone);

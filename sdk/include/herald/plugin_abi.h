@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 3
+#define HERALD_ABI_MINOR 4
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -212,6 +212,26 @@ typedef struct herald_host_api {
   /* Whether `person` may act for someone named by `who`: a role name, "team:NAME" or
    * "person:ID". Delegations are not considered (events say on_behalf when they applied). */
   int (*person_matches)(herald_call* call, herald_str person, herald_str who);
+
+  /* Added in ABI 1.4: scheduling. A schedule step records the instant it chose with
+   * post_set("planned_at", Unix ms as text) and why with post_set("plan_note", ...); other
+   * posts of the account see it through account_plan. Post fields since 1.4: planned_at,
+   * plan_note, time_note (what a DST policy did with the requested time), account_zone and
+   * audiences ("zone\tshare" per line, shares summing to 1). */
+  /* The planned instants of the account's other posts in [from_ms, to_ms), oldest first, one
+   * per line: "at_ms\tpost_id". Includes posts planned earlier in the same engine round and
+   * leaves out posts that will not be published. Borrowed. */
+  herald_status (*account_plan)(herald_call* call, int64_t from_ms, int64_t to_ms, herald_str* out);
+  /* The account's best weekly slots from its engagement history, best first, at most `count`,
+   * one per line: "weekday\tminute\trate" (weekday 0 is Monday; minute of the day in the
+   * account's timezone; rate is the smoothed engagement rate). Empty without history.
+   * Borrowed. */
+  herald_status (*best_slots)(herald_call* call, uint32_t count, herald_str* out);
+  /* The accounts of the configuration while a step is created. Fields: name, network,
+   * timezone, audiences (as the post field). */
+  size_t (*config_account_count)(herald_config* config);
+  herald_status (*config_account_field)(herald_config* config, size_t index, herald_str field,
+                                        herald_str* out);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */

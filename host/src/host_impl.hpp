@@ -1,0 +1,43 @@
+// What a Host is made of, shared by the files that implement it (host.cpp, host_schedule.cpp).
+#pragma once
+
+#include <herald/host.hpp>
+
+#include "config/config.hpp"
+#include "engine/workflow.hpp"
+#include "plugins/registry.hpp"
+#include "store/store.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+struct Host::Impl {
+  Configuration config;
+  PluginRegistry registry;
+  std::vector<BoundWorkflow> workflows;
+  std::unique_ptr<Store> store;
+  std::shared_ptr<Clock> clock;
+  HostOptions options;
+
+  Status record_event(int64_t post_id, const std::string& type, const std::string& person,
+                      const std::string& comment, const std::string& stage);
+
+  Status require_store() const {
+    if (!store) return Status(ErrorCode::internal, "this host was opened without its store");
+    return Status::ok();
+  }
+};
+
+/// The public view of a stored post.
+PostView view_of(const Post& post, const Configuration& config);
+
+/// "unknown person 'moo'; did you mean 'mo'? ..." (not_found).
+Status unknown_person(const Configuration& config, const std::string& id);
+
+/// "no post 12 in /path/herald.db" (not_found).
+Status no_such_post(int64_t post_id, const Store& store);
+
+}  // namespace herald
