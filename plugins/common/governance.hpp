@@ -2,6 +2,8 @@
 // post, pre-approved templates (the fast lane), and reading a list of maps from a step's config.
 #pragma once
 
+#include "common/duration.hpp"
+
 #include <herald/plugin.hpp>
 
 #include <re2/re2.h>
@@ -19,13 +21,6 @@ namespace herald::builtin {
 std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
 /// How people read a `who`: "role legal", "team compliance", "ana".
 std::string describe_who(const std::string& who);
-
-/// "90s", "30m", "4h", "2d", "1h30m" -> milliseconds; nullopt when it is not a duration.
-std::optional<int64_t> parse_duration(const std::string& text);
-/// 5400000 -> "1h30m".
-std::string format_duration(int64_t ms);
-/// Unix ms -> "2026-11-22 09:00 UTC".
-std::string format_instant(int64_t ms);
 
 /// What happens when a person does not act by the deadline.
 enum class LatePolicy { hold, expire, escalate, publish };

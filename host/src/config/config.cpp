@@ -323,7 +323,7 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
         for (size_t i = 0; i < audiences.size(); ++i) {
           const YAML::Node& item = audiences[i];
           const std::string ipath = apath + "[" + std::to_string(i) + "]";
-          Audience audience;
+          AudienceConfig audience;
           if (item.IsMap()) {
             if (!r.check_map(item, ipath, {"zone", "share"})) continue;
             if (!item["zone"]) {
@@ -345,9 +345,9 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
           account.audiences.push_back(audience);
         }
         if (explicit_shares && total > 0)
-          for (Audience& a : account.audiences) a.share /= total;
+          for (AudienceConfig& a : account.audiences) a.share /= total;
         else
-          for (Audience& a : account.audiences)
+          for (AudienceConfig& a : account.audiences)
             a.share = 1.0 / static_cast<double>(account.audiences.size());
       }
       // Local times are read in the main audience's zone when the account names no timezone.

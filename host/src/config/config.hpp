@@ -29,7 +29,7 @@ struct SourceLocation {
 };
 
 /// Where an account's readers are: an IANA zone and the share of the audience in it.
-struct Audience {
+struct AudienceConfig {
   std::string zone;
   double share = 1.0;
 };
@@ -41,7 +41,7 @@ struct AccountConfig {
   std::string timezone;  // IANA zone local times are read in; "" when not configured
   /// The audience's zones with their shares (summing to 1); without `audiences`, the account's
   /// timezone with share 1; empty when the account has neither.
-  std::vector<Audience> audiences;
+  std::vector<AudienceConfig> audiences;
   DstPolicy dst_policy = DstPolicy::shift_forward;  // for local times in a DST gap or overlap
   int64_t char_limit = 0;                           // 0: no limit
   std::map<std::string, std::string> credentials;   // name -> ${env:..} or ${file:..} reference

@@ -608,9 +608,9 @@ herald_status best_slots(herald_call* handle, uint32_t count, herald_str* out) {
 
 }  // namespace
 
-std::string describe_audiences(const std::vector<Audience>& audiences) {
+std::string describe_audiences(const std::vector<AudienceConfig>& audiences) {
   std::string out;
-  for (const Audience& a : audiences) out += a.zone + "\t" + std::to_string(a.share) + "\n";
+  for (const AudienceConfig& a : audiences) out += a.zone + "\t" + std::to_string(a.share) + "\n";
   return out;
 }
 

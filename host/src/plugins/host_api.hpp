@@ -51,7 +51,7 @@ class PlanSource {
 };
 
 /// "zone\tshare" per line.
-std::string describe_audiences(const std::vector<Audience>& audiences);
+std::string describe_audiences(const std::vector<AudienceConfig>& audiences);
 
 /// Behind herald_call*: valid while a component's run runs. Inputs are borrowed; outputs are
 /// collected here and applied by the engine after the call.

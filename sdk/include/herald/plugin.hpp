@@ -69,6 +69,36 @@ struct Person {
   std::vector<std::string> teams;  // ABI 1.3
 };
 
+/// Where part of an account's audience lives (ABI 1.4).
+struct Audience {
+  std::string zone;  // IANA name
+  double share = 1;  // shares of one account sum to 1
+};
+
+/// An account from the configuration (ABI 1.4).
+struct Account {
+  std::string name;
+  std::string network;
+  std::string timezone;  // "" when the account has none
+  std::vector<Audience> audiences;
+};
+
+namespace detail {
+inline std::vector<Audience> parse_audiences(const std::string& text) {
+  std::vector<Audience> out;
+  for (const std::string& line : split_lines(text)) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    out.push_back({line.substr(0, tab), std::stod(line.substr(tab + 1))});
+  }
+  return out;
+}
+inline bool has_abi_1_4(const herald_host_api* host) {
+  return host->struct_size >=
+         offsetof(herald_host_api, config_account_field) + sizeof(host->config_account_field);
+}
+}  // namespace detail
+
 /// A step's validated configuration, readable while the step is constructed. The host has
 /// already checked types and required keys and filled in defaults.
 class Config {
@@ -149,6 +179,24 @@ class Config {
     }
     return people;
   }
+  /// The configuration's accounts, with zones and audiences. ABI 1.4.
+  std::vector<Account> accounts() const {
+    if (!detail::has_abi_1_4(host_))
+      throw std::runtime_error("this Herald host is older than plugin ABI 1.4");
+    std::vector<Account> accounts;
+    size_t count = host_->config_account_count(config_);
+    for (size_t i = 0; i < count; ++i) {
+      auto field = [&](std::string_view name) {
+        herald_str out{};
+        return host_->config_account_field(config_, i, detail::to_abi(name), &out) == HERALD_OK
+                   ? detail::from_abi(out)
+                   : std::string();
+      };
+      accounts.push_back({field("name"), field("network"), field("timezone"),
+                          detail::parse_audiences(field("audiences"))});
+    }
+    return accounts;
+  }
 
  private:
   void require_1_3() const {
@@ -186,6 +234,19 @@ struct TextEntity {
   size_t start = 0;
   size_t end = 0;  // exclusive
   std::string value;
+};
+
+/// A suggested weekly slot from the account's engagement history (ABI 1.4).
+struct BestSlot {
+  int weekday = 0;  // 0 Monday .. 6 Sunday
+  int minute = 0;   // minute of the day in the account's timezone
+  double rate = 0;  // smoothed engagement rate
+};
+
+/// Another post's place in the account's plan (ABI 1.4).
+struct Planned {
+  int64_t at_ms = 0;
+  int64_t post_id = 0;
 };
 
 /// One post at one step, for the length of one run() call.
@@ -262,6 +323,49 @@ class Context {
     herald_str out{};
     host_->content_hash(call_, &out);
     return detail::from_abi(out);
+  }
+
+  /// The planned instants of the account's other posts in [from_ms, to_ms). ABI 1.4. Throws
+  /// std::runtime_error when the host cannot read its plan (the step should retry).
+  std::vector<Planned> account_plan(int64_t from_ms, int64_t to_ms) const {
+    require_1_4();
+    herald_str out{};
+    if (host_->account_plan(call_, from_ms, to_ms, &out) != HERALD_OK)
+      throw std::runtime_error("the host could not read the account's plan");
+    std::vector<Planned> plan;
+    for (const std::string& line : detail::split_lines(detail::from_abi(out))) {
+      size_t tab = line.find('\t');
+      if (tab == std::string::npos) continue;
+      plan.push_back({std::stoll(line.substr(0, tab)), std::stoll(line.substr(tab + 1))});
+    }
+    return plan;
+  }
+  /// The account's best weekly slots, best first (empty without history). ABI 1.4.
+  std::vector<BestSlot> best_slots(uint32_t count) const {
+    require_1_4();
+    herald_str out{};
+    if (host_->best_slots(call_, count, &out) != HERALD_OK)
+      throw std::runtime_error("the host could not read the account's engagement history");
+    std::vector<BestSlot> slots;
+    for (const std::string& line : detail::split_lines(detail::from_abi(out))) {
+      size_t a = line.find('\t'), b = line.find('\t', a + 1);
+      if (b == std::string::npos) continue;
+      slots.push_back({std::stoi(line.substr(0, a)), std::stoi(line.substr(a + 1, b - a - 1)),
+                       std::stod(line.substr(b + 1))});
+    }
+    return slots;
+  }
+  /// Where the account's audience lives (the account's timezone alone when it lists no
+  /// audiences; empty when it has neither). ABI 1.4.
+  std::vector<Audience> audiences() const {
+    require_1_4();
+    return detail::parse_audiences(field("audiences"));
+  }
+  /// Records the instant this step chose for the post, and why; 0 clears it. ABI 1.4.
+  void set_plan(int64_t at_ms, std::string_view why) {
+    require_1_4();
+    set_field("planned_at", std::to_string(at_ms));
+    set_field("plan_note", why);
   }
 
   int64_t now_ms() const { return host_->now_ms(call_); }
@@ -343,6 +447,10 @@ class Context {
     if (host_->struct_size <
         offsetof(herald_host_api, person_matches) + sizeof(host_->person_matches))
       throw std::runtime_error("this Herald host is older than plugin ABI 1.3");
+  }
+  void require_1_4() const {
+    if (!detail::has_abi_1_4(host_))
+      throw std::runtime_error("this Herald host is older than plugin ABI 1.4");
   }
   void require_text_api() const {
     if (host_->struct_size < offsetof(herald_host_api, text_breaks) + sizeof(host_->text_breaks))

@@ -1,0 +1,17 @@
+// Durations and instants as people write and read them in step settings and reasons.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace herald::builtin {
+
+/// "90s", "30m", "4h", "2d", "1h30m" -> milliseconds; nullopt when it is not a duration.
+std::optional<int64_t> parse_duration(const std::string& text);
+/// 5400000 -> "1h30m".
+std::string format_duration(int64_t ms);
+/// Unix ms -> "2026-11-22 09:00 UTC".
+std::string format_instant(int64_t ms);
+
+}  // namespace herald::builtin
