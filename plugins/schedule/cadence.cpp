@@ -147,8 +147,9 @@ std::optional<std::vector<Slot>> parse_slots(const std::string& text, std::strin
     return std::nullopt;
   }
   std::string zone;
-  if (!parse_clock(words.back())) {
-    zone = words.back();
+  const std::string& last = words.back();
+  if (!parse_clock(last) && (last.find('/') != std::string::npos || last == "UTC")) {
+    zone = last;
     words.pop_back();
     if (!zoned::find_zone(zone)) {
       error = "unknown time zone '" + zone + "' in the slot '" + text + "'";
@@ -376,6 +377,8 @@ std::optional<Choice> next_free(const Situation& s, int horizon_days) {
   for (int64_t at : candidates) {
     if (first_free && at >= *first_free + 7 * kDay) break;
     if (!problems(s, at).empty()) continue;
+    // A slot holds one post.
+    if (!s.slots.empty() && std::binary_search(s.others.begin(), s.others.end(), at)) continue;
     if (!first_free) first_free = at;
     double c = coverage(s, at);
     if (c > best_coverage + 1e-9) {

@@ -25,7 +25,7 @@ workflows:
       - { kind: draft, plugin: draft/check, config: { forbidden_words: [free, cheap] } }
       - { kind: approve, plugin: approve, config: { role: marketing } }
       - { kind: legal_review, plugin: legal_review, config: { keywords: [forecast] } }
-      - { kind: schedule, plugin: schedule }
+      - { kind: schedule, plugin: schedule/at }
       - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
       - { kind: amplify, plugin: amplify, config: { directory: out } }
 )";

@@ -20,7 +20,7 @@ workflows:
       - { kind: draft, plugin: draft/check }
       - { kind: approve, plugin: approve, config: { role: marketing } }
       - { kind: legal_review, plugin: legal_review, config: { keywords: [forecast] } }
-      - { kind: schedule, plugin: schedule }
+      - { kind: schedule, plugin: schedule/at }
       - { kind: publish, plugin: outbox }
       - { kind: amplify, plugin: amplify }
 )");

@@ -27,7 +27,7 @@ workflows:
         plugin: approve
         config: { role: marketing }
       - kind: schedule
-        plugin: schedule
+        plugin: schedule/at
       - kind: publish
         plugin: outbox
 )";

@@ -51,7 +51,7 @@ workflows:
         plugin: legal_review
         config: { keywords: [forecast] }
       - kind: schedule
-        plugin: schedule
+        plugin: schedule/at
       - kind: publish
         plugin: outbox
         config: { directory: out, fsync: false }
@@ -69,7 +69,7 @@ workflows:
   delayed:
     steps:
       - kind: schedule
-        plugin: schedule
+        plugin: schedule/at
         config: { delay_minutes: 30 }
       - kind: publish
         plugin: outbox
