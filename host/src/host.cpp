@@ -633,7 +633,9 @@ Result<PostView> Host::post(int64_t post_id) {
   Result<std::optional<Post>> found = impl_->store->find_post(post_id);
   if (!found) return found.status();
   if (!found->has_value()) return no_such_post(post_id, *impl_->store);
-  return view_of(**found, impl_->config);
+  std::vector<PostView> one{view_of(**found, impl_->config)};
+  if (Status s = impl_->mark_paused(one); !s) return s;
+  return one.front();
 }
 
 Result<std::vector<PostView>> Host::posts() {
@@ -642,6 +644,7 @@ Result<std::vector<PostView>> Host::posts() {
   if (!all) return all.status();
   std::vector<PostView> views;
   for (const Post& p : *all) views.push_back(view_of(p, impl_->config));
+  if (Status s = impl_->mark_paused(views); !s) return s;
   return views;
 }
 

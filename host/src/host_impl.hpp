@@ -25,6 +25,9 @@ struct Host::Impl {
   Status record_event(int64_t post_id, const std::string& type, const std::string& person,
                       const std::string& comment, const std::string& stage);
 
+  /// Fills in PostView::paused from the pauses in effect.
+  Status mark_paused(std::vector<PostView>& views) const;
+
   Status require_store() const {
     if (!store) return Status(ErrorCode::internal, "this host was opened without its store");
     return Status::ok();

@@ -71,6 +71,19 @@ std::optional<int64_t> whole_number(const std::string& text) {
 
 }  // namespace
 
+Status Host::Impl::mark_paused(std::vector<PostView>& views) const {
+  Result<std::vector<Pause>> pauses = store->active_pauses();
+  if (!pauses) return pauses.status();
+  if (pauses->empty()) return Status::ok();
+  for (PostView& v : views) {
+    if (v.state == "done" || v.state == "rejected" || v.state == "failed" || v.state == "cancelled")
+      continue;
+    for (const Pause& p : *pauses)
+      if (p.account.empty() || p.account == v.account) v.paused = p.reason;
+  }
+  return Status::ok();
+}
+
 Status Host::mark_urgent(int64_t post_id, const std::string& person, const std::string& reason) {
   if (Status s = impl_->require_store(); !s) return s;
   if (reason.empty())
@@ -216,15 +229,9 @@ Result<std::vector<PostView>> Host::calendar(int64_t from_ms, int64_t to_ms,
   if (Status s = check_account(impl_->config, account, true); !s) return s;
   Result<std::vector<Post>> posts = impl_->store->calendar(from_ms, to_ms, account);
   if (!posts) return posts.status();
-  Result<std::vector<Pause>> pauses = impl_->store->active_pauses();
-  if (!pauses) return pauses.status();
   std::vector<PostView> out;
-  for (const Post& p : *posts) {
-    out.push_back(herald::view_of(p, impl_->config));
-    for (const Pause& pause : *pauses)
-      if ((pause.account.empty() || pause.account == p.account) && !is_terminal(p.state))
-        out.back().paused = pause.reason;
-  }
+  for (const Post& p : *posts) out.push_back(herald::view_of(p, impl_->config));
+  if (Status s = impl_->mark_paused(out); !s) return s;
   return out;
 }
 

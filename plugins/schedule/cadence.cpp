@@ -339,16 +339,13 @@ std::optional<Choice> next_free(const Situation& s, int horizon_days) {
   };
   if (!s.slots.empty()) {
     for (const Slot& slot : s.slots) {
-      std::vector<const date::time_zone*> slot_zones = zones;
-      if (!slot.zone.empty()) slot_zones = {zoned::find_zone(slot.zone)};
-      for (const date::time_zone* zone : slot_zones) {
-        if (!zone) continue;
-        each_day(zone, [&](int64_t day, int weekday) {
-          if (slot.days & (1u << weekday))
-            add_local(zone, day * kDay + slot.minute * kMinute,
-                      slot.text + " (" + std::string(zone->name()) + ")");
-        });
-      }
+      const date::time_zone* zone = zone_for(s, slot.zone);
+      if (!zone) continue;
+      each_day(zone, [&](int64_t day, int weekday) {
+        if (slot.days & (1u << weekday))
+          add_local(zone, day * kDay + slot.minute * kMinute,
+                    slot.text + (slot.zone.empty() ? " (" + std::string(zone->name()) + ")" : ""));
+      });
     }
   } else {
     // The earliest free instant is now, the end of a gap after another post, the start of the

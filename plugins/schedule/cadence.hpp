@@ -34,8 +34,8 @@ struct Hours {
 /// "08:00-20:00", "22:00-02:00".
 std::optional<Hours> parse_hours(const std::string& text, std::string& error);
 
-/// A weekly slot: on these days at this minute, in `zone` (or, when empty, in each audience's
-/// zone).
+/// A weekly slot: on these days at this minute, in `zone` (or, when empty, the account's main
+/// zone: its timezone, else its first audience's).
 struct Slot {
   uint8_t days = kEveryDay;
   int minute = 0;

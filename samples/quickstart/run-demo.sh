@@ -9,7 +9,7 @@ herald=$(cd "$(dirname "$herald")" && pwd)/$(basename "$herald")
 work=${2:-$here/../../build/demo}
 rm -rf "$work" && mkdir -p "$work"
 work=$(cd "$work" && pwd)
-cp "$here/herald.yaml" "$here/legal-rules.yaml" "$work/"
+cp "$here/herald.yaml" "$here/legal-rules.yaml" "$here/engagement-acme_x.csv" "$work/"
 config=$work/herald.yaml
 cd "$work"
 
@@ -44,6 +44,10 @@ link arrives, look in your spam folder, then write to us again at https://acme.e
 your order number so that we can find your account quickly. We answer every message within one \
 working day, weekends included." | tail -1)
 echo "posts: $hiring $launch $spam $deal $support $tokyo $offbrand $first_person $long_answer"
+
+say "Best times from the X account's own engagement history (the schedule step takes the top two)"
+h engagement import "$config" --account acme_x engagement-acme_x.csv
+h slots "$config" --account acme_x --count 3
 
 say "The engine runs until every post waits for a person (virtual clock)"
 h run "$config" --clock virtual --until 2026-11-30T09:00:00Z
@@ -80,8 +84,29 @@ h inbox "$config" --as grace
 h legal clear "$config" "$launch" --as grace --reason "forecast wording is fine"
 h legal reject "$config" "$deal" --as grace --reason "not public yet: material non-public information"
 
-say "Time passes: scheduled posts go out at their local times"
+say "Cleared posts take their place in each account's plan: slots, caps, gaps and quiet hours"
+h run "$config" --clock virtual --until 2026-11-30T15:30:00Z
+h calendar "$config" --from 2026-11-30 --days 5
+
+say "The Tokyo post asked for 08:30 in Tokyo: past midnight for its Oslo audience, so it is held"
+h status "$config" "$tokyo" | grep -E "state|why|planned"
+h urgent "$config" "$tokyo" --as sam --reason "the Tokyo team lands at 08:30 local time"
+h run "$config" --clock virtual --until 2026-11-30T16:00:00Z
+h status "$config" "$tokyo" | grep -E "state|planned"
+
+say "Crisis: one command stops everything not yet published; resume gives missed slots new ones"
+h pause "$config" --reason "verifying a product safety report" --as gia
+h run "$config" --clock virtual --until 2026-12-01T20:00:00Z
+h status "$config"
+h resume "$config" --as gia --reason "report checked: no issue"
+h calendar "$config" --from 2026-11-30 --days 7 --html calendar.html
+for id in $hiring $launch $tokyo $offbrand; do
+  grep -q "#$id " calendar.html || { echo "calendar.html does not show post $id" >&2; exit 1; }
+done
+
+say "Time passes: scheduled posts go out in their slots"
 h run "$config" --clock virtual --until-idle
+h calendar "$config" --from 2026-11-30 --days 7
 
 say "Draft rules: the brand speaks as we; Eve's long answer was signed and split for Bluesky"
 h audit "$config" "$first_person"

@@ -52,7 +52,11 @@ workflows:
             - { name: year-end freeze, from: "2026-12-24 00:00", to: "2026-12-27 00:00", accounts: [corp] }
           accounts:
             - { account: slotted, slots: ["weekdays 09:00 17:00"], per_day: 0, min_gap: 0 }
-            - { account: global, slots: ["daily 09:00"], per_day: 0, min_gap: 0, days: [daily] }
+            - account: global
+              slots: ["daily 09:00 Europe/London", "daily 09:00 America/New_York"]
+              per_day: 0
+              min_gap: 0
+              days: [daily]
             - { account: nozone, per_day: 0, min_gap: 0, days: [daily], hours: "00:00-24:00" }
       - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
   best:
@@ -389,7 +393,13 @@ TEST_F(Scheduling, BestTimesComeFromTheAccountsOwnHistory) {
   EXPECT_EQ(slots->front().minute, 10 * 60);
   EXPECT_GE(slots->front().posts, 26);
   EXPECT_GT(slots->front().lift, 1.5);
-  for (const SlotSuggestion& s : *slots) EXPECT_FALSE(s.weekday == 6 && s.minute == 3 * 60);
+  // The lucky Sunday post lifts its hour, but shrinking towards the overall rate keeps it below
+  // an hour that is good week after week.
+  for (const SlotSuggestion& s : *slots) {
+    if (s.weekday == 6 && s.minute == 3 * 60) {
+      EXPECT_LT(s.rate, s.raw_rate);
+    }
+  }
 
   // The schedule step can take the best slot as its slot.
   int64_t id = submit("corp", "", "best");

@@ -125,6 +125,11 @@ int main(int argc, char** argv) {
   submit->add_option("--at", request.at,
                      "publish time: 2026-12-01T09:00:00Z, 2026-12-01T09:00+01:00 or "
                      "'2026-12-01 09:00 America/New_York' (no zone: the account's)");
+  submit
+      ->add_option("--dst", request.dst_policy,
+                   "a local --at that a DST change skips or repeats: reject, shift_forward, "
+                   "earliest or latest (default: the account's dst_policy)")
+      ->check(CLI::IsMember({"reject", "shift_forward", "earliest", "latest"}));
   submit->add_flag("--json", as_json, "print JSON");
   submit->callback([&] {
     if (!text_file.empty()) {
@@ -288,6 +293,7 @@ int main(int argc, char** argv) {
   });
 
   herald::add_governance_commands(app, exit_code);
+  herald::add_schedule_commands(app, exit_code);
 
   // text
   auto* text = app.add_subcommand(

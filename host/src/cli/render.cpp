@@ -156,13 +156,20 @@ std::string posts_text(const std::vector<PostView>& posts, bool detailed) {
                 ? format_time(p.publish_at_ms, p.zone) + " (" + format_utc(p.publish_at_ms) + ")"
                 : "as soon as approved")
         << "\n"
+        << (p.time_note.empty() ? "" : "  dst:       " + p.time_note + "\n") << "  planned:   "
+        << (p.planned_ms ? format_time(p.planned_ms, p.zone) + " (" + format_utc(p.planned_ms) +
+                               ")" + (p.plan_note.empty() ? "" : ": " + p.plan_note)
+                         : "-")
+        << "\n"
+        << (p.paused.empty() ? "" : "  paused:    " + p.paused + "\n")
         << "  remote id: " << (p.remote_id.empty() ? "-" : p.remote_id) << "\n"
         << "  text:      " << p.text << "\n";
     return out.str();
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : posts)
-    rows.push_back({std::to_string(p.id), p.workflow, p.account, p.state,
+    rows.push_back({std::to_string(p.id), p.workflow, p.account,
+                    p.paused.empty() ? p.state : p.state + " (paused)",
                     p.step.empty() ? "-" : p.step,
                     describe_wait(p).empty() ? "-" : describe_wait(p),
                     shorten(p.reason.empty() ? "-" : p.reason, 60)});
@@ -195,7 +202,11 @@ nlohmann::json posts_json(const std::vector<PostView>& posts) {
                    {"updated_at", format_utc(p.updated_ms)},
                    {"revision", p.revision},
                    {"stage", p.stage},
-                   {"step_since", p.step_since_ms ? format_utc(p.step_since_ms) : ""}});
+                   {"step_since", p.step_since_ms ? format_utc(p.step_since_ms) : ""},
+                   {"time_note", p.time_note},
+                   {"planned_at", p.planned_ms ? format_utc(p.planned_ms) : ""},
+                   {"plan_note", p.plan_note},
+                   {"paused", p.paused}});
   }
   return out;
 }

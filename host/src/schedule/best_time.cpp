@@ -35,8 +35,8 @@ std::vector<SlotSuggestion> suggest_slots(const std::vector<EngagementRow>& hist
   if (total_impressions == 0) return {};
   const double overall = static_cast<double>(total_engagements) / total_impressions;
   // Shrink each hour's rate towards the overall rate by the weight of one typical post, so an
-  // hour with one lucky post does not win; then average each hour with its neighbours (1-2-1),
-  // since the hour before and after a good hour tell about it too.
+  // hour with one lucky post does not win; then blend in the neighbouring hours (weights 1-4-1):
+  // the hours around a good hour say a little about it, without lifting them to its level.
   int64_t posts = 0;
   for (const Bucket& b : buckets) posts += b.posts;
   const double prior = static_cast<double>(total_impressions) / static_cast<double>(posts);
@@ -55,7 +55,7 @@ std::vector<SlotSuggestion> suggest_slots(const std::vector<EngagementRow>& hist
     SlotSuggestion s;
     s.weekday = h / 24;
     s.minute = (h % 24) * 60;
-    s.rate = (before + 2 * shrunk[static_cast<size_t>(h)] + after) / 4;
+    s.rate = (before + 4 * shrunk[static_cast<size_t>(h)] + after) / 6;
     s.raw_rate = static_cast<double>(b.engagements) / static_cast<double>(b.impressions);
     s.lift = overall > 0 ? s.rate / overall : 0;
     s.posts = b.posts;
