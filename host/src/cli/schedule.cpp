@@ -127,7 +127,8 @@ std::string calendar_text(const std::vector<AccountWeek>& weeks, int64_t first_d
     }
     out << "\n";
   }
-  out << "✓ published  · planned  ! held  ? requested, not yet planned  ⏸ paused  ✗ rejected "
+  out << "✓ published  · planned  ! held  ? requested, not yet planned  ⏸ paused  ✗ "
+         "rejected "
          "or "
          "failed\n";
   return out.str();
