@@ -48,7 +48,8 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, EveryCommandHasHelp) {
   for (const char* command :
-       {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit", "text"}) {
+       {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit", "text",
+        "urgent", "pause", "resume", "pauses", "engagement import", "slots", "calendar"}) {
     auto result = herald(std::string(command) + " --help");
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << command << ": " << result.output;
@@ -166,6 +167,91 @@ nlohmann::json json_lines(const std::string& output) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
   return lines;
+}
+
+// Scheduling from the command line: a cadence, a held post, a pause and resume, engagement
+// history, and the calendar as a page.
+TEST(CliSchedule, PauseResumeSlotsAndTheCalendar) {
+  testing::TempDir dir;
+  std::string config = dir.write("s.yaml", std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR +
+                                               R"(]
+herald: 1
+accounts:
+  corp: { network: mastodon, timezone: America/New_York }
+  bare: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+  cleo: { roles: [comms_lead] }
+workflows:
+  w:
+    steps:
+      - kind: schedule
+        plugin: schedule/cadence
+        config:
+          hours: "08:00-18:00"
+          urgent_role: comms_lead
+          accounts: [{ account: bare, hours: "00:00-24:00" }]
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  auto herald = [&](const std::string& args) {
+    return testing::run_command(std::string(HERALD_CLI) + " " + args);
+  };
+  ASSERT_EQ(herald("run " + config + " --clock virtual --start 2026-11-30T08:00:00Z").exit_code, 0);
+  auto no_zone = herald("submit " + config +
+                        " -w w -a bare --author ana --text hi --at "
+                        "'2026-12-01 09:00'");
+  EXPECT_EQ(no_zone.exit_code, 2);
+  EXPECT_NE(no_zone.output.find("has no time zone"), std::string::npos) << no_zone.output;
+  auto night = herald("submit " + config +
+                      " -w w -a corp --author ana --text night --at '2026-12-01 23:00'");
+  ASSERT_EQ(night.exit_code, 0) << night.output;
+  auto day = herald("submit " + config + " -w w -a corp --author ana --text day");
+  ASSERT_EQ(day.exit_code, 0) << day.output;
+  ASSERT_EQ(herald("run " + config + " --clock virtual --until 2026-11-30T09:00:00Z").exit_code, 0);
+  auto held = herald("status " + config + " 1");
+  EXPECT_NE(held.output.find("outside the allowed days and hours"), std::string::npos)
+      << held.output;
+
+  auto pause = herald("pause " + config + " --reason 'incident' --as cleo");
+  EXPECT_EQ(pause.exit_code, 0) << pause.output;
+  auto twice = herald("pause " + config + " --reason 'again' --as ana");
+  EXPECT_EQ(twice.exit_code, 7) << twice.output;
+  EXPECT_NE(twice.output.find("already paused by cleo"), std::string::npos) << twice.output;
+  EXPECT_NE(herald("pauses " + config).output.find("incident"), std::string::npos);
+  auto stranger = herald("pause " + config + " --account corp --reason x --as nobody");
+  EXPECT_EQ(stranger.exit_code, 6) << stranger.output;
+  auto status = herald("status " + config);
+  EXPECT_NE(status.output.find("(paused)"), std::string::npos) << status.output;
+  auto resume = herald("resume " + config + " --as ana --reason 'all clear'");
+  EXPECT_EQ(resume.exit_code, 0) << resume.output;
+  EXPECT_EQ(herald("resume " + config + " --as ana").exit_code, 6);
+
+  std::string csv = dir.write("h.csv",
+                              "timestamp,impressions,engagements\n"
+                              "2026-11-02 10:00,1000,50\n2026-11-09 10:00,1000,50\n"
+                              "2026-11-16 10:00,1000,50\n2026-11-03 15:00,1000,10\n");
+  auto imported = herald("engagement import " + config + " --account corp " + csv);
+  EXPECT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_NE(imported.output.find("imported 4 row(s)"), std::string::npos) << imported.output;
+  auto slots = herald("slots " + config + " --account corp --json");
+  ASSERT_EQ(slots.exit_code, 0) << slots.output;
+  auto best = nlohmann::json::parse(slots.output);
+  ASSERT_EQ(best.size(), 1u);  // only Monday 10:00 has 3 posts
+  EXPECT_EQ(best[0]["day"], "Mon");
+  EXPECT_EQ(best[0]["time"], "10:00");
+
+  std::string page = dir.file("calendar.html");
+  auto calendar = herald("calendar " + config + " --from 2026-11-30 --html " + page);
+  ASSERT_EQ(calendar.exit_code, 0) << calendar.output;
+  std::string html = testing::read_file(page);
+  EXPECT_NE(html.find("<!DOCTYPE html>"), std::string::npos);
+  EXPECT_NE(html.find("#2 waiting"), std::string::npos) << html;
+  EXPECT_NE(html.find("#1 held"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);  // nothing to fetch
+  auto week = herald("calendar " + config + " --from 2026-11-30 --account corp");
+  EXPECT_NE(week.output.find("08:00 #2 ·"), std::string::npos) << week.output;
+  EXPECT_NE(week.output.find("23:00 #1 !"), std::string::npos) << week.output;
 }
 
 TEST(CliText, CountsEachLineAsTheNetworkDoes) {
