@@ -72,17 +72,6 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-/// "unknown workflow 'anounce'; did you mean 'announce'? (workflows in company.yaml: ...)".
-template <typename Named>
-Status unknown(const std::string& what, const std::string& name, const std::vector<Named>& known,
-               const std::string& file) {
-  std::vector<std::string> names;
-  for (const auto& item : known) names.push_back(item.name);
-  return Status(ErrorCode::not_found, "unknown " + what + " '" + name + "'" +
-                                          did_you_mean(name, names) + " (" + what + "s in " + file +
-                                          ": " + (names.empty() ? "none" : join(names)) + ")");
-}
-
 }  // namespace
 
 PostView view_of(const Post& post, const Configuration& config) {

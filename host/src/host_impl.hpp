@@ -34,6 +34,21 @@ struct Host::Impl {
   }
 };
 
+/// "unknown workflow 'anounce'; did you mean 'announce'? (workflows in company.yaml: ...)".
+template <typename Named>
+Status unknown(const std::string& what, const std::string& name, const std::vector<Named>& known,
+               const std::string& file) {
+  std::vector<std::string> names;
+  std::string list;
+  for (const auto& item : known) {
+    names.push_back(item.name);
+    list += (list.empty() ? "" : ", ") + item.name;
+  }
+  return Status(ErrorCode::not_found, "unknown " + what + " '" + name + "'" +
+                                          did_you_mean(name, names) + " (" + what + "s in " + file +
+                                          ": " + (names.empty() ? "none" : list) + ")");
+}
+
 /// The public view of a stored post.
 PostView view_of(const Post& post, const Configuration& config);
 

@@ -22,15 +22,8 @@ std::string scope_of(const std::string& account) {
 
 /// Checks that `account` ("" allowed when `allow_all`) names a configured account.
 Status check_account(const Configuration& config, const std::string& account, bool allow_all) {
-  if (account.empty() && allow_all) return Status::ok();
-  if (config.account(account)) return Status::ok();
-  std::vector<std::string> names;
-  for (const AccountConfig& a : config.accounts) names.push_back(a.name);
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return Status(ErrorCode::not_found, "unknown account '" + account + "'" +
-                                          did_you_mean(account, names) + " (accounts in " +
-                                          config.file + ": " + list + ")");
+  if ((account.empty() && allow_all) || config.account(account)) return Status::ok();
+  return unknown("account", account, config.accounts, config.file);
 }
 
 /// Splits one CSV line (no quoted commas are needed for these three columns, but quotes around

@@ -88,6 +88,17 @@ std::string scratch_copy(const std::string& path) {
   return copy;
 }
 
+/// A scratch copy of the prepared store of `posts` posts, or "" after skipping the benchmark
+/// with the reason.
+std::string scratch_store(benchmark::State& state, int64_t posts) {
+  try {
+    return scratch_copy(prepared_store(posts));
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return "";
+  }
+}
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -109,13 +120,8 @@ void BM_ClaimDueBatch(benchmark::State& state) {
   const int64_t posts = state.range(0);
   const int batch = static_cast<int>(state.range(1));
   const bool commit = state.range(2) != 0;
-  std::string db;
-  try {
-    db = scratch_copy(prepared_store(posts));
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
+  const std::string db = scratch_store(state, posts);
+  if (db.empty()) return;
   auto store = herald::open_sqlite_store(db);
   if (!store) {
     state.SkipWithError(store.status().message().c_str());
@@ -187,13 +193,8 @@ int64_t status_kb(const char* field) {
 /// (scripts/bench-schedule.sh) so that peaks do not mix.
 void BM_HostMemory(benchmark::State& state) {
   const int64_t posts = state.range(0);
-  std::string db;
-  try {
-    db = scratch_copy(prepared_store(posts));
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
+  const std::string db = scratch_store(state, posts);
+  if (db.empty()) return;
   std::string config = bench_dir() + "/schedule-bench.yaml";
   {
     std::ofstream out(config);

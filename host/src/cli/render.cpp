@@ -36,6 +36,14 @@ std::string table(const std::vector<std::string>& header,
   return out.str();
 }
 
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+}  // namespace
+
 std::string shorten(const std::string& text, size_t limit) {
   std::string flat = text;
   std::replace(flat.begin(), flat.end(), '\n', ' ');
@@ -45,14 +53,6 @@ std::string shorten(const std::string& text, size_t limit) {
   }
   return i < flat.size() ? flat.substr(0, i) + "…" : flat;
 }
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
-
-}  // namespace
 
 std::string describe_wait(const PostView& post) {
   std::vector<std::string> parts;

@@ -29,6 +29,9 @@ std::string journey_text(const std::vector<PostView>& posts,
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);
 
+/// At most `limit` characters of `text` on one line, with "…" when cut.
+std::string shorten(const std::string& text, size_t limit);
+
 /// "waits for approve by marketing, reject by marketing".
 std::string describe_wait(const PostView& post);
 

@@ -1,6 +1,7 @@
 // The scheduling commands: urgent, pause, resume, pauses, engagement import, slots and
 // calendar (a terminal week view, or one self-contained HTML page).
 #include "cli/common.hpp"
+#include "cli/render.hpp"
 #include "time/time.hpp"
 #include "time/zoned.hpp"
 
@@ -55,16 +56,6 @@ std::string html_escape(const std::string& text) {
       default: out += c;
     }
   return out;
-}
-
-std::string shorten(const std::string& text, size_t limit) {
-  std::string flat = text;
-  for (char& c : flat)
-    if (c == '\n') c = ' ';
-  size_t count = 0, i = 0;
-  for (; i < flat.size(); ++i)
-    if ((static_cast<unsigned char>(flat[i]) & 0xC0) != 0x80 && ++count > limit) break;
-  return i < flat.size() ? flat.substr(0, i) + "…" : flat;
 }
 
 /// Columns of one account's calendar: the posts of each local day, in time order.

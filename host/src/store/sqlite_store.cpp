@@ -728,16 +728,14 @@ class SqliteStore final : public Store {
         "SELECT post_id, revision, text, editor, at_ms, reason FROM revisions WHERE post_id = ?1 "
         "ORDER BY revision");
     stmt.bind(1, post_id);
-    std::vector<Revision> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      sqlite3_stmt* row = stmt.get();
-      out.push_back({sqlite3_column_int64(row, 0), sqlite3_column_int(row, 1), column_text(row, 2),
-                     column_text(row, 3), sqlite3_column_int64(row, 4), column_text(row, 5)});
-    }
-    stmt.reset();
-    if (rc != SQLITE_DONE) return error("reading revisions");
-    return out;
+    return collect<Revision>(
+        stmt,
+        [](sqlite3_stmt* row) {
+          return Revision{sqlite3_column_int64(row, 0), sqlite3_column_int(row, 1),
+                          column_text(row, 2),          column_text(row, 3),
+                          sqlite3_column_int64(row, 4), column_text(row, 5)};
+        },
+        "reading revisions");
   }
 
   Status add_delegation(Delegation& delegation, const AuditEntry& audit) override {
@@ -783,16 +781,13 @@ class SqliteStore final : public Store {
         "l.post_id WHERE l.account = ?1 AND l.at_ms >= ?2 AND l.at_ms < ?3 AND s.state NOT IN "
         "('rejected', 'failed', 'cancelled') ORDER BY l.at_ms, l.post_id");
     stmt.bind(1, account).bind(2, from_ms).bind(3, to_ms);
-    std::vector<PlanEntry> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      sqlite3_stmt* row = stmt.get();
-      out.push_back({sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1),
-                     parse_post_state(column_text(row, 2)).value_or(PostState::waiting)});
-    }
-    stmt.reset();
-    if (rc != SQLITE_DONE) return error("reading the plan");
-    return out;
+    return collect<PlanEntry>(
+        stmt,
+        [](sqlite3_stmt* row) {
+          return PlanEntry{sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1),
+                           parse_post_state(column_text(row, 2)).value_or(PostState::waiting)};
+        },
+        "reading the plan");
   }
 
   Result<std::vector<Post>> calendar(int64_t from_ms, int64_t to_ms,
@@ -808,16 +803,14 @@ class SqliteStore final : public Store {
         "s.planned_ms = 0 AND (?3 = '' OR p.account = ?3)";
     Statement& stmt = statement(sql);
     stmt.bind(1, from_ms).bind(2, to_ms).bind(3, account);
-    std::vector<Post> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(read_post(stmt.get()));
-    stmt.reset();
-    if (rc != SQLITE_DONE) return error("reading the calendar");
+    Result<std::vector<Post>> found = collect<Post>(stmt, read_post, "reading the calendar");
+    if (!found) return found;
+    std::vector<Post>& out = *found;
     auto when = [](const Post& p) { return p.planned_ms ? p.planned_ms : p.publish_at_ms; };
     std::stable_sort(out.begin(), out.end(), [&](const Post& a, const Post& b) {
       return std::pair(when(a), a.id) < std::pair(when(b), b.id);
     });
-    return out;
+    return found;
   }
 
   Status add_pause(Pause& pause, const AuditEntry& audit) override {
@@ -888,21 +881,18 @@ class SqliteStore final : public Store {
     Statement& stmt = statement(
         "SELECT id, account, reason, paused_by, paused_ms FROM pauses WHERE resumed_ms IS NULL "
         "ORDER BY id");
-    std::vector<Pause> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      sqlite3_stmt* row = stmt.get();
-      Pause p;
-      p.id = sqlite3_column_int64(row, 0);
-      p.account = column_text(row, 1);
-      p.reason = column_text(row, 2);
-      p.paused_by = column_text(row, 3);
-      p.paused_ms = sqlite3_column_int64(row, 4);
-      out.push_back(std::move(p));
-    }
-    stmt.reset();
-    if (rc != SQLITE_DONE) return error("reading pauses");
-    return out;
+    return collect<Pause>(
+        stmt,
+        [](sqlite3_stmt* row) {
+          Pause p;
+          p.id = sqlite3_column_int64(row, 0);
+          p.account = column_text(row, 1);
+          p.reason = column_text(row, 2);
+          p.paused_by = column_text(row, 3);
+          p.paused_ms = sqlite3_column_int64(row, 4);
+          return p;
+        },
+        "reading pauses");
   }
 
   Result<std::pair<int64_t, int64_t>> due_counts(const std::string& account,
@@ -948,31 +938,28 @@ class SqliteStore final : public Store {
     Statement& stmt = statement(
         "SELECT at_ms, impressions, engagements FROM engagement WHERE account = ?1 ORDER BY at_ms");
     stmt.bind(1, account);
-    std::vector<EngagementRow> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW)
-      out.push_back({sqlite3_column_int64(stmt.get(), 0), sqlite3_column_int64(stmt.get(), 1),
-                     sqlite3_column_int64(stmt.get(), 2)});
-    stmt.reset();
-    if (rc != SQLITE_DONE) return error("reading engagement history");
-    return out;
+    return collect<EngagementRow>(
+        stmt,
+        [](sqlite3_stmt* row) {
+          return EngagementRow{sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1),
+                               sqlite3_column_int64(row, 2)};
+        },
+        "reading engagement history");
   }
 
   Result<std::vector<Delegation>> delegations() override {
     Statement& stmt = statement(
         "SELECT id, from_person, to_person, since_ms, until_ms, created_by, created_ms FROM "
         "delegations ORDER BY id");
-    std::vector<Delegation> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      sqlite3_stmt* row = stmt.get();
-      out.push_back({sqlite3_column_int64(row, 0), column_text(row, 1), column_text(row, 2),
-                     sqlite3_column_int64(row, 3), sqlite3_column_int64(row, 4),
-                     column_text(row, 5), sqlite3_column_int64(row, 6)});
-    }
-    stmt.reset();
-    if (rc != SQLITE_DONE) return error("reading delegations");
-    return out;
+    return collect<Delegation>(
+        stmt,
+        [](sqlite3_stmt* row) {
+          return Delegation{sqlite3_column_int64(row, 0), column_text(row, 1),
+                            column_text(row, 2),          sqlite3_column_int64(row, 3),
+                            sqlite3_column_int64(row, 4), column_text(row, 5),
+                            sqlite3_column_int64(row, 6)};
+        },
+        "reading delegations");
   }
 
   Result<std::optional<std::string>> meta(const std::string& key) override {
@@ -1004,6 +991,17 @@ class SqliteStore final : public Store {
   Status not_herald(const std::string& detail) {
     return Status(ErrorCode::store, path_ + ": cannot be read as a Herald database (" + detail +
                                         "). Is it the right file? A new path creates a new store.");
+  }
+
+  /// Steps `stmt` to its end, turning each row into a T with `read`, then resets it.
+  template <typename T, typename Read>
+  Result<std::vector<T>> collect(Statement& stmt, Read read, const char* doing) {
+    std::vector<T> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(read(stmt.get()));
+    stmt.reset();
+    if (rc != SQLITE_DONE) return error(doing);
+    return out;
   }
 
   Status error(const std::string& doing) {
