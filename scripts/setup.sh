@@ -11,6 +11,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git tzdata clang-format
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
   libcli11-dev nlohmann-json3-dev libsqlite3-dev libicu-dev libssl-dev libre2-dev
+  libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 missing=()

@@ -223,6 +223,18 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   post.text = request.text;
   post.tags = request.tags;
   post.created_ms = now;
+  // Account routing: the workflow's first matching rule decides where the post goes.
+  std::string routed;
+  for (size_t i = 0; i < workflow->routes.size(); ++i) {
+    const Route& route = workflow->routes[i];
+    if (!route.when.matches(post, account->network)) continue;
+    if (route.account != account->name)
+      routed = "routed from " + account->name + " to " + route.account + " by route " +
+               std::to_string(i + 1) + " (" + route.when.describe() + ")";
+    account = config.account(route.account);
+    post.account = account->name;
+    break;
+  }
   post.zone = account->timezone;
   if (!request.at.empty()) {
     DstPolicy policy = account->dst_policy;
@@ -263,6 +275,7 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   if (post.publish_at_ms)
     audit.detail += ", publish at " + format_time(post.publish_at_ms, post.zone);
   if (!post.time_note.empty()) audit.detail += " (" + post.time_note + ")";
+  if (!routed.empty()) audit.detail += "; " + routed;
   if (Status s = impl_->store->insert_post(post, audit); !s) return s;
   return post.id;
 }
@@ -415,6 +428,11 @@ Status Host::reject(int64_t post_id, const std::string& person, const std::strin
   if (Status s = impl_->require_store(); !s) return s;
   if (reason.empty()) return Status(ErrorCode::invalid_argument, "a rejection needs a reason");
   return impl_->record_event(post_id, "reject", person, reason, stage);
+}
+
+Status Host::retry(int64_t post_id, const std::string& person, const std::string& reason) {
+  if (Status s = impl_->require_store(); !s) return s;
+  return impl_->record_event(post_id, "retry", person, reason, "");
 }
 
 Status Host::legal_decision(int64_t post_id, const std::string& person, const std::string& decision,

@@ -235,7 +235,7 @@ TEST_F(EngineTest, APluginThatThrowsFailsOnlyItsPost) {
 
 TEST_F(EngineTest, ATransientErrorIsRetriedThenGivenUp) {
   int64_t id = submit("anything", {}, "", "flaky");
-  run();  // attempts at +0, +60 s, +120 s on the virtual clock; max_attempts is 3
+  run();  // attempts at +0, +30..60 s, then +30..60 s + 60..120 s (backoff with jitter)
   PostView view = post(id);
   EXPECT_EQ(view.state, "failed");
   EXPECT_NE(view.reason.find("gave up after 3 attempts"), std::string::npos) << view.reason;
@@ -245,7 +245,11 @@ TEST_F(EngineTest, ATransientErrorIsRetriedThenGivenUp) {
   ASSERT_TRUE(audit);
   for (const auto& r : *audit) retries += r.action == "retry";
   EXPECT_EQ(retries, 2);
-  EXPECT_EQ(format_utc(host_->clock().now_ms()), "2026-11-30T08:03:00Z");
+  // Each delay is between half and all of the doubled backoff: 30-60 s, then 60-120 s.
+  const int64_t waited =
+      host_->clock().now_ms() - parse_time("2026-11-30T08:00:00Z", "UTC")->utc_ms;
+  EXPECT_GE(waited, 90'000);
+  EXPECT_LE(waited, 180'000);
 }
 
 TEST_F(EngineTest, ACrashAfterPublishingDoesNotPublishTwice) {

@@ -289,6 +289,9 @@ class Host {
   /// people, a time in the past and circular delegation.
   Result<int64_t> delegate(const std::string& from, const std::string& to, int64_t until_ms);
 
+  /// Tries a held post again (after its account's credentials were fixed, for example).
+  Status retry(int64_t post_id, const std::string& person, const std::string& reason);
+
   /// Lets a post whose requested time breaks its account's cadence or falls in a blackout go
   /// out at that time anyway; `person` must have the right the schedule step names.
   Status mark_urgent(int64_t post_id, const std::string& person, const std::string& reason);

@@ -236,6 +236,20 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
     std::cout << "post " << o->post_id << " marked urgent by " << o->person << "\n";
   });
 
+  // retry
+  auto* retry = app.add_subcommand(
+      "retry", "Try a held post again (its account's credentials were refused and are fixed).");
+  retry->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  retry->add_option("ID", o->post_id, "post id")->required();
+  retry->add_option("--as", o->person, "who asks (a person from `people`)")->required();
+  retry->add_option("--reason", o->reason, "what was fixed (audited)");
+  retry->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    if (failed(host->retry(o->post_id, o->person, o->reason), exit_code)) return;
+    std::cout << "post " << o->post_id << " will be tried again\n";
+  });
+
   // pause / resume / pauses
   auto* pause = app.add_subcommand(
       "pause", "Stop everything not yet published, at once (crisis pause); audited.");

@@ -278,8 +278,8 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     account.where = r.at(it->first, path);
     const YAML::Node& body = it->second;
     if (!r.check_map(body, path,
-                     {"network", "handle", "timezone", "audiences", "dst_policy", "char_limit",
-                      "credentials"}))
+                     {"network", "handle", "endpoint", "timezone", "audiences", "dst_policy",
+                      "char_limit", "credentials"}))
       continue;
     if (!body["network"]) {
       r.error(body, path,
@@ -298,6 +298,14 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     }
     if (body["handle"])
       account.handle = r.scalar(body["handle"], path + ".handle", "a handle").value_or("");
+    if (body["endpoint"]) {
+      account.endpoint = r.scalar(body["endpoint"], path + ".endpoint", "a URL").value_or("");
+      if (account.endpoint.rfind("https://", 0) != 0 && account.endpoint.rfind("http://", 0) != 0)
+        r.error(body["endpoint"], path + ".endpoint",
+                "the endpoint must be an http:// or https:// URL, got '" + account.endpoint + "'");
+      while (!account.endpoint.empty() && account.endpoint.back() == '/')
+        account.endpoint.pop_back();
+    }
     auto read_zone = [&](const YAML::Node& node, const std::string& key) -> std::string {
       std::string zone = r.scalar(node, key, "an IANA time zone").value_or("");
       if (!zone.empty() && !zoned::find_zone(zone)) {
@@ -464,10 +472,38 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
     std::string path = "workflows." + workflow.name;
     workflow.where = r.at(it->first, path);
     const YAML::Node& body = it->second;
-    if (!r.check_map(body, path, {"description", "steps"})) continue;
+    if (!r.check_map(body, path, {"description", "routes", "steps"})) continue;
     if (body["description"])
       workflow.description =
           r.scalar(body["description"], path + ".description", "a description").value_or("");
+    if (const YAML::Node& routes = body["routes"]) {
+      // routes: [{ when: { tag: support }, account: acme_support }]: the first that matches a
+      // submitted post decides its account.
+      if (!routes.IsSequence()) {
+        r.error(routes, path + ".routes", "expected a list of { when, account }");
+      } else {
+        for (size_t i = 0; i < routes.size(); ++i) {
+          const std::string rpath = path + ".routes[" + std::to_string(i) + "]";
+          const YAML::Node& item = routes[i];
+          if (!r.check_map(item, rpath, {"when", "account"})) continue;
+          Route route;
+          route.where = r.at(item, rpath);
+          if (!item["when"] || !item["account"]) {
+            r.error(item, rpath, "a route needs `when` (a condition) and `account`");
+            continue;
+          }
+          route.when = read_condition(r, item["when"], rpath + ".when");
+          route.account = r.scalar(item["account"], rpath + ".account", "an account").value_or("");
+          if (!config.account(route.account)) {
+            std::vector<std::string> names;
+            for (const AccountConfig& a : config.accounts) names.push_back(a.name);
+            r.error(item["account"], rpath + ".account",
+                    "unknown account '" + route.account + "'" + did_you_mean(route.account, names));
+          }
+          workflow.routes.push_back(std::move(route));
+        }
+      }
+    }
     const YAML::Node steps = body["steps"];
     if (!steps || !steps.IsSequence() || steps.size() == 0) {
       r.error(steps ? steps : YAML::Node(body), path + ".steps",
@@ -514,14 +550,24 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
 }
 
 void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
-  if (!r.check_map(node, "engine", {"max_attempts", "retry_delay_seconds", "lease_seconds"}))
+  if (!r.check_map(
+          node, "engine",
+          {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds", "lease_seconds"}))
     return;
   if (node["max_attempts"])
     config.engine.max_attempts =
         static_cast<int>(r.integer(node["max_attempts"], "engine.max_attempts").value_or(5));
+  auto seconds = [&](const char* key, int64_t fallback_ms) {
+    double value = r.number(node[key], std::string("engine.") + key)
+                       .value_or(static_cast<double>(fallback_ms) / 1000);
+    if (value <= 0) r.error(node[key], std::string("engine.") + key, "must be more than 0");
+    return static_cast<int64_t>(value * 1000);
+  };
   if (node["retry_delay_seconds"])
-    config.engine.retry_delay_ms =
-        r.integer(node["retry_delay_seconds"], "engine.retry_delay_seconds").value_or(60) * 1000;
+    config.engine.retry_delay_ms = seconds("retry_delay_seconds", config.engine.retry_delay_ms);
+  if (node["max_retry_delay_seconds"])
+    config.engine.max_retry_delay_ms =
+        seconds("max_retry_delay_seconds", config.engine.max_retry_delay_ms);
   if (node["lease_seconds"])
     config.engine.lease_ms =
         r.integer(node["lease_seconds"], "engine.lease_seconds").value_or(300) * 1000;

@@ -38,6 +38,8 @@ struct AccountConfig {
   std::string name;
   std::string network;  // x, mastodon, bluesky, linkedin, webhook, outbox
   std::string handle;
+  std::string
+      endpoint;  // the network's API base URL (a Mastodon instance, a webhook URL); "" default
   std::string timezone;  // IANA zone local times are read in; "" when not configured
   /// The audience's zones with their shares (summing to 1); without `audiences`, the account's
   /// timezone with share 1; empty when the account has neither.
@@ -83,16 +85,25 @@ struct StepConfig {
   SourceLocation config_where;
 };
 
+/// Account routing: a submitted post that matches `when` goes to `account`.
+struct Route {
+  Condition when;
+  std::string account;
+  SourceLocation where;
+};
+
 struct WorkflowConfig {
   std::string name;
   std::string description;
+  std::vector<Route> routes;  // the first match decides the post's account
   std::vector<StepConfig> steps;
   SourceLocation where;
 };
 
 struct EngineConfig {
   int max_attempts = 5;
-  int64_t retry_delay_ms = 60'000;
+  int64_t retry_delay_ms = 60'000;         // the first retry's delay; doubles each attempt
+  int64_t max_retry_delay_ms = 3'600'000;  // the cap on that delay
   int64_t lease_ms = 300'000;
 };
 

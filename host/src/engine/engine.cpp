@@ -230,7 +230,12 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
                "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason, now_ms);
         return;
       }
-      int64_t backoff = config_.engine.retry_delay_ms << std::min(t.post.attempt - 1, 10);
+      // Exponential backoff with a cap, and jitter (half to all of it) so that posts that
+      // failed together do not all come back together.
+      int64_t backoff = std::min(config_.engine.retry_delay_ms << std::min(t.post.attempt - 1, 20),
+                                 config_.engine.max_retry_delay_ms);
+      backoff =
+          backoff / 2 + static_cast<int64_t>(jitter_() % static_cast<uint64_t>(backoff / 2 + 1));
       t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff;
       // A publish step whose plugin reported a transient error may have reached the network:
       // reconcile before trying again, unless the plugin itself asked for a retry.

@@ -11,6 +11,7 @@
 #include <herald/host.hpp>
 
 #include <atomic>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,7 @@ class Engine final : private PlanSource {
   Clock& clock_;
   int batch_size_;
   Lease lease_;
+  std::minstd_rand jitter_{std::random_device{}()};
   const std::vector<Transition>* round_ = nullptr;  // decided so far in the round running
   std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round
 };

@@ -273,6 +273,7 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
   if (field == "idempotency_key") return lend(post.idempotency_key);
   if (field == "network") return lend(call.account ? call.account->network : empty);
   if (field == "handle") return lend(call.account ? call.account->handle : empty);
+  if (field == "endpoint") return lend(call.account ? call.account->endpoint : empty);
   if (field == "step") return lend(call.step_name);
   if (field == "config_dir") return lend(call.config ? call.config->directory : empty);
 

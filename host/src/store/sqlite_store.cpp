@@ -627,8 +627,8 @@ class SqliteStore final : public Store {
     int64_t rescued = 0;
     Status status = in_transaction([&]() -> Status {
       Statement& rescue = statement(
-          "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' AND claimed_from <> "
-          "'waiting' THEN 'unconfirmed' ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
+          "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' THEN 'unconfirmed' "
+          "ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
           "?1, claim_seq = claim_seq + 1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
           "WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND state = 'in_flight'");

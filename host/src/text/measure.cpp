@@ -204,19 +204,4 @@ Result<std::vector<size_t>> break_opportunities(Network network, std::string_vie
   return out;
 }
 
-std::string escape_little_text(std::string_view utf8) {
-  static constexpr auto reserved = [] {
-    std::array<bool, 256> table{};
-    for (char c : std::string_view("\\|{}@[]()<>#*_~")) table[static_cast<unsigned char>(c)] = true;
-    return table;
-  }();
-  std::string out;
-  out.reserve(utf8.size() + utf8.size() / 8);
-  for (char c : utf8) {
-    if (reserved[static_cast<unsigned char>(c)]) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace herald::text

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "text/bluesky.hpp"
+#include "text/little_text.hpp"
 
 #include <herald/result.hpp>
 
@@ -56,9 +57,6 @@ Result<std::vector<TextEntity>> entities(Network network, std::string_view utf8)
 /// inside an entity of `network`. UTF-8 byte offsets, ascending, excluding 0 and the end.
 Result<std::vector<size_t>> break_opportunities(Network network, std::string_view utf8);
 
-/// LinkedIn's "little" text format: the reserved characters \ | { } @ [ ] ( ) < > # * _ ~
-/// backslash-escaped, so that LinkedIn shows the text as written instead of cutting it at the
-/// first one.
-std::string escape_little_text(std::string_view utf8);
+// escape_little_text (LinkedIn) is in text/little_text.hpp.
 
 }  // namespace herald::text

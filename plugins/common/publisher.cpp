@@ -1,0 +1,323 @@
+#include "common/publisher.hpp"
+
+#include "common/duration.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+namespace herald::builtin {
+namespace {
+
+std::optional<int64_t> number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str()) return std::nullopt;
+  return value;
+}
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+/// "Wed, 21 Oct 2015 07:28:00 GMT" -> Unix ms; 0 when unreadable.
+int64_t parse_http_date(const std::string& text) {
+  std::tm tm{};
+  if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return 0;
+  return (days_from_civil(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1),
+                          static_cast<unsigned>(tm.tm_mday)) *
+              86'400 +
+          tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) *
+         1000;
+}
+
+}  // namespace
+
+int64_t parse_iso8601_ms(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6) return 0;
+  int64_t ms = (days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86'400 +
+                h * 3600 + mi * 60 + s) *
+               1000;
+  size_t dot = text.find('.', 19);
+  size_t zone = text.find_first_of("Z+-", 19);
+  if (dot != std::string::npos && (zone == std::string::npos || dot < zone)) {
+    std::string fraction =
+        text.substr(dot + 1, (zone == std::string::npos ? text.size() : zone) - dot - 1);
+    fraction = (fraction + "000").substr(0, 3);
+    ms += std::strtol(fraction.c_str(), nullptr, 10);
+  }
+  if (zone != std::string::npos && text[zone] != 'Z') {
+    int oh = 0, om = 0;
+    if (std::sscanf(text.c_str() + zone + 1, "%d:%d", &oh, &om) >= 1) {
+      int64_t offset = (oh * 60 + om) * 60'000;
+      ms -= text[zone] == '+' ? offset : -offset;
+    }
+  }
+  return ms;
+}
+
+RateLimit parse_rate_limit(const HttpResponse& r, int64_t now_ms) {
+  RateLimit out;
+  auto consider = [&](const std::string& remaining_header, const std::string& reset_header,
+                      bool iso) {
+    std::optional<int64_t> remaining = number(r.header(remaining_header));
+    std::string reset_text = r.header(reset_header);
+    if (!remaining && reset_text.empty()) return;
+    int64_t reset = 0;
+    if (!reset_text.empty()) {
+      if (iso || reset_text.find('T') != std::string::npos)
+        reset = parse_iso8601_ms(reset_text);
+      else if (auto seconds = number(reset_text))
+        // Epoch seconds; a small number is a delay in seconds (some gateways send that).
+        reset = *seconds > 1'000'000'000 ? *seconds * 1000 : now_ms + *seconds * 1000;
+    }
+    // The family closest to its limit decides.
+    if (remaining && (!out.remaining || *remaining < *out.remaining)) {
+      out.remaining = remaining;
+      if (reset) out.reset_ms = reset;
+    } else if (remaining && *remaining == *out.remaining) {
+      out.reset_ms = std::max(out.reset_ms, reset);
+    } else if (!out.remaining && reset) {
+      out.reset_ms = std::max(out.reset_ms, reset);
+    }
+  };
+  consider("x-rate-limit-remaining", "x-rate-limit-reset", false);              // X, per 15 minutes
+  consider("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset", false);  // X, app/day
+  consider("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset", false);  // X, user/day
+  consider("x-ratelimit-remaining", "x-ratelimit-reset", true);  // Mastodon: ISO 8601 resets
+  consider("ratelimit-remaining", "ratelimit-reset", false);     // Bluesky PDS: epoch seconds
+  if (out.reset_ms == 0) {
+    if (!r.header("ratelimit-policy").empty() && out.remaining && *out.remaining == 0) {
+      // "5000;w=3600": without a reset, wait out the window.
+      std::string policy = r.header("ratelimit-policy");
+      size_t w = policy.find("w=");
+      if (auto window = number(w == std::string::npos ? "" : policy.substr(w + 2)))
+        out.reset_ms = now_ms + *window * 1000;
+    }
+  }
+  std::string retry_after = r.header("retry-after");
+  if (!retry_after.empty()) {
+    int64_t at = 0;
+    if (auto seconds = number(retry_after); seconds && retry_after.find(',') == std::string::npos)
+      at = now_ms + *seconds * 1000;
+    else
+      at = parse_http_date(retry_after);
+    out.reset_ms = std::max(out.reset_ms, at);
+  }
+  return out;
+}
+
+TokenBucket::TokenBucket(double per_minute, double burst)
+    : per_ms_(per_minute / 60'000.0), burst_(std::max(1.0, burst)), tokens_(burst_) {}
+
+int64_t TokenBucket::take(int64_t now_ms) {
+  if (last_ms_ == 0) last_ms_ = now_ms;
+  tokens_ = std::min(burst_, tokens_ + static_cast<double>(now_ms - last_ms_) * per_ms_);
+  last_ms_ = now_ms;
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return 0;
+  }
+  return now_ms + static_cast<int64_t>(std::ceil((1.0 - tokens_) / per_ms_));
+}
+
+Publisher::Publisher(herald::Config& config, std::string network, std::string default_base_url)
+    : network_(std::move(network)),
+      default_base_url_(std::move(default_base_url)),
+      configured_base_url_(config.string("base_url")),
+      timeout_ms_(config.integer("timeout_seconds", 30) * 1000),
+      per_account_per_minute_(config.number("per_account_per_minute", 0)) {
+  if (timeout_ms_ <= 0)
+    throw std::invalid_argument(config.where("timeout_seconds") +
+                                ": timeout_seconds must be more than 0");
+  if (per_account_per_minute_ < 0)
+    throw std::invalid_argument(config.where("per_account_per_minute") + ": cannot be negative");
+  double per_app = config.number("per_app_per_minute", 0);
+  if (per_app < 0)
+    throw std::invalid_argument(config.where("per_app_per_minute") + ": cannot be negative");
+  if (per_app > 0) app_bucket_.emplace(per_app, per_app);
+  while (!configured_base_url_.empty() && configured_base_url_.back() == '/')
+    configured_base_url_.pop_back();
+}
+
+std::string Publisher::base_url(herald::Context& post) const {
+  std::string endpoint = post.field("endpoint");
+  if (!endpoint.empty()) return endpoint;
+  return configured_base_url_.empty() ? default_base_url_ : configured_base_url_;
+}
+
+HttpRequest Publisher::request(const std::string& method, const std::string& url) const {
+  HttpRequest r;
+  r.method = method;
+  r.url = url;
+  r.timeout_ms = timeout_ms_;
+  return r;
+}
+
+std::string Publisher::credential(herald::Context& post, const std::string& name) const {
+  std::optional<std::string> value = post.secret(name);
+  if (!value || value->empty())
+    throw AuthError("account " + post.account() + " has no credential '" + name +
+                    "' (add it under the account's credentials as ${env:..} or ${file:..})");
+  return *value;
+}
+
+std::string Publisher::error_message(const HttpResponse& response) {
+  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+  std::string message;
+  if (body.is_object()) {
+    for (const char* key : {"detail", "message", "error_description", "error", "title"})
+      if (body.contains(key) && body[key].is_string()) {
+        message = body[key];
+        break;
+      }
+    if (message.empty() && body.contains("errors") && body["errors"].is_array() &&
+        !body["errors"].empty() && body["errors"][0].is_object())
+      message = body["errors"][0].value("message", "");
+  }
+  if (message.empty()) message = response.body.substr(0, 200);
+  return message;
+}
+
+Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
+  Attempt a;
+  const std::string status = "HTTP " + std::to_string(r.status);
+  if (!r.complete()) {
+    a.failure = r.maybe_sent ? Failure::unknown : Failure::transient;
+    a.reason = network_ + (r.maybe_sent ? " may have received the post (" : " was not reached (") +
+               r.error + ")";
+    return a;
+  }
+  if (r.status >= 200 && r.status < 300) return a;
+  const std::string message = error_message(r);
+  if (r.status == 429) {
+    RateLimit limit = parse_rate_limit(r, now_ms);
+    a.failure = Failure::rate_limited;
+    a.retry_at_ms = limit.reset_ms > now_ms ? limit.reset_ms : now_ms + 60'000;
+    if (limit.reset_ms == 0 && network_ == "linkedin") {
+      // LinkedIn's daily quotas reset at midnight UTC and it sends no headers.
+      a.retry_at_ms = (now_ms / 86'400'000 + 1) * 86'400'000;
+    }
+    a.reason = network_ + " rate limit reached (" + status + ")";
+    return a;
+  }
+  if (r.status == 401 || (r.status == 403 && network_ != "x")) {
+    a.failure = Failure::auth;
+    a.reason = network_ + " refused the credentials (" + status + ": " + message + ")";
+    return a;
+  }
+  if (r.status >= 500) {
+    // The server may have created the post before it failed.
+    a.failure = Failure::unknown;
+    a.reason = network_ + " answered " + status + " (" + message + ")";
+    return a;
+  }
+  a.failure = r.status == 403 ? Failure::policy : Failure::permanent;
+  a.reason = network_ + " refused the post (" + status + ": " + message + ")";
+  return a;
+}
+
+void Publisher::postpone(herald::Context& post, int64_t until_ms, const std::string& why) {
+  post.wait_until(until_ms, why + "; postponed to " + format_instant(until_ms));
+}
+
+void Publisher::run(herald::Context& post) {
+  const int64_t now = post.now_ms();
+  const std::string account = post.account();
+  std::string retried_by;
+  for (const herald::Event& e : post.events())
+    if (e.type == "retry") retried_by = e.actor;
+  {
+    std::lock_guard lock(mutex_);
+    auto refused = refused_.find(account);
+    if (refused != refused_.end()) {
+      if (retried_by.empty()) {
+        post.expect("retry", "");
+        post.hold(refused->second +
+                  "; this account's posts wait until the credentials are fixed "
+                  "and someone runs `herald retry`");
+        return;
+      }
+      refused_.erase(refused);
+    }
+    auto limited = limited_until_.find(account);
+    if (limited != limited_until_.end() && limited->second > now) {
+      postpone(post, limited->second, network_ + " rate limit of account " + account);
+      return;
+    }
+  }
+  const std::string base = base_url(post);
+  try {
+    if (post.field("claimed_from") == "unconfirmed") {
+      // An earlier attempt may have reached the network: look before creating anything.
+      Earlier earlier = find_earlier(post, base);
+      if (earlier.state == Earlier::State::found) {
+        post.set_field("remote_id", earlier.remote_id);
+        if (!earlier.url.empty()) post.set_field("note", earlier.url);
+        post.advance("found on " + network_ + " from an earlier attempt (" + earlier.remote_id +
+                     "); not posted again");
+        return;
+      }
+      if (earlier.state == Earlier::State::unknown)
+        throw herald::TransientError("cannot tell yet whether " + network_ +
+                                     " has the post: " + earlier.reason);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (per_account_per_minute_ > 0) {
+        auto bucket =
+            account_buckets_.try_emplace(account, per_account_per_minute_, per_account_per_minute_)
+                .first;
+        if (int64_t at = bucket->second.take(now)) {
+          postpone(post, at, "account " + account + " is at its per_account_per_minute");
+          return;
+        }
+      }
+      if (app_bucket_)
+        if (int64_t at = app_bucket_->take(now)) {
+          postpone(post, at, "the app is at its per_app_per_minute");
+          return;
+        }
+    }
+    Attempt attempt = create(post, base);
+    switch (attempt.failure) {
+      case Failure::none:
+        post.set_field("remote_id", attempt.remote_id);
+        if (!attempt.url.empty()) post.set_field("note", attempt.url);
+        post.advance("published on " + network_ + " as " + attempt.remote_id);
+        return;
+      case Failure::rate_limited: {
+        std::lock_guard lock(mutex_);
+        limited_until_[account] = attempt.retry_at_ms;
+        postpone(post, attempt.retry_at_ms, attempt.reason);
+        return;
+      }
+      case Failure::transient:
+        post.retry(attempt.retry_at_ms, attempt.reason + "; nothing was sent, trying again");
+        return;
+      case Failure::unknown:
+        throw herald::TransientError(attempt.reason + "; reconciling before any retry");
+      case Failure::auth: throw AuthError(attempt.reason);
+      case Failure::permanent:
+      case Failure::policy: post.fail(attempt.reason); return;
+    }
+  } catch (const AuthError& e) {
+    std::lock_guard lock(mutex_);
+    refused_[account] = e.what();
+    post.expect("retry", "");
+    post.hold(std::string(e.what()) +
+              "; this account's posts wait until the credentials are fixed and someone runs "
+              "`herald retry`");
+  }
+}
+
+}  // namespace herald::builtin

@@ -1,0 +1,131 @@
+// What every network publisher shares: the publish protocol of docs/publishing.md. A post that
+// a worker may already have sent (`unconfirmed`) is looked for on the network before anything is
+// created; each outcome is classified (transient, unknown, rate-limited, auth, permanent,
+// policy); rate limits from any of the networks' header families, and token buckets per account
+// and per app, postpone work instead of failing it; an account whose credentials are refused
+// stops there instead of retrying.
+#pragma once
+
+#include "common/http.hpp"
+
+#include <herald/plugin.hpp>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace herald::builtin {
+
+/// When a network lets the next call through, read from whichever header family it sends
+/// (x-rate-limit-*, x-app-limit-24hour-*, x-user-limit-24hour-*, X-RateLimit-* with ISO 8601
+/// resets, RateLimit-* with RateLimit-Policy, Retry-After in seconds or as an HTTP date).
+/// `reset_ms` is 0 when the response says nothing about it.
+struct RateLimit {
+  std::optional<int64_t> remaining;
+  int64_t reset_ms = 0;
+};
+RateLimit parse_rate_limit(const HttpResponse& response, int64_t now_ms);
+
+/// "2019-12-05T12:35:00.000000Z" (or with an offset) -> Unix ms; 0 when unreadable.
+int64_t parse_iso8601_ms(const std::string& text);
+
+/// A token bucket: `per_minute` tokens a minute, up to `burst`.
+class TokenBucket {
+ public:
+  TokenBucket(double per_minute, double burst);
+  /// Takes a token and returns 0, or returns when the next one will be there.
+  int64_t take(int64_t now_ms);
+
+ private:
+  double per_ms_;
+  double burst_;
+  double tokens_;
+  int64_t last_ms_ = 0;
+};
+
+enum class Failure { none, transient, unknown, rate_limited, auth, permanent, policy };
+
+/// What one create call came to.
+struct Attempt {
+  Failure failure = Failure::none;
+  std::string remote_id;
+  std::string url;
+  int64_t retry_at_ms = 0;  // rate_limited and transient: not before then
+  std::string reason;
+};
+
+/// What looking for an earlier attempt found.
+struct Earlier {
+  enum class State { found, absent, unknown } state = State::unknown;
+  std::string remote_id;
+  std::string url;
+  std::string reason;  // why it could not tell
+};
+
+/// The settings every publisher has.
+inline constexpr std::array<herald_config_key, 4> kPublisherKeys{{
+    {"base_url", HERALD_TYPE_STRING, 0, "",
+     "the network's API (default: the public service; an account's `endpoint` wins)"},
+    {"timeout_seconds", HERALD_TYPE_INT, 0, "30", "how long one call may take"},
+    {"per_account_per_minute", HERALD_TYPE_DOUBLE, 0, "0",
+     "most create calls per account per minute (0: only the network's own limits)"},
+    {"per_app_per_minute", HERALD_TYPE_DOUBLE, 0, "0",
+     "most create calls per minute for the whole app (0: only the network's own limits)"},
+}};
+
+/// kPublisherKeys followed by a publisher's own keys.
+template <size_t N>
+constexpr std::array<herald_config_key, kPublisherKeys.size() + N> with_publisher_keys(
+    const std::array<herald_config_key, N>& own) {
+  std::array<herald_config_key, kPublisherKeys.size() + N> out{};
+  for (size_t i = 0; i < kPublisherKeys.size(); ++i) out[i] = kPublisherKeys[i];
+  for (size_t i = 0; i < N; ++i) out[kPublisherKeys.size() + i] = own[i];
+  return out;
+}
+
+class Publisher : public herald::Step {
+ public:
+  Publisher(herald::Config& config, std::string network, std::string default_base_url);
+  void run(herald::Context& post) final;
+
+ protected:
+  /// Creates the post on the network.
+  virtual Attempt create(herald::Context& post, const std::string& base_url) = 0;
+  /// Looks for a post an earlier attempt may have created.
+  virtual Earlier find_earlier(herald::Context& post, const std::string& base_url) = 0;
+
+  /// The usual reading of a create call's response: 2xx is for the caller to read, the rest
+  /// is classified. `created` is what the caller makes of a 2xx.
+  Attempt classify(const HttpResponse& response, int64_t now_ms) const;
+  /// A credential of the post's account; throws (auth) when it is missing.
+  std::string credential(herald::Context& post, const std::string& name) const;
+  /// The network's error message in a response body ("error", "message", "detail", ...).
+  static std::string error_message(const HttpResponse& response);
+
+  HttpRequest request(const std::string& method, const std::string& url) const;
+
+  const std::string network_;
+
+ private:
+  std::string base_url(herald::Context& post) const;
+  void postpone(herald::Context& post, int64_t until_ms, const std::string& why);
+
+  std::string default_base_url_;
+  std::string configured_base_url_;
+  int64_t timeout_ms_;
+  double per_account_per_minute_;
+  std::optional<TokenBucket> app_bucket_;
+  std::map<std::string, TokenBucket> account_buckets_;
+  std::map<std::string, int64_t> limited_until_;  // account -> the network's reset time
+  std::map<std::string, std::string> refused_;    // account -> why its credentials failed
+  std::mutex mutex_;
+};
+
+/// Thrown by a publisher's code when the account's credentials are missing or refused.
+class AuthError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace herald::builtin

@@ -1,0 +1,240 @@
+// Bluesky publisher: a session from com.atproto.server.createSession (the account's handle and
+// its app password), refreshed before the access token expires; com.atproto.repo.createRecord
+// with a record key of our own, derived from the post's idempotency key, and facets for links,
+// tags and mentions from Herald's text rules. An unconfirmed post is looked for with
+// com.atproto.repo.getRecord on that key; a createRecord that finds the key taken (the PDS
+// answers 500) is reconciled the same way. Credential: app_password.
+#include "common/publisher.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <ctime>
+
+namespace {
+
+using namespace herald::builtin;
+using nlohmann::json;
+
+/// The "exp" claim of a JWT, in Unix ms (0 when unreadable).
+int64_t jwt_expiry_ms(const std::string& jwt) {
+  size_t a = jwt.find('.'), b = jwt.find('.', a + 1);
+  if (a == std::string::npos || b == std::string::npos) return 0;
+  std::string payload = jwt.substr(a + 1, b - a - 1);
+  std::string decoded;
+  int value = 0, bits = -8;
+  for (char c : payload) {
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-' || c == '+' ? 62
+            : c == '_' || c == '/' ? 63
+                                   : -1;
+    if (v < 0) break;
+    value = (value << 6) + v;
+    bits += 6;
+    if (bits >= 0) {
+      decoded.push_back(static_cast<char>((value >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  json claims = json::parse(decoded, nullptr, false);
+  return claims.is_object() && claims.contains("exp") && claims["exp"].is_number()
+             ? claims["exp"].get<int64_t>() * 1000
+             : 0;
+}
+
+/// A TID (the record key type of app.bsky.feed.post) derived from the idempotency key: the
+/// same post always gets the same key, different posts practically never share one.
+std::string record_key(const std::string& idempotency_key) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bits
+  for (unsigned char c : idempotency_key) h = (h ^ c) * 1099511628211ULL;
+  const uint64_t micros = 1'600'000'000'000'000ULL + (h % 5'000'000'000'000'000ULL);
+  const uint64_t tid = (micros << 10) | ((h >> 54) & 0x3FF);
+  static const char* alphabet = "234567abcdefghijklmnopqrstuvwxyz";
+  std::string out(13, '2');
+  for (int i = 12; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = alphabet[(tid >> (5 * (12 - i))) & 31];
+  }
+  return out;
+}
+
+std::string created_at(int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string(buffer) + millis;
+}
+
+class Bluesky : public Publisher {
+ public:
+  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
+
+  explicit Bluesky(herald::Config& config) : Publisher(config, "bluesky", "https://bsky.social") {}
+
+ protected:
+  Attempt create(herald::Context& post, const std::string& base) override {
+    Session& s = session(post, base);
+    const std::string rkey = record_key(post.field("idempotency_key"));
+    json record = {{"$type", "app.bsky.feed.post"},
+                   {"text", post.text()},
+                   {"createdAt", created_at(post.now_ms())},
+                   {"langs", json::array({"en"})}};
+    json facets = facets_of(post, base, s);
+    if (!facets.empty()) record["facets"] = facets;
+    HttpRequest r = request("POST", base + "/xrpc/com.atproto.repo.createRecord");
+    r.headers = {{"Authorization", "Bearer " + s.access}, {"Content-Type", "application/json"}};
+    r.body = json{
+        {"repo", s.did},
+        {"collection", "app.bsky.feed.post"},
+        {"rkey", rkey},
+        {"record",
+         record}}.dump();
+    HttpResponse response = http(r);
+    if (expired(response)) {
+      refresh(post, base, s);
+      r.headers[0].second = "Bearer " + s.access;
+      response = http(r);
+    }
+    Attempt a = classify(response, post.now_ms());
+    if (a.failure != Failure::none) return a;
+    json body = json::parse(response.body, nullptr, false);
+    a.remote_id = body.is_object() ? body.value("uri", "") : "";
+    if (a.remote_id.empty()) {
+      a.failure = Failure::unknown;
+      a.reason = "bluesky answered without the record's uri";
+      return a;
+    }
+    a.url = "https://bsky.app/profile/" + s.did + "/post/" + rkey;
+    return a;
+  }
+
+  Earlier find_earlier(herald::Context& post, const std::string& base) override {
+    Session& s = session(post, base);
+    const std::string rkey = record_key(post.field("idempotency_key"));
+    HttpRequest r =
+        request("GET", base + "/xrpc/com.atproto.repo.getRecord?repo=" + form_encode(s.did) +
+                           "&collection=app.bsky.feed.post&rkey=" + rkey);
+    HttpResponse response = http(r);
+    json body = json::parse(response.body, nullptr, false);
+    if (response.complete() && response.status == 200 && body.is_object()) {
+      if (body.contains("value") && body["value"].value("text", "") != post.text())
+        throw std::runtime_error("the record key " + rkey + " of " + s.did +
+                                 " holds a different post; not publishing over it");
+      return {Earlier::State::found, body.value("uri", ""),
+              "https://bsky.app/profile/" + s.did + "/post/" + rkey, ""};
+    }
+    if (response.complete() && response.status == 400 && body.is_object() &&
+        body.value("error", "") == "RecordNotFound")
+      return {Earlier::State::absent, "", "", ""};
+    return {Earlier::State::unknown, "", "",
+            response.error.empty() ? "getRecord answered HTTP " + std::to_string(response.status)
+                                   : response.error};
+  }
+
+ private:
+  struct Session {
+    std::string did;
+    std::string access;
+    std::string refresh;
+    int64_t access_expires_ms = 0;
+  };
+
+  static bool expired(const HttpResponse& r) {
+    if (r.status != 400) return false;
+    json body = json::parse(r.body, nullptr, false);
+    return body.is_object() && body.value("error", "") == "ExpiredToken";
+  }
+
+  /// The account's session: made once, refreshed five minutes before the access token expires.
+  Session& session(herald::Context& post, const std::string& base) {
+    Session& s = sessions_[post.account()];
+    if (!s.access.empty() && post.now_ms() < s.access_expires_ms - 5 * 60'000) return s;
+    if (!s.refresh.empty() && refresh(post, base, s)) return s;
+    HttpRequest r = request("POST", base + "/xrpc/com.atproto.server.createSession");
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body =
+        json{{"identifier", post.field("handle")}, {"password", credential(post, "app_password")}}
+            .dump();
+    HttpResponse response = http(r);
+    if (response.status == 401)
+      throw AuthError("bluesky refused the handle and app password of account " + post.account() +
+                      " (" + error_message(response) + ")");
+    if (response.status == 429)
+      throw herald::TransientError("bluesky limits sessions (30 per 5 minutes); will try again");
+    adopt(response, s);
+    if (s.access.empty())
+      throw herald::TransientError(
+          "cannot start a bluesky session: " +
+          (response.error.empty() ? error_message(response) : response.error));
+    return s;
+  }
+
+  bool refresh(herald::Context& post, const std::string& base, Session& s) {
+    HttpRequest r = request("POST", base + "/xrpc/com.atproto.server.refreshSession");
+    r.headers = {{"Authorization", "Bearer " + s.refresh}};
+    HttpResponse response = http(r);
+    Session renewed;
+    adopt(response, renewed);
+    if (renewed.access.empty()) {
+      s = Session{};
+      post.info("bluesky session could not be refreshed; signing in again");
+      return false;
+    }
+    s = renewed;
+    return true;
+  }
+
+  static void adopt(const HttpResponse& response, Session& s) {
+    json body = json::parse(response.body, nullptr, false);
+    if (!response.complete() || response.status != 200 || !body.is_object()) return;
+    s.did = body.value("did", "");
+    s.access = body.value("accessJwt", "");
+    s.refresh = body.value("refreshJwt", "");
+    s.access_expires_ms = jwt_expiry_ms(s.access);
+    if (s.access_expires_ms == 0)  // the PDS default lifetime
+      s.access_expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count() +
+                            120 * 60'000;
+  }
+
+  /// Links, tags and mentions as Bluesky facets (UTF-8 byte offsets, from Herald's text rules).
+  /// A mention whose handle does not resolve is left as plain text.
+  json facets_of(herald::Context& post, const std::string& base, const Session& s) {
+    json out = json::array();
+    for (const herald::TextEntity& e : post.text_entities("bluesky", post.text())) {
+      json feature;
+      if (e.type == "url") {
+        feature = {{"$type", "app.bsky.richtext.facet#link"}, {"uri", e.value}};
+      } else if (e.type == "hashtag" || e.type == "cashtag") {
+        feature = {{"$type", "app.bsky.richtext.facet#tag"}, {"tag", e.value}};
+      } else if (e.type == "mention") {
+        HttpRequest r = request("GET", base + "/xrpc/com.atproto.identity.resolveHandle?handle=" +
+                                           form_encode(e.value));
+        r.headers = {{"Authorization", "Bearer " + s.access}};
+        HttpResponse resolved = http(r);
+        json body = json::parse(resolved.body, nullptr, false);
+        if (resolved.status != 200 || !body.is_object() || !body.contains("did")) continue;
+        feature = {{"$type", "app.bsky.richtext.facet#mention"}, {"did", body["did"]}};
+      } else {
+        continue;
+      }
+      out.push_back({{"index", {{"byteStart", e.start}, {"byteEnd", e.end}}},
+                     {"features", json::array({feature})}});
+    }
+    return out;
+  }
+
+  std::map<std::string, Session> sessions_;
+};
+
+}  // namespace
+
+HERALD_PLUGIN("bluesky", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(Bluesky, HERALD_KIND_PUBLISH, "posts",
+                               "posts to Bluesky (createRecord with our own record key), once"))

@@ -1,0 +1,102 @@
+// LinkedIn publisher: POST /rest/posts with the LinkedIn-Version and Rest.li protocol headers,
+// the commentary escaped for LinkedIn's "little" text format (unescaped reserved characters make
+// LinkedIn cut the text silently), the new id from the x-restli-id header of the empty 201.
+// The account's handle is its author URN. An unconfirmed post is looked for among the author's
+// posts by its commentary. Credential: token.
+#include "common/publisher.hpp"
+#include "text/little_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace herald::builtin;
+using nlohmann::json;
+
+class LinkedIn : public Publisher {
+ public:
+  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 2>{{
+      {"version", HERALD_TYPE_STRING, 0, "202511", "the LinkedIn-Version header (YYYYMM)"},
+      {"visibility", HERALD_TYPE_STRING, 0, "PUBLIC", "PUBLIC, CONNECTIONS or LOGGED_IN"},
+  }});
+
+  explicit LinkedIn(herald::Config& config)
+      : Publisher(config, "linkedin", "https://api.linkedin.com"),
+        version_(config.string("version")),
+        visibility_(config.string("visibility")) {
+    if (version_.size() != 6 || version_.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument(config.where("version") + ": write the version as YYYYMM");
+  }
+
+ protected:
+  Attempt create(herald::Context& post, const std::string& base) override {
+    const std::string author = author_of(post);
+    HttpRequest r = request("POST", base + "/rest/posts");
+    r.headers = headers(post);
+    r.body = json{
+        {"author", author},
+        {"commentary", herald::text::escape_little_text(post.text())},
+        {"visibility", visibility_},
+        {"distribution",
+         {{"feedDistribution", "MAIN_FEED"},
+          {"targetEntities", json::array()},
+          {"thirdPartyDistributionChannels", json::array()}}},
+        {"lifecycleState", "PUBLISHED"},
+        {"isReshareDisabledByAuthor",
+         false}}.dump();
+    HttpResponse response = http(r);
+    Attempt a = classify(response, post.now_ms());
+    if (a.failure != Failure::none) return a;
+    a.remote_id = response.header("x-restli-id");
+    if (a.remote_id.empty()) {
+      a.failure = Failure::unknown;
+      a.reason = "linkedin answered without x-restli-id";
+      return a;
+    }
+    a.url = "https://www.linkedin.com/feed/update/" + a.remote_id;
+    return a;
+  }
+
+  Earlier find_earlier(herald::Context& post, const std::string& base) override {
+    HttpRequest r = request(
+        "GET", base + "/rest/posts?q=author&author=" + form_encode(author_of(post)) + "&count=50");
+    r.headers = headers(post);
+    HttpResponse response = http(r);
+    if (response.status == 401) throw AuthError("linkedin refused the credentials (HTTP 401)");
+    json body = json::parse(response.body, nullptr, false);
+    if (!response.complete() || response.status != 200 || !body.is_object())
+      return {Earlier::State::unknown, "", "", "cannot read the author's posts"};
+    for (const json& p : body.value("elements", json::array()))
+      if (p.value("commentary", "") == post.text()) {
+        std::string id = p.value("id", "");
+        return {Earlier::State::found, id, "https://www.linkedin.com/feed/update/" + id, ""};
+      }
+    return {Earlier::State::absent, "", "", ""};
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> headers(herald::Context& post) const {
+    return {{"Authorization", "Bearer " + credential(post, "token")},
+            {"LinkedIn-Version", version_},
+            {"X-Restli-Protocol-Version", "2.0.0"},
+            {"Content-Type", "application/json"}};
+  }
+  static std::string author_of(herald::Context& post) {
+    std::string author = post.field("handle");
+    if (author.rfind("urn:li:", 0) != 0)
+      throw std::invalid_argument("account " + post.account() +
+                                  ": its handle must be the author URN (urn:li:organization:ID "
+                                  "or urn:li:person:ID), got '" +
+                                  author + "'");
+    return author;
+  }
+
+  std::string version_;
+  std::string visibility_;
+};
+
+}  // namespace
+
+HERALD_PLUGIN("linkedin", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(LinkedIn, HERALD_KIND_PUBLISH, "posts",
+                               "posts to LinkedIn (POST /rest/posts), escaped, once"))

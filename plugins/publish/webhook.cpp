@@ -1,0 +1,77 @@
+// Webhook publisher: POSTs the post as JSON to the account's endpoint, signed with HMAC-SHA256
+// (X-Herald-Signature: sha256=HEX over the body) and carrying the post's idempotency key
+// (X-Herald-Idempotency-Key), by which the receiver must recognise a repeat. An unconfirmed post
+// is sent again with the same key. Credential: signing_key.
+#include "common/publisher.hpp"
+
+#include <openssl/hmac.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace herald::builtin;
+using nlohmann::json;
+
+std::string hmac_hex(const std::string& key, const std::string& body) {
+  unsigned char digest[32];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+class Webhook : public Publisher {
+ public:
+  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
+
+  explicit Webhook(herald::Config& config) : Publisher(config, "webhook", "") {}
+
+ protected:
+  Attempt create(herald::Context& post, const std::string& base) override {
+    if (base.empty())
+      throw std::invalid_argument("account " + post.account() +
+                                  " has no endpoint: give it `endpoint: https://...`");
+    const std::string body = json{{"id", post.id()},
+                                  {"account", post.account()},
+                                  {"handle", post.field("handle")},
+                                  {"author", post.author()},
+                                  {"text", post.text()},
+                                  {"tags", post.tags()},
+                                  {"idempotency_key", post.field("idempotency_key")}}
+                                 .dump();
+    HttpRequest r = request("POST", base);
+    r.headers = {
+        {"Content-Type", "application/json"},
+        {"X-Herald-Idempotency-Key", post.field("idempotency_key")},
+        {"X-Herald-Signature", "sha256=" + hmac_hex(credential(post, "signing_key"), body)}};
+    r.body = body;
+    HttpResponse response = http(r);
+    Attempt a = classify(response, post.now_ms());
+    if (a.failure != Failure::none) return a;
+    json answer = json::parse(response.body, nullptr, false);
+    a.remote_id = answer.is_object() && answer.contains("id") && answer["id"].is_string()
+                      ? answer["id"].get<std::string>()
+                      : post.field("idempotency_key");
+    return a;
+  }
+
+  Earlier find_earlier(herald::Context& post, const std::string& base) override {
+    // The receiver recognises the key: sending again is how to ask.
+    Attempt again = create(post, base);
+    if (again.failure == Failure::none) return {Earlier::State::found, again.remote_id, "", ""};
+    if (again.failure == Failure::auth) throw AuthError(again.reason);
+    return {Earlier::State::unknown, "", "", again.reason};
+  }
+};
+
+}  // namespace
+
+HERALD_PLUGIN("webhook", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(Webhook, HERALD_KIND_PUBLISH, "post",
+                               "POSTs each post as signed JSON to the account's endpoint"))

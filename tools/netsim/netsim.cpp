@@ -1,0 +1,768 @@
+// herald-netsim: the social networks' publishing endpoints on loopback, for tests and staging.
+// It serves what Herald's publishers call on Mastodon, Bluesky, X, LinkedIn and webhooks,
+// following each network's documented contract, records every accepted post, and injects faults
+// on request. See docs/netsim.md.
+#include "text/measure.hpp"
+
+#include <httplib.h>
+#include <openssl/hmac.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+std::string iso8601_micro(int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  return std::string(buffer) + "." + std::to_string(1000000 + (ms % 1000) * 1000).substr(1) + "Z";
+}
+
+std::string base64url(const std::string& in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  int value = 0, bits = -6;
+  for (unsigned char c : in) {
+    value = (value << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(table[(value >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(table[((value << 8) >> (bits + 8)) & 0x3F]);
+  return out;
+}
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& body) {
+  unsigned char digest[32];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+/// A fault to inject into publishing calls (create calls; reads are left alone).
+struct Fault {
+  std::string network = "*";  // mastodon, bluesky, x, linkedin, webhook or *
+  std::string kind;           // latency, 5xx, 429, reset, drop_response, auth
+  double rate = 1.0;          // chance per call
+  int64_t count = -1;         // calls left to hit (-1: no end)
+  int64_t latency_ms = 0;     // latency: added delay
+  int64_t retry_after_s = 2;  // 429: when the limit resets
+};
+
+struct Accepted {
+  std::string network;
+  std::string account;  // the token's user, handle or DID
+  std::string id;
+  std::string text;
+  std::string key;  // idempotency key or record key, when the network has one
+  int64_t at_ms = 0;
+};
+
+struct RequestLog {
+  std::string network;
+  std::string method;
+  std::string path;
+  int64_t at_ms = 0;
+  int status = 0;
+};
+
+class Simulator {
+ public:
+  explicit Simulator(uint64_t seed, int64_t bsky_access_ttl_s, std::string webhook_secret)
+      : random_(seed),
+        bsky_ttl_ms_(bsky_access_ttl_s * 1000),
+        webhook_secret_(std::move(webhook_secret)) {}
+
+  void install(httplib::Server& server) {
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      if (req.path.rfind("/_netsim", 0) == 0) return;
+      std::lock_guard lock(mutex_);
+      requests_.push_back({network_of(req.path), req.method, req.path, now_ms(), res.status});
+    });
+    mastodon(server);
+    x(server);
+    bluesky(server);
+    linkedin(server);
+    webhook(server);
+    control(server);
+  }
+
+ private:
+  static std::string network_of(const std::string& path) {
+    if (path.rfind("/api/", 0) == 0) return "mastodon";
+    if (path.rfind("/2/", 0) == 0) return "x";
+    if (path.rfind("/xrpc/", 0) == 0) return "bluesky";
+    if (path.rfind("/rest/", 0) == 0) return "linkedin";
+    if (path.rfind("/hooks/", 0) == 0) return "webhook";
+    return "";
+  }
+
+  static std::string bearer(const httplib::Request& req) {
+    std::string auth = req.get_header_value("Authorization");
+    return auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
+  }
+
+  static void send_json(httplib::Response& res, int status, const json& body,
+                        const char* type = "application/json") {
+    res.status = status;
+    res.set_content(body.dump(), type);
+  }
+
+  /// Rate-limit headers as each network sends them.
+  void limit_headers(httplib::Response& res, const std::string& network, int64_t remaining,
+                     int64_t reset_ms) {
+    const std::string reset_s = std::to_string(reset_ms / 1000);
+    if (network == "mastodon") {
+      res.set_header("X-RateLimit-Limit", "300");
+      res.set_header("X-RateLimit-Remaining", std::to_string(remaining));
+      res.set_header("X-RateLimit-Reset", iso8601_micro(reset_ms));
+    } else if (network == "x") {
+      res.set_header("x-rate-limit-limit", "100");
+      res.set_header("x-rate-limit-remaining", std::to_string(remaining));
+      res.set_header("x-rate-limit-reset", reset_s);
+      res.set_header("x-app-limit-24hour-limit", "10000");
+      res.set_header("x-app-limit-24hour-remaining", std::to_string(remaining ? 9000 : 0));
+      res.set_header("x-app-limit-24hour-reset", reset_s);
+    } else if (network == "bluesky") {
+      res.set_header("RateLimit-Limit", "5000");
+      res.set_header("RateLimit-Remaining", std::to_string(remaining));
+      res.set_header("RateLimit-Reset", reset_s);
+      res.set_header("RateLimit-Policy", "5000;w=3600");
+    }
+  }
+
+  /// What a create call runs into, decided before the network's own handling. Returns true
+  /// when the fault answered the call (the handler stops); `accept_then_drop` is set when the
+  /// post must be accepted and then its response lost.
+  bool inject(const std::string& network, httplib::Response& res, bool& accept_then_drop) {
+    Fault hit;
+    {
+      std::lock_guard lock(mutex_);
+      // A limit announced by an earlier 429 holds until its reset time.
+      auto blocked = limited_until_.find(network);
+      if (blocked != limited_until_.end() && now_ms() < blocked->second) {
+        ++early_requests_;
+        limit_headers(res, network, 0, blocked->second);
+        too_many(res, network, blocked->second);
+        return true;
+      }
+      bool found = false;
+      for (Fault& f : faults_) {
+        if (f.network != "*" && f.network != network) continue;
+        if (f.count == 0) continue;
+        if (std::uniform_real_distribution<double>(0, 1)(random_) >= f.rate) continue;
+        if (f.count > 0) --f.count;
+        hit = f;
+        found = true;
+        break;
+      }
+      if (!found) return false;
+      ++faults_injected_;
+    }
+    if (hit.kind == "latency") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(hit.latency_ms));
+      return false;
+    }
+    if (hit.kind == "drop_response") {
+      accept_then_drop = true;
+      return false;
+    }
+    if (hit.kind == "5xx") {
+      send_json(res, 503,
+                network == "mastodon" ? json{{"error", "Service unavailable"}}
+                                      : json{{"error", "ServiceUnavailable"}});
+      return true;
+    }
+    if (hit.kind == "auth") {
+      send_json(res, 401, json{{"error", "The access token is invalid"}});
+      return true;
+    }
+    if (hit.kind == "429") {
+      const int64_t reset = now_ms() + hit.retry_after_s * 1000;
+      {
+        std::lock_guard lock(mutex_);
+        limited_until_[network] = reset;
+      }
+      limit_headers(res, network, 0, reset);
+      too_many(res, network, reset);
+      return true;
+    }
+    if (hit.kind == "reset") {
+      drop(res);
+      return true;
+    }
+    return false;
+  }
+
+  void too_many(httplib::Response& res, const std::string& network, int64_t reset_ms) {
+    if (network == "linkedin" || network == "webhook")
+      res.set_header("Retry-After", std::to_string((reset_ms - now_ms() + 999) / 1000));
+    if (network == "x")
+      send_json(res, 429, json{{"errors", {{{"code", 88}, {"message", "Rate limit exceeded"}}}}});
+    else if (network == "bluesky")
+      send_json(res, 429, json{{"error", "RateLimitExceeded"}, {"message", "Rate Limit Exceeded"}});
+    else
+      send_json(res, 429, json{{"error", "Too many requests"}});
+  }
+
+  /// Closes the connection without a complete response: the client cannot know what happened.
+  static void drop(httplib::Response& res) {
+    res.status = 200;
+    res.body.clear();
+    res.set_chunked_content_provider("application/json",
+                                     [](size_t, httplib::DataSink&) { return false; });
+  }
+
+  void record(Accepted a) {
+    std::lock_guard lock(mutex_);
+    a.at_ms = now_ms();
+    accepted_.push_back(std::move(a));
+  }
+
+  bool auth_ok(const httplib::Request& req, httplib::Response& res) {
+    std::string token = bearer(req);
+    if (token.empty() || token.rfind("invalid", 0) == 0) {
+      send_json(res, 401, json{{"error", "The access token is invalid"}});
+      return false;
+    }
+    return true;
+  }
+
+  // ---- Mastodon -------------------------------------------------------------------------
+  void mastodon(httplib::Server& server) {
+    server.Get("/api/v2/instance", [](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200,
+                {{"domain", "netsim.test"},
+                 {"configuration",
+                  {{"statuses",
+                    {{"max_characters", 500},
+                     {"max_media_attachments", 4},
+                     {"characters_reserved_per_url", 23}}}}}});
+    });
+    server.Get("/api/v1/accounts/verify_credentials",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 if (!auth_ok(req, res)) return;
+                 send_json(res, 200, {{"id", user_id(bearer(req))}, {"username", bearer(req)}});
+               });
+    server.Get(R"(/api/v1/accounts/(\w+)/statuses)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 if (!auth_ok(req, res)) return;
+                 json list = json::array();
+                 std::lock_guard lock(mutex_);
+                 for (auto it = accepted_.rbegin(); it != accepted_.rend(); ++it)
+                   if (it->network == "mastodon" && user_id(it->account) == req.matches[1])
+                     list.push_back({{"id", it->id}, {"text", it->text}, {"content", it->text}});
+                 send_json(res, 200, list);
+               });
+    server.Post("/api/v1/statuses", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      bool accept_then_drop = false;
+      if (inject("mastodon", res, accept_then_drop)) return;
+      const std::string token = bearer(req);
+      std::string text;
+      if (req.get_header_value("Content-Type").find("json") != std::string::npos) {
+        json body = json::parse(req.body, nullptr, false);
+        if (body.is_object()) text = body.value("status", "");
+      } else {
+        text = req.get_param_value("status");
+      }
+      const std::string key = req.get_header_value("Idempotency-Key");
+      limit_headers(res, "mastodon", 299, now_ms() + 300'000);
+      {
+        std::lock_guard lock(mutex_);
+        auto seen = mastodon_keys_.find(token + "\n" + key);
+        if (!key.empty() && seen != mastodon_keys_.end() &&
+            now_ms() - seen->second.second < 3'600'000) {
+          send_json(res, 200, seen->second.first);  // the status created by the first call
+          if (accept_then_drop) drop(res);
+          return;
+        }
+      }
+      if (text.empty()) {
+        send_json(res, 422, json{{"error", "Validation failed: Text can't be blank"}});
+        return;
+      }
+      auto counted = herald::text::measure(herald::text::Network::mastodon, text, 500);
+      if (!counted || !counted->valid) {
+        send_json(res, 422,
+                  json{{"error",
+                        "Validation failed: Text character limit of 500 "
+                        "exceeded"}});
+        return;
+      }
+      std::string id = next_id();
+      json status = {{"id", id},
+                     {"uri", "https://netsim.test/users/" + token + "/statuses/" + id},
+                     {"url", "https://netsim.test/@" + token + "/" + id},
+                     {"created_at", iso8601_micro(now_ms())},
+                     {"content", "<p>" + text + "</p>"},
+                     {"visibility", "public"}};
+      {
+        std::lock_guard lock(mutex_);
+        if (!key.empty()) mastodon_keys_[token + "\n" + key] = {status, now_ms()};
+      }
+      record({"mastodon", token, id, text, key, 0});
+      send_json(res, 200, status);
+      if (accept_then_drop) drop(res);
+    });
+  }
+
+  std::string user_id(const std::string& token) {
+    return std::to_string(std::hash<std::string>{}(token) % 1000000007);
+  }
+
+  std::string next_id() { return std::to_string(1800000000000000000LL + ++sequence_); }
+
+  // ---- X --------------------------------------------------------------------------------
+  void x(httplib::Server& server) {
+    server.Get("/2/users/me", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      send_json(res, 200, {{"data", {{"id", user_id(bearer(req))}, {"username", bearer(req)}}}});
+    });
+    server.Get(
+        R"(/2/users/(\d+)/tweets)", [this](const httplib::Request& req, httplib::Response& res) {
+          if (!auth_ok(req, res)) return;
+          json list = json::array();
+          std::lock_guard lock(mutex_);
+          for (auto it = accepted_.rbegin(); it != accepted_.rend() && list.size() < 100; ++it)
+            if (it->network == "x" && user_id(it->account) == req.matches[1])
+              list.push_back({{"id", it->id}, {"text", it->text}});
+          send_json(res, 200, {{"data", list}});
+        });
+    server.Post("/2/tweets", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      bool accept_then_drop = false;
+      if (inject("x", res, accept_then_drop)) return;
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("text") || !body["text"].is_string()) {
+        send_json(res, 400,
+                  {{"title", "Invalid Request"}, {"detail", "text is required"}, {"status", 400}},
+                  "application/problem+json");
+        return;
+      }
+      const std::string token = bearer(req), text = body["text"];
+      limit_headers(res, "x", 99, now_ms() + 900'000);
+      auto counted = herald::text::measure(herald::text::Network::x, text);
+      if (!counted || !counted->valid) {
+        send_json(res, 400,
+                  {{"title", "Invalid Request"},
+                   {"detail", "Your Tweet text is too long."},
+                   {"status", 400}},
+                  "application/problem+json");
+        return;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        for (const Accepted& a : accepted_)
+          if (a.network == "x" && a.account == token && a.text == text) {
+            send_json(res, 403,
+                      {{"detail", "You are not allowed to create a Tweet with duplicate content."},
+                       {"type", "about:blank"},
+                       {"title", "Forbidden"},
+                       {"status", 403}},
+                      "application/problem+json");
+            return;
+          }
+      }
+      std::string id = next_id();
+      record({"x", token, id, text, "", 0});
+      send_json(res, 201, {{"data", {{"id", id}, {"text", text}}}});
+      if (accept_then_drop) drop(res);
+    });
+  }
+
+  // ---- Bluesky --------------------------------------------------------------------------
+  std::string make_jwt(const std::string& did, const std::string& scope, int64_t expires_ms) {
+    json claims = {{"sub", did},
+                   {"scope", scope},
+                   {"exp", expires_ms / 1000},
+                   {"jti", std::to_string(++sequence_)}};
+    return base64url(R"({"typ":"at+jwt","alg":"HS256"})") + "." + base64url(claims.dump()) +
+           ".netsim";
+  }
+
+  void bluesky(httplib::Server& server) {
+    server.Post("/xrpc/com.atproto.server.createSession",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  json body = json::parse(req.body, nullptr, false);
+                  std::string identifier = body.is_object() ? body.value("identifier", "") : "";
+                  std::string password = body.is_object() ? body.value("password", "") : "";
+                  if (identifier.empty() || password.empty() || password.rfind("wrong", 0) == 0) {
+                    send_json(res, 401,
+                              {{"error", "AuthenticationRequired"},
+                               {"message", "Invalid identifier or password"}});
+                    return;
+                  }
+                  session(res, identifier);
+                });
+    server.Post("/xrpc/com.atproto.server.refreshSession", [this](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+      std::string handle;
+      {
+        std::lock_guard lock(mutex_);
+        auto it = refresh_.find(bearer(req));
+        if (it == refresh_.end()) {
+          send_json(res, 400, {{"error", "ExpiredToken"}, {"message", "Token has expired"}});
+          return;
+        }
+        handle = it->second;
+        refresh_.erase(it);  // refresh tokens are single-use
+      }
+      session(res, handle);
+    });
+    server.Post("/xrpc/com.atproto.repo.createRecord", [this](const httplib::Request& req,
+                                                              httplib::Response& res) {
+      std::string did;
+      if (!bsky_auth(req, res, did)) return;
+      bool accept_then_drop = false;
+      if (inject("bluesky", res, accept_then_drop)) return;
+      limit_headers(res, "bluesky", 4997, now_ms() + 3'600'000);
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || body.value("collection", "") != "app.bsky.feed.post" ||
+          !body.contains("record") || !body["record"].is_object()) {
+        send_json(
+            res, 400,
+            {{"error", "InvalidRequest"}, {"message", "expected an app.bsky.feed.post record"}});
+        return;
+      }
+      const json& record = body["record"];
+      std::string text = record.value("text", "");
+      auto counted = herald::text::measure(herald::text::Network::bluesky, text);
+      if (!record.contains("createdAt") || !counted || !counted->valid) {
+        send_json(res, 400,
+                  {{"error", "InvalidRecord"},
+                   {"message",
+                    "Invalid app.bsky.feed.post record: text must not be "
+                    "longer than 300 graphemes"}});
+        return;
+      }
+      std::string rkey = body.value("rkey", "");
+      if (rkey.empty()) rkey = "3k" + std::to_string(++sequence_);
+      std::string uri = "at://" + did + "/app.bsky.feed.post/" + rkey;
+      {
+        std::lock_guard lock(mutex_);
+        if (bsky_records_.count(uri)) {
+          // What the reference PDS answers for an existing record key.
+          send_json(res, 500,
+                    {{"error", "InternalServerError"}, {"message", "Internal Server Error"}});
+          return;
+        }
+        bsky_records_[uri] = record;
+      }
+      record_post("bluesky", did, uri, text, rkey);
+      send_json(res, 200,
+                {{"uri", uri},
+                 {"cid", "bafyrei" + std::to_string(sequence_)},
+                 {"validationStatus", "valid"}});
+      if (accept_then_drop) drop(res);
+    });
+    server.Get("/xrpc/com.atproto.repo.getRecord", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
+      std::string uri = "at://" + req.get_param_value("repo") + "/" +
+                        req.get_param_value("collection") + "/" + req.get_param_value("rkey");
+      std::lock_guard lock(mutex_);
+      auto it = bsky_records_.find(uri);
+      if (it == bsky_records_.end()) {
+        send_json(res, 400,
+                  {{"error", "RecordNotFound"}, {"message", "Could not locate record: " + uri}});
+        return;
+      }
+      send_json(res, 200, {{"uri", uri}, {"cid", "bafyrei0"}, {"value", it->second}});
+    });
+  }
+
+  void record_post(const std::string& network, const std::string& account, const std::string& id,
+                   const std::string& text, const std::string& key) {
+    record({network, account, id, text, key, 0});
+  }
+
+  void session(httplib::Response& res, const std::string& handle) {
+    const std::string did = "did:plc:" + user_id(handle);
+    std::string access = make_jwt(did, "com.atproto.access", now_ms() + bsky_ttl_ms_);
+    std::string refresh = make_jwt(did, "com.atproto.refresh", now_ms() + 90LL * 86'400'000);
+    {
+      std::lock_guard lock(mutex_);
+      access_[access] = {did, now_ms() + bsky_ttl_ms_};
+      refresh_[refresh] = handle;
+      ++sessions_;
+    }
+    send_json(res, 200,
+              {{"accessJwt", access},
+               {"refreshJwt", refresh},
+               {"handle", handle},
+               {"did", did},
+               {"active", true}});
+  }
+
+  bool bsky_auth(const httplib::Request& req, httplib::Response& res, std::string& did) {
+    std::lock_guard lock(mutex_);
+    auto it = access_.find(bearer(req));
+    if (it == access_.end()) {
+      send_json(res, 401, {{"error", "AuthenticationRequired"}, {"message", "Invalid token"}});
+      return false;
+    }
+    if (now_ms() >= it->second.second) {
+      send_json(res, 400, {{"error", "ExpiredToken"}, {"message", "Token has expired"}});
+      return false;
+    }
+    did = it->second.first;
+    return true;
+  }
+
+  // ---- LinkedIn -------------------------------------------------------------------------
+  /// LinkedIn's "little" format: the text is cut at the first reserved character that is not
+  /// escaped, and escapes are removed.
+  static std::string little_text(const std::string& commentary) {
+    static const std::string reserved = "\\|{}@[]()<>#*_~";
+    std::string out;
+    for (size_t i = 0; i < commentary.size(); ++i) {
+      char c = commentary[i];
+      if (c == '\\' && i + 1 < commentary.size() &&
+          reserved.find(commentary[i + 1]) != std::string::npos) {
+        out += commentary[++i];
+        continue;
+      }
+      if (reserved.find(c) != std::string::npos) break;  // silently truncated
+      out += c;
+    }
+    return out;
+  }
+
+  void linkedin(httplib::Server& server) {
+    server.Post("/rest/posts", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      if (req.get_header_value("LinkedIn-Version").size() != 6 ||
+          req.get_header_value("X-Restli-Protocol-Version") != "2.0.0") {
+        send_json(res, 426,
+                  {{"status", 426},
+                   {"message",
+                    "A valid LinkedIn-Version header (YYYYMM) and "
+                    "X-Restli-Protocol-Version: 2.0.0 are required"}});
+        return;
+      }
+      bool accept_then_drop = false;
+      if (inject("linkedin", res, accept_then_drop)) return;
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || body.value("author", "").rfind("urn:li:", 0) != 0 ||
+          !body.contains("commentary") || body.value("lifecycleState", "") != "PUBLISHED") {
+        send_json(res, 422,
+                  {{"status", 422},
+                   {"message",
+                    "author, commentary and "
+                    "lifecycleState PUBLISHED are required"}});
+        return;
+      }
+      std::string id = "urn:li:share:" + next_id();
+      record({"linkedin", body.value("author", ""), id, little_text(body.value("commentary", "")),
+              "", 0});
+      res.status = 201;
+      res.set_header("x-restli-id", id);
+      if (accept_then_drop) drop(res);
+    });
+    server.Get("/rest/posts", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      std::string author = req.get_param_value("author");
+      json elements = json::array();
+      std::lock_guard lock(mutex_);
+      for (auto it = accepted_.rbegin(); it != accepted_.rend() && elements.size() < 50; ++it)
+        if (it->network == "linkedin" && it->account == author)
+          elements.push_back({{"id", it->id}, {"commentary", it->text}});
+      send_json(res, 200, {{"elements", elements}});
+    });
+  }
+
+  // ---- Webhook --------------------------------------------------------------------------
+  void webhook(httplib::Server& server) {
+    server.Post(R"(/hooks/([\w-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!webhook_secret_.empty() && req.get_header_value("X-Herald-Signature") !=
+                                          "sha256=" + hmac_sha256_hex(webhook_secret_, req.body)) {
+        send_json(res, 401, {{"error", "bad signature"}});
+        return;
+      }
+      bool accept_then_drop = false;
+      if (inject("webhook", res, accept_then_drop)) return;
+      const std::string key = req.get_header_value("X-Herald-Idempotency-Key");
+      json body = json::parse(req.body, nullptr, false);
+      std::string text = body.is_object() ? body.value("text", "") : "";
+      std::string id;
+      {
+        std::lock_guard lock(mutex_);
+        for (const Accepted& a : accepted_)
+          if (a.network == "webhook" && !key.empty() && a.key == key) id = a.id;
+      }
+      if (id.empty()) {
+        id = "hook-" + next_id();
+        record({"webhook", req.matches[1], id, text, key, 0});
+      }
+      send_json(res, 200, {{"id", id}});
+      if (accept_then_drop) drop(res);
+    });
+  }
+
+  // ---- Control --------------------------------------------------------------------------
+  void control(httplib::Server& server) {
+    server.Get("/_netsim/posts", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string network = req.get_param_value("network");
+      json list = json::array();
+      std::lock_guard lock(mutex_);
+      for (const Accepted& a : accepted_)
+        if (network.empty() || a.network == network)
+          list.push_back({{"network", a.network},
+                          {"account", a.account},
+                          {"id", a.id},
+                          {"text", a.text},
+                          {"key", a.key},
+                          {"at_ms", a.at_ms}});
+      send_json(res, 200, list);
+    });
+    server.Get("/_netsim/requests", [this](const httplib::Request&, httplib::Response& res) {
+      json list = json::array();
+      std::lock_guard lock(mutex_);
+      for (const RequestLog& r : requests_)
+        list.push_back({{"network", r.network},
+                        {"method", r.method},
+                        {"path", r.path},
+                        {"at_ms", r.at_ms},
+                        {"status", r.status}});
+      send_json(res, 200, list);
+    });
+    server.Get("/_netsim/stats", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      send_json(res, 200,
+                {{"accepted", accepted_.size()},
+                 {"requests", requests_.size()},
+                 {"faults_injected", faults_injected_},
+                 {"requests_before_reset", early_requests_},
+                 {"sessions", sessions_}});
+    });
+    server.Post("/_netsim/faults", [this](const httplib::Request& req, httplib::Response& res) {
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_array()) body = json::array({body});
+      std::vector<Fault> added;
+      static const std::set<std::string> kinds = {"latency", "5xx",           "429",
+                                                  "reset",   "drop_response", "auth"};
+      for (const json& f : body) {
+        Fault fault;
+        if (!f.is_object() || !kinds.count(f.value("kind", ""))) {
+          send_json(res, 400,
+                    {{"error",
+                      "each fault needs kind: latency, 5xx, 429, reset, "
+                      "drop_response or auth"}});
+          return;
+        }
+        fault.kind = f.value("kind", "");
+        fault.network = f.value("network", "*");
+        fault.rate = f.value("rate", 1.0);
+        fault.count = f.value("count", int64_t{-1});
+        fault.latency_ms = f.value("latency_ms", int64_t{0});
+        fault.retry_after_s = f.value("retry_after_s", int64_t{2});
+        added.push_back(fault);
+      }
+      std::lock_guard lock(mutex_);
+      faults_.insert(faults_.end(), added.begin(), added.end());
+      send_json(res, 200, {{"faults", faults_.size()}});
+    });
+    server.Delete("/_netsim/faults", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      faults_.clear();
+      limited_until_.clear();
+      send_json(res, 200, {{"faults", 0}});
+    });
+  }
+
+  std::mutex mutex_;
+  std::mt19937_64 random_;
+  int64_t bsky_ttl_ms_;
+  std::string webhook_secret_;
+  std::atomic<int64_t> sequence_{0};
+  std::vector<Accepted> accepted_;
+  std::vector<RequestLog> requests_;
+  std::vector<Fault> faults_;
+  std::map<std::string, int64_t> limited_until_;
+  std::map<std::string, std::pair<json, int64_t>> mastodon_keys_;
+  std::map<std::string, std::pair<std::string, int64_t>> access_;  // token -> did, expiry
+  std::map<std::string, std::string> refresh_;                     // token -> handle
+  std::map<std::string, json> bsky_records_;
+  int64_t faults_injected_ = 0;
+  int64_t early_requests_ = 0;
+  int64_t sessions_ = 0;
+};
+
+httplib::Server* g_server = nullptr;
+extern "C" void on_signal(int) {
+  if (g_server) g_server->stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "herald-netsim: Mastodon, Bluesky, X, LinkedIn and webhook publishing endpoints "
+      "on loopback, with fault injection. See docs/netsim.md.",
+      "herald-netsim"};
+  std::string host = "127.0.0.1";
+  int port = 0;
+  uint64_t seed = 1;
+  int64_t bsky_ttl = 7200;
+  std::string webhook_secret_env;
+  app.add_option("--host", host, "address to listen on (default 127.0.0.1: loopback only)");
+  app.add_option("--port", port, "port (default 0: any free port, printed on start)");
+  app.add_option("--seed", seed, "seed for fault injection (default 1)");
+  app.add_option("--bsky-access-ttl", bsky_ttl, "seconds a Bluesky access token lives (7200)");
+  app.add_option("--webhook-secret-env", webhook_secret_env,
+                 "environment variable holding the webhook HMAC secret (checked when set)");
+  CLI11_PARSE(app, argc, argv);
+  std::string secret;
+  if (!webhook_secret_env.empty()) {
+    const char* value = std::getenv(webhook_secret_env.c_str());
+    if (!value) {
+      std::cerr << "herald-netsim: environment variable " << webhook_secret_env << " is not set\n";
+      return 2;
+    }
+    secret = value;
+  }
+  httplib::Server server;
+  Simulator simulator(seed, bsky_ttl, secret);
+  simulator.install(server);
+  int bound =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    std::cerr << "herald-netsim: cannot listen on " << host << ":" << port << "\n";
+    return 1;
+  }
+  g_server = &server;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::cout << "herald-netsim listening on http://" << host << ":" << bound << std::endl;
+  server.listen_after_bind();
+  return 0;
+}
