@@ -202,7 +202,10 @@ Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
   if (r.status == 429) {
     RateLimit limit = parse_rate_limit(r, now_ms);
     a.failure = Failure::rate_limited;
-    a.retry_at_ms = limit.reset_ms > now_ms ? limit.reset_ms : now_ms + 60'000;
+    // A reset already past (the headers count in whole seconds) means: try again shortly.
+    a.retry_at_ms = limit.reset_ms > now_ms ? limit.reset_ms
+                    : limit.reset_ms > 0    ? now_ms + 1'000
+                                            : now_ms + 60'000;
     if (limit.reset_ms == 0 && network_ == "linkedin") {
       // LinkedIn's daily quotas reset at midnight UTC and it sends no headers.
       a.retry_at_ms = (now_ms / 86'400'000 + 1) * 86'400'000;

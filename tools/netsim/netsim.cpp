@@ -85,6 +85,7 @@ struct Accepted {
   std::string text;
   std::string key;  // idempotency key or record key, when the network has one
   int64_t at_ms = 0;
+  json record{};  // Bluesky: the record as created (facets and all)
 };
 
 struct RequestLog {
@@ -207,7 +208,8 @@ class Simulator {
       return true;
     }
     if (hit.kind == "429") {
-      const int64_t reset = now_ms() + hit.retry_after_s * 1000;
+      // On a whole second: the headers say it in epoch seconds, and the limit ends then.
+      const int64_t reset = (now_ms() / 1000 + hit.retry_after_s + 1) * 1000;
       {
         std::lock_guard lock(mutex_);
         limited_until_[network] = reset;
@@ -478,12 +480,22 @@ class Simulator {
         }
         bsky_records_[uri] = record;
       }
-      record_post("bluesky", did, uri, text, rkey);
+      Accepted accepted{"bluesky", did, uri, text, rkey, 0, body["record"]};
+      this->record(std::move(accepted));
       send_json(res, 200,
                 {{"uri", uri},
                  {"cid", "bafyrei" + std::to_string(sequence_)},
                  {"validationStatus", "valid"}});
       if (accept_then_drop) drop(res);
+    });
+    server.Get("/xrpc/com.atproto.identity.resolveHandle", [this](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+      std::string handle = req.get_param_value("handle");
+      if (handle.size() < 4 || handle.substr(handle.size() - 4) == ".bad") {
+        send_json(res, 400, {{"error", "InvalidRequest"}, {"message", "Unable to resolve handle"}});
+        return;
+      }
+      send_json(res, 200, {{"did", "did:plc:" + user_id(handle)}});
     });
     server.Get("/xrpc/com.atproto.repo.getRecord", [this](const httplib::Request& req,
                                                           httplib::Response& res) {
@@ -498,11 +510,6 @@ class Simulator {
       }
       send_json(res, 200, {{"uri", uri}, {"cid", "bafyrei0"}, {"value", it->second}});
     });
-  }
-
-  void record_post(const std::string& network, const std::string& account, const std::string& id,
-                   const std::string& text, const std::string& key) {
-    record({network, account, id, text, key, 0});
   }
 
   void session(httplib::Response& res, const std::string& handle) {
@@ -641,7 +648,8 @@ class Simulator {
                           {"id", a.id},
                           {"text", a.text},
                           {"key", a.key},
-                          {"at_ms", a.at_ms}});
+                          {"at_ms", a.at_ms},
+                          {"record", a.record}});
       send_json(res, 200, list);
     });
     server.Get("/_netsim/requests", [this](const httplib::Request&, httplib::Response& res) {

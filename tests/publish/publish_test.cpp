@@ -1,0 +1,281 @@
+// The publishers against herald-netsim: each network's contract, unknown outcomes reconciled
+// instead of repeated, rate limits honoured, refused credentials holding the account, and
+// secrets kept out of everything a user sees.
+#include <herald/host.hpp>
+
+#include "support/netsim.hpp"
+#include "support/test_support.hpp"
+#include "time/time.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace herald {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kMastodonToken = "masto-token-3f9c";
+constexpr const char* kXToken = "x-token-71ab";
+constexpr const char* kBlueskyPassword = "bsky-app-pass-0d2e";
+constexpr const char* kLinkedInToken = "li-token-58aa";
+constexpr const char* kSigningKey = "hook-signing-key-c4e1";
+constexpr const char* kRefusedToken = "invalid-token-9e77";
+
+std::string config_yaml(const std::string& url) {
+  return std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+store: { path: publish.db }
+engine: { retry_delay_seconds: 0.05, max_retry_delay_seconds: 1, max_attempts: 8 }
+accounts:
+  masto:
+    network: mastodon
+    endpoint: )" +
+         url + R"(
+    credentials: { token: "${env:HERALD_TEST_MASTODON_TOKEN}" }
+  xcorp:
+    network: x
+    endpoint: )" +
+         url + R"(
+    credentials: { token: "${env:HERALD_TEST_X_TOKEN}" }
+  sky:
+    network: bluesky
+    handle: corp.bsky.social
+    endpoint: )" +
+         url + R"(
+    credentials: { app_password: "${env:HERALD_TEST_BSKY_PASSWORD}" }
+  li:
+    network: linkedin
+    handle: "urn:li:organization:42"
+    endpoint: )" +
+         url + R"(
+    credentials: { token: "${env:HERALD_TEST_LINKEDIN_TOKEN}" }
+  hook:
+    network: webhook
+    endpoint: )" +
+         url + R"(/hooks/corp
+    credentials: { signing_key: "${env:HERALD_TEST_SIGNING_KEY}" }
+  refused:
+    network: mastodon
+    endpoint: )" +
+         url + R"(
+    credentials: { token: "${env:HERALD_TEST_REFUSED_TOKEN}" }
+people:
+  ana: { roles: [writer] }
+workflows:
+  publish:
+    routes:
+      - { when: { tag: support }, account: hook }
+    steps:
+      - { name: mastodon, kind: publish, plugin: mastodon, when: { network: mastodon } }
+      - { name: x, kind: publish, plugin: x, when: { network: x } }
+      - { name: bluesky, kind: publish, plugin: bluesky, when: { network: bluesky } }
+      - { name: linkedin, kind: publish, plugin: linkedin, when: { network: linkedin } }
+      - { name: webhook, kind: publish, plugin: webhook, when: { network: webhook } }
+)";
+}
+
+class Publishing : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("HERALD_TEST_MASTODON_TOKEN", kMastodonToken, 1);
+    setenv("HERALD_TEST_X_TOKEN", kXToken, 1);
+    setenv("HERALD_TEST_BSKY_PASSWORD", kBlueskyPassword, 1);
+    setenv("HERALD_TEST_LINKEDIN_TOKEN", kLinkedInToken, 1);
+    setenv("HERALD_TEST_SIGNING_KEY", kSigningKey, 1);
+    setenv("HERALD_TEST_REFUSED_TOKEN", kRefusedToken, 1);
+    netsim_ = std::make_unique<testing::Netsim>(
+        NETSIM, std::vector<std::string>{"--webhook-secret-env", "HERALD_TEST_SIGNING_KEY"});
+    config_ = dir_.write("company.yaml", config_yaml(netsim_->url()));
+  }
+  void open(std::shared_ptr<Clock> clock) {
+    HostOptions options;
+    options.clock = std::move(clock);
+    options.resolve_secrets = true;
+    auto host = Host::open(config_, options);
+    if (!host) throw std::runtime_error(host.status().message());
+    host_ = std::move(*host);
+  }
+  void open_virtual() { open(make_virtual_clock(parse_time("2026-11-30T08:00:00Z", "")->utc_ms)); }
+  int64_t submit(const std::string& account, const std::string& text,
+                 std::vector<std::string> tags = {}) {
+    auto id = host_->submit({"publish", account, "ana", text, std::move(tags), ""});
+    EXPECT_TRUE(id) << id.status().message();
+    return id ? *id : 0;
+  }
+  void run() {
+    auto summary = host_->run({});
+    ASSERT_TRUE(summary) << summary.status().message();
+  }
+  PostView post(int64_t id) { return *host_->post(id); }
+  /// "to_state: detail" per audit entry of one post (or of all).
+  std::string trail(std::optional<int64_t> id) {
+    Result<std::vector<AuditRecord>> records = host_->audit(id);
+    if (!records) return records.status().message();
+    std::string out;
+    for (const AuditRecord& r : *records) out += r.to_state + ": " + r.detail + "\n";
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::Netsim> netsim_;
+  std::string config_;
+  std::unique_ptr<Host> host_;
+};
+
+TEST_F(Publishing, EachNetworkGetsThePostOnceAsItsContractSays) {
+  open_virtual();
+  int64_t m = submit("masto", "Hello Mastodon https://acme.example/news");
+  int64_t x = submit("xcorp", "Hello X #launch");
+  int64_t b = submit("sky", "Hello Bluesky #launch with https://acme.example/b and @friend.test");
+  // LinkedIn cuts a post at the first unescaped reserved character: it must arrive whole.
+  int64_t l = submit("li", "Launch (beta) #news: 50% off_now [today] {all} <3 *you* ~ok \\o/");
+  int64_t h = submit("hook", "Hello receiver");
+  run();
+  for (int64_t id : {m, x, b, l, h}) {
+    PostView v = post(id);
+    EXPECT_EQ(v.state, "done") << id << ": " << v.reason;
+    EXPECT_FALSE(v.remote_id.empty()) << id;
+  }
+  json all = netsim_->posts();
+  ASSERT_EQ(all.size(), 5u) << all.dump(2);
+  for (const char* network : {"mastodon", "x", "bluesky", "linkedin", "webhook"})
+    EXPECT_EQ(netsim_->posts(network).size(), 1u) << network;
+  EXPECT_EQ(netsim_->posts("linkedin")[0]["text"], post(l).text);
+  // Mastodon got the post's idempotency key, made before the first attempt.
+  EXPECT_EQ(netsim_->posts("mastodon")[0]["key"].get<std::string>().rfind("herald-", 0), 0u);
+  EXPECT_EQ(post(x).remote_id, netsim_->posts("x")[0]["id"]);
+  EXPECT_EQ(post(l).remote_id.rfind("urn:li:share:", 0), 0u);  // from x-restli-id
+  // Bluesky: our own record key, and facets with UTF-8 byte offsets.
+  json record = netsim_->posts("bluesky")[0]["record"];
+  ASSERT_TRUE(record.contains("facets")) << record.dump(2);
+  std::set<std::string> features;
+  for (const json& f : record["facets"])
+    features.insert(f["features"][0]["$type"].get<std::string>());
+  EXPECT_EQ(features, (std::set<std::string>{"app.bsky.richtext.facet#link",
+                                             "app.bsky.richtext.facet#mention",
+                                             "app.bsky.richtext.facet#tag"}));
+  EXPECT_EQ(record["createdAt"].get<std::string>().back(), 'Z');
+}
+
+TEST_F(Publishing, TooLongForTheNetworkIsADeadLetterWithTheReason) {
+  open_virtual();
+  int64_t id = submit("masto", std::string(501, 'a'));
+  run();
+  EXPECT_EQ(post(id).state, "failed");
+  EXPECT_NE(post(id).reason.find("mastodon refused the post (HTTP 422"), std::string::npos)
+      << post(id).reason;
+  EXPECT_TRUE(netsim_->posts().empty());
+}
+
+/// A fault hits the first create call of a network; the post must still end on the network
+/// exactly once.
+struct FaultCase {
+  std::string network;
+  std::string account;
+  std::string fault;
+};
+
+class Faults : public Publishing, public ::testing::WithParamInterface<FaultCase> {};
+
+TEST_P(Faults, AnUnknownOutcomeIsReconciledNotRepeated) {
+  const FaultCase& c = GetParam();
+  open_virtual();
+  netsim_->post("/_netsim/faults", {{"network", c.network}, {"kind", c.fault}, {"count", 1}});
+  int64_t id = submit(c.account, "Exactly once, through a " + c.fault + " on " + c.network);
+  run();
+  PostView v = post(id);
+  EXPECT_EQ(v.state, "done") << v.reason;
+  EXPECT_EQ(netsim_->posts(c.network).size(), 1u) << netsim_->posts().dump(2);
+  // A reset before the call is plainly retried; every other fault here leaves the outcome
+  // unknown, and the post is reconciled.
+  if (c.fault != "reset") {
+    EXPECT_NE(trail(id).find("unconfirmed"), std::string::npos) << trail(id);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryNetwork, Faults,
+                         ::testing::Values(FaultCase{"mastodon", "masto", "drop_response"},
+                                           FaultCase{"mastodon", "masto", "5xx"},
+                                           FaultCase{"x", "xcorp", "drop_response"},
+                                           FaultCase{"x", "xcorp", "5xx"},
+                                           FaultCase{"bluesky", "sky", "drop_response"},
+                                           FaultCase{"bluesky", "sky", "5xx"},
+                                           FaultCase{"linkedin", "li", "drop_response"},
+                                           FaultCase{"linkedin", "li", "5xx"},
+                                           FaultCase{"webhook", "hook", "drop_response"},
+                                           FaultCase{"webhook", "hook", "reset"}),
+                         [](const auto& info) {
+                           std::string name = info.param.network + "_" + info.param.fault;
+                           return name;
+                         });
+
+TEST_F(Publishing, ARateLimitPostponesWorkUntilItsReset) {
+  open(make_real_clock());
+  netsim_->post("/_netsim/faults",
+                {{"network", "x"}, {"kind", "429"}, {"count", 1}, {"retry_after_s", 1}});
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(submit("xcorp", "Rate limited post " + std::to_string(i)));
+  for (int round = 0; round < 50; ++round) {
+    run();
+    bool all_done = true;
+    for (int64_t id : ids) all_done = all_done && post(id).state == "done";
+    if (all_done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (int64_t id : ids) {
+    EXPECT_EQ(post(id).state, "done") << post(id).reason << "\n" << trail(id);
+    EXPECT_EQ(post(id).attempt, 0) << "a rate limit is not a failed attempt";
+  }
+  json stats = netsim_->get("/_netsim/stats");
+  EXPECT_EQ(stats["requests_before_reset"], 0) << stats.dump();
+  EXPECT_EQ(netsim_->posts("x").size(), 3u);
+}
+
+TEST_F(Publishing, RefusedCredentialsHoldTheAccountWithoutARetryStorm) {
+  open_virtual();
+  int64_t first = submit("refused", "First");
+  int64_t second = submit("refused", "Second");
+  run();
+  for (int64_t id : {first, second}) {
+    EXPECT_EQ(post(id).state, "held");
+    EXPECT_NE(post(id).reason.find("refused the credentials"), std::string::npos)
+        << post(id).reason;
+  }
+  int creates = 0;
+  for (const json& r : netsim_->get("/_netsim/requests"))
+    creates += r["path"] == "/api/v1/statuses";
+  EXPECT_EQ(creates, 1) << "the second post did not try the refused token again";
+  ASSERT_TRUE(host_->retry(first, "ana", "token rotated"));
+  run();
+  EXPECT_EQ(post(first).state, "held");  // still refused: held again, once
+}
+
+TEST_F(Publishing, SupportPostsAreRoutedToTheSupportAccount) {
+  open_virtual();
+  int64_t id = submit("masto", "Your order ships today", {"support"});
+  run();
+  EXPECT_EQ(post(id).account, "hook");
+  EXPECT_EQ(post(id).state, "done");
+  EXPECT_TRUE(netsim_->posts("mastodon").empty());
+  EXPECT_NE(trail(id).find("routed from masto to hook by route 1"), std::string::npos) << trail(id);
+}
+
+TEST_F(Publishing, NoSecretReachesTheAuditTrailStatusOrReasons) {
+  open_virtual();
+  for (const char* account : {"masto", "xcorp", "sky", "li", "hook", "refused"})
+    submit(account, std::string("Secret check for ") + account);
+  netsim_->post("/_netsim/faults", {{"kind", "drop_response"}, {"count", 2}});
+  run();
+  std::string everything = trail(std::nullopt);
+  Result<std::vector<PostView>> posts = host_->posts();
+  ASSERT_TRUE(posts);
+  for (const PostView& p : *posts) everything += p.reason + p.remote_id + "\n";
+  for (const char* secret :
+       {kMastodonToken, kXToken, kBlueskyPassword, kLinkedInToken, kSigningKey, kRefusedToken})
+    EXPECT_EQ(everything.find(secret), std::string::npos) << secret;
+}
+
+}  // namespace
+}  // namespace herald

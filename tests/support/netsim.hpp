@@ -1,0 +1,86 @@
+// A herald-netsim process for a test: started on a free loopback port, stopped at the end.
+#pragma once
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace herald::testing {
+
+class Netsim {
+ public:
+  /// Starts `binary` with `args`; throws if it does not say where it listens.
+  explicit Netsim(const std::string& binary, std::vector<std::string> args = {}) {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> all = {binary, "--port", "0"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the test
+      dup2(pipe_fds[1], STDOUT_FILENO);
+      close(pipe_fds[0]);
+      close(pipe_fds[1]);
+      execv(binary.c_str(), argv.data());
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    FILE* out = fdopen(pipe_fds[0], "r");
+    char line[256] = {0};
+    if (!fgets(line, sizeof line, out)) throw std::runtime_error("herald-netsim did not start");
+    fclose(out);
+    std::string text = line;
+    size_t colon = text.rfind(':');
+    port_ = std::stoi(text.substr(colon + 1));
+    url_ = "http://127.0.0.1:" + std::to_string(port_);
+  }
+  ~Netsim() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  Netsim(const Netsim&) = delete;
+  Netsim& operator=(const Netsim&) = delete;
+
+  const std::string& url() const { return url_; }
+
+  nlohmann::json get(const std::string& path) const {
+    httplib::Client client("127.0.0.1", port_);
+    auto res = client.Get(path.c_str());
+    if (!res) throw std::runtime_error("netsim GET " + path + " failed");
+    return nlohmann::json::parse(res->body);
+  }
+  void post(const std::string& path, const nlohmann::json& body) const {
+    httplib::Client client("127.0.0.1", port_);
+    auto res = client.Post(path.c_str(), body.dump(), "application/json");
+    if (!res || res->status != 200) throw std::runtime_error("netsim POST " + path + " failed");
+  }
+  void clear_faults() const {
+    httplib::Client client("127.0.0.1", port_);
+    client.Delete("/_netsim/faults");
+  }
+  /// Accepted posts, optionally of one network.
+  nlohmann::json posts(const std::string& network = "") const {
+    return get("/_netsim/posts" + (network.empty() ? "" : "?network=" + network));
+  }
+
+ private:
+  pid_t pid_ = 0;
+  int port_ = 0;
+  std::string url_;
+};
+
+}  // namespace herald::testing
