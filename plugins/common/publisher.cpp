@@ -233,9 +233,18 @@ void Publisher::postpone(herald::Context& post, int64_t until_ms, const std::str
   post.wait_until(until_ms, why + "; postponed to " + format_instant(until_ms));
 }
 
+namespace {
+// Kept in the post's note while an earlier attempt may have reached the network, so that the
+// post is looked for first however it comes back (after a wait for a rate limit, or a hold).
+constexpr const char* kMayExist = "an earlier attempt may have reached the network";
+}  // namespace
+
 void Publisher::run(herald::Context& post) {
   const int64_t now = post.now_ms();
   const std::string account = post.account();
+  const bool may_exist =
+      post.field("claimed_from") == "unconfirmed" || post.field("note") == kMayExist;
+  if (may_exist) post.set_field("note", kMayExist);
   std::string retried_by;
   for (const herald::Event& e : post.events())
     if (e.type == "retry") retried_by = e.actor;
@@ -252,15 +261,17 @@ void Publisher::run(herald::Context& post) {
       }
       refused_.erase(refused);
     }
+    int64_t until = std::stoll("0" + post.field("account_limited_until"));
     auto limited = limited_until_.find(account);
-    if (limited != limited_until_.end() && limited->second > now) {
-      postpone(post, limited->second, network_ + " rate limit of account " + account);
+    if (limited != limited_until_.end()) until = std::max(until, limited->second);
+    if (until > now) {
+      postpone(post, until, network_ + " rate limit of account " + account);
       return;
     }
   }
   const std::string base = base_url(post);
   try {
-    if (post.field("claimed_from") == "unconfirmed") {
+    if (may_exist) {
       // An earlier attempt may have reached the network: look before creating anything.
       Earlier earlier = find_earlier(post, base);
       if (earlier.state == Earlier::State::found) {
@@ -273,6 +284,7 @@ void Publisher::run(herald::Context& post) {
       if (earlier.state == Earlier::State::unknown)
         throw herald::TransientError("cannot tell yet whether " + network_ +
                                      " has the post: " + earlier.reason);
+      post.set_field("note", "");  // settled: not there
     }
     {
       std::lock_guard lock(mutex_);
@@ -301,6 +313,8 @@ void Publisher::run(herald::Context& post) {
       case Failure::rate_limited: {
         std::lock_guard lock(mutex_);
         limited_until_[account] = attempt.retry_at_ms;
+        // The host keeps it for every worker and every restart.
+        post.set_field("account_limited_until", std::to_string(attempt.retry_at_ms));
         postpone(post, attempt.retry_at_ms, attempt.reason);
         return;
       }
@@ -308,6 +322,7 @@ void Publisher::run(herald::Context& post) {
         post.retry(attempt.retry_at_ms, attempt.reason + "; nothing was sent, trying again");
         return;
       case Failure::unknown:
+        post.set_field("note", kMayExist);
         throw herald::TransientError(attempt.reason + "; reconciling before any retry");
       case Failure::auth: throw AuthError(attempt.reason);
       case Failure::permanent:

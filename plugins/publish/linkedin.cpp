@@ -58,21 +58,30 @@ class LinkedIn : public Publisher {
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
-    HttpRequest r = request(
-        "GET", base + "/rest/posts?q=author&author=" + form_encode(author_of(post)) + "&count=50");
-    r.headers = headers(post);
-    HttpResponse response = http(r);
-    if (response.status == 401) throw AuthError("linkedin refused the credentials (HTTP 401)");
-    json body = json::parse(response.body, nullptr, false);
-    if (!response.complete() || response.status != 200 || !body.is_object())
-      return {Earlier::State::unknown, "", "", "cannot read the author's posts"};
-    for (const json& p : body.value("elements", json::array()))
-      if (p.value("commentary", "") == post.text()) {
-        std::string id = p.value("id", "");
-        return {Earlier::State::found, id, "https://www.linkedin.com/feed/update/" + id, ""};
-      }
-    return {Earlier::State::absent, "", "", ""};
+    // The author's posts, newest first, a page of 100 at a time, back to kLookBack.
+    for (int start = 0; start < kLookBack; start += 100) {
+      HttpRequest r =
+          request("GET", base + "/rest/posts?q=author&author=" + form_encode(author_of(post)) +
+                             "&count=100&start=" + std::to_string(start));
+      r.headers = headers(post);
+      HttpResponse response = http(r);
+      if (response.status == 401) throw AuthError("linkedin refused the credentials (HTTP 401)");
+      json body = json::parse(response.body, nullptr, false);
+      if (!response.complete() || response.status != 200 || !body.is_object())
+        return {Earlier::State::unknown, "", "", "cannot read the author's posts"};
+      const json elements = body.value("elements", json::array());
+      for (const json& p : elements)
+        if (p.value("commentary", "") == post.text()) {
+          std::string id = p.value("id", "");
+          return {Earlier::State::found, id, "https://www.linkedin.com/feed/update/" + id, ""};
+        }
+      if (elements.size() < 100) return {Earlier::State::absent, "", "", ""};
+    }
+    return {Earlier::State::unknown, "", "",
+            "not among the author's " + std::to_string(kLookBack) + " newest posts"};
   }
+
+  static constexpr int kLookBack = 1000;
 
  private:
   std::vector<std::pair<std::string, std::string>> headers(herald::Context& post) const {

@@ -46,18 +46,26 @@ class X : public Publisher {
     if (!who.complete() || who.status != 200 || !user.contains("data"))
       return {Earlier::State::unknown, "", "", "cannot read the account (" + who.error + ")"};
     const std::string id = user["data"].value("id", "");
-    HttpRequest recent = request("GET", base + "/2/users/" + id + "/tweets?max_results=100");
-    recent.headers = {{"Authorization", "Bearer " + token}};
-    HttpResponse list = http(recent);
-    json posts = json::parse(list.body, nullptr, false);
-    if (!list.complete() || list.status != 200 || !posts.is_object())
-      return {Earlier::State::unknown, "", "", "cannot read recent posts (" + list.error + ")"};
-    for (const json& p : posts.value("data", json::array()))
-      if (p.value("text", "") == post.text()) {
-        std::string remote = p.value("id", "");
-        return {Earlier::State::found, remote, "https://x.com/i/status/" + remote, ""};
-      }
-    return {Earlier::State::absent, "", "", ""};
+    // Recent posts, newest first, 100 a page, back to 1,000.
+    std::string page;
+    for (int pages = 0; pages < 10; ++pages) {
+      HttpRequest recent = request("GET", base + "/2/users/" + id + "/tweets?max_results=100" +
+                                              (page.empty() ? "" : "&pagination_token=" + page));
+      recent.headers = {{"Authorization", "Bearer " + token}};
+      HttpResponse list = http(recent);
+      json posts = json::parse(list.body, nullptr, false);
+      if (!list.complete() || list.status != 200 || !posts.is_object())
+        return {Earlier::State::unknown, "", "", "cannot read recent posts (" + list.error + ")"};
+      for (const json& p : posts.value("data", json::array()))
+        if (p.value("text", "") == post.text()) {
+          std::string remote = p.value("id", "");
+          return {Earlier::State::found, remote, "https://x.com/i/status/" + remote, ""};
+        }
+      if (!posts.contains("meta") || !posts["meta"].contains("next_token"))
+        return {Earlier::State::absent, "", "", ""};
+      page = posts["meta"]["next_token"].get<std::string>();
+    }
+    return {Earlier::State::unknown, "", "", "not among the account's 1,000 newest posts"};
   }
 };
 

@@ -164,12 +164,14 @@ class Simulator {
   /// What a create call runs into, decided before the network's own handling. Returns true
   /// when the fault answered the call (the handler stops); `accept_then_drop` is set when the
   /// post must be accepted and then its response lost.
-  bool inject(const std::string& network, httplib::Response& res, bool& accept_then_drop) {
+  bool inject(const std::string& network, const std::string& who, httplib::Response& res,
+              bool& accept_then_drop) {
+    const std::string limit_key = network + "\n" + who;
     Fault hit;
     {
       std::lock_guard lock(mutex_);
       // A limit announced by an earlier 429 holds until its reset time.
-      auto blocked = limited_until_.find(network);
+      auto blocked = limited_until_.find(limit_key);
       if (blocked != limited_until_.end() && now_ms() < blocked->second) {
         ++early_requests_;
         limit_headers(res, network, 0, blocked->second);
@@ -212,7 +214,7 @@ class Simulator {
       const int64_t reset = (now_ms() / 1000 + hit.retry_after_s + 1) * 1000;
       {
         std::lock_guard lock(mutex_);
-        limited_until_[network] = reset;
+        limited_until_[limit_key] = reset;
       }
       limit_headers(res, network, 0, reset);
       too_many(res, network, reset);
@@ -288,7 +290,7 @@ class Simulator {
     server.Post("/api/v1/statuses", [this](const httplib::Request& req, httplib::Response& res) {
       if (!auth_ok(req, res)) return;
       bool accept_then_drop = false;
-      if (inject("mastodon", res, accept_then_drop)) return;
+      if (inject("mastodon", bearer(req), res, accept_then_drop)) return;
       const std::string token = bearer(req);
       std::string text;
       if (req.get_header_value("Content-Type").find("json") != std::string::npos) {
@@ -355,15 +357,20 @@ class Simulator {
           if (!auth_ok(req, res)) return;
           json list = json::array();
           std::lock_guard lock(mutex_);
+          // Newest first, 100 a page; pagination_token is where the next page starts.
+          const size_t start = std::stoul("0" + req.get_param_value("pagination_token"));
+          size_t index = 0;
           for (auto it = accepted_.rbegin(); it != accepted_.rend() && list.size() < 100; ++it)
-            if (it->network == "x" && user_id(it->account) == req.matches[1])
+            if (it->network == "x" && user_id(it->account) == req.matches[1] && index++ >= start)
               list.push_back({{"id", it->id}, {"text", it->text}});
-          send_json(res, 200, {{"data", list}});
+          json body = {{"data", list}};
+          if (list.size() == 100) body["meta"] = {{"next_token", std::to_string(start + 100)}};
+          send_json(res, 200, body);
         });
     server.Post("/2/tweets", [this](const httplib::Request& req, httplib::Response& res) {
       if (!auth_ok(req, res)) return;
       bool accept_then_drop = false;
-      if (inject("x", res, accept_then_drop)) return;
+      if (inject("x", bearer(req), res, accept_then_drop)) return;
       json body = json::parse(req.body, nullptr, false);
       if (!body.is_object() || !body.contains("text") || !body["text"].is_string()) {
         send_json(res, 400,
@@ -446,7 +453,7 @@ class Simulator {
       std::string did;
       if (!bsky_auth(req, res, did)) return;
       bool accept_then_drop = false;
-      if (inject("bluesky", res, accept_then_drop)) return;
+      if (inject("bluesky", did, res, accept_then_drop)) return;
       limit_headers(res, "bluesky", 4997, now_ms() + 3'600'000);
       json body = json::parse(req.body, nullptr, false);
       if (!body.is_object() || body.value("collection", "") != "app.bsky.feed.post" ||
@@ -577,7 +584,7 @@ class Simulator {
         return;
       }
       bool accept_then_drop = false;
-      if (inject("linkedin", res, accept_then_drop)) return;
+      if (inject("linkedin", bearer(req), res, accept_then_drop)) return;
       json body = json::parse(req.body, nullptr, false);
       if (!body.is_object() || body.value("author", "").rfind("urn:li:", 0) != 0 ||
           !body.contains("commentary") || body.value("lifecycleState", "") != "PUBLISHED") {
@@ -600,8 +607,12 @@ class Simulator {
       std::string author = req.get_param_value("author");
       json elements = json::array();
       std::lock_guard lock(mutex_);
-      for (auto it = accepted_.rbegin(); it != accepted_.rend() && elements.size() < 50; ++it)
-        if (it->network == "linkedin" && it->account == author)
+      // Newest first, a page at a time (start, count up to 100), as the finder pages.
+      const size_t start = std::stoul("0" + req.get_param_value("start"));
+      const size_t count = std::min<size_t>(100, std::stoul("0" + req.get_param_value("count")));
+      size_t index = 0;
+      for (auto it = accepted_.rbegin(); it != accepted_.rend() && elements.size() < count; ++it)
+        if (it->network == "linkedin" && it->account == author && index++ >= start)
           elements.push_back({{"id", it->id}, {"commentary", it->text}});
       send_json(res, 200, {{"elements", elements}});
     });
@@ -616,7 +627,7 @@ class Simulator {
         return;
       }
       bool accept_then_drop = false;
-      if (inject("webhook", res, accept_then_drop)) return;
+      if (inject("webhook", req.matches[1], res, accept_then_drop)) return;
       const std::string key = req.get_header_value("X-Herald-Idempotency-Key");
       json body = json::parse(req.body, nullptr, false);
       std::string text = body.is_object() ? body.value("text", "") : "";

@@ -159,6 +159,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.events = events ? events : &no_events;
     call.clock = &clock_;
     call.plan = this;
+    call.account_limits = &account_limits_;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
     herald_status status = step.run(call);
@@ -181,6 +182,13 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     t.post.step_events += static_cast<int>(call.emitted.size());
     for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
     t.text_changed = t.text_changed || call.text_changed;
+    if (call.account_limited_until_ms > 0) {
+      t.account_limited_until_ms =
+          std::max(t.account_limited_until_ms, call.account_limited_until_ms);
+      // Later posts of the round see it too.
+      int64_t& known = account_limits_[claimed.account];
+      known = std::max(known, call.account_limited_until_ms);
+    }
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
   }
 
@@ -372,6 +380,9 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     // step) stops them here: they go back untouched, and the claim query leaves them alone.
     Result<std::vector<Pause>> pauses = store_.active_pauses();
     if (!pauses) return pauses.status();
+    Result<std::map<std::string, int64_t>> limits = store_.account_limits(now);
+    if (!limits) return limits.status();
+    account_limits_ = std::move(*limits);
     pending.reserve(work.size());
     round_ = &pending;
     best_slots_.clear();

@@ -56,6 +56,7 @@ class Engine final : private PlanSource {
   std::minstd_rand jitter_{std::random_device{}()};
   const std::vector<Transition>* round_ = nullptr;  // decided so far in the round running
   std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round
+  std::map<std::string, int64_t> account_limits_;  // rate limits in force, read each round
 };
 
 }  // namespace herald

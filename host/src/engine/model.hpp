@@ -144,9 +144,10 @@ struct Transition {
   Post post;
   int64_t expected_claim_seq = 0;
   std::vector<AuditEntry> audit;
-  std::vector<PostEvent> emitted;  // events emitted by the step, stored with the transition
-  bool text_changed = false;       // a step rewrote the post's text
-  bool plan_changed = false;       // planned_ms changed (the plan index is rewritten)
+  std::vector<PostEvent> emitted;        // events emitted by the step, stored with the transition
+  bool text_changed = false;             // a step rewrote the post's text
+  bool plan_changed = false;             // planned_ms changed (the plan index is rewritten)
+  int64_t account_limited_until_ms = 0;  // a network's rate limit of the post's account
 };
 
 }  // namespace herald

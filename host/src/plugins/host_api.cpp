@@ -308,7 +308,13 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
     value = post.plan_note;
   else if (field == "time_note")
     value = post.time_note;
-  else if (field == "account_zone")
+  else if (field == "account_limited_until") {
+    int64_t until = 0;
+    if (call.account_limits)
+      if (auto it = call.account_limits->find(post.account); it != call.account_limits->end())
+        until = it->second;
+    value = std::to_string(std::max(until, call.account_limited_until_ms));
+  } else if (field == "account_zone")
     value = call.account ? call.account->timezone : "";
   else if (field == "audiences")
     value = call.account ? describe_audiences(call.account->audiences) : "";
@@ -341,6 +347,15 @@ herald_status post_set(herald_call* handle, herald_str field_name, herald_str va
     call.post->planned_ms = at;
   } else if (field == "plan_note") {
     call.post->plan_note = text_of(value);
+  } else if (field == "account_limited_until") {
+    int64_t until = 0;
+    std::string text = text_of(value);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), until);
+    if (ec != std::errc() || end != text.data() + text.size() || until < 0) {
+      call.error = "account_limited_until must be Unix milliseconds, got '" + text + "'";
+      return HERALD_INVALID;
+    }
+    call.account_limited_until_ms = std::max(call.account_limited_until_ms, until);
   } else {
     return HERALD_INVALID;
   }

@@ -63,6 +63,7 @@ struct CallContext {
   const std::vector<PostEvent>* events = nullptr;
   const Clock* clock = nullptr;
   PlanSource* plan = nullptr;
+  const std::map<std::string, int64_t>* account_limits = nullptr;  // account -> reset
   std::string plugin_name;
   std::string step_name;
 
@@ -74,6 +75,7 @@ struct CallContext {
   std::vector<PostEvent> emitted;
   std::string error;
   bool text_changed = false;
+  int64_t account_limited_until_ms = 0;  // set by the step: the account's rate limit
 
   // Strings handed to the plugin stay alive until the call returns.
   std::forward_list<std::string> scratch;  // stable addresses; allocates only when used

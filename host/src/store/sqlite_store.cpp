@@ -22,7 +22,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -160,6 +160,14 @@ CREATE TABLE engagement (
   impressions INTEGER NOT NULL,
   engagements INTEGER NOT NULL,
   PRIMARY KEY (account, at_ms)
+) WITHOUT ROWID;
+)sql",
+    // 5: a network's rate limit of an account, remembered across workers and restarts, so that
+    // no worker calls before the reset the network gave.
+    R"sql(
+CREATE TABLE account_limits (
+  account TEXT PRIMARY KEY,
+  until_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
 };
@@ -579,6 +587,13 @@ class SqliteStore final : public Store {
         }
         if (t.plan_changed)
           if (Status s = write_plan(t.post); !s) return s;
+        if (t.account_limited_until_ms > 0) {
+          Statement& limit = statement(
+              "INSERT INTO account_limits (account, until_ms) VALUES (?1, ?2) ON CONFLICT "
+              "(account) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)");
+          limit.bind(1, t.post.account).bind(2, t.account_limited_until_ms);
+          if (Status s = run(limit, "recording a rate limit"); !s) return s;
+        }
         for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
         for (AuditEntry& a : t.audit) audits.push_back(&a);
@@ -875,6 +890,20 @@ class SqliteStore final : public Store {
     });
     if (!status) return status;
     return ended;
+  }
+
+  Result<std::map<std::string, int64_t>> account_limits(int64_t now_ms) override {
+    Statement& stmt = statement("SELECT account, until_ms FROM account_limits WHERE until_ms > ?1");
+    stmt.bind(1, now_ms);
+    Result<std::vector<std::pair<std::string, int64_t>>> rows =
+        collect<std::pair<std::string, int64_t>>(
+            stmt,
+            [](sqlite3_stmt* row) {
+              return std::pair(column_text(row, 0), sqlite3_column_int64(row, 1));
+            },
+            "reading rate limits");
+    if (!rows) return rows.status();
+    return std::map<std::string, int64_t>(rows->begin(), rows->end());
   }
 
   Result<std::vector<Pause>> active_pauses() override {

@@ -93,6 +93,8 @@ class Store {
   virtual Result<Pause> end_pause(const std::string& account, const std::string& by,
                                   const std::string& reason, int64_t at_ms,
                                   const AuditEntry& audit) = 0;
+  /// Rate limits of accounts still in force at `now_ms`: account -> when they reset.
+  virtual Result<std::map<std::string, int64_t>> account_limits(int64_t now_ms) = 0;
   /// Pauses in effect, oldest first.
   virtual Result<std::vector<Pause>> active_pauses() = 0;
   /// Posts of `account` ("" for all) that are not finished and were due by `at_ms`, counted by

@@ -217,7 +217,8 @@ typedef struct herald_host_api {
    * post_set("planned_at", Unix ms as text) and why with post_set("plan_note", ...); other
    * posts of the account see it through account_plan. Post fields since 1.4: planned_at,
    * plan_note, time_note (what a DST policy did with the requested time), account_zone and
-   * audiences ("zone\tshare" per line, shares summing to 1). */
+   * audiences ("zone\tshare" per line, shares summing to 1); and account_limited_until (Unix
+   * ms, writable): a network's rate limit of the account, kept by the host for every worker. */
   /* The planned instants of the account's other posts in [from_ms, to_ms), oldest first, one
    * per line: "at_ms\tpost_id". Includes posts planned earlier in the same engine round and
    * leaves out posts that will not be published. Borrowed. */
