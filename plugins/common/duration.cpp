@@ -1,5 +1,6 @@
 #include "common/duration.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace herald::builtin {
@@ -37,13 +38,28 @@ std::string format_duration(int64_t ms) {
   return out;
 }
 
-std::string format_instant(int64_t ms) {
+namespace {
+std::string strftime_utc(int64_t ms, const char* format) {
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M UTC", &utc);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, format, &utc);
   return buffer;
+}
+}  // namespace
+
+std::string format_instant(int64_t ms) {
+  return strftime_utc(ms, "%Y-%m-%d %H:%M UTC");
+}
+
+std::string format_rfc3339(int64_t ms, int fraction_digits) {
+  std::string out = strftime_utc(ms, "%Y-%m-%dT%H:%M:%S");
+  if (fraction_digits > 0) {
+    std::string micros = std::to_string(1'000'000 + (ms % 1000) * 1000).substr(1);
+    out += "." + micros.substr(0, static_cast<size_t>(std::min(fraction_digits, 6)));
+  }
+  return out + "Z";
 }
 
 }  // namespace herald::builtin

@@ -13,5 +13,7 @@ std::optional<int64_t> parse_duration(const std::string& text);
 std::string format_duration(int64_t ms);
 /// Unix ms -> "2026-11-22 09:00 UTC".
 std::string format_instant(int64_t ms);
+/// Unix ms -> "2026-11-22T09:00:00.000Z" with `fraction_digits` (0, 3 or 6) after the seconds.
+std::string format_rfc3339(int64_t ms, int fraction_digits);
 
 }  // namespace herald::builtin

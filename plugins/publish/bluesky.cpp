@@ -4,6 +4,7 @@
 // tags and mentions from Herald's text rules. An unconfirmed post is looked for with
 // com.atproto.repo.getRecord on that key; a createRecord that finds the key taken (the PDS
 // answers 500) is reconciled the same way. Credential: app_password.
+#include "common/duration.hpp"
 #include "common/publisher.hpp"
 
 #include <nlohmann/json.hpp>
@@ -59,17 +60,6 @@ std::string record_key(const std::string& idempotency_key) {
   return out;
 }
 
-std::string created_at(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-  return std::string(buffer) + millis;
-}
-
 class Bluesky : public Publisher {
  public:
   static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
@@ -82,7 +72,7 @@ class Bluesky : public Publisher {
     const std::string rkey = record_key(post.field("idempotency_key"));
     json record = {{"$type", "app.bsky.feed.post"},
                    {"text", post.text()},
-                   {"createdAt", created_at(post.now_ms())},
+                   {"createdAt", format_rfc3339(post.now_ms(), 3)},
                    {"langs", json::array({"en"})}};
     json facets = facets_of(post, base, s);
     if (!facets.empty()) record["facets"] = facets;

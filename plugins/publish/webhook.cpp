@@ -2,29 +2,15 @@
 // (X-Herald-Signature: sha256=HEX over the body) and carrying the post's idempotency key
 // (X-Herald-Idempotency-Key), by which the receiver must recognise a repeat. An unconfirmed post
 // is sent again with the same key. Credential: signing_key.
+#include "common/hmac.hpp"
 #include "common/publisher.hpp"
 
-#include <openssl/hmac.h>
 #include <nlohmann/json.hpp>
 
 namespace {
 
 using namespace herald::builtin;
 using nlohmann::json;
-
-std::string hmac_hex(const std::string& key, const std::string& body) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
 
 class Webhook : public Publisher {
  public:
@@ -49,7 +35,7 @@ class Webhook : public Publisher {
     r.headers = {
         {"Content-Type", "application/json"},
         {"X-Herald-Idempotency-Key", post.field("idempotency_key")},
-        {"X-Herald-Signature", "sha256=" + hmac_hex(credential(post, "signing_key"), body)}};
+        {"X-Herald-Signature", "sha256=" + hmac_sha256_hex(credential(post, "signing_key"), body)}};
     r.body = body;
     HttpResponse response = http(r);
     Attempt a = classify(response, post.now_ms());

@@ -2,10 +2,11 @@
 // It serves what Herald's publishers call on Mastodon, Bluesky, X, LinkedIn and webhooks,
 // following each network's documented contract, records every accepted post, and injects faults
 // on request. See docs/netsim.md.
+#include "common/duration.hpp"
+#include "common/hmac.hpp"
 #include "text/measure.hpp"
 
 #include <httplib.h>
-#include <openssl/hmac.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -29,15 +30,6 @@ int64_t now_ms() {
       .count();
 }
 
-std::string iso8601_micro(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  return std::string(buffer) + "." + std::to_string(1000000 + (ms % 1000) * 1000).substr(1) + "Z";
-}
-
 std::string base64url(const std::string& in) {
   static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
@@ -51,20 +43,6 @@ std::string base64url(const std::string& in) {
     }
   }
   if (bits > -6) out.push_back(table[((value << 8) >> (bits + 8)) & 0x3F]);
-  return out;
-}
-
-std::string hmac_sha256_hex(const std::string& key, const std::string& body) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
   return out;
 }
 
@@ -145,7 +123,7 @@ class Simulator {
     if (network == "mastodon") {
       res.set_header("X-RateLimit-Limit", "300");
       res.set_header("X-RateLimit-Remaining", std::to_string(remaining));
-      res.set_header("X-RateLimit-Reset", iso8601_micro(reset_ms));
+      res.set_header("X-RateLimit-Reset", herald::builtin::format_rfc3339(reset_ms, 6));
     } else if (network == "x") {
       res.set_header("x-rate-limit-limit", "100");
       res.set_header("x-rate-limit-remaining", std::to_string(remaining));
@@ -327,7 +305,7 @@ class Simulator {
       json status = {{"id", id},
                      {"uri", "https://netsim.test/users/" + token + "/statuses/" + id},
                      {"url", "https://netsim.test/@" + token + "/" + id},
-                     {"created_at", iso8601_micro(now_ms())},
+                     {"created_at", herald::builtin::format_rfc3339(now_ms(), 6)},
                      {"content", "<p>" + text + "</p>"},
                      {"visibility", "public"}};
       {
@@ -621,8 +599,9 @@ class Simulator {
   // ---- Webhook --------------------------------------------------------------------------
   void webhook(httplib::Server& server) {
     server.Post(R"(/hooks/([\w-]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!webhook_secret_.empty() && req.get_header_value("X-Herald-Signature") !=
-                                          "sha256=" + hmac_sha256_hex(webhook_secret_, req.body)) {
+      if (!webhook_secret_.empty() &&
+          req.get_header_value("X-Herald-Signature") !=
+              "sha256=" + herald::builtin::hmac_sha256_hex(webhook_secret_, req.body)) {
         send_json(res, 401, {{"error", "bad signature"}});
         return;
       }
