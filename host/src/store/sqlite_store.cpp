@@ -763,11 +763,7 @@ class SqliteStore final : public Store {
       stmt.bind(6, delegation.created_ms);
       if (Status s = run(stmt, "recording the delegation"); !s) return s;
       delegation.id = sqlite3_last_insert_rowid(db_);
-      Result<ChainHead> head = audit_head();
-      if (!head) return head.status();
-      AuditEntry entry = audit;
-      seal(entry, *head);
-      return write_audit(entry);
+      return append_audit(audit);
     });
   }
 
@@ -852,11 +848,7 @@ class SqliteStore final : public Store {
       add.bind(4, pause.paused_ms);
       if (Status s = run(add, "recording the pause"); !s) return s;
       pause.id = sqlite3_last_insert_rowid(db_);
-      Result<ChainHead> head = audit_head();
-      if (!head) return head.status();
-      AuditEntry entry = audit;
-      seal(entry, *head);
-      return write_audit(entry);
+      return append_audit(audit);
     });
   }
 
@@ -882,11 +874,7 @@ class SqliteStore final : public Store {
       ended.resumed_by = by;
       ended.resumed_ms = at_ms;
       ended.resume_reason = reason;
-      Result<ChainHead> head = audit_head();
-      if (!head) return head.status();
-      AuditEntry entry = audit;
-      seal(entry, *head);
-      return write_audit(entry);
+      return append_audit(audit);
     });
     if (!status) return status;
     return ended;
@@ -1261,6 +1249,15 @@ class SqliteStore final : public Store {
       if (Status s = run(update, "chaining the audit trail"); !s) return s;
     }
     return Status::ok();
+  }
+
+  /// Seals an entry that belongs to no post's trail (a delegation, a pause) onto the chain and
+  /// writes it; inside the caller's transaction.
+  Status append_audit(AuditEntry entry) {
+    Result<ChainHead> head = audit_head();
+    if (!head) return head.status();
+    seal(entry, *head);
+    return write_audit(entry);
   }
 
   // Audit ids are handed out in the write transaction as one more than the largest so far, which
