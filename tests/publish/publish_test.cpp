@@ -32,7 +32,7 @@ accounts:
     network: mastodon
     endpoint: )" +
          url + R"(
-    credentials: { token: "${env:HERALD_TEST_MASTODON_TOKEN}" }
+    credentials: { token: "${env:HERALD_TEST_FEDIVERSE_TOKEN}" }
   xcorp:
     network: x
     endpoint: )" +
@@ -78,7 +78,7 @@ workflows:
 class Publishing : public ::testing::Test {
  protected:
   void SetUp() override {
-    setenv("HERALD_TEST_MASTODON_TOKEN", kMastodonToken, 1);
+    setenv("HERALD_TEST_FEDIVERSE_TOKEN", kMastodonToken, 1);
     setenv("HERALD_TEST_X_TOKEN", kXToken, 1);
     setenv("HERALD_TEST_BSKY_PASSWORD", kBlueskyPassword, 1);
     setenv("HERALD_TEST_LINKEDIN_TOKEN", kLinkedInToken, 1);
