@@ -18,6 +18,8 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# The tests run the reference Bluesky PDS on Node.js; Debian's is used when there is none.
+command -v node > /dev/null || missing+=(nodejs npm libnode-dev python3)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo=()
