@@ -142,7 +142,7 @@ class Bluesky : public Publisher {
 
   /// The account's session: made once, refreshed five minutes before the access token expires.
   Session& session(herald::Context& post, const std::string& base) {
-    Session& s = sessions_[post.account()];
+    Session& s = account_session(post.account());
     if (!s.access.empty() && post.now_ms() < s.access_expires_ms - 5 * 60'000) return s;
     if (!s.refresh.empty() && refresh(post, base, s)) return s;
     HttpRequest r = request("POST", base + "/xrpc/com.atproto.server.createSession");
@@ -220,6 +220,13 @@ class Bluesky : public Publisher {
     return out;
   }
 
+  /// The map is shared by the publish workers; each account's session is used by one at a time.
+  Session& account_session(const std::string& account) {
+    std::lock_guard lock(sessions_mutex_);
+    return sessions_[account];
+  }
+
+  std::mutex sessions_mutex_;
   std::map<std::string, Session> sessions_;
 };
 

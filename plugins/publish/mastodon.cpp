@@ -2,6 +2,8 @@
 // which the server honours for an hour: an unconfirmed post is looked for by making the same call
 // again, which returns the status the first call created and creates nothing. (Reconciling
 // later than that hour is not covered; Herald reconciles within the retry delay, minutes.)
+// The instance's text limit (GET /api/v2/instance, read once a day per instance) is reported to
+// the host as the account's network_char_limit, which the draft steps then count against.
 // Credential: token.
 #include "common/publisher.hpp"
 
@@ -29,6 +31,7 @@ class Mastodon : public Publisher {
 
  protected:
   Attempt create(herald::Context& post, const std::string& base) override {
+    report_limit(post, base);
     HttpRequest r = request("POST", base + "/api/v1/statuses");
     r.headers = {{"Authorization", "Bearer " + credential(post, "token")},
                  {"Idempotency-Key", post.field("idempotency_key")},
@@ -55,6 +58,41 @@ class Mastodon : public Publisher {
   }
 
  private:
+  struct Instance {
+    int64_t max_characters = 0;  // 0: could not be read
+    int64_t read_ms = 0;
+  };
+
+  /// Reports the instance's max_characters as the account's network_char_limit.
+  void report_limit(herald::Context& post, const std::string& base) {
+    const int64_t now = post.now_ms();
+    Instance known;
+    {
+      std::lock_guard lock(instances_mutex_);
+      known = instances_[base];
+    }
+    // Read again after a day, or after an hour when the last read failed.
+    const int64_t max_age = known.max_characters > 0 ? 86'400'000 : 3'600'000;
+    if (known.read_ms == 0 || now - known.read_ms >= max_age) {
+      HttpResponse response = http(request("GET", base + "/api/v2/instance"));
+      json body = json::parse(response.body, nullptr, false);
+      known = {0, now};
+      if (response.complete() && response.status == 200 && body.is_object()) {
+        const json limit =
+            body.value("/configuration/statuses/max_characters"_json_pointer, json(0));
+        if (limit.is_number_integer() && limit.get<int64_t>() > 0) known.max_characters = limit;
+      }
+      if (known.max_characters == 0)
+        post.info("could not read the text limit of " + base + " (/api/v2/instance); " +
+                  "the draft steps keep the account's char_limit or Mastodon's 500");
+      std::lock_guard lock(instances_mutex_);
+      instances_[base] = known;
+    }
+    if (known.max_characters > 0 &&
+        post.field("network_char_limit") != std::to_string(known.max_characters))
+      post.set_field("network_char_limit", std::to_string(known.max_characters));
+  }
+
   static Attempt read_status(const HttpResponse& response) {
     json status = json::parse(response.body, nullptr, false);
     Attempt a;
@@ -69,6 +107,8 @@ class Mastodon : public Publisher {
   }
 
   std::string visibility_;
+  std::mutex instances_mutex_;
+  std::map<std::string, Instance> instances_;  // base URL -> its limit
 };
 
 }  // namespace

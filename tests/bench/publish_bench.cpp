@@ -13,9 +13,10 @@
 
 namespace {
 
-std::string config_yaml(const std::string& url, bool to_network) {
+std::string config_yaml(const std::string& url, bool to_network, int concurrency) {
   std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR +
-                     "]\nstore: { path: bench.db }\naccounts:\n";
+                     "]\nstore: { path: bench.db }\nengine: { publish_concurrency: " +
+                     std::to_string(concurrency) + " }\naccounts:\n";
   for (int a = 0; a < 100; ++a)
     yaml += "  a" + std::to_string(a) + ": { network: mastodon, endpoint: \"" + url +
             "\", credentials: { token: \"${env:HERALD_BENCH_TOKEN}\" } }\n";
@@ -25,10 +26,12 @@ std::string config_yaml(const std::string& url, bool to_network) {
   return yaml;
 }
 
-/// Arg 0: added latency per call in ms (-1: the outbox instead of the network).
+/// Arg 0: added latency per call in ms (-1: the outbox instead of the network); arg 1: posts;
+/// arg 2: accounts published to at once (engine.publish_concurrency).
 void BM_PublishAcrossAccounts(benchmark::State& state) {
   const int latency = static_cast<int>(state.range(0));
   const int posts = static_cast<int>(state.range(1));
+  const int concurrency = static_cast<int>(state.range(2));
   setenv("HERALD_BENCH_TOKEN", "bench-token", 1);
   herald::testing::Netsim netsim(NETSIM);
   if (latency > 0) netsim.post("/_netsim/faults", {{"kind", "latency"}, {"latency_ms", latency}});
@@ -36,7 +39,8 @@ void BM_PublishAcrossAccounts(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     auto dir = std::make_unique<herald::testing::TempDir>();
-    std::string config = dir->write("bench.yaml", config_yaml(netsim.url(), latency >= 0));
+    std::string config =
+        dir->write("bench.yaml", config_yaml(netsim.url(), latency >= 0, concurrency));
     herald::HostOptions options;
     options.clock = herald::make_virtual_clock(1'800'000'000'000);
     auto host = herald::Host::open(config, options);
@@ -63,10 +67,14 @@ void BM_PublishAcrossAccounts(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(published), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_PublishAcrossAccounts)
-    ->Args({-1, 1000})
-    ->Args({0, 1000})
-    ->Args({20, 200})
-    ->ArgNames({"latency_ms", "posts"})
+    ->Args({-1, 1000, 1})
+    ->Args({-1, 1000, 8})
+    ->Args({0, 1000, 1})
+    ->Args({0, 1000, 8})
+    ->Args({20, 200, 1})
+    ->Args({20, 1000, 8})
+    ->Args({20, 1000, 32})
+    ->ArgNames({"latency_ms", "posts", "concurrency"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -277,5 +277,143 @@ TEST_F(Publishing, NoSecretReachesTheAuditTrailStatusOrReasons) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << secret;
 }
 
+TEST(InstanceLimits, TheDraftStepCountsAgainstTheLimitTheInstanceReported) {
+  // An instance that allows 1,000 characters, where Mastodon's default is 500.
+  testing::Netsim netsim(NETSIM, {"--mastodon-max-characters", "1000"});
+  testing::TempDir dir;
+  setenv("HERALD_TEST_FEDIVERSE_TOKEN", kMastodonToken, 1);
+  const std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+store: { path: publish.db }
+accounts:
+  big:
+    network: mastodon
+    endpoint: )" + netsim.url() +
+                           R"(
+    credentials: { token: "${env:HERALD_TEST_FEDIVERSE_TOKEN}" }
+  capped:
+    network: mastodon
+    char_limit: 600
+    endpoint: )" + netsim.url() +
+                           R"(
+    credentials: { token: "${env:HERALD_TEST_FEDIVERSE_TOKEN}" }
+people:
+  ana: { roles: [writer] }
+workflows:
+  w:
+    steps:
+      - { name: length, kind: draft, plugin: draft/length }
+      - { name: mastodon, kind: publish, plugin: mastodon }
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(parse_time("2026-11-30T08:00:00Z", "")->utc_ms);
+  options.resolve_secrets = true;
+  auto host = Host::open(dir.write("company.yaml", yaml), options);
+  ASSERT_TRUE(host) << host.status().message();
+  auto submit_and_run = [&](const std::string& account, const std::string& text) {
+    auto id = (*host)->submit({"w", account, "ana", text, {}, ""});
+    EXPECT_TRUE(id) << id.status().message();
+    auto summary = (*host)->run({});
+    EXPECT_TRUE(summary) << summary.status().message();
+    return *(*host)->post(*id);
+  };
+  const std::string long_text(700, 'a');
+  // Before Herald has talked to the instance, Mastodon's default holds.
+  PostView before = submit_and_run("big", long_text);
+  EXPECT_EQ(before.state, "rejected");
+  EXPECT_NE(before.reason.find("500"), std::string::npos) << before.reason;
+  EXPECT_EQ(submit_and_run("big", "Hello instance").state, "done");
+  // From then on, the instance's own limit.
+  PostView after = submit_and_run("big", long_text);
+  EXPECT_EQ(after.state, "done") << after.reason;
+  PostView over = submit_and_run("big", std::string(1001, 'a'));
+  EXPECT_EQ(over.state, "rejected");
+  EXPECT_NE(over.reason.find("1000"), std::string::npos) << over.reason;
+  // An account's own char_limit wins over what the instance reports.
+  EXPECT_EQ(submit_and_run("capped", "Hello again").state, "done");
+  PostView capped = submit_and_run("capped", long_text);
+  EXPECT_EQ(capped.state, "rejected");
+  EXPECT_NE(capped.reason.find("600"), std::string::npos) << capped.reason;
+  // The limit is kept in the store: a new host over the same store knows it at once.
+  host->reset();
+  auto reopened = Host::open(dir.file("company.yaml"), options);
+  ASSERT_TRUE(reopened) << reopened.status().message();
+  auto id = (*reopened)->submit({"w", "big", "ana", long_text + " again", {}, ""});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE((*reopened)->run({}));
+  EXPECT_EQ((*reopened)->post(*id)->state, "done") << (*reopened)->post(*id)->reason;
+}
+
+/// Eight Mastodon accounts, each with a token of its own, published to `concurrency` at a time
+/// through a simulator that takes 150 ms per call.
+class ConcurrentPublishing : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR +
+                       "]\nstore: { path: publish.db }\nengine: { publish_concurrency: " +
+                       std::to_string(GetParam()) + " }\naccounts:\n";
+    for (int a = 0; a < kAccounts; ++a) {
+      const std::string n = std::to_string(a);
+      setenv(("HERALD_TEST_TOKEN_" + n).c_str(), ("token-of-account-" + n).c_str(), 1);
+      yaml += "  a" + n + ": { network: mastodon, endpoint: \"" + netsim_.url() +
+              "\", credentials: { token: \"${env:HERALD_TEST_TOKEN_" + n + "}\" } }\n";
+    }
+    yaml += "people:\n  ana: { roles: [writer] }\n";
+    yaml += "workflows:\n  w:\n    steps:\n      - { kind: publish, plugin: mastodon }\n";
+    HostOptions options;
+    options.clock = make_virtual_clock(parse_time("2026-11-30T08:00:00Z", "")->utc_ms);
+    options.resolve_secrets = true;
+    auto host = Host::open(dir_.write("company.yaml", yaml), options);
+    ASSERT_TRUE(host) << host.status().message();
+    host_ = std::move(*host);
+    netsim_.post("/_netsim/faults", {{"kind", "latency"}, {"latency_ms", 150}});
+  }
+
+  static constexpr int kAccounts = 8;
+  static constexpr int kPerAccount = 3;
+  testing::TempDir dir_;
+  testing::Netsim netsim_{NETSIM};
+  std::unique_ptr<Host> host_;
+};
+
+TEST_P(ConcurrentPublishing, AccountsAtOnceAndEachAccountsPostsInOrder) {
+  // Submitted round-robin; each account's posts are numbered in the order they were submitted.
+  for (int i = 0; i < kPerAccount; ++i)
+    for (int a = 0; a < kAccounts; ++a)
+      ASSERT_TRUE(host_->submit({"w",
+                                 "a" + std::to_string(a),
+                                 "ana",
+                                 "post " + std::to_string(i) + " of account " + std::to_string(a),
+                                 {},
+                                 ""}));
+  auto summary = host_->run({});
+  ASSERT_TRUE(summary) << summary.status().message();
+  EXPECT_EQ(summary->finished, kAccounts * kPerAccount);
+
+  json stats = netsim_.get("/_netsim/stats");
+  EXPECT_EQ(stats["accepted"], kAccounts * kPerAccount);
+  // Never two calls of one account at once; as many accounts at once as configured.
+  EXPECT_EQ(stats["max_in_flight_per_client"], 1) << stats.dump();
+  if (GetParam() == 1) {
+    EXPECT_EQ(stats["max_in_flight"], 1) << stats.dump();
+  } else {
+    EXPECT_GT(stats["max_in_flight"], 1) << stats.dump();
+    EXPECT_LE(stats["max_in_flight"], GetParam()) << stats.dump();
+  }
+  std::map<std::string, std::vector<std::string>> by_account;  // token's user -> texts
+  for (const json& p : netsim_.posts("mastodon")) by_account[p["account"]].push_back(p["text"]);
+  ASSERT_EQ(by_account.size(), static_cast<size_t>(kAccounts));
+  for (const auto& [account, texts] : by_account) {
+    ASSERT_EQ(texts.size(), static_cast<size_t>(kPerAccount)) << account;
+    for (int i = 0; i < kPerAccount; ++i)
+      EXPECT_EQ(texts[static_cast<size_t>(i)].rfind("post " + std::to_string(i) + " ", 0), 0u)
+          << account << ": " << texts[static_cast<size_t>(i)];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ConcurrentPublishing, ::testing::Values(1, 4),
+                         [](const auto& info) {
+                           return "concurrency_" + std::to_string(info.param);
+                         });
+
 }  // namespace
 }  // namespace herald

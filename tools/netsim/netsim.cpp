@@ -81,11 +81,31 @@ class Simulator {
         bsky_ttl_ms_(bsky_access_ttl_s * 1000),
         webhook_secret_(std::move(webhook_secret)) {}
 
+  /// What /api/v2/instance gives as the instance's text limit.
+  void set_mastodon_max_characters(int64_t n) { mastodon_max_characters_ = n; }
+
   void install(httplib::Server& server) {
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       if (req.path.rfind("/_netsim", 0) == 0) return;
       std::lock_guard lock(mutex_);
       requests_.push_back({network_of(req.path), req.method, req.path, now_ms(), res.status});
+    });
+    // Calls in progress, overall and per client (token, or hook), for the stats.
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      if (req.path.rfind("/_netsim", 0) != 0) {
+        std::lock_guard lock(mutex_);
+        max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+        if (std::string client = client_of(req); !client.empty())
+          max_in_flight_per_client_ =
+              std::max(max_in_flight_per_client_, ++in_flight_by_client_[client]);
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      if (req.path.rfind("/_netsim", 0) == 0) return;
+      std::lock_guard lock(mutex_);
+      --in_flight_;
+      if (std::string client = client_of(req); !client.empty()) --in_flight_by_client_[client];
     });
     mastodon(server);
     x(server);
@@ -103,6 +123,13 @@ class Simulator {
     if (path.rfind("/rest/", 0) == 0) return "linkedin";
     if (path.rfind("/hooks/", 0) == 0) return "webhook";
     return "";
+  }
+
+  /// Who a call is from: the network and its bearer token, or the hook it goes to.
+  static std::string client_of(const httplib::Request& req) {
+    if (req.path.rfind("/hooks/", 0) == 0) return req.path;
+    std::string token = bearer(req);
+    return token.empty() ? "" : network_of(req.path) + "\n" + token;
   }
 
   static std::string bearer(const httplib::Request& req) {
@@ -241,12 +268,12 @@ class Simulator {
 
   // ---- Mastodon -------------------------------------------------------------------------
   void mastodon(httplib::Server& server) {
-    server.Get("/api/v2/instance", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/api/v2/instance", [this](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200,
                 {{"domain", "netsim.test"},
                  {"configuration",
                   {{"statuses",
-                    {{"max_characters", 500},
+                    {{"max_characters", mastodon_max_characters_},
                      {"max_media_attachments", 4},
                      {"characters_reserved_per_url", 23}}}}}});
     });
@@ -293,12 +320,12 @@ class Simulator {
         send_json(res, 422, json{{"error", "Validation failed: Text can't be blank"}});
         return;
       }
-      auto counted = herald::text::measure(herald::text::Network::mastodon, text, 500);
+      auto counted =
+          herald::text::measure(herald::text::Network::mastodon, text, mastodon_max_characters_);
       if (!counted || !counted->valid) {
         send_json(res, 422,
-                  json{{"error",
-                        "Validation failed: Text character limit of 500 "
-                        "exceeded"}});
+                  json{{"error", "Validation failed: Text character limit of " +
+                                     std::to_string(mastodon_max_characters_) + " exceeded"}});
         return;
       }
       std::string id = next_id();
@@ -660,7 +687,9 @@ class Simulator {
                  {"requests", requests_.size()},
                  {"faults_injected", faults_injected_},
                  {"requests_before_reset", early_requests_},
-                 {"sessions", sessions_}});
+                 {"sessions", sessions_},
+                 {"max_in_flight", max_in_flight_},
+                 {"max_in_flight_per_client", max_in_flight_per_client_}});
     });
     server.Post("/_netsim/faults", [this](const httplib::Request& req, httplib::Response& res) {
       json body = json::parse(req.body, nullptr, false);
@@ -713,6 +742,11 @@ class Simulator {
   int64_t faults_injected_ = 0;
   int64_t early_requests_ = 0;
   int64_t sessions_ = 0;
+  int64_t mastodon_max_characters_ = 500;
+  int64_t in_flight_ = 0;
+  int64_t max_in_flight_ = 0;
+  int64_t max_in_flight_per_client_ = 0;
+  std::map<std::string, int64_t> in_flight_by_client_;
 };
 
 httplib::Server* g_server = nullptr;
@@ -731,11 +765,18 @@ int main(int argc, char** argv) {
   int port = 0;
   uint64_t seed = 1;
   int64_t bsky_ttl = 7200;
+  int threads = 64;
+  int64_t mastodon_max_characters = 500;
   std::string webhook_secret_env;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1: loopback only)");
   app.add_option("--port", port, "port (default 0: any free port, printed on start)");
   app.add_option("--seed", seed, "seed for fault injection (default 1)");
   app.add_option("--bsky-access-ttl", bsky_ttl, "seconds a Bluesky access token lives (7200)");
+  app.add_option("--mastodon-max-characters", mastodon_max_characters,
+                 "the Mastodon instance's text limit in /api/v2/instance (default 500)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
+  app.add_option("--threads", threads, "requests served at once (default 64)")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--webhook-secret-env", webhook_secret_env,
                  "environment variable holding the webhook HMAC secret (checked when set)");
   CLI11_PARSE(app, argc, argv);
@@ -749,7 +790,11 @@ int main(int argc, char** argv) {
     secret = value;
   }
   httplib::Server server;
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
   Simulator simulator(seed, bsky_ttl, secret);
+  simulator.set_mastodon_max_characters(mastodon_max_characters);
   simulator.install(server);
   int bound =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);

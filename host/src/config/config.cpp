@@ -373,6 +373,7 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
                 "unknown DST policy '" + text + "'; use " + zoned::dst_policy_names());
     }
     account.char_limit = default_char_limit(account.network);
+    account.char_limit_set = static_cast<bool>(body["char_limit"]);
     if (body["char_limit"])
       account.char_limit = r.integer(body["char_limit"], path + ".char_limit").value_or(0);
     if (const YAML::Node& creds = body["credentials"]) {
@@ -550,9 +551,9 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
 }
 
 void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
-  if (!r.check_map(
-          node, "engine",
-          {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds", "lease_seconds"}))
+  if (!r.check_map(node, "engine",
+                   {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds",
+                    "lease_seconds", "publish_concurrency"}))
     return;
   if (node["max_attempts"])
     config.engine.max_attempts =
@@ -571,6 +572,14 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (node["lease_seconds"])
     config.engine.lease_ms =
         r.integer(node["lease_seconds"], "engine.lease_seconds").value_or(300) * 1000;
+  if (node["publish_concurrency"]) {
+    int64_t n = r.integer(node["publish_concurrency"], "engine.publish_concurrency").value_or(8);
+    if (n < 1 || n > 256)
+      r.error(node["publish_concurrency"], "engine.publish_concurrency",
+              "must be from 1 to 256 (the number of accounts published to at once)");
+    else
+      config.engine.publish_concurrency = static_cast<int>(n);
+  }
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ struct AccountConfig {
   std::vector<AudienceConfig> audiences;
   DstPolicy dst_policy = DstPolicy::shift_forward;  // for local times in a DST gap or overlap
   int64_t char_limit = 0;                           // 0: no limit
-  std::map<std::string, std::string> credentials;   // name -> ${env:..} or ${file:..} reference
+  bool char_limit_set = false;  // char_limit was given (else it is the network's default)
+  std::map<std::string, std::string> credentials;  // name -> ${env:..} or ${file:..} reference
   SourceLocation where;
 };
 
@@ -105,6 +106,7 @@ struct EngineConfig {
   int64_t retry_delay_ms = 60'000;         // the first retry's delay; doubles each attempt
   int64_t max_retry_delay_ms = 3'600'000;  // the cap on that delay
   int64_t lease_ms = 300'000;
+  int publish_concurrency = 8;  // accounts published to at once (posts of one account in order)
 };
 
 struct Configuration {

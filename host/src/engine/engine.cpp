@@ -42,7 +42,8 @@ Engine::Engine(const Configuration& config, const std::vector<BoundWorkflow>& wo
       workflows_(workflows),
       store_(store),
       clock_(clock),
-      batch_size_(std::max(1, batch_size)) {
+      batch_size_(std::max(1, batch_size)),
+      pool_(config.engine.publish_concurrency) {
   lease_.owner = make_lease_owner();
 }
 
@@ -54,6 +55,7 @@ const BoundWorkflow* Engine::workflow(const std::string& name) const {
 
 Result<std::vector<PlanEntry>> Engine::planned(const std::string& account, int64_t from_ms,
                                                int64_t to_ms, int64_t except_post) {
+  std::lock_guard lock(plan_mutex_);
   Result<std::vector<PlanEntry>> stored = store_.planned(account, from_ms, to_ms);
   if (!stored) return stored;
   std::vector<PlanEntry> out;
@@ -81,6 +83,7 @@ Result<std::vector<PlanEntry>> Engine::planned(const std::string& account, int64
 }
 
 Result<std::vector<SlotSuggestion>> Engine::best_slots(const AccountConfig& account) {
+  std::lock_guard lock(plan_mutex_);
   auto cached = best_slots_.find(account.name);
   if (cached != best_slots_.end()) return cached->second;
   const date::time_zone* zone =
@@ -160,6 +163,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.clock = &clock_;
     call.plan = this;
     call.account_limits = &account_limits_;
+    call.text_limits = &text_limits_;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
     herald_status status = step.run(call);
@@ -182,6 +186,10 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     t.post.step_events += static_cast<int>(call.emitted.size());
     for (PostEvent& e : call.emitted) t.emitted.push_back(std::move(e));
     t.text_changed = t.text_changed || call.text_changed;
+    if (call.network_char_limit > 0) {
+      t.network_char_limit = call.network_char_limit;
+      text_limits_[claimed.account] = call.network_char_limit;  // later posts of the round
+    }
     if (call.account_limited_until_ms > 0) {
       t.account_limited_until_ms =
           std::max(t.account_limited_until_ms, call.account_limited_until_ms);
@@ -242,8 +250,12 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       // failed together do not all come back together.
       int64_t backoff = std::min(config_.engine.retry_delay_ms << std::min(t.post.attempt - 1, 20),
                                  config_.engine.max_retry_delay_ms);
-      backoff =
-          backoff / 2 + static_cast<int64_t>(jitter_() % static_cast<uint64_t>(backoff / 2 + 1));
+      uint64_t random = 0;
+      {
+        std::lock_guard lock(jitter_mutex_);
+        random = jitter_();
+      }
+      backoff = backoff / 2 + static_cast<int64_t>(random % static_cast<uint64_t>(backoff / 2 + 1));
       t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff;
       // A publish step whose plugin reported a transient error may have reached the network:
       // reconcile before trying again, unless the plugin itself asked for a retry.
@@ -302,6 +314,43 @@ Transition Engine::run_steps(Post&& claimed, int64_t now_ms, const std::vector<P
     ++steps_run;
   }
   return t;
+}
+
+bool Engine::at_publish_step(const Post& post) const {
+  const BoundWorkflow* bound = workflow(post.workflow);
+  return bound && post.step_index >= 0 && post.step_index < static_cast<int>(bound->steps.size()) &&
+         bound->steps[static_cast<size_t>(post.step_index)]->config().kind == "publish";
+}
+
+void Engine::publish_all(std::vector<Post>& posts, int64_t now_ms,
+                         const std::map<int64_t, std::vector<PostEvent>>& events,
+                         std::vector<Transition>& pending, int64_t& steps_run) {
+  std::map<std::string, std::vector<size_t>> by_account;
+  for (size_t i = 0; i < posts.size(); ++i) {
+    by_account[posts[i].account].push_back(i);
+    // Each worker updates only its own account's entry; none is added while they run.
+    account_limits_.try_emplace(posts[i].account, 0);
+    text_limits_.try_emplace(posts[i].account, 0);
+  }
+  std::vector<Transition> done(posts.size());
+  std::vector<int64_t> steps(by_account.size(), 0);
+  std::vector<std::function<void()>> tasks;
+  tasks.reserve(by_account.size());
+  size_t task = 0;
+  for (const auto& [account, indexes] : by_account) {
+    tasks.emplace_back([&, task, indexes = &indexes] {
+      for (size_t i : *indexes) {
+        auto found = events.find(posts[i].id);
+        done[i] = run_steps(std::move(posts[i]), now_ms,
+                            found == events.end() ? nullptr : &found->second, steps[task]);
+      }
+    });
+    ++task;
+  }
+  // More accounts than workers: the pool hands out one account at a time.
+  pool_.run_all(tasks);
+  for (Transition& t : done) pending.push_back(std::move(t));
+  for (int64_t n : steps) steps_run += n;
 }
 
 Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {
@@ -383,7 +432,11 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     Result<std::map<std::string, int64_t>> limits = store_.account_limits(now);
     if (!limits) return limits.status();
     account_limits_ = std::move(*limits);
+    Result<std::map<std::string, int64_t>> text_limits = store_.text_limits();
+    if (!text_limits) return text_limits.status();
+    text_limits_ = std::move(*text_limits);
     pending.reserve(work.size());
+    std::vector<Post> publishing;
     round_ = &pending;
     best_slots_.clear();
     for (Post& post : work) {
@@ -398,12 +451,17 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
         pending.push_back(std::move(t));
         continue;
       }
+      if (pool_.size() > 1 && at_publish_step(post)) {
+        publishing.push_back(std::move(post));  // after the others, accounts in parallel
+        continue;
+      }
       auto found = events->find(post.id);
       pending.push_back(run_steps(std::move(post), now,
                                   found == events->end() ? nullptr : &found->second,
                                   summary.steps_run));
     }
     round_ = nullptr;
+    if (!publishing.empty()) publish_all(publishing, now, *events, pending, summary.steps_run);
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
   }
   if (!pending.empty()) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "engine/pool.hpp"
 #include "engine/workflow.hpp"
 #include "plugins/host_api.hpp"
 #include "store/store.hpp"
@@ -11,6 +12,7 @@
 #include <herald/host.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -36,6 +38,13 @@ class Engine final : private PlanSource {
   void process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events);
 
   const BoundWorkflow* workflow(const std::string& name) const;
+  /// Whether the post's current step is a publish step.
+  bool at_publish_step(const Post& post) const;
+  /// Runs the publish steps of `posts`: different accounts at once, on the worker pool; the
+  /// posts of one account one after another, in the order given. Appends to `pending`.
+  void publish_all(std::vector<Post>& posts, int64_t now_ms,
+                   const std::map<int64_t, std::vector<PostEvent>>& events,
+                   std::vector<Transition>& pending, int64_t& steps_run);
 
   // PlanSource: the store's plan, overlaid with the posts this round has decided so far.
   Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms, int64_t to_ms,
@@ -54,9 +63,13 @@ class Engine final : private PlanSource {
   int batch_size_;
   Lease lease_;
   std::minstd_rand jitter_{std::random_device{}()};
+  std::mutex jitter_mutex_;
+  std::mutex plan_mutex_;  // PlanSource calls may come from several publish workers
+  WorkerPool pool_;
   const std::vector<Transition>* round_ = nullptr;  // decided so far in the round running
   std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round
   std::map<std::string, int64_t> account_limits_;  // rate limits in force, read each round
+  std::map<std::string, int64_t> text_limits_;     // the networks' reported text limits
 };
 
 }  // namespace herald

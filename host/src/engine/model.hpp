@@ -148,6 +148,7 @@ struct Transition {
   bool text_changed = false;             // a step rewrote the post's text
   bool plan_changed = false;             // planned_ms changed (the plan index is rewritten)
   int64_t account_limited_until_ms = 0;  // a network's rate limit of the post's account
+  int64_t network_char_limit = 0;        // the text limit the account's network reported
 };
 
 }  // namespace herald

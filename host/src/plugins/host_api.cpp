@@ -286,9 +286,19 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
     value = join_lines(post.tags);
   else if (field == "publish_at")
     value = std::to_string(post.publish_at_ms);
-  else if (field == "char_limit")
-    value = std::to_string(call.account ? call.account->char_limit : 0);
-  else if (field == "attempt")
+  else if (field == "char_limit" || field == "network_char_limit") {
+    // The account's own char_limit wins; else what its network reported, if it did.
+    int64_t reported = call.network_char_limit;
+    if (call.text_limits && reported == 0)
+      if (auto it = call.text_limits->find(post.account); it != call.text_limits->end())
+        reported = it->second;
+    if (field == "network_char_limit")
+      value = std::to_string(reported);
+    else if (call.account && (call.account->char_limit_set || reported == 0))
+      value = std::to_string(call.account->char_limit);  // given, or the network's default
+    else
+      value = std::to_string(reported);
+  } else if (field == "attempt")
     value = std::to_string(post.attempt);
   else if (field == "remote_id")
     value = post.remote_id;
@@ -356,6 +366,15 @@ herald_status post_set(herald_call* handle, herald_str field_name, herald_str va
       return HERALD_INVALID;
     }
     call.account_limited_until_ms = std::max(call.account_limited_until_ms, until);
+  } else if (field == "network_char_limit") {
+    int64_t limit = 0;
+    std::string text = text_of(value);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (ec != std::errc() || end != text.data() + text.size() || limit < 1 || limit > 1'000'000) {
+      call.error = "network_char_limit must be a number from 1 to 1000000, got '" + text + "'";
+      return HERALD_INVALID;
+    }
+    call.network_char_limit = limit;
   } else {
     return HERALD_INVALID;
   }

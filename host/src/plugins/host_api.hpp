@@ -64,6 +64,7 @@ struct CallContext {
   const Clock* clock = nullptr;
   PlanSource* plan = nullptr;
   const std::map<std::string, int64_t>* account_limits = nullptr;  // account -> reset
+  const std::map<std::string, int64_t>* text_limits = nullptr;     // account -> the network's limit
   std::string plugin_name;
   std::string step_name;
 
@@ -76,6 +77,7 @@ struct CallContext {
   std::string error;
   bool text_changed = false;
   int64_t account_limited_until_ms = 0;  // set by the step: the account's rate limit
+  int64_t network_char_limit = 0;        // set by the step: the limit the network reported
 
   // Strings handed to the plugin stay alive until the call returns.
   std::forward_list<std::string> scratch;  // stable addresses; allocates only when used

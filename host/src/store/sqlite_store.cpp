@@ -22,7 +22,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -168,6 +168,15 @@ CREATE TABLE engagement (
 CREATE TABLE account_limits (
   account TEXT PRIMARY KEY,
   until_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+    // 6: the text limit an account's network reported (a Mastodon instance's max_characters),
+    // which the draft step counts against when the account sets no char_limit of its own.
+    R"sql(
+CREATE TABLE account_text_limits (
+  account TEXT PRIMARY KEY,
+  char_limit INTEGER NOT NULL,
+  reported_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
 };
@@ -594,6 +603,14 @@ class SqliteStore final : public Store {
           limit.bind(1, t.post.account).bind(2, t.account_limited_until_ms);
           if (Status s = run(limit, "recording a rate limit"); !s) return s;
         }
+        if (t.network_char_limit > 0) {
+          Statement& limit = statement(
+              "INSERT INTO account_text_limits (account, char_limit, reported_ms) VALUES "
+              "(?1, ?2, ?3) ON CONFLICT (account) DO UPDATE SET char_limit = "
+              "excluded.char_limit, reported_ms = excluded.reported_ms");
+          limit.bind(1, t.post.account).bind(2, t.network_char_limit).bind(3, t.post.updated_ms);
+          if (Status s = run(limit, "recording a text limit"); !s) return s;
+        }
         for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
         for (AuditEntry& a : t.audit) audits.push_back(&a);
@@ -890,6 +907,19 @@ class SqliteStore final : public Store {
               return std::pair(column_text(row, 0), sqlite3_column_int64(row, 1));
             },
             "reading rate limits");
+    if (!rows) return rows.status();
+    return std::map<std::string, int64_t>(rows->begin(), rows->end());
+  }
+
+  Result<std::map<std::string, int64_t>> text_limits() override {
+    Statement& stmt = statement("SELECT account, char_limit FROM account_text_limits");
+    Result<std::vector<std::pair<std::string, int64_t>>> rows =
+        collect<std::pair<std::string, int64_t>>(
+            stmt,
+            [](sqlite3_stmt* row) {
+              return std::pair(column_text(row, 0), sqlite3_column_int64(row, 1));
+            },
+            "reading text limits");
     if (!rows) return rows.status();
     return std::map<std::string, int64_t>(rows->begin(), rows->end());
   }

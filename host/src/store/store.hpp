@@ -95,6 +95,8 @@ class Store {
                                   const AuditEntry& audit) = 0;
   /// Rate limits of accounts still in force at `now_ms`: account -> when they reset.
   virtual Result<std::map<std::string, int64_t>> account_limits(int64_t now_ms) = 0;
+  /// The text limits the networks reported for accounts: account -> characters.
+  virtual Result<std::map<std::string, int64_t>> text_limits() = 0;
   /// Pauses in effect, oldest first.
   virtual Result<std::vector<Pause>> active_pauses() = 0;
   /// Posts of `account` ("" for all) that are not finished and were due by `at_ms`, counted by

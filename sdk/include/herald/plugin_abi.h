@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 4
+#define HERALD_ABI_MINOR 5
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -218,7 +218,12 @@ typedef struct herald_host_api {
    * posts of the account see it through account_plan. Post fields since 1.4: planned_at,
    * plan_note, time_note (what a DST policy did with the requested time), account_zone and
    * audiences ("zone\tshare" per line, shares summing to 1); and account_limited_until (Unix
-   * ms, writable): a network's rate limit of the account, kept by the host for every worker. */
+   * ms, writable): a network's rate limit of the account, kept by the host for every worker.
+   * Since 1.5: network_char_limit (writable, 1..1000000): the text limit the account's network
+   * reported (a Mastodon instance's max_characters), kept by the host; the field char_limit is
+   * then the account's configured char_limit, else that reported limit, else the network's
+   * default. Since 1.5 too, a publish component's run is called from several threads at once,
+   * for different accounts. */
   /* The planned instants of the account's other posts in [from_ms, to_ms), oldest first, one
    * per line: "at_ms\tpost_id". Includes posts planned earlier in the same engine round and
    * leaves out posts that will not be published. Borrowed. */
