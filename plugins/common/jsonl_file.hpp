@@ -63,8 +63,15 @@ class JsonlFiles {
   /// is already in the file. Throws std::runtime_error with the reason on I/O errors.
   Written append_once(const std::string& path, const std::string& key, const std::string& record,
                       bool sync) {
-    std::lock_guard<std::mutex> guard(mutex_);
-    Index& index = indexes_[path];
+    Index* found = nullptr;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      found = &indexes_[path];  // map nodes stay where they are
+    }
+    Index& index = *found;
+    // One file at a time per file: publish workers writing for different accounts do not wait
+    // for each other.
+    std::lock_guard<std::mutex> file_guard(index.mutex);
     if (index.fd < 0) {
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
@@ -101,6 +108,7 @@ class JsonlFiles {
 
  private:
   struct Index {
+    std::mutex mutex;
     int fd = -1;  // kept open while the plugin lives
     off_t scanned = 0;
     size_t line_count = 0;
@@ -144,7 +152,7 @@ class JsonlFiles {
   }
 
   std::string key_field_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the map; each Index has its own
   std::map<std::string, Index> indexes_;
 };
 

@@ -36,6 +36,7 @@ void BM_PublishAcrossAccounts(benchmark::State& state) {
   herald::testing::Netsim netsim(NETSIM);
   if (latency > 0) netsim.post("/_netsim/faults", {{"kind", "latency"}, {"latency_ms", latency}});
   int64_t published = 0;
+  int64_t rounds = 0;
   for (auto _ : state) {
     state.PauseTiming();
     auto dir = std::make_unique<herald::testing::TempDir>();
@@ -62,7 +63,9 @@ void BM_PublishAcrossAccounts(benchmark::State& state) {
       return;
     }
     published += summary->finished;
+    rounds += summary->rounds;
   }
+  state.counters["rounds"] = static_cast<double>(rounds) / static_cast<double>(state.iterations());
   state.counters["posts/s"] =
       benchmark::Counter(static_cast<double>(published), benchmark::Counter::kIsRate);
 }

@@ -10,6 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -749,6 +752,24 @@ class Simulator {
   std::map<std::string, int64_t> in_flight_by_client_;
 };
 
+/// Widens the accept queue of the socket listening on `port`. The httplib build listens with a
+/// backlog of 5: more clients connecting at once than that lose their SYN and wait a second to
+/// send it again, which a staging target must not add to every burst of parallel calls.
+void widen_backlog(int port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) continue;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+    const int bound = address.ss_family == AF_INET
+                          ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
+                          : ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+    if (bound == port) listen(fd, SOMAXCONN);
+  }
+}
+
 httplib::Server* g_server = nullptr;
 extern "C" void on_signal(int) {
   if (g_server) g_server->stop();
@@ -802,6 +823,7 @@ int main(int argc, char** argv) {
     std::cerr << "herald-netsim: cannot listen on " << host << ":" << port << "\n";
     return 1;
   }
+  widen_backlog(bound);
   g_server = &server;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
