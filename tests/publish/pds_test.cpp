@@ -141,28 +141,18 @@ class RealBluesky : public ::testing::Test {
   }
 
   std::string config_yaml() const {
+    // Two accounts on the same PDS account: one with its password, one with a wrong one.
+    auto account = [&](const std::string& name, const std::string& password_variable) {
+      return "  " + name + ":\n    network: bluesky\n    handle: " + handle_ +
+             "\n    endpoint: " + gateway_->url() +
+             "\n    credentials: { app_password: \"${env:" + password_variable + "}\" }\n";
+    };
     return std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
 store: { path: publish.db }
 engine: { retry_delay_seconds: 0.05, max_retry_delay_seconds: 0.5, max_attempts: 6 }
 accounts:
-  sky:
-    network: bluesky
-    handle: )" +
-           handle_ +
-           R"(
-    endpoint: )" +
-           gateway_->url() +
-           R"(
-    credentials: { app_password: "${env:HERALD_TEST_PDS_PASSWORD}" }
-  locked:
-    network: bluesky
-    handle: )" +
-           handle_ +
-           R"(
-    endpoint: )" +
-           gateway_->url() +
-           R"(
-    credentials: { app_password: "${env:HERALD_TEST_PDS_WRONG_PASSWORD}" }
+)" + account("sky", "HERALD_TEST_PDS_PASSWORD") +
+           account("locked", "HERALD_TEST_PDS_WRONG_PASSWORD") + R"(
 people:
   ana: { roles: [writer] }
 workflows:

@@ -1,6 +1,8 @@
 // A herald-netsim process for a test: started on a free loopback port, stopped at the end.
 #pragma once
 
+#include "support/child.hpp"
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -20,25 +22,11 @@ class Netsim {
  public:
   /// Starts `binary` with `args`; throws if it does not say where it listens.
   explicit Netsim(const std::string& binary, std::vector<std::string> args = {}) {
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
     std::vector<std::string> all = {binary, "--port", "0"};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the test
-      dup2(pipe_fds[1], STDOUT_FILENO);
-      close(pipe_fds[0]);
-      close(pipe_fds[1]);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(pipe_fds[1]);
-    FILE* out = fdopen(pipe_fds[0], "r");
+    Child child = spawn(std::move(all));
+    pid_ = child.pid;
+    FILE* out = child.out;
     char line[256] = {0};
     if (!fgets(line, sizeof line, out)) throw std::runtime_error("herald-netsim did not start");
     fclose(out);

@@ -3,6 +3,8 @@
 // stopped at the end.
 #pragma once
 
+#include "support/child.hpp"
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -33,25 +35,9 @@ class Pds {
     if (!std::filesystem::exists(install_dir + "/node_modules/@atproto/pds"))
       throw std::runtime_error("the reference PDS is not installed in " + install_dir +
                                "; run scripts/setup-pds.sh");
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> all = {"node", script, "0", "0", data_dir};
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the test
-      dup2(pipe_fds[1], STDOUT_FILENO);
-      close(pipe_fds[0]);
-      close(pipe_fds[1]);
-      setenv("LOG_ENABLED", "false", 1);
-      execvp("node", argv.data());
-      _exit(127);
-    }
-    close(pipe_fds[1]);
-    FILE* out = fdopen(pipe_fds[0], "r");
+    Child child = spawn({"node", script, "0", "0", data_dir}, {{"LOG_ENABLED", "false"}});
+    pid_ = child.pid;
+    FILE* out = child.out;
     std::string ready;
     char line[1024];
     while (fgets(line, sizeof line, out)) {

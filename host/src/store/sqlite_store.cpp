@@ -900,26 +900,23 @@ class SqliteStore final : public Store {
   Result<std::map<std::string, int64_t>> account_limits(int64_t now_ms) override {
     Statement& stmt = statement("SELECT account, until_ms FROM account_limits WHERE until_ms > ?1");
     stmt.bind(1, now_ms);
-    Result<std::vector<std::pair<std::string, int64_t>>> rows =
-        collect<std::pair<std::string, int64_t>>(
-            stmt,
-            [](sqlite3_stmt* row) {
-              return std::pair(column_text(row, 0), sqlite3_column_int64(row, 1));
-            },
-            "reading rate limits");
-    if (!rows) return rows.status();
-    return std::map<std::string, int64_t>(rows->begin(), rows->end());
+    return per_account(stmt, "reading rate limits");
   }
 
   Result<std::map<std::string, int64_t>> text_limits() override {
-    Statement& stmt = statement("SELECT account, char_limit FROM account_text_limits");
+    return per_account(statement("SELECT account, char_limit FROM account_text_limits"),
+                       "reading text limits");
+  }
+
+  /// Rows of (account, number) as a map.
+  Result<std::map<std::string, int64_t>> per_account(Statement& stmt, const char* what) {
     Result<std::vector<std::pair<std::string, int64_t>>> rows =
         collect<std::pair<std::string, int64_t>>(
             stmt,
             [](sqlite3_stmt* row) {
               return std::pair(column_text(row, 0), sqlite3_column_int64(row, 1));
             },
-            "reading text limits");
+            what);
     if (!rows) return rows.status();
     return std::map<std::string, int64_t>(rows->begin(), rows->end());
   }
