@@ -149,6 +149,7 @@ Host::~Host() {
 Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->scripting = options.scripting;
   Result<Configuration> config = load_configuration(config_path);
   if (!config) return config.status();
   impl->config = std::move(*config);
@@ -170,7 +171,8 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
   if (paths.empty()) paths.push_back(builtin_plugin_dir());
   if (Status s = impl->registry.load_paths(paths); !s) return s;
 
-  Result<std::vector<BoundWorkflow>> workflows = bind_workflows(impl->config, impl->registry);
+  Result<std::vector<BoundWorkflow>> workflows =
+      bind_workflows(impl->config, impl->registry, impl->scripting.get());
   if (!workflows) return workflows.status();
   impl->workflows = std::move(*workflows);
 
@@ -685,7 +687,9 @@ std::vector<WorkflowDescription> Host::workflows() const {
     w.description = bound.config->description;
     for (const auto& step : bound.steps)
       w.steps.push_back({step->config().name, step->config().kind,
-                         step->plugin().name + "/" + step->component().name,
+                         step->component().name[0] == '\0'
+                             ? step->plugin().name
+                             : step->plugin().name + "/" + step->component().name,
                          step->config().when.describe()});
     out.push_back(std::move(w));
   }
@@ -702,6 +706,18 @@ std::string Host::store_location() const {
 
 Clock& Host::clock() {
   return *impl_->clock;
+}
+
+Status Host::use_clock(std::shared_ptr<Clock> clock) {
+  if (!clock) return Status(ErrorCode::invalid_argument, "no clock given");
+  impl_->clock = std::move(clock);
+  if (!impl_->store) return Status::ok();
+  if (Status s = impl_->store->set_meta("clock", impl_->clock->is_virtual() ? "virtual" : "real");
+      !s)
+    return s;
+  if (impl_->clock->is_virtual())
+    return impl_->store->set_meta("virtual_now", std::to_string(impl_->clock->now_ms()));
+  return Status::ok();
 }
 
 }  // namespace herald

@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "engine/workflow.hpp"
 #include "plugins/registry.hpp"
+#include "scripting/runtime.hpp"
 #include "store/store.hpp"
 
 #include <memory>
@@ -15,6 +16,7 @@
 namespace herald {
 
 struct Host::Impl {
+  std::shared_ptr<ScriptRuntime> scripting;  // outlives the hooks and steps it made
   Configuration config;
   PluginRegistry registry;
   std::vector<BoundWorkflow> workflows;

@@ -43,6 +43,8 @@ std::shared_ptr<Clock> make_real_clock();
 /// A clock that only moves when told to: a week of schedule runs in a second.
 std::shared_ptr<Clock> make_virtual_clock(int64_t start_ms);
 
+class ScriptRuntime;  // hooks and steps written in Python (set by `herald` and the Python module)
+
 struct HostOptions {
   /// Null: the real clock, unless the store remembers a virtual clock from `run --clock virtual`.
   std::shared_ptr<Clock> clock;
@@ -52,6 +54,9 @@ struct HostOptions {
   bool open_store = true;
   /// Posts claimed and committed per engine round (group commit).
   int batch_size = 1024;
+  /// Runs the configuration's Python hooks and `python:` steps. The `herald` program and the
+  /// Python module set it; a configuration that uses Python cannot be opened without it.
+  std::shared_ptr<ScriptRuntime> scripting;
 };
 
 struct SubmitRequest {
@@ -338,6 +343,8 @@ class Host {
   std::vector<PluginDescription> plugins() const;
   std::string store_location() const;
   Clock& clock();
+  /// Makes `clock` the host's clock from now on (for example a virtual clock for a test run).
+  Status use_clock(std::shared_ptr<Clock> clock);
 
  private:
   struct Impl;

@@ -27,9 +27,16 @@ bool failed(const Result<T>& result, int& exit_code) {
   return failed(result.status(), exit_code);
 }
 
+/// Makes this process's embedded Python (started only when a configuration needs it, finalized
+/// when the returned runtime goes). main() holds it for the life of the program.
+std::shared_ptr<ScriptRuntime> start_cli_python();
+/// The runtime start_cli_python made.
+std::shared_ptr<ScriptRuntime> cli_python();
+
 /// Opens the host, or reports why not (null).
 inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit_code,
                                             HostOptions options = {}) {
+  if (!options.scripting) options.scripting = cli_python();
   auto host = Host::open(config, options);
   if (failed(host, exit_code)) return nullptr;
   return std::move(*host);

@@ -44,6 +44,8 @@ Result<int64_t> parse_clock_start(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Started only if a configuration has hooks or Python steps; outlives every host below.
+  std::shared_ptr<herald::ScriptRuntime> python = herald::start_cli_python();
   CLI::App app{
       "Herald: corporate social publishing workflows (draft, approve, legal review, "
       "schedule, publish, amplify) run by plugins.",

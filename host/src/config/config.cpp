@@ -462,6 +462,58 @@ Condition read_condition(Reader& r, const YAML::Node& node, const std::string& p
   return condition;
 }
 
+/// hooks: { before_publish: "pkg.mod:function", on_fail: [a:f, b:g] }
+std::vector<HookConfig> read_hooks(Reader& r, const YAML::Node& node, const std::string& path) {
+  std::vector<HookConfig> hooks;
+  if (!r.check_map(node, path, hook_points())) return hooks;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    std::string point = it->first.as<std::string>("");
+    if (!contains(hook_points(), point)) continue;  // reported by check_map
+    YAML::Node value = it->second;
+    std::string hpath = path + "." + point;
+    std::vector<YAML::Node> items;
+    if (value.IsSequence())
+      for (size_t i = 0; i < value.size(); ++i) items.push_back(value[i]);
+    else
+      items.push_back(value);
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string ipath = value.IsSequence() ? hpath + "[" + std::to_string(i) + "]" : hpath;
+      auto target = r.scalar(items[i], ipath, "a hook such as \"mypkg.hooks:add_utm\"");
+      if (!target) continue;
+      size_t colon = target->find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == target->size() ||
+          target->find(':', colon + 1) != std::string::npos) {
+        r.error(
+            items[i], ipath,
+            "a hook is written \"module:function\" (for example \"mypkg.hooks:add_utm\"), not '" +
+                *target + "'");
+        continue;
+      }
+      hooks.push_back({point, *target, r.at(items[i], ipath)});
+    }
+  }
+  return hooks;
+}
+
+void read_python(Reader& r, const YAML::Node& node, Configuration& config) {
+  config.python.where = r.at(node, "python");
+  if (!r.check_map(node, "python", {"paths", "timeout_seconds"})) return;
+  if (node["paths"])
+    for (const auto& p : r.strings(node["paths"], "python.paths")) {
+      fs::path path(p);
+      config.python.paths.push_back((path.is_absolute() ? path : fs::path(config.directory) / path)
+                                        .lexically_normal()
+                                        .string());
+    }
+  if (node["timeout_seconds"]) {
+    double seconds = r.number(node["timeout_seconds"], "python.timeout_seconds").value_or(10);
+    if (seconds < 0)
+      r.error(node["timeout_seconds"], "python.timeout_seconds", "must be 0 (no limit) or more");
+    else
+      config.python.timeout_ms = static_cast<int64_t>(seconds * 1000);
+  }
+}
+
 void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
   if (!node.IsMap()) {
     r.error(node, "workflows", "expected a mapping from workflow name to its steps");
@@ -473,7 +525,8 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
     std::string path = "workflows." + workflow.name;
     workflow.where = r.at(it->first, path);
     const YAML::Node& body = it->second;
-    if (!r.check_map(body, path, {"description", "routes", "steps"})) continue;
+    if (!r.check_map(body, path, {"description", "routes", "steps", "hooks"})) continue;
+    if (body["hooks"]) workflow.hooks = read_hooks(r, body["hooks"], path + ".hooks");
     if (body["description"])
       workflow.description =
           r.scalar(body["description"], path + ".description", "a description").value_or("");
@@ -584,6 +637,29 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
 
 }  // namespace
 
+const std::vector<std::string>& hook_points() {
+  static const std::vector<std::string> points = [] {
+    std::vector<std::string> out;
+    for (const std::string& kind : step_kinds()) {
+      out.push_back("before_" + kind);
+      out.push_back("after_" + kind);
+    }
+    for (const char* point : {"on_reject", "on_fail", "on_publish"}) out.push_back(point);
+    return out;
+  }();
+  return points;
+}
+
+bool Configuration::uses_python() const {
+  if (!hooks.empty()) return true;
+  for (const WorkflowConfig& workflow : workflows) {
+    if (!workflow.hooks.empty()) return true;
+    for (const StepConfig& step : workflow.steps)
+      if (step.plugin.rfind("python:", 0) == 0) return true;
+  }
+  return false;
+}
+
 Result<Configuration> load_configuration(const std::string& path) {
   std::error_code ec;
   fs::path absolute = fs::absolute(path, ec);
@@ -610,9 +686,9 @@ Result<Configuration> load_configuration(const std::string& path) {
   if (!root.IsMap())
     return Status(ErrorCode::config,
                   file + ":1:1: expected a mapping with `herald: 1`, `accounts`, `workflows`, ...");
-  r.check_map(
-      root, "",
-      {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams", "workflows"});
+  r.check_map(root, "",
+              {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams",
+               "workflows", "python", "hooks"});
 
   if (!root["herald"]) {
     r.error(root, "herald", "missing `herald: 1` (the configuration schema version)");
@@ -648,6 +724,8 @@ Result<Configuration> load_configuration(const std::string& path) {
     }
   }
   if (root["engine"]) read_engine(r, root["engine"], config);
+  if (root["python"]) read_python(r, root["python"], config);
+  if (root["hooks"]) config.hooks = read_hooks(r, root["hooks"], "hooks");
   if (root["accounts"]) read_accounts(r, root["accounts"], config);
   if (root["people"]) read_people(r, root["people"], config);
   if (root["teams"]) read_teams(r, root["teams"], config);

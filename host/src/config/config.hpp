@@ -93,11 +93,30 @@ struct Route {
   SourceLocation where;
 };
 
+/// A Python hook: at `point` (before_publish, on_reject, ...) call `target` ("module:function").
+struct HookConfig {
+  std::string point;
+  std::string target;
+  SourceLocation where;
+};
+
+/// The hook points: before_<kind> and after_<kind> for every step kind, then on_reject,
+/// on_fail and on_publish.
+const std::vector<std::string>& hook_points();
+
 struct WorkflowConfig {
   std::string name;
   std::string description;
   std::vector<Route> routes;  // the first match decides the post's account
   std::vector<StepConfig> steps;
+  std::vector<HookConfig> hooks;  // after the configuration's own `hooks`, in the order written
+  SourceLocation where;
+};
+
+/// The embedded Python: where hooks and Python steps are imported from, and how long they may run.
+struct PythonConfig {
+  std::vector<std::string> paths;  // absolute; put at the front of sys.path, in this order
+  int64_t timeout_ms = 10'000;     // a hook or Python step running longer fails its post (0: none)
   SourceLocation where;
 };
 
@@ -119,7 +138,11 @@ struct Configuration {
   std::vector<PersonConfig> people;
   std::map<std::string, std::vector<std::string>> teams;  // team -> person ids
   std::vector<WorkflowConfig> workflows;
+  PythonConfig python;
+  std::vector<HookConfig> hooks;  // for every workflow
 
+  /// Whether any hook or `python:` step is configured (the host then needs a Python runtime).
+  bool uses_python() const;
   const AccountConfig* account(const std::string& name) const;
   const PersonConfig* person(const std::string& id) const;
   const WorkflowConfig* workflow(const std::string& name) const;

@@ -151,9 +151,23 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
   std::string reason;
   std::string action;
   CallContext call;
+  const std::string& kind = step.config().kind;
+  const bool is_publish = kind == "publish";
+  // Hooks: before_<kind> when the post reaches the step (not when the step runs again after a
+  // wait, an event or a retry), after_<kind> when the step is done with it.
+  auto hooks = [&](const std::string& point, bool may_stop) {
+    return run_hooks(*bound, point, t, *account, step_name, kind, outcome_name(outcome), reason,
+                     now_ms, may_stop);
+  };
+  std::optional<HookVerdict> hooked;
   if (!step.config().when.matches(claimed, account->network)) {
     action = "skip";
     reason = "condition not met: " + step.config().when.describe();
+  } else if (from == PostState::ready && attempt == 0 && t.post.step_events == 0 &&
+             (hooked = hooks("before_" + kind, true))) {
+    outcome = hooked->outcome;
+    reason = hooked->reason;
+    action = outcome_name(outcome);
   } else {
     static const std::vector<PostEvent> no_events;
     call.post = &t.post;
@@ -198,9 +212,17 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       known = std::max(known, call.account_limited_until_ms);
     }
     spdlog::debug("post {} step {}: {} {}", claimed.id, step_name, action, reason);
+    if (outcome == HERALD_ADVANCE) {
+      // A published post stays published whatever its after_publish hooks say.
+      if ((hooked = hooks("after_" + kind, !is_publish))) {
+        outcome = hooked->outcome;
+        reason = hooked->reason;
+        action = outcome_name(outcome);
+      }
+      if (is_publish) hooks("on_publish", false);
+    }
   }
 
-  const bool is_publish = step.config().kind == "publish";
   switch (outcome) {
     case HERALD_ADVANCE: {
       t.post.attempt = 0;
@@ -237,13 +259,16 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       finish(t, from, PostState::held, action, step_name, reason, now_ms);
       return;
     case HERALD_REJECT:
+      hooks("on_reject", false);
       finish(t, from, PostState::rejected, action, step_name, reason, now_ms);
       return;
     case HERALD_RETRY: {
       t.post.attempt = attempt + 1;
       if (t.post.attempt >= config_.engine.max_attempts) {
-        finish(t, from, PostState::failed, "fail", step_name,
-               "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason, now_ms);
+        reason = "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason;
+        outcome = HERALD_FAIL;
+        hooks("on_fail", false);
+        finish(t, from, PostState::failed, "fail", step_name, reason, now_ms);
         return;
       }
       // Exponential backoff with a cap, and jitter (half to all of it) so that posts that
@@ -269,8 +294,12 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
              now_ms);
       return;
     }
-    case HERALD_FAIL: finish(t, from, PostState::failed, action, step_name, reason, now_ms); return;
+    case HERALD_FAIL:
+      hooks("on_fail", false);
+      finish(t, from, PostState::failed, action, step_name, reason, now_ms);
+      return;
     case HERALD_REVISE: {
+      hooks("on_reject", false);
       // Back to the first step, held for its author; `herald edit` starts the next revision.
       t.post.step_index = 0;
       t.post.step_kind = bound->steps.front()->config().kind;
@@ -288,6 +317,59 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     }
   }
   return;
+}
+
+std::optional<Engine::HookVerdict> Engine::run_hooks(
+    const BoundWorkflow& bound, const std::string& point, Transition& t,
+    const AccountConfig& account, const std::string& step, const std::string& kind,
+    const std::string& outcome, const std::string& reason, int64_t now_ms, bool may_stop) {
+  const std::vector<BoundHook>* hooks = bound.hooks_at(point);
+  if (!hooks) return std::nullopt;
+  const std::string state(to_string(t.post.claimed_from));
+  auto note = [&](const BoundHook& hook, const std::string& action, const std::string& detail) {
+    t.audit.push_back({t.post.id, now_ms, "hook " + hook.config->target, action, step, state, state,
+                       point + ": " + detail});
+  };
+  for (const BoundHook& hook : *hooks) {
+    HookCall call;
+    call.hook = hook.config;
+    call.post = &t.post;
+    call.config = &config_;
+    call.account = &account;
+    call.step = step;
+    call.step_kind = kind;
+    call.outcome = outcome;
+    call.reason = reason;
+    call.now_ms = now_ms;
+    HookResult result = hook.hook->call(call);
+    for (const std::string& text : result.notes) note(hook, "note", text);
+    if (result.text && *result.text != t.post.text) {
+      if (point == "after_publish" || point == "on_publish") {
+        note(hook, "note",
+             "the text of a published post is not changed; the hook's change is dropped");
+      } else {
+        t.post.text = std::move(*result.text);
+        t.text_changed = true;
+        note(hook, "edit", "changed the text");
+      }
+    }
+    if (result.tags && *result.tags != t.post.tags) {
+      t.post.tags = std::move(*result.tags);
+      t.text_changed = true;  // the store writes the post's content: text and tags
+      note(hook, "edit", "changed the tags");
+    }
+    if (result.kind == HookResult::Kind::ok) continue;
+    const bool veto = result.kind == HookResult::Kind::veto;
+    std::string why =
+        veto ? "vetoed by hook " + hook.config->target + " (" + point +
+                   "): " + (result.message.empty() ? "no reason given" : result.message)
+             : "hook " + hook.config->target + " (" + point + ") failed: " + result.message;
+    spdlog::warn("post {}: {}", t.post.id, why);
+    if (may_stop) return HookVerdict{veto ? HERALD_REJECT : HERALD_FAIL, why};
+    note(hook, veto ? "veto_ignored" : "hook_error",
+         why + (veto ? " (too late to change the outcome)" : ""));
+  }
+  return std::nullopt;
 }
 
 Transition Engine::run_steps(Post&& claimed, int64_t now_ms, const std::vector<PostEvent>* events,

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -36,6 +37,19 @@ class Engine final : private PlanSource {
   /// Runs the current step of the post in `t` in place, with the events delivered to that step,
   /// and appends what to record to `t`.
   void process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events);
+
+  struct HookVerdict {
+    herald_outcome outcome;  // reject (a veto) or fail (an error)
+    std::string reason;
+  };
+  /// Runs the hooks at `point` for the post in `t`, in order: their changes go to t.post and
+  /// their notes to t.audit. A veto or an error stops the hooks and is returned when `may_stop`;
+  /// otherwise it is only recorded.
+  std::optional<HookVerdict> run_hooks(const BoundWorkflow& bound, const std::string& point,
+                                       Transition& t, const AccountConfig& account,
+                                       const std::string& step, const std::string& kind,
+                                       const std::string& outcome, const std::string& reason,
+                                       int64_t now_ms, bool may_stop);
 
   const BoundWorkflow* workflow(const std::string& name) const;
   /// Whether the post's current step is a publish step.

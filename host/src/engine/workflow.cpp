@@ -36,6 +36,35 @@ std::string check_scalar(const YAML::Node& node, herald_value_type type, std::st
   }
 }
 
+/// Binds a `python:module:Class` step: the class is imported, its schema checks the step's
+/// config like a plugin's, and one instance is created.
+template <typename AddError>
+void bind_script_step(const StepConfig& step, const Configuration& config, ScriptRuntime& scripts,
+                      BoundWorkflow& bound, AddError& add_error) {
+  std::string target = step.plugin.substr(7);
+  Result<std::shared_ptr<ScriptStepType>> type = scripts.load_step(target, step.kind);
+  if (!type) {
+    add_error(step.where.describe() + ": step \"" + step.plugin +
+              "\" cannot be used: " + type.status().message());
+    return;
+  }
+  std::shared_ptr<LoadedPlugin> plugin = (*type)->plugin();
+  Result<StepSettings> settings =
+      validate_step_config(step, plugin->components.front(), config.directory);
+  if (!settings) {
+    add_error(settings.status().message());
+    return;
+  }
+  Result<std::shared_ptr<ScriptStep>> instance = (*type)->create(step, *settings);
+  if (!instance) {
+    add_error(step.config_where.describe() + ": " + step.plugin +
+              " refused this configuration: " + instance.status().message());
+    return;
+  }
+  bound.steps.push_back(
+      std::make_unique<BoundStep>(step, plugin, std::move(*instance), std::move(*settings)));
+}
+
 }  // namespace
 
 BoundStep::~BoundStep() {
@@ -43,6 +72,7 @@ BoundStep::~BoundStep() {
 }
 
 herald_status BoundStep::run(CallContext& call) const {
+  if (script_) return script_->run(call);
   return component_->run(instance_, as_handle(call));
 }
 
@@ -151,14 +181,45 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
 }
 
 Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
-                                                  const PluginRegistry& registry) {
+                                                  const PluginRegistry& registry,
+                                                  ScriptRuntime* scripts) {
   std::vector<BoundWorkflow> workflows;
   std::string errors;
   auto add_error = [&](const std::string& e) { errors += (errors.empty() ? "" : "\n") + e; };
+  if (config.uses_python()) {
+    if (!scripts)
+      return Status(ErrorCode::config,
+                    config.file +
+                        ": uses Python hooks or steps, but this program has no Python runtime; "
+                        "run it with the `herald` command or from Python (`import herald`)");
+    if (Status s = scripts->configure(config.python); !s)
+      return Status(ErrorCode::config, config.python.where.describe() + ": " + s.message());
+  }
+  // A hook named twice is imported once.
+  std::map<std::string, std::shared_ptr<ScriptHook>> loaded_hooks;  // null: reported already
+  auto bind_hooks = [&](const std::vector<HookConfig>& hooks, BoundWorkflow& bound) {
+    for (const HookConfig& hook : hooks) {
+      auto found = loaded_hooks.find(hook.target);
+      if (found == loaded_hooks.end()) {
+        Result<std::shared_ptr<ScriptHook>> loaded = scripts->load_hook(hook);
+        if (!loaded)
+          add_error(hook.where.describe() + ": hook \"" + hook.target +
+                    "\" cannot be used: " + loaded.status().message());
+        found = loaded_hooks.emplace(hook.target, loaded ? *loaded : nullptr).first;
+      }
+      if (found->second) bound.hooks[hook.point].push_back({&hook, found->second});
+    }
+  };
   for (const WorkflowConfig& workflow : config.workflows) {
     BoundWorkflow bound;
     bound.config = &workflow;
+    bind_hooks(config.hooks, bound);
+    bind_hooks(workflow.hooks, bound);
     for (const StepConfig& step : workflow.steps) {
+      if (step.plugin.rfind("python:", 0) == 0) {
+        bind_script_step(step, config, *scripts, bound, add_error);
+        continue;
+      }
       auto resolved = registry.resolve(step.plugin, step.kind);
       if (!resolved) {
         add_error(step.where.describe() + ": " + resolved.status().message());

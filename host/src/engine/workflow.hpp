@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "plugins/host_api.hpp"
 #include "plugins/registry.hpp"
+#include "scripting/runtime.hpp"
 
 #include <memory>
 #include <string>
@@ -21,6 +22,15 @@ class BoundStep {
         component_(component),
         settings_(std::move(settings)),
         instance_(instance) {}
+  /// A step written in a script: `plugin` presents its class, `script` is the instance.
+  BoundStep(const StepConfig& config, std::shared_ptr<LoadedPlugin> plugin,
+            std::shared_ptr<ScriptStep> script, StepSettings settings)
+      : config_(config),
+        plugin_(std::move(plugin)),
+        component_(&plugin_->components.front()),
+        settings_(std::move(settings)),
+        instance_(nullptr),
+        script_(std::move(script)) {}
   ~BoundStep();
   BoundStep(const BoundStep&) = delete;
   BoundStep& operator=(const BoundStep&) = delete;
@@ -37,11 +47,24 @@ class BoundStep {
   const herald_component* component_;
   StepSettings settings_;
   void* instance_;
+  std::shared_ptr<ScriptStep> script_;
+};
+
+struct BoundHook {
+  const HookConfig* config = nullptr;
+  std::shared_ptr<ScriptHook> hook;
 };
 
 struct BoundWorkflow {
   const WorkflowConfig* config = nullptr;
   std::vector<std::unique_ptr<BoundStep>> steps;
+  std::map<std::string, std::vector<BoundHook>> hooks;  // by hook point, in the order they run
+
+  /// The hooks at `point`, or null when there are none.
+  const std::vector<BoundHook>* hooks_at(const std::string& point) const {
+    auto found = hooks.find(point);
+    return found == hooks.end() ? nullptr : &found->second;
+  }
 };
 
 /// Checks a step's `config:` against the component's schema: unknown keys (with a
@@ -49,8 +72,11 @@ struct BoundWorkflow {
 Result<StepSettings> validate_step_config(const StepConfig& step, const herald_component& component,
                                           const std::string& config_dir);
 
-/// Binds every workflow of `config`. Every error names file:line:column.
+/// Binds every workflow of `config`: plugins, `python:` steps and hooks (through `scripts`,
+/// which may be null when the configuration uses no Python). Every error names
+/// file:line:column.
 Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
-                                                  const PluginRegistry& registry);
+                                                  const PluginRegistry& registry,
+                                                  ScriptRuntime* scripts);
 
 }  // namespace herald

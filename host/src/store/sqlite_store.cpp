@@ -1167,8 +1167,10 @@ class SqliteStore final : public Store {
   // post's identity, author, account and key never change, so their indexes are not touched).
   Status update_row(const Post& post, int64_t expected_claim_seq, bool text_changed) {
     if (text_changed) {
-      Statement& text = statement("UPDATE posts SET text = ?2, revision = ?3 WHERE id = ?1");
-      text.bind(1, post.id).bind(2, post.text).bind(3, int64_t{post.revision});
+      Statement& text =
+          statement("UPDATE posts SET text = ?2, revision = ?3, tags = ?4 WHERE id = ?1");
+      std::string tags = join_lines(post.tags);
+      text.bind(1, post.id).bind(2, post.text).bind(3, int64_t{post.revision}).bind(4, tags);
       int rc = sqlite3_step(text.get());
       text.reset();
       if (rc != SQLITE_DONE) return error("writing post text");

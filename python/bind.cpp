@@ -1,0 +1,538 @@
+#include "herald_python.hpp"
+
+#include "text/measure.hpp"
+
+#include <herald/host.hpp>
+
+#include <pybind11/chrono.h>
+#include <pybind11/stl.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+namespace py = pybind11;
+
+namespace herald::python {
+namespace {
+
+ExceptionTypes g_exceptions;
+PyObject* g_errors[static_cast<int>(ErrorCode::internal) + 1] = {};
+
+/// Raises the Python exception that mirrors `status`.
+[[noreturn]] void raise(const Status& status) {
+  PyObject* type = g_errors[static_cast<int>(status.code())];
+  PyErr_SetString(type ? type : PyExc_RuntimeError, status.message().c_str());
+  throw py::error_already_set();
+}
+
+void check(const Status& status) {
+  if (!status) raise(status);
+}
+
+template <typename T>
+T take(Result<T>&& result) {
+  if (!result) raise(result.status());
+  return std::move(*result);
+}
+
+/// Milliseconds since the epoch from an int (ms), a float (seconds) or an aware datetime.
+int64_t to_ms(const py::handle& value, const char* what) {
+  if (py::isinstance<py::bool_>(value))
+    throw py::type_error(std::string(what) + ": expected a time, not a bool");
+  if (py::isinstance<py::int_>(value)) return value.cast<int64_t>();
+  py::module_ datetime = py::module_::import("datetime");
+  if (py::isinstance(value, datetime.attr("datetime"))) {
+    if (value.attr("tzinfo").is_none())
+      throw py::value_error(std::string(what) +
+                            ": a datetime without a time zone is ambiguous; use "
+                            "datetime(..., tzinfo=timezone.utc) or a ZoneInfo");
+    return static_cast<int64_t>(value.attr("timestamp")().cast<double>() * 1000.0);
+  }
+  throw py::type_error(std::string(what) +
+                       ": expected milliseconds since 1970 (int) or an aware datetime");
+}
+
+std::string repr_post(const PostView& p) {
+  std::ostringstream out;
+  out << "<herald.Post " << p.id << " " << p.workflow << "/" << p.account << " " << p.state;
+  if (!p.step.empty()) out << " at " << p.step;
+  out << ">";
+  return out.str();
+}
+
+py::list expectations(const std::vector<Expectation>& expects) {
+  py::list out;
+  for (const Expectation& e : expects) out.append(py::make_tuple(e.type, e.role));
+  return out;
+}
+
+std::vector<Expectation> read_expectations(const py::iterable& items) {
+  std::vector<Expectation> out;
+  for (py::handle item : items) {
+    if (py::isinstance<py::str>(item)) {
+      out.push_back({item.cast<std::string>(), ""});
+      continue;
+    }
+    auto pair = item.cast<std::pair<std::string, std::string>>();
+    out.push_back({pair.first, pair.second});
+  }
+  return out;
+}
+
+Outcome make_outcome(herald_outcome kind, std::string reason) {
+  Outcome o;
+  o.kind = kind;
+  o.reason = std::move(reason);
+  return o;
+}
+
+std::string outcome_word(herald_outcome kind) {
+  switch (kind) {
+    case HERALD_ADVANCE: return "advance";
+    case HERALD_WAIT: return "wait";
+    case HERALD_HOLD: return "hold";
+    case HERALD_REJECT: return "reject";
+    case HERALD_RETRY: return "retry";
+    case HERALD_FAIL: return "fail";
+    case HERALD_REVISE: return "revise";
+  }
+  return "unknown";
+}
+
+py::dict measure_dict(const text::Measure& m) {
+  py::dict d;
+  d["network"] = std::string(text::network_name(m.network));
+  d["length"] = m.length;
+  d["limit"] = m.limit;
+  d["valid"] = m.valid;
+  d["graphemes"] = m.graphemes;
+  d["bytes"] = m.bytes;
+  if (m.network == text::Network::x) d["weighted_length"] = m.weighted_length;
+  if (m.network == text::Network::bluesky) {
+    py::list facets;
+    for (const auto& f : m.facets) {
+      py::dict facet;
+      facet["byte_start"] = f.byte_start;
+      facet["byte_end"] = f.byte_end;
+      facet["type"] = std::string(text::bluesky::facet_type_name(f.type));
+      facet["value"] = f.value;
+      facets.append(facet);
+    }
+    d["facets"] = facets;
+  }
+  return d;
+}
+
+py::dict count_text(const std::string& network, const std::string& text, int64_t limit) {
+  text::Network parsed = take(text::parse_network(network));
+  text::Measure measured = take(text::measure(parsed, text, limit));
+  return measure_dict(measured);
+}
+
+void bind_errors(py::module_& m) {
+  auto make = [&](const char* name, PyObject* base, const char* doc) {
+    PyObject* type = PyErr_NewExceptionWithDoc(
+        (std::string(PyModule_GetName(m.ptr())) + "." + name).c_str(), doc, base, nullptr);
+    if (!type) throw py::error_already_set();
+    m.add_object(name, py::handle(type));
+    return type;
+  };
+  PyObject* error = make("Error", PyExc_Exception, "Base class of Herald's errors.");
+  auto set = [&](ErrorCode code, PyObject* type) { g_errors[static_cast<int>(code)] = type; };
+  set(ErrorCode::internal, error);
+  set(ErrorCode::invalid_argument,
+      make("InvalidArgument", error,
+           "Something passed in is malformed (a bad time, an empty text)."));
+  set(ErrorCode::not_found, make("NotFound", error, "No such post, workflow, account or person."));
+  set(ErrorCode::permission_denied,
+      make("NotAllowed", error, "The person lacks the role, or is the author (four eyes)."));
+  set(ErrorCode::failed_precondition,
+      make("WrongState", error, "The post is in a state that does not allow this."));
+  set(ErrorCode::config, make("ConfigError", error,
+                              "The configuration is invalid; the message says file:line:column."));
+  set(ErrorCode::plugin, make("PluginError", error, "A plugin could not be loaded or refused."));
+  set(ErrorCode::store, make("StoreError", error, "The database cannot be opened or is corrupt."));
+  g_exceptions.veto = make("Veto", PyExc_Exception,
+                           "Raised by a hook to stop the post: raise herald.Veto(\"why\"). The "
+                           "post is rejected with that reason.");
+  g_exceptions.timeout =
+      make("Timeout", PyExc_BaseException,
+           "Raised inside a hook or Python step that runs past python.timeout_seconds.");
+}
+
+void bind_values(py::module_& m) {
+  py::class_<PostView>(m, "Post", "A post: where it is in its workflow, and why.")
+      .def_readonly("id", &PostView::id)
+      .def_readonly("workflow", &PostView::workflow)
+      .def_readonly("account", &PostView::account)
+      .def_readonly("author", &PostView::author)
+      .def_readwrite("text", &PostView::text, "The text; hooks and Python steps may change it.")
+      .def_readwrite("tags", &PostView::tags, "The tags; hooks and Python steps may change them.")
+      .def_readonly("state", &PostView::state,
+                    "ready, waiting, held, in_flight, unconfirmed, done, rejected, failed, ...")
+      .def_readonly("step", &PostView::step, "The current step's name ('' once finished).")
+      .def_readonly("step_index", &PostView::step_index)
+      .def_readonly("step_kind", &PostView::step_kind)
+      .def_readonly("reason", &PostView::reason, "Why it is in this state.")
+      .def_property_readonly(
+          "expects", [](const PostView& p) { return expectations(p.expects); },
+          "What it waits for: (event type, who) pairs.")
+      .def_readonly("wake_ms", &PostView::wake_ms)
+      .def_readonly("publish_at_ms", &PostView::publish_at_ms)
+      .def_readonly("planned_ms", &PostView::planned_ms)
+      .def_readonly("zone", &PostView::zone)
+      .def_readonly("remote_id", &PostView::remote_id, "The network's id once published.")
+      .def_readonly("attempt", &PostView::attempt)
+      .def_readonly("created_ms", &PostView::created_ms)
+      .def_readonly("updated_ms", &PostView::updated_ms)
+      .def_readonly("revision", &PostView::revision)
+      .def_readonly("stage", &PostView::stage)
+      .def_readonly("paused", &PostView::paused)
+      .def("__repr__", &repr_post);
+
+  py::class_<ScriptContext>(m, "Context", "What a hook or a Python step is told about the call.")
+      .def_readonly("point", &ScriptContext::point,
+                    "The hook point (before_publish, on_reject, ...), or 'step'.")
+      .def_readonly("workflow", &ScriptContext::workflow)
+      .def_readonly("step", &ScriptContext::step)
+      .def_readonly("kind", &ScriptContext::kind)
+      .def_readonly("account", &ScriptContext::account)
+      .def_readonly("network", &ScriptContext::network)
+      .def_readonly("outcome", &ScriptContext::outcome,
+                    "after_* and on_* hooks: what the step decided (advance, reject, fail, ...).")
+      .def_readonly("reason", &ScriptContext::reason)
+      .def_readonly("now_ms", &ScriptContext::now_ms, "The engine's clock, ms since 1970.")
+      .def_property_readonly(
+          "events",
+          [](const ScriptContext& c) {
+            py::list out;
+            for (const PostEvent& e : c.events) {
+              py::dict d;
+              d["type"] = e.type;
+              d["actor"] = e.actor;
+              d["comment"] = e.comment;
+              d["at_ms"] = e.at_ms;
+              d["stage"] = e.stage;
+              out.append(d);
+            }
+            return out;
+          },
+          "Python steps: the events delivered to the step (type, actor, comment, at_ms).")
+      .def(
+          "note", [](ScriptContext& c, std::string text) { c.notes.push_back(std::move(text)); },
+          py::arg("text"), "Adds a note to the post's audit trail.")
+      .def(
+          "log",
+          [](const ScriptContext& c, const std::string& message, const std::string& level) {
+            auto lvl = spdlog::level::from_str(level);
+            spdlog::log(lvl == spdlog::level::off ? spdlog::level::info : lvl, "[{} {}] {}",
+                        c.point, c.step, message);
+          },
+          py::arg("message"), py::arg("level") = "info", "Logs through Herald's logger.");
+
+  py::class_<Outcome>(m, "Outcome", "What a Python step decided; made by herald.advance() etc.")
+      .def_property_readonly("kind", [](const Outcome& o) { return outcome_word(o.kind); })
+      .def_readonly("reason", &Outcome::reason)
+      .def_readonly("at_ms", &Outcome::at_ms)
+      .def_property_readonly("expects", [](const Outcome& o) { return expectations(o.expects); })
+      .def("__repr__", [](const Outcome& o) {
+        return "<herald.Outcome " + outcome_word(o.kind) +
+               (o.reason.empty() ? "" : ": " + o.reason) + ">";
+      });
+  m.def(
+      "advance", [](std::string reason) { return make_outcome(HERALD_ADVANCE, std::move(reason)); },
+      py::arg("reason") = "", "The step is done with the post: on to the next step.");
+  m.def(
+      "wait",
+      [](std::string reason, py::object until, py::iterable expect) {
+        Outcome o = make_outcome(HERALD_WAIT, std::move(reason));
+        if (!until.is_none()) o.at_ms = to_ms(until, "until");
+        o.expects = read_expectations(expect);
+        return o;
+      },
+      py::arg("reason") = "", py::arg("until") = py::none(), py::arg("expect") = py::tuple(),
+      "Come back at `until` (ms or aware datetime) and/or when an expected event arrives; "
+      "`expect` lists (event type, who) pairs such as ('approve', 'legal').");
+  m.def(
+      "hold",
+      [](std::string reason, py::iterable expect) {
+        Outcome o = make_outcome(HERALD_HOLD, std::move(reason));
+        o.expects = read_expectations(expect);
+        return o;
+      },
+      py::arg("reason"), py::arg("expect") = py::tuple(), "A person must act.");
+  m.def(
+      "reject", [](std::string reason) { return make_outcome(HERALD_REJECT, std::move(reason)); },
+      py::arg("reason"), "The post stops here, rejected.");
+  m.def(
+      "revise", [](std::string reason) { return make_outcome(HERALD_REVISE, std::move(reason)); },
+      py::arg("reason"), "Back to its author for a new revision.");
+  m.def(
+      "retry",
+      [](std::string reason, std::optional<double> after_seconds) {
+        Outcome o = make_outcome(HERALD_RETRY, std::move(reason));
+        if (after_seconds) o.at_ms = -static_cast<int64_t>(*after_seconds * 1000);
+        return o;
+      },
+      py::arg("reason"), py::arg("after_seconds") = py::none(),
+      "A transient problem: run the step again later (the engine's backoff unless "
+      "after_seconds is given).");
+  m.def(
+      "fail", [](std::string reason) { return make_outcome(HERALD_FAIL, std::move(reason)); },
+      py::arg("reason"), "A permanent problem: the post fails.");
+
+  py::class_<Setting>(m, "Setting", "One key of a Python step's `schema`.")
+      .def(py::init([](py::object type, bool required, py::object default_value,
+                       std::string description) {
+             Setting s;
+             py::module_ builtins = py::module_::import("builtins");
+             if (type.is(builtins.attr("str")))
+               s.type = HERALD_TYPE_STRING;
+             else if (type.is(builtins.attr("bool")))
+               s.type = HERALD_TYPE_BOOL;
+             else if (type.is(builtins.attr("int")))
+               s.type = HERALD_TYPE_INT;
+             else if (type.is(builtins.attr("float")))
+               s.type = HERALD_TYPE_DOUBLE;
+             else if (type.is(builtins.attr("list")))
+               s.type = HERALD_TYPE_STRING_LIST;
+             else if (py::isinstance<py::str>(type) && type.cast<std::string>() == "path")
+               s.type = HERALD_TYPE_PATH;
+             else
+               throw py::type_error(
+                   "a Setting's type is str, int, float, bool, list (of strings) or \"path\", "
+                   "not " +
+                   py::repr(type).cast<std::string>());
+             s.required = required;
+             s.description = std::move(description);
+             if (!default_value.is_none()) {
+               if (s.type == HERALD_TYPE_STRING_LIST) {
+                 std::string yaml = "[";
+                 for (py::handle item : default_value.cast<py::list>()) {
+                   std::string text = py::str(item).cast<std::string>();
+                   std::string quoted = "\"";
+                   for (char c : text)
+                     quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+                   yaml += (yaml.size() > 1 ? ", " : "") + quoted + "\"";
+                 }
+                 s.default_yaml = yaml + "]";
+               } else if (s.type == HERALD_TYPE_BOOL) {
+                 s.default_yaml = default_value.cast<bool>() ? "true" : "false";
+               } else {
+                 s.default_yaml = py::str(default_value).cast<std::string>();
+               }
+             }
+             return s;
+           }),
+           py::arg("type") = py::module_::import("builtins").attr("str"),
+           py::arg("required") = false, py::arg("default") = py::none(),
+           py::arg("description") = "")
+      .def_readonly("required", &Setting::required)
+      .def_readonly("description", &Setting::description);
+
+  py::class_<AuditRecord>(m, "AuditEntry", "One entry of a post's audit trail.")
+      .def_readonly("id", &AuditRecord::id)
+      .def_readonly("post_id", &AuditRecord::post_id)
+      .def_readonly("at_ms", &AuditRecord::at_ms)
+      .def_readonly("actor", &AuditRecord::actor)
+      .def_readonly("action", &AuditRecord::action)
+      .def_readonly("step", &AuditRecord::step)
+      .def_readonly("from_state", &AuditRecord::from_state)
+      .def_readonly("to_state", &AuditRecord::to_state)
+      .def_readonly("detail", &AuditRecord::detail)
+      .def_readonly("hash", &AuditRecord::hash)
+      .def("__repr__", [](const AuditRecord& a) {
+        return "<herald.AuditEntry " + std::to_string(a.id) + " post " + std::to_string(a.post_id) +
+               " " + a.actor + " " + a.action + " " + a.from_state + "->" + a.to_state + ">";
+      });
+
+  py::class_<RunSummary>(m, "RunSummary", "What one run of the engine did.")
+      .def_readonly("rounds", &RunSummary::rounds)
+      .def_readonly("steps_run", &RunSummary::steps_run)
+      .def_readonly("transitions", &RunSummary::transitions)
+      .def_readonly("finished", &RunSummary::finished)
+      .def("__repr__", [](const RunSummary& r) {
+        return "<herald.RunSummary rounds=" + std::to_string(r.rounds) +
+               " steps_run=" + std::to_string(r.steps_run) +
+               " finished=" + std::to_string(r.finished) + ">";
+      });
+
+  py::class_<Clock, std::shared_ptr<Clock>>(
+      m, "VirtualClock",
+      "A clock that moves only when told to (or when the engine jumps to the next wake-up), so "
+      "a week of schedule runs in a second.")
+      .def(py::init([](py::object start) {
+             int64_t start_ms = 0;
+             if (start.is_none()) {
+               start_ms = make_real_clock()->now_ms();
+             } else if (py::isinstance<py::str>(start)) {
+               py::module_ datetime = py::module_::import("datetime");
+               py::object parsed =
+                   datetime.attr("datetime")
+                       .attr("fromisoformat")(py::str(start).attr("replace")("Z", "+00:00"));
+               start_ms = to_ms(parsed, "start");
+             } else {
+               start_ms = to_ms(start, "start");
+             }
+             return make_virtual_clock(start_ms);
+           }),
+           py::arg("start") = py::none(),
+           "start: ms since 1970, an aware datetime, or ISO 8601 text such as "
+           "'2026-12-01T09:00:00Z' (default: now).")
+      .def_property_readonly("now_ms", &Clock::now_ms)
+      .def(
+          "advance",
+          [](Clock& c, double seconds) {
+            if (seconds < 0) throw py::value_error("a clock does not go backwards");
+            c.advance_to(c.now_ms() + static_cast<int64_t>(seconds * 1000));
+          },
+          py::arg("seconds"), "Moves the clock forward.")
+      .def("__repr__", [](const Clock& c) {
+        return "<herald.VirtualClock now_ms=" + std::to_string(c.now_ms()) + ">";
+      });
+}
+
+void bind_host(py::module_& m) {
+  py::class_<Host>(m, "Host",
+                   "A Herald deployment opened from its YAML configuration: submit posts, record "
+                   "decisions, run the engine, read where posts are and their audit trail.")
+      .def(py::init([](const std::string& config_path, std::shared_ptr<Clock> clock) {
+             HostOptions options;
+             options.clock = std::move(clock);
+             options.resolve_secrets = true;
+             options.scripting = module_runtime();
+             return take(Host::open(config_path, options));
+           }),
+           py::arg("config_path"), py::arg("clock") = nullptr,
+           "Opens the configuration, its plugins, hooks and store. Raises ConfigError (with "
+           "file:line:column) or PluginError.")
+      .def(
+          "submit",
+          [](Host& host, std::string workflow, std::string account, std::string text,
+             std::optional<std::string> author, std::vector<std::string> tags, py::object at) {
+            SubmitRequest request;
+            request.workflow = std::move(workflow);
+            request.account = std::move(account);
+            request.text = std::move(text);
+            request.author = author.value_or("");
+            request.tags = std::move(tags);
+            if (!at.is_none()) {
+              py::module_ datetime = py::module_::import("datetime");
+              if (py::isinstance(at, datetime.attr("datetime")))
+                request.at = at.attr("isoformat")().cast<std::string>();
+              else
+                request.at = at.cast<std::string>();
+            }
+            int64_t id = take(host.submit(request));
+            return take(host.post(id));
+          },
+          py::arg("workflow"), py::arg("account"), py::arg("text"), py::arg("author") = py::none(),
+          py::arg("tags") = std::vector<std::string>{}, py::arg("at") = py::none(),
+          "Submits a post and returns it. `at`: a datetime, or text such as "
+          "'2026-12-01T09:00:00Z' or '2026-12-01 09:00 America/New_York'.")
+      .def(
+          "approve",
+          [](Host& host, int64_t post_id, const std::string& as, std::optional<std::string> comment,
+             std::optional<std::string> stage) {
+            check(host.approve(post_id, as, comment.value_or(""), stage.value_or("")));
+            return take(host.post(post_id));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("as_"), py::arg("comment") = py::none(),
+          py::arg("stage") = py::none(),
+          "Records `as_`'s approval. Raises NotAllowed when that person may not approve.")
+      .def(
+          "reject",
+          [](Host& host, int64_t post_id, const std::string& as, const std::string& reason,
+             std::optional<std::string> stage) {
+            check(host.reject(post_id, as, reason, stage.value_or("")));
+            return take(host.post(post_id));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("as_"), py::arg("reason"),
+          py::arg("stage") = py::none(), "Records a rejection; the reason is required.")
+      .def(
+          "legal",
+          [](Host& host, int64_t post_id, const std::string& as, const std::string& decision,
+             const std::string& reason) {
+            check(host.legal_decision(post_id, as, decision, reason));
+            return take(host.post(post_id));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("as_"), py::arg("decision"),
+          py::arg("reason") = "", "Legal's decision: 'clear', 'reject' or 'require_edit'.")
+      .def(
+          "edit",
+          [](Host& host, int64_t post_id, const std::string& as, const std::string& text,
+             const std::string& reason) {
+            check(host.edit(post_id, as, text, reason));
+            return take(host.post(post_id));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("as_"), py::arg("text"),
+          py::arg("reason") = "", "Replaces the text; the post starts its workflow again.")
+      .def(
+          "status",
+          [](Host& host, std::optional<int64_t> post_id) -> py::object {
+            if (post_id) return py::cast(take(host.post(*post_id)));
+            return py::cast(take(host.posts()));
+          },
+          py::arg("post_id") = py::none(),
+          "The post with this id, or every post when none is given.")
+      .def(
+          "run",
+          [](Host& host, bool until_idle, std::shared_ptr<Clock> clock, int max_rounds) {
+            if (clock) check(host.use_clock(std::move(clock)));
+            RunOptions options;
+            options.until_idle = until_idle;
+            options.max_rounds = max_rounds;
+            Result<RunSummary> summary = [&] {
+              py::gil_scoped_release nogil;  // hooks take it back around each call
+              return host.run(options);
+            }();
+            return take(std::move(summary));
+          },
+          py::arg("until_idle") = true, py::arg("clock") = nullptr, py::arg("max_rounds") = 0,
+          "Runs the engine until no post is due (on a virtual clock: jumping to each next "
+          "wake-up). A clock given here becomes the host's clock.")
+      .def(
+          "audit",
+          [](Host& host, std::optional<int64_t> post_id) { return take(host.audit(post_id)); },
+          py::arg("post_id") = py::none(), "The audit trail of one post, or of all.")
+      .def(
+          "text",
+          [](Host&, const std::string& network, const std::string& text, int64_t limit) {
+            return count_text(network, text, limit);
+          },
+          py::arg("network"), py::arg("text"), py::arg("limit") = 0,
+          "Counts `text` as the draft step does for `network` (x, mastodon, bluesky, linkedin): "
+          "length, limit, valid, graphemes, bytes, and weighted_length (X) or facets (Bluesky).")
+      .def_property_readonly(
+          "clock", [](Host& host) { return host.clock().now_ms(); }, "The host clock's now, ms.")
+      .def_property_readonly("workflows", [](const Host& host) {
+        py::list out;
+        for (const WorkflowDescription& w : host.workflows()) {
+          py::list steps;
+          for (const StepDescription& s : w.steps)
+            steps.append(py::make_tuple(s.name, s.kind, s.plugin));
+          out.append(py::make_tuple(w.name, steps));
+        }
+        return out;
+      });
+  m.def("count", &count_text, py::arg("network"), py::arg("text"), py::arg("limit") = 0,
+        "Counts `text` as `network` does (see Host.text).");
+}
+
+}  // namespace
+
+const ExceptionTypes& exception_types() {
+  return g_exceptions;
+}
+
+void bind_all(py::module_& m) {
+  m.doc() =
+      "Herald: corporate social publishing workflows. Open a configuration with Host(path), "
+      "submit posts, approve them, run the engine (on a VirtualClock in tests), read the audit "
+      "trail. Hooks and Python steps receive a Post and a Context.";
+  bind_errors(m);
+  bind_values(m);
+  bind_host(m);
+}
+
+}  // namespace herald::python

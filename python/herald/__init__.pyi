@@ -1,0 +1,138 @@
+"""Type stubs for Herald's Python API (the extension module herald._herald)."""
+
+from datetime import datetime
+from typing import Iterable, Sequence
+
+class Error(Exception): ...
+class ConfigError(Error): ...
+class PluginError(Error): ...
+class NotAllowed(Error): ...
+class NotFound(Error): ...
+class InvalidArgument(Error): ...
+class WrongState(Error): ...
+class StoreError(Error): ...
+
+class Veto(Exception):
+    """Raised by a hook to stop the post; it is rejected with this reason."""
+
+class Timeout(BaseException):
+    """Raised inside a hook or Python step that runs past python.timeout_seconds."""
+
+class Post:
+    id: int
+    workflow: str
+    account: str
+    author: str
+    text: str
+    tags: list[str]
+    state: str
+    step: str
+    step_index: int
+    step_kind: str
+    reason: str
+    expects: list[tuple[str, str]]
+    wake_ms: int
+    publish_at_ms: int
+    planned_ms: int
+    zone: str
+    remote_id: str
+    attempt: int
+    created_ms: int
+    updated_ms: int
+    revision: int
+    stage: str
+    paused: str
+
+class Context:
+    point: str
+    workflow: str
+    step: str
+    kind: str
+    account: str
+    network: str
+    outcome: str
+    reason: str
+    now_ms: int
+    events: list[dict[str, object]]
+    def note(self, text: str) -> None: ...
+    def log(self, message: str, level: str = "info") -> None: ...
+
+class Outcome:
+    kind: str
+    reason: str
+    at_ms: int
+    expects: list[tuple[str, str]]
+
+def advance(reason: str = "") -> Outcome: ...
+def wait(
+    reason: str = "",
+    until: int | datetime | None = None,
+    expect: Iterable[tuple[str, str] | str] = (),
+) -> Outcome: ...
+def hold(reason: str, expect: Iterable[tuple[str, str] | str] = ()) -> Outcome: ...
+def reject(reason: str) -> Outcome: ...
+def revise(reason: str) -> Outcome: ...
+def retry(reason: str, after_seconds: float | None = None) -> Outcome: ...
+def fail(reason: str) -> Outcome: ...
+
+class Setting:
+    required: bool
+    description: str
+    def __init__(
+        self,
+        type: type | str = str,
+        required: bool = False,
+        default: object = None,
+        description: str = "",
+    ) -> None: ...
+
+class AuditEntry:
+    id: int
+    post_id: int
+    at_ms: int
+    actor: str
+    action: str
+    step: str
+    from_state: str
+    to_state: str
+    detail: str
+    hash: str
+
+class RunSummary:
+    rounds: int
+    steps_run: int
+    transitions: int
+    finished: int
+
+class VirtualClock:
+    now_ms: int
+    def __init__(self, start: int | datetime | str | None = None) -> None: ...
+    def advance(self, seconds: float) -> None: ...
+
+class Host:
+    clock: int
+    workflows: list[tuple[str, list[tuple[str, str, str]]]]
+    def __init__(self, config_path: str, clock: VirtualClock | None = None) -> None: ...
+    def submit(
+        self,
+        workflow: str,
+        account: str,
+        text: str,
+        author: str | None = None,
+        tags: Sequence[str] = (),
+        at: str | datetime | None = None,
+    ) -> Post: ...
+    def approve(
+        self, post_id: int, *, as_: str, comment: str | None = None, stage: str | None = None
+    ) -> Post: ...
+    def reject(self, post_id: int, *, as_: str, reason: str, stage: str | None = None) -> Post: ...
+    def legal(self, post_id: int, *, as_: str, decision: str, reason: str = "") -> Post: ...
+    def edit(self, post_id: int, *, as_: str, text: str, reason: str = "") -> Post: ...
+    def status(self, post_id: int | None = None) -> Post | list[Post]: ...
+    def run(
+        self, until_idle: bool = True, clock: VirtualClock | None = None, max_rounds: int = 0
+    ) -> RunSummary: ...
+    def audit(self, post_id: int | None = None) -> list[AuditEntry]: ...
+    def text(self, network: str, text: str, limit: int = 0) -> dict[str, object]: ...
+
+def count(network: str, text: str, limit: int = 0) -> dict[str, object]: ...

@@ -1,0 +1,6 @@
+// The importable module: `import herald` loads this as herald._herald.
+#include "herald_python.hpp"
+
+PYBIND11_MODULE(_herald, m) {
+  herald::python::bind_all(m);
+}

@@ -1,0 +1,639 @@
+// Calls hooks and Python steps from the engine's threads: the GIL is taken only around each
+// call, a call that runs past the configured time is abandoned (its post fails, the calling
+// thread carries on), and every Python error is turned into text inside the GIL scope.
+#include "herald_python.hpp"
+
+#include "host_impl.hpp"
+
+#include <pybind11/embed.h>
+#include <pybind11/stl.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace py = pybind11;
+
+namespace herald::python {
+namespace {
+
+/// A C++ thread's Python thread state, kept from its first call until the thread ends.
+struct KeptThreadState {
+  PyThreadState* state = nullptr;
+  ~KeptThreadState() {
+    if (!state || !Py_IsInitialized() || _Py_IsFinalizing()) return;
+    PyEval_RestoreThread(state);
+    PyGILState_Release(PyGILState_UNLOCKED);  // deletes the thread state
+  }
+};
+
+void keep_thread_state() {
+  thread_local KeptThreadState kept;
+  if (kept.state || PyGILState_GetThisThreadState() != nullptr) return;  // kept, or Python's
+  PyGILState_Ensure();
+  kept.state = PyEval_SaveThread();
+}
+
+/// Python's text for the exception being handled: the traceback when `traceback`, else the
+/// last line ("ModuleNotFoundError: No module named 'x'") with a syntax error's place.
+std::string describe(py::error_already_set& e, bool traceback) {
+  try {
+    py::module_ tb = py::module_::import("traceback");
+    py::list lines = traceback ? tb.attr("format_exception")(e.type(), e.value(), e.trace())
+                               : tb.attr("format_exception_only")(e.type(), e.value());
+    std::string out;
+    for (py::handle line : lines) out += line.cast<std::string>();
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  } catch (py::error_already_set& inner) {
+    return e.what();
+  }
+}
+
+std::string type_name(const py::handle& value) {
+  return py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>();
+}
+
+std::string seconds_text(int64_t ms) {
+  std::string s = std::to_string(ms / 1000);
+  if (ms % 1000) s += "." + std::to_string(ms % 1000 + 1000).substr(1);
+  return s + " s";
+}
+
+/// Runs Python calls for one calling thread, so that the caller can stop waiting at a deadline.
+class Companion {
+ public:
+  Companion() : job_(std::make_shared<Job>()) {
+    thread_ = std::thread([job = job_] { loop(job); });
+  }
+  ~Companion() {
+    {
+      std::lock_guard lock(job_->mutex);
+      job_->stop = true;
+    }
+    job_->wake.notify_all();
+    if (abandoned_)
+      thread_.detach();  // still inside a call that ignored the timeout; it ends on its own
+    else
+      thread_.join();
+  }
+
+  /// Runs `task` on the companion thread. False when it did not finish within `timeout_ms`: it
+  /// was told to stop (herald.Timeout is raised in it) and this companion must not be used again.
+  bool run(std::function<void()> task, int64_t timeout_ms) {
+    std::unique_lock lock(job_->mutex);
+    job_->task = std::move(task);
+    job_->done = false;
+    job_->wake.notify_all();
+    if (job_->wake.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return job_->done; }))
+      return true;
+    abandoned_ = true;
+    unsigned long thread_id = job_->thread_id;
+    lock.unlock();
+    Gil gil;
+    if (PyObject* timeout = exception_types().timeout)
+      PyThreadState_SetAsyncExc(thread_id, timeout);
+    return false;
+  }
+
+ private:
+  struct Job {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::function<void()> task;
+    bool done = false;
+    bool stop = false;
+    unsigned long thread_id = 0;
+  };
+
+  static void loop(const std::shared_ptr<Job>& job) {
+    std::unique_lock lock(job->mutex);
+    job->thread_id = PyThread_get_thread_ident();
+    for (;;) {
+      job->wake.wait(lock, [&] { return job->task || job->stop; });
+      if (!job->task) return;
+      std::function<void()> task = std::move(job->task);
+      job->task = nullptr;
+      lock.unlock();
+      task();
+      task = nullptr;
+      lock.lock();
+      job->done = true;
+      job->wake.notify_all();
+    }
+  }
+
+  std::shared_ptr<Job> job_;
+  std::thread thread_;
+  bool abandoned_ = false;
+};
+
+/// Runs `body` (which takes the GIL itself) within `timeout_ms` (0: no limit, on this thread).
+bool run_limited(const std::function<void()>& body, int64_t timeout_ms) {
+  if (timeout_ms <= 0) {
+    body();
+    return true;
+  }
+  thread_local std::unique_ptr<Companion> companion;
+  if (!companion) companion = std::make_unique<Companion>();
+  if (companion->run(body, timeout_ms)) return true;
+  companion.reset();  // abandoned: the next call gets a fresh thread
+  return false;
+}
+
+/// A Python object that may be dropped from any thread, after the interpreter too.
+struct Held {
+  py::object object;
+  Held() = default;
+  explicit Held(py::object o) : object(std::move(o)) {}
+  Held(const Held&) = delete;
+  Held& operator=(const Held&) = delete;
+  ~Held() {
+    if (!object) return;
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+      object.release();  // nothing to give it back to
+      return;
+    }
+    Gil gil;
+    object = py::object();
+  }
+};
+
+ScriptContext context_for(const std::string& point, const std::string& workflow,
+                          const std::string& step, const std::string& kind,
+                          const AccountConfig* account, int64_t now_ms) {
+  ScriptContext ctx;
+  ctx.point = point;
+  ctx.workflow = workflow;
+  ctx.step = step;
+  ctx.kind = kind;
+  if (account) {
+    ctx.account = account->name;
+    ctx.network = account->network;
+  }
+  ctx.now_ms = now_ms;
+  return ctx;
+}
+
+class PythonHook final : public ScriptHook {
+ public:
+  PythonHook(std::string target, py::object function, int64_t timeout_ms)
+      : target_(std::move(target)), function_(std::move(function)), timeout_ms_(timeout_ms) {}
+
+  HookResult call(const HookCall& call) override {
+    // Everything the Python side sees is copied in; the result comes back through `out`, which
+    // an abandoned call keeps alive on its own.
+    auto out = std::make_shared<HookResult>();
+    auto post = std::make_shared<PostView>(view_of(*call.post, *call.config));
+    auto ctx = std::make_shared<ScriptContext>(context_for(call.hook->point, call.post->workflow,
+                                                           call.step, call.step_kind, call.account,
+                                                           call.now_ms));
+    ctx->outcome = call.outcome;
+    ctx->reason = call.reason;
+    const py::object* function = &function_.object;
+    const std::string* target = &target_;
+    auto body = [out, post, ctx, function, target] {
+      Gil gil;
+      try {
+        py::object py_post = py::cast(*post);
+        py::object returned =
+            (*function)(py_post, py::cast(ctx.get(), py::return_value_policy::reference));
+        const PostView& changed = py_post.cast<const PostView&>();
+        if (!returned.is_none() && !returned.is(py_post)) {
+          out->kind = HookResult::Kind::error;
+          out->message = *target + " returned " + type_name(returned) +
+                         "; a hook returns None (it changes the post in place) or raises "
+                         "herald.Veto(\"why\")";
+        }
+        if (changed.text != post->text) out->text = changed.text;
+        if (changed.tags != post->tags) out->tags = changed.tags;
+      } catch (py::error_already_set& e) {
+        const ExceptionTypes& types = exception_types();
+        if (types.veto && e.matches(types.veto)) {
+          out->kind = HookResult::Kind::veto;
+          out->message = py::str(e.value()).cast<std::string>();
+        } else {
+          out->kind = HookResult::Kind::error;
+          out->message = describe(e, true);
+        }
+      } catch (const std::exception& e) {
+        out->kind = HookResult::Kind::error;
+        out->message = e.what();
+      }
+      out->notes = ctx->notes;
+    };
+    if (!run_limited(body, timeout_ms_)) {
+      HookResult late;
+      late.kind = HookResult::Kind::error;
+      late.message = "did not return within " + seconds_text(timeout_ms_) +
+                     " (python.timeout_seconds); it was interrupted";
+      return late;
+    }
+    return std::move(*out);
+  }
+
+ private:
+  std::string target_;
+  Held function_;
+  int64_t timeout_ms_;
+};
+
+class PythonStep final : public ScriptStep {
+ public:
+  PythonStep(std::string target, py::object instance, int64_t timeout_ms)
+      : target_(std::move(target)), instance_(std::move(instance)), timeout_ms_(timeout_ms) {}
+
+  herald_status run(CallContext& call) override {
+    struct Out {
+      bool ok = false;
+      std::string error;
+      Outcome outcome;
+      std::optional<std::string> text;
+      std::optional<std::vector<std::string>> tags;
+      std::vector<std::string> notes;
+    };
+    auto out = std::make_shared<Out>();
+    auto post = std::make_shared<PostView>(view_of(*call.post, *call.config));
+    int64_t now_ms = call.clock->now_ms();
+    auto ctx = std::make_shared<ScriptContext>(context_for(
+        "step", call.post->workflow, call.step_name, call.post->step_kind, call.account, now_ms));
+    if (call.events) ctx->events = *call.events;
+    const py::object* instance = &instance_.object;
+    const std::string* target = &target_;
+    auto body = [out, post, ctx, instance, target] {
+      Gil gil;
+      try {
+        py::object py_post = py::cast(*post);
+        py::object returned =
+            instance->attr("run")(py_post, py::cast(ctx.get(), py::return_value_policy::reference));
+        const PostView& changed = py_post.cast<const PostView&>();
+        if (changed.text != post->text) out->text = changed.text;
+        if (changed.tags != post->tags) out->tags = changed.tags;
+        if (returned.is_none()) {
+          out->ok = true;  // None is advance
+        } else if (py::isinstance<Outcome>(returned)) {
+          out->outcome = returned.cast<Outcome>();
+          out->ok = true;
+        } else {
+          out->error = *target + ".run returned " + type_name(returned) +
+                       "; return herald.advance(), herald.wait(...), herald.hold(...), "
+                       "herald.reject(...), herald.retry(...) or herald.fail(...)";
+        }
+      } catch (py::error_already_set& e) {
+        const ExceptionTypes& types = exception_types();
+        if (types.veto && e.matches(types.veto)) {
+          out->outcome.kind = HERALD_REJECT;
+          out->outcome.reason = py::str(e.value()).cast<std::string>();
+          out->ok = true;
+        } else {
+          out->error = describe(e, true);
+        }
+      } catch (const std::exception& e) {
+        out->error = e.what();
+      }
+      out->notes = ctx->notes;
+    };
+    if (!run_limited(body, timeout_ms_)) {
+      call.error = target_ + " did not return within " + seconds_text(timeout_ms_) +
+                   " (python.timeout_seconds); it was interrupted";
+      return HERALD_ERROR;
+    }
+    if (out->text) {
+      call.post->text = std::move(*out->text);
+      call.text_changed = true;
+    }
+    if (out->tags) {
+      call.post->tags = std::move(*out->tags);
+      call.text_changed = true;
+    }
+    if (!out->ok) {
+      call.error = out->error;
+      return HERALD_ERROR;
+    }
+    Outcome& o = out->outcome;
+    call.outcome = o.kind;
+    call.outcome_at_ms = o.kind == HERALD_RETRY && o.at_ms < 0 ? now_ms - o.at_ms : o.at_ms;
+    call.reason = o.reason;
+    for (const std::string& note : out->notes)
+      call.reason += (call.reason.empty() ? "" : "; ") + note;
+    call.expects = o.expects;
+    return HERALD_OK;
+  }
+
+ private:
+  std::string target_;
+  Held instance_;
+  int64_t timeout_ms_;
+};
+
+herald_step_kind parse_kind(const std::string& kind) {
+  static const char* kinds[] = {"draft",    "approve", "legal_review",
+                                "schedule", "publish", "amplify"};
+  for (int k = 0; k < 6; ++k)
+    if (kind == kinds[k]) return static_cast<herald_step_kind>(k);
+  return HERALD_KIND_DRAFT;
+}
+
+class PythonStepType final : public ScriptStepType {
+ public:
+  PythonStepType(std::string target, py::object cls, int64_t timeout_ms)
+      : target_(std::move(target)), class_(std::move(cls)), timeout_ms_(timeout_ms) {}
+
+  /// Reads the class's `schema` and describes it as a plugin. Needs the GIL.
+  Status describe(const std::string& kind) {
+    auto plugin = std::make_shared<LoadedPlugin>();
+    plugin->name = "python:" + target_;
+    plugin->abi_major = HERALD_ABI_MAJOR;
+    plugin->abi_minor = HERALD_ABI_MINOR;
+    py::module_ inspect = py::module_::import("inspect");
+    py::object file = inspect.attr("getfile")(class_.object);
+    plugin->file = py::str(file).cast<std::string>();
+    py::object doc = inspect.attr("getdoc")(class_.object);
+    if (!doc.is_none()) {
+      std::string text = doc.cast<std::string>();
+      plugin->description = text.substr(0, text.find('\n'));
+    }
+    py::object schema = py::getattr(class_.object, "schema", py::dict());
+    if (!py::isinstance<py::dict>(schema))
+      return Status(ErrorCode::config, target_ +
+                                           ".schema must be a dict from key to "
+                                           "herald.Setting, not " +
+                                           type_name(schema));
+    for (auto [key, value] : schema.cast<py::dict>()) {
+      if (!py::isinstance<py::str>(key) || !py::isinstance<Setting>(value))
+        return Status(ErrorCode::config,
+                      target_ + ".schema[" + py::repr(key).cast<std::string>() +
+                          "] must be a herald.Setting(type, required=..., default=..., "
+                          "description=...), not " +
+                          type_name(value));
+      const Setting& setting = value.cast<const Setting&>();
+      const std::string& name = strings_.emplace_back(key.cast<std::string>());
+      const char* default_value =
+          setting.default_yaml ? strings_.emplace_back(*setting.default_yaml).c_str() : nullptr;
+      const std::string& description = strings_.emplace_back(setting.description);
+      keys_.push_back({name.c_str(), setting.type, setting.required ? 1 : 0, default_value,
+                       description.c_str()});
+    }
+    herald_component component{};
+    component.struct_size = sizeof(herald_component);
+    component.kind = parse_kind(kind);
+    component.name = "";
+    component.description = strings_.emplace_back(plugin->description).c_str();
+    component.config_keys = keys_.data();
+    component.config_key_count = static_cast<uint32_t>(keys_.size());
+    plugin->components.push_back(component);
+    plugin_ = plugin;
+    return Status::ok();
+  }
+
+  std::shared_ptr<LoadedPlugin> plugin() const override { return plugin_; }
+
+  Result<std::shared_ptr<ScriptStep>> create(const StepConfig&,
+                                             const StepSettings& settings) override {
+    Gil gil;
+    try {
+      py::dict config;
+      for (const auto& [key, value] : settings) {
+        switch (value.type) {
+          case HERALD_TYPE_INT: config[key.c_str()] = std::stoll(value.scalar); break;
+          case HERALD_TYPE_BOOL: config[key.c_str()] = value.scalar == "true"; break;
+          case HERALD_TYPE_DOUBLE: config[key.c_str()] = std::stod(value.scalar); break;
+          case HERALD_TYPE_STRING_LIST: config[key.c_str()] = value.list; break;
+          default: config[key.c_str()] = value.scalar; break;
+        }
+      }
+      py::module_ inspect = py::module_::import("inspect");
+      py::object signature = inspect.attr("signature")(class_.object);
+      bool takes_config = true;
+      try {
+        signature.attr("bind")(config);
+      } catch (py::error_already_set&) {
+        takes_config = false;
+      }
+      py::object instance = takes_config ? class_.object(config) : class_.object();
+      return std::shared_ptr<ScriptStep>(
+          std::make_shared<PythonStep>(target_, std::move(instance), timeout_ms_));
+    } catch (py::error_already_set& e) {
+      return Status(ErrorCode::config, describe_error(e));
+    }
+  }
+
+ private:
+  static std::string describe_error(py::error_already_set& e) { return python::describe(e, false); }
+
+  std::string target_;
+  Held class_;
+  int64_t timeout_ms_;
+  std::shared_ptr<LoadedPlugin> plugin_;
+  std::deque<std::string> strings_;  // stable addresses for the component's keys
+  std::vector<herald_config_key> keys_;
+};
+
+class PythonRuntime final : public ScriptRuntime {
+ public:
+  explicit PythonRuntime(bool embedded) : embedded_(embedded) {}
+  ~PythonRuntime() override {
+    if (!started_) return;
+    PyEval_RestoreThread(main_state_);
+    py::finalize_interpreter();
+  }
+
+  Status configure(const PythonConfig& python) override {
+    if (Status s = start(); !s) return s;
+    timeout_ms_ = python.timeout_ms;
+    Gil gil;
+    try {
+      py::list path = py::module_::import("sys").attr("path");
+      for (auto it = python.paths.rbegin(); it != python.paths.rend(); ++it) {
+        py::str entry(*it);
+        if (!path.contains(entry)) path.insert(0, entry);
+      }
+      py::module_::import("herald");  // the exception types hooks raise
+      return Status::ok();
+    } catch (py::error_already_set& e) {
+      return Status(ErrorCode::config, "Python could not be set up: " + describe(e, false));
+    }
+  }
+
+  Result<std::shared_ptr<ScriptHook>> load_hook(const HookConfig& hook) override {
+    Gil gil;
+    try {
+      Result<py::object> function = import(hook.target, "function");
+      if (!function) return function.status();
+      py::module_ inspect = py::module_::import("inspect");
+      py::object f = *function;
+      if (inspect.attr("isclass")(f).cast<bool>())
+        return Status(ErrorCode::config,
+                      hook.target + " is a class; a hook is a function taking (post, ctx)");
+      if (!PyCallable_Check(f.ptr()))
+        return Status(ErrorCode::config, hook.target + " is a " + type_name(f) +
+                                             ", not a function taking (post, ctx)");
+      if (inspect.attr("iscoroutinefunction")(f).cast<bool>())
+        return Status(ErrorCode::config,
+                      hook.target + " is async; a hook is a plain function taking (post, ctx)");
+      py::object signature = inspect.attr("signature")(f);
+      try {
+        signature.attr("bind")(py::none(), py::none());
+      } catch (py::error_already_set&) {
+        return Status(ErrorCode::config,
+                      hook.target + py::str(signature).cast<std::string>() +
+                          " cannot be called as a hook: a hook takes two arguments, (post, ctx)");
+      }
+      py::object returns = signature.attr("return_annotation");
+      if (!returns.is(inspect.attr("Signature").attr("empty")) && !returns.is_none() &&
+          !returns.is(py::type::of(py::none())) &&
+          !returns.is(py::module_::import("herald").attr("Post"))) {
+        std::string text = py::isinstance<py::str>(returns) ? returns.cast<std::string>()
+                                                            : py::repr(returns).cast<std::string>();
+        if (text != "None" && text != "Post" && text != "herald.Post")
+          return Status(ErrorCode::config,
+                        hook.target + " is declared to return " + text +
+                            "; a hook returns None (it changes the post in place) or raises "
+                            "herald.Veto(\"why\")");
+      }
+      return std::shared_ptr<ScriptHook>(
+          std::make_shared<PythonHook>(hook.target, std::move(f), timeout_ms_));
+    } catch (py::error_already_set& e) {
+      return Status(ErrorCode::config, describe(e, false));
+    }
+  }
+
+  Result<std::shared_ptr<ScriptStepType>> load_step(const std::string& target,
+                                                    const std::string& kind) override {
+    Gil gil;
+    try {
+      Result<py::object> cls = import(target, "class");
+      if (!cls) return cls.status();
+      py::module_ inspect = py::module_::import("inspect");
+      if (!inspect.attr("isclass")(*cls).cast<bool>())
+        return Status(ErrorCode::config, target + " is a " + type_name(*cls) +
+                                             ", not a class with run(self, post, ctx)");
+      py::object run = py::getattr(*cls, "run", py::none());
+      if (run.is_none() || !PyCallable_Check(run.ptr()))
+        return Status(ErrorCode::config, target +
+                                             " has no run method; a Python step is a class with "
+                                             "run(self, post, ctx) returning herald.advance(), "
+                                             "herald.wait(...), ...");
+      try {
+        inspect.attr("signature")(run).attr("bind")(py::none(), py::none(), py::none());
+      } catch (py::error_already_set&) {
+        return Status(ErrorCode::config,
+                      target + ".run" +
+                          py::str(inspect.attr("signature")(run)).cast<std::string>() +
+                          " cannot be called as a step: it takes (self, post, ctx)");
+      }
+      py::object kinds = py::getattr(*cls, "kinds", py::none());
+      if (!kinds.is_none()) {
+        bool allowed = false;
+        std::string list;
+        for (py::handle k : kinds) {
+          std::string name = py::str(k).cast<std::string>();
+          allowed = allowed || name == kind;
+          list += (list.empty() ? "" : ", ") + name;
+        }
+        if (!allowed)
+          return Status(ErrorCode::config, target + " is a step for " + list + ", not " + kind);
+      }
+      auto type = std::make_shared<PythonStepType>(target, *cls, timeout_ms_);
+      if (Status s = type->describe(kind); !s) return s;
+      return std::shared_ptr<ScriptStepType>(type);
+    } catch (py::error_already_set& e) {
+      return Status(ErrorCode::config, describe(e, false));
+    }
+  }
+
+ private:
+  /// Starts the interpreter when this program embeds it and it is not running yet.
+  Status start() {
+    if (!embedded_ || started_ || Py_IsInitialized()) return Status::ok();
+    PyConfig config;
+    // The Python configuration (not the isolated one pybind11 2.10 uses) so that PYTHONPATH
+    // and the user's site-packages count, as they do for `python3`.
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;  // Ctrl-C stays Herald's
+    config.parse_argv = 0;
+    try {
+      py::initialize_interpreter(&config, 0, nullptr, false);
+    } catch (const std::exception& e) {
+      return Status(ErrorCode::config, std::string("Python could not start: ") + e.what());
+    }
+    started_ = true;
+    main_state_ = PyEval_SaveThread();  // workers take the GIL around each call
+    return Status::ok();
+  }
+
+  /// Imports "module:name" and returns the object. Errors say which part failed and why.
+  Result<py::object> import(const std::string& target, const char* what) {
+    size_t colon = target.find(':');
+    if (colon == std::string::npos)
+      return Status(ErrorCode::config, "write it as \"module:" + std::string(what) + "\"");
+    std::string module_name = target.substr(0, colon);
+    std::string name = target.substr(colon + 1);
+    py::object module;
+    try {
+      module = py::module_::import("importlib").attr("import_module")(module_name);
+    } catch (py::error_already_set& e) {
+      std::string path;
+      for (py::handle entry : py::module_::import("sys").attr("path").cast<py::list>())
+        path += (path.empty() ? "" : ", ") + py::str(entry).cast<std::string>();
+      return Status(ErrorCode::config, "module '" + module_name + "' does not import: " +
+                                           describe(e, false) + " (sys.path: " + path + ")");
+    }
+    py::object found = module;
+    for (size_t start = 0; start <= name.size();) {
+      size_t dot = name.find('.', start);
+      std::string part =
+          name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (!py::hasattr(found, part.c_str())) {
+        std::string available;
+        for (py::handle n : py::module_::import("builtins").attr("dir")(module)) {
+          std::string s = n.cast<std::string>();
+          if (s.rfind("_", 0) == 0) continue;
+          py::object item = module.attr(s.c_str());
+          if (PyCallable_Check(item.ptr()) && !py::isinstance<py::module_>(item))
+            available += (available.empty() ? "" : ", ") + s;
+        }
+        std::string file =
+            py::str(py::getattr(module, "__file__", py::str("?"))).cast<std::string>();
+        return Status(ErrorCode::config, "module '" + module_name + "' (" + file + ") has no " +
+                                             what + " '" + name + "'" +
+                                             (available.empty() ? "" : "; it has: " + available));
+      }
+      found = found.attr(part.c_str());
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    return found;
+  }
+
+  bool embedded_;
+  bool started_ = false;
+  PyThreadState* main_state_ = nullptr;
+  int64_t timeout_ms_ = 10'000;
+};
+
+}  // namespace
+
+Gil::Gil() {
+  keep_thread_state();
+  state_ = static_cast<int>(PyGILState_Ensure());
+}
+
+Gil::~Gil() {
+  PyGILState_Release(static_cast<PyGILState_STATE>(state_));
+}
+
+std::shared_ptr<ScriptRuntime> make_runtime(bool embedded) {
+  return std::make_shared<PythonRuntime>(embedded);
+}
+
+std::shared_ptr<ScriptRuntime> module_runtime() {
+  static std::shared_ptr<ScriptRuntime> runtime = make_runtime(false);
+  return runtime;
+}
+
+}  // namespace herald::python
