@@ -164,7 +164,9 @@ void bind_values(py::module_& m) {
   py::class_<PostView>(m, "Post", "A post: where it is in its workflow, and why.")
       .def_readonly("id", &PostView::id)
       .def_readonly("workflow", &PostView::workflow)
-      .def_readonly("account", &PostView::account)
+      .def_readwrite("account", &PostView::account,
+                     "The account it goes out from; a hook or step before publishing may route "
+                     "it to another configured account.")
       .def_readonly("author", &PostView::author)
       .def_readwrite("text", &PostView::text, "The text; hooks and Python steps may change it.")
       .def_readwrite("tags", &PostView::tags, "The tags; hooks and Python steps may change them.")

@@ -211,6 +211,7 @@ class PythonHook final : public ScriptHook {
         }
         if (changed.text != post->text) out->text = changed.text;
         if (changed.tags != post->tags) out->tags = changed.tags;
+        if (changed.account != post->account) out->account = changed.account;
       } catch (py::error_already_set& e) {
         const ExceptionTypes& types = exception_types();
         if (types.veto && e.matches(types.veto)) {
@@ -254,6 +255,7 @@ class PythonStep final : public ScriptStep {
       Outcome outcome;
       std::optional<std::string> text;
       std::optional<std::vector<std::string>> tags;
+      std::optional<std::string> account;
       std::vector<std::string> notes;
     };
     auto out = std::make_shared<Out>();
@@ -273,6 +275,7 @@ class PythonStep final : public ScriptStep {
         const PostView& changed = py_post.cast<const PostView&>();
         if (changed.text != post->text) out->text = changed.text;
         if (changed.tags != post->tags) out->tags = changed.tags;
+        if (changed.account != post->account) out->account = changed.account;
         if (returned.is_none()) {
           out->ok = true;  // None is advance
         } else if (py::isinstance<Outcome>(returned)) {
@@ -310,6 +313,20 @@ class PythonStep final : public ScriptStep {
       call.post->tags = std::move(*out->tags);
       call.text_changed = true;
     }
+    if (out->account) {
+      if (call.post->step_kind == "publish") {
+        call.error = target_ + " moved the post to another account at its publish step";
+        return HERALD_ERROR;
+      }
+      if (!call.config->account(*out->account)) {
+        call.error = target_ + " set the account to '" + *out->account +
+                     "', which is not configured";
+        return HERALD_ERROR;
+      }
+      call.reason += "moved from " + call.post->account + " to " + *out->account;
+      call.post->account = std::move(*out->account);
+      call.text_changed = true;
+    }
     if (!out->ok) {
       call.error = out->error;
       return HERALD_ERROR;
@@ -317,7 +334,7 @@ class PythonStep final : public ScriptStep {
     Outcome& o = out->outcome;
     call.outcome = o.kind;
     call.outcome_at_ms = o.kind == HERALD_RETRY && o.at_ms < 0 ? now_ms - o.at_ms : o.at_ms;
-    call.reason = o.reason;
+    call.reason = o.reason + (call.reason.empty() || o.reason.empty() ? "" : "; ") + call.reason;
     for (const std::string& note : out->notes)
       call.reason += (call.reason.empty() ? "" : "; ") + note;
     call.expects = o.expects;
@@ -487,8 +504,10 @@ class PythonRuntime final : public ScriptRuntime {
       if (!returns.is(inspect.attr("Signature").attr("empty")) && !returns.is_none() &&
           !returns.is(py::type::of(py::none())) &&
           !returns.is(py::module_::import("herald").attr("Post"))) {
-        std::string text = py::isinstance<py::str>(returns) ? returns.cast<std::string>()
-                                                            : py::repr(returns).cast<std::string>();
+        std::string text = py::isinstance<py::str>(returns)
+                               ? returns.cast<std::string>()
+                               : py::str(py::getattr(returns, "__name__", py::repr(returns)))
+                                     .cast<std::string>();
         if (text != "None" && text != "Post" && text != "herald.Post")
           return Status(ErrorCode::config,
                         hook.target + " is declared to return " + text +
@@ -580,8 +599,12 @@ class PythonRuntime final : public ScriptRuntime {
       std::string path;
       for (py::handle entry : py::module_::import("sys").attr("path").cast<py::list>())
         path += (path.empty() ? "" : ", ") + py::str(entry).cast<std::string>();
-      return Status(ErrorCode::config, "module '" + module_name + "' does not import: " +
-                                           describe(e, false) + " (sys.path: " + path + ")");
+      if (e.matches(PyExc_ModuleNotFoundError))
+        return Status(ErrorCode::config, "module '" + module_name + "' does not import: " +
+                                             describe(e, false) + " (sys.path: " + path +
+                                             "; add its folder to python.paths)");
+      return Status(ErrorCode::config,
+                    "module '" + module_name + "' does not import:\n" + describe(e, true));
     }
     py::object found = module;
     for (size_t start = 0; start <= name.size();) {

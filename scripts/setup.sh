@@ -34,3 +34,19 @@ launcher=()
 command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$build_dir" -G Ninja "${launcher[@]}" > /dev/null
 cmake --build "$build_dir" -j "$(nproc)"
+
+# `import herald` for Debian's python3 (and for the python3 on PATH when it is another build
+# of the same version): a .pth file that points at this build's package.
+python_dir="$(cd "$build_dir" && pwd)/python"
+for python in /usr/bin/python3 "$(command -v python3 || true)"; do
+  [[ -x $python ]] || continue
+  [[ $("$python" -c 'import sys; print(sys.version_info[:2] == (3, 11))') == True ]] || continue
+  site=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  pth="$site/herald.pth"
+  [[ -f $pth && $(cat "$pth") == "$python_dir" ]] && continue
+  sudo=()
+  [[ -w $(dirname "$site") || -w $site ]] || sudo=(sudo)
+  "${sudo[@]}" mkdir -p "$site"
+  echo "$python_dir" | "${sudo[@]}" tee "$pth" > /dev/null
+  echo "setup: $python imports herald from $python_dir ($pth)"
+done

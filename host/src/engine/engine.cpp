@@ -169,6 +169,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     reason = hooked->reason;
     action = outcome_name(outcome);
   } else {
+    account = config_.account(t.post.account);  // a before_ hook may have routed the post
     static const std::vector<PostEvent> no_events;
     call.post = &t.post;
     call.account = account;
@@ -351,6 +352,18 @@ std::optional<Engine::HookVerdict> Engine::run_hooks(
         t.post.text = std::move(*result.text);
         t.text_changed = true;
         note(hook, "edit", "changed the text");
+      }
+    }
+    if (result.account && *result.account != t.post.account) {
+      if (point == "after_publish" || point == "on_publish" || point == "before_publish") {
+        note(hook, "note", "a post is not moved to another account at its publish step");
+      } else if (!config_.account(*result.account)) {
+        result.kind = HookResult::Kind::error;
+        result.message = "set the account to '" + *result.account + "', which is not configured";
+      } else {
+        note(hook, "edit", "moved the post from " + t.post.account + " to " + *result.account);
+        t.post.account = std::move(*result.account);
+        t.text_changed = true;
       }
     }
     if (result.tags && *result.tags != t.post.tags) {

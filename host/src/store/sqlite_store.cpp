@@ -1164,13 +1164,15 @@ class SqliteStore final : public Store {
   }
 
   // Updates what a transition may change, only while `expected_claim_seq` still matches (the
-  // post's identity, author, account and key never change, so their indexes are not touched).
+  // post's identity, author and key never change; its content (text, tags, and the account a
+  // draft step may route it to) is written only when a step changed it).
   Status update_row(const Post& post, int64_t expected_claim_seq, bool text_changed) {
     if (text_changed) {
-      Statement& text =
-          statement("UPDATE posts SET text = ?2, revision = ?3, tags = ?4 WHERE id = ?1");
+      Statement& text = statement(
+          "UPDATE posts SET text = ?2, revision = ?3, tags = ?4, account = ?5 WHERE id = ?1");
       std::string tags = join_lines(post.tags);
       text.bind(1, post.id).bind(2, post.text).bind(3, int64_t{post.revision}).bind(4, tags);
+      text.bind(5, post.account);
       int rc = sqlite3_step(text.get());
       text.reset();
       if (rc != SQLITE_DONE) return error("writing post text");

@@ -1,0 +1,1 @@
+"""Acme's Herald rules, written in Python."""
