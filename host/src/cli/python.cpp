@@ -1,14 +1,9 @@
-// The `herald` program embeds Python for hooks and `python:` steps: the same bind_all as the
-// importable module, registered as the built-in module `herald` before the interpreter starts.
+// The `herald` program embeds Python for hooks and `python:` steps (python/embedded.cpp registers
+// the built-in module `herald`); the interpreter starts only when a configuration needs it.
 #include "cli/common.hpp"
 
 #include "herald_python.hpp"
 
-#include <pybind11/embed.h>
-
-PYBIND11_EMBEDDED_MODULE(herald, m) {
-  herald::python::bind_all(m);
-}
 
 namespace herald {
 namespace {
