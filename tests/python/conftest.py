@@ -1,0 +1,38 @@
+"""Shared fixtures for the pytest suites: a scratch deployment with outbox accounts."""
+
+import os
+import pathlib
+import textwrap
+import uuid
+
+import pytest
+
+PLUGIN_DIR = os.environ.get("HERALD_PLUGIN_DIR", "")
+
+
+@pytest.fixture
+def deployment(tmp_path: pathlib.Path):
+    """Writes herald.yaml (and a hook package) into tmp_path; returns a function that takes the
+    YAML after `accounts`/`people` and returns the config path and the package name."""
+    package = "rules_" + uuid.uuid4().hex[:8]
+
+    def write(workflows: str, hooks: str = "", code: str = "", extra: str = "") -> tuple[str, str]:
+        (tmp_path / package).mkdir(exist_ok=True)
+        (tmp_path / package / "__init__.py").write_text(textwrap.dedent(code))
+        config = textwrap.dedent(f"""\
+            herald: 1
+            plugin_paths: ["{PLUGIN_DIR}"]
+            python: {{ paths: ["."] }}
+            accounts:
+              corp: {{ network: outbox, handle: corp }}
+              help: {{ network: outbox, handle: help }}
+            people:
+              ana: {{ roles: [writer] }}
+              mo: {{ roles: [marketing] }}
+              li: {{ roles: [marketing] }}
+            """) + textwrap.dedent(extra) + textwrap.dedent(hooks) + textwrap.dedent(workflows)
+        path = tmp_path / "herald.yaml"
+        path.write_text(config.replace("PACKAGE", package))
+        return str(path), package
+
+    return write
