@@ -134,8 +134,9 @@ class PythonWorkflow : public ::testing::Test {
   /// A configuration with `hooks` (YAML lines under `hooks:`) and `steps` before the publish
   /// step; MODULE in either is replaced by this test's package.
   std::string write_config(std::string hooks, std::string steps,
-                           const std::string& publish = "plugin: outbox\n        config: { "
-                                                        "directory: out, fsync: false }",
+                           const std::string& publish =
+                               "plugin: outbox\n        config: { "
+                               "directory: out, fsync: false }",
                            const std::string& extra = "", double timeout = 10) {
     auto fill = [&](std::string text) {
       for (size_t at; (at = text.find("MODULE")) != std::string::npos;)
@@ -144,17 +145,16 @@ class PythonWorkflow : public ::testing::Test {
     };
     std::string accounts;
     for (int i = 0; i < 6; ++i)
-      accounts += "  a" + std::to_string(i) + ": { network: outbox, handle: a" +
-                  std::to_string(i) + " }\n";
-    return dir_.write("herald.yaml", fill(std::string("herald: 1\nplugin_paths: [") +
-                                          BUILTIN_PLUGIN_DIR + "]\n" + extra +
-                                          "python:\n  paths: [\".\"]\n  timeout_seconds: " +
-                                          std::to_string(timeout) + "\naccounts:\n" + accounts +
-                                          "people:\n  mo: { roles: [marketing] }\n"
-                                          "hooks:\n" +
-                                          (hooks.empty() ? "  {}\n" : hooks) +
-                                          "workflows:\n  w:\n    steps:\n" + steps +
-                                          "      - kind: publish\n        " + publish + "\n"));
+      accounts +=
+          "  a" + std::to_string(i) + ": { network: outbox, handle: a" + std::to_string(i) + " }\n";
+    return dir_.write("herald.yaml",
+                      fill(std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + "]\n" +
+                           extra + "python:\n  paths: [\".\"]\n  timeout_seconds: " +
+                           std::to_string(timeout) + "\naccounts:\n" + accounts +
+                           "people:\n  mo: { roles: [marketing] }\n"
+                           "hooks:\n" +
+                           (hooks.empty() ? "  {}\n" : hooks) + "workflows:\n  w:\n    steps:\n" +
+                           steps + "      - kind: publish\n        " + publish + "\n"));
   }
 
   std::unique_ptr<Host> open(const std::string& config) {
@@ -242,8 +242,8 @@ TEST_F(PythonWorkflow, AVetoRejectsThePostWithItsReasonAndRunsOnReject) {
 }
 
 TEST_F(PythonWorkflow, AHookThatRaisesFailsItsPostWithTheTracebackAndOthersGoOn) {
-  auto host = open(
-      write_config("  before_publish: \"MODULE:raises\"\n  on_fail: \"MODULE:record\"\n", ""));
+  auto host =
+      open(write_config("  before_publish: \"MODULE:raises\"\n  on_fail: \"MODULE:record\"\n", ""));
   ASSERT_TRUE(host);
   int64_t boom = submit(*host, {"boom"});
   int64_t fine = submit(*host, {});
@@ -258,7 +258,8 @@ TEST_F(PythonWorkflow, AHookThatRaisesFailsItsPostWithTheTracebackAndOthersGoOn)
 }
 
 TEST_F(PythonWorkflow, AHookThatHangsPastTheLimitFailsItsPostAndTheWorkerCarriesOn) {
-  auto host = open(write_config("  before_publish: \"MODULE:hangs\"\n", "", "plugin: outbox\n"
+  auto host = open(write_config("  before_publish: \"MODULE:hangs\"\n", "",
+                                "plugin: outbox\n"
                                 "        config: { directory: out, fsync: false }",
                                 "", 0.5));
   ASSERT_TRUE(host);
@@ -294,10 +295,10 @@ TEST_F(PythonWorkflow, AHookReturningSomethingElseFailsItsPostSayingWhat) {
 }
 
 TEST_F(PythonWorkflow, BeforeAndAfterHooksRunOncePerStepAndOnPublishAfterPublishing) {
-  auto host = open(write_config(
-      "  before_draft: \"MODULE:record\"\n  after_draft: \"MODULE:record\"\n"
-      "  before_publish: \"MODULE:record\"\n  on_publish: \"MODULE:record\"\n",
-      "      - kind: draft\n        plugin: \"python:MODULE:Outcomes\"\n"));
+  auto host =
+      open(write_config("  before_draft: \"MODULE:record\"\n  after_draft: \"MODULE:record\"\n"
+                        "  before_publish: \"MODULE:record\"\n  on_publish: \"MODULE:record\"\n",
+                        "      - kind: draft\n        plugin: \"python:MODULE:Outcomes\"\n"));
   ASSERT_TRUE(host);
   int64_t id = submit(*host, {"wait"});
   ASSERT_TRUE(host->run({}));
@@ -307,14 +308,16 @@ TEST_F(PythonWorkflow, BeforeAndAfterHooksRunOncePerStepAndOnPublishAfterPublish
   EXPECT_EQ(host->post(id)->state, "done");
   python::Gil gil;
   std::vector<std::string> points;
-  for (py::handle entry : attribute("seen")) points.push_back(entry[py::int_(0)].cast<std::string>());
+  for (py::handle entry : attribute("seen"))
+    points.push_back(entry[py::int_(0)].cast<std::string>());
   EXPECT_EQ(points, (std::vector<std::string>{"before_draft", "after_draft", "before_publish",
                                               "on_publish"}));
 }
 
 TEST_F(PythonWorkflow, APythonStepReturnsEveryOutcomeACppStepCan) {
-  auto host = open(write_config("", "      - kind: draft\n        plugin: \"python:MODULE:Outcomes\"\n"
-                                    "        config: { retry_seconds: 30 }\n"));
+  auto host = open(write_config("",
+                                "      - kind: draft\n        plugin: \"python:MODULE:Outcomes\"\n"
+                                "        config: { retry_seconds: 30 }\n"));
   ASSERT_TRUE(host);
   std::map<std::string, int64_t> ids;
   for (const char* tag : {"wait", "hold", "reject", "retry", "fail", "none", "advance", "bad"})
@@ -367,8 +370,9 @@ TEST_F(PythonWorkflow, APythonStepRunsOnSeveralPublishWorkersAtOnce) {
 }
 
 TEST_F(PythonWorkflow, APythonStepsConfigIsCheckedLikeAPlugins) {
-  std::string steps = "      - kind: draft\n        plugin: \"python:MODULE:Outcomes\"\n"
-                      "        config: { aprover: legal, retry_seconds: soon }\n";
+  std::string steps =
+      "      - kind: draft\n        plugin: \"python:MODULE:Outcomes\"\n"
+      "        config: { aprover: legal, retry_seconds: soon }\n";
   HostOptions options;
   options.scripting = runtime();
   auto host = Host::open(write_config("", steps), options);
@@ -377,8 +381,7 @@ TEST_F(PythonWorkflow, APythonStepsConfigIsCheckedLikeAPlugins) {
   const std::string& message = host.status().message();
   EXPECT_NE(message.find("unknown key 'aprover'"), std::string::npos) << message;
   EXPECT_NE(message.find("did you mean 'approver'?"), std::string::npos) << message;
-  EXPECT_NE(message.find("'retry_seconds': expected a whole number, got 'soon'"),
-            std::string::npos)
+  EXPECT_NE(message.find("'retry_seconds': expected a whole number, got 'soon'"), std::string::npos)
       << message;
   EXPECT_NE(message.find("herald.yaml:"), std::string::npos) << message;
 }

@@ -4,7 +4,6 @@
 
 #include "herald_python.hpp"
 
-
 namespace herald {
 namespace {
 std::weak_ptr<ScriptRuntime> g_python;
