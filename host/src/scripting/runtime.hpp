@@ -36,7 +36,7 @@ struct HookResult {
   std::string message;              // the veto's reason, or the error with its traceback
   std::optional<std::string> text;  // the new text, when the hook changed it
   std::optional<std::vector<std::string>> tags;  // the new tags, when the hook changed them
-  std::optional<std::string> account;  // the account the hook routed the post to
+  std::optional<std::string> account;            // the account the hook routed the post to
   std::vector<std::string> notes;                // ctx.note(...) calls, in order
 };
 
