@@ -42,3 +42,24 @@ echo "installed herald ran the out-of-tree plugin: loud post rejected"
 grep -q "done" "$work/embed.out"
 test "$(wc -l < "$work/outbox/corp.jsonl")" -eq 1
 echo "embedding sample published through the installed host"
+
+# The installed Python package, alone on sys.path (not the build tree's): it opens the same
+# configuration and drives a post through it.
+site=$(find "$prefix" -type d -name herald -path "*-packages/herald" | head -n 1)
+test -f "$site/__init__.pyi" && test -f "$site/py.typed"
+rm -f "$work/outbox/corp.jsonl"
+/usr/bin/python3 -s - "$(dirname "$site")" "$work/company.yaml" <<'PY'
+import sys
+site, config = sys.argv[1], sys.argv[2]
+sys.path = [site] + [p for p in sys.path if "-packages" not in p]
+import herald
+assert herald.__file__.startswith(site), herald.__file__
+host = herald.Host(config, clock=herald.VirtualClock("2027-01-02T00:00:00Z"))
+post = host.submit("careful", "corp", "A calm, useful update from Python.", author="ana")
+host.run()
+host.approve(post.id, as_="mo")
+host.run()
+assert host.status(post.id).state == "done", host.status(post.id)
+print("installed Python package published a post")
+PY
+test "$(wc -l < "$work/outbox/corp.jsonl")" -eq 1
