@@ -398,16 +398,19 @@ void bind_host(py::module_& m) {
   py::class_<Host>(m, "Host",
                    "A Herald deployment opened from its YAML configuration: submit posts, record "
                    "decisions, run the engine, read where posts are and their audit trail.")
-      .def(py::init([](const std::string& config_path, std::shared_ptr<Clock> clock) {
+      .def(py::init([](const std::string& config_path, std::shared_ptr<Clock> clock,
+                       bool check_secrets) {
              HostOptions options;
              options.clock = std::move(clock);
-             options.resolve_secrets = true;
+             options.resolve_secrets = check_secrets;
              options.scripting = module_runtime();
              return take(Host::open(config_path, options));
            }),
-           py::arg("config_path"), py::arg("clock") = nullptr,
+           py::arg("config_path"), py::arg("clock") = nullptr, py::arg("check_secrets") = true,
            "Opens the configuration, its plugins, hooks and store. Raises ConfigError (with "
-           "file:line:column) or PluginError.")
+           "file:line:column) or PluginError. check_secrets=False skips resolving the "
+           "accounts' ${env:..}/${file:..} credentials, for scripts that only read or decide "
+           "(publishing then fails for an account whose credentials are missing).")
       .def(
           "submit",
           [](Host& host, std::string workflow, std::string account, std::string text,

@@ -112,7 +112,9 @@ class VirtualClock:
 class Host:
     clock: int
     workflows: list[tuple[str, list[tuple[str, str, str]]]]
-    def __init__(self, config_path: str, clock: VirtualClock | None = None) -> None: ...
+    def __init__(
+        self, config_path: str, clock: VirtualClock | None = None, check_secrets: bool = True
+    ) -> None: ...
     def submit(
         self,
         workflow: str,

@@ -180,3 +180,17 @@ def test_a_hook_that_does_not_import_is_a_config_error_naming_the_module(deploym
                            workflows=APPROVAL)
     with pytest.raises(herald.ConfigError, match="no_such_pkg"):
         herald.Host(config)
+
+
+def test_missing_credentials_are_a_config_error_unless_the_script_only_reads(deployment):
+    config, _ = deployment(APPROVAL, extra="""\
+        engine: { max_attempts: 2 }
+        """)
+    text = open(config).read().replace(
+        "corp: { network: outbox, handle: corp }",
+        "corp: { network: outbox, handle: corp, credentials: { token: \"${env:HERALD_TEST_NO_SUCH_TOKEN}\" } }")
+    open(config, "w").write(text)
+    with pytest.raises(herald.ConfigError, match="HERALD_TEST_NO_SUCH_TOKEN"):
+        herald.Host(config)
+    reader = herald.Host(config, check_secrets=False)
+    assert reader.status() == []
