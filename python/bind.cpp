@@ -86,19 +86,6 @@ Outcome make_outcome(herald_outcome kind, std::string reason) {
   return o;
 }
 
-std::string outcome_word(herald_outcome kind) {
-  switch (kind) {
-    case HERALD_ADVANCE: return "advance";
-    case HERALD_WAIT: return "wait";
-    case HERALD_HOLD: return "hold";
-    case HERALD_REJECT: return "reject";
-    case HERALD_RETRY: return "retry";
-    case HERALD_FAIL: return "fail";
-    case HERALD_REVISE: return "revise";
-  }
-  return "unknown";
-}
-
 py::dict measure_dict(const text::Measure& m) {
   py::dict d;
   d["network"] = std::string(text::network_name(m.network));
@@ -233,12 +220,12 @@ void bind_values(py::module_& m) {
           py::arg("message"), py::arg("level") = "info", "Logs through Herald's logger.");
 
   py::class_<Outcome>(m, "Outcome", "What a Python step decided; made by herald.advance() etc.")
-      .def_property_readonly("kind", [](const Outcome& o) { return outcome_word(o.kind); })
+      .def_property_readonly("kind", [](const Outcome& o) { return outcome_name(o.kind); })
       .def_readonly("reason", &Outcome::reason)
       .def_readonly("at_ms", &Outcome::at_ms)
       .def_property_readonly("expects", [](const Outcome& o) { return expectations(o.expects); })
       .def("__repr__", [](const Outcome& o) {
-        return "<herald.Outcome " + outcome_word(o.kind) +
+        return "<herald.Outcome " + outcome_name(o.kind) +
                (o.reason.empty() ? "" : ": " + o.reason) + ">";
       });
   m.def(

@@ -221,171 +221,155 @@ ScriptContext context_for(const std::string& point, const std::string& workflow,
   return ctx;
 }
 
+/// A hook function or a step instance, with the name it was configured by. Shared with calls
+/// that may outlive their hook (a call abandoned at its time limit).
+struct Callable {
+  std::string target;
+  Held object;
+  Callable(std::string t, py::object o) : target(std::move(t)), object(std::move(o)) {}
+};
+
+/// What one call of a hook or a step did.
+struct CallOutcome {
+  HookResult::Kind kind = HookResult::Kind::ok;  // veto: herald.Veto was raised
+  std::string message;                           // the veto's reason, or the error
+  std::optional<std::string> text;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<std::string> account;
+  std::vector<std::string> notes;
+  Outcome outcome;  // steps: what run returned (None: advance)
+};
+
+/// Calls a hook (`function(post, ctx)`) or a step (`instance.run(post, ctx)`) with the GIL,
+/// within `timeout_ms`, and reports what it returned and what it changed in the post.
+CallOutcome call_python(std::shared_ptr<Callable> callable, bool step, PostView post,
+                        ScriptContext context, int64_t timeout_ms) {
+  // Everything the call uses is owned by `out`, `before` and `ctx`, so a call abandoned at its
+  // time limit keeps what it needs alive on its own.
+  auto out = std::make_shared<CallOutcome>();
+  auto before = std::make_shared<PostView>(std::move(post));
+  auto ctx = std::make_shared<ScriptContext>(std::move(context));
+  auto body = [out, before, ctx, callable, step] {
+    Gil gil;
+    try {
+      py::object py_post = py::cast(*before);
+      py::object py_ctx = py::cast(ctx.get(), py::return_value_policy::reference);
+      const py::object& target = callable->object.object;
+      py::object returned = step ? target.attr("run")(py_post, py_ctx) : target(py_post, py_ctx);
+      const PostView& after = py_post.cast<const PostView&>();
+      if (after.text != before->text) out->text = after.text;
+      if (after.tags != before->tags) out->tags = after.tags;
+      if (after.account != before->account) out->account = after.account;
+      if (step && py::isinstance<Outcome>(returned)) {
+        out->outcome = returned.cast<Outcome>();
+      } else if (!returned.is_none() && (step || !returned.is(py_post))) {
+        out->kind = HookResult::Kind::error;
+        out->message = callable->target + (step ? ".run" : "") + " returned " +
+                       type_name(returned) +
+                       (step ? "; return herald.advance(), herald.wait(...), herald.hold(...), "
+                               "herald.reject(...), herald.retry(...) or herald.fail(...)"
+                             : "; a hook returns None (it changes the post in place) or raises "
+                               "herald.Veto(\"why\")");
+      }
+    } catch (py::error_already_set& e) {
+      const ExceptionTypes& types = exception_types();
+      bool veto = types.veto && e.matches(types.veto);
+      out->kind = veto ? HookResult::Kind::veto : HookResult::Kind::error;
+      out->message = veto ? py::str(e.value()).cast<std::string>() : describe(e, true);
+    } catch (const std::exception& e) {
+      out->kind = HookResult::Kind::error;
+      out->message = e.what();
+    }
+    out->notes = ctx->notes;
+  };
+  if (!run_limited(body, timeout_ms)) {
+    CallOutcome late;
+    late.kind = HookResult::Kind::error;
+    late.message = "did not return within " + seconds_text(timeout_ms) +
+                   " (python.timeout_seconds); it was interrupted";
+    return late;
+  }
+  return std::move(*out);
+}
+
 class PythonHook final : public ScriptHook {
  public:
   PythonHook(std::string target, py::object function, int64_t timeout_ms)
-      : target_(std::move(target)), function_(std::move(function)), timeout_ms_(timeout_ms) {}
+      : function_(std::make_shared<Callable>(std::move(target), std::move(function))),
+        timeout_ms_(timeout_ms) {}
 
   HookResult call(const HookCall& call) override {
-    // Everything the Python side sees is copied in; the result comes back through `out`, which
-    // an abandoned call keeps alive on its own.
-    auto out = std::make_shared<HookResult>();
-    auto post = std::make_shared<PostView>(view_of(*call.post, *call.config));
-    auto ctx = std::make_shared<ScriptContext>(context_for(call.hook->point, call.post->workflow,
-                                                           call.step, call.step_kind, call.account,
-                                                           call.now_ms));
-    ctx->outcome = call.outcome;
-    ctx->reason = call.reason;
-    const py::object* function = &function_.object;
-    const std::string* target = &target_;
-    auto body = [out, post, ctx, function, target] {
-      Gil gil;
-      try {
-        py::object py_post = py::cast(*post);
-        py::object returned =
-            (*function)(py_post, py::cast(ctx.get(), py::return_value_policy::reference));
-        const PostView& changed = py_post.cast<const PostView&>();
-        if (!returned.is_none() && !returned.is(py_post)) {
-          out->kind = HookResult::Kind::error;
-          out->message = *target + " returned " + type_name(returned) +
-                         "; a hook returns None (it changes the post in place) or raises "
-                         "herald.Veto(\"why\")";
-        }
-        if (changed.text != post->text) out->text = changed.text;
-        if (changed.tags != post->tags) out->tags = changed.tags;
-        if (changed.account != post->account) out->account = changed.account;
-      } catch (py::error_already_set& e) {
-        const ExceptionTypes& types = exception_types();
-        if (types.veto && e.matches(types.veto)) {
-          out->kind = HookResult::Kind::veto;
-          out->message = py::str(e.value()).cast<std::string>();
-        } else {
-          out->kind = HookResult::Kind::error;
-          out->message = describe(e, true);
-        }
-      } catch (const std::exception& e) {
-        out->kind = HookResult::Kind::error;
-        out->message = e.what();
-      }
-      out->notes = ctx->notes;
-    };
-    if (!run_limited(body, timeout_ms_)) {
-      HookResult late;
-      late.kind = HookResult::Kind::error;
-      late.message = "did not return within " + seconds_text(timeout_ms_) +
-                     " (python.timeout_seconds); it was interrupted";
-      return late;
-    }
-    return std::move(*out);
+    ScriptContext ctx = context_for(call.hook->point, call.post->workflow, call.step,
+                                    call.step_kind, call.account, call.now_ms);
+    ctx.outcome = call.outcome;
+    ctx.reason = call.reason;
+    CallOutcome done = call_python(function_, /*step=*/false, view_of(*call.post, *call.config),
+                                   std::move(ctx), timeout_ms_);
+    HookResult result;
+    result.kind = done.kind;
+    result.message = std::move(done.message);
+    result.text = std::move(done.text);
+    result.tags = std::move(done.tags);
+    result.account = std::move(done.account);
+    result.notes = std::move(done.notes);
+    return result;
   }
 
  private:
-  std::string target_;
-  Held function_;
+  std::shared_ptr<Callable> function_;
   int64_t timeout_ms_;
 };
 
 class PythonStep final : public ScriptStep {
  public:
   PythonStep(std::string target, py::object instance, int64_t timeout_ms)
-      : target_(std::move(target)), instance_(std::move(instance)), timeout_ms_(timeout_ms) {}
+      : instance_(std::make_shared<Callable>(std::move(target), std::move(instance))),
+        timeout_ms_(timeout_ms) {}
 
   herald_status run(CallContext& call) override {
-    struct Out {
-      bool ok = false;
-      std::string error;
-      Outcome outcome;
-      std::optional<std::string> text;
-      std::optional<std::vector<std::string>> tags;
-      std::optional<std::string> account;
-      std::vector<std::string> notes;
-    };
-    auto out = std::make_shared<Out>();
-    auto post = std::make_shared<PostView>(view_of(*call.post, *call.config));
+    const std::string& target = instance_->target;
     int64_t now_ms = call.clock->now_ms();
-    auto ctx = std::make_shared<ScriptContext>(context_for(
-        "step", call.post->workflow, call.step_name, call.post->step_kind, call.account, now_ms));
-    if (call.events) ctx->events = *call.events;
-    const py::object* instance = &instance_.object;
-    const std::string* target = &target_;
-    auto body = [out, post, ctx, instance, target] {
-      Gil gil;
-      try {
-        py::object py_post = py::cast(*post);
-        py::object returned =
-            instance->attr("run")(py_post, py::cast(ctx.get(), py::return_value_policy::reference));
-        const PostView& changed = py_post.cast<const PostView&>();
-        if (changed.text != post->text) out->text = changed.text;
-        if (changed.tags != post->tags) out->tags = changed.tags;
-        if (changed.account != post->account) out->account = changed.account;
-        if (returned.is_none()) {
-          out->ok = true;  // None is advance
-        } else if (py::isinstance<Outcome>(returned)) {
-          out->outcome = returned.cast<Outcome>();
-          out->ok = true;
-        } else {
-          out->error = *target + ".run returned " + type_name(returned) +
-                       "; return herald.advance(), herald.wait(...), herald.hold(...), "
-                       "herald.reject(...), herald.retry(...) or herald.fail(...)";
-        }
-      } catch (py::error_already_set& e) {
-        const ExceptionTypes& types = exception_types();
-        if (types.veto && e.matches(types.veto)) {
-          out->outcome.kind = HERALD_REJECT;
-          out->outcome.reason = py::str(e.value()).cast<std::string>();
-          out->ok = true;
-        } else {
-          out->error = describe(e, true);
-        }
-      } catch (const std::exception& e) {
-        out->error = e.what();
-      }
-      out->notes = ctx->notes;
-    };
-    if (!run_limited(body, timeout_ms_)) {
-      call.error = target_ + " did not return within " + seconds_text(timeout_ms_) +
-                   " (python.timeout_seconds); it was interrupted";
+    ScriptContext ctx = context_for("step", call.post->workflow, call.step_name,
+                                    call.post->step_kind, call.account, now_ms);
+    if (call.events) ctx.events = *call.events;
+    CallOutcome done = call_python(instance_, /*step=*/true, view_of(*call.post, *call.config),
+                                   std::move(ctx), timeout_ms_);
+    if (done.kind == HookResult::Kind::error) {
+      call.error = std::move(done.message);
       return HERALD_ERROR;
     }
-    if (out->text) {
-      call.post->text = std::move(*out->text);
-      call.text_changed = true;
-    }
-    if (out->tags) {
-      call.post->tags = std::move(*out->tags);
-      call.text_changed = true;
-    }
-    if (out->account) {
+    if (done.text) call.post->text = std::move(*done.text);
+    if (done.tags) call.post->tags = std::move(*done.tags);
+    call.text_changed = done.text || done.tags;
+    std::string moved;
+    if (done.account) {
       if (call.post->step_kind == "publish") {
-        call.error = target_ + " moved the post to another account at its publish step";
+        call.error = target + " moved the post to another account at its publish step";
         return HERALD_ERROR;
       }
-      if (!call.config->account(*out->account)) {
+      if (!call.config->account(*done.account)) {
         call.error =
-            target_ + " set the account to '" + *out->account + "', which is not configured";
+            target + " set the account to '" + *done.account + "', which is not configured";
         return HERALD_ERROR;
       }
-      call.reason += "moved from " + call.post->account + " to " + *out->account;
-      call.post->account = std::move(*out->account);
+      moved = "moved from " + call.post->account + " to " + *done.account;
+      call.post->account = std::move(*done.account);
       call.text_changed = true;
     }
-    if (!out->ok) {
-      call.error = out->error;
-      return HERALD_ERROR;
-    }
-    Outcome& o = out->outcome;
+    Outcome& o = done.outcome;
+    if (done.kind == HookResult::Kind::veto) o = Outcome{HERALD_REJECT, done.message, 0, {}};
     call.outcome = o.kind;
     call.outcome_at_ms = o.kind == HERALD_RETRY && o.at_ms < 0 ? now_ms - o.at_ms : o.at_ms;
-    call.reason = o.reason + (call.reason.empty() || o.reason.empty() ? "" : "; ") + call.reason;
-    for (const std::string& note : out->notes)
-      call.reason += (call.reason.empty() ? "" : "; ") + note;
+    call.reason = o.reason;
+    for (const std::string& extra : done.notes)
+      call.reason += (call.reason.empty() ? "" : "; ") + extra;
+    if (!moved.empty()) call.reason += (call.reason.empty() ? "" : "; ") + moved;
     call.expects = o.expects;
     return HERALD_OK;
   }
 
  private:
-  std::string target_;
-  Held instance_;
+  std::shared_ptr<Callable> instance_;
   int64_t timeout_ms_;
 };
 

@@ -21,19 +21,6 @@ std::string make_lease_owner() {
   return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(random());
 }
 
-std::string outcome_name(herald_outcome outcome) {
-  switch (outcome) {
-    case HERALD_ADVANCE: return "advance";
-    case HERALD_WAIT: return "wait";
-    case HERALD_HOLD: return "hold";
-    case HERALD_REJECT: return "reject";
-    case HERALD_RETRY: return "retry";
-    case HERALD_FAIL: return "fail";
-    case HERALD_REVISE: return "revise";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 Engine::Engine(const Configuration& config, const std::vector<BoundWorkflow>& workflows,

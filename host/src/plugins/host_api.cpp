@@ -697,4 +697,17 @@ const herald_host_api* host_api() {
   return &kHostApi;
 }
 
+std::string outcome_name(herald_outcome outcome) {
+  switch (outcome) {
+    case HERALD_ADVANCE: return "advance";
+    case HERALD_WAIT: return "wait";
+    case HERALD_HOLD: return "hold";
+    case HERALD_REJECT: return "reject";
+    case HERALD_RETRY: return "retry";
+    case HERALD_FAIL: return "fail";
+    case HERALD_REVISE: return "revise";
+  }
+  return "unknown";
+}
+
 }  // namespace herald

@@ -85,6 +85,9 @@ struct CallContext {
 
 const herald_host_api* host_api();
 
+/// "advance", "wait", "hold", "reject", "retry", "fail" or "revise".
+std::string outcome_name(herald_outcome outcome);
+
 inline herald_call* as_handle(CallContext& context) {
   return reinterpret_cast<herald_call*>(&context);
 }
