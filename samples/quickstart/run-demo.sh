@@ -9,7 +9,7 @@ herald=$(cd "$(dirname "$herald")" && pwd)/$(basename "$herald")
 work=${2:-$here/../../build/demo}
 rm -rf "$work" && mkdir -p "$work"
 work=$(cd "$work" && pwd)
-cp "$here/herald.yaml" "$here/legal-rules.yaml" "$here/engagement-acme_x.csv" "$work/"
+cp "$here/herald.yaml" "$here/legal-rules.yaml" "$here/engagement-acme_x.csv" "$here/mentions.jsonl" "$work/"
 config=$work/herald.yaml
 cd "$work"
 
@@ -111,6 +111,15 @@ h calendar "$config" --from 2026-11-30 --days 7
 say "Draft rules: the brand speaks as we; Eve's long answer was signed and split for Bluesky"
 h audit "$config" "$first_person"
 h audit "$config" "$long_answer"
+
+say "Mentions come in: influencers first, trolls never answered, a complaint answered from support"
+h inbound import "$config" mentions.jsonl
+h inbound list "$config"
+h run "$config" --until-idle
+reply=$("$herald" inbound list "$config" --json | python3 -c 'import json,sys; print(next(m["reply_post"] for m in json.load(sys.stdin) if m["reply_post"]))')
+h status "$config" "$reply"
+grep -q "Send us your order number" outbox/acme_support.jsonl || { echo "the reply was not published" >&2; exit 1; }
+"$herald" inbound list "$config" --json | grep -q '"action": "block"' || { echo "the repeat troll was not blocked" >&2; exit 1; }
 
 say "Counting text as each network does"
 echo '{"text": "Caf\u00e9 #launch with @acmehelp.bsky.social: https://acme.example/news \ud83d\ude80"}' > count.jsonl

@@ -151,6 +151,37 @@ struct EngagementImport {
   int64_t last_ms = 0;
 };
 
+/// A mention of one of the company's accounts, as `herald inbound list` shows it.
+struct MentionView {
+  int64_t id = 0;
+  std::string network;
+  std::string account;  // the company's account it mentions
+  std::string author;   // who wrote it
+  std::string text;
+  std::string source_id;  // the network's id
+  int64_t followers = 0;
+  int64_t engagement = 0;
+  int64_t at_ms = 0;
+  double score = 0;          // influence: the inbox orders by it, highest first
+  std::string score_detail;  // the formula with this mention's numbers
+  /// answer (a reply draft was made), ignore, mute, block or report (a moderation rule fired;
+  /// it is never answered), or "" (waiting in the inbox for a person).
+  std::string action;
+  std::string rule;  // the moderation rule or route that decided
+  int64_t reply_post_id = 0;
+  std::string reply_state;  // the reply draft's state, or ""
+};
+
+/// What `herald inbound import` did.
+struct InboundImport {
+  int64_t rows = 0;
+  int64_t added = 0;
+  int64_t duplicates = 0;  // mentions imported before (same network and id)
+  int64_t answered = 0;    // reply drafts made
+  int64_t moderated = 0;   // ignored, muted, blocked or reported
+  int64_t inbox = 0;       // left for a person
+};
+
 struct AccountDescription {
   std::string name;
   std::string network;
@@ -322,6 +353,14 @@ class Host {
   /// `account` "" for all.
   Result<std::vector<PostView>> calendar(int64_t from_ms, int64_t to_ms,
                                          const std::string& account);
+
+  /// Imports mentions from JSON lines ({"author", "text", "network", "followers",
+  /// "engagement", "account", "id", "at"}): each is scored, checked by the moderation rules and
+  /// routed (see docs/inbound.md). All lines or none: a bad line is reported with its number.
+  Result<InboundImport> import_mentions(const std::string& jsonl_path);
+  /// Mentions, the most influential first. With a person: the ones waiting in the inbox and
+  /// those whose reply draft waits for that person.
+  Result<std::vector<MentionView>> mentions(const std::string& person = "");
 
   /// What waits for this person, oldest first.
   Result<std::vector<InboxItem>> inbox(const std::string& person);

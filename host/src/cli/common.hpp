@@ -45,6 +45,9 @@ inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit
 /// The approval, legal, edit, delegation, inbox and audit commands (cli/governance.cpp).
 void add_governance_commands(CLI::App& app, int& exit_code);
 
+/// `inbound import` and `inbound list` (cli/inbound.cpp).
+void add_inbound_commands(CLI::App& app, int& exit_code);
+
 /// The urgent, pause, resume, pauses, engagement, slots and calendar commands
 /// (cli/schedule.cpp).
 void add_schedule_commands(CLI::App& app, int& exit_code);

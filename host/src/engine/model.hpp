@@ -123,6 +123,25 @@ struct EngagementRow {
   int64_t engagements = 0;
 };
 
+/// A mention of one of the company's accounts, as imported, scored and decided.
+struct Mention {
+  int64_t id = 0;
+  std::string source_id;  // the network's id of the mention (unique per network)
+  std::string network;
+  std::string account;  // the company's account it mentions
+  std::string author;   // the handle of whoever wrote it
+  int64_t followers = 0;
+  int64_t engagement = 0;
+  std::string text;
+  int64_t at_ms = 0;        // when it was written
+  int64_t imported_ms = 0;  // when Herald read it
+  double score = 0;
+  std::string score_detail;  // the formula with this mention's numbers
+  std::string action;        // answer, ignore, mute, block, report, or "" (in the inbox)
+  std::string rule;          // the moderation rule or route that decided
+  int64_t reply_post_id = 0;
+};
+
 struct AuditEntry {
   int64_t post_id = 0;
   int64_t at_ms = 0;

@@ -22,7 +22,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -179,6 +179,30 @@ CREATE TABLE account_text_limits (
   reported_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 7: inbound mentions, scored and decided (moderated, routed to a reply draft, or left in
+    // the inbox), indexed for the inbox order and for repeat offenders.
+    R"sql(
+CREATE TABLE mentions (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL,
+  network TEXT NOT NULL,
+  account TEXT NOT NULL,
+  author TEXT NOT NULL,
+  followers INTEGER NOT NULL,
+  engagement INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  imported_ms INTEGER NOT NULL,
+  score REAL NOT NULL,
+  score_detail TEXT NOT NULL,
+  action TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  reply_post_id INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (network, source_id)
+);
+CREATE INDEX mentions_inbox ON mentions (score DESC, at_ms DESC);
+CREATE INDEX mentions_author ON mentions (network, author, at_ms);
+)sql",
 };
 
 constexpr std::string_view kEventColumns =
@@ -262,6 +286,10 @@ class Statement {
   const std::string& error() const { return error_; }
   sqlite3_stmt* get() { return stmt_; }
 
+  Statement& bind(int index, double value) {
+    sqlite3_bind_double(stmt_, index, value);
+    return *this;
+  }
   Statement& bind(int index, int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);
     return *this;
@@ -976,6 +1004,73 @@ class SqliteStore final : public Store {
     });
     if (!status) return status;
     return added;
+  }
+
+  Status add_mentions(std::vector<Mention>& mentions) override {
+    return in_transaction([&]() -> Status {
+      Statement& put = statement(
+          "INSERT INTO mentions (source_id, network, account, author, followers, engagement, "
+          "text, at_ms, imported_ms, score, score_detail, action, rule) VALUES (?1, ?2, ?3, ?4, "
+          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (network, source_id) DO NOTHING");
+      for (Mention& m : mentions) {
+        put.bind(1, m.source_id).bind(2, m.network).bind(3, m.account).bind(4, m.author);
+        put.bind(5, m.followers).bind(6, m.engagement).bind(7, m.text).bind(8, m.at_ms);
+        put.bind(9, m.imported_ms).bind(10, m.score).bind(11, m.score_detail);
+        put.bind(12, m.action).bind(13, m.rule);
+        if (Status s = run(put, "recording a mention"); !s) return s;
+        m.id = sqlite3_changes(db_) > 0 ? sqlite3_last_insert_rowid(db_) : 0;
+      }
+      return Status::ok();
+    });
+  }
+
+  Status set_mention_reply(int64_t mention_id, int64_t post_id) override {
+    Statement& stmt = statement("UPDATE mentions SET reply_post_id = ?2 WHERE id = ?1");
+    stmt.bind(1, mention_id).bind(2, post_id);
+    return run(stmt, "linking a mention to its reply");
+  }
+
+  Result<std::vector<Mention>> mentions() override {
+    Statement& stmt = statement(
+        "SELECT id, source_id, network, account, author, followers, engagement, text, at_ms, "
+        "imported_ms, score, score_detail, action, rule, reply_post_id FROM mentions ORDER BY "
+        "score DESC, at_ms DESC, id");
+    return collect<Mention>(
+        stmt,
+        [](sqlite3_stmt* row) {
+          Mention m;
+          int c = 0;
+          m.id = sqlite3_column_int64(row, c++);
+          m.source_id = column_text(row, c++);
+          m.network = column_text(row, c++);
+          m.account = column_text(row, c++);
+          m.author = column_text(row, c++);
+          m.followers = sqlite3_column_int64(row, c++);
+          m.engagement = sqlite3_column_int64(row, c++);
+          m.text = column_text(row, c++);
+          m.at_ms = sqlite3_column_int64(row, c++);
+          m.imported_ms = sqlite3_column_int64(row, c++);
+          m.score = sqlite3_column_double(row, c++);
+          m.score_detail = column_text(row, c++);
+          m.action = column_text(row, c++);
+          m.rule = column_text(row, c++);
+          m.reply_post_id = sqlite3_column_int64(row, c++);
+          return m;
+        },
+        "reading mentions");
+  }
+
+  Result<int64_t> moderated_count(const std::string& network, const std::string& author,
+                                  int64_t since_ms) override {
+    Statement& stmt = statement(
+        "SELECT count(*) FROM mentions WHERE network = ?1 AND author = ?2 AND at_ms >= ?3 AND "
+        "action IN ('ignore', 'mute', 'block', 'report')");
+    stmt.bind(1, network).bind(2, author).bind(3, since_ms);
+    Result<std::vector<int64_t>> count = collect<int64_t>(
+        stmt, [](sqlite3_stmt* row) { return sqlite3_column_int64(row, 0); },
+        "counting an author's moderated mentions");
+    if (!count) return count.status();
+    return count->empty() ? 0 : count->front();
   }
 
   Result<std::vector<EngagementRow>> engagement(const std::string& account) override {

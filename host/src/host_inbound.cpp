@@ -1,0 +1,310 @@
+// Inbound mentions: import, influence score, moderation (never answer an abusive mention) and
+// routing of support questions to reply drafts that go through a workflow like any post.
+#include "host_impl.hpp"
+#include "time/time.hpp"
+
+#include <re2/re2.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace herald {
+namespace {
+
+using nlohmann::json;
+
+/// A handle without its leading @, in lower case: how authors are compared.
+std::string handle_key(std::string handle) {
+  if (!handle.empty() && handle.front() == '@') handle.erase(0, 1);
+  for (char& c : handle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return handle;
+}
+
+/// Compiled words and patterns of one rule or route; `matches` says what matched.
+class Matcher {
+ public:
+  Matcher(const std::vector<std::string>& words, const std::vector<std::string>& patterns) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    if (!words.empty()) {
+      std::string alternatives;
+      for (const std::string& word : words)
+        alternatives += (alternatives.empty() ? "" : "|") + RE2::QuoteMeta(word);
+      expressions_.push_back(std::make_unique<RE2>(
+          "(?i)(?:^|[^\\pL\\pN_])(" + alternatives + ")(?:$|[^\\pL\\pN_])", options));
+    }
+    for (const std::string& pattern : patterns)
+      expressions_.push_back(std::make_unique<RE2>("(" + pattern + ")", options));
+  }
+  /// What matched in `text`, or nullopt.
+  std::optional<std::string> match(const std::string& text) const {
+    for (const auto& re : expressions_) {
+      std::string found;
+      if (re->ok() && RE2::PartialMatch(text, *re, &found)) return found;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::unique_ptr<RE2>> expressions_;
+};
+
+std::string number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  return buffer;
+}
+
+/// The influence score and the formula with this mention's numbers.
+std::pair<double, std::string> influence(const InfluenceConfig& config, const Mention& m) {
+  bool vip = false;
+  for (const std::string& handle : config.vip)
+    vip = vip || handle_key(handle) == handle_key(m.author);
+  double followers = config.followers_weight * std::log10(1.0 + static_cast<double>(m.followers));
+  double engagement =
+      config.engagement_weight * std::log10(1.0 + static_cast<double>(m.engagement));
+  double score = followers + engagement + (vip ? config.vip_bonus : 0.0);
+  std::string detail =
+      number(config.followers_weight) + " × log10(1 + " + std::to_string(m.followers) +
+      " followers) + " + number(config.engagement_weight) + " × log10(1 + " +
+      std::to_string(m.engagement) + " engagements)" +
+      (vip ? " + " + number(config.vip_bonus) + " (VIP)" : "") + " = " + number(score);
+  return {score, detail};
+}
+
+std::string fill(std::string text, const Mention& m) {
+  auto replace = [&](const std::string& key, const std::string& value) {
+    for (size_t at = 0; (at = text.find(key, at)) != std::string::npos; at += value.size())
+      text.replace(at, key.size(), value);
+  };
+  replace("{author}", "@" + handle_key(m.author));
+  replace("{text}", m.text);
+  return text;
+}
+
+/// Reads one JSON line into a mention; an error says what is wrong with it.
+Result<Mention> read_mention(const std::string& line, const Configuration& config, int64_t now_ms) {
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Status(ErrorCode::invalid_argument, "not a JSON object");
+  Mention m;
+  auto text = [&](const char* key, bool required) -> Result<std::string> {
+    if (!j.contains(key)) {
+      if (required)
+        return Status(ErrorCode::invalid_argument, std::string("missing \"") + key + "\"");
+      return std::string();
+    }
+    if (!j[key].is_string())
+      return Status(ErrorCode::invalid_argument, std::string("\"") + key + "\" must be text");
+    return j[key].get<std::string>();
+  };
+  auto count = [&](const char* key) -> Result<int64_t> {
+    if (!j.contains(key)) return int64_t{0};
+    if (!j[key].is_number_integer() || j[key].get<int64_t>() < 0)
+      return Status(ErrorCode::invalid_argument,
+                    std::string("\"") + key + "\" must be a whole number, 0 or more");
+    return j[key].get<int64_t>();
+  };
+  Result<std::string> author = text("author", true), body = text("text", true),
+                      network = text("network", true), account = text("account", false),
+                      id = text("id", false), at = text("at", false);
+  for (const Result<std::string>* r : {&author, &body, &network, &account, &id, &at})
+    if (!*r) return r->status();
+  Result<int64_t> followers = count("followers"), engagement = count("engagement");
+  if (!followers) return followers.status();
+  if (!engagement) return engagement.status();
+  m.author = *author;
+  m.text = *body;
+  m.network = *network;
+  m.followers = *followers;
+  m.engagement = *engagement;
+  if (m.author.empty() || m.text.empty())
+    return Status(ErrorCode::invalid_argument, "\"author\" and \"text\" must not be empty");
+  // The account mentioned: as given, else the first inbound account on that network.
+  const std::vector<std::string>& allowed = config.inbound.accounts;
+  if (!account->empty()) {
+    const AccountConfig* a = config.account(*account);
+    if (!a) return Status(ErrorCode::not_found, "unknown account '" + *account + "'");
+    if (a->network != m.network)
+      return Status(ErrorCode::invalid_argument,
+                    "account '" + *account + "' is on " + a->network + ", not " + m.network);
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *account) == allowed.end())
+      return Status(ErrorCode::invalid_argument,
+                    "account '" + *account + "' is not in inbound.accounts");
+    m.account = *account;
+  } else {
+    for (const AccountConfig& a : config.accounts)
+      if (a.network == m.network &&
+          (allowed.empty() || std::find(allowed.begin(), allowed.end(), a.name) != allowed.end())) {
+        m.account = a.name;
+        break;
+      }
+    if (m.account.empty())
+      return Status(ErrorCode::invalid_argument, "no inbound account on " + m.network +
+                                                     "; add \"account\" or list one in "
+                                                     "inbound.accounts");
+  }
+  m.at_ms = now_ms;
+  if (!at->empty()) {
+    Result<ZonedInstant> when = parse_time(*at, "UTC");
+    if (!when) return Status(ErrorCode::invalid_argument, "\"at\": " + when.status().message());
+    m.at_ms = when->utc_ms;
+  }
+  // Without an id, the same author, time and text are the same mention.
+  m.source_id = !id->empty() ? *id
+                             : m.author + "@" + std::to_string(m.at_ms) + ":" +
+                                   std::to_string(std::hash<std::string>{}(m.text));
+  m.imported_ms = now_ms;
+  return m;
+}
+
+}  // namespace
+
+Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  if (!config.inbound.configured)
+    return Status(ErrorCode::failed_precondition,
+                  config.file +
+                      " has no `inbound:` section (influence, moderation, routes); "
+                      "see docs/inbound.md");
+  std::ifstream in(jsonl_path, std::ios::binary);
+  if (!in) return Status(ErrorCode::not_found, jsonl_path + ": cannot open the mentions file");
+  const int64_t now = impl_->clock->now_ms();
+  std::vector<Mention> mentions;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Result<Mention> m = read_mention(line, config, now);
+    if (!m)
+      return Status(ErrorCode::invalid_argument, jsonl_path + ":" + std::to_string(number) + ": " +
+                                                     m.status().message() +
+                                                     "; nothing was imported");
+    mentions.push_back(std::move(*m));
+  }
+
+  // Decide each mention: score, then the first moderation rule that fires, then the first
+  // route that matches; what is left waits in the inbox.
+  std::vector<Matcher> rules, routes;
+  for (const ModerationRule& rule : config.inbound.moderation)
+    rules.emplace_back(rule.words, rule.patterns);
+  for (const InboundRoute& route : config.inbound.routes)
+    routes.emplace_back(route.words, route.patterns);
+  std::map<std::pair<std::string, std::string>, int64_t> flagged_now;  // this import's
+  std::vector<const InboundRoute*> route_of(mentions.size(), nullptr);
+  for (size_t i = 0; i < mentions.size(); ++i) {
+    Mention& m = mentions[i];
+    std::tie(m.score, m.score_detail) = influence(config.inbound.influence, m);
+    for (size_t k = 0; k < rules.size() && m.action.empty(); ++k) {
+      const ModerationRule& rule = config.inbound.moderation[k];
+      if (std::optional<std::string> found = rules[k].match(m.text)) {
+        m.action = rule.action;
+        m.rule = "moderation '" + rule.name + "' (matched \"" + *found + "\")";
+      } else if (rule.repeat_count > 0) {
+        Result<int64_t> before = impl_->store->moderated_count(
+            m.network, m.author, m.at_ms - rule.repeat_days * 86'400'000);
+        if (!before) return before.status();
+        int64_t times = *before + flagged_now[{m.network, m.author}];
+        if (times >= rule.repeat_count) {
+          m.action = rule.action;
+          m.rule = "moderation '" + rule.name + "' (" + std::to_string(times) + " earlier " +
+                   (times == 1 ? "mention" : "mentions") + " stopped in " +
+                   std::to_string(rule.repeat_days) + " days)";
+        }
+      }
+    }
+    if (!m.action.empty()) {
+      ++flagged_now[{m.network, m.author}];
+      continue;
+    }
+    for (size_t k = 0; k < routes.size(); ++k) {
+      if (std::optional<std::string> found = routes[k].match(m.text)) {
+        route_of[i] = &config.inbound.routes[k];
+        m.action = "answer";
+        m.rule = "route '" + route_of[i]->name + "' (matched \"" + *found + "\")";
+        break;
+      }
+    }
+  }
+  if (Status s = impl_->store->add_mentions(mentions); !s) return s;
+
+  InboundImport out;
+  out.rows = static_cast<int64_t>(mentions.size());
+  for (size_t i = 0; i < mentions.size(); ++i) {
+    Mention& m = mentions[i];
+    if (m.id == 0) {
+      ++out.duplicates;
+      continue;
+    }
+    ++out.added;
+    if (m.action.empty()) {
+      ++out.inbox;
+      continue;
+    }
+    if (m.action != "answer") {
+      ++out.moderated;
+      continue;
+    }
+    const InboundRoute& route = *route_of[i];
+    SubmitRequest reply;
+    bool templated = !route.templ.empty();
+    reply.workflow =
+        templated && !route.fast_workflow.empty() ? route.fast_workflow : route.workflow;
+    reply.account = route.account;
+    reply.author = route.author;
+    reply.text = templated ? fill(route.templ, m) : "@" + handle_key(m.author) + " ";
+    reply.tags = {"reply", "inbound"};
+    if (templated) reply.tags.push_back("templated");
+    Result<int64_t> post = submit(reply);
+    if (!post)
+      return Status(post.status().code(),
+                    "mention " + std::to_string(m.id) + " by " + m.author +
+                        ": the reply draft could not be made: " + post.status().message());
+    if (Status s = impl_->store->set_mention_reply(m.id, *post); !s) return s;
+    ++out.answered;
+  }
+  return out;
+}
+
+Result<std::vector<MentionView>> Host::mentions(const std::string& person) {
+  if (Status s = impl_->require_store(); !s) return s;
+  std::set<int64_t> waiting_for_person;
+  if (!person.empty()) {
+    Result<std::vector<InboxItem>> items = inbox(person);
+    if (!items) return items.status();
+    for (const InboxItem& item : *items) waiting_for_person.insert(item.post.id);
+  }
+  Result<std::vector<Mention>> stored = impl_->store->mentions();
+  if (!stored) return stored.status();
+  std::vector<MentionView> out;
+  for (const Mention& m : *stored) {
+    if (!person.empty() && !m.action.empty() && !waiting_for_person.count(m.reply_post_id))
+      continue;
+    MentionView v;
+    v.id = m.id;
+    v.network = m.network;
+    v.account = m.account;
+    v.author = m.author;
+    v.text = m.text;
+    v.source_id = m.source_id;
+    v.followers = m.followers;
+    v.engagement = m.engagement;
+    v.at_ms = m.at_ms;
+    v.score = m.score;
+    v.score_detail = m.score_detail;
+    v.action = m.action;
+    v.rule = m.rule;
+    v.reply_post_id = m.reply_post_id;
+    if (m.reply_post_id) {
+      Result<std::optional<Post>> reply = impl_->store->find_post(m.reply_post_id);
+      if (reply && reply->has_value()) v.reply_state = std::string(to_string((*reply)->state));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace herald
