@@ -193,7 +193,8 @@ Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
     rules.emplace_back(rule.words, rule.patterns);
   for (const InboundRoute& route : config.inbound.routes)
     routes.emplace_back(route.words, route.patterns);
-  std::map<std::pair<std::string, std::string>, int64_t> flagged_now;  // this import's
+  // When this import's earlier mentions were stopped, by network and author.
+  std::map<std::pair<std::string, std::string>, std::vector<int64_t>> stopped_now;
   std::vector<const InboundRoute*> route_of(mentions.size(), nullptr);
   for (size_t i = 0; i < mentions.size(); ++i) {
     Mention& m = mentions[i];
@@ -205,9 +206,11 @@ Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
         m.rule = "moderation '" + rule.name + "' (matched \"" + *found + "\")";
       } else if (rule.repeat_count > 0) {
         Result<int64_t> before = impl_->store->moderated_count(
-            m.network, m.author, m.at_ms - rule.repeat_days * 86'400'000);
+            m.network, m.author, m.at_ms - rule.repeat_days * 86'400'000, m.at_ms);
         if (!before) return before.status();
-        int64_t times = *before + flagged_now[{m.network, m.author}];
+        int64_t since = m.at_ms - rule.repeat_days * 86'400'000;
+        int64_t times = *before;
+        for (int64_t at : stopped_now[{m.network, m.author}]) times += at >= since ? 1 : 0;
         if (times >= rule.repeat_count) {
           m.action = rule.action;
           m.rule = "moderation '" + rule.name + "' (" + std::to_string(times) + " earlier " +
@@ -217,7 +220,7 @@ Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
       }
     }
     if (!m.action.empty()) {
-      ++flagged_now[{m.network, m.author}];
+      stopped_now[{m.network, m.author}].push_back(m.at_ms);
       continue;
     }
     for (size_t k = 0; k < routes.size(); ++k) {

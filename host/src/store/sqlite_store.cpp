@@ -1061,11 +1061,11 @@ class SqliteStore final : public Store {
   }
 
   Result<int64_t> moderated_count(const std::string& network, const std::string& author,
-                                  int64_t since_ms) override {
+                                  int64_t since_ms, int64_t before_ms) override {
     Statement& stmt = statement(
         "SELECT count(*) FROM mentions WHERE network = ?1 AND author = ?2 AND at_ms >= ?3 AND "
-        "action IN ('ignore', 'mute', 'block', 'report')");
-    stmt.bind(1, network).bind(2, author).bind(3, since_ms);
+        "at_ms < ?4 AND action IN ('ignore', 'mute', 'block', 'report')");
+    stmt.bind(1, network).bind(2, author).bind(3, since_ms).bind(4, before_ms);
     Result<std::vector<int64_t>> count = collect<int64_t>(
         stmt, [](sqlite3_stmt* row) { return sqlite3_column_int64(row, 0); },
         "counting an author's moderated mentions");

@@ -116,9 +116,10 @@ class Store {
   virtual Status set_mention_reply(int64_t mention_id, int64_t post_id) = 0;
   /// Mentions by score, highest first (then newest first).
   virtual Result<std::vector<Mention>> mentions() = 0;
-  /// How many mentions by `author` on `network` since `since_ms` a moderation rule stopped.
+  /// How many mentions by `author` on `network` written in [since_ms, before_ms) a moderation
+  /// rule stopped.
   virtual Result<int64_t> moderated_count(const std::string& network, const std::string& author,
-                                          int64_t since_ms) = 0;
+                                          int64_t since_ms, int64_t before_ms) = 0;
 
   virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
   virtual Status set_meta(const std::string& key, const std::string& value) = 0;

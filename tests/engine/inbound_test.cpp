@@ -1,0 +1,282 @@
+// Inbound mentions: the influence order, every moderation action (words, RE2 patterns, repeat
+// offenders inside and outside their window), and the support loop from a mention to a reply
+// published on the support account of the network simulator.
+#include "support/netsim.hpp"
+#include "support/test_support.hpp"
+#include "time/time.hpp"
+
+#include <herald/host.hpp>
+
+#include <gtest/gtest.h>
+
+namespace herald {
+namespace {
+
+using testing::TempDir;
+
+const char* kToken = "inbound-test-token-1b7f";
+
+class Inbound : public ::testing::Test {
+ protected:
+  void SetUp() override { setenv("HERALD_TEST_SUPPORT_TOKEN", kToken, 1); }
+
+  std::unique_ptr<Host> open(const std::string& inbound, const std::string& support_endpoint = "") {
+    std::string yaml =
+        std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  corp_x: { network: x, handle: "@corp" }
+  corp_masto: { network: mastodon, handle: "@corp@social.example" }
+  support:
+    network: mastodon
+    handle: "@help@social.example"
+)" +
+        (support_endpoint.empty()
+             ? std::string()
+             : "    endpoint: " + support_endpoint +
+                   "\n    credentials: { token: \"${env:HERALD_TEST_SUPPORT_TOKEN}\" }\n") +
+        R"(people:
+  eve: { roles: [support] }
+  sam: { roles: [support] }
+  mo: { roles: [marketing] }
+workflows:
+  reply:
+    steps:
+      - { kind: draft, plugin: draft/length }
+      - { kind: approve, plugin: approve, config: { role: support } }
+      - { kind: publish, plugin: )" +
+        (support_endpoint.empty() ? "outbox" : "mastodon") + R"( }
+  fast:
+    steps:
+      - { kind: draft, plugin: draft/length }
+      - { kind: publish, plugin: )" +
+        (support_endpoint.empty() ? "outbox" : "mastodon") + R"( }
+inbound:
+)" + inbound;
+    HostOptions options;
+    options.clock = make_virtual_clock(parse_time("2026-12-04T12:00:00Z", "")->utc_ms);
+    options.resolve_secrets = true;
+    auto host = Host::open(dir_.write("herald.yaml", yaml), options);
+    EXPECT_TRUE(host) << host.status().message();
+    return host ? std::move(*host) : nullptr;
+  }
+
+  Result<InboundImport> import(Host& host, const std::string& lines) {
+    return host.import_mentions(
+        dir_.write("mentions-" + std::to_string(++files_) + ".jsonl", lines));
+  }
+
+  static const MentionView& by_source(const std::vector<MentionView>& all, const std::string& id) {
+    for (const MentionView& m : all)
+      if (m.source_id == id) return m;
+    throw std::runtime_error("no mention " + id);
+  }
+
+  TempDir dir_;
+  int files_ = 0;
+};
+
+TEST_F(Inbound, TheInboxOrdersByTheConfiguredInfluenceFormulaAndShowsIt) {
+  auto host = open(R"(  influence:
+    followers_weight: 10
+    engagement_weight: 5
+    vip: ["@Partner"]
+    vip_bonus: 100
+)");
+  ASSERT_TRUE(host);
+  auto done =
+      import(*host, R"({"id": "a", "network": "x", "author": "@small", "followers": 9, "text": "hi"}
+{"id": "b", "network": "x", "author": "@big", "followers": 99999, "engagement": 9, "text": "hello"}
+{"id": "c", "network": "x", "author": "@partner", "followers": 0, "text": "hey"}
+{"id": "d", "network": "x", "author": "@mid", "followers": 999, "engagement": 99, "text": "yo"}
+)");
+  ASSERT_TRUE(done) << done.status().message();
+  EXPECT_EQ(done->inbox, 4);
+  auto all = host->mentions();
+  ASSERT_TRUE(all);
+  std::vector<std::string> order;
+  for (const MentionView& m : *all) order.push_back(m.source_id);
+  // big: 10*5 + 5*1 = 55; mid: 30 + 10 = 40; small: 10; partner: 0 + 100 (VIP, any case).
+  EXPECT_EQ(order, (std::vector<std::string>{"c", "b", "d", "a"}));
+  EXPECT_NEAR(by_source(*all, "b").score, 55.0, 0.01);
+  EXPECT_EQ(by_source(*all, "c").score_detail,
+            "10 × log10(1 + 0 followers) + 5 × log10(1 + 0 engagements) + 100 (VIP) = 100");
+}
+
+TEST_F(Inbound, ModerationRulesDecideAndAnAbusiveMentionIsNeverAnswered) {
+  auto host = open(R"(  moderation:
+    - { name: slurs, words: [idiot], action: mute }
+    - { name: phishing, patterns: ['(?i)free\s+crypto'], action: report }
+    - { name: spam, words: [followback], action: ignore }
+    - { name: repeat, repeat: { count: 2, days: 7 }, action: block }
+  routes:
+    - { name: support, words: [refund], account: support, workflow: reply, author: eve }
+)");
+  ASSERT_TRUE(host);
+  auto first = import(
+      *host,
+      R"({"id": "1", "network": "x", "author": "@t", "at": "2026-12-01T10:00:00Z", "text": "you IDIOT, refund me"}
+{"id": "2", "network": "x", "author": "@p", "text": "Free   Crypto inside"}
+{"id": "3", "network": "x", "author": "@s", "text": "#followback pls"}
+{"id": "4", "network": "x", "author": "@t", "at": "2026-12-02T10:00:00Z", "text": "idiots everywhere"}
+{"id": "5", "network": "x", "author": "@t", "at": "2026-12-03T10:00:00Z", "text": "where is my refund?"}
+{"id": "6", "network": "x", "author": "@ok", "text": "where is my refund?"}
+)");
+  ASSERT_TRUE(first) << first.status().message();
+  EXPECT_EQ(first->moderated, 3);
+  EXPECT_EQ(first->answered, 2);
+  auto all = *host->mentions();
+  EXPECT_EQ(by_source(all, "1").action, "mute");  // the rule wins over the refund route
+  EXPECT_NE(by_source(all, "1").rule.find("slurs"), std::string::npos);
+  EXPECT_EQ(by_source(all, "2").action, "report");
+  EXPECT_EQ(by_source(all, "3").action, "ignore");
+  // "idiots" is not the whole word "idiot", and one earlier stop is below the repeat rule's 2.
+  EXPECT_EQ(by_source(all, "4").action, "");
+  EXPECT_EQ(by_source(all, "5").action, "answer");
+  EXPECT_EQ(by_source(all, "6").action, "answer");
+  for (const char* id : {"1", "2", "3"}) EXPECT_EQ(by_source(all, id).reply_post_id, 0) << id;
+
+  // Two more stops within the week make @t a repeat offender; a stop eight days earlier does not
+  // count for @old.
+  auto second = import(
+      *host,
+      R"({"id": "7", "network": "x", "author": "@t", "at": "2026-12-04T09:00:00Z", "text": "idiot"}
+{"id": "8", "network": "x", "author": "@t", "at": "2026-12-04T10:00:00Z", "text": "I want a refund"}
+{"id": "9", "network": "x", "author": "@old", "at": "2026-11-20T10:00:00Z", "text": "idiot"}
+{"id": "10", "network": "x", "author": "@old", "at": "2026-11-21T10:00:00Z", "text": "idiot"}
+{"id": "11", "network": "x", "author": "@old", "at": "2026-12-04T10:00:00Z", "text": "refund please"}
+)");
+  ASSERT_TRUE(second) << second.status().message();
+  all = *host->mentions();
+  EXPECT_EQ(by_source(all, "8").action, "block");
+  EXPECT_NE(by_source(all, "8").rule.find("2 earlier mentions stopped in 7 days"),
+            std::string::npos)
+      << by_source(all, "8").rule;
+  EXPECT_EQ(by_source(all, "8").reply_post_id, 0);
+  EXPECT_EQ(by_source(all, "11").action, "answer");
+  // Importing the same file again adds nothing.
+  auto again = import(
+      *host,
+      R"({"id": "7", "network": "x", "author": "@t", "at": "2026-12-04T09:00:00Z", "text": "idiot"}
+)");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(again->added, 0);
+}
+
+TEST_F(Inbound, AComplaintBecomesAReplyPublishedOnTheSupportAccount) {
+  testing::Netsim netsim(NETSIM);
+  auto host = open(R"(  accounts: [corp_masto, corp_x]
+  moderation:
+    - { name: abuse, words: [moron], action: mute }
+  routes:
+    - name: refunds
+      words: [refund]
+      account: support
+      workflow: reply
+      fast_workflow: fast
+      author: eve
+      template: "{author} Sorry! We are on it: https://corp.example/help"
+    - { name: other, words: [broken], account: support, workflow: reply, author: eve }
+)",
+                   netsim.url());
+  ASSERT_TRUE(host);
+  auto done = import(
+      *host,
+      R"({"id": "m1", "network": "mastodon", "author": "@kari@social.example", "text": "@corp I want a refund"}
+{"id": "m2", "network": "mastodon", "author": "@lee@social.example", "text": "@corp my drone is broken"}
+{"id": "m3", "network": "mastodon", "author": "@troll@bad.example", "text": "@corp moron, refund"}
+)");
+  ASSERT_TRUE(done) << done.status().message();
+  EXPECT_EQ(done->answered, 2);
+  ASSERT_TRUE(host->run({}));
+  auto all = *host->mentions();
+  // The templated answer took the fast lane and is out; the other waits for support to write it.
+  const MentionView& refund = by_source(all, "m1");
+  EXPECT_EQ(refund.reply_state, "done");
+  auto reply = host->post(refund.reply_post_id);
+  EXPECT_EQ(reply->account, "support");
+  EXPECT_EQ(reply->workflow, "fast");
+  EXPECT_EQ(reply->text, "@kari@social.example Sorry! We are on it: https://corp.example/help");
+  const MentionView& broken = by_source(all, "m2");
+  EXPECT_EQ(broken.reply_state, "waiting");
+  EXPECT_EQ(host->post(broken.reply_post_id)->text, "@lee@social.example ");
+  // Sam (support) sees the draft waiting for him; Mo (marketing) does not.
+  auto sam = host->mentions("sam");
+  ASSERT_TRUE(sam);
+  ASSERT_EQ(sam->size(), 1u);
+  EXPECT_EQ(sam->front().source_id, "m2");
+  EXPECT_TRUE(host->mentions("mo")->empty());
+  ASSERT_TRUE(host->edit(broken.reply_post_id, "eve",
+                         "@lee@social.example Sorry to hear that. A new one is on its way.",
+                         "the answer"));
+  ASSERT_TRUE(host->run({}));
+  ASSERT_TRUE(host->approve(broken.reply_post_id, "sam", "ok"));
+  ASSERT_TRUE(host->run({}));
+  EXPECT_EQ(host->post(broken.reply_post_id)->state, "done");
+  // The simulator has both replies and nothing for the troll.
+  auto posts = netsim.get("/_netsim/posts?network=mastodon");
+  ASSERT_EQ(posts.size(), 2u) << posts.dump();
+  bool troll_answered = false, fast_reply = false, written_reply = false;
+  for (const auto& p : posts) {
+    std::string text = p["text"];
+    troll_answered = troll_answered || text.find("@troll") != std::string::npos;
+    fast_reply = fast_reply || text == reply->text;
+    written_reply = written_reply || text.find("A new one is on its way") != std::string::npos;
+  }
+  EXPECT_TRUE(fast_reply) << posts.dump();
+  EXPECT_TRUE(written_reply) << posts.dump();
+  EXPECT_FALSE(troll_answered);
+  EXPECT_EQ(by_source(all, "m3").action, "mute");
+}
+
+TEST_F(Inbound, ABadLineImportsNothingAndSaysWhere) {
+  auto host = open("  moderation: [ { words: [x], action: mute } ]\n");
+  ASSERT_TRUE(host);
+  auto done =
+      import(*host,
+             "{\"network\": \"x\", \"author\": \"@a\", \"text\": \"ok\"}\n"
+             "{\"network\": \"x\", \"author\": \"@b\", \"followers\": -3, \"text\": \"hi\"}\n");
+  ASSERT_FALSE(done);
+  EXPECT_NE(
+      done.status().message().find("mentions-1.jsonl:2: \"followers\" must be a whole number"),
+      std::string::npos)
+      << done.status().message();
+  EXPECT_NE(done.status().message().find("nothing was imported"), std::string::npos);
+  EXPECT_TRUE(host->mentions()->empty());
+  auto unknown =
+      import(*host, "{\"network\": \"linkedin\", \"author\": \"@a\", \"text\": \"ok\"}\n");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.status().message().find("no inbound account on linkedin"), std::string::npos);
+}
+
+TEST_F(Inbound, BadInboundConfigurationsSayFileLineAndWhat) {
+  struct Case {
+    std::string yaml, expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"  moderation: [ { patterns: ['(a'], action: mute } ]\n", "not a valid RE2 pattern"},
+           {"  moderation: [ { words: [x], action: shout } ]\n", "unknown action 'shout'"},
+           {"  moderation: [ { action: mute } ]\n", "needs `words`, `patterns` or `repeat`"},
+           {"  routes: [ { words: [x], account: support, workflow: replies } ]\n",
+            "unknown workflow 'replies'"},
+           {"  routes: [ { words: [x], account: support, workflow: reply, author: ghost } ]\n",
+            "unknown person 'ghost'"},
+           {"  influence: { folowers_weight: 2 }\n", "did you mean 'followers_weight'?"},
+       }) {
+    dir_.write("herald.yaml", "");
+    HostOptions options;
+    std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR +
+                       "]\naccounts: { support: { network: outbox } }\npeople: { eve: {} }\n"
+                       "workflows: { reply: { steps: [ { kind: publish, plugin: outbox } ] } }\n"
+                       "inbound:\n" +
+                       c.yaml;
+    auto host = Host::open(dir_.write("bad.yaml", yaml), options);
+    ASSERT_FALSE(host) << c.expected;
+    EXPECT_NE(host.status().message().find(c.expected), std::string::npos)
+        << host.status().message();
+    EXPECT_NE(host.status().message().find("bad.yaml:"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace herald
