@@ -311,3 +311,67 @@ Result<std::vector<MentionView>> Host::mentions(const std::string& person) {
 }
 
 }  // namespace herald
+
+namespace herald {
+
+Result<bool> Host::advocacy(const std::string& person, const std::string& account, bool opted_in) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  if (!config.person(person)) return unknown_person(config, person);
+  if (!config.account(account)) return unknown("account", account, config.accounts, config.file);
+  return impl_->store->set_advocate(person, account, opted_in, impl_->clock->now_ms());
+}
+
+Result<std::map<std::string, std::vector<std::string>>> Host::advocates() {
+  if (Status s = impl_->require_store(); !s) return s;
+  return impl_->store->advocates();
+}
+
+Status Host::report_share(int64_t post_id, const std::string& person, const std::string& url) {
+  if (Status s = impl_->require_store(); !s) return s;
+  if (!impl_->config.person(person)) return unknown_person(impl_->config, person);
+  if (url.empty()) return Status(ErrorCode::invalid_argument, "give the URL of the share");
+  Result<std::optional<Post>> found = impl_->store->find_post(post_id);
+  if (!found) return found.status();
+  if (!found->has_value()) return no_such_post(post_id, *impl_->store);
+  const Post& post = **found;
+  if (post.remote_id.empty())
+    return Status(ErrorCode::failed_precondition, "post " + std::to_string(post_id) +
+                                                      " is not published yet (it is " +
+                                                      std::string(to_string(post.state)) + ")");
+  int64_t now = impl_->clock->now_ms();
+  PostEvent event;
+  event.post_id = post_id;
+  event.step_index = post.step_index;
+  event.type = "shared";
+  event.actor = person;
+  event.comment = url;
+  event.at_ms = now;
+  event.revision = post.revision;
+  AuditEntry audit{post_id,
+                   now,
+                   person,
+                   "shared",
+                   "",
+                   std::string(to_string(post.state)),
+                   std::string(to_string(post.state)),
+                   url};
+  return impl_->store->add_event(event, post, audit);
+}
+
+Result<AmplifyStatus> Host::amplify_status(int64_t post_id) {
+  Result<PostView> view = post(post_id);
+  if (!view) return view.status();
+  Result<std::vector<PostEvent>> events = impl_->store->post_events(post_id);
+  if (!events) return events.status();
+  AmplifyStatus out;
+  out.post = std::move(*view);
+  for (const PostEvent& e : *events) {
+    if (e.type == "share_requests") out.requests_sent += std::atoll(e.comment.c_str());
+    if (e.type == "share_requests_over_cap") out.requests_over_cap += std::atoll(e.comment.c_str());
+    if (e.type == "shared") out.shares.push_back({e.actor, e.comment, e.at_ms});
+  }
+  return out;
+}
+
+}  // namespace herald

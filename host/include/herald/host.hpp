@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -180,6 +181,19 @@ struct InboundImport {
   int64_t answered = 0;    // reply drafts made
   int64_t moderated = 0;   // ignored, muted, blocked or reported
   int64_t inbox = 0;       // left for a person
+};
+
+/// What amplified a published post: share requests sent, and shares people reported.
+struct AmplifyStatus {
+  PostView post;
+  int64_t requests_sent = 0;
+  int64_t requests_over_cap = 0;  // people who had had their daily number of requests
+  struct Share {
+    std::string person;
+    std::string url;
+    int64_t at_ms = 0;
+  };
+  std::vector<Share> shares;
 };
 
 struct AccountDescription {
@@ -358,6 +372,15 @@ class Host {
   /// "engagement", "account", "id", "at"}): each is scored, checked by the moderation rules and
   /// routed (see docs/inbound.md). All lines or none: a bad line is reported with its number.
   Result<InboundImport> import_mentions(const std::string& jsonl_path);
+  /// Opts `person` in to sharing `account`'s posts (employee advocacy), or out; false when it
+  /// was already so.
+  Result<bool> advocacy(const std::string& person, const std::string& account, bool opted_in);
+  /// The accounts each person opted in to, by person.
+  Result<std::map<std::string, std::vector<std::string>>> advocates();
+  /// Records that `person` shared the published post (at `url`), on the post's trail.
+  Status report_share(int64_t post_id, const std::string& person, const std::string& url);
+  Result<AmplifyStatus> amplify_status(int64_t post_id);
+
   /// Mentions, the most influential first. With a person: the ones waiting in the inbox and
   /// those whose reply draft waits for that person.
   Result<std::vector<MentionView>> mentions(const std::string& person = "");

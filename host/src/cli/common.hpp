@@ -47,6 +47,8 @@ void add_governance_commands(CLI::App& app, int& exit_code);
 
 /// `inbound import` and `inbound list` (cli/inbound.cpp).
 void add_inbound_commands(CLI::App& app, int& exit_code);
+/// `advocacy optin|optout|list|report` and `amplify status` (cli/inbound.cpp).
+void add_amplify_commands(CLI::App& app, int& exit_code);
 
 /// The urgent, pause, resume, pauses, engagement, slots and calendar commands
 /// (cli/schedule.cpp).

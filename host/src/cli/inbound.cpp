@@ -1,4 +1,5 @@
-// `herald inbound import|list`: mentions of the company's accounts, scored, moderated and routed.
+// `herald inbound import|list`: mentions of the company's accounts, scored, moderated and routed;
+// `herald advocacy optin|optout|list|report` and `herald amplify status`: employee advocacy.
 #include "cli/common.hpp"
 #include "time/time.hpp"
 
@@ -101,5 +102,102 @@ list->callback([o, &exit_code] {
   }
 });
 }  // namespace herald
+
+void add_amplify_commands(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string config, person, account, url;
+    int64_t post_id = 0;
+    bool as_json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* advocacy = app.add_subcommand(
+      "advocacy", "Employee advocacy: who is asked to share which account's posts.");
+  advocacy->require_subcommand(1);
+  for (bool opt_in : {true, false}) {
+    auto* cmd = advocacy->add_subcommand(
+        opt_in ? "optin" : "optout",
+        opt_in ? "Ask this person to share the account's published posts (the advocacy step)."
+               : "Stop asking this person to share the account's posts.");
+    cmd->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+    cmd->add_option("--person", o->person, "a person from `people`")->required();
+    cmd->add_option("--account", o->account, "an account")->required();
+    cmd->callback([o, opt_in, &exit_code] {
+      auto host = open_or_report(o->config, exit_code);
+      if (!host) return;
+      auto changed = host->advocacy(o->person, o->account, opt_in);
+      if (failed(changed, exit_code)) return;
+      std::cout << o->person << (opt_in ? " shares " : " no longer shares ") << o->account
+                << "'s posts" << (*changed ? "" : " (already so)") << "\n";
+    });
+  }
+  auto* list = advocacy->add_subcommand("list", "Who opted in to which accounts.");
+  list->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  list->add_flag("--json", o->as_json, "print JSON");
+  list->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto advocates = host->advocates();
+    if (failed(advocates, exit_code)) return;
+    if (o->as_json) {
+      std::cout << json(*advocates).dump(2) << "\n";
+      return;
+    }
+    if (advocates->empty()) std::cout << "nobody opted in\n";
+    for (const auto& [person, accounts] : *advocates) {
+      std::cout << person << ":";
+      for (const std::string& account : accounts) std::cout << " " << account;
+      std::cout << "\n";
+    }
+  });
+  auto* report = advocacy->add_subcommand("report", "Record that a person shared a post.");
+  report->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  report->add_option("ID", o->post_id, "the published post")->required();
+  report->add_option("--person", o->person, "who shared it")->required();
+  report->add_option("--url", o->url, "where their share is")->required();
+  report->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    if (failed(host->report_share(o->post_id, o->person, o->url), exit_code)) return;
+    std::cout << "post " << o->post_id << ": share by " << o->person << " recorded\n";
+  });
+
+  auto* amplify = app.add_subcommand("amplify", "What amplified a published post.");
+  amplify->require_subcommand(1);
+  auto* status = amplify->add_subcommand(
+      "status", "A post's amplification: share requests sent, over the daily cap, and shares.");
+  status->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  status->add_option("ID", o->post_id, "post id")->required();
+  status->add_flag("--json", o->as_json, "print JSON");
+  status->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto done = host->amplify_status(o->post_id);
+    if (failed(done, exit_code)) return;
+    if (o->as_json) {
+      json shares = json::array();
+      for (const auto& share : done->shares)
+        shares.push_back(
+            {{"person", share.person}, {"url", share.url}, {"at", format_utc(share.at_ms)}});
+      std::cout << json{{"post", done->post.id},
+                        {"state", done->post.state},
+                        {"step", done->post.step},
+                        {"reason", done->post.reason},
+                        {"requests_sent", done->requests_sent},
+                        {"requests_over_cap", done->requests_over_cap},
+                        {"shares", shares}}
+                       .dump(2)
+                << "\n";
+      return;
+    }
+    std::cout << "post " << done->post.id << ": " << done->post.state
+              << (done->post.step.empty() ? "" : " at " + done->post.step) << "\n"
+              << "  " << done->post.reason << "\n"
+              << "  share requests sent: " << done->requests_sent
+              << ", over the daily cap: " << done->requests_over_cap << "\n";
+    for (const auto& share : done->shares)
+      std::cout << "  shared by " << share.person << " at " << format_utc(share.at_ms) << ": "
+                << share.url << "\n";
+  });
+}
 
 }  // namespace herald

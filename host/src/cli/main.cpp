@@ -297,6 +297,7 @@ int main(int argc, char** argv) {
   herald::add_governance_commands(app, exit_code);
   herald::add_schedule_commands(app, exit_code);
   herald::add_inbound_commands(app, exit_code);
+  herald::add_amplify_commands(app, exit_code);
 
   // text
   auto* text = app.add_subcommand(

@@ -166,6 +166,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.plan = this;
     call.account_limits = &account_limits_;
     call.text_limits = &text_limits_;
+    call.advocates = &advocates_;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
     herald_status status = step.run(call);
@@ -517,6 +518,9 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     Result<std::map<std::string, int64_t>> text_limits = store_.text_limits();
     if (!text_limits) return text_limits.status();
     text_limits_ = std::move(*text_limits);
+    Result<std::map<std::string, std::vector<std::string>>> advocates = store_.advocates();
+    if (!advocates) return advocates.status();
+    advocates_ = std::move(*advocates);
     pending.reserve(work.size());
     std::vector<Post> publishing;
     round_ = &pending;

@@ -84,6 +84,7 @@ class Engine final : private PlanSource {
   std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round
   std::map<std::string, int64_t> account_limits_;  // rate limits in force, read each round
   std::map<std::string, int64_t> text_limits_;     // the networks' reported text limits
+  std::map<std::string, std::vector<std::string>> advocates_;  // person -> accounts, per round
 };
 
 }  // namespace herald

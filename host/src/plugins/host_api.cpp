@@ -460,6 +460,15 @@ herald_status person_field(herald_call* handle, size_t index, herald_str field_n
                            herald_str* out) {
   CallContext& call = call_of(handle);
   if (!call.config || index >= call.config->people.size()) return HERALD_NOT_FOUND;
+  if (text_of(field_name) == "advocate_for") {  // ABI 1.6: the accounts they share posts of
+    std::vector<std::string> accounts;
+    if (call.advocates)
+      if (auto found = call.advocates->find(call.config->people[index].id);
+          found != call.advocates->end())
+        accounts = found->second;
+    *out = hand_out(call, join_lines(accounts));
+    return HERALD_OK;
+  }
   std::optional<std::string> value = person_value(call.config->people[index], text_of(field_name));
   if (!value) return HERALD_NOT_FOUND;
   *out = hand_out(call, std::move(*value));

@@ -65,6 +65,7 @@ struct CallContext {
   PlanSource* plan = nullptr;
   const std::map<std::string, int64_t>* account_limits = nullptr;  // account -> reset
   const std::map<std::string, int64_t>* text_limits = nullptr;     // account -> the network's limit
+  const std::map<std::string, std::vector<std::string>>* advocates = nullptr;  // person -> accounts
   std::string plugin_name;
   std::string step_name;
 

@@ -180,7 +180,8 @@ CREATE TABLE account_text_limits (
 ) WITHOUT ROWID;
 )sql",
     // 7: inbound mentions, scored and decided (moderated, routed to a reply draft, or left in
-    // the inbox), indexed for the inbox order and for repeat offenders.
+    // the inbox), indexed for the inbox order and for repeat offenders; and the people who
+    // opted in to share each account's posts (employee advocacy).
     R"sql(
 CREATE TABLE mentions (
   id INTEGER PRIMARY KEY,
@@ -202,6 +203,12 @@ CREATE TABLE mentions (
 );
 CREATE INDEX mentions_inbox ON mentions (score DESC, at_ms DESC);
 CREATE INDEX mentions_author ON mentions (network, author, at_ms);
+CREATE TABLE advocates (
+  person TEXT NOT NULL,
+  account TEXT NOT NULL,
+  since_ms INTEGER NOT NULL,
+  PRIMARY KEY (person, account)
+) WITHOUT ROWID;
 )sql",
 };
 
@@ -1022,6 +1029,32 @@ class SqliteStore final : public Store {
       }
       return Status::ok();
     });
+  }
+
+  Result<bool> set_advocate(const std::string& person, const std::string& account, bool opted_in,
+                            int64_t now_ms) override {
+    Statement& stmt = opted_in
+                          ? statement(
+                                "INSERT INTO advocates (person, account, since_ms) VALUES (?1, ?2, "
+                                "?3) ON CONFLICT (person, account) DO NOTHING")
+                          : statement("DELETE FROM advocates WHERE person = ?1 AND account = ?2");
+    stmt.bind(1, person).bind(2, account);
+    if (opted_in) stmt.bind(3, now_ms);
+    if (Status s = run(stmt, "recording an advocacy opt-in"); !s) return s;
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<std::map<std::string, std::vector<std::string>>> advocates() override {
+    Statement& stmt = statement("SELECT person, account FROM advocates ORDER BY person, account");
+    Result<std::vector<std::pair<std::string, std::string>>> rows =
+        collect<std::pair<std::string, std::string>>(
+            stmt,
+            [](sqlite3_stmt* row) { return std::pair(column_text(row, 0), column_text(row, 1)); },
+            "reading advocacy opt-ins");
+    if (!rows) return rows.status();
+    std::map<std::string, std::vector<std::string>> out;
+    for (auto& [person, account] : *rows) out[person].push_back(account);
+    return out;
   }
 
   Status set_mention_reply(int64_t mention_id, int64_t post_id) override {

@@ -114,6 +114,11 @@ class Store {
   /// network and source_id) is left out and its id stays 0.
   virtual Status add_mentions(std::vector<Mention>& mentions) = 0;
   virtual Status set_mention_reply(int64_t mention_id, int64_t post_id) = 0;
+  /// Opts a person in to (or out of) sharing an account's posts; false when nothing changed.
+  virtual Result<bool> set_advocate(const std::string& person, const std::string& account,
+                                    bool opted_in, int64_t now_ms) = 0;
+  /// The accounts each person opted in to, by person.
+  virtual Result<std::map<std::string, std::vector<std::string>>> advocates() = 0;
   /// Mentions by score, highest first (then newest first).
   virtual Result<std::vector<Mention>> mentions() = 0;
   /// How many mentions by `author` on `network` written in [since_ms, before_ms) a moderation

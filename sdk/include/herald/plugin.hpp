@@ -66,7 +66,8 @@ struct Person {
   std::string name;
   std::vector<std::string> roles;
   bool amplify = false;
-  std::vector<std::string> teams;  // ABI 1.3
+  std::vector<std::string> teams;           // ABI 1.3
+  std::vector<std::string> advocate_for{};  // ABI 1.6, in a step: accounts they opted in to share
 };
 
 /// Where part of an account's audience lives (ABI 1.4).
@@ -305,6 +306,8 @@ class Context {
       person.roles = detail::split_lines(person_field(i, "roles"));
       person.amplify = person_field(i, "amplify") == "true";
       person.teams = detail::split_lines(person_field(i, "teams"));
+      if (host_->abi_minor >= 6)
+        person.advocate_for = detail::split_lines(person_field(i, "advocate_for"));
       people.push_back(std::move(person));
     }
     return people;

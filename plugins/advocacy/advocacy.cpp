@@ -1,0 +1,233 @@
+// Employee advocacy: people who opted in to an account (`herald advocacy optin`) are asked to
+// share its published posts, with a suggested text for each network counted by that network's
+// rules. Requests are spread over a window after publishing, at most N per person per day, and
+// go out through a notifier: the outbox (a JSON-lines file) or a webhook.
+#include <herald/plugin.hpp>
+
+#include "common/duration.hpp"
+#include "common/http.hpp"
+#include "common/jsonl_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace {
+
+using nlohmann::json;
+constexpr int64_t kDayMs = 86'400'000;
+
+/// Who was asked (or skipped) for which post, and how many requests each person got each day.
+/// Kept in its own JSON-lines file, so the cap holds across posts, restarts and processes.
+class Ledger {
+ public:
+  explicit Ledger(std::string path) : path_(std::move(path)) {}
+
+  /// Whether `key` ("post:person") was decided already.
+  bool has(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    load();
+    return decided_.count(key) > 0;
+  }
+  int64_t sent_on(const std::string& person, int64_t day) {
+    std::lock_guard lock(mutex_);
+    load();
+    return sent_[{person, day}];
+  }
+  void record(const std::string& key, const std::string& person, int64_t day, bool sent) {
+    json line = {{"share_key", key},
+                 {"person", person},
+                 {"day", day},
+                 {"status", sent ? "sent" : "over_daily_cap"}};
+    auto written = files_.append_once(path_, key, line.dump(), true);
+    std::lock_guard lock(mutex_);
+    if (!written.already_there && decided_.insert(key).second && sent) ++sent_[{person, day}];
+  }
+
+ private:
+  void load() {
+    if (loaded_) return;
+    loaded_ = true;
+    std::ifstream in(path_);
+    for (std::string line; std::getline(in, line);) {
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.contains("share_key")) continue;
+      if (decided_.insert(j["share_key"].get<std::string>()).second &&
+          j.value("status", "") == "sent")
+        ++sent_[{j.value("person", ""), j.value("day", int64_t{0})}];
+    }
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+  bool loaded_ = false;
+  std::set<std::string> decided_;
+  std::map<std::pair<std::string, int64_t>, int64_t> sent_;
+  herald::builtin::JsonlFiles files_{"share_key"};
+};
+
+class Advocacy : public herald::Step {
+ public:
+  static constexpr std::array<herald_config_key, 8> config_keys{{
+      {"notifier", HERALD_TYPE_STRING, 0, "outbox",
+       "outbox (one JSON line per request in share-requests.jsonl) or webhook (one POST each)"},
+      {"directory", HERALD_TYPE_PATH, 0, "outbox",
+       "the outbox notifier's folder, and where the ledger of requests is kept"},
+      {"webhook_url", HERALD_TYPE_STRING, 0, nullptr, "the webhook notifier's URL"},
+      {"max_per_day", HERALD_TYPE_INT, 0, "2", "at most this many requests per person per day"},
+      {"window", HERALD_TYPE_STRING, 0, "2h",
+       "requests are spread evenly over this long after the post is published"},
+      {"networks", HERALD_TYPE_STRING_LIST, 0, "[x, mastodon, bluesky, linkedin]",
+       "the networks a suggested text is made and counted for"},
+      {"message", HERALD_TYPE_STRING, 0, "Would you share our new post?", "the request's text"},
+      {"role", HERALD_TYPE_STRING, 0, "", "only people with this role (empty: all who opted in)"},
+  }};
+
+  explicit Advocacy(herald::Config& config)
+      : notifier_(config.string("notifier")),
+        directory_(config.string("directory")),
+        webhook_url_(config.string("webhook_url")),
+        max_per_day_(config.integer("max_per_day", 2)),
+        networks_(config.strings("networks")),
+        message_(config.string("message")),
+        role_(config.string("role")),
+        ledger_(directory_ + "/advocacy-ledger.jsonl") {
+    std::optional<int64_t> window = herald::builtin::parse_duration(config.string("window"));
+    if (!window || *window < 0)
+      throw std::invalid_argument("window: expected a duration such as 30m or 2h, got '" +
+                                  config.string("window") + "'");
+    window_ms_ = *window;
+    if (notifier_ != "outbox" && notifier_ != "webhook")
+      throw std::invalid_argument("notifier: outbox or webhook, not '" + notifier_ + "'");
+    if (notifier_ == "webhook" && webhook_url_.empty())
+      throw std::invalid_argument("the webhook notifier needs webhook_url");
+    if (max_per_day_ < 1) throw std::invalid_argument("max_per_day must be 1 or more");
+  }
+
+  void run(herald::Context& post) override {
+    const std::string account = post.account(), author = post.author(), id = post.id();
+    std::vector<std::string> people;
+    for (const herald::Person& person : post.people()) {
+      bool opted_in = std::find(person.advocate_for.begin(), person.advocate_for.end(), account) !=
+                      person.advocate_for.end();
+      if (opted_in && person.id != author && (role_.empty() || post.has_role(person.id, role_)))
+        people.push_back(person.id);
+    }
+    std::sort(people.begin(), people.end());
+    const int64_t now = post.now_ms();
+    const int64_t since = std::stoll(post.field("step_since"));
+    const int64_t count = static_cast<int64_t>(people.size());
+    int64_t sent = 0, capped = 0, to_go = 0, next = INT64_MAX;
+    for (int64_t i = 0; i < count; ++i) {
+      const std::string& person = people[static_cast<size_t>(i)];
+      const std::string key = id + ":" + person;
+      if (ledger_.has(key)) continue;
+      // Evenly spread: the middle of each person's slice of the window.
+      const int64_t due = since + window_ms_ * (2 * i + 1) / (2 * count);
+      if (due > now) {
+        ++to_go;
+        next = std::min(next, due);
+        continue;
+      }
+      const int64_t day = due / kDayMs;
+      if (ledger_.sent_on(person, day) >= max_per_day_) {
+        ledger_.record(key, person, day, false);
+        ++capped;
+        continue;
+      }
+      json request = {{"share_key", key},
+                      {"post", std::stoll(id)},
+                      {"person", person},
+                      {"account", account},
+                      {"network", post.field("network")},
+                      {"published_as", post.field("remote_id")},
+                      {"due", due},
+                      {"message", message_},
+                      {"suggestions", suggestions(post)}};
+      if (std::string problem = notify(request, key); !problem.empty()) {
+        post.retry(0, "share request to " + person + ": " + problem);
+        return;
+      }
+      ledger_.record(key, person, day, true);
+      ++sent;
+    }
+    if (sent) post.emit("share_requests", std::to_string(sent));
+    if (capped) post.emit("share_requests_over_cap", std::to_string(capped));
+    if (to_go) {
+      post.wait_until(next, std::to_string(to_go) + " share request(s) still to send over " +
+                                herald::builtin::format_duration(window_ms_));
+      return;
+    }
+    post.advance("share requests sent to the people who opted in" +
+                 std::string(capped ? "; some were over their daily cap" : ""));
+  }
+
+ private:
+  /// The post's text for each network, shortened at a word (with "…") when it is too long
+  /// there, as that network counts.
+  json suggestions(herald::Context& post) const {
+    json out = json::object();
+    std::vector<std::string> words;
+    const std::string text = post.text();
+    for (size_t start = 0; start < text.size();) {
+      size_t end = text.find(' ', start);
+      if (end == std::string::npos) end = text.size();
+      if (end > start) words.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+    for (const std::string& network : networks_) {
+      std::string suggestion;
+      herald::TextCount counted{};
+      for (size_t keep = words.size(); keep > 0; --keep) {
+        std::string candidate;
+        for (size_t w = 0; w < keep; ++w) candidate += (w ? " " : "") + words[w];
+        if (keep < words.size()) candidate += "…";
+        counted = post.count_text(network, candidate);
+        if (counted.valid) {
+          suggestion = std::move(candidate);
+          break;
+        }
+      }
+      out[network] = {{"text", suggestion},
+                      {"length", suggestion.empty() ? 0 : counted.length},
+                      {"limit", counted.limit}};
+    }
+    return out;
+  }
+
+  /// Sends one request; returns what went wrong, or "".
+  std::string notify(const json& request, const std::string& key) {
+    if (notifier_ == "outbox") {
+      outbox_.append_once(directory_ + "/share-requests.jsonl", key, request.dump(), true);
+      return "";
+    }
+    herald::builtin::HttpRequest call;
+    call.method = "POST";
+    call.url = webhook_url_;
+    call.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", key}};
+    call.body = request.dump();
+    herald::builtin::HttpResponse response = herald::builtin::http(call);
+    if (!response.complete()) return "the webhook did not answer: " + response.error;
+    if (response.status < 200 || response.status >= 300)
+      return "the webhook answered " + std::to_string(response.status);
+    return "";
+  }
+
+  std::string notifier_, directory_, webhook_url_;
+  int64_t max_per_day_;
+  int64_t window_ms_ = 0;
+  std::vector<std::string> networks_;
+  std::string message_, role_;
+  Ledger ledger_;
+  herald::builtin::JsonlFiles outbox_{"share_key"};
+};
+
+}  // namespace
+
+HERALD_PLUGIN("advocacy", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(Advocacy, HERALD_KIND_AMPLIFY, "share",
+                               "asks the people who opted in to share the post, throttled"))

@@ -1,0 +1,155 @@
+// Employee advocacy on the virtual clock: requests spread over the window, the daily cap per
+// person, suggested texts counted per network, opt-in per account, and reported shares.
+#include "support/test_support.hpp"
+#include "time/time.hpp"
+
+#include <herald/host.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace herald {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+const int64_t kStart = parse_time("2026-12-01T09:00:00Z", "")->utc_ms;
+constexpr int64_t kMinute = 60'000;
+
+class Advocacy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  corp: { network: outbox, handle: corp }
+  other: { network: outbox, handle: other }
+people:
+  ana: { roles: [writer] }
+  p1: {}
+  p2: {}
+  p3: {}
+  p4: {}
+  p5: {}
+workflows:
+  w:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - kind: amplify
+        plugin: advocacy
+        config: { directory: out, window: 2h, max_per_day: 2, networks: [x, linkedin] }
+)";
+    HostOptions options;
+    options.clock = make_virtual_clock(kStart);
+    auto host = Host::open(dir_.write("herald.yaml", yaml), options);
+    ASSERT_TRUE(host) << host.status().message();
+    host_ = std::move(*host);
+    for (const char* person : {"p1", "p2", "p3", "p4", "ana"})
+      ASSERT_TRUE(host_->advocacy(person, "corp", true));
+    ASSERT_TRUE(host_->advocacy("p5", "other", true));
+  }
+
+  int64_t submit(const std::string& text = "We open in Oslo") {
+    auto id = host_->submit({"w", "corp", "ana", text, {}, ""});
+    EXPECT_TRUE(id) << id.status().message();
+    return *id;
+  }
+
+  std::vector<json> requests() {
+    std::vector<json> out;
+    std::ifstream in(dir_.file("out/share-requests.jsonl"));
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Host> host_;
+};
+
+TEST_F(Advocacy, RequestsAreSpreadOverTheWindowToThePeopleWhoOptedIn) {
+  int64_t id = submit();
+  RunOptions until_50m;
+  until_50m.until_ms = kStart + 50 * kMinute;
+  ASSERT_TRUE(host_->run(until_50m));
+  EXPECT_EQ(requests().size(), 2u);  // due at 15 and 45 minutes
+  EXPECT_EQ(host_->post(id)->state, "waiting");
+  ASSERT_TRUE(host_->run({}));
+  std::vector<json> sent = requests();
+  ASSERT_EQ(sent.size(), 4u);
+  std::vector<std::string> people;
+  std::vector<int64_t> due;
+  for (const json& r : sent) {
+    people.push_back(r["person"]);
+    due.push_back(r["due"].get<int64_t>() - kStart);
+  }
+  // Not the author, not p5 (who opted in to another account); one every 30 minutes.
+  EXPECT_EQ(people, (std::vector<std::string>{"p1", "p2", "p3", "p4"}));
+  EXPECT_EQ(due, (std::vector<int64_t>{15 * kMinute, 45 * kMinute, 75 * kMinute, 105 * kMinute}));
+  EXPECT_EQ(host_->post(id)->state, "done");
+  EXPECT_EQ(host_->amplify_status(id)->requests_sent, 4);
+  // Running again sends nothing twice.
+  ASSERT_TRUE(host_->run({}));
+  EXPECT_EQ(requests().size(), 4u);
+}
+
+TEST_F(Advocacy, NobodyGetsMoreThanTheDailyCapAndTheNextDayCountsAfresh) {
+  int64_t first = submit(), second = submit(), third = submit();
+  ASSERT_TRUE(host_->run({}));
+  EXPECT_EQ(requests().size(), 8u);  // 4 people × 2 a day
+  auto status = host_->amplify_status(third);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->requests_sent + status->requests_over_cap, 4);
+  int64_t capped = 0;
+  for (int64_t id : {first, second, third}) {
+    EXPECT_EQ(host_->post(id)->state, "done");
+    capped += host_->amplify_status(id)->requests_over_cap;
+  }
+  EXPECT_EQ(capped, 4);
+  // A day later the same people are asked again.
+  host_->clock().advance_to(kStart + 86'400'000);
+  submit();
+  ASSERT_TRUE(host_->run({}));
+  EXPECT_EQ(requests().size(), 12u);
+}
+
+TEST_F(Advocacy, SuggestedTextsFitEachNetworkAsItCounts) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "word" + std::to_string(i) + " ";
+  text += "end";
+  submit(text);
+  ASSERT_TRUE(host_->run({}));
+  std::vector<json> sent = requests();
+  ASSERT_FALSE(sent.empty());
+  const json& suggestions = sent.front()["suggestions"];
+  const json& x = suggestions["x"];
+  EXPECT_LE(x["length"].get<int64_t>(), 280);
+  EXPECT_GT(x["length"].get<int64_t>(), 250);  // shortened at a word, not emptied
+  std::string shortened = x["text"];
+  EXPECT_EQ(shortened.substr(shortened.size() - 3), "…");
+  EXPECT_EQ(suggestions["linkedin"]["text"], text);  // fits in 3,000
+}
+
+TEST_F(Advocacy, OptingOutStopsRequestsAndSharesAreRecordedOnThePost) {
+  ASSERT_TRUE(host_->advocacy("p2", "corp", false));
+  EXPECT_FALSE(*host_->advocacy("p2", "corp", false));  // already out
+  int64_t id = submit();
+  EXPECT_EQ(host_->report_share(id, "p1", "https://x.example/p1/1").code(),
+            ErrorCode::failed_precondition);  // not published yet
+  ASSERT_TRUE(host_->run({}));
+  EXPECT_EQ(requests().size(), 3u);
+  ASSERT_TRUE(host_->report_share(id, "p1", "https://x.example/p1/1"));
+  EXPECT_EQ(host_->report_share(id, "nobody", "https://x.example").code(), ErrorCode::not_found);
+  auto status = host_->amplify_status(id);
+  ASSERT_EQ(status->shares.size(), 1u);
+  EXPECT_EQ(status->shares[0].person, "p1");
+  EXPECT_EQ(status->shares[0].url, "https://x.example/p1/1");
+  EXPECT_EQ(host_->post(id)->state, "done");
+  auto trail = host_->audit(id);
+  EXPECT_EQ(trail->back().action, "shared");
+  EXPECT_TRUE(host_->verify_audit()->intact);
+}
+
+}  // namespace
+}  // namespace herald
