@@ -208,7 +208,7 @@ class Advocacy : public herald::Step {
     herald::builtin::HttpRequest call;
     call.method = "POST";
     call.url = webhook_url_;
-    call.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", key}};
+    call.headers = {{"Content-Type", "application/json"}, {"X-Herald-Idempotency-Key", key}};
     call.body = request.dump();
     herald::builtin::HttpResponse response = herald::builtin::http(call);
     if (!response.complete()) return "the webhook did not answer: " + response.error;

@@ -1,5 +1,6 @@
 // Employee advocacy on the virtual clock: requests spread over the window, the daily cap per
 // person, suggested texts counted per network, opt-in per account, and reported shares.
+#include "support/netsim.hpp"
 #include "support/test_support.hpp"
 #include "time/time.hpp"
 
@@ -149,6 +150,45 @@ TEST_F(Advocacy, OptingOutStopsRequestsAndSharesAreRecordedOnThePost) {
   auto trail = host_->audit(id);
   EXPECT_EQ(trail->back().action, "shared");
   EXPECT_TRUE(host_->verify_audit()->intact);
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(AdvocacyWebhook, RequestsArePostedOnceEachEvenWhenAnAnswerIsLost) {
+  testing::Netsim netsim(NETSIM);
+  // The first request is created but its answer is lost; the step tries again and the
+  // idempotency key makes the second try the same request.
+  netsim.post("/_netsim/faults", {{"kind", "drop_response"}, {"network", "webhook"}, {"count", 1}});
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+engine: { retry_delay_seconds: 1 }
+accounts: { corp: { network: outbox, handle: corp } }
+people: { ana: {}, p1: {}, p2: {} }
+workflows:
+  w:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - kind: amplify
+        plugin: advocacy
+        config: { notifier: webhook, webhook_url: ")" +
+                     netsim.url() + R"(/hooks/advocacy", directory: out, window: 10m }
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(kStart);
+  auto host = Host::open(dir.write("herald.yaml", yaml), options);
+  ASSERT_TRUE(host) << host.status().message();
+  for (const char* person : {"p1", "p2"}) ASSERT_TRUE((*host)->advocacy(person, "corp", true));
+  auto id = (*host)->submit({"w", "corp", "ana", "We open in Oslo", {}, ""});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE((*host)->run({}));
+  EXPECT_EQ((*host)->post(*id)->state, "done") << (*host)->post(*id)->reason;
+  json posts = netsim.get("/_netsim/posts?network=webhook");
+  ASSERT_EQ(posts.size(), 2u) << posts.dump();
+  EXPECT_EQ((*host)->amplify_status(*id)->requests_sent, 2);
 }
 
 }  // namespace
