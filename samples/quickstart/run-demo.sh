@@ -25,6 +25,12 @@ h validate "$config"
 say "Start a virtual clock: Monday 30 November 2026, 08:00 UTC"
 h run "$config" --clock virtual --start 2026-11-30T08:00:00Z --until-idle
 
+say "Colleagues opt in to share Acme's posts (employee advocacy)"
+h advocacy optin "$config" --person mo --account acme_mastodon
+h advocacy optin "$config" --person sam --account acme_mastodon
+h advocacy optin "$config" --person li --account acme_mastodon
+h advocacy optin "$config" --person sam --account acme_x
+
 say "Nine posts are submitted"
 hiring=$(h submit "$config" -w announce -a acme_mastodon --author ana --text "We are hiring engineers in Oslo. Come build with us: https://acme.example/jobs" | tail -1)
 launch=$(h submit "$config" -w announce -a acme_x --author ana --tag launch --at "2026-12-01 09:00" \
@@ -111,6 +117,21 @@ h calendar "$config" --from 2026-11-30 --days 7
 say "Draft rules: the brand speaks as we; Eve's long answer was signed and split for Bluesky"
 h audit "$config" "$first_person"
 h audit "$config" "$long_answer"
+
+say "The hiring post was amplified: share requests spread over two hours, a share reported back"
+h advocacy report "$config" "$hiring" --person sam --url https://social.example/@sam/1
+h amplify status "$config" "$hiring"
+python3 - outbox/share-requests.jsonl <<'PY'
+import datetime, json, sys
+print("share requests (outbox/share-requests.jsonl):")
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    due = datetime.datetime.fromtimestamp(r["due"] / 1000, datetime.timezone.utc)
+    x = r["suggestions"]["x"]
+    print(f"  post {r['post']} -> {r['person']:<4} at {due:%Y-%m-%d %H:%M} UTC"
+          f"  (suggested X text: {x['length']} of {x['limit']})")
+PY
+"$herald" amplify status "$config" "$hiring" --json | grep -q '"requests_sent": [1-9]' || { echo "the hiring post was not amplified" >&2; exit 1; }
 
 say "Mentions come in: influencers first, trolls never answered, a complaint answered from support"
 h inbound import "$config" mentions.jsonl
