@@ -193,3 +193,67 @@ workflows:
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(CrossPost, CopiesAreMadeAfterTheDelayAndCheckedForTheirOwnNetwork) {
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  corp: { network: mastodon, handle: "@corp@social.example" }
+  corp_x: { network: x, handle: "@corp" }
+  corp_sky: { network: bluesky, handle: corp.bsky.social }
+people: { ana: {} }
+workflows:
+  main:
+    steps:
+      - { kind: draft, plugin: draft/length }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - kind: amplify
+        plugin: crosspost
+        config: { to: [corp, corp_x, corp_sky], workflow: copies, delay: 30m }
+  copies:
+    steps:
+      - { kind: draft, plugin: draft/length }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - { kind: amplify, plugin: crosspost, config: { to: [corp], workflow: copies } }
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(kStart);
+  auto opened = Host::open(dir.write("herald.yaml", yaml), options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  // 290 characters: fits Mastodon (500) and Bluesky (300), not X (280).
+  std::string text = "Thanks @ana@social.example! " + std::string(262, 'a');
+  ASSERT_EQ(text.size(), 290u);
+  auto id = host.submit({"main", "corp", "ana", text, {"news"}, ""});
+  ASSERT_TRUE(id);
+  RunOptions until_20m;
+  until_20m.until_ms = kStart + 20 * kMinute;
+  ASSERT_TRUE(host.run(until_20m));
+  EXPECT_EQ(host.posts()->size(), 1u);  // not yet
+  ASSERT_TRUE(host.run({}));
+  auto posts = host.posts();
+  ASSERT_EQ(posts->size(), 3u);  // the original and one copy per other account, once
+  std::map<std::string, PostView> copies;
+  for (const PostView& p : *posts)
+    if (p.id != *id) copies[p.account] = p;
+  ASSERT_EQ(copies.count("corp_x"), 1u);
+  ASSERT_EQ(copies.count("corp_sky"), 1u);
+  EXPECT_EQ(copies["corp_x"].state, "rejected");
+  EXPECT_NE(copies["corp_x"].reason.find("280"), std::string::npos) << copies["corp_x"].reason;
+  EXPECT_EQ(copies["corp_sky"].state, "done") << copies["corp_sky"].reason;
+  EXPECT_EQ(copies["corp_sky"].text.find("@ana@"), std::string::npos);  // no stray mention
+  EXPECT_EQ(copies["corp_sky"].tags,
+            (std::vector<std::string>{"news", "crosspost", "copy-of-" + std::to_string(*id)}));
+  EXPECT_EQ(copies["corp_sky"].created_ms, kStart + 30 * kMinute);
+  EXPECT_EQ(testing::count_lines(testing::read_file(dir.file("out/corp_sky.jsonl"))), 1u);
+  EXPECT_EQ(host.post(*id)->state, "done");
+  // The copies' entries are part of the one audit chain.
+  EXPECT_TRUE(host.verify_audit()->intact);
+  EXPECT_EQ(host.audit(copies["corp_sky"].id)->front().action, "submit");
+}
+
+}  // namespace
+}  // namespace herald

@@ -175,6 +175,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       outcome = call.outcome;
       at_ms = call.outcome_at_ms;
       reason = call.reason;
+      spawn(t, call, step_name, now_ms);
     } else if (status == HERALD_UNAVAILABLE) {
       outcome = HERALD_RETRY;
       reason = "plugin " + step.plugin().name + ": " + plugin_error;
@@ -306,6 +307,35 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     }
   }
   return;
+}
+
+void Engine::spawn(Transition& t, CallContext& call, const std::string& step, int64_t now_ms) {
+  (void)step;
+  for (CallContext::Spawned& s : call.spawned) {
+    const WorkflowConfig* workflow = config_.workflow(s.workflow);
+    const AccountConfig* account = config_.account(s.account);
+    if (!workflow || !account) continue;  // checked by spawn_post
+    Post p;
+    p.workflow = s.workflow;
+    p.account = s.account;
+    p.author = t.post.author;
+    p.text = std::move(s.text);
+    p.tags = std::move(s.tags);
+    p.created_ms = now_ms;
+    p.zone = account->timezone;
+    p.step_index = 0;
+    p.step_kind = workflow->steps.front().kind;
+    p.state = PostState::ready;
+    p.wake_ms = now_ms;
+    p.step_entered_ms = now_ms;
+    p.updated_ms = now_ms;
+    // Derived from the original's key: the same copy always has the same key.
+    p.idempotency_key = t.post.idempotency_key + "-copy-" + std::to_string(t.spawned.size() + 1);
+    t.spawned_audit.push_back({0, now_ms, "engine", "submit", "", "", "ready",
+                               "workflow " + p.workflow + " on account " + p.account +
+                                   "; a copy of post " + std::to_string(t.post.id)});
+    t.spawned.push_back(std::move(p));
+  }
 }
 
 std::optional<Engine::HookVerdict> Engine::run_hooks(

@@ -51,6 +51,9 @@ class Engine final : private PlanSource {
                                        const std::string& outcome, const std::string& reason,
                                        int64_t now_ms, bool may_stop);
 
+  /// Turns the posts a step made (spawn_post) into new posts stored with the transition.
+  void spawn(Transition& t, CallContext& call, const std::string& step, int64_t now_ms);
+
   const BoundWorkflow* workflow(const std::string& name) const;
   /// Whether the post's current step is a publish step.
   bool at_publish_step(const Post& post) const;

@@ -24,6 +24,10 @@ enum class PostState {
 };
 
 std::string_view to_string(PostState state);
+
+/// Lists kept as text, one item per line (tags, roles, expectations).
+std::string join_lines(const std::vector<std::string>& items);
+std::vector<std::string> split_lines(const std::string& text);
 std::optional<PostState> parse_post_state(std::string_view text);
 bool is_terminal(PostState state);
 
@@ -168,6 +172,8 @@ struct Transition {
   bool plan_changed = false;             // planned_ms changed (the plan index is rewritten)
   int64_t account_limited_until_ms = 0;  // a network's rate limit of the post's account
   int64_t network_char_limit = 0;        // the text limit the account's network reported
+  std::vector<Post> spawned{};           // new posts the step made, each with its audit entry
+  std::vector<AuditEntry> spawned_audit{};
 };
 
 }  // namespace herald

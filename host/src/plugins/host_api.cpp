@@ -27,12 +27,6 @@ herald_str hand_out(CallContext& call, std::string value) {
   return herald_str{call.scratch.front().data(), call.scratch.front().size()};
 }
 
-std::string join_lines(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "\n" : "") + items[i];
-  return out;
-}
-
 void host_log(herald_call* call, herald_log_level level, herald_str message) {
   std::string source = call ? call_of(call).plugin_name : "plugin";
   std::string text = text_of(message);
@@ -487,6 +481,18 @@ herald_status config_person_field(herald_config* config, size_t index, herald_st
   return HERALD_OK;
 }
 
+herald_status spawn_post(herald_call* handle, herald_str workflow, herald_str account,
+                         herald_str text, herald_str tags) {
+  CallContext& call = call_of(handle);
+  CallContext::Spawned post{std::string(text_of(workflow)), std::string(text_of(account)),
+                            std::string(text_of(text)), split_lines(std::string(text_of(tags)))};
+  if (!call.config || !call.config->workflow(post.workflow) || !call.config->account(post.account))
+    return HERALD_NOT_FOUND;
+  if (post.text.empty()) return HERALD_INVALID;
+  call.spawned.push_back(std::move(post));
+  return HERALD_OK;
+}
+
 herald_status content_hash(herald_call* handle, herald_str* out) {
   CallContext& call = call_of(handle);
   *out = hand_out(call, sha256_hex(call.post->text));
@@ -698,6 +704,7 @@ const herald_host_api kHostApi = {
     &best_slots,
     &config_account_count,
     &config_account_field,
+    &spawn_post,
 };
 
 }  // namespace

@@ -79,6 +79,11 @@ struct CallContext {
   bool text_changed = false;
   int64_t account_limited_until_ms = 0;  // set by the step: the account's rate limit
   int64_t network_char_limit = 0;        // set by the step: the limit the network reported
+  struct Spawned {
+    std::string workflow, account, text;
+    std::vector<std::string> tags;
+  };
+  std::vector<Spawned> spawned;  // new posts (ABI 1.6 spawn_post), stored with the outcome
 
   // Strings handed to the plugin stay alive until the call returns.
   std::forward_list<std::string> scratch;  // stable addresses; allocates only when used

@@ -232,24 +232,6 @@ constexpr const char* kNotPaused =
     "AND NOT EXISTS (SELECT 1 FROM pauses WHERE account = '' AND resumed_ms IS NULL) AND p.account "
     "NOT IN (SELECT account FROM pauses WHERE resumed_ms IS NULL)";
 
-std::string join_lines(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "\n" : "") + items[i];
-  return out;
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string encode_expects(const std::vector<Expectation>& expects) {
   std::vector<std::string> lines;
   for (const auto& e : expects) lines.push_back(e.type + "\t" + e.role);
@@ -649,6 +631,17 @@ class SqliteStore final : public Store {
         for (const PostEvent& e : t.emitted)
           if (Status s = write_event(e); !s) return s;
         for (AuditEntry& a : t.audit) audits.push_back(&a);
+        // Posts the step made: new rows whose first audit entry follows the step's.
+        for (size_t i = 0; i < t.spawned.size(); ++i) {
+          Post& made = t.spawned[i];
+          AuditEntry& entry = t.spawned_audit[i];
+          made.last_audit_id = last_id + 1;
+          if (Status s = insert_row(made); !s) return s;
+          entry.post_id = made.id;
+          entry.id = ++last_id;
+          entry.prev_id = 0;
+          audits.push_back(&entry);
+        }
       }
       if (Status s = write_audits(audits, head); !s) return s;
       if (claim_limit <= 0) return Status::ok();

@@ -98,6 +98,9 @@ inline bool has_abi_1_4(const herald_host_api* host) {
   return host->struct_size >=
          offsetof(herald_host_api, config_account_field) + sizeof(host->config_account_field);
 }
+inline bool has_abi_1_6(const herald_host_api* host) {
+  return host->struct_size >= offsetof(herald_host_api, spawn_post) + sizeof(host->spawn_post);
+}
 }  // namespace detail
 
 /// A step's validated configuration, readable while the step is constructed. The host has
@@ -424,6 +427,22 @@ class Context {
   /// Moves on, with a note for the audit trail (warnings a reviewer should see).
   void advance(std::string_view note) { decide(HERALD_ADVANCE, 0, note); }
   void wait_until(int64_t at_ms, std::string_view reason) { decide(HERALD_WAIT, at_ms, reason); }
+  /// A new post in `workflow` on `account` (ABI 1.6), stored with this step's outcome: a
+  /// cross-posted copy goes through that workflow's draft steps for its own network.
+  void spawn_post(std::string_view workflow, std::string_view account, std::string_view text,
+                  const std::vector<std::string>& tags = {}) {
+    if (!detail::has_abi_1_6(host_))
+      throw std::runtime_error("this Herald host is older than plugin ABI 1.6");
+    std::string lines;
+    for (const std::string& tag : tags) lines += (lines.empty() ? "" : "\n") + tag;
+    herald_status status =
+        host_->spawn_post(call_, detail::to_abi(workflow), detail::to_abi(account),
+                          detail::to_abi(text), detail::to_abi(lines));
+    if (status == HERALD_NOT_FOUND)
+      throw std::invalid_argument("no workflow '" + std::string(workflow) + "' or account '" +
+                                  std::string(account) + "' to post a copy to");
+    if (status != HERALD_OK) throw std::runtime_error("the host refused the new post");
+  }
   void wait_for_event(std::string_view reason) { decide(HERALD_WAIT, 0, reason); }
   void hold(std::string_view reason) { decide(HERALD_HOLD, 0, reason); }
   void reject(std::string_view reason) { decide(HERALD_REJECT, 0, reason); }

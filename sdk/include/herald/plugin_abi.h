@@ -238,6 +238,13 @@ typedef struct herald_host_api {
   size_t (*config_account_count)(herald_config* config);
   herald_status (*config_account_field)(herald_config* config, size_t index, herald_str field,
                                         herald_str* out);
+
+  /* Added in ABI 1.6: a new post in `workflow` on `account` with `text` and `tags` (one per
+   * line), by the same author. It is stored together with this step's outcome, so a step that
+   * runs again after a crash does not make it twice. NOT_FOUND for an unknown workflow or
+   * account. Amplify steps use it to cross-post an adapted copy to another account. */
+  herald_status (*spawn_post)(herald_call* call, herald_str workflow, herald_str account,
+                              herald_str text, herald_str tags);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */
