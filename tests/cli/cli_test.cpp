@@ -143,8 +143,8 @@ TEST_F(Cli, ListsPlugins) {
   auto result = herald(std::string("plugins --json --plugin-path ") + BUILTIN_PLUGIN_DIR);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   auto plugins = nlohmann::json::parse(result.output);
-  ASSERT_EQ(plugins.size(), 13u);  // six steps, advocacy, crosspost, the mastodon, bluesky, x,
-                                   // linkedin and webhook publishers
+  ASSERT_EQ(plugins.size(), 14u);  // six steps, advocacy, crosspost, promote, the mastodon,
+                                   // bluesky, x, linkedin and webhook publishers
   std::set<std::string> kinds;
   for (const auto& p : plugins) kinds.insert(p["components"][0]["kind"].get<std::string>());
   EXPECT_EQ(kinds, (std::set<std::string>{"draft", "approve", "legal_review", "schedule", "publish",

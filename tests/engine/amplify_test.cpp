@@ -257,3 +257,69 @@ workflows:
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(Promote, PromotionsStayWithinTheBudgetsUnlessAPersonApproves) {
+  testing::Netsim netsim(NETSIM);
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts: { corp: { network: outbox, handle: corp } }
+people: { ana: { roles: [writer] }, mo: { roles: [marketing] } }
+workflows:
+  w:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - kind: amplify
+        plugin: promote
+        config:
+          campaign: launch
+          amount: 50
+          daily_budget: 100
+          campaign_budget: 120
+          endpoint: ")" +
+                     netsim.url() +
+                     R"(/ads"
+          directory: out
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(kStart);
+  auto opened = Host::open(dir.write("herald.yaml", yaml), options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  auto submit = [&] { return *host.submit({"w", "corp", "ana", "Rocket is here", {}, ""}); };
+  int64_t first = submit(), second = submit(), third = submit();
+  ASSERT_TRUE(host.run({}));
+  EXPECT_EQ(host.post(first)->state, "done");
+  EXPECT_EQ(host.post(second)->state, "done");
+  EXPECT_NE(host.post(second)->reason.find("today 100.00 USD of 100.00 USD"), std::string::npos)
+      << host.post(second)->reason;
+  // The third would take the day to 150 of 100: held for marketing.
+  PostView held = *host.post(third);
+  EXPECT_EQ(held.state, "held");
+  EXPECT_NE(held.reason.find("today's spending would be 150.00 USD of 100.00 USD"),
+            std::string::npos)
+      << held.reason;
+  EXPECT_EQ(host.approve(third, "ana", "").code(), ErrorCode::permission_denied);
+  ASSERT_TRUE(host.approve(third, "mo", "worth it"));
+  ASSERT_TRUE(host.run({}));
+  EXPECT_EQ(host.post(third)->state, "done");
+  EXPECT_NE(host.post(third)->reason.find("approved by mo"), std::string::npos);
+  // The next day the daily budget is fresh, but the campaign's 120 is spent.
+  host.clock().advance_to(kStart + 86'400'000);
+  int64_t fourth = submit();
+  ASSERT_TRUE(host.run({}));
+  EXPECT_EQ(host.post(fourth)->state, "held");
+  EXPECT_NE(host.post(fourth)->reason.find("campaign's spending would be 200.00 USD of 120.00 USD"),
+            std::string::npos)
+      << host.post(fourth)->reason;
+  // Three promotions reached the ad API, each once.
+  json promotions = netsim.get("/_netsim/posts?network=ads");
+  ASSERT_EQ(promotions.size(), 3u) << promotions.dump();
+  EXPECT_EQ(promotions[0]["record"]["amount"], 50.0);
+  EXPECT_EQ(promotions[0]["record"]["campaign"], "launch");
+}
+
+}  // namespace
+}  // namespace herald

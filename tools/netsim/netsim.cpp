@@ -115,6 +115,7 @@ class Simulator {
     bluesky(server);
     linkedin(server);
     webhook(server);
+    ads(server);
     control(server);
   }
 
@@ -649,6 +650,38 @@ class Simulator {
       if (id.empty()) {
         id = "hook-" + next_id();
         record({"webhook", req.matches[1], id, text, key, 0});
+      }
+      send_json(res, 200, {{"id", id}});
+      if (accept_then_drop) drop(res);
+    });
+  }
+
+  // ---- Ads: paid promotion of a published post --------------------------------------------
+  // POST /ads/promotions {post_id, account, network, remote_id, campaign, amount, currency}
+  // -> {id}. A repeated X-Herald-Idempotency-Key answers the first promotion's id.
+  void ads(httplib::Server& server) {
+    server.Post("/ads/promotions", [this](const httplib::Request& req, httplib::Response& res) {
+      bool accept_then_drop = false;
+      if (inject("ads", "", res, accept_then_drop)) return;
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("campaign") || !body.contains("amount") ||
+          !body["amount"].is_number() || body["amount"].get<double>() <= 0) {
+        send_json(res, 400, {{"error", "campaign and a positive amount are required"}});
+        return;
+      }
+      const std::string key = req.get_header_value("X-Herald-Idempotency-Key");
+      std::string id;
+      {
+        std::lock_guard lock(mutex_);
+        for (const Accepted& a : accepted_)
+          if (a.network == "ads" && !key.empty() && a.key == key) id = a.id;
+      }
+      if (id.empty()) {
+        id = "promo-" + next_id();
+        Accepted promotion{"ads", body.value("campaign", ""), id, body.value("remote_id", ""), key,
+                           0};
+        promotion.record = body;
+        record(promotion);
       }
       send_json(res, 200, {{"id", id}});
       if (accept_then_drop) drop(res);

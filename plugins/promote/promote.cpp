@@ -1,0 +1,195 @@
+// Paid promotion within a budget. Each published post of the workflow is promoted for `amount`
+// in `campaign`, through an ad API (the contract in docs/amplify.md; herald-netsim serves it for
+// tests). A promotion that would take the day's or the campaign's spending past its budget is
+// held until a person with `approver_role` approves it.
+#include <herald/plugin.hpp>
+
+#include "common/http.hpp"
+#include "common/jsonl_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace {
+
+using nlohmann::json;
+constexpr int64_t kDayMs = 86'400'000;
+
+/// What was spent, per campaign and per day: its own JSON-lines file, so the budgets hold
+/// across posts, restarts and processes.
+class Spending {
+ public:
+  explicit Spending(std::string path) : path_(std::move(path)) {}
+
+  struct Totals {
+    double today = 0;
+    double campaign = 0;
+  };
+  std::optional<std::string> promoted(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    load();
+    auto found = ids_.find(key);
+    return found == ids_.end() ? std::nullopt : std::optional(found->second);
+  }
+  Totals totals(const std::string& campaign, int64_t day) {
+    std::lock_guard lock(mutex_);
+    load();
+    return {by_day_[{campaign, day}], by_campaign_[campaign]};
+  }
+  void record(const std::string& key, const std::string& campaign, int64_t day, double amount,
+              const std::string& id) {
+    json line = {{"promotion_key", key},
+                 {"campaign", campaign},
+                 {"day", day},
+                 {"amount", amount},
+                 {"id", id}};
+    auto written = files_.append_once(path_, key, line.dump(), true);
+    std::lock_guard lock(mutex_);
+    if (!written.already_there && ids_.emplace(key, id).second) add(campaign, day, amount);
+  }
+
+ private:
+  void add(const std::string& campaign, int64_t day, double amount) {
+    by_day_[{campaign, day}] += amount;
+    by_campaign_[campaign] += amount;
+  }
+  void load() {
+    if (loaded_) return;
+    loaded_ = true;
+    std::ifstream in(path_);
+    for (std::string line; std::getline(in, line);) {
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.contains("promotion_key")) continue;
+      if (ids_.emplace(j["promotion_key"].get<std::string>(), j.value("id", "")).second)
+        add(j.value("campaign", ""), j.value("day", int64_t{0}), j.value("amount", 0.0));
+    }
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+  bool loaded_ = false;
+  std::map<std::string, std::string> ids_;
+  std::map<std::pair<std::string, int64_t>, double> by_day_;
+  std::map<std::string, double> by_campaign_;
+  herald::builtin::JsonlFiles files_{"promotion_key"};
+};
+
+std::string money(double amount, const std::string& currency) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.2f %s", amount, currency.c_str());
+  return text;
+}
+
+class Promote : public herald::Step {
+ public:
+  static constexpr std::array<herald_config_key, 8> config_keys{{
+      {"campaign", HERALD_TYPE_STRING, 1, nullptr, "the campaign the promotions belong to"},
+      {"amount", HERALD_TYPE_DOUBLE, 1, nullptr, "what one post's promotion costs"},
+      {"currency", HERALD_TYPE_STRING, 0, "USD", "the currency of amounts and budgets"},
+      {"daily_budget", HERALD_TYPE_DOUBLE, 1, nullptr,
+       "the most the campaign spends in a day (UTC)"},
+      {"campaign_budget", HERALD_TYPE_DOUBLE, 1, nullptr, "the most the campaign spends in all"},
+      {"approver_role", HERALD_TYPE_STRING, 0, "marketing",
+       "who may approve a promotion above a budget"},
+      {"endpoint", HERALD_TYPE_STRING, 1, nullptr,
+       "the ad API: POST {endpoint}/promotions (see docs/amplify.md)"},
+      {"directory", HERALD_TYPE_PATH, 0, "outbox", "where the spending ledger is kept"},
+  }};
+
+  explicit Promote(herald::Config& config)
+      : campaign_(config.string("campaign")),
+        currency_(config.string("currency")),
+        approver_role_(config.string("approver_role")),
+        endpoint_(config.string("endpoint")),
+        amount_(config.number("amount")),
+        daily_budget_(config.number("daily_budget")),
+        campaign_budget_(config.number("campaign_budget")),
+        spending_(config.string("directory") + "/promote-ledger.jsonl") {
+    if (!(amount_ > 0)) throw std::invalid_argument("amount must be more than 0");
+    if (!(daily_budget_ > 0) || !(campaign_budget_ > 0))
+      throw std::invalid_argument("daily_budget and campaign_budget must be more than 0");
+    if (endpoint_.rfind("http://", 0) != 0 && endpoint_.rfind("https://", 0) != 0)
+      throw std::invalid_argument("endpoint must be an http(s) URL, not '" + endpoint_ + "'");
+  }
+
+  void run(herald::Context& post) override {
+    const std::string key = campaign_ + ":" + post.id();
+    if (auto id = spending_.promoted(key)) {
+      post.advance("promoted already (" + *id + ")");
+      return;
+    }
+    const int64_t day = post.now_ms() / kDayMs;
+    Spending::Totals spent = spending_.totals(campaign_, day);
+    std::string over;
+    if (spent.today + amount_ > daily_budget_ + 1e-9)
+      over = "today's spending would be " + money(spent.today + amount_, currency_) + " of " +
+             money(daily_budget_, currency_);
+    else if (spent.campaign + amount_ > campaign_budget_ + 1e-9)
+      over = "the campaign's spending would be " + money(spent.campaign + amount_, currency_) +
+             " of " + money(campaign_budget_, currency_);
+    std::string approved_by;
+    if (!over.empty()) {
+      for (const herald::Event& e : post.events())
+        if (e.type == "approve" && post.has_role(e.person(), approver_role_))
+          approved_by = e.person();
+      if (approved_by.empty()) {
+        post.expect("approve", approver_role_);
+        post.hold("promoting for " + money(amount_, currency_) + " in '" + campaign_ +
+                  "': " + over + "; needs approval by role " + approver_role_);
+        return;
+      }
+    }
+    herald::builtin::HttpRequest call;
+    call.method = "POST";
+    call.url = endpoint_ + "/promotions";
+    call.headers = {{"Content-Type", "application/json"}, {"X-Herald-Idempotency-Key", key}};
+    call.body = json{
+        {"post_id", std::stoll(post.id())},
+        {"account", post.account()},
+        {"network", post.field("network")},
+        {"remote_id", post.field("remote_id")},
+        {"campaign", campaign_},
+        {"amount", amount_},
+        {"currency",
+         currency_}}.dump();
+    herald::builtin::HttpResponse response = herald::builtin::http(call);
+    json answer = json::parse(response.body, nullptr, false);
+    if (!response.complete() || response.status >= 500 || response.status == 429) {
+      post.retry(0, "the ad API did not take the promotion: " +
+                        (response.error.empty() ? "HTTP " + std::to_string(response.status)
+                                                : response.error));
+      return;
+    }
+    if (response.status < 200 || response.status >= 300 || !answer.is_object() ||
+        !answer.contains("id")) {
+      post.fail("the ad API refused the promotion: HTTP " + std::to_string(response.status) + " " +
+                response.body.substr(0, 200));
+      return;
+    }
+    std::string id = answer["id"].get<std::string>();
+    spending_.record(key, campaign_, day, amount_, id);
+    post.emit("promoted", money(amount_, currency_));
+    post.advance("promoted for " + money(amount_, currency_) + " in '" + campaign_ + "' (" + id +
+                 "); today " + money(spent.today + amount_, currency_) + " of " +
+                 money(daily_budget_, currency_) + ", campaign " +
+                 money(spent.campaign + amount_, currency_) + " of " +
+                 money(campaign_budget_, currency_) +
+                 (approved_by.empty() ? "" : "; over budget, approved by " + approved_by));
+  }
+
+ private:
+  std::string campaign_, currency_, approver_role_, endpoint_;
+  double amount_, daily_budget_, campaign_budget_;
+  Spending spending_;
+};
+
+}  // namespace
+
+HERALD_PLUGIN("promote", "0.1.0", "Apache-2.0",
+              HERALD_COMPONENT(Promote, HERALD_KIND_AMPLIFY, "budget",
+                               "promotes the published post through an ad API, within budgets"))
