@@ -6,6 +6,7 @@
 
 #include "common/duration.hpp"
 #include "common/http.hpp"
+#include "common/json_ledger.hpp"
 #include "common/jsonl_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,52 +23,27 @@ using nlohmann::json;
 constexpr int64_t kDayMs = 86'400'000;
 
 /// Who was asked (or skipped) for which post, and how many requests each person got each day.
-/// Kept in its own JSON-lines file, so the cap holds across posts, restarts and processes.
 class Ledger {
  public:
-  explicit Ledger(std::string path) : path_(std::move(path)) {}
+  explicit Ledger(std::string path)
+      : file_(std::move(path), "share_key", [this](const json& record) {
+          if (record.value("status", "") == "sent")
+            ++sent_[{record.value("person", ""), record.value("day", int64_t{0})}];
+        }) {}
 
   /// Whether `key` ("post:person") was decided already.
-  bool has(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    load();
-    return decided_.count(key) > 0;
-  }
+  bool has(const std::string& key) { return file_.find(key).has_value(); }
   int64_t sent_on(const std::string& person, int64_t day) {
-    std::lock_guard lock(mutex_);
-    load();
-    return sent_[{person, day}];
+    return file_.read([&] { return sent_[{person, day}]; });
   }
   void record(const std::string& key, const std::string& person, int64_t day, bool sent) {
-    json line = {{"share_key", key},
-                 {"person", person},
-                 {"day", day},
-                 {"status", sent ? "sent" : "over_daily_cap"}};
-    auto written = files_.append_once(path_, key, line.dump(), true);
-    std::lock_guard lock(mutex_);
-    if (!written.already_there && decided_.insert(key).second && sent) ++sent_[{person, day}];
+    file_.add(key,
+              {{"person", person}, {"day", day}, {"status", sent ? "sent" : "over_daily_cap"}});
   }
 
  private:
-  void load() {
-    if (loaded_) return;
-    loaded_ = true;
-    std::ifstream in(path_);
-    for (std::string line; std::getline(in, line);) {
-      json j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("share_key")) continue;
-      if (decided_.insert(j["share_key"].get<std::string>()).second &&
-          j.value("status", "") == "sent")
-        ++sent_[{j.value("person", ""), j.value("day", int64_t{0})}];
-    }
-  }
-
-  std::string path_;
-  std::mutex mutex_;
-  bool loaded_ = false;
-  std::set<std::string> decided_;
-  std::map<std::pair<std::string, int64_t>, int64_t> sent_;
-  herald::builtin::JsonlFiles files_{"share_key"};
+  std::map<std::pair<std::string, int64_t>, int64_t> sent_;  // under file_'s lock
+  herald::builtin::JsonLedger file_;
 };
 
 class Advocacy : public herald::Step {

@@ -5,7 +5,7 @@
 #include <herald/plugin.hpp>
 
 #include "common/http.hpp"
-#include "common/jsonl_file.hpp"
+#include "common/json_ledger.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,63 +20,39 @@ namespace {
 using nlohmann::json;
 constexpr int64_t kDayMs = 86'400'000;
 
-/// What was spent, per campaign and per day: its own JSON-lines file, so the budgets hold
-/// across posts, restarts and processes.
+/// What was spent, per campaign and per day.
 class Spending {
  public:
-  explicit Spending(std::string path) : path_(std::move(path)) {}
+  explicit Spending(std::string path)
+      : file_(std::move(path), "promotion_key", [this](const json& record) {
+          double amount = record.value("amount", 0.0);
+          std::string campaign = record.value("campaign", "");
+          by_day_[{campaign, record.value("day", int64_t{0})}] += amount;
+          by_campaign_[campaign] += amount;
+        }) {}
 
   struct Totals {
     double today = 0;
     double campaign = 0;
   };
+  /// The ad API's id of the promotion with `key`, if it was made.
   std::optional<std::string> promoted(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    load();
-    auto found = ids_.find(key);
-    return found == ids_.end() ? std::nullopt : std::optional(found->second);
+    std::optional<json> found = file_.find(key);
+    if (!found) return std::nullopt;
+    return found->value("id", "");
   }
   Totals totals(const std::string& campaign, int64_t day) {
-    std::lock_guard lock(mutex_);
-    load();
-    return {by_day_[{campaign, day}], by_campaign_[campaign]};
+    return file_.read([&] { return Totals{by_day_[{campaign, day}], by_campaign_[campaign]}; });
   }
   void record(const std::string& key, const std::string& campaign, int64_t day, double amount,
               const std::string& id) {
-    json line = {{"promotion_key", key},
-                 {"campaign", campaign},
-                 {"day", day},
-                 {"amount", amount},
-                 {"id", id}};
-    auto written = files_.append_once(path_, key, line.dump(), true);
-    std::lock_guard lock(mutex_);
-    if (!written.already_there && ids_.emplace(key, id).second) add(campaign, day, amount);
+    file_.add(key, {{"campaign", campaign}, {"day", day}, {"amount", amount}, {"id", id}});
   }
 
  private:
-  void add(const std::string& campaign, int64_t day, double amount) {
-    by_day_[{campaign, day}] += amount;
-    by_campaign_[campaign] += amount;
-  }
-  void load() {
-    if (loaded_) return;
-    loaded_ = true;
-    std::ifstream in(path_);
-    for (std::string line; std::getline(in, line);) {
-      json j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("promotion_key")) continue;
-      if (ids_.emplace(j["promotion_key"].get<std::string>(), j.value("id", "")).second)
-        add(j.value("campaign", ""), j.value("day", int64_t{0}), j.value("amount", 0.0));
-    }
-  }
-
-  std::string path_;
-  std::mutex mutex_;
-  bool loaded_ = false;
-  std::map<std::string, std::string> ids_;
-  std::map<std::pair<std::string, int64_t>, double> by_day_;
+  std::map<std::pair<std::string, int64_t>, double> by_day_;  // under file_'s lock
   std::map<std::string, double> by_campaign_;
-  herald::builtin::JsonlFiles files_{"promotion_key"};
+  herald::builtin::JsonLedger file_;
 };
 
 std::string money(double amount, const std::string& currency) {
