@@ -8,31 +8,43 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace {
 
 class CrossPost : public herald::Step {
  public:
-  static constexpr std::array<herald_config_key, 3> config_keys{{
+  static constexpr std::array<herald_config_key, 4> config_keys{{
       {"to", HERALD_TYPE_STRING_LIST, 1, nullptr, "the accounts that get a copy"},
       {"workflow", HERALD_TYPE_STRING, 1, nullptr,
        "the workflow each copy goes through (its draft steps check it for the target network)"},
       {"delay", HERALD_TYPE_STRING, 0, "30m", "how long after publishing the copies are made"},
+      {"mode", HERALD_TYPE_STRING, 0, "copy",
+       "copy (an adapted copy) or boost (a re-share of the post itself: Mastodon accounts on the "
+       "same instance)"},
   }};
 
   explicit CrossPost(herald::Config& config)
-      : to_(config.strings("to")), workflow_(config.string("workflow")) {
+      : to_(config.strings("to")),
+        workflow_(config.string("workflow")),
+        mode_(config.string("mode")) {
+    if (mode_ != "copy" && mode_ != "boost")
+      throw std::invalid_argument("mode: copy or boost, not '" + mode_ + "'");
     std::optional<int64_t> delay = herald::builtin::parse_duration(config.string("delay"));
     if (!delay || *delay < 0)
       throw std::invalid_argument("delay: expected a duration such as 30m or 2h, got '" +
                                   config.string("delay") + "'");
     delay_ms_ = *delay;
     if (to_.empty()) throw std::invalid_argument("to: name at least one account");
-    std::vector<std::string> accounts;
-    for (const herald::Account& account : config.accounts()) accounts.push_back(account.name);
-    for (const std::string& name : to_)
-      if (std::find(accounts.begin(), accounts.end(), name) == accounts.end())
-        throw std::invalid_argument("to: unknown account '" + name + "'");
+    std::map<std::string, std::string> networks;
+    for (const herald::Account& account : config.accounts())
+      networks[account.name] = account.network;
+    for (const std::string& name : to_) {
+      if (!networks.count(name)) throw std::invalid_argument("to: unknown account '" + name + "'");
+      if (mode_ == "boost" && networks[name] != "mastodon")
+        throw std::invalid_argument("to: " + name + " is on " + networks[name] +
+                                    "; boosts are made on Mastodon (use mode: copy)");
+    }
   }
 
   void run(herald::Context& post) override {
@@ -51,13 +63,24 @@ class CrossPost : public herald::Step {
     tags.push_back("crosspost");
     tags.push_back("copy-of-" + post.id());
     std::string source_network = post.field("network");
+    const bool boost = mode_ == "boost";
+    if (boost) {
+      if (source_network != "mastodon" || post.field("remote_id").empty()) {
+        post.fail("only a post published on Mastodon can be boosted (this one is on " +
+                  source_network + ")");
+        return;
+      }
+      tags = {"crosspost", "boost", "boost-of:" + post.field("remote_id")};
+    }
     std::string made;
     for (const std::string& account : to_) {
       if (account == post.account()) continue;
-      post.spawn_post(workflow_, account, adapt(post, source_network), tags);
+      std::string text = boost ? "boost of post " + post.id() : adapt(post, source_network);
+      post.spawn_post(workflow_, account, text, tags);
       made += (made.empty() ? "" : ", ") + account;
     }
-    post.advance(made.empty() ? "no other account to copy to" : "copies made for " + made);
+    post.advance(made.empty() ? "no other account to " + mode_ + " to"
+                              : (boost ? "boosts made for " : "copies made for ") + made);
   }
 
  private:
@@ -89,6 +112,7 @@ class CrossPost : public herald::Step {
 
   std::vector<std::string> to_;
   std::string workflow_;
+  std::string mode_;
   int64_t delay_ms_ = 0;
 };
 

@@ -4,6 +4,8 @@
 // later than that hour is not covered; Herald reconciles within the retry delay, minutes.)
 // The instance's text limit (GET /api/v2/instance, read once a day per instance) is reported to
 // the host as the account's network_char_limit, which the draft steps then count against.
+// A post tagged boost-of:ID is a boost: POST /api/v1/statuses/ID/reblog, which answers the same
+// reblog when it is made again, so it is reconciled the same way.
 // Credential: token.
 #include "common/publisher.hpp"
 
@@ -31,6 +33,16 @@ class Mastodon : public Publisher {
 
  protected:
   Attempt create(herald::Context& post, const std::string& base) override {
+    // A boost (made by the crosspost step's boost mode): reblog the status instead of posting.
+    for (const std::string& tag : post.tags())
+      if (tag.rfind("boost-of:", 0) == 0) {
+        HttpRequest r = request("POST", base + "/api/v1/statuses/" + tag.substr(9) + "/reblog");
+        r.headers = {{"Authorization", "Bearer " + credential(post, "token")}};
+        HttpResponse response = http(r);
+        Attempt a = classify(response, post.now_ms());
+        if (a.failure != Failure::none) return a;
+        return read_status(response);
+      }
     report_limit(post, base);
     HttpRequest r = request("POST", base + "/api/v1/statuses");
     r.headers = {{"Authorization", "Bearer " + credential(post, "token")},

@@ -323,3 +323,82 @@ workflows:
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(CrossPost, ABoostReSharesThePostFromAnotherAccountOnce) {
+  testing::Netsim netsim(NETSIM);
+  setenv("HERALD_TEST_CORP_TOKEN", "corp-token-71", 1);
+  setenv("HERALD_TEST_TEAM_TOKEN", "team-token-93", 1);
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  corp:
+    network: mastodon
+    endpoint: )" + netsim.url() +
+                     R"(
+    credentials: { token: "${env:HERALD_TEST_CORP_TOKEN}" }
+  team:
+    network: mastodon
+    endpoint: )" + netsim.url() +
+                     R"(
+    credentials: { token: "${env:HERALD_TEST_TEAM_TOKEN}" }
+people: { ana: {} }
+workflows:
+  main:
+    steps:
+      - { kind: publish, plugin: mastodon }
+      - kind: amplify
+        plugin: crosspost
+        config: { to: [team], workflow: boosts, mode: boost, delay: 10m }
+  boosts:
+    steps:
+      - { kind: publish, plugin: mastodon }
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(kStart);
+  options.resolve_secrets = true;
+  auto opened = Host::open(dir.write("herald.yaml", yaml), options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  auto id = host.submit({"main", "corp", "ana", "Rocket is here", {}, ""});
+  ASSERT_TRUE(id);
+  // The boost's answer is lost once: the publisher reconciles instead of boosting again.
+  ASSERT_TRUE(
+      host.run(RunOptions{.until_idle = true, .max_rounds = 0, .until_ms = kStart + 5 * kMinute}));
+  netsim.post("/_netsim/faults",
+              {{"kind", "drop_response"}, {"network", "mastodon"}, {"count", 1}});
+  ASSERT_TRUE(host.run({}));
+  auto posts = host.posts();
+  ASSERT_EQ(posts->size(), 2u);
+  const PostView& boost = posts->at(1);
+  EXPECT_EQ(boost.account, "team");
+  EXPECT_EQ(boost.state, "done") << boost.reason;
+  json statuses = netsim.get("/_netsim/posts?network=mastodon");
+  ASSERT_EQ(statuses.size(), 2u) << statuses.dump();
+  EXPECT_EQ(statuses[0]["text"], "Rocket is here");
+  EXPECT_EQ(statuses[1]["key"], "reblog:" + host.post(*id)->remote_id);
+  EXPECT_EQ(statuses[1]["account"], "team-token-93");
+  EXPECT_EQ(boost.remote_id, statuses[1]["id"]);
+}
+
+TEST(CrossPost, ABoostIsOnlyForMastodonAccounts) {
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts: { corp: { network: mastodon }, corp_x: { network: x } }
+workflows:
+  main:
+    steps:
+      - { kind: publish, plugin: outbox }
+      - { kind: amplify, plugin: crosspost, config: { to: [corp_x], workflow: main, mode: boost } }
+)";
+  auto host = Host::open(dir.write("herald.yaml", yaml));
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.status().message().find("corp_x is on x; boosts are made on Mastodon"),
+            std::string::npos)
+      << host.status().message();
+}
+
+}  // namespace
+}  // namespace herald

@@ -347,6 +347,37 @@ class Simulator {
       send_json(res, 200, status);
       if (accept_then_drop) drop(res);
     });
+    // A boost: the reblog status of this account; boosting again answers the same one.
+    server.Post(R"(/api/v1/statuses/(\d+)/reblog)", [this](const httplib::Request& req,
+                                                           httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      bool accept_then_drop = false;
+      if (inject("mastodon", bearer(req), res, accept_then_drop)) return;
+      const std::string token = bearer(req), original = req.matches[1];
+      std::string id;
+      bool known = false;
+      {
+        std::lock_guard lock(mutex_);
+        for (const Accepted& a : accepted_) {
+          if (a.network == "mastodon" && a.id == original) known = true;
+          if (a.network == "mastodon" && a.account == token && a.key == "reblog:" + original)
+            id = a.id;
+        }
+      }
+      if (!known) {
+        send_json(res, 404, {{"error", "Record not found"}});
+        return;
+      }
+      if (id.empty()) {
+        id = next_id();
+        record({"mastodon", token, id, "", "reblog:" + original, 0});
+      }
+      send_json(res, 200,
+                {{"id", id},
+                 {"url", "https://netsim.test/@" + token + "/" + id},
+                 {"reblog", {{"id", original}}}});
+      if (accept_then_drop) drop(res);
+    });
   }
 
   std::string user_id(const std::string& token) {
