@@ -264,13 +264,8 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
     post.zone = at->zone;
     post.time_note = at->dst_note;
   }
-  post.step_index = 0;
-  post.step_kind = workflow->steps.front().kind;
-  post.state = PostState::ready;
-  post.wake_ms = now;
-  post.step_entered_ms = now;
+  start_at_first_step(post, *workflow, now);
   post.idempotency_key = "herald-" + random_key();
-  post.updated_ms = now;
   AuditEntry audit{
       0,  now,     request.author.empty() ? "anonymous" : request.author,        "submit", "",
       "", "ready", "workflow " + workflow->name + " on account " + account->name};

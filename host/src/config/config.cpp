@@ -869,4 +869,13 @@ Result<Configuration> load_configuration(const std::string& path) {
   return config;
 }
 
+void start_at_first_step(Post& post, const WorkflowConfig& workflow, int64_t now_ms) {
+  post.step_index = 0;
+  post.step_kind = workflow.steps.front().kind;
+  post.state = PostState::ready;
+  post.wake_ms = now_ms;
+  post.step_entered_ms = now_ms;
+  post.updated_ms = now_ms;
+}
+
 }  // namespace herald

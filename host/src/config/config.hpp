@@ -206,6 +206,9 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 /// Default character limit of a network (0: none).
 int64_t default_char_limit(const std::string& network);
 
+/// Puts a new post at the first step of `workflow`, due at `now_ms` (submit and copies).
+void start_at_first_step(Post& post, const WorkflowConfig& workflow, int64_t now_ms);
+
 /// Step kinds in workflow order.
 const std::vector<std::string>& step_kinds();
 

@@ -323,12 +323,7 @@ void Engine::spawn(Transition& t, CallContext& call, const std::string& step, in
     p.tags = std::move(s.tags);
     p.created_ms = now_ms;
     p.zone = account->timezone;
-    p.step_index = 0;
-    p.step_kind = workflow->steps.front().kind;
-    p.state = PostState::ready;
-    p.wake_ms = now_ms;
-    p.step_entered_ms = now_ms;
-    p.updated_ms = now_ms;
+    start_at_first_step(p, *workflow, now_ms);
     // Derived from the original's key: the same copy always has the same key.
     p.idempotency_key = t.post.idempotency_key + "-copy-" + std::to_string(t.spawned.size() + 1);
     t.spawned_audit.push_back({0, now_ms, "engine", "submit", "", "", "ready",
