@@ -175,6 +175,9 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
       bind_workflows(impl->config, impl->registry, impl->scripting.get());
   if (!workflows) return workflows.status();
   impl->workflows = std::move(*workflows);
+  Result<Notifiers> notifiers = bind_notifiers(impl->config, impl->registry);
+  if (!notifiers) return notifiers.status();
+  impl->notifiers = std::move(*notifiers);
 
   if (options.open_store) {
     Result<std::unique_ptr<Store>> store = open_sqlite_store(impl->config.store_path);
@@ -666,6 +669,7 @@ Result<RunSummary> Host::run(const RunOptions& options) {
   if (Status s = impl_->require_store(); !s) return s;
   Engine engine(impl_->config, impl_->workflows, *impl_->store, *impl_->clock,
                 impl_->options.batch_size);
+  engine.use_notifiers(&impl_->notifiers);
   Result<RunSummary> summary = engine.run(options, options.stop);
   if (impl_->clock->is_virtual())
     if (Status s = impl_->store->set_meta("virtual_now", std::to_string(impl_->clock->now_ms()));
@@ -688,6 +692,13 @@ std::vector<WorkflowDescription> Host::workflows() const {
                          step->config().when.describe()});
     out.push_back(std::move(w));
   }
+  return out;
+}
+
+std::vector<StepDescription> Host::notifiers() const {
+  std::vector<StepDescription> out;
+  for (const auto& [name, notifier] : impl_->notifiers)
+    out.push_back({name, "notify", notifier->plugin().name + "/" + notifier->component().name, ""});
   return out;
 }
 

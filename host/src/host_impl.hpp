@@ -20,6 +20,7 @@ struct Host::Impl {
   Configuration config;
   PluginRegistry registry;
   std::vector<BoundWorkflow> workflows;
+  Notifiers notifiers;
   std::unique_ptr<Store> store;
   std::shared_ptr<Clock> clock;
   HostOptions options;

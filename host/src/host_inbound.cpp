@@ -369,6 +369,7 @@ Result<AmplifyStatus> Host::amplify_status(int64_t post_id) {
   for (const PostEvent& e : *events) {
     if (e.type == "share_requests") out.requests_sent += std::atoll(e.comment.c_str());
     if (e.type == "share_requests_over_cap") out.requests_over_cap += std::atoll(e.comment.c_str());
+    if (e.type == "share_requests_refused") out.requests_refused += std::atoll(e.comment.c_str());
     if (e.type == "shared") out.shares.push_back({e.actor, e.comment, e.at_ms});
   }
   return out;

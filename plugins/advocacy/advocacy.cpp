@@ -1,13 +1,12 @@
 // Employee advocacy: people who opted in to an account (`herald advocacy optin`) are asked to
 // share its published posts, with a suggested text for each network counted by that network's
 // rules. Requests are spread over a window after publishing, at most N per person per day, and
-// go out through a notifier: the outbox (a JSON-lines file) or a webhook.
+// go out through a notifier named in the configuration's `notifiers:` (the built-in `outbox`
+// writes JSON lines; notify/webhook POSTs them; a company may plug in its own).
 #include <herald/plugin.hpp>
 
 #include "common/duration.hpp"
-#include "common/http.hpp"
 #include "common/json_ledger.hpp"
-#include "common/jsonl_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,9 +35,10 @@ class Ledger {
   int64_t sent_on(const std::string& person, int64_t day) {
     return file_.read([&] { return sent_[{person, day}]; });
   }
-  void record(const std::string& key, const std::string& person, int64_t day, bool sent) {
-    file_.add(key,
-              {{"person", person}, {"day", day}, {"status", sent ? "sent" : "over_daily_cap"}});
+  /// `status`: sent, over_daily_cap or refused (by the notifier).
+  void record(const std::string& key, const std::string& person, int64_t day,
+              const std::string& status) {
+    file_.add(key, {{"person", person}, {"day", day}, {"status", status}});
   }
 
  private:
@@ -48,12 +48,10 @@ class Ledger {
 
 class Advocacy : public herald::Step {
  public:
-  static constexpr std::array<herald_config_key, 8> config_keys{{
+  static constexpr std::array<herald_config_key, 7> config_keys{{
       {"notifier", HERALD_TYPE_STRING, 0, "outbox",
-       "outbox (one JSON line per request in share-requests.jsonl) or webhook (one POST each)"},
-      {"directory", HERALD_TYPE_PATH, 0, "outbox",
-       "the outbox notifier's folder, and where the ledger of requests is kept"},
-      {"webhook_url", HERALD_TYPE_STRING, 0, nullptr, "the webhook notifier's URL"},
+       "the notifier (under notifiers:) that delivers the requests; outbox is built in"},
+      {"directory", HERALD_TYPE_PATH, 0, "outbox", "where the ledger of requests is kept"},
       {"max_per_day", HERALD_TYPE_INT, 0, "2", "at most this many requests per person per day"},
       {"window", HERALD_TYPE_STRING, 0, "2h",
        "requests are spread evenly over this long after the post is published"},
@@ -66,21 +64,20 @@ class Advocacy : public herald::Step {
   explicit Advocacy(herald::Config& config)
       : notifier_(config.string("notifier")),
         directory_(config.string("directory")),
-        webhook_url_(config.string("webhook_url")),
         max_per_day_(config.integer("max_per_day", 2)),
         networks_(config.strings("networks")),
         message_(config.string("message")),
         role_(config.string("role")),
         ledger_(directory_ + "/advocacy-ledger.jsonl") {
-    std::optional<int64_t> window = herald::builtin::parse_duration(config.string("window"));
+    std::optional<int64_t> window = herald::builtin::parse_duration(config.string("window"), true);
     if (!window || *window < 0)
       throw std::invalid_argument("window: expected a duration such as 30m or 2h, got '" +
                                   config.string("window") + "'");
     window_ms_ = *window;
-    if (notifier_ != "outbox" && notifier_ != "webhook")
-      throw std::invalid_argument("notifier: outbox or webhook, not '" + notifier_ + "'");
-    if (notifier_ == "webhook" && webhook_url_.empty())
-      throw std::invalid_argument("the webhook notifier needs webhook_url");
+    if (!config.has_notifier(notifier_))
+      throw std::invalid_argument("notifier: no notifier '" + notifier_ +
+                                  "' in the configuration; declare it under notifiers: with a "
+                                  "plugin such as notify/webhook (outbox is built in)");
     if (max_per_day_ < 1) throw std::invalid_argument("max_per_day must be 1 or more");
   }
 
@@ -97,7 +94,7 @@ class Advocacy : public herald::Step {
     const int64_t now = post.now_ms();
     const int64_t since = std::stoll(post.field("step_since"));
     const int64_t count = static_cast<int64_t>(people.size());
-    int64_t sent = 0, capped = 0, to_go = 0, next = INT64_MAX;
+    int64_t sent = 0, capped = 0, refused = 0, to_go = 0, next = INT64_MAX;
     for (int64_t i = 0; i < count; ++i) {
       const std::string& person = people[static_cast<size_t>(i)];
       const std::string key = id + ":" + person;
@@ -111,7 +108,7 @@ class Advocacy : public herald::Step {
       }
       const int64_t day = due / kDayMs;
       if (ledger_.sent_on(person, day) >= max_per_day_) {
-        ledger_.record(key, person, day, false);
+        ledger_.record(key, person, day, "over_daily_cap");
         ++capped;
         continue;
       }
@@ -124,22 +121,31 @@ class Advocacy : public herald::Step {
                       {"due", due},
                       {"message", message_},
                       {"suggestions", suggestions(post)}};
-      if (std::string problem = notify(request, key); !problem.empty()) {
-        post.retry(0, "share request to " + person + ": " + problem);
+      herald::Delivery delivery = post.notify(notifier_, person, key, request.dump());
+      if (delivery.state == herald::Delivery::State::later) {
+        post.retry(0, "share request to " + person + ": " + delivery.reason);
         return;
       }
-      ledger_.record(key, person, day, true);
+      if (delivery.state == herald::Delivery::State::refused) {
+        post.warn("share request to " + person + " refused: " + delivery.reason);
+        ledger_.record(key, person, day, "refused");
+        ++refused;
+        continue;
+      }
+      ledger_.record(key, person, day, "sent");
       ++sent;
     }
     if (sent) post.emit("share_requests", std::to_string(sent));
     if (capped) post.emit("share_requests_over_cap", std::to_string(capped));
+    if (refused) post.emit("share_requests_refused", std::to_string(refused));
     if (to_go) {
       post.wait_until(next, std::to_string(to_go) + " share request(s) still to send over " +
                                 herald::builtin::format_duration(window_ms_));
       return;
     }
     post.advance("share requests sent to the people who opted in" +
-                 std::string(capped ? "; some were over their daily cap" : ""));
+                 std::string(capped ? "; some were over their daily cap" : "") +
+                 std::string(refused ? "; the notifier refused some" : ""));
   }
 
  private:
@@ -175,31 +181,12 @@ class Advocacy : public herald::Step {
     return out;
   }
 
-  /// Sends one request; returns what went wrong, or "".
-  std::string notify(const json& request, const std::string& key) {
-    if (notifier_ == "outbox") {
-      outbox_.append_once(directory_ + "/share-requests.jsonl", key, request.dump(), true);
-      return "";
-    }
-    herald::builtin::HttpRequest call;
-    call.method = "POST";
-    call.url = webhook_url_;
-    call.headers = {{"Content-Type", "application/json"}, {"X-Herald-Idempotency-Key", key}};
-    call.body = request.dump();
-    herald::builtin::HttpResponse response = herald::builtin::http(call);
-    if (!response.complete()) return "the webhook did not answer: " + response.error;
-    if (response.status < 200 || response.status >= 300)
-      return "the webhook answered " + std::to_string(response.status);
-    return "";
-  }
-
-  std::string notifier_, directory_, webhook_url_;
+  std::string notifier_, directory_;
   int64_t max_per_day_;
   int64_t window_ms_ = 0;
   std::vector<std::string> networks_;
   std::string message_, role_;
   Ledger ledger_;
-  herald::builtin::JsonlFiles outbox_{"share_key"};
 };
 
 }  // namespace

@@ -5,8 +5,9 @@
 
 namespace herald::builtin {
 
-std::optional<int64_t> parse_duration(const std::string& text) {
+std::optional<int64_t> parse_duration(const std::string& text, bool allow_zero) {
   if (text.empty()) return std::nullopt;
+  if (allow_zero && text == "0") return 0;
   int64_t total = 0;
   size_t i = 0;
   while (i < text.size()) {
@@ -26,7 +27,7 @@ std::optional<int64_t> parse_duration(const std::string& text) {
       default: return std::nullopt;
     }
   }
-  return total > 0 ? std::optional<int64_t>(total) : std::nullopt;
+  return total > 0 || allow_zero ? std::optional<int64_t>(total) : std::nullopt;
 }
 
 std::string format_duration(int64_t ms) {

@@ -8,7 +8,8 @@
 namespace herald::builtin {
 
 /// "90s", "30m", "4h", "2d", "1h30m" -> milliseconds; nullopt when it is not a duration.
-std::optional<int64_t> parse_duration(const std::string& text);
+/// A zero duration ("0s", or "0") is one only when `allow_zero`.
+std::optional<int64_t> parse_duration(const std::string& text, bool allow_zero = false);
 /// 5400000 -> "1h30m".
 std::string format_duration(int64_t ms);
 /// Unix ms -> "2026-11-22 09:00 UTC".

@@ -30,7 +30,7 @@ class CrossPost : public herald::Step {
         mode_(config.string("mode")) {
     if (mode_ != "copy" && mode_ != "boost")
       throw std::invalid_argument("mode: copy or boost, not '" + mode_ + "'");
-    std::optional<int64_t> delay = herald::builtin::parse_duration(config.string("delay"));
+    std::optional<int64_t> delay = herald::builtin::parse_duration(config.string("delay"), true);
     if (!delay || *delay < 0)
       throw std::invalid_argument("delay: expected a duration such as 30m or 2h, got '" +
                                   config.string("delay") + "'");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
 
 namespace herald {
 namespace {
@@ -34,6 +35,8 @@ people:
   p3: {}
   p4: {}
   p5: {}
+notifiers:
+  outbox: { plugin: notify/outbox, config: { directory: out } }
 workflows:
   w:
     steps:
@@ -168,14 +171,16 @@ TEST(AdvocacyWebhook, RequestsArePostedOnceEachEvenWhenAnAnswerIsLost) {
 engine: { retry_delay_seconds: 1 }
 accounts: { corp: { network: outbox, handle: corp } }
 people: { ana: {}, p1: {}, p2: {} }
+notifiers:
+  hr: { plugin: notify/webhook, config: { url: ")" +
+                     netsim.url() + R"(/hooks/advocacy" } }
 workflows:
   w:
     steps:
       - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
       - kind: amplify
         plugin: advocacy
-        config: { notifier: webhook, webhook_url: ")" +
-                     netsim.url() + R"(/hooks/advocacy", directory: out, window: 10m }
+        config: { notifier: hr, directory: out, window: 10m }
 )";
   HostOptions options;
   options.clock = make_virtual_clock(kStart);
@@ -196,6 +201,103 @@ workflows:
 
 namespace herald {
 namespace {
+
+std::string notifier_config(const std::string& notifiers, const std::string& step_config) {
+  return std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+engine: { retry_delay_seconds: 1 }
+accounts: { corp: { network: outbox, handle: corp } }
+people: { ana: {}, p1: {}, p2: {} }
+)" + notifiers +
+         R"(
+workflows:
+  w:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - { kind: amplify, plugin: advocacy, config: )" +
+         step_config + R"( }
+)";
+}
+
+TEST(Notifiers, AStepNamingAnUndeclaredNotifierIsRefusedWhereItIsWritten) {
+  TempDir dir;
+  auto host = Host::open(dir.write("herald.yaml", notifier_config("", "{ notifier: slack }")));
+  ASSERT_FALSE(host);
+  const std::string& message = host.status().message();
+  EXPECT_NE(message.find("herald.yaml:11:"), std::string::npos) << message;
+  EXPECT_NE(message.find("no notifier 'slack'"), std::string::npos) << message;
+  EXPECT_NE(message.find("notifiers:"), std::string::npos) << message;
+}
+
+TEST(Notifiers, ANotifierIsCheckedAgainstItsPluginsSchema) {
+  TempDir dir;
+  auto host = Host::open(
+      dir.write("herald.yaml",
+                notifier_config("notifiers:\n  hr: { plugin: notify/webhook, config: { uri: x } }",
+                                "{ notifier: hr }")));
+  ASSERT_FALSE(host);
+  const std::string& message = host.status().message();
+  EXPECT_NE(message.find("unknown key 'uri'"), std::string::npos) << message;
+  EXPECT_NE(message.find("did you mean 'url'"), std::string::npos) << message;
+  EXPECT_NE(message.find("missing required key 'url'"), std::string::npos) << message;
+}
+
+TEST(Notifiers, RequestsARefusedByTheNotifierAreRecordedAndNotRetried) {
+  testing::Netsim netsim(NETSIM);
+  TempDir dir;
+  // No such hook: the server answers 404, which is final.
+  auto opened = Host::open(
+      dir.write("herald.yaml",
+                notifier_config("notifiers:\n  hr: { plugin: notify/webhook, config: { url: \"" +
+                                    netsim.url() + "/gone/advocacy\" } }",
+                                "{ notifier: hr, window: 0s }")),
+      [] {
+        HostOptions options;
+        options.clock = make_virtual_clock(kStart);
+        return options;
+      }());
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  for (const char* person : {"p1", "p2"}) ASSERT_TRUE(host.advocacy(person, "corp", true));
+  auto id = host.submit({"w", "corp", "ana", "We open in Oslo", {}, ""});
+  ASSERT_TRUE(host.run({}));
+  EXPECT_EQ(host.post(*id)->state, "done") << host.post(*id)->reason;
+  auto status = host.amplify_status(*id);
+  EXPECT_EQ(status->requests_sent, 0);
+  EXPECT_EQ(status->requests_refused, 2);
+  EXPECT_NE(host.post(*id)->reason.find("the notifier refused some"), std::string::npos);
+}
+
+TEST(Notifiers, ANotifierThatIsDownIsRetriedAndEachPersonIsAskedOnce) {
+  testing::Netsim netsim(NETSIM);
+  netsim.post("/_netsim/faults", {{"kind", "5xx"}, {"network", "webhook"}, {"count", 3}});
+  TempDir dir;
+  HostOptions options;
+  options.clock = make_virtual_clock(kStart);
+  auto opened = Host::open(
+      dir.write("herald.yaml",
+                notifier_config("notifiers:\n  hr: { plugin: notify/webhook, config: { url: \"" +
+                                    netsim.url() + "/hooks/advocacy\" } }",
+                                "{ notifier: hr, window: 0s }")),
+      options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  for (const char* person : {"p1", "p2"}) ASSERT_TRUE(host.advocacy(person, "corp", true));
+  auto id = host.submit({"w", "corp", "ana", "We open in Oslo", {}, ""});
+  ASSERT_TRUE(host.run({}));
+  EXPECT_EQ(host.post(*id)->state, "done") << host.post(*id)->reason;
+  json posts = netsim.get("/_netsim/posts?network=webhook");
+  ASSERT_EQ(posts.size(), 2u) << posts.dump();
+  std::set<std::string> to;
+  for (const json& p : posts) to.insert(p["key"].get<std::string>());
+  EXPECT_EQ(to.size(), 2u);  // one key per person
+  EXPECT_EQ(host.amplify_status(*id)->requests_sent, 2);
+  bool retried = false;
+  Result<std::vector<AuditRecord>> trail = host.audit(*id);
+  ASSERT_TRUE(trail);
+  for (const AuditRecord& e : trail.value())
+    retried = retried || (e.action == "retry" && e.detail.find("notifier hr") != std::string::npos);
+  EXPECT_TRUE(retried);
+}
 
 TEST(CrossPost, CopiesAreMadeAfterTheDelayAndCheckedForTheirOwnNetwork) {
   TempDir dir;

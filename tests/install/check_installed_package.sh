@@ -17,18 +17,22 @@ done
 
 cat > "$work/company.yaml" <<YAML
 herald: 1
-plugin_paths: [$prefix/lib/herald/plugins, $work/plugin/herald_shout.so]
+plugin_paths: [$prefix/lib/herald/plugins, $work/plugin/herald_shout.so, $work/plugin/herald_team_chat.so]
 accounts:
   corp: { network: mastodon }
 people:
   ana: { roles: [writer] }
   mo: { roles: [marketing] }
+  lea: {}
+notifiers:
+  chat: { plugin: team_chat/room, config: { file: chat.log } }
 workflows:
   careful:
     steps:
       - { kind: draft, plugin: shout, config: { max_exclamations: 1 } }
       - { kind: approve, plugin: approve, config: { role: marketing } }
       - { kind: publish, plugin: outbox }
+      - { kind: amplify, plugin: advocacy, config: { notifier: chat, window: 0s } }
 YAML
 herald=$prefix/bin/herald
 "$herald" validate "$work/company.yaml" | grep -q "draft (draft) by shout/no_shouting"
@@ -37,6 +41,17 @@ loud=$("$herald" submit "$work/company.yaml" -w careful -a corp --author ana --t
 "$herald" run "$work/company.yaml" --clock virtual --start 2027-01-01T00:00:00Z --until-idle > /dev/null
 "$herald" status "$work/company.yaml" "$loud" | grep -q "too many exclamation marks"
 echo "installed herald ran the out-of-tree plugin: loud post rejected"
+
+# The out-of-tree notifier replaces the built-in outbox for share requests.
+"$herald" advocacy optin "$work/company.yaml" --person lea --account corp > /dev/null
+calm=$("$herald" submit "$work/company.yaml" -w careful -a corp --author ana --text "A calm note.")
+"$herald" run "$work/company.yaml" --until-idle > /dev/null
+"$herald" approve "$work/company.yaml" "$calm" --as mo > /dev/null
+"$herald" run "$work/company.yaml" --until-idle > /dev/null
+grep -q "@lea: please share post $calm" "$work/chat.log"
+test ! -e "$work/outbox/share-requests.jsonl"
+rm -f "$work/outbox/corp.jsonl" "$work/chat.log"
+echo "installed herald sent a share request through the out-of-tree notifier"
 
 "$work/embed/embed" "$work/company.yaml" careful corp ana mo "A calm, useful update." | tee "$work/embed.out"
 grep -q "done" "$work/embed.out"

@@ -188,6 +188,7 @@ struct AmplifyStatus {
   PostView post;
   int64_t requests_sent = 0;
   int64_t requests_over_cap = 0;  // people who had had their daily number of requests
+  int64_t requests_refused = 0;   // the notifier refused them for good (see the audit trail)
   struct Share {
     std::string person;
     std::string url;
@@ -401,6 +402,8 @@ class Host {
   Result<RunSummary> run(const RunOptions& options);
 
   std::vector<WorkflowDescription> workflows() const;
+  /// The configuration's notifiers (name, kind "notify", plugin/component).
+  std::vector<StepDescription> notifiers() const;
   std::vector<AccountDescription> accounts() const;
   std::vector<PluginDescription> plugins() const;
   std::string store_location() const;

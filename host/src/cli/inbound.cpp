@@ -184,6 +184,7 @@ void add_amplify_commands(CLI::App& app, int& exit_code) {
                         {"reason", done->post.reason},
                         {"requests_sent", done->requests_sent},
                         {"requests_over_cap", done->requests_over_cap},
+                        {"requests_refused", done->requests_refused},
                         {"shares", shares}}
                        .dump(2)
                 << "\n";
@@ -193,7 +194,8 @@ void add_amplify_commands(CLI::App& app, int& exit_code) {
               << (done->post.step.empty() ? "" : " at " + done->post.step) << "\n"
               << "  " << done->post.reason << "\n"
               << "  share requests sent: " << done->requests_sent
-              << ", over the daily cap: " << done->requests_over_cap << "\n";
+              << ", over the daily cap: " << done->requests_over_cap
+              << ", refused by the notifier: " << done->requests_refused << "\n";
     for (const auto& share : done->shares)
       std::cout << "  shared by " << share.person << " at " << format_utc(share.at_ms) << ": "
                 << share.url << "\n";

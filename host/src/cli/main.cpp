@@ -80,10 +80,12 @@ int main(int argc, char** argv) {
     auto host = open_or_report(config, exit_code, options);
     if (!host) return;
     std::cout << (as_json
-                      ? herald::workflows_json(host->workflows(), host->store_location()).dump(2) +
+                      ? herald::workflows_json(host->workflows(), host->store_location(),
+                                               host->notifiers())
+                                .dump(2) +
                             "\n"
                       : herald::workflows_text(config, host->workflows(), host->plugins().size(),
-                                               host->store_location()));
+                                               host->store_location(), host->notifiers()));
   });
 
   // plugins

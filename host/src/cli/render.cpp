@@ -64,7 +64,8 @@ std::string describe_wait(const PostView& post) {
 
 std::string workflows_text(const std::string& config,
                            const std::vector<WorkflowDescription>& workflows, size_t plugin_count,
-                           const std::string& store) {
+                           const std::string& store,
+                           const std::vector<StepDescription>& notifiers) {
   std::ostringstream out;
   out << config << ": valid; " << workflows.size() << " workflow(s), " << plugin_count
       << " plugin(s); store " << store << "\n";
@@ -75,12 +76,20 @@ std::string workflows_text(const std::string& config,
       out << "  " << n++ << ". " << s.name << " (" << s.kind << ") by " << s.plugin
           << (s.condition.empty() ? "" : "  when " + s.condition) << "\n";
   }
+  if (!notifiers.empty()) {
+    out << "\nnotifiers\n";
+    for (const auto& n : notifiers) out << "  " << n.name << " by " << n.plugin << "\n";
+  }
   return out.str();
 }
 
 nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows,
-                              const std::string& store) {
-  nlohmann::json out = {{"store", store}, {"workflows", nlohmann::json::array()}};
+                              const std::string& store,
+                              const std::vector<StepDescription>& notifiers) {
+  nlohmann::json out = {{"store", store},
+                        {"workflows", nlohmann::json::array()},
+                        {"notifiers", nlohmann::json::object()}};
+  for (const auto& n : notifiers) out["notifiers"][n.name] = {{"plugin", n.plugin}};
   for (const auto& w : workflows) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : w.steps)

@@ -74,6 +74,12 @@ std::string Condition::describe() const {
   return join(parts, " and ");
 }
 
+const StepConfig* Configuration::notifier(const std::string& name) const {
+  for (const StepConfig& n : notifiers)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
 const AccountConfig* Configuration::account(const std::string& name) const {
   for (const auto& a : accounts)
     if (a.name == name) return &a;
@@ -713,6 +719,33 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
   }
 }
 
+/// `notifiers:` a map of name -> {plugin, config}; each is a plugin component of kind notify.
+void read_notifiers(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!node.IsMap()) {
+    r.error(node, "notifiers", "expected a mapping of notifier names to {plugin, config}");
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string name = it->first.as<std::string>("");
+    const std::string path = "notifiers." + name;
+    const YAML::Node body = it->second;
+    StepConfig notifier;
+    notifier.name = name;
+    notifier.kind = "notify";
+    notifier.where = r.at(body, path);
+    if (!r.check_map(body, path, {"plugin", "config"})) continue;
+    if (!body["plugin"]) {
+      r.error(body, path, "missing required key 'plugin' (for example notify/webhook)");
+      continue;
+    }
+    notifier.plugin = r.scalar(body["plugin"], path + ".plugin", "a plugin name").value_or("");
+    const YAML::Node config_node = body["config"];
+    notifier.config = config_node ? config_node : YAML::Node(YAML::NodeType::Map);
+    notifier.config_where = r.at(config_node ? config_node : body, path + ".config");
+    config.notifiers.push_back(std::move(notifier));
+  }
+}
+
 void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (!r.check_map(node, "engine",
                    {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds",
@@ -798,7 +831,7 @@ Result<Configuration> load_configuration(const std::string& path) {
                   file + ":1:1: expected a mapping with `herald: 1`, `accounts`, `workflows`, ...");
   r.check_map(root, "",
               {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams",
-               "workflows", "python", "hooks", "inbound"});
+               "workflows", "python", "hooks", "inbound", "notifiers"});
 
   if (!root["herald"]) {
     r.error(root, "herald", "missing `herald: 1` (the configuration schema version)");
@@ -845,6 +878,17 @@ Result<Configuration> load_configuration(const std::string& path) {
     read_workflows(r, root["workflows"], config);
 
   if (root["inbound"]) read_inbound(r, root["inbound"], config);
+  if (root["notifiers"]) read_notifiers(r, root["notifiers"], config);
+  // The built-in notifier `outbox` (share requests as JSON lines in outbox/) unless replaced.
+  if (!config.notifier("outbox")) {
+    StepConfig outbox;
+    outbox.kind = "notify";
+    outbox.name = "outbox";
+    outbox.plugin = "notify/outbox";
+    outbox.config = YAML::Node(YAML::NodeType::Map);
+    outbox.where = outbox.config_where = SourceLocation{file, 1, 1, "notifiers.outbox"};
+    config.notifiers.push_back(std::move(outbox));
+  }
   // Routes of inbound mentions name real accounts, workflows and people.
   for (const InboundRoute& route : config.inbound.routes) {
     if (!route.account.empty() && !config.account(route.account))

@@ -181,10 +181,12 @@ struct Configuration {
   PythonConfig python;
   std::vector<HookConfig> hooks;  // for every workflow
   InboundConfig inbound;
+  std::vector<StepConfig> notifiers;  // kind "notify"; `outbox` is always there
 
   /// Whether any hook or `python:` step is configured (the host then needs a Python runtime).
   bool uses_python() const;
   const AccountConfig* account(const std::string& name) const;
+  const StepConfig* notifier(const std::string& name) const;
   const PersonConfig* person(const std::string& id) const;
   const WorkflowConfig* workflow(const std::string& name) const;
 };

@@ -167,6 +167,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.account_limits = &account_limits_;
     call.text_limits = &text_limits_;
     call.advocates = &advocates_;
+    call.notifiers = notifiers_;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
     herald_status status = step.run(call);

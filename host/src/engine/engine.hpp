@@ -25,6 +25,9 @@ class Engine final : private PlanSource {
   Engine(const Configuration& config, const std::vector<BoundWorkflow>& workflows, Store& store,
          Clock& clock, int batch_size);
 
+  /// The notifiers steps may call (host function notify).
+  void use_notifiers(const Notifiers* notifiers) { notifiers_ = notifiers; }
+
   /// Runs rounds until idle (see RunOptions), `stop` is set, or a store error.
   Result<RunSummary> run(const RunOptions& options, const std::atomic<bool>* stop = nullptr);
 
@@ -88,6 +91,7 @@ class Engine final : private PlanSource {
   std::map<std::string, int64_t> account_limits_;  // rate limits in force, read each round
   std::map<std::string, int64_t> text_limits_;     // the networks' reported text limits
   std::map<std::string, std::vector<std::string>> advocates_;  // person -> accounts, per round
+  const Notifiers* notifiers_ = nullptr;
 };
 
 }  // namespace herald

@@ -65,6 +65,38 @@ void bind_script_step(const StepConfig& step, const Configuration& config, Scrip
       std::make_unique<BoundStep>(step, plugin, std::move(*instance), std::move(*settings)));
 }
 
+/// Resolves a step's (or notifier's) plugin component, checks its config and creates it.
+Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
+                                                    const Configuration& config,
+                                                    const PluginRegistry& registry) {
+  auto resolved = registry.resolve(step.plugin, step.kind);
+  if (!resolved)
+    return Status(ErrorCode::config, step.where.describe() + ": " + resolved.status().message());
+  auto [plugin, component] = *resolved;
+  Result<StepSettings> settings = validate_step_config(step, *component, config.directory);
+  if (!settings) return settings.status();
+  ConfigContext context;
+  context.settings = &*settings;
+  context.configuration = &config;
+  context.step = &step;
+  context.plugin_name = plugin->name;
+  void* instance = nullptr;
+  herald_status status = component->create(host_api(), as_handle(context), &instance);
+  if (status != HERALD_OK) {
+    // A plugin may say where the problem is (config_where): "file:line:col (path): why".
+    std::string where = step.config_where.describe();
+    std::string why = context.error.empty() ? "no reason given" : context.error;
+    if (size_t split = why.find("): ");
+        why.rfind(step.config_where.file + ":", 0) == 0 && split != std::string::npos) {
+      where = why.substr(0, split + 1);
+      why = why.substr(split + 3);
+    }
+    return Status(ErrorCode::config,
+                  where + ": plugin " + plugin->name + " refused this configuration: " + why);
+  }
+  return std::make_unique<BoundStep>(step, plugin, component, std::move(*settings), instance);
+}
+
 }  // namespace
 
 BoundStep::~BoundStep() {
@@ -220,43 +252,32 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
         bind_script_step(step, config, *scripts, bound, add_error);
         continue;
       }
-      auto resolved = registry.resolve(step.plugin, step.kind);
-      if (!resolved) {
-        add_error(step.where.describe() + ": " + resolved.status().message());
+      Result<std::unique_ptr<BoundStep>> made = bind_plugin_step(step, config, registry);
+      if (!made) {
+        add_error(made.status().message());
         continue;
       }
-      auto [plugin, component] = *resolved;
-      Result<StepSettings> settings = validate_step_config(step, *component, config.directory);
-      if (!settings) {
-        add_error(settings.status().message());
-        continue;
-      }
-      ConfigContext context;
-      context.settings = &*settings;
-      context.configuration = &config;
-      context.step = &step;
-      context.plugin_name = plugin->name;
-      void* instance = nullptr;
-      herald_status status = component->create(host_api(), as_handle(context), &instance);
-      if (status != HERALD_OK) {
-        // A plugin may say where the problem is (config_where): "file:line:col (path): why".
-        std::string where = step.config_where.describe();
-        std::string why = context.error.empty() ? "no reason given" : context.error;
-        if (size_t split = why.find("): ");
-            why.rfind(step.config_where.file + ":", 0) == 0 && split != std::string::npos) {
-          where = why.substr(0, split + 1);
-          why = why.substr(split + 3);
-        }
-        add_error(where + ": plugin " + plugin->name + " refused this configuration: " + why);
-        continue;
-      }
-      bound.steps.push_back(
-          std::make_unique<BoundStep>(step, plugin, component, std::move(*settings), instance));
+      bound.steps.push_back(std::move(*made));
     }
     workflows.push_back(std::move(bound));
   }
   if (!errors.empty()) return Status(ErrorCode::config, errors);
   return workflows;
+}
+
+Result<Notifiers> bind_notifiers(const Configuration& config, const PluginRegistry& registry) {
+  Notifiers notifiers;
+  std::string errors;
+  for (const StepConfig& notifier : config.notifiers) {
+    Result<std::unique_ptr<BoundStep>> made = bind_plugin_step(notifier, config, registry);
+    if (!made) {
+      errors += (errors.empty() ? "" : "\n") + made.status().message();
+      continue;
+    }
+    notifiers[notifier.name] = std::move(*made);
+  }
+  if (!errors.empty()) return Status(ErrorCode::config, errors);
+  return notifiers;
 }
 
 }  // namespace herald

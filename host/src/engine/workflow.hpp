@@ -79,4 +79,7 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
                                                   const PluginRegistry& registry,
                                                   ScriptRuntime* scripts);
 
+/// Binds the configuration's `notifiers:` (plugin components of kind notify).
+Result<Notifiers> bind_notifiers(const Configuration& config, const PluginRegistry& registry);
+
 }  // namespace herald

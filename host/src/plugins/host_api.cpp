@@ -1,5 +1,6 @@
 #include "plugins/host_api.hpp"
 
+#include "engine/workflow.hpp"
 #include "store/audit_chain.hpp"
 #include "text/measure.hpp"
 
@@ -270,6 +271,11 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
   if (field == "endpoint") return lend(call.account ? call.account->endpoint : empty);
   if (field == "step") return lend(call.step_name);
   if (field == "config_dir") return lend(call.config ? call.config->directory : empty);
+  if (call.notification) {
+    if (field == "notify_to") return lend(call.notification->to);
+    if (field == "notify_key") return lend(call.notification->key);
+    if (field == "notify_message") return lend(call.notification->message);
+  }
 
   std::string value;
   if (field == "id")
@@ -656,6 +662,52 @@ herald_status best_slots(herald_call* handle, uint32_t count, herald_str* out) {
   return HERALD_OK;
 }
 
+herald_status notify(herald_call* handle, herald_str notifier_name, herald_str recipient,
+                     herald_str key, herald_str message, herald_str* reason) {
+  CallContext& call = call_of(handle);
+  const std::string name = text_of(notifier_name);
+  auto found = call.notifiers ? call.notifiers->find(name) : Notifiers::const_iterator{};
+  if (!call.notifiers || found == call.notifiers->end()) return HERALD_NOT_FOUND;
+  const BoundStep& notifier = *found->second;
+  const NotifyRequest note{text_of(recipient), text_of(key), text_of(message)};
+  // The notifier sees the post but cannot change it.
+  Post post = *call.post;
+  static const std::vector<PostEvent> no_events;
+  CallContext inner;
+  inner.post = &post;
+  inner.account = call.account;
+  inner.config = call.config;
+  inner.events = &no_events;
+  inner.clock = call.clock;
+  inner.account_limits = call.account_limits;
+  inner.text_limits = call.text_limits;
+  inner.advocates = call.advocates;
+  inner.notification = &note;
+  inner.plugin_name = notifier.plugin().name;
+  inner.step_name = name;
+  const herald_status status = notifier.run(inner);
+  auto answer = [&](herald_status result, const std::string& why) {
+    *reason = hand_out(call, "notifier " + name + " (" + notifier.config().plugin +
+                                 "): " + (why.empty() ? "no reason given" : why));
+    return result;
+  };
+  if (status == HERALD_UNAVAILABLE) return answer(HERALD_UNAVAILABLE, inner.error);
+  if (status != HERALD_OK) return answer(HERALD_ERROR, inner.error);
+  switch (inner.outcome) {
+    case HERALD_ADVANCE: return HERALD_OK;
+    case HERALD_RETRY:
+    case HERALD_WAIT:
+    case HERALD_HOLD: return answer(HERALD_UNAVAILABLE, inner.reason);
+    default: return answer(HERALD_ERROR, inner.reason);
+  }
+}
+
+herald_status config_notifier(herald_config* config, herald_str name) {
+  const ConfigContext& context = config_of(config);
+  return context.configuration && context.configuration->notifier(text_of(name)) ? HERALD_OK
+                                                                                 : HERALD_NOT_FOUND;
+}
+
 }  // namespace
 
 std::string describe_audiences(const std::vector<AudienceConfig>& audiences) {
@@ -705,6 +757,8 @@ const herald_host_api kHostApi = {
     &config_account_count,
     &config_account_field,
     &spawn_post,
+    &notify,
+    &config_notifier,
 };
 
 }  // namespace

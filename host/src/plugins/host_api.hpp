@@ -10,10 +10,23 @@
 
 #include <forward_list>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace herald {
+
+class BoundStep;
+/// The configuration's notifiers (kind notify), by name.
+using Notifiers = std::map<std::string, std::unique_ptr<BoundStep>>;
+
+/// What a notifier component is asked to deliver (post fields notify_to, notify_key and
+/// notify_message during its run).
+struct NotifyRequest {
+  std::string to;
+  std::string key;
+  std::string message;
+};
 
 /// One validated configuration value of a step.
 struct SettingValue {
@@ -66,6 +79,8 @@ struct CallContext {
   const std::map<std::string, int64_t>* account_limits = nullptr;  // account -> reset
   const std::map<std::string, int64_t>* text_limits = nullptr;     // account -> the network's limit
   const std::map<std::string, std::vector<std::string>>* advocates = nullptr;  // person -> accounts
+  const Notifiers* notifiers = nullptr;
+  const NotifyRequest* notification = nullptr;  // set when the call runs a notifier
   std::string plugin_name;
   std::string step_name;
 

@@ -68,6 +68,7 @@ std::string kind_name(herald_step_kind kind) {
     case HERALD_KIND_SCHEDULE: return "schedule";
     case HERALD_KIND_PUBLISH: return "publish";
     case HERALD_KIND_AMPLIFY: return "amplify";
+    case HERALD_KIND_NOTIFY: return "notify";
   }
   return "";
 }

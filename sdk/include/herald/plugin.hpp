@@ -101,6 +101,10 @@ inline bool has_abi_1_4(const herald_host_api* host) {
 inline bool has_abi_1_6(const herald_host_api* host) {
   return host->struct_size >= offsetof(herald_host_api, spawn_post) + sizeof(host->spawn_post);
 }
+inline bool has_abi_1_7(const herald_host_api* host) {
+  return host->struct_size >=
+         offsetof(herald_host_api, config_notifier) + sizeof(host->config_notifier);
+}
 }  // namespace detail
 
 /// A step's validated configuration, readable while the step is constructed. The host has
@@ -201,6 +205,12 @@ class Config {
     }
     return accounts;
   }
+  /// Whether the configuration declares the notifier `name` (`outbox` always exists). ABI 1.7.
+  bool has_notifier(std::string_view name) const {
+    if (!detail::has_abi_1_7(host_))
+      throw std::runtime_error("this Herald host is older than plugin ABI 1.7");
+    return host_->config_notifier(config_, detail::to_abi(name)) == HERALD_OK;
+  }
 
  private:
   void require_1_3() const {
@@ -245,6 +255,21 @@ struct BestSlot {
   int weekday = 0;  // 0 Monday .. 6 Sunday
   int minute = 0;   // minute of the day in the account's timezone
   double rate = 0;  // smoothed engagement rate
+};
+
+/// What a notifier did with one message (Context::notify, ABI 1.7).
+struct Delivery {
+  enum class State { sent, later, refused };
+  State state = State::sent;
+  std::string reason;  // why not sent
+  bool sent() const { return state == State::sent; }
+};
+
+/// The message a notifier component is asked to deliver (Context::notification, ABI 1.7).
+struct Notification {
+  std::string to;       // a person id from the configuration
+  std::string key;      // idempotency key: the same key must not reach the person twice
+  std::string message;  // UTF-8; JSON from the built-in steps
 };
 
 /// Another post's place in the account's plan (ABI 1.4).
@@ -442,6 +467,27 @@ class Context {
       throw std::invalid_argument("no workflow '" + std::string(workflow) + "' or account '" +
                                   std::string(account) + "' to post a copy to");
     if (status != HERALD_OK) throw std::runtime_error("the host refused the new post");
+  }
+  /// Sends `message` to the person `to` through the configuration's notifier `notifier`, with
+  /// `key` as the idempotency key (ABI 1.7). Throws std::invalid_argument for an unknown
+  /// notifier.
+  Delivery notify(std::string_view notifier, std::string_view to, std::string_view key,
+                  std::string_view message) {
+    if (!detail::has_abi_1_7(host_))
+      throw std::runtime_error("this Herald host is older than plugin ABI 1.7");
+    herald_str reason{};
+    herald_status status = host_->notify(call_, detail::to_abi(notifier), detail::to_abi(to),
+                                         detail::to_abi(key), detail::to_abi(message), &reason);
+    if (status == HERALD_NOT_FOUND)
+      throw std::invalid_argument("no notifier '" + std::string(notifier) +
+                                  "' in the configuration's notifiers");
+    if (status == HERALD_OK) return {};
+    return {status == HERALD_UNAVAILABLE ? Delivery::State::later : Delivery::State::refused,
+            detail::from_abi(reason)};
+  }
+  /// In a notifier component: the message to deliver (ABI 1.7).
+  Notification notification() const {
+    return {field("notify_to"), field("notify_key"), field("notify_message")};
   }
   void wait_for_event(std::string_view reason) { decide(HERALD_WAIT, 0, reason); }
   void hold(std::string_view reason) { decide(HERALD_HOLD, 0, reason); }

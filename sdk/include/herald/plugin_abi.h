@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 6
+#define HERALD_ABI_MINOR 7
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -58,7 +58,13 @@ typedef enum herald_step_kind {
   HERALD_KIND_LEGAL_REVIEW = 2,
   HERALD_KIND_SCHEDULE = 3,
   HERALD_KIND_PUBLISH = 4,
-  HERALD_KIND_AMPLIFY = 5
+  HERALD_KIND_AMPLIFY = 5,
+  /* Added in ABI 1.7: a notifier delivers one message to one person (a share request, say)
+   * when a step calls the host's notify. It is declared under `notifiers:` in the
+   * configuration, not as a workflow step. Its run reads the post fields notify_to (a person
+   * id), notify_key (an idempotency key: the same key must not reach the person twice) and
+   * notify_message, and decides ADVANCE (delivered), RETRY (try again later) or FAIL. */
+  HERALD_KIND_NOTIFY = 6
 } herald_step_kind;
 
 /* What a step decided about a post. The engine, not the plugin, persists it. */
@@ -245,6 +251,18 @@ typedef struct herald_host_api {
    * account. Amplify steps use it to cross-post an adapted copy to another account. */
   herald_status (*spawn_post)(herald_call* call, herald_str workflow, herald_str account,
                               herald_str text, herald_str tags);
+
+  /* Added in ABI 1.7: notifiers. */
+  /* Delivers `message` (UTF-8; the built-in notifiers expect JSON) to the person `recipient`
+   * through the notifier the configuration names `notifier`, with `key` as its idempotency key.
+   * The notifier runs before this returns, on this thread. OK: delivered; UNAVAILABLE: not now,
+   * try again later; ERROR: refused for good; NOT_FOUND: no such notifier. Otherwise `*reason`
+   * (borrowed) says why. */
+  herald_status (*notify)(herald_call* call, herald_str notifier, herald_str recipient,
+                          herald_str key, herald_str message, herald_str* reason);
+  /* While a step is created: OK when the configuration has a notifier named `name`, else
+   * NOT_FOUND (the built-in `outbox` notifier always exists). */
+  herald_status (*config_notifier)(herald_config* config, herald_str name);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */
