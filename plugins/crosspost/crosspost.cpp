@@ -20,8 +20,8 @@ class CrossPost : public herald::Step {
        "the workflow each copy goes through (its draft steps check it for the target network)"},
       {"delay", HERALD_TYPE_STRING, 0, "30m", "how long after publishing the copies are made"},
       {"mode", HERALD_TYPE_STRING, 0, "copy",
-       "copy (an adapted copy) or boost (a re-share of the post itself: Mastodon accounts on the "
-       "same instance)"},
+       "copy (an adapted copy) or boost (a re-share of the post itself by the accounts on its "
+       "network: a Mastodon boost, a Bluesky repost, an X repost)"},
   }};
 
   explicit CrossPost(herald::Config& config)
@@ -36,14 +36,15 @@ class CrossPost : public herald::Step {
                                   config.string("delay") + "'");
     delay_ms_ = *delay;
     if (to_.empty()) throw std::invalid_argument("to: name at least one account");
-    std::map<std::string, std::string> networks;
     for (const herald::Account& account : config.accounts())
-      networks[account.name] = account.network;
+      networks_[account.name] = account.network;
     for (const std::string& name : to_) {
-      if (!networks.count(name)) throw std::invalid_argument("to: unknown account '" + name + "'");
-      if (mode_ == "boost" && networks[name] != "mastodon")
-        throw std::invalid_argument("to: " + name + " is on " + networks[name] +
-                                    "; boosts are made on Mastodon (use mode: copy)");
+      if (!networks_.count(name)) throw std::invalid_argument("to: unknown account '" + name + "'");
+      const std::string& network = networks_[name];
+      if (mode_ == "boost" && network != "mastodon" && network != "bluesky" && network != "x")
+        throw std::invalid_argument(
+            "to: " + name + " is on " + network +
+            "; boosts are made on Mastodon, Bluesky and X (use mode: copy)");
     }
   }
 
@@ -65,22 +66,28 @@ class CrossPost : public herald::Step {
     std::string source_network = post.field("network");
     const bool boost = mode_ == "boost";
     if (boost) {
-      if (source_network != "mastodon" || post.field("remote_id").empty()) {
-        post.fail("only a post published on Mastodon can be boosted (this one is on " +
-                  source_network + ")");
+      if (post.field("remote_id").empty()) {
+        post.fail("the post has no id on " + source_network + " to boost (was it published?)");
         return;
       }
       tags = {"crosspost", "boost", "boost-of:" + post.field("remote_id")};
     }
-    std::string made;
+    std::string made, skipped;
     for (const std::string& account : to_) {
       if (account == post.account()) continue;
+      // A post is re-shared on its own network only.
+      if (boost && networks_[account] != source_network) {
+        skipped += (skipped.empty() ? "" : ", ") + account + " (" + networks_[account] + ")";
+        continue;
+      }
       std::string text = boost ? "boost of post " + post.id() : adapt(post, source_network);
       post.spawn_post(workflow_, account, text, tags);
       made += (made.empty() ? "" : ", ") + account;
     }
-    post.advance(made.empty() ? "no other account to " + mode_ + " to"
-                              : (boost ? "boosts made for " : "copies made for ") + made);
+    std::string note = made.empty() ? "no other account to " + mode_ + " to"
+                                    : (boost ? "boosts made for " : "copies made for ") + made;
+    if (!skipped.empty()) note += "; not boosted from " + source_network + ": " + skipped;
+    post.advance(note);
   }
 
  private:
@@ -111,6 +118,7 @@ class CrossPost : public herald::Step {
   }
 
   std::vector<std::string> to_;
+  std::map<std::string, std::string> networks_;  // account -> network
   std::string workflow_;
   std::string mode_;
   int64_t delay_ms_ = 0;

@@ -4,6 +4,9 @@
 // tags and mentions from Herald's text rules. An unconfirmed post is looked for with
 // com.atproto.repo.getRecord on that key; a createRecord that finds the key taken (the PDS
 // answers 500) is reconciled the same way. Credential: app_password.
+// A post tagged boost-of:URI (made by the crosspost step's boost mode) is a repost: an
+// app.bsky.feed.repost record whose subject is that post (its uri, and the cid getRecord gives),
+// under our own record key too, so it is reconciled the same way.
 #include "common/duration.hpp"
 #include "common/publisher.hpp"
 
@@ -60,6 +63,26 @@ std::string record_key(const std::string& idempotency_key) {
   return out;
 }
 
+/// The uri of the post to repost (tag boost-of:URI), or "".
+std::string repost_subject(herald::Context& post) {
+  for (const std::string& tag : post.tags())
+    if (tag.rfind("boost-of:at://", 0) == 0) return tag.substr(9);
+  return "";
+}
+
+/// The collection our record for `post` goes in.
+std::string collection_of(herald::Context& post) {
+  return repost_subject(post).empty() ? "app.bsky.feed.post" : "app.bsky.feed.repost";
+}
+
+/// The web page of the post at `uri` (at://DID/app.bsky.feed.post/RKEY).
+std::string web_url(const std::string& uri) {
+  const std::string path = uri.substr(5);
+  const size_t a = path.find('/'), b = path.rfind('/');
+  if (a == std::string::npos || b == a) return "";
+  return "https://bsky.app/profile/" + path.substr(0, a) + "/post/" + path.substr(b + 1);
+}
+
 class Bluesky : public Publisher {
  public:
   static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
@@ -70,17 +93,30 @@ class Bluesky : public Publisher {
   Attempt create(herald::Context& post, const std::string& base) override {
     Session& s = session(post, base);
     const std::string rkey = record_key(post.field("idempotency_key"));
-    json record = {{"$type", "app.bsky.feed.post"},
-                   {"text", post.text()},
-                   {"createdAt", format_rfc3339(post.now_ms(), 3)},
-                   {"langs", json::array({"en"})}};
-    json facets = facets_of(post, base, s);
-    if (!facets.empty()) record["facets"] = facets;
+    const std::string subject = repost_subject(post);
+    json record;
+    std::string url = "https://bsky.app/profile/" + s.did + "/post/" + rkey;
+    if (!subject.empty()) {
+      Attempt looked;
+      const std::string cid = subject_cid(post, base, s, subject, looked);
+      if (looked.failure != Failure::none) return looked;
+      record = {{"$type", "app.bsky.feed.repost"},
+                {"subject", {{"uri", subject}, {"cid", cid}}},
+                {"createdAt", format_rfc3339(post.now_ms(), 3)}};
+      url = web_url(subject);  // a repost has no page of its own
+    } else {
+      record = {{"$type", "app.bsky.feed.post"},
+                {"text", post.text()},
+                {"createdAt", format_rfc3339(post.now_ms(), 3)},
+                {"langs", json::array({"en"})}};
+      json facets = facets_of(post, base, s);
+      if (!facets.empty()) record["facets"] = facets;
+    }
     HttpRequest r = request("POST", base + "/xrpc/com.atproto.repo.createRecord");
     r.headers = {{"Authorization", "Bearer " + s.access}, {"Content-Type", "application/json"}};
     r.body = json{
         {"repo", s.did},
-        {"collection", "app.bsky.feed.post"},
+        {"collection", collection_of(post)},
         {"rkey", rkey},
         {"record",
          record}}.dump();
@@ -99,24 +135,31 @@ class Bluesky : public Publisher {
       a.reason = "bluesky answered without the record's uri";
       return a;
     }
-    a.url = "https://bsky.app/profile/" + s.did + "/post/" + rkey;
+    a.url = url;
     return a;
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
     Session& s = session(post, base);
     const std::string rkey = record_key(post.field("idempotency_key"));
+    const std::string subject = repost_subject(post);
     HttpRequest r =
         request("GET", base + "/xrpc/com.atproto.repo.getRecord?repo=" + form_encode(s.did) +
-                           "&collection=app.bsky.feed.post&rkey=" + rkey);
+                           "&collection=" + collection_of(post) + "&rkey=" + rkey);
     HttpResponse response = http(r);
     json body = json::parse(response.body, nullptr, false);
     if (response.complete() && response.status == 200 && body.is_object()) {
-      if (body.contains("value") && body["value"].value("text", "") != post.text())
+      const json value = body.value("value", json::object());
+      const bool same = subject.empty()
+                            ? value.value("text", "") == post.text()
+                            : value.value("/subject/uri"_json_pointer, std::string()) == subject;
+      if (body.contains("value") && !same)
         throw std::runtime_error("the record key " + rkey + " of " + s.did +
-                                 " holds a different post; not publishing over it");
+                                 " holds a different record; not publishing over it");
       return {Earlier::State::found, body.value("uri", ""),
-              "https://bsky.app/profile/" + s.did + "/post/" + rkey, ""};
+              subject.empty() ? "https://bsky.app/profile/" + s.did + "/post/" + rkey
+                              : web_url(subject),
+              ""};
     }
     if (response.complete() && response.status == 400 && body.is_object() &&
         body.value("error", "") == "RecordNotFound")
@@ -133,6 +176,41 @@ class Bluesky : public Publisher {
     std::string refresh;
     int64_t access_expires_ms = 0;
   };
+
+  /// The cid of the post at `uri` (a repost names both); `failed` says why when there is none.
+  std::string subject_cid(herald::Context& post, const std::string& base, const Session& s,
+                          const std::string& uri, Attempt& failed) {
+    const std::string path = uri.substr(5);  // DID/COLLECTION/RKEY
+    const size_t a = path.find('/'), b = path.rfind('/');
+    if (a == std::string::npos || b == a) {
+      failed.failure = Failure::permanent;
+      failed.reason = "cannot repost '" + uri + "': not an at:// post uri";
+      return "";
+    }
+    HttpRequest r = request(
+        "GET", base + "/xrpc/com.atproto.repo.getRecord?repo=" + form_encode(path.substr(0, a)) +
+                   "&collection=" + form_encode(path.substr(a + 1, b - a - 1)) +
+                   "&rkey=" + form_encode(path.substr(b + 1)));
+    r.headers = {{"Authorization", "Bearer " + s.access}};
+    HttpResponse response = http(r);
+    json body = json::parse(response.body, nullptr, false);
+    if (response.complete() && response.status == 200 && body.is_object() && body.contains("cid") &&
+        body["cid"].is_string())
+      return body["cid"].get<std::string>();
+    if (response.complete() && response.status == 400 && body.is_object() &&
+        body.value("error", "") == "RecordNotFound") {
+      failed.failure = Failure::permanent;
+      failed.reason = "the post to repost is not on bluesky (" + uri + ")";
+      return "";
+    }
+    failed = classify(response, post.now_ms());
+    if (failed.failure == Failure::none || failed.failure == Failure::unknown)
+      failed.failure = Failure::transient;  // a read: nothing was made
+    failed.reason =
+        "cannot read the post to repost (" + uri +
+        "): " + (failed.reason.empty() ? "HTTP " + std::to_string(response.status) : failed.reason);
+    return "";
+  }
 
   static bool expired(const HttpResponse& r) {
     if (r.status != 400) return false;

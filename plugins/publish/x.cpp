@@ -1,6 +1,9 @@
 // X publisher: POST /2/tweets with an OAuth 2.0 user token. X has no idempotency key, so an
 // unconfirmed post is looked for among the account's recent posts by its exact text (X refuses
 // duplicate text anyway). Credential: token.
+// A post tagged boost-of:ID (made by the crosspost step's boost mode) is a repost: POST
+// /2/users/ME/retweets {tweet_id}. X ignores a second repost of the same post, and an unconfirmed
+// one is looked for in GET /2/tweets/ID/retweeted_by.
 #include "common/publisher.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +21,8 @@ class X : public Publisher {
 
  protected:
   Attempt create(herald::Context& post, const std::string& base) override {
+    if (std::string original = repost_of(post); !original.empty())
+      return repost(post, base, original);
     HttpRequest r = request("POST", base + "/2/tweets");
     r.headers = {{"Authorization", "Bearer " + credential(post, "token")},
                  {"Content-Type", "application/json"}};
@@ -38,14 +43,11 @@ class X : public Publisher {
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
     const std::string token = credential(post, "token");
-    HttpRequest me = request("GET", base + "/2/users/me");
-    me.headers = {{"Authorization", "Bearer " + token}};
-    HttpResponse who = http(me);
-    if (who.status == 401) throw AuthError("x refused the credentials (HTTP 401)");
-    json user = json::parse(who.body, nullptr, false);
-    if (!who.complete() || who.status != 200 || !user.contains("data"))
-      return {Earlier::State::unknown, "", "", "cannot read the account (" + who.error + ")"};
-    const std::string id = user["data"].value("id", "");
+    std::string id;
+    if (std::string problem = user_id(post, base, id); !problem.empty())
+      return {Earlier::State::unknown, "", "", problem};
+    if (std::string original = repost_of(post); !original.empty())
+      return find_repost(post, base, original, id);
     // Recent posts, newest first, 100 a page, back to 1,000.
     std::string page;
     for (int pages = 0; pages < 10; ++pages) {
@@ -66,6 +68,74 @@ class X : public Publisher {
       page = posts["meta"]["next_token"].get<std::string>();
     }
     return {Earlier::State::unknown, "", "", "not among the account's 1,000 newest posts"};
+  }
+
+ private:
+  /// The id of the post to repost (tag boost-of:ID), or "".
+  static std::string repost_of(herald::Context& post) {
+    for (const std::string& tag : post.tags())
+      if (tag.rfind("boost-of:", 0) == 0) return tag.substr(9);
+    return "";
+  }
+
+  /// The account's user id (GET /2/users/me); returns what went wrong, or "".
+  std::string user_id(herald::Context& post, const std::string& base, std::string& id) {
+    HttpRequest me = request("GET", base + "/2/users/me");
+    me.headers = {{"Authorization", "Bearer " + credential(post, "token")}};
+    HttpResponse who = http(me);
+    if (who.status == 401) throw AuthError("x refused the credentials (HTTP 401)");
+    json user = json::parse(who.body, nullptr, false);
+    if (!who.complete() || who.status != 200 || !user.is_object() || !user.contains("data"))
+      return "cannot read the account (" +
+             (who.error.empty() ? "HTTP " + std::to_string(who.status) : who.error) + ")";
+    id = user["data"].value("id", "");
+    return id.empty() ? "x answered /2/users/me without an id" : "";
+  }
+
+  Attempt repost(herald::Context& post, const std::string& base, const std::string& original) {
+    std::string me;
+    if (std::string problem = user_id(post, base, me); !problem.empty())
+      return {Failure::transient, "", "", 0, problem};
+    HttpRequest r = request("POST", base + "/2/users/" + me + "/retweets");
+    r.headers = {{"Authorization", "Bearer " + credential(post, "token")},
+                 {"Content-Type", "application/json"}};
+    r.body = json{{"tweet_id", original}}.dump();
+    HttpResponse response = http(r);
+    Attempt a = classify(response, post.now_ms());
+    if (a.failure != Failure::none) return a;
+    json body = json::parse(response.body, nullptr, false);
+    if (!body.is_object() || body.value("/data/retweeted"_json_pointer, false) != true) {
+      a.failure = Failure::unknown;
+      a.reason = "x answered the repost without retweeted: true";
+      return a;
+    }
+    a.remote_id = "repost:" + original;  // X gives a repost no id of its own here
+    a.url = "https://x.com/i/status/" + original;
+    return a;
+  }
+
+  Earlier find_repost(herald::Context& post, const std::string& base, const std::string& original,
+                      const std::string& me) {
+    // Who reposted it, 100 a page, back to 1,000.
+    std::string page;
+    for (int pages = 0; pages < 10; ++pages) {
+      HttpRequest r =
+          request("GET", base + "/2/tweets/" + original + "/retweeted_by?max_results=100" +
+                             (page.empty() ? "" : "&pagination_token=" + page));
+      r.headers = {{"Authorization", "Bearer " + credential(post, "token")}};
+      HttpResponse list = http(r);
+      json users = json::parse(list.body, nullptr, false);
+      if (!list.complete() || list.status != 200 || !users.is_object())
+        return {Earlier::State::unknown, "", "", "cannot read who reposted " + original};
+      for (const json& u : users.value("data", json::array()))
+        if (u.value("id", "") == me)
+          return {Earlier::State::found, "repost:" + original, "https://x.com/i/status/" + original,
+                  ""};
+      if (!users.contains("meta") || !users["meta"].contains("next_token"))
+        return {Earlier::State::absent, "", "", ""};
+      page = users["meta"]["next_token"].get<std::string>();
+    }
+    return {Earlier::State::unknown, "", "", "not among the post's 1,000 newest reposts"};
   }
 };
 

@@ -379,6 +379,35 @@ TEST_F(RealBluesky, AWrongPasswordHoldsTheAccountAfterOneSignIn) {
   EXPECT_TRUE(records().empty());
 }
 
+TEST_F(RealBluesky, ABoostIsARepostRecordThePdsAcceptsMadeOnce) {
+  int64_t original_id = submit("direct", "Worth a repost #launch");
+  settle();
+  PostView original = post(original_id);
+  ASSERT_EQ(original.state, "done") << original.reason;
+  // What the crosspost step's boost mode submits; the repost's answer is lost once.
+  gateway_->next_create(Gateway::Next::lose_answer);
+  auto boost_id = host_->submit({"direct",
+                                 "sky",
+                                 "ana",
+                                 "boost",
+                                 {"crosspost", "boost", "boost-of:" + original.remote_id},
+                                 ""});
+  ASSERT_TRUE(boost_id) << boost_id.status().message();
+  settle();
+  PostView boost = post(*boost_id);
+  ASSERT_EQ(boost.state, "done") << boost.reason << "\n" << trail(*boost_id);
+  Answer reposts = pds_->call("com.atproto.repo.listRecords?repo=" + account_.did +
+                              "&collection=app.bsky.feed.repost&limit=100");
+  ASSERT_EQ(reposts.status, 200) << reposts.body.dump();
+  json all = reposts.body.value("records", json::array());
+  ASSERT_EQ(all.size(), 1u) << all.dump(2);  // once, though the answer was lost
+  EXPECT_EQ(all[0]["uri"], boost.remote_id);
+  const json& subject = all[0]["value"]["subject"];
+  EXPECT_EQ(subject["uri"], original.remote_id);
+  EXPECT_EQ(subject["cid"], record_of(original)["cid"]);  // a strong reference
+  EXPECT_EQ(records().size(), 1u);                        // no new post, only the repost
+}
+
 TEST_F(RealBluesky, OneSessionServesManyPosts) {
   for (int i = 0; i < 20; ++i) submit("direct", "post " + std::to_string(i) + " #batch");
   settle();

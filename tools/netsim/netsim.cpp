@@ -112,6 +112,7 @@ class Simulator {
     });
     mastodon(server);
     x(server);
+    x_reposts(server);
     bluesky(server);
     linkedin(server);
     webhook(server);
@@ -449,6 +450,63 @@ class Simulator {
     });
   }
 
+  /// X reposts: POST /2/users/ME/retweets {tweet_id} (a second repost of the same post is
+  /// ignored) and GET /2/tweets/ID/retweeted_by.
+  void x_reposts(httplib::Server& server) {
+    server.Post(R"(/2/users/(\d+)/retweets)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  if (!auth_ok(req, res)) return;
+                  bool accept_then_drop = false;
+                  if (inject("x", bearer(req), res, accept_then_drop)) return;
+                  const std::string token = bearer(req);
+                  if (req.matches[1] != user_id(token)) {
+                    send_json(res, 403,
+                              {{"title", "Forbidden"},
+                               {"detail", "You are not permitted to perform this action."},
+                               {"status", 403}},
+                              "application/problem+json");
+                    return;
+                  }
+                  json body = json::parse(req.body, nullptr, false);
+                  const std::string original =
+                      body.is_object() && body.contains("tweet_id") && body["tweet_id"].is_string()
+                          ? body["tweet_id"].get<std::string>()
+                          : "";
+                  bool known = false, already = false;
+                  {
+                    std::lock_guard lock(mutex_);
+                    for (const Accepted& a : accepted_) {
+                      if (a.network == "x" && a.id == original && a.key.empty()) known = true;
+                      if (a.network == "x" && a.account == token && a.key == "retweet:" + original)
+                        already = true;
+                    }
+                  }
+                  if (!known) {
+                    send_json(res, 400,
+                              {{"title", "Invalid Request"},
+                               {"detail", "tweet_id must be the id of an existing post"},
+                               {"status", 400}},
+                              "application/problem+json");
+                    return;
+                  }
+                  if (!already)
+                    record({"x", token, "rt-" + next_id(), "", "retweet:" + original, 0});
+                  limit_headers(res, "x", 49, now_ms() + 900'000);
+                  send_json(res, 200, {{"data", {{"retweeted", true}}}});
+                  if (accept_then_drop) drop(res);
+                });
+    server.Get(R"(/2/tweets/(\d+)/retweeted_by)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 if (!auth_ok(req, res)) return;
+                 json users = json::array();
+                 std::lock_guard lock(mutex_);
+                 for (const Accepted& a : accepted_)
+                   if (a.network == "x" && a.key == "retweet:" + std::string(req.matches[1]))
+                     users.push_back({{"id", user_id(a.account)}, {"username", a.account}});
+                 send_json(res, 200, {{"data", users}, {"meta", {{"result_count", users.size()}}}});
+               });
+  }
+
   // ---- Bluesky --------------------------------------------------------------------------
   std::string make_jwt(const std::string& did, const std::string& scope, int64_t expires_ms) {
     json claims = {{"sub", did},
@@ -496,17 +554,34 @@ class Simulator {
       if (inject("bluesky", did, res, accept_then_drop)) return;
       limit_headers(res, "bluesky", 4997, now_ms() + 3'600'000);
       json body = json::parse(req.body, nullptr, false);
-      if (!body.is_object() || body.value("collection", "") != "app.bsky.feed.post" ||
+      const std::string collection = body.is_object() ? body.value("collection", "") : "";
+      if ((collection != "app.bsky.feed.post" && collection != "app.bsky.feed.repost") ||
           !body.contains("record") || !body["record"].is_object()) {
-        send_json(
-            res, 400,
-            {{"error", "InvalidRequest"}, {"message", "expected an app.bsky.feed.post record"}});
+        send_json(res, 400,
+                  {{"error", "InvalidRequest"},
+                   {"message", "expected an app.bsky.feed.post or app.bsky.feed.repost record"}});
         return;
       }
       const json& record = body["record"];
       std::string text = record.value("text", "");
+      if (collection == "app.bsky.feed.repost") {
+        // A strong reference: the subject's uri and the cid of its current version.
+        const json subject = record.value("subject", json::object());
+        std::lock_guard lock(mutex_);
+        auto cid = bsky_cids_.find(subject.value("uri", ""));
+        if (!record.contains("createdAt") || cid == bsky_cids_.end() ||
+            subject.value("cid", "") != cid->second) {
+          send_json(res, 400,
+                    {{"error", "InvalidRecord"},
+                     {"message",
+                      "Invalid app.bsky.feed.repost record: subject must be a strong "
+                      "reference (uri and cid) to an existing record"}});
+          return;
+        }
+      }
       auto counted = herald::text::measure(herald::text::Network::bluesky, text);
-      if (!record.contains("createdAt") || !counted || !counted->valid) {
+      if (collection == "app.bsky.feed.post" &&
+          (!record.contains("createdAt") || !counted || !counted->valid)) {
         send_json(res, 400,
                   {{"error", "InvalidRecord"},
                    {"message",
@@ -516,7 +591,8 @@ class Simulator {
       }
       std::string rkey = body.value("rkey", "");
       if (rkey.empty()) rkey = "3k" + std::to_string(++sequence_);
-      std::string uri = "at://" + did + "/app.bsky.feed.post/" + rkey;
+      std::string uri = "at://" + did + "/" + collection + "/" + rkey;
+      std::string cid = "bafyrei" + std::to_string(++sequence_);
       {
         std::lock_guard lock(mutex_);
         if (bsky_records_.count(uri)) {
@@ -526,13 +602,11 @@ class Simulator {
           return;
         }
         bsky_records_[uri] = record;
+        bsky_cids_[uri] = cid;
       }
       Accepted accepted{"bluesky", did, uri, text, rkey, 0, body["record"]};
       this->record(std::move(accepted));
-      send_json(res, 200,
-                {{"uri", uri},
-                 {"cid", "bafyrei" + std::to_string(sequence_)},
-                 {"validationStatus", "valid"}});
+      send_json(res, 200, {{"uri", uri}, {"cid", cid}, {"validationStatus", "valid"}});
       if (accept_then_drop) drop(res);
     });
     server.Get("/xrpc/com.atproto.identity.resolveHandle", [this](const httplib::Request& req,
@@ -555,7 +629,7 @@ class Simulator {
                   {{"error", "RecordNotFound"}, {"message", "Could not locate record: " + uri}});
         return;
       }
-      send_json(res, 200, {{"uri", uri}, {"cid", "bafyrei0"}, {"value", it->second}});
+      send_json(res, 200, {{"uri", uri}, {"cid", bsky_cids_[uri]}, {"value", it->second}});
     });
   }
 
@@ -806,6 +880,7 @@ class Simulator {
   std::map<std::string, std::pair<std::string, int64_t>> access_;  // token -> did, expiry
   std::map<std::string, std::string> refresh_;                     // token -> handle
   std::map<std::string, json> bsky_records_;
+  std::map<std::string, std::string> bsky_cids_;  // uri -> cid of the current version
   int64_t faults_injected_ = 0;
   int64_t early_requests_ = 0;
   int64_t sessions_ = 0;
