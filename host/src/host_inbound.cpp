@@ -154,6 +154,7 @@ Result<Mention> read_mention(const std::string& line, const Configuration& confi
     m.at_ms = when->utc_ms;
   }
   // Without an id, the same author, time and text are the same mention.
+  m.from_network = !id->empty();
   m.source_id = !id->empty() ? *id
                              : m.author + "@" + std::to_string(m.at_ms) + ":" +
                                    std::to_string(std::hash<std::string>{}(m.text));
@@ -161,16 +162,19 @@ Result<Mention> read_mention(const std::string& line, const Configuration& confi
   return m;
 }
 
+Status no_inbound(const Configuration& config) {
+  return Status(ErrorCode::failed_precondition,
+                config.file +
+                    " has no `inbound:` section (influence, moderation, routes); "
+                    "see docs/inbound.md");
+}
+
 }  // namespace
 
 Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
   if (Status s = impl_->require_store(); !s) return s;
   const Configuration& config = impl_->config;
-  if (!config.inbound.configured)
-    return Status(ErrorCode::failed_precondition,
-                  config.file +
-                      " has no `inbound:` section (influence, moderation, routes); "
-                      "see docs/inbound.md");
+  if (!config.inbound.configured) return no_inbound(config);
   std::ifstream in(jsonl_path, std::ios::binary);
   if (!in) return Status(ErrorCode::not_found, jsonl_path + ": cannot open the mentions file");
   const int64_t now = impl_->clock->now_ms();
@@ -185,6 +189,101 @@ Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
                                                      "; nothing was imported");
     mentions.push_back(std::move(*m));
   }
+  return triage(mentions);
+}
+
+Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  if (!config.inbound.configured) return no_inbound(config);
+  std::vector<std::string> names = config.inbound.accounts;
+  if (names.empty())
+    for (const AccountConfig& a : config.accounts) names.push_back(a.name);
+  if (!only_account.empty()) {
+    if (!config.account(only_account))
+      return unknown("account", only_account, config.accounts, config.file);
+    if (std::find(names.begin(), names.end(), only_account) == names.end())
+      return Status(ErrorCode::invalid_argument,
+                    "account '" + only_account + "' is not in inbound.accounts");
+    names = {only_account};
+  }
+  InboundFetch out;
+  for (const std::string& name : names) {
+    const AccountConfig& account = *config.account(name);
+    // The account's network's publisher, as a workflow configured it.
+    const BoundStep* publisher = nullptr;
+    for (const BoundWorkflow& w : impl_->workflows)
+      for (const auto& step : w.steps)
+        if (!publisher && step->config().kind == "publish" &&
+            step->plugin().name == account.network && step->component().fetch_mentions)
+          publisher = step.get();
+    InboundFetch::Account fetched;
+    fetched.account = name;
+    if (!publisher) {
+      fetched.note =
+          "no workflow publishes with a " + account.network + " publisher that fetches mentions";
+      out.accounts.push_back(std::move(fetched));
+      continue;
+    }
+    const std::string cursor_key = "mentions_cursor:" + name;
+    Result<std::optional<std::string>> stored = impl_->store->meta(cursor_key);
+    if (!stored) return stored.status();
+    std::string cursor = stored->value_or("");
+    Post nobody;
+    nobody.account = name;
+    static const std::vector<PostEvent> no_events;
+    CallContext call;
+    call.post = &nobody;
+    call.account = &account;
+    call.config = &config;
+    call.events = &no_events;
+    call.clock = impl_->clock.get();
+    call.mentions_cursor = &cursor;
+    call.plugin_name = publisher->plugin().name;
+    call.step_name = "fetch_mentions";
+    const herald_status status = publisher->fetch_mentions(call);
+    if (status == HERALD_NOT_FOUND) {
+      fetched.note = publisher->plugin().name + " does not fetch mentions";
+      out.accounts.push_back(std::move(fetched));
+      continue;
+    }
+    if (status != HERALD_OK)
+      return Status(ErrorCode::plugin, "fetching the mentions of " + name + " with " +
+                                           publisher->plugin().name + ": " +
+                                           (call.error.empty() ? "no reason given" : call.error) +
+                                           "; nothing was imported for it");
+    const int64_t now = impl_->clock->now_ms();
+    std::vector<Mention> mentions;
+    for (const PostEvent& e : call.emitted) {
+      if (e.type != "mention") continue;
+      json line = json::parse(e.comment, nullptr, false);
+      if (!line.is_object())
+        return Status(ErrorCode::plugin, publisher->plugin().name +
+                                             " handed over a mention that is not JSON; nothing "
+                                             "was imported for " +
+                                             name);
+      if (!line.contains("account")) line["account"] = name;
+      if (!line.contains("network")) line["network"] = account.network;
+      Result<Mention> m = read_mention(line.dump(), config, now);
+      if (!m)
+        return Status(ErrorCode::plugin, publisher->plugin().name + " handed over a mention of " +
+                                             name +
+                                             " that cannot be read: " + m.status().message());
+      mentions.push_back(std::move(*m));
+    }
+    Result<InboundImport> imported = triage(mentions);
+    if (!imported) return imported.status();
+    // Only now that the mentions are stored does the cursor move on.
+    if (Status s = impl_->store->set_meta(cursor_key, cursor); !s) return s;
+    fetched.imported = *imported;
+    fetched.cursor = cursor;
+    out.accounts.push_back(std::move(fetched));
+  }
+  return out;
+}
+
+Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
+  const Configuration& config = impl_->config;
 
   // Decide each mention: score, then the first moderation rule that fires, then the first
   // route that matches; what is left waits in the inbox.
@@ -260,6 +359,8 @@ Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
     reply.author = route.author;
     reply.text = templated ? fill(route.templ, m) : "@" + handle_key(m.author) + " ";
     reply.tags = {"reply", "inbound"};
+    // Publishers that can thread a reply (Mastodon, X) answer the mention itself.
+    if (m.from_network) reply.tags.push_back("reply-to:" + m.source_id);
     if (templated) reply.tags.push_back("templated");
     Result<int64_t> post = submit(reply);
     if (!post)

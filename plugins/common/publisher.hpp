@@ -107,8 +107,10 @@ class Publisher : public herald::Step {
 
   const std::string network_;
 
- private:
+  /// The account's endpoint, else the configured base_url, else the network's own.
   std::string base_url(herald::Context& post) const;
+
+ private:
   void postpone(herald::Context& post, int64_t until_ms, const std::string& why);
 
   std::string default_base_url_;

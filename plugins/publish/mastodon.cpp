@@ -6,10 +6,15 @@
 // the host as the account's network_char_limit, which the draft steps then count against.
 // A post tagged boost-of:ID is a boost: POST /api/v1/statuses/ID/reblog, which answers the same
 // reblog when it is made again, so it is reconciled the same way.
+// A post tagged reply-to:ID (a reply drafted for an inbound mention) answers that status
+// (in_reply_to_id). Mentions of the account are fetched for `herald inbound fetch` from
+// GET /api/v1/notifications?types[]=mention, page after page from where the last fetch stopped.
 // Credential: token.
 #include "common/publisher.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <cstring>
 
 namespace {
 
@@ -49,6 +54,8 @@ class Mastodon : public Publisher {
                  {"Idempotency-Key", post.field("idempotency_key")},
                  {"Content-Type", "application/x-www-form-urlencoded"}};
     r.body = "status=" + form_encode(post.text()) + "&visibility=" + visibility_;
+    for (const std::string& tag : post.tags())
+      if (tag.rfind("reply-to:", 0) == 0) r.body += "&in_reply_to_id=" + form_encode(tag.substr(9));
     HttpResponse response = http(r);
     Attempt a = classify(response, post.now_ms());
     if (a.failure != Failure::none) return a;
@@ -69,7 +76,92 @@ class Mastodon : public Publisher {
     return {Earlier::State::unknown, "", "", again.reason};
   }
 
+ public:
+  void fetch_mentions(herald::Context& account) override {
+    const std::string base = base_url(account);
+    std::string cursor = account.field("mentions_cursor");
+    // Forward from the cursor, 40 a page (the oldest first), at most 1,000 a fetch; the rest
+    // come with the next fetch.
+    for (int pages = 0; pages < 25; ++pages) {
+      HttpRequest r =
+          request("GET", base + "/api/v1/notifications?types[]=mention&limit=40&min_id=" +
+                             form_encode(cursor.empty() ? "0" : cursor));
+      r.headers = {{"Authorization", "Bearer " + credential(account, "token")}};
+      HttpResponse response = http(r);
+      if (response.status == 401 || response.status == 403)
+        throw herald::TransientError("mastodon refused the token of " + account.account() +
+                                     " (HTTP " + std::to_string(response.status) + ")");
+      json page = json::parse(response.body, nullptr, false);
+      if (!response.complete() || response.status != 200 || !page.is_array())
+        throw herald::TransientError(
+            "cannot read the notifications of " + account.account() + " (" +
+            (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
+            ")");
+      if (page.empty()) break;
+      // Newest first within the page: hand them over oldest first.
+      for (auto it = page.rbegin(); it != page.rend(); ++it) {
+        const json& n = *it;
+        const std::string id = n.value("id", "");
+        if (id.empty()) continue;
+        if (cursor.empty() || later_id(id, cursor)) cursor = id;
+        if (n.value("type", "") != "mention" || !n.contains("status") || !n["status"].is_object())
+          continue;
+        const json& status = n["status"];
+        const json author = n.value("account", json::object());
+        json mention = {{"id", status.value("id", "")},
+                        {"author", "@" + author.value("acct", "")},
+                        {"followers", author.value("followers_count", int64_t{0})},
+                        {"engagement", status.value("favourites_count", int64_t{0}) +
+                                           status.value("reblogs_count", int64_t{0}) +
+                                           status.value("replies_count", int64_t{0})},
+                        {"text", plain_text(status.value("content", ""))},
+                        {"url", status.value("url", "")}};
+        account.emit("mention", mention.dump());
+      }
+    }
+    account.set_field("mentions_cursor", cursor);
+  }
+
  private:
+  /// Whether snowflake id `a` is later than `b` (longer, or the same length and greater).
+  static bool later_id(const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a > b;
+  }
+
+  /// The text of a status's HTML content: tags dropped, paragraphs and line breaks kept,
+  /// entities decoded.
+  static std::string plain_text(const std::string& html) {
+    std::string out;
+    for (size_t i = 0; i < html.size();) {
+      if (html[i] == '<') {
+        size_t end = html.find('>', i);
+        if (end == std::string::npos) break;
+        std::string tag = html.substr(i + 1, end - i - 1);
+        if (tag.rfind("br", 0) == 0) out += "\n";
+        if (tag == "/p") out += "\n\n";
+        i = end + 1;
+        continue;
+      }
+      if (html[i] == '&') {
+        static const std::pair<const char*, const char*> entities[] = {
+            {"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
+            {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
+        bool decoded = false;
+        for (auto [entity, text] : entities)
+          if (html.compare(i, std::strlen(entity), entity) == 0) {
+            out += text;
+            i += std::strlen(entity);
+            decoded = true;
+            break;
+          }
+        if (decoded) continue;
+      }
+      out += html[i++];
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  }
+
   struct Instance {
     int64_t max_characters = 0;  // 0: could not be read
     int64_t read_ms = 0;

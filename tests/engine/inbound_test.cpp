@@ -8,6 +8,7 @@
 #include <herald/host.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace herald {
 namespace {
@@ -227,6 +228,78 @@ TEST_F(Inbound, AComplaintBecomesAReplyPublishedOnTheSupportAccount) {
   EXPECT_TRUE(written_reply) << posts.dump();
   EXPECT_FALSE(troll_answered);
   EXPECT_EQ(by_source(all, "m3").action, "mute");
+}
+
+TEST_F(Inbound, MentionsFetchedFromMastodonAreTriagedOnceAndAnsweredInTheirThread) {
+  testing::Netsim netsim(NETSIM);
+  auto host = open(R"(  accounts: [support]
+  moderation:
+    - { name: abuse, words: [moron], action: ignore }
+  routes:
+    - name: refunds
+      words: [refund]
+      account: support
+      workflow: fast
+      author: eve
+      template: "{author} Sorry! We are on it."
+)",
+                   netsim.url());
+  ASSERT_TRUE(host);
+  auto mention = [&](const std::string& author, const std::string& text, int followers) {
+    return netsim.post("/_netsim/mentions", {{"to", kToken},
+                                             {"author", author},
+                                             {"text", text},
+                                             {"followers", followers},
+                                             {"favourites", 3}});
+  };
+  nlohmann::json refund = mention("kari@social.example", "I want a refund & <an> answer", 120);
+  mention("troll@bad.example", "moron", 5);
+  mention("ceo@news.example", "Nice launch", 90000);
+  auto fetched = host->fetch_mentions();
+  ASSERT_TRUE(fetched) << fetched.status().message();
+  ASSERT_EQ(fetched->accounts.size(), 1u);
+  const InboundImport& first = fetched->accounts[0].imported;
+  EXPECT_EQ(first.added, 3);
+  EXPECT_EQ(first.answered, 1);
+  EXPECT_EQ(first.moderated, 1);
+  EXPECT_EQ(first.inbox, 1);
+  // The cursor moved on: a second fetch finds nothing; a new mention is the only one next time.
+  auto again = host->fetch_mentions("support");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->accounts[0].imported.rows, 0);
+  mention("lee@social.example", "Where is my refund?", 40);
+  auto third = host->fetch_mentions();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->accounts[0].imported.rows, 1);
+  EXPECT_EQ(third->accounts[0].imported.answered, 1);
+
+  auto all = *host->mentions();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.front().author, "@ceo@news.example");  // the most influential first
+  const MentionView& kari = by_source(all, refund["status_id"].get<std::string>());
+  EXPECT_EQ(kari.author, "@kari@social.example");
+  EXPECT_EQ(kari.followers, 120);
+  EXPECT_EQ(kari.engagement, 3);
+  EXPECT_NE(kari.text.find("I want a refund & <an> answer"), std::string::npos) << kari.text;
+  // The replies go out on the support account, each in the thread of its mention.
+  ASSERT_TRUE(host->run({}));
+  auto posts = netsim.get("/_netsim/posts?network=mastodon");
+  ASSERT_EQ(posts.size(), 2u) << posts.dump();
+  EXPECT_EQ(posts[0]["text"], "@kari@social.example Sorry! We are on it.");
+  EXPECT_EQ(posts[0]["record"]["in_reply_to_id"], kari.source_id);
+  EXPECT_EQ(host->post(kari.reply_post_id)->state, "done");
+}
+
+TEST_F(Inbound, FetchingNeedsAPublisherThatFetches) {
+  auto host = open("  accounts: [corp_x]\n");  // X: published with the outbox here
+  ASSERT_TRUE(host);
+  auto fetched = host->fetch_mentions();
+  ASSERT_TRUE(fetched) << fetched.status().message();
+  ASSERT_EQ(fetched->accounts.size(), 1u);
+  EXPECT_NE(fetched->accounts[0].note.find("no workflow publishes with a x publisher"),
+            std::string::npos)
+      << fetched->accounts[0].note;
+  EXPECT_EQ(host->fetch_mentions("nobody").status().code(), ErrorCode::not_found);
 }
 
 TEST_F(Inbound, ABadLineImportsNothingAndSaysWhere) {

@@ -51,10 +51,12 @@ class Netsim {
     if (!res) throw std::runtime_error("netsim GET " + path + " failed");
     return nlohmann::json::parse(res->body);
   }
-  void post(const std::string& path, const nlohmann::json& body) const {
+  /// POSTs `body`; returns the answer (JSON).
+  nlohmann::json post(const std::string& path, const nlohmann::json& body) const {
     httplib::Client client("127.0.0.1", port_);
     auto res = client.Post(path.c_str(), body.dump(), "application/json");
     if (!res || res->status != 200) throw std::runtime_error("netsim POST " + path + " failed");
+    return nlohmann::json::parse(res->body, nullptr, false);
   }
   void clear_faults() const {
     httplib::Client client("127.0.0.1", port_);

@@ -33,6 +33,21 @@ int64_t now_ms() {
       .count();
 }
 
+std::string html_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string base64url(const std::string& in) {
   static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
@@ -111,6 +126,7 @@ class Simulator {
       if (std::string client = client_of(req); !client.empty()) --in_flight_by_client_[client];
     });
     mastodon(server);
+    mastodon_notifications(server);
     x(server);
     x_reposts(server);
     bluesky(server);
@@ -309,6 +325,7 @@ class Simulator {
       } else {
         text = req.get_param_value("status");
       }
+      const std::string in_reply_to = req.get_param_value("in_reply_to_id");
       const std::string key = req.get_header_value("Idempotency-Key");
       limit_headers(res, "mastodon", 299, now_ms() + 300'000);
       {
@@ -344,7 +361,9 @@ class Simulator {
         std::lock_guard lock(mutex_);
         if (!key.empty()) mastodon_keys_[token + "\n" + key] = {status, now_ms()};
       }
-      record({"mastodon", token, id, text, key, 0});
+      status["in_reply_to_id"] = in_reply_to.empty() ? json(nullptr) : json(in_reply_to);
+      record({"mastodon", token, id, text, key, 0,
+              json{{"in_reply_to_id", status["in_reply_to_id"]}}});
       send_json(res, 200, status);
       if (accept_then_drop) drop(res);
     });
@@ -379,6 +398,44 @@ class Simulator {
                  {"reblog", {{"id", original}}}});
       if (accept_then_drop) drop(res);
     });
+  }
+
+  /// Mentions of an account: GET /api/v1/notifications?types[]=mention with min_id (the page
+  /// right after it), since_id or max_id, newest first, `limit` (default 40, at most 80).
+  void mastodon_notifications(httplib::Server& server) {
+    server.Get(
+        "/api/v1/notifications", [this](const httplib::Request& req, httplib::Response& res) {
+          if (!auth_ok(req, res)) return;
+          bool mentions_only = false;
+          for (size_t i = 0; i < req.get_param_value_count("types[]"); ++i)
+            mentions_only = mentions_only || req.get_param_value("types[]", i) == "mention";
+          auto id_param = [&](const char* name) -> long long {
+            std::string v = req.get_param_value(name);
+            return v.empty() ? -1 : std::atoll(v.c_str());
+          };
+          const long long min_id = id_param("min_id"), since_id = id_param("since_id"),
+                          max_id = id_param("max_id");
+          long long limit =
+              req.has_param("limit") ? std::atoll(req.get_param_value("limit").c_str()) : 40;
+          limit = std::clamp(limit, 1LL, 80LL);
+          std::vector<json> page;
+          std::lock_guard lock(mutex_);
+          const std::vector<json>& all = notifications_[bearer(req)];  // oldest first
+          auto wanted = [&](const json& n) {
+            long long id = std::atoll(n["id"].get<std::string>().c_str());
+            return (!mentions_only || n["type"] == "mention") && (min_id < 0 || id > min_id) &&
+                   (since_id < 0 || id > since_id) && (max_id < 0 || id < max_id);
+          };
+          if (min_id >= 0) {  // the page right after min_id
+            for (auto it = all.begin(); it != all.end() && (long long)page.size() < limit; ++it)
+              if (wanted(*it)) page.push_back(*it);
+            std::reverse(page.begin(), page.end());
+          } else {  // the newest page
+            for (auto it = all.rbegin(); it != all.rend() && (long long)page.size() < limit; ++it)
+              if (wanted(*it)) page.push_back(*it);
+          }
+          send_json(res, 200, page);
+        });
   }
 
   std::string user_id(const std::string& token) {
@@ -832,6 +889,38 @@ class Simulator {
                  {"max_in_flight", max_in_flight_},
                  {"max_in_flight_per_client", max_in_flight_per_client_}});
     });
+    // A mention of the account whose token is `to`, by `author`: a status and a notification.
+    server.Post("/_netsim/mentions", [this](const httplib::Request& req, httplib::Response& res) {
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("to") || !body.contains("author") ||
+          !body.contains("text")) {
+        send_json(res, 400, {{"error", "a mention needs to (a token), author and text"}});
+        return;
+      }
+      const std::string to = body["to"], author = body["author"], text = body["text"];
+      const std::string status_id = next_id(), id = std::to_string(++notification_sequence_);
+      json notification = {
+          {"id", id},
+          {"type", "mention"},
+          {"created_at", herald::builtin::format_rfc3339(now_ms(), 3)},
+          {"account",
+           {{"id", user_id(author)},
+            {"acct", author},
+            {"followers_count", body.value("followers", 0)}}},
+          {"status",
+           {{"id", status_id},
+            {"created_at", herald::builtin::format_rfc3339(now_ms(), 3)},
+            {"url", "https://netsim.test/@" + author + "/" + status_id},
+            {"content", "<p><span class=\"h-card\"><a href=\"https://netsim.test/@" + to +
+                            "\" class=\"u-url mention\">@<span>" + to + "</span></a></span> " +
+                            html_escape(text) + "</p>"},
+            {"favourites_count", body.value("favourites", 0)},
+            {"reblogs_count", body.value("reblogs", 0)},
+            {"replies_count", 0}}}};
+      std::lock_guard lock(mutex_);
+      notifications_[to].push_back(notification);
+      send_json(res, 200, {{"id", id}, {"status_id", status_id}});
+    });
     server.Post("/_netsim/faults", [this](const httplib::Request& req, httplib::Response& res) {
       json body = json::parse(req.body, nullptr, false);
       if (!body.is_array()) body = json::array({body});
@@ -880,7 +969,9 @@ class Simulator {
   std::map<std::string, std::pair<std::string, int64_t>> access_;  // token -> did, expiry
   std::map<std::string, std::string> refresh_;                     // token -> handle
   std::map<std::string, json> bsky_records_;
-  std::map<std::string, std::string> bsky_cids_;  // uri -> cid of the current version
+  std::map<std::string, std::string> bsky_cids_;            // uri -> cid of the current version
+  std::map<std::string, std::vector<json>> notifications_;  // token -> oldest first
+  std::atomic<int64_t> notification_sequence_{100};
   int64_t faults_injected_ = 0;
   int64_t early_requests_ = 0;
   int64_t sessions_ = 0;

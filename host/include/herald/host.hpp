@@ -28,6 +28,8 @@
 
 namespace herald {
 
+struct Mention;  // a stored mention (internal)
+
 /// Where time comes from. The engine reads time only through a Clock.
 class Clock {
  public:
@@ -181,6 +183,17 @@ struct InboundImport {
   int64_t answered = 0;    // reply drafts made
   int64_t moderated = 0;   // ignored, muted, blocked or reported
   int64_t inbox = 0;       // left for a person
+};
+
+/// What `herald inbound fetch` did, per account.
+struct InboundFetch {
+  struct Account {
+    std::string account;
+    InboundImport imported;
+    std::string cursor;  // where the next fetch starts
+    std::string note;    // why nothing was fetched, when nothing was
+  };
+  std::vector<Account> accounts;
 };
 
 /// What amplified a published post: share requests sent, and shares people reported.
@@ -373,6 +386,10 @@ class Host {
   /// "engagement", "account", "id", "at"}): each is scored, checked by the moderation rules and
   /// routed (see docs/inbound.md). All lines or none: a bad line is reported with its number.
   Result<InboundImport> import_mentions(const std::string& jsonl_path);
+  /// Fetches the mentions of the inbound accounts (or of `account`) from their networks, through
+  /// the publishers that offer it, and imports them as import_mentions does. Each account's
+  /// cursor moves on only once its mentions are stored.
+  Result<InboundFetch> fetch_mentions(const std::string& account = "");
   /// Opts `person` in to sharing `account`'s posts (employee advocacy), or out; false when it
   /// was already so.
   Result<bool> advocacy(const std::string& person, const std::string& account, bool opted_in);
@@ -414,6 +431,8 @@ class Host {
  private:
   struct Impl;
   explicit Host(std::unique_ptr<Impl> impl);
+  /// Scores, moderates and routes new mentions, stores them, and drafts the replies.
+  Result<InboundImport> triage(std::vector<Mention>& mentions);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -11,11 +11,31 @@ namespace herald {
 
 using nlohmann::json;
 
+namespace {
+
+json import_json(const InboundImport& done) {
+  return json{
+      {"rows", done.rows},         {"added", done.added},         {"duplicates", done.duplicates},
+      {"answered", done.answered}, {"moderated", done.moderated}, {"inbox", done.inbox}};
+}
+
+std::string import_text(const InboundImport& done) {
+  std::string out =
+      "imported " + std::to_string(done.added) + " of " + std::to_string(done.rows) + " mention(s)";
+  if (done.duplicates) out += " (" + std::to_string(done.duplicates) + " seen before)";
+  return out + ": " + std::to_string(done.answered) + " reply draft(s), " +
+         std::to_string(done.moderated) + " stopped by moderation, " + std::to_string(done.inbox) +
+         " left in the inbox";
+}
+
+}  // namespace
+
 void add_inbound_commands(CLI::App& app, int& exit_code) {
   struct Options {
     std::string config;
     std::string file;
     std::string person;
+    std::string account;
     bool as_json = false;
   };
   auto o = std::make_shared<Options>();
@@ -35,21 +55,36 @@ void add_inbound_commands(CLI::App& app, int& exit_code) {
   if (!host) return;
   auto done = host->import_mentions(o->file);
   if (failed(done, exit_code)) return;
-  if (o->as_json) {
-    std::cout << json{{"rows", done->rows},
-                      {"added", done->added},
-                      {"duplicates", done->duplicates},
-                      {"answered", done->answered},
-                      {"moderated", done->moderated},
-                      {"inbox", done->inbox}}
-                     .dump()
-              << "\n";
-    return;
+  std::cout << (o->as_json ? import_json(*done).dump() : import_text(*done)) << "\n";
+});
+
+auto* fetch = inbound->add_subcommand(
+    "fetch",
+    "Fetch the inbound accounts' new mentions from their networks (through their publishers; "
+    "Mastodon today) and import them as `inbound import` does.");
+fetch->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+fetch->add_option("--account", o->account, "only this account (default: inbound.accounts)");
+fetch->add_flag("--json", o->as_json, "print JSON");
+fetch->callback([o, &exit_code] {
+  HostOptions options;
+  options.resolve_secrets = true;
+  auto host = open_or_report(o->config, exit_code, options);
+  if (!host) return;
+  auto done = host->fetch_mentions(o->account);
+  if (failed(done, exit_code)) return;
+  json out = json::array();
+  for (const InboundFetch::Account& a : done->accounts) {
+    if (o->as_json) {
+      json item = import_json(a.imported);
+      item["account"] = a.account;
+      item["cursor"] = a.cursor;
+      if (!a.note.empty()) item["note"] = a.note;
+      out.push_back(item);
+    } else {
+      std::cout << a.account << ": " << (a.note.empty() ? import_text(a.imported) : a.note) << "\n";
+    }
   }
-  std::cout << "imported " << done->added << " of " << done->rows << " mention(s)";
-  if (done->duplicates) std::cout << " (" << done->duplicates << " seen before)";
-  std::cout << ": " << done->answered << " reply draft(s), " << done->moderated
-            << " stopped by moderation, " << done->inbox << " left in the inbox\n";
+  if (o->as_json) std::cout << out.dump() << "\n";
 });
 
 auto* list = inbound->add_subcommand(

@@ -144,6 +144,7 @@ struct Mention {
   std::string action;        // answer, ignore, mute, block, report, or "" (in the inbox)
   std::string rule;          // the moderation rule or route that decided
   int64_t reply_post_id = 0;
+  bool from_network{};  // source_id is the network's own id (a reply can be threaded to it)
 };
 
 struct AuditEntry {

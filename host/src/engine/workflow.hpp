@@ -40,6 +40,11 @@ class BoundStep {
   const herald_component& component() const { return *component_; }
   /// Calls the component's run; the outcome is collected in `call`.
   herald_status run(CallContext& call) const;
+  /// Calls the component's fetch_mentions (ABI 1.7); HERALD_NOT_FOUND when it has none.
+  herald_status fetch_mentions(CallContext& call) const {
+    if (script_ || !component_->fetch_mentions) return HERALD_NOT_FOUND;
+    return component_->fetch_mentions(instance_, as_handle(call));
+  }
 
  private:
   const StepConfig& config_;

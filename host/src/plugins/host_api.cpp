@@ -271,6 +271,7 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
   if (field == "endpoint") return lend(call.account ? call.account->endpoint : empty);
   if (field == "step") return lend(call.step_name);
   if (field == "config_dir") return lend(call.config ? call.config->directory : empty);
+  if (field == "mentions_cursor" && call.mentions_cursor) return lend(*call.mentions_cursor);
   if (call.notification) {
     if (field == "notify_to") return lend(call.notification->to);
     if (field == "notify_key") return lend(call.notification->key);
@@ -337,7 +338,9 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
 herald_status post_set(herald_call* handle, herald_str field_name, herald_str value) {
   CallContext& call = call_of(handle);
   std::string field = text_of(field_name);
-  if (field == "text") {
+  if (field == "mentions_cursor" && call.mentions_cursor) {
+    *call.mentions_cursor = text_of(value);
+  } else if (field == "text") {
     call.text_changed = call.text_changed || call.post->text != text_of(value);
     call.post->text = text_of(value);
   } else if (field == "remote_id") {

@@ -81,6 +81,7 @@ struct CallContext {
   const std::map<std::string, std::vector<std::string>>* advocates = nullptr;  // person -> accounts
   const Notifiers* notifiers = nullptr;
   const NotifyRequest* notification = nullptr;  // set when the call runs a notifier
+  std::string* mentions_cursor = nullptr;       // set when the call fetches mentions
   std::string plugin_name;
   std::string step_name;
 

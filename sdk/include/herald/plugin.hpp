@@ -40,6 +40,12 @@ class TransientError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown by an optional operation a component does not offer (Step::fetch_mentions).
+class NotOffered : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 namespace detail {
 inline herald_str to_abi(std::string_view text) {
   return herald_str{text.data(), text.size()};
@@ -544,6 +550,13 @@ class Step {
  public:
   virtual ~Step() = default;
   virtual void run(Context& post) = 0;
+  /// A publisher whose network has mentions may fetch them (ABI 1.7): read the account's
+  /// mentions after field("mentions_cursor"), hand each to the host with emit("mention",
+  /// JSON), and set_field("mentions_cursor", ...) to where it stopped.
+  virtual void fetch_mentions(Context& account) {
+    (void)account;
+    throw NotOffered("this component does not fetch mentions");
+  }
 };
 
 namespace detail {
@@ -587,6 +600,27 @@ herald_status run(void* opaque, herald_call* call) {
 }
 
 template <typename StepClass>
+herald_status fetch_mentions(void* opaque, herald_call* call) {
+  auto* instance = static_cast<Instance*>(opaque);
+  try {
+    Context context(instance->host, call);
+    instance->step->fetch_mentions(context);
+    return HERALD_OK;
+  } catch (const NotOffered& error) {
+    instance->host->set_error(call, to_abi(error.what()));
+    return HERALD_NOT_FOUND;
+  } catch (const TransientError& error) {
+    instance->host->set_error(call, to_abi(error.what()));
+    return HERALD_UNAVAILABLE;
+  } catch (const std::exception& error) {
+    instance->host->set_error(call, to_abi(error.what()));
+  } catch (...) {
+    instance->host->set_error(call, to_abi("unknown exception"));
+  }
+  return HERALD_ERROR;
+}
+
+template <typename StepClass>
 void destroy(void* opaque) {
   auto* instance = static_cast<Instance*>(opaque);
   delete instance->step;
@@ -608,7 +642,7 @@ constexpr const herald_config_key* keys_of() {
     sizeof(herald_component), kind, name, description, ::herald::detail::keys_of<StepClass>(), \
         static_cast<uint32_t>(StepClass::config_keys.size()),                                  \
         &::herald::detail::create<StepClass>, &::herald::detail::run<StepClass>,               \
-        &::herald::detail::destroy<StepClass>                                                  \
+        &::herald::detail::destroy<StepClass>, &::herald::detail::fetch_mentions<StepClass>    \
   }
 
 /// Declares the plugin: its name, version, licence and one or more HERALD_COMPONENT(...).

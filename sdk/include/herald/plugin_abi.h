@@ -280,6 +280,15 @@ typedef struct herald_component {
    * for the same post after a crash. */
   herald_status (*run)(void* instance, herald_call* call);
   void (*destroy)(void* instance);
+  /* Added in ABI 1.7, optional (NULL, or HERALD_NOT_FOUND: not offered). A publish component
+   * whose network lets an account read its mentions fetches them for `herald inbound fetch`.
+   * The call has no post: the fields account, network, handle and endpoint describe the
+   * account, secrets are the account's, and the field mentions_cursor (writable) is where the
+   * previous fetch stopped ("" the first time). Each mention is handed to the host with
+   * emit_event("mention", one JSON object as a line of `herald inbound import`). The host
+   * stores the new cursor only after the mentions are stored, so a crash fetches them again
+   * and the host drops those it has (same network and id). */
+  herald_status (*fetch_mentions)(void* instance, herald_call* call);
 } herald_component;
 
 typedef struct herald_plugin_descriptor {
