@@ -4,9 +4,14 @@
 // A post tagged boost-of:ID (made by the crosspost step's boost mode) is a repost: POST
 // /2/users/ME/retweets {tweet_id}. X ignores a second repost of the same post, and an unconfirmed
 // one is looked for in GET /2/tweets/ID/retweeted_by.
+// A post tagged reply-to:ID (a reply drafted for an inbound mention) answers that post
+// (reply.in_reply_to_tweet_id). Mentions of the account are fetched for `herald inbound fetch`
+// from GET /2/users/ME/mentions, everything after the last fetch (since_id).
 #include "common/publisher.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <map>
 
 namespace {
 
@@ -26,7 +31,11 @@ class X : public Publisher {
     HttpRequest r = request("POST", base + "/2/tweets");
     r.headers = {{"Authorization", "Bearer " + credential(post, "token")},
                  {"Content-Type", "application/json"}};
-    r.body = json{{"text", post.text()}}.dump();
+    json payload = {{"text", post.text()}};
+    for (const std::string& tag : post.tags())
+      if (tag.rfind("reply-to:", 0) == 0)
+        payload["reply"] = {{"in_reply_to_tweet_id", tag.substr(9)}};
+    r.body = payload.dump();
     HttpResponse response = http(r);
     Attempt a = classify(response, post.now_ms());
     if (a.failure != Failure::none) return a;
@@ -68,6 +77,60 @@ class X : public Publisher {
       page = posts["meta"]["next_token"].get<std::string>();
     }
     return {Earlier::State::unknown, "", "", "not among the account's 1,000 newest posts"};
+  }
+
+ public:
+  void fetch_mentions(herald::Context& account) override {
+    const std::string base = base_url(account);
+    std::string me;
+    if (std::string problem = user_id(account, base, me); !problem.empty())
+      throw herald::TransientError(problem);
+    const std::string since = account.field("mentions_cursor");
+    std::string newest = since, page;
+    std::vector<json> found;  // newest first
+    // Everything after the cursor, 100 a page, newest first; the cursor moves to the newest.
+    for (int pages = 0; pages < 50; ++pages) {
+      HttpRequest r = request(
+          "GET", base + "/2/users/" + me +
+                     "/mentions?max_results=100&expansions=author_id&user.fields=public_metrics"
+                     "&tweet.fields=public_metrics,created_at" +
+                     (since.empty() ? "" : "&since_id=" + since) +
+                     (page.empty() ? "" : "&pagination_token=" + page));
+      r.headers = {{"Authorization", "Bearer " + credential(account, "token")}};
+      HttpResponse response = http(r);
+      json body = json::parse(response.body, nullptr, false);
+      if (!response.complete() || response.status != 200 || !body.is_object())
+        throw herald::TransientError(
+            "cannot read the mentions of " + account.account() + " (" +
+            (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
+            ")");
+      std::map<std::string, json> users;
+      for (const json& u : body.value("/includes/users"_json_pointer, json::array()))
+        users[u.value("id", "")] = u;
+      for (const json& t : body.value("data", json::array())) {
+        const std::string id = t.value("id", "");
+        if (id.empty()) continue;
+        if (newest.empty() || id.size() > newest.size() ||
+            (id.size() == newest.size() && id > newest))
+          newest = id;
+        const json user = users[t.value("author_id", "")];
+        const json metrics = t.value("public_metrics", json::object());
+        found.push_back(
+            {{"id", id},
+             {"author", "@" + user.value("username", t.value("author_id", ""))},
+             {"followers", user.value("/public_metrics/followers_count"_json_pointer, int64_t{0})},
+             {"engagement", metrics.value("like_count", int64_t{0}) +
+                                metrics.value("retweet_count", int64_t{0}) +
+                                metrics.value("reply_count", int64_t{0}) +
+                                metrics.value("quote_count", int64_t{0})},
+             {"text", t.value("text", "")}});
+      }
+      const std::string next = body.value("/meta/next_token"_json_pointer, std::string());
+      if (next.empty()) break;
+      page = next;
+    }
+    for (auto it = found.rbegin(); it != found.rend(); ++it) account.emit("mention", it->dump());
+    account.set_field("mentions_cursor", newest);
   }
 
  private:

@@ -290,6 +290,65 @@ TEST_F(Inbound, MentionsFetchedFromMastodonAreTriagedOnceAndAnsweredInTheirThrea
   EXPECT_EQ(host->post(kari.reply_post_id)->state, "done");
 }
 
+TEST(InboundX, MentionsFetchedFromXAreAnsweredInTheirThreadOnce) {
+  testing::Netsim netsim(NETSIM);
+  setenv("HERALD_TEST_X_HELP_TOKEN", "x-help-token", 1);
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  help_x:
+    network: x
+    handle: "@help"
+    endpoint: )" + netsim.url() +
+                     R"(
+    credentials: { token: "${env:HERALD_TEST_X_HELP_TOKEN}" }
+people: { eve: { roles: [support] } }
+workflows:
+  fast:
+    steps:
+      - { kind: draft, plugin: draft/length }
+      - { kind: publish, plugin: x }
+inbound:
+  accounts: [help_x]
+  moderation: [{ name: abuse, words: [moron], action: block }]
+  routes:
+    - { name: refunds, words: [refund], account: help_x, workflow: fast, author: eve,
+        template: "{author} Sorry! We are on it." }
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(parse_time("2026-12-04T12:00:00Z", "")->utc_ms);
+  options.resolve_secrets = true;
+  auto opened = Host::open(dir.write("herald.yaml", yaml), options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  auto mention = [&](const std::string& author, const std::string& text, int followers) {
+    return netsim.post("/_netsim/mentions", {{"network", "x"},
+                                             {"to", "x-help-token"},
+                                             {"author", author},
+                                             {"text", text},
+                                             {"followers", followers},
+                                             {"favourites", 2}});
+  };
+  nlohmann::json refund = mention("kari", "I want a refund", 300);
+  mention("troll", "moron", 1);
+  auto fetched = host.fetch_mentions();
+  ASSERT_TRUE(fetched) << fetched.status().message();
+  EXPECT_EQ(fetched->accounts[0].imported.added, 2);
+  EXPECT_EQ(fetched->accounts[0].imported.answered, 1);
+  EXPECT_EQ(fetched->accounts[0].imported.moderated, 1);
+  EXPECT_EQ(host.fetch_mentions()->accounts[0].imported.rows, 0);  // nothing new
+  auto all = *host.mentions();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all.front().author, "@kari");
+  EXPECT_EQ(all.front().followers, 300);
+  EXPECT_EQ(all.front().source_id, refund["id"]);
+  ASSERT_TRUE(host.run({}));
+  nlohmann::json posts = netsim.get("/_netsim/posts?network=x");
+  ASSERT_EQ(posts.size(), 1u) << posts.dump();
+  EXPECT_EQ(posts[0]["text"], "@kari Sorry! We are on it.");
+  EXPECT_EQ(posts[0]["record"]["in_reply_to_tweet_id"], refund["id"]);
+}
+
 TEST_F(Inbound, FetchingNeedsAPublisherThatFetches) {
   auto host = open("  accounts: [corp_x]\n");  // X: published with the outbox here
   ASSERT_TRUE(host);

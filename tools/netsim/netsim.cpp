@@ -501,7 +501,9 @@ class Simulator {
           }
       }
       std::string id = next_id();
-      record({"x", token, id, text, "", 0});
+      record({"x", token, id, text, "", 0,
+              json{{"in_reply_to_tweet_id",
+                    body.value("/reply/in_reply_to_tweet_id"_json_pointer, std::string())}}});
       send_json(res, 201, {{"data", {{"id", id}, {"text", text}}}});
       if (accept_then_drop) drop(res);
     });
@@ -552,6 +554,46 @@ class Simulator {
                   send_json(res, 200, {{"data", {{"retweeted", true}}}});
                   if (accept_then_drop) drop(res);
                 });
+    // Mentions: newest first, 100 a page, since_id, pagination_token; authors in includes.
+    server.Get(R"(/2/users/(\d+)/mentions)", [this](const httplib::Request& req,
+                                                    httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      const std::string token = bearer(req);
+      if (req.matches[1] != user_id(token)) {
+        send_json(res, 403, {{"title", "Forbidden"}, {"status", 403}}, "application/problem+json");
+        return;
+      }
+      const std::string since = req.get_param_value("since_id");
+      const size_t start = std::stoul("0" + req.get_param_value("pagination_token"));
+      json data = json::array(), users = json::array();
+      std::set<std::string> seen_users;
+      size_t index = 0;
+      bool more = false;
+      std::lock_guard lock(mutex_);
+      const std::vector<json>& all = x_mentions_[token];  // oldest first
+      for (auto it = all.rbegin(); it != all.rend(); ++it) {
+        const std::string id = (*it)["id"];
+        if (!since.empty() &&
+            (id.size() < since.size() || (id.size() == since.size() && id <= since)))
+          continue;
+        if (index++ < start) continue;
+        if (data.size() == 100) {
+          more = true;
+          break;
+        }
+        data.push_back({{"id", id},
+                        {"text", (*it)["text"]},
+                        {"author_id", (*it)["author_id"]},
+                        {"public_metrics", (*it)["public_metrics"]}});
+        if (seen_users.insert((*it)["author_id"].get<std::string>()).second)
+          users.push_back((*it)["user"]);
+      }
+      json body = {{"data", data},
+                   {"includes", {{"users", users}}},
+                   {"meta", {{"result_count", data.size()}}}};
+      if (more) body["meta"]["next_token"] = std::to_string(start + 100);
+      send_json(res, 200, body);
+    });
     server.Get(R"(/2/tweets/(\d+)/retweeted_by)",
                [this](const httplib::Request& req, httplib::Response& res) {
                  if (!auth_ok(req, res)) return;
@@ -898,6 +940,25 @@ class Simulator {
         return;
       }
       const std::string to = body["to"], author = body["author"], text = body["text"];
+      if (body.value("network", "mastodon") == "x") {
+        const std::string tweet_id = next_id();
+        json mention = {{"id", tweet_id},
+                        {"text", "@" + to + " " + text},
+                        {"author_id", user_id(author)},
+                        {"public_metrics",
+                         {{"like_count", body.value("favourites", 0)},
+                          {"retweet_count", body.value("reblogs", 0)},
+                          {"reply_count", 0},
+                          {"quote_count", 0}}},
+                        {"user",
+                         {{"id", user_id(author)},
+                          {"username", author},
+                          {"public_metrics", {{"followers_count", body.value("followers", 0)}}}}}};
+        std::lock_guard lock(mutex_);
+        x_mentions_[to].push_back(mention);
+        send_json(res, 200, {{"id", tweet_id}, {"status_id", tweet_id}});
+        return;
+      }
       const std::string status_id = next_id(), id = std::to_string(++notification_sequence_);
       json notification = {
           {"id", id},
@@ -971,6 +1032,7 @@ class Simulator {
   std::map<std::string, json> bsky_records_;
   std::map<std::string, std::string> bsky_cids_;            // uri -> cid of the current version
   std::map<std::string, std::vector<json>> notifications_;  // token -> oldest first
+  std::map<std::string, std::vector<json>> x_mentions_;     // token -> oldest first
   std::atomic<int64_t> notification_sequence_{100};
   int64_t faults_injected_ = 0;
   int64_t early_requests_ = 0;

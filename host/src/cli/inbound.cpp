@@ -61,7 +61,7 @@ void add_inbound_commands(CLI::App& app, int& exit_code) {
 auto* fetch = inbound->add_subcommand(
     "fetch",
     "Fetch the inbound accounts' new mentions from their networks (through their publishers; "
-    "Mastodon today) and import them as `inbound import` does.");
+    "Mastodon and X) and import them as `inbound import` does.");
 fetch->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
 fetch->add_option("--account", o->account, "only this account (default: inbound.accounts)");
 fetch->add_flag("--json", o->as_json, "print JSON");
