@@ -178,6 +178,10 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
   Result<Notifiers> notifiers = bind_notifiers(impl->config, impl->registry);
   if (!notifiers) return notifiers.status();
   impl->notifiers = std::move(*notifiers);
+  Result<std::vector<std::unique_ptr<BoundStep>>> inbound =
+      bind_inbound(impl->config, impl->registry);
+  if (!inbound) return inbound.status();
+  impl->inbound = std::move(*inbound);
 
   if (options.open_store) {
     Result<std::unique_ptr<Store>> store = open_sqlite_store(impl->config.store_path);
@@ -205,9 +209,7 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
   return std::unique_ptr<Host>(new Host(std::move(impl)));
 }
 
-Result<int64_t> Host::submit(const SubmitRequest& request) {
-  if (Status s = impl_->require_store(); !s) return s;
-  const Configuration& config = impl_->config;
+Status Host::Impl::prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit) {
   const WorkflowConfig* workflow = config.workflow(request.workflow);
   if (!workflow) return unknown("workflow", request.workflow, config.workflows, config.file);
   const AccountConfig* account = config.account(request.account);
@@ -220,8 +222,8 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   if (!valid_utf8(request.text))
     return Status(ErrorCode::invalid_argument, "the post's text is not valid UTF-8");
 
-  int64_t now = impl_->clock->now_ms();
-  Post post;
+  int64_t now = clock->now_ms();
+  post = Post{};
   post.workflow = workflow->name;
   post.account = account->name;
   post.author = request.author;
@@ -269,13 +271,21 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   }
   start_at_first_step(post, *workflow, now);
   post.idempotency_key = "herald-" + random_key();
-  AuditEntry audit{
+  audit = AuditEntry{
       0,  now,     request.author.empty() ? "anonymous" : request.author,        "submit", "",
       "", "ready", "workflow " + workflow->name + " on account " + account->name};
   if (post.publish_at_ms)
     audit.detail += ", publish at " + format_time(post.publish_at_ms, post.zone);
   if (!post.time_note.empty()) audit.detail += " (" + post.time_note + ")";
   if (!routed.empty()) audit.detail += "; " + routed;
+  return Status::ok();
+}
+
+Result<int64_t> Host::submit(const SubmitRequest& request) {
+  if (Status s = impl_->require_store(); !s) return s;
+  Post post;
+  AuditEntry audit;
+  if (Status s = impl_->prepare_post(request, post, audit); !s) return s;
   if (Status s = impl_->store->insert_post(post, audit); !s) return s;
   return post.id;
 }
@@ -692,6 +702,14 @@ std::vector<WorkflowDescription> Host::workflows() const {
                          step->config().when.describe()});
     out.push_back(std::move(w));
   }
+  return out;
+}
+
+std::vector<StepDescription> Host::inbound_steps() const {
+  std::vector<StepDescription> out;
+  for (const auto& step : impl_->inbound)
+    out.push_back(
+        {step->config().name, "inbound", step->plugin().name + "/" + step->component().name, ""});
   return out;
 }
 

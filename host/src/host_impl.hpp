@@ -21,12 +21,17 @@ struct Host::Impl {
   PluginRegistry registry;
   std::vector<BoundWorkflow> workflows;
   Notifiers notifiers;
+  std::vector<std::unique_ptr<BoundStep>> inbound;  // the inbound steps, in order
   std::unique_ptr<Store> store;
   std::shared_ptr<Clock> clock;
   HostOptions options;
 
   Status record_event(int64_t post_id, const std::string& type, const std::string& person,
                       const std::string& comment, const std::string& stage);
+
+  /// A submitted post, checked and routed, at its workflow's first step, with its audit entry;
+  /// not stored yet.
+  Status prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit);
 
   /// Fills in PostView::paused from the pauses in effect.
   Status mark_paused(std::vector<PostView>& views) const;

@@ -1,12 +1,11 @@
-// Inbound mentions: import, influence score, moderation (never answer an abusive mention) and
-// routing of support questions to reply drafts that go through a workflow like any post.
+// Inbound mentions: import and fetch, then the inbound workflow: each mention goes through the
+// inbound steps (plugins of kind inbound: influence, moderation, routes to reply drafts, or a
+// company's own) until one stops it or answers it; replies go through a workflow like any post.
 #include "host_impl.hpp"
 #include "time/time.hpp"
 
-#include <re2/re2.h>
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -15,75 +14,6 @@ namespace herald {
 namespace {
 
 using nlohmann::json;
-
-/// A handle without its leading @, in lower case: how authors are compared.
-std::string handle_key(std::string handle) {
-  if (!handle.empty() && handle.front() == '@') handle.erase(0, 1);
-  for (char& c : handle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return handle;
-}
-
-/// Compiled words and patterns of one rule or route; `matches` says what matched.
-class Matcher {
- public:
-  Matcher(const std::vector<std::string>& words, const std::vector<std::string>& patterns) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    if (!words.empty()) {
-      std::string alternatives;
-      for (const std::string& word : words)
-        alternatives += (alternatives.empty() ? "" : "|") + RE2::QuoteMeta(word);
-      expressions_.push_back(std::make_unique<RE2>(
-          "(?i)(?:^|[^\\pL\\pN_])(" + alternatives + ")(?:$|[^\\pL\\pN_])", options));
-    }
-    for (const std::string& pattern : patterns)
-      expressions_.push_back(std::make_unique<RE2>("(" + pattern + ")", options));
-  }
-  /// What matched in `text`, or nullopt.
-  std::optional<std::string> match(const std::string& text) const {
-    for (const auto& re : expressions_) {
-      std::string found;
-      if (re->ok() && RE2::PartialMatch(text, *re, &found)) return found;
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::vector<std::unique_ptr<RE2>> expressions_;
-};
-
-std::string number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4g", value);
-  return buffer;
-}
-
-/// The influence score and the formula with this mention's numbers.
-std::pair<double, std::string> influence(const InfluenceConfig& config, const Mention& m) {
-  bool vip = false;
-  for (const std::string& handle : config.vip)
-    vip = vip || handle_key(handle) == handle_key(m.author);
-  double followers = config.followers_weight * std::log10(1.0 + static_cast<double>(m.followers));
-  double engagement =
-      config.engagement_weight * std::log10(1.0 + static_cast<double>(m.engagement));
-  double score = followers + engagement + (vip ? config.vip_bonus : 0.0);
-  std::string detail =
-      number(config.followers_weight) + " × log10(1 + " + std::to_string(m.followers) +
-      " followers) + " + number(config.engagement_weight) + " × log10(1 + " +
-      std::to_string(m.engagement) + " engagements)" +
-      (vip ? " + " + number(config.vip_bonus) + " (VIP)" : "") + " = " + number(score);
-  return {score, detail};
-}
-
-std::string fill(std::string text, const Mention& m) {
-  auto replace = [&](const std::string& key, const std::string& value) {
-    for (size_t at = 0; (at = text.find(key, at)) != std::string::npos; at += value.size())
-      text.replace(at, key.size(), value);
-  };
-  replace("{author}", "@" + handle_key(m.author));
-  replace("{text}", m.text);
-  return text;
-}
 
 /// Reads one JSON line into a mention; an error says what is wrong with it.
 Result<Mention> read_mention(const std::string& line, const Configuration& config, int64_t now_ms) {
@@ -284,92 +214,89 @@ Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
 
 Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
   const Configuration& config = impl_->config;
-
-  // Decide each mention: score, then the first moderation rule that fires, then the first
-  // route that matches; what is left waits in the inbox.
-  std::vector<Matcher> rules, routes;
-  for (const ModerationRule& rule : config.inbound.moderation)
-    rules.emplace_back(rule.words, rule.patterns);
-  for (const InboundRoute& route : config.inbound.routes)
-    routes.emplace_back(route.words, route.patterns);
+  static const std::vector<PostEvent> no_events;
   // When this import's earlier mentions were stopped, by network and author.
   std::map<std::pair<std::string, std::string>, std::vector<int64_t>> stopped_now;
-  std::vector<const InboundRoute*> route_of(mentions.size(), nullptr);
+  std::vector<MentionReply> replies;
+
+  // Each mention goes through the inbound steps in order until one decides it: stops it
+  // (ignore, mute, block, report) or answers it with a reply draft. The rest wait in the inbox.
   for (size_t i = 0; i < mentions.size(); ++i) {
     Mention& m = mentions[i];
-    std::tie(m.score, m.score_detail) = influence(config.inbound.influence, m);
-    for (size_t k = 0; k < rules.size() && m.action.empty(); ++k) {
-      const ModerationRule& rule = config.inbound.moderation[k];
-      if (std::optional<std::string> found = rules[k].match(m.text)) {
-        m.action = rule.action;
-        m.rule = "moderation '" + rule.name + "' (matched \"" + *found + "\")";
-      } else if (rule.repeat_count > 0) {
-        Result<int64_t> before = impl_->store->moderated_count(
-            m.network, m.author, m.at_ms - rule.repeat_days * 86'400'000, m.at_ms);
-        if (!before) return before.status();
-        int64_t since = m.at_ms - rule.repeat_days * 86'400'000;
-        int64_t times = *before;
-        for (int64_t at : stopped_now[{m.network, m.author}]) times += at >= since ? 1 : 0;
-        if (times >= rule.repeat_count) {
-          m.action = rule.action;
-          m.rule = "moderation '" + rule.name + "' (" + std::to_string(times) + " earlier " +
-                   (times == 1 ? "mention" : "mentions") + " stopped in " +
-                   std::to_string(rule.repeat_days) + " days)";
-        }
+    InboundCall inbound;
+    inbound.mention = &m;
+    inbound.stopped_since = [&](int64_t since_ms) -> Result<int64_t> {
+      Result<int64_t> before =
+          impl_->store->moderated_count(m.network, m.author, since_ms, m.at_ms);
+      if (!before) return before.status();
+      int64_t times = *before;
+      for (int64_t at : stopped_now[{m.network, m.author}]) times += at >= since_ms ? 1 : 0;
+      return times;
+    };
+    Post nobody;
+    nobody.account = m.account;
+    for (const auto& step : impl_->inbound) {
+      CallContext call;
+      call.post = &nobody;
+      call.account = config.account(m.account);
+      call.config = &config;
+      call.events = &no_events;
+      call.clock = impl_->clock.get();
+      call.inbound = &inbound;
+      call.plugin_name = step->plugin().name;
+      call.step_name = step->config().name;
+      const herald_status status = step->run(call);
+      if (status != HERALD_OK || call.outcome != HERALD_ADVANCE) {
+        std::string why = status != HERALD_OK
+                              ? (call.error.empty() ? "no reason given" : call.error)
+                              : (call.outcome == HERALD_FAIL
+                                     ? call.reason
+                                     : "an inbound step advances or fails, but it decided " +
+                                           outcome_name(call.outcome));
+        return Status(ErrorCode::plugin, "inbound step '" + step->config().name + "' (" +
+                                             step->config().plugin + ") on the mention by " +
+                                             m.author + ": " + why + "; nothing was imported");
       }
+      if (inbound.reply || !m.action.empty()) break;
     }
-    if (!m.action.empty()) {
-      stopped_now[{m.network, m.author}].push_back(m.at_ms);
-      continue;
-    }
-    for (size_t k = 0; k < routes.size(); ++k) {
-      if (std::optional<std::string> found = routes[k].match(m.text)) {
-        route_of[i] = &config.inbound.routes[k];
-        m.action = "answer";
-        m.rule = "route '" + route_of[i]->name + "' (matched \"" + *found + "\")";
-        break;
-      }
-    }
+    if (!m.action.empty()) stopped_now[{m.network, m.author}].push_back(m.at_ms);
+    if (!inbound.reply) continue;
+    m.action = "answer";
+    SubmitRequest request;
+    request.workflow = inbound.reply->workflow;
+    request.account = inbound.reply->account;
+    request.author = inbound.reply->author;
+    request.text = inbound.reply->text;
+    request.tags = {"reply", "inbound"};
+    // Publishers that can thread a reply (Mastodon, X) answer the mention itself.
+    if (m.from_network) request.tags.push_back("reply-to:" + m.source_id);
+    for (const std::string& tag : inbound.reply->tags)
+      if (std::find(request.tags.begin(), request.tags.end(), tag) == request.tags.end())
+        request.tags.push_back(tag);
+    MentionReply reply;
+    reply.mention = i;
+    if (Status s = impl_->prepare_post(request, reply.post, reply.audit); !s)
+      return Status(s.code(), "the mention by " + m.author +
+                                  ": the reply draft could not be made: " + s.message() +
+                                  "; nothing was imported");
+    replies.push_back(std::move(reply));
   }
-  if (Status s = impl_->store->add_mentions(mentions); !s) return s;
+  // The mentions and their reply drafts are stored together, or not at all.
+  if (Status s = impl_->store->add_mentions(mentions, replies); !s) return s;
 
   InboundImport out;
   out.rows = static_cast<int64_t>(mentions.size());
-  for (size_t i = 0; i < mentions.size(); ++i) {
-    Mention& m = mentions[i];
-    if (m.id == 0) {
+  for (const Mention& m : mentions) {
+    if (m.id == 0)
       ++out.duplicates;
-      continue;
-    }
-    ++out.added;
-    if (m.action.empty()) {
+    else if (m.action.empty())
       ++out.inbox;
-      continue;
-    }
-    if (m.action != "answer") {
+    else if (m.action != "answer")
       ++out.moderated;
-      continue;
-    }
-    const InboundRoute& route = *route_of[i];
-    SubmitRequest reply;
-    bool templated = !route.templ.empty();
-    reply.workflow =
-        templated && !route.fast_workflow.empty() ? route.fast_workflow : route.workflow;
-    reply.account = route.account;
-    reply.author = route.author;
-    reply.text = templated ? fill(route.templ, m) : "@" + handle_key(m.author) + " ";
-    reply.tags = {"reply", "inbound"};
-    // Publishers that can thread a reply (Mastodon, X) answer the mention itself.
-    if (m.from_network) reply.tags.push_back("reply-to:" + m.source_id);
-    if (templated) reply.tags.push_back("templated");
-    Result<int64_t> post = submit(reply);
-    if (!post)
-      return Status(post.status().code(),
-                    "mention " + std::to_string(m.id) + " by " + m.author +
-                        ": the reply draft could not be made: " + post.status().message());
-    if (Status s = impl_->store->set_mention_reply(m.id, *post); !s) return s;
-    ++out.answered;
+    else
+      ++out.answered;
   }
+  out.added = out.rows - out.duplicates;
   return out;
 }
 

@@ -143,12 +143,13 @@ TEST_F(Cli, ListsPlugins) {
   auto result = herald(std::string("plugins --json --plugin-path ") + BUILTIN_PLUGIN_DIR);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   auto plugins = nlohmann::json::parse(result.output);
-  ASSERT_EQ(plugins.size(), 15u);  // six steps, advocacy, crosspost, promote, the notifiers,
-                                   // the mastodon, bluesky, x, linkedin and webhook publishers
+  ASSERT_EQ(plugins.size(), 16u);  // six steps, advocacy, crosspost, promote, the notifiers,
+                                   // the inbound steps, the mastodon, bluesky, x, linkedin and
+                                   // webhook publishers
   std::set<std::string> kinds;
   for (const auto& p : plugins) kinds.insert(p["components"][0]["kind"].get<std::string>());
   EXPECT_EQ(kinds, (std::set<std::string>{"draft", "approve", "legal_review", "schedule", "publish",
-                                          "amplify", "notify"}));
+                                          "amplify", "notify", "inbound"}));
   auto bad = herald(std::string("plugins --plugin-path ") + FIXTURE_DIR +
                     "/herald_fixture_wrong_major.so");
   EXPECT_EQ(bad.exit_code, 4);

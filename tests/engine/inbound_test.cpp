@@ -23,7 +23,8 @@ class Inbound : public ::testing::Test {
 
   std::unique_ptr<Host> open(const std::string& inbound, const std::string& support_endpoint = "") {
     std::string yaml =
-        std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+        std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + ", " + FIXTURE_DIR +
+        R"(/inbound]
 accounts:
   corp_x: { network: x, handle: "@corp" }
   corp_masto: { network: mastodon, handle: "@corp@social.example" }
@@ -361,6 +362,85 @@ TEST_F(Inbound, FetchingNeedsAPublisherThatFetches) {
   EXPECT_EQ(host->fetch_mentions("nobody").status().code(), ErrorCode::not_found);
 }
 
+TEST_F(Inbound, MentionsGoThroughTheInboundStepsInOrderUntilOneDecides) {
+  // A company's own steps (inbound_fixture, a real shared library) among the built-in ones.
+  auto host = open(R"(  steps:
+    - plugin: inbound/influence
+    - plugin: inbound_fixture/customers
+      config: { handles: ["@bigco"] }
+    - plugin: inbound/moderation
+      config: { rules: [ { name: abuse, words: [moron], action: mute } ] }
+    - { name: strict, plugin: inbound_fixture/strict }
+    - plugin: inbound_fixture/answer
+      config: { account: support, workflow: fast }
+)");
+  ASSERT_TRUE(host);
+  std::vector<StepDescription> steps = host->inbound_steps();
+  ASSERT_EQ(steps.size(), 5u);
+  EXPECT_EQ(steps[1].plugin, "inbound_fixture/customers");
+  EXPECT_EQ(steps[2].name, "moderation");
+  EXPECT_EQ(steps[3].name, "strict");
+
+  auto done = import(
+      *host,
+      R"({"id": "1", "network": "mastodon", "author": "@bigco", "followers": 10, "text": "@corp hello"}
+{"id": "2", "network": "mastodon", "author": "@star", "followers": 100000, "text": "@corp hi"}
+{"id": "3", "network": "mastodon", "author": "@troll", "followers": 1000, "text": "@corp moron"}
+)");
+  ASSERT_TRUE(done) << done.status().message();
+  EXPECT_EQ(done->added, 3);
+  EXPECT_EQ(done->answered, 2);
+  EXPECT_EQ(done->moderated, 1);
+  auto all = host->mentions();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  // The customer's bonus (a step after influence) puts them first: 10.4 + 50 > 50 > 30.
+  EXPECT_EQ((*all)[0].author, "@bigco");
+  EXPECT_NE((*all)[0].score_detail.find("10 followers) + "), std::string::npos);
+  EXPECT_NE((*all)[0].score_detail.find("+ customer bonus"), std::string::npos);
+  EXPECT_EQ((*all)[1].author, "@star");
+  // Moderation decided the troll: the steps after it (the one that answers all) did not run.
+  const MentionView& troll = by_source(*all, "3");
+  EXPECT_EQ(troll.action, "mute");
+  EXPECT_EQ(troll.rule, "moderation 'abuse' (matched \"moron\")");
+  EXPECT_EQ(troll.reply_post_id, 0);
+  // The others were answered by the last step, with a draft stored with the mention.
+  const MentionView& star = by_source(*all, "2");
+  EXPECT_EQ(star.action, "answer");
+  EXPECT_EQ(star.rule, "answer (every mention)");
+  auto reply = host->post(star.reply_post_id);
+  ASSERT_TRUE(reply) << reply.status().message();
+  EXPECT_EQ(reply->account, "support");
+  EXPECT_EQ(reply->workflow, "fast");
+  EXPECT_EQ(reply->author, "eve");
+  EXPECT_EQ(reply->text, "@star thanks!");
+  EXPECT_EQ(reply->tags, (std::vector<std::string>{"reply", "inbound", "reply-to:2", "fixture"}));
+  EXPECT_EQ(host->posts()->size(), 2u);
+
+  // A step that fails stops the import: nothing of it is stored, no mention and no reply.
+  auto failed =
+      import(*host, R"({"id": "4", "network": "mastodon", "author": "@a", "text": "@corp hello"}
+{"id": "5", "network": "mastodon", "author": "@b", "text": "@corp boom"}
+)");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.status().code(), ErrorCode::plugin);
+  EXPECT_NE(failed.status().message().find("inbound step 'strict' (inbound_fixture/strict) on the "
+                                           "mention by @b: the sentiment service is down; "
+                                           "nothing was imported"),
+            std::string::npos)
+      << failed.status().message();
+  // A step that sets an action that is not one is refused, and says why.
+  auto loud =
+      import(*host, R"({"id": "6", "network": "mastodon", "author": "@c", "text": "shout"})");
+  ASSERT_FALSE(loud);
+  EXPECT_NE(loud.status().message().find("action must be ignore, mute, block or report, got "
+                                         "'shout'"),
+            std::string::npos)
+      << loud.status().message();
+  EXPECT_EQ(host->mentions()->size(), 3u);
+  EXPECT_EQ(host->posts()->size(), 2u);
+}
+
 TEST_F(Inbound, ABadLineImportsNothingAndSaysWhere) {
   auto host = open("  moderation: [ { words: [x], action: mute } ]\n");
   ASSERT_TRUE(host);
@@ -394,6 +474,14 @@ TEST_F(Inbound, BadInboundConfigurationsSayFileLineAndWhat) {
            {"  routes: [ { words: [x], account: support, workflow: reply, author: ghost } ]\n",
             "unknown person 'ghost'"},
            {"  influence: { folowers_weight: 2 }\n", "did you mean 'followers_weight'?"},
+           {"  steps: [ { plugin: inbound/influence } ]\n  routes: []\n",
+            "`routes` is the short form of a built-in step"},
+           {"  steps: [ { plugin: outbox } ]\n", "inbound"},
+           {"  steps: [ { plugin: inbound/moderaton } ]\n", "did you mean 'moderation'?"},
+           {"  steps: [ { plugin: inbound/route, config: { routes: [ { words: [x], account: "
+            "support, workflow: reply, author: ghost } ] } } ]\n",
+            "(inbound.steps[0].config.routes[0].author): plugin inbound refused this "
+            "configuration: unknown person 'ghost'"},
        }) {
     dir_.write("herald.yaml", "");
     HostOptions options;

@@ -96,7 +96,7 @@ TEST(Loader, RefusesTwoPluginsWithOneName) {
 TEST(Loader, FindsComponentsByPluginAndKind) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_paths({BUILTIN_PLUGIN_DIR}));
-  EXPECT_EQ(registry.plugins().size(), 15u);
+  EXPECT_EQ(registry.plugins().size(), 16u);
   auto found = registry.resolve("outbox", "publish");
   ASSERT_TRUE(found) << found.status().message();
   EXPECT_STREQ(found->second->name, "file");

@@ -17,7 +17,7 @@ done
 
 cat > "$work/company.yaml" <<YAML
 herald: 1
-plugin_paths: [$prefix/lib/herald/plugins, $work/plugin/herald_shout.so, $work/plugin/herald_team_chat.so]
+plugin_paths: [$prefix/lib/herald/plugins, $work/plugin/herald_shout.so, $work/plugin/herald_team_chat.so, $work/plugin/herald_crm.so]
 accounts:
   corp: { network: mastodon }
 people:
@@ -26,6 +26,13 @@ people:
   lea: {}
 notifiers:
   chat: { plugin: team_chat/room, config: { file: chat.log } }
+inbound:
+  steps:
+    - plugin: inbound/influence
+    - plugin: crm/customers
+      config: { handles: ["@BigCo"] }
+    - plugin: inbound/moderation
+      config: { rules: [ { words: [moron], action: mute } ] }
 workflows:
   careful:
     steps:
@@ -52,6 +59,23 @@ grep -q "@lea: please share post $calm" "$work/chat.log"
 test ! -e "$work/outbox/share-requests.jsonl"
 rm -f "$work/outbox/corp.jsonl" "$work/chat.log"
 echo "installed herald sent a share request through the out-of-tree notifier"
+
+# The out-of-tree inbound step puts a customer first in the inbox.
+cat > "$work/mentions.jsonl" <<'JSONL'
+{"network": "mastodon", "author": "@star", "followers": 5000, "text": "@corp nice"}
+{"network": "mastodon", "author": "@bigco", "followers": 20, "text": "@corp question"}
+{"network": "mastodon", "author": "@troll", "followers": 10, "text": "@corp moron"}
+JSONL
+"$herald" validate "$work/company.yaml" | grep -q "customers by crm/customers"
+"$herald" inbound import "$work/company.yaml" "$work/mentions.jsonl" > /dev/null
+"$herald" inbound list "$work/company.yaml" --json | /usr/bin/python3 -c '
+import json, sys
+mentions = json.load(sys.stdin)
+assert [m["author"] for m in mentions][0] == "@bigco", mentions
+assert mentions[0]["score_formula"].endswith("+ 40 (customer)"), mentions[0]
+assert [m["action"] for m in mentions if m["author"] == "@troll"] == ["mute"], mentions
+'
+echo "installed herald ran the out-of-tree inbound step: the customer first, the troll muted"
 
 "$work/embed/embed" "$work/company.yaml" careful corp ana mo "A calm, useful update." | tee "$work/embed.out"
 grep -q "done" "$work/embed.out"

@@ -421,6 +421,9 @@ class Host {
   std::vector<WorkflowDescription> workflows() const;
   /// The configuration's notifiers (name, kind "notify", plugin/component).
   std::vector<StepDescription> notifiers() const;
+  /// The inbound steps every mention goes through, in order (name, kind "inbound",
+  /// plugin/component).
+  std::vector<StepDescription> inbound_steps() const;
   std::vector<AccountDescription> accounts() const;
   std::vector<PluginDescription> plugins() const;
   std::string store_location() const;

@@ -79,13 +79,13 @@ int main(int argc, char** argv) {
     options.resolve_secrets = true;
     auto host = open_or_report(config, exit_code, options);
     if (!host) return;
-    std::cout << (as_json
-                      ? herald::workflows_json(host->workflows(), host->store_location(),
-                                               host->notifiers())
-                                .dump(2) +
-                            "\n"
-                      : herald::workflows_text(config, host->workflows(), host->plugins().size(),
-                                               host->store_location(), host->notifiers()));
+    std::cout << (as_json ? herald::workflows_json(host->workflows(), host->store_location(),
+                                                   host->notifiers(), host->inbound_steps())
+                                    .dump(2) +
+                                "\n"
+                          : herald::workflows_text(config, host->workflows(),
+                                                   host->plugins().size(), host->store_location(),
+                                                   host->notifiers(), host->inbound_steps()));
   });
 
   // plugins

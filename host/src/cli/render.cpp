@@ -64,8 +64,8 @@ std::string describe_wait(const PostView& post) {
 
 std::string workflows_text(const std::string& config,
                            const std::vector<WorkflowDescription>& workflows, size_t plugin_count,
-                           const std::string& store,
-                           const std::vector<StepDescription>& notifiers) {
+                           const std::string& store, const std::vector<StepDescription>& notifiers,
+                           const std::vector<StepDescription>& inbound) {
   std::ostringstream out;
   out << config << ": valid; " << workflows.size() << " workflow(s), " << plugin_count
       << " plugin(s); store " << store << "\n";
@@ -76,6 +76,12 @@ std::string workflows_text(const std::string& config,
       out << "  " << n++ << ". " << s.name << " (" << s.kind << ") by " << s.plugin
           << (s.condition.empty() ? "" : "  when " + s.condition) << "\n";
   }
+  if (!inbound.empty()) {
+    out << "\ninbound — every mention, until a step stops or answers it\n";
+    int n = 1;
+    for (const auto& s : inbound)
+      out << "  " << n++ << ". " << s.name << " by " << s.plugin << "\n";
+  }
   if (!notifiers.empty()) {
     out << "\nnotifiers\n";
     for (const auto& n : notifiers) out << "  " << n.name << " by " << n.plugin << "\n";
@@ -85,11 +91,14 @@ std::string workflows_text(const std::string& config,
 
 nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows,
                               const std::string& store,
-                              const std::vector<StepDescription>& notifiers) {
+                              const std::vector<StepDescription>& notifiers,
+                              const std::vector<StepDescription>& inbound) {
   nlohmann::json out = {{"store", store},
+                        {"inbound", nlohmann::json::array()},
                         {"workflows", nlohmann::json::array()},
                         {"notifiers", nlohmann::json::object()}};
   for (const auto& n : notifiers) out["notifiers"][n.name] = {{"plugin", n.plugin}};
+  for (const auto& s : inbound) out["inbound"].push_back({{"name", s.name}, {"plugin", s.plugin}});
   for (const auto& w : workflows) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : w.steps)

@@ -12,10 +12,12 @@ namespace herald {
 std::string workflows_text(const std::string& config,
                            const std::vector<WorkflowDescription>& workflows, size_t plugin_count,
                            const std::string& store,
-                           const std::vector<StepDescription>& notifiers = {});
+                           const std::vector<StepDescription>& notifiers = {},
+                           const std::vector<StepDescription>& inbound = {});
 nlohmann::json workflows_json(const std::vector<WorkflowDescription>& workflows,
                               const std::string& store,
-                              const std::vector<StepDescription>& notifiers = {});
+                              const std::vector<StepDescription>& notifiers = {},
+                              const std::vector<StepDescription>& inbound = {});
 
 std::string plugins_text(const std::vector<PluginDescription>& plugins);
 nlohmann::json plugins_json(const std::vector<PluginDescription>& plugins);

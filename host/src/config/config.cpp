@@ -1,7 +1,5 @@
 #include "config/config.hpp"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -503,111 +501,96 @@ std::vector<HookConfig> read_hooks(Reader& r, const YAML::Node& node, const std:
   return hooks;
 }
 
-/// Checks RE2 patterns as they are written; returns them.
-std::vector<std::string> read_patterns(Reader& r, const YAML::Node& node, const std::string& path) {
-  std::vector<std::string> patterns = r.strings(node, path);
-  for (size_t i = 0; i < patterns.size(); ++i) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    RE2 re(patterns[i], options);
-    if (!re.ok())
-      r.error(node.IsSequence() ? node[i] : node, path + "[" + std::to_string(i) + "]",
-              "not a valid RE2 pattern (" + re.error() +
-                  "); RE2 has no backreferences or lookaround, which keeps matching linear");
+/// A built-in inbound step written in the short form (`influence:`, `moderation:`, `routes:`).
+StepConfig inbound_shorthand(Reader& r, const YAML::Node& node, const std::string& key,
+                             const std::string& plugin, const char* list_key) {
+  StepConfig step;
+  step.kind = "inbound";
+  step.name = key;
+  step.plugin = plugin;
+  step.where = r.at(node, "inbound." + key);
+  if (list_key) {
+    // moderation: [rules] is the moderation step's `rules`; routes: [...] the route step's.
+    step.config = YAML::Node(YAML::NodeType::Map);
+    step.config[list_key] = node;
+    step.unwrapped = list_key;
+  } else {
+    step.config = node;
   }
-  return patterns;
+  step.config_where = step.where;
+  return step;
 }
 
 void read_inbound(Reader& r, const YAML::Node& node, Configuration& config) {
   InboundConfig& inbound = config.inbound;
   inbound.configured = true;
   inbound.where = r.at(node, "inbound");
-  if (!r.check_map(node, "inbound", {"accounts", "influence", "moderation", "routes"})) return;
+  if (!r.check_map(node, "inbound", {"accounts", "steps", "influence", "moderation", "routes"}))
+    return;
   if (node["accounts"]) {
     inbound.accounts = r.strings(node["accounts"], "inbound.accounts");
     for (const std::string& account : inbound.accounts)
       if (!config.account(account))
         r.error(node["accounts"], "inbound.accounts", "unknown account '" + account + "'");
   }
-  if (const YAML::Node& influence = node["influence"]) {
-    if (r.check_map(influence, "inbound.influence",
-                    {"followers_weight", "engagement_weight", "vip", "vip_bonus"})) {
-      InfluenceConfig& i = inbound.influence;
-      auto weight = [&](const char* key, double& out) {
-        if (influence[key])
-          out = r.number(influence[key], std::string("inbound.influence.") + key).value_or(out);
-      };
-      weight("followers_weight", i.followers_weight);
-      weight("engagement_weight", i.engagement_weight);
-      weight("vip_bonus", i.vip_bonus);
-      if (influence["vip"]) i.vip = r.strings(influence["vip"], "inbound.influence.vip");
+  if (const YAML::Node& steps = node["steps"]) {
+    for (const char* key : {"influence", "moderation", "routes"})
+      if (node[key])
+        r.error(node[key], std::string("inbound.") + key,
+                std::string("`") + key +
+                    "` is the short form of a built-in step; with `steps:` write it as a step "
+                    "(plugin inbound/" +
+                    (std::string(key) == "routes" ? "route" : key) + ")");
+    if (!steps.IsSequence() || steps.size() == 0) {
+      r.error(steps, "inbound.steps", "expected a list of steps ({plugin, config})");
+      return;
     }
-  }
-  if (const YAML::Node& rules = node["moderation"]) {
-    if (!rules.IsSequence()) r.error(rules, "inbound.moderation", "expected a list of rules");
-    for (size_t k = 0; rules.IsSequence() && k < rules.size(); ++k) {
-      std::string path = "inbound.moderation[" + std::to_string(k) + "]";
-      const YAML::Node& item = rules[k];
-      if (!r.check_map(item, path, {"name", "words", "patterns", "repeat", "action"})) continue;
-      ModerationRule rule;
-      rule.where = r.at(item, path);
-      rule.name = item["name"] ? r.scalar(item["name"], path + ".name", "a name").value_or("")
-                               : "rule " + std::to_string(k + 1);
-      if (item["words"]) rule.words = r.strings(item["words"], path + ".words");
-      if (item["patterns"]) rule.patterns = read_patterns(r, item["patterns"], path + ".patterns");
-      if (const YAML::Node& repeat = item["repeat"]) {
-        if (r.check_map(repeat, path + ".repeat", {"count", "days"})) {
-          if (repeat["count"])
-            rule.repeat_count = r.integer(repeat["count"], path + ".repeat.count").value_or(0);
-          if (repeat["days"])
-            rule.repeat_days = r.integer(repeat["days"], path + ".repeat.days").value_or(30);
-          if (rule.repeat_count < 1 || rule.repeat_days < 1)
-            r.error(repeat, path + ".repeat", "count and days must be 1 or more");
-        }
-      }
-      if (rule.words.empty() && rule.patterns.empty() && rule.repeat_count == 0)
-        r.error(item, path, "a moderation rule needs `words`, `patterns` or `repeat`");
-      static const std::vector<std::string> actions = {"ignore", "mute", "block", "report"};
-      if (!item["action"]) {
-        r.error(item, path, "missing `action` (ignore, mute, block or report)");
-      } else if (auto action = r.scalar(item["action"], path + ".action", "an action")) {
-        if (!contains(actions, *action))
-          r.error(item["action"], path + ".action",
-                  "unknown action '" + *action + "'" + did_you_mean(*action, actions) +
-                      "; an abusive mention is never answered: ignore, mute, block or report");
-        rule.action = *action;
-      }
-      inbound.moderation.push_back(std::move(rule));
-    }
-  }
-  if (const YAML::Node& routes = node["routes"]) {
-    if (!routes.IsSequence()) r.error(routes, "inbound.routes", "expected a list of routes");
-    for (size_t k = 0; routes.IsSequence() && k < routes.size(); ++k) {
-      std::string path = "inbound.routes[" + std::to_string(k) + "]";
-      const YAML::Node& item = routes[k];
-      if (!r.check_map(item, path,
-                       {"name", "words", "patterns", "account", "workflow", "fast_workflow",
-                        "author", "template"}))
+    std::set<std::string> names;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      std::string spath = "inbound.steps[" + std::to_string(i) + "]";
+      const YAML::Node& s = steps[i];
+      StepConfig step;
+      step.kind = "inbound";
+      step.where = r.at(s, spath);
+      if (!r.check_map(s, spath, {"name", "plugin", "config"})) continue;
+      if (!s["plugin"]) {
+        r.error(s, spath, "missing required key 'plugin' (for example inbound/moderation)");
         continue;
-      InboundRoute route;
-      route.where = r.at(item, path);
-      auto text = [&](const char* key) {
-        return item[key] ? r.scalar(item[key], path + "." + key, key).value_or("") : "";
-      };
-      route.name = item["name"] ? text("name") : "route " + std::to_string(k + 1);
-      if (item["words"]) route.words = r.strings(item["words"], path + ".words");
-      if (item["patterns"]) route.patterns = read_patterns(r, item["patterns"], path + ".patterns");
-      route.account = text("account");
-      route.workflow = text("workflow");
-      route.fast_workflow = text("fast_workflow");
-      route.author = text("author");
-      route.templ = text("template");
-      if (route.words.empty() && route.patterns.empty())
-        r.error(item, path, "a route needs `words` or `patterns` (what sends a mention this way)");
-      if (route.account.empty() || route.workflow.empty())
-        r.error(item, path, "a route needs `account` (the reply's account) and `workflow`");
-      inbound.routes.push_back(std::move(route));
+      }
+      step.plugin = r.scalar(s["plugin"], spath + ".plugin", "a plugin name").value_or("");
+      std::string fallback = step.plugin.substr(step.plugin.find('/') + 1);
+      step.name =
+          s["name"] ? r.scalar(s["name"], spath + ".name", "a name").value_or(fallback) : fallback;
+      if (!names.insert(step.name).second)
+        r.error(s, spath,
+                "two inbound steps are named '" + step.name + "'; give one of them a `name:`");
+      const YAML::Node config_node = s["config"];
+      step.config = config_node ? config_node : YAML::Node(YAML::NodeType::Map);
+      step.config_where = r.at(config_node ? config_node : YAML::Node(s), spath + ".config");
+      inbound.steps.push_back(std::move(step));
     }
+    return;
+  }
+  // The short form: influence (always), then moderation and routes when given.
+  const YAML::Node influence = node["influence"];
+  if (influence && !influence.IsMap())
+    r.error(influence, "inbound.influence", "expected a mapping (followers_weight, ...)");
+  else
+    inbound.steps.push_back(
+        inbound_shorthand(r, influence ? influence : YAML::Node(YAML::NodeType::Map), "influence",
+                          "inbound/influence", nullptr));
+  if (const YAML::Node rules = node["moderation"]) {
+    if (!rules.IsSequence())
+      r.error(rules, "inbound.moderation", "expected a list of rules");
+    else
+      inbound.steps.push_back(
+          inbound_shorthand(r, rules, "moderation", "inbound/moderation", "rules"));
+  }
+  if (const YAML::Node routes = node["routes"]) {
+    if (!routes.IsSequence())
+      r.error(routes, "inbound.routes", "expected a list of routes");
+    else
+      inbound.steps.push_back(inbound_shorthand(r, routes, "routes", "inbound/route", "routes"));
   }
 }
 
@@ -889,17 +872,6 @@ Result<Configuration> load_configuration(const std::string& path) {
     outbox.where = outbox.config_where = SourceLocation{file, 1, 1, "notifiers.outbox"};
     config.notifiers.push_back(std::move(outbox));
   }
-  // Routes of inbound mentions name real accounts, workflows and people.
-  for (const InboundRoute& route : config.inbound.routes) {
-    if (!route.account.empty() && !config.account(route.account))
-      r.error(route.where, "route '" + route.name + "': unknown account '" + route.account + "'");
-    for (const std::string* workflow : {&route.workflow, &route.fast_workflow})
-      if (!workflow->empty() && !config.workflow(*workflow))
-        r.error(route.where, "route '" + route.name + "': unknown workflow '" + *workflow + "'");
-    if (!route.author.empty() && !config.person(route.author))
-      r.error(route.where, "route '" + route.name + "': unknown person '" + route.author + "'");
-  }
-
   // Conditions that name accounts or people must name real ones.
   for (const auto& workflow : config.workflows) {
     for (const auto& step : workflow.steps) {

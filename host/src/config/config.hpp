@@ -84,6 +84,7 @@ struct StepConfig {
   Condition when;
   SourceLocation where;
   SourceLocation config_where;
+  std::string unwrapped;  // the config is {unwrapped: X} written as X (inbound's short form)
 };
 
 /// Account routing: a submitted post that matches `when` goes to `account`.
@@ -128,43 +129,12 @@ struct EngineConfig {
   int publish_concurrency = 8;  // accounts published to at once (posts of one account in order)
 };
 
-/// Inbound mentions: how they are scored, which ones are never answered, and which ones become
-/// reply drafts (see docs/inbound.md).
-struct InfluenceConfig {
-  double followers_weight = 10;  // × log10(1 + followers)
-  double engagement_weight = 1;  // × log10(1 + likes, reposts and replies)
-  double vip_bonus = 100;        // added for an author on the VIP list
-  std::vector<std::string> vip;  // handles, compared without a leading @ and case
-};
-
-struct ModerationRule {
-  std::string name;
-  std::vector<std::string> words;     // whole words, any case
-  std::vector<std::string> patterns;  // RE2
-  int64_t repeat_count = 0;           // or: the author was flagged this often before ...
-  int64_t repeat_days = 30;           // ... within this many days
-  std::string action;                 // ignore, mute, block or report
-  SourceLocation where;
-};
-
-struct InboundRoute {
-  std::string name;
-  std::vector<std::string> words;     // any of these (any case) sends the mention this way
-  std::vector<std::string> patterns;  // or any of these RE2 patterns
-  std::string account;                // the account the reply goes out from
-  std::string workflow;               // the workflow the reply draft goes through
-  std::string fast_workflow;          // for templated replies ("" : workflow)
-  std::string author;                 // the person the draft is written as
-  std::string templ;                  // "{author}", "{text}" are filled in; "" : a draft to edit
-  SourceLocation where;
-};
-
+/// Inbound mentions: the steps (plugin components of kind inbound) each mention goes through,
+/// in order (see docs/inbound.md).
 struct InboundConfig {
   bool configured = false;
   std::vector<std::string> accounts;  // mentions of these accounts ("" : all)
-  InfluenceConfig influence;
-  std::vector<ModerationRule> moderation;  // the first rule that fires decides
-  std::vector<InboundRoute> routes;        // the first route that matches decides
+  std::vector<StepConfig> steps;      // kind "inbound"; the short form makes the built-in ones
   SourceLocation where;
 };
 

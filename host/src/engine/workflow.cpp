@@ -280,4 +280,26 @@ Result<Notifiers> bind_notifiers(const Configuration& config, const PluginRegist
   return notifiers;
 }
 
+Result<std::vector<std::unique_ptr<BoundStep>>> bind_inbound(const Configuration& config,
+                                                             const PluginRegistry& registry) {
+  std::vector<std::unique_ptr<BoundStep>> steps;
+  std::string errors;
+  for (const StepConfig& step : config.inbound.steps) {
+    if (step.plugin.rfind("python:", 0) == 0) {
+      errors += (errors.empty() ? "" : "\n") + step.where.describe() +
+                ": inbound steps are plugins (kind inbound); a Python inbound step is not "
+                "supported yet";
+      continue;
+    }
+    Result<std::unique_ptr<BoundStep>> made = bind_plugin_step(step, config, registry);
+    if (!made) {
+      errors += (errors.empty() ? "" : "\n") + made.status().message();
+      continue;
+    }
+    steps.push_back(std::move(*made));
+  }
+  if (!errors.empty()) return Status(ErrorCode::config, errors);
+  return steps;
+}
+
 }  // namespace herald

@@ -87,4 +87,8 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
 /// Binds the configuration's `notifiers:` (plugin components of kind notify).
 Result<Notifiers> bind_notifiers(const Configuration& config, const PluginRegistry& registry);
 
+/// Binds the inbound steps (plugin components of kind inbound), in their order.
+Result<std::vector<std::unique_ptr<BoundStep>>> bind_inbound(const Configuration& config,
+                                                             const PluginRegistry& registry);
+
 }  // namespace herald

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <set>
 
 namespace herald {
 namespace {
@@ -42,7 +44,10 @@ void host_log(herald_call* call, herald_log_level level, herald_str message) {
 }
 
 void host_set_error(herald_call* call, herald_str message) {
-  if (call) call_of(call).error = text_of(message);
+  if (!call) return;
+  CallContext& context = call_of(call);
+  // "the host refused to set post field 'action': action must be ignore, ..."
+  context.error = text_of(message) + (context.refused.empty() ? "" : ": " + context.refused);
 }
 
 const SettingValue* setting(herald_config* config, herald_str key) {
@@ -250,8 +255,81 @@ void config_error(herald_config* config, herald_str message) {
   config_of(config).error = text_of(message);
 }
 
+/// The fields of the mention an inbound step reads; null when `field` is not one.
+herald_status mention_get(CallContext& call, std::string_view field, herald_str* out) {
+  const Mention& m = *call.inbound->mention;
+  std::string value;
+  if (field == "author")
+    value = m.author;
+  else if (field == "text")
+    value = m.text;
+  else if (field == "network")
+    value = m.network;
+  else if (field == "account")
+    value = m.account;
+  else if (field == "handle")
+    value = call.account ? call.account->handle : "";
+  else if (field == "mention_id")
+    value = m.from_network ? m.source_id : "";
+  else if (field == "followers")
+    value = std::to_string(m.followers);
+  else if (field == "engagement")
+    value = std::to_string(m.engagement);
+  else if (field == "at")
+    value = std::to_string(m.at_ms);
+  else if (field == "score")
+    value = std::to_string(m.score);
+  else if (field == "score_detail")
+    value = m.score_detail;
+  else if (field == "action")
+    value = m.action;
+  else if (field == "rule")
+    value = m.rule;
+  else if (field == "step")
+    value = call.step_name;
+  else if (field == "config_dir")
+    value = call.config ? call.config->directory : "";
+  else
+    return HERALD_NOT_FOUND;
+  *out = hand_out(call, std::move(value));
+  return HERALD_OK;
+}
+
+herald_status mention_set(CallContext& call, const std::string& field, std::string value) {
+  Mention& m = *call.inbound->mention;
+  if (field == "score") {
+    char* end = nullptr;
+    double score = std::strtod(value.c_str(), &end);
+    if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(score)) {
+      call.refused = "score must be a number, got '" + value + "'";
+      return HERALD_INVALID;
+    }
+    m.score = score;
+  } else if (field == "score_detail") {
+    m.score_detail = std::move(value);
+  } else if (field == "rule") {
+    m.rule = std::move(value);
+  } else if (field == "action") {
+    static const std::set<std::string> stops = {"ignore", "mute", "block", "report"};
+    if (!stops.count(value)) {
+      call.refused = "action must be ignore, mute, block or report, got '" + value +
+                     "' (a reply is made with answer)";
+      return HERALD_INVALID;
+    }
+    if (call.inbound->reply) {
+      call.refused = "the mention is already answered; it cannot be stopped too";
+      return HERALD_INVALID;
+    }
+    m.action = std::move(value);
+  } else {
+    return HERALD_INVALID;
+  }
+  return HERALD_OK;
+}
+
 herald_status post_get(herald_call* handle, herald_str field_name, herald_str* out) {
   CallContext& call = call_of(handle);
+  if (call.inbound) return mention_get(call, text_of(field_name), out);
   const Post& post = *call.post;
   std::string_view field(field_name.data, field_name.size);
   // Fields no step can change during a call are lent directly; the others are copied, since a
@@ -338,6 +416,7 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
 herald_status post_set(herald_call* handle, herald_str field_name, herald_str value) {
   CallContext& call = call_of(handle);
   std::string field = text_of(field_name);
+  if (call.inbound) return mention_set(call, field, text_of(value));
   if (field == "mentions_cursor" && call.mentions_cursor) {
     *call.mentions_cursor = text_of(value);
   } else if (field == "text") {
@@ -627,7 +706,12 @@ std::string config_location(const YAML::Node& node, const StepConfig& step,
     where.line = node.Mark().line + 1;
     where.column = node.Mark().column + 1;
   }
-  if (!key_path.empty()) where.key_path += "." + key_path;
+  std::string path = key_path;
+  // The short form `moderation: [...]` is the step's `rules`: rules[1].action is moderation[1].
+  if (!step.unwrapped.empty() && path.rfind(step.unwrapped, 0) == 0)
+    where.key_path += path.substr(step.unwrapped.size());
+  else if (!path.empty())
+    where.key_path += "." + path;
   return where.describe();
 }
 
@@ -711,6 +795,40 @@ herald_status config_notifier(herald_config* config, herald_str name) {
                                                                                  : HERALD_NOT_FOUND;
 }
 
+herald_status mentions_stopped(herald_call* handle, int64_t since_ms, int64_t* out) {
+  CallContext& call = call_of(handle);
+  if (!call.inbound || !call.inbound->stopped_since) return HERALD_INVALID;
+  Result<int64_t> count = call.inbound->stopped_since(since_ms);
+  if (!count) {
+    call.error = count.status().message();
+    return HERALD_UNAVAILABLE;
+  }
+  *out = *count;
+  return HERALD_OK;
+}
+
+herald_status answer_mention(herald_call* handle, herald_str workflow, herald_str account,
+                             herald_str author, herald_str text, herald_str tags) {
+  CallContext& call = call_of(handle);
+  if (!call.inbound) return HERALD_INVALID;
+  InboundCall::Reply reply{text_of(workflow), text_of(account), text_of(author), text_of(text),
+                           split_lines(text_of(tags))};
+  if (!call.config || !call.config->workflow(reply.workflow) ||
+      !call.config->account(reply.account) ||
+      (!reply.author.empty() && !call.config->person(reply.author)))
+    return HERALD_NOT_FOUND;
+  if (reply.text.empty() || !call.inbound->mention->action.empty() || call.inbound->reply)
+    return HERALD_INVALID;
+  call.inbound->reply = std::move(reply);
+  return HERALD_OK;
+}
+
+herald_status config_workflow(herald_config* config, herald_str name) {
+  const ConfigContext& context = config_of(config);
+  return context.configuration && context.configuration->workflow(text_of(name)) ? HERALD_OK
+                                                                                 : HERALD_NOT_FOUND;
+}
+
 }  // namespace
 
 std::string describe_audiences(const std::vector<AudienceConfig>& audiences) {
@@ -762,6 +880,9 @@ const herald_host_api kHostApi = {
     &spawn_post,
     &notify,
     &config_notifier,
+    &mentions_stopped,
+    &answer_mention,
+    &config_workflow,
 };
 
 }  // namespace

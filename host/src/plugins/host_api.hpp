@@ -9,8 +9,10 @@
 #include <herald/host.hpp>
 
 #include <forward_list>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,18 @@ class PlanSource {
 /// "zone\tshare" per line.
 std::string describe_audiences(const std::vector<AudienceConfig>& audiences);
 
+/// What an inbound step works on: one mention, and what the step decided about it.
+struct InboundCall {
+  Mention* mention = nullptr;  // score, score_detail, action and rule are written here
+  /// The author's mentions on this network stopped from `since_ms` up to this one.
+  std::function<Result<int64_t>(int64_t since_ms)> stopped_since;
+  struct Reply {
+    std::string workflow, account, author, text;
+    std::vector<std::string> tags;
+  };
+  std::optional<Reply> reply;  // set by answer()
+};
+
 /// Behind herald_call*: valid while a component's run runs. Inputs are borrowed; outputs are
 /// collected here and applied by the engine after the call.
 struct CallContext {
@@ -82,6 +96,7 @@ struct CallContext {
   const Notifiers* notifiers = nullptr;
   const NotifyRequest* notification = nullptr;  // set when the call runs a notifier
   std::string* mentions_cursor = nullptr;       // set when the call fetches mentions
+  InboundCall* inbound = nullptr;               // set when an inbound step reads a mention
   std::string plugin_name;
   std::string step_name;
 
@@ -92,6 +107,7 @@ struct CallContext {
   std::vector<Expectation> expects;
   std::vector<PostEvent> emitted;
   std::string error;
+  std::string refused;  // why the host refused the step's last request (added to its error)
   bool text_changed = false;
   int64_t account_limited_until_ms = 0;  // set by the step: the account's rate limit
   int64_t network_char_limit = 0;        // set by the step: the limit the network reported

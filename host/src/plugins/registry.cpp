@@ -69,6 +69,7 @@ std::string kind_name(herald_step_kind kind) {
     case HERALD_KIND_PUBLISH: return "publish";
     case HERALD_KIND_AMPLIFY: return "amplify";
     case HERALD_KIND_NOTIFY: return "notify";
+    case HERALD_KIND_INBOUND: return "inbound";
   }
   return "";
 }
@@ -259,11 +260,23 @@ Result<std::pair<std::shared_ptr<LoadedPlugin>, const herald_component*>> Plugin
     if (!component_name.empty() && component.name != component_name) continue;
     matches.push_back(&component);
   }
-  if (matches.empty())
+  if (matches.empty()) {
+    // What it does offer for this kind: "did you mean 'moderation'? (inbound components:
+    // influence, moderation, route)".
+    std::vector<std::string> offered;
+    for (const auto& component : plugin->components)
+      if (kind_name(component.kind) == kind) offered.push_back(component.name);
+    std::string hint;
+    if (!component_name.empty() && !offered.empty()) {
+      std::string list;
+      for (const auto& n : offered) list += (list.empty() ? "" : ", ") + n;
+      hint = did_you_mean(component_name, offered) + " (its " + kind + " components: " + list + ")";
+    }
     return Status(ErrorCode::config,
                   "plugin '" + plugin_name + "' has no " + kind + " component" +
-                      (component_name.empty() ? "" : " named '" + component_name + "'") +
+                      (component_name.empty() ? "" : " named '" + component_name + "'") + hint +
                       "; `herald plugins` lists what each plugin offers");
+  }
   if (matches.size() > 1)
     return Status(ErrorCode::config, "plugin '" + plugin_name + "' has several " + kind +
                                          " components; name one as '" + plugin_name +

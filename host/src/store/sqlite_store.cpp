@@ -1006,7 +1006,7 @@ class SqliteStore final : public Store {
     return added;
   }
 
-  Status add_mentions(std::vector<Mention>& mentions) override {
+  Status add_mentions(std::vector<Mention>& mentions, std::vector<MentionReply>& replies) override {
     return in_transaction([&]() -> Status {
       Statement& put = statement(
           "INSERT INTO mentions (source_id, network, account, author, followers, engagement, "
@@ -1019,6 +1019,24 @@ class SqliteStore final : public Store {
         put.bind(12, m.action).bind(13, m.rule);
         if (Status s = run(put, "recording a mention"); !s) return s;
         m.id = sqlite3_changes(db_) > 0 ? sqlite3_last_insert_rowid(db_) : 0;
+      }
+      // Each new mention's reply draft, linked to it, in the same transaction: a crash keeps
+      // both or neither, so a reply is never lost and never made twice.
+      for (MentionReply& reply : replies) {
+        Mention& m = mentions.at(reply.mention);
+        if (m.id == 0) continue;
+        Result<ChainHead> head = audit_head();
+        if (!head) return head.status();
+        reply.post.last_audit_id = head->id + 1;
+        if (Status s = insert_row(reply.post); !s) return s;
+        AuditEntry entry = reply.audit;
+        entry.post_id = reply.post.id;
+        seal(entry, *head);
+        if (Status s = write_audit(entry); !s) return s;
+        Statement& link = statement("UPDATE mentions SET reply_post_id = ?2 WHERE id = ?1");
+        link.bind(1, m.id).bind(2, reply.post.id);
+        if (Status s = run(link, "linking a mention to its reply"); !s) return s;
+        m.reply_post_id = reply.post.id;
       }
       return Status::ok();
     });
@@ -1048,12 +1066,6 @@ class SqliteStore final : public Store {
     std::map<std::string, std::vector<std::string>> out;
     for (auto& [person, account] : *rows) out[person].push_back(account);
     return out;
-  }
-
-  Status set_mention_reply(int64_t mention_id, int64_t post_id) override {
-    Statement& stmt = statement("UPDATE mentions SET reply_post_id = ?2 WHERE id = ?1");
-    stmt.bind(1, mention_id).bind(2, post_id);
-    return run(stmt, "linking a mention to its reply");
   }
 
   Result<std::vector<Mention>> mentions() override {

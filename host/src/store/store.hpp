@@ -20,6 +20,13 @@ struct Lease {
   int64_t expires_ms = 0;
 };
 
+/// A reply draft made for mentions[mention] of the same add_mentions call.
+struct MentionReply {
+  size_t mention = 0;
+  Post post;
+  AuditEntry audit;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -110,10 +117,11 @@ class Store {
                                             const std::vector<EngagementRow>& rows) = 0;
   virtual Result<std::vector<EngagementRow>> engagement(const std::string& account) = 0;
 
-  /// Adds mentions in one transaction, giving each its id; a mention already imported (same
-  /// network and source_id) is left out and its id stays 0.
-  virtual Status add_mentions(std::vector<Mention>& mentions) = 0;
-  virtual Status set_mention_reply(int64_t mention_id, int64_t post_id) = 0;
+  /// Adds mentions and the reply drafts made for them in one transaction, giving each mention
+  /// and post its id; a mention already imported (same network and source_id) is left out
+  /// with its reply, and its id stays 0 (as does its reply's).
+  virtual Status add_mentions(std::vector<Mention>& mentions,
+                              std::vector<MentionReply>& replies) = 0;
   /// Opts a person in to (or out of) sharing an account's posts; false when nothing changed.
   virtual Result<bool> set_advocate(const std::string& person, const std::string& account,
                                     bool opted_in, int64_t now_ms) = 0;

@@ -111,6 +111,14 @@ inline bool has_abi_1_7(const herald_host_api* host) {
   return host->struct_size >=
          offsetof(herald_host_api, config_notifier) + sizeof(host->config_notifier);
 }
+inline bool has_abi_1_8(const herald_host_api* host) {
+  return host->struct_size >=
+         offsetof(herald_host_api, config_workflow) + sizeof(host->config_workflow);
+}
+inline void require(bool offered, const char* version) {
+  if (!offered)
+    throw std::runtime_error(std::string("this Herald host is older than plugin ABI ") + version);
+}
 }  // namespace detail
 
 /// A step's validated configuration, readable while the step is constructed. The host has
@@ -213,9 +221,13 @@ class Config {
   }
   /// Whether the configuration declares the notifier `name` (`outbox` always exists). ABI 1.7.
   bool has_notifier(std::string_view name) const {
-    if (!detail::has_abi_1_7(host_))
-      throw std::runtime_error("this Herald host is older than plugin ABI 1.7");
+    detail::require(detail::has_abi_1_7(host_), "1.7");
     return host_->config_notifier(config_, detail::to_abi(name)) == HERALD_OK;
+  }
+  /// Whether the configuration has the workflow `name`. ABI 1.8.
+  bool has_workflow(std::string_view name) const {
+    detail::require(detail::has_abi_1_8(host_), "1.8");
+    return host_->config_workflow(config_, detail::to_abi(name)) == HERALD_OK;
   }
 
  private:
@@ -276,6 +288,29 @@ struct Notification {
   std::string to;       // a person id from the configuration
   std::string key;      // idempotency key: the same key must not reach the person twice
   std::string message;  // UTF-8; JSON from the built-in steps
+};
+
+/// The mention an inbound step reads (Context::mention, ABI 1.8).
+struct InboundMention {
+  std::string author;  // the handle of whoever wrote it
+  std::string text;
+  std::string network;  // x, mastodon, bluesky, linkedin
+  std::string account;  // the company's account it mentions
+  std::string id;       // the network's id of the mention, "" when unknown
+  int64_t followers = 0;
+  int64_t engagement = 0;  // likes, reposts and replies it got
+  int64_t at_ms = 0;       // when it was written
+  double score = 0;        // set by an earlier step (influence)
+};
+
+/// A reply draft for the mention (Context::answer, ABI 1.8). It goes through `workflow` like
+/// any post.
+struct Reply {
+  std::string workflow;
+  std::string account;  // the account the reply goes out from
+  std::string author;   // the person it is written as ("" for none)
+  std::string text;
+  std::vector<std::string> tags{};  // besides reply, inbound and reply-to:ID
 };
 
 /// Another post's place in the account's plan (ABI 1.4).
@@ -491,6 +526,58 @@ class Context {
     return {status == HERALD_UNAVAILABLE ? Delivery::State::later : Delivery::State::refused,
             detail::from_abi(reason)};
   }
+  /// In an inbound step: the mention (ABI 1.8).
+  InboundMention mention() const {
+    detail::require(detail::has_abi_1_8(host_), "1.8");
+    auto number = [&](std::string_view name) {
+      std::string value = field(name);
+      return value.empty() ? int64_t{0} : std::stoll(value);
+    };
+    std::string score = field("score");
+    return {field("author"),      field("text"),       field("network"),
+            field("account"),     field("mention_id"), number("followers"),
+            number("engagement"), number("at"),        score.empty() ? 0.0 : std::stod(score)};
+  }
+  /// In an inbound step: the mention's influence score and how it was reached (ABI 1.8).
+  void set_score(double score, std::string_view detail) {
+    set_field("score", std::to_string(score));
+    set_field("score_detail", detail);
+  }
+  /// In an inbound step: the mention is never answered; `action` is ignore, mute, block or
+  /// report, and `rule` says why (ABI 1.8). The steps after this one do not run.
+  void stop(std::string_view action, std::string_view rule) {
+    set_field("rule", rule);
+    set_field("action", action);
+  }
+  /// In an inbound step: how many of the author's earlier mentions on this network were stopped
+  /// from `since_ms` up to this one (ABI 1.8).
+  int64_t mentions_stopped(int64_t since_ms) const {
+    detail::require(detail::has_abi_1_8(host_), "1.8");
+    int64_t out = 0;
+    if (host_->mentions_stopped(call_, since_ms, &out) != HERALD_OK)
+      throw std::runtime_error("the host could not read the author's earlier mentions");
+    return out;
+  }
+  /// In an inbound step: answers the mention with a reply draft, because of `rule` (ABI 1.8).
+  /// The steps after this one do not run. Throws std::invalid_argument for an unknown
+  /// workflow, account or person, and for a mention already stopped.
+  void answer(const Reply& reply, std::string_view rule) {
+    detail::require(detail::has_abi_1_8(host_), "1.8");
+    set_field("rule", rule);
+    std::string lines;
+    for (const std::string& tag : reply.tags) lines += (lines.empty() ? "" : "\n") + tag;
+    herald_status status = host_->answer(
+        call_, detail::to_abi(reply.workflow), detail::to_abi(reply.account),
+        detail::to_abi(reply.author), detail::to_abi(reply.text), detail::to_abi(lines));
+    if (status == HERALD_NOT_FOUND)
+      throw std::invalid_argument("no workflow '" + reply.workflow + "', account '" +
+                                  reply.account + "' or person '" + reply.author +
+                                  "' for the reply");
+    if (status != HERALD_OK)
+      throw std::invalid_argument(
+          "the host refused the reply (empty text, or the mention is "
+          "already decided)");
+  }
   /// In a notifier component: the message to deliver (ABI 1.7).
   Notification notification() const {
     return {field("notify_to"), field("notify_key"), field("notify_message")};
@@ -581,43 +668,37 @@ herald_status create(const herald_host_api* host, herald_config* config, void** 
   return HERALD_ERROR;
 }
 
-template <typename StepClass>
-herald_status run(void* opaque, herald_call* call) {
+/// Calls `member` of the step with a Context for `call`; every exception becomes a status
+/// with its message (TransientError: UNAVAILABLE, NotOffered: NOT_FOUND, others: ERROR).
+inline herald_status guarded(void* opaque, herald_call* call, void (Step::*member)(Context&)) {
   auto* instance = static_cast<Instance*>(opaque);
+  herald_status status = HERALD_ERROR;
   try {
     Context context(instance->host, call);
-    instance->step->run(context);
+    (instance->step->*member)(context);
     return HERALD_OK;
+  } catch (const NotOffered& error) {
+    instance->host->set_error(call, to_abi(error.what()));
+    status = HERALD_NOT_FOUND;
   } catch (const TransientError& error) {
     instance->host->set_error(call, to_abi(error.what()));
-    return HERALD_UNAVAILABLE;
+    status = HERALD_UNAVAILABLE;
   } catch (const std::exception& error) {
     instance->host->set_error(call, to_abi(error.what()));
   } catch (...) {
     instance->host->set_error(call, to_abi("unknown exception"));
   }
-  return HERALD_ERROR;
+  return status;
+}
+
+template <typename StepClass>
+herald_status run(void* opaque, herald_call* call) {
+  return guarded(opaque, call, &Step::run);
 }
 
 template <typename StepClass>
 herald_status fetch_mentions(void* opaque, herald_call* call) {
-  auto* instance = static_cast<Instance*>(opaque);
-  try {
-    Context context(instance->host, call);
-    instance->step->fetch_mentions(context);
-    return HERALD_OK;
-  } catch (const NotOffered& error) {
-    instance->host->set_error(call, to_abi(error.what()));
-    return HERALD_NOT_FOUND;
-  } catch (const TransientError& error) {
-    instance->host->set_error(call, to_abi(error.what()));
-    return HERALD_UNAVAILABLE;
-  } catch (const std::exception& error) {
-    instance->host->set_error(call, to_abi(error.what()));
-  } catch (...) {
-    instance->host->set_error(call, to_abi("unknown exception"));
-  }
-  return HERALD_ERROR;
+  return guarded(opaque, call, &Step::fetch_mentions);
 }
 
 template <typename StepClass>

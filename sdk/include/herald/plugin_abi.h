@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 7
+#define HERALD_ABI_MINOR 8
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -64,7 +64,16 @@ typedef enum herald_step_kind {
    * configuration, not as a workflow step. Its run reads the post fields notify_to (a person
    * id), notify_key (an idempotency key: the same key must not reach the person twice) and
    * notify_message, and decides ADVANCE (delivered), RETRY (try again later) or FAIL. */
-  HERALD_KIND_NOTIFY = 6
+  HERALD_KIND_NOTIFY = 6,
+  /* Added in ABI 1.8: an inbound step reads one mention of the company's accounts (the inbound
+   * workflow, under `inbound: steps:`, runs them in order) and may score it, stop it or answer
+   * it. Its run reads the post fields author, text, network, account, handle, mention_id (the
+   * network's id, "" when unknown), followers, engagement, at (Unix ms), score, score_detail,
+   * action and rule; it may set score, score_detail, and action (ignore, mute, block or
+   * report) with rule (why; recorded with the mention). A mention with an action is decided:
+   * the steps after it do not run. answer() makes a reply draft. Outcomes: ADVANCE, or FAIL
+   * (the import stops and nothing of it is stored). */
+  HERALD_KIND_INBOUND = 7
 } herald_step_kind;
 
 /* What a step decided about a post. The engine, not the plugin, persists it. */
@@ -263,6 +272,22 @@ typedef struct herald_host_api {
   /* While a step is created: OK when the configuration has a notifier named `name`, else
    * NOT_FOUND (the built-in `outbox` notifier always exists). */
   herald_status (*config_notifier)(herald_config* config, herald_str name);
+
+  /* Added in ABI 1.8: inbound steps. */
+  /* How many of the mention's author's earlier mentions on the same network an inbound step
+   * stopped (an action other than answer) from `since_ms` up to this mention: those stored and
+   * those earlier in the same import. */
+  herald_status (*mentions_stopped)(herald_call* call, int64_t since_ms, int64_t* out);
+  /* Answers the mention with a reply draft in `workflow` on `account`, written as the person
+   * `author` ("" for none), with `text` and `tags` (one per line). The host adds the tags
+   * reply, inbound and (when the mention has the network's id) reply-to:ID, stores the draft
+   * together with the mention, and records the mention's action as answer with the rule the
+   * step set. NOT_FOUND: an unknown workflow, account or person; INVALID: empty text, or a
+   * mention already stopped or answered. */
+  herald_status (*answer)(herald_call* call, herald_str workflow, herald_str account,
+                          herald_str author, herald_str text, herald_str tags);
+  /* While a step is created: OK when the configuration has a workflow named `name`. */
+  herald_status (*config_workflow)(herald_config* config, herald_str name);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */
