@@ -4,6 +4,7 @@
 #include "host_impl.hpp"
 #include "time/time.hpp"
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -92,6 +93,18 @@ Result<Mention> read_mention(const std::string& line, const Configuration& confi
   return m;
 }
 
+/// The publisher a workflow configured for `network` that offers `function`, or null.
+const BoundStep* publisher_for(const std::vector<BoundWorkflow>& workflows,
+                               const std::string& network,
+                               herald_status (*herald_component::*function)(void*, herald_call*)) {
+  for (const BoundWorkflow& w : workflows)
+    for (const auto& step : w.steps)
+      if (step->config().kind == "publish" && step->plugin().name == network &&
+          step->component().*function)
+        return step.get();
+  return nullptr;
+}
+
 Status no_inbound(const Configuration& config) {
   return Status(ErrorCode::failed_precondition,
                 config.file +
@@ -119,7 +132,9 @@ Result<InboundImport> Host::import_mentions(const std::string& jsonl_path) {
                                                      "; nothing was imported");
     mentions.push_back(std::move(*m));
   }
-  return triage(mentions);
+  Result<InboundImport> imported = triage(mentions);
+  if (imported) imported->moderation = send_moderation_now();
+  return imported;
 }
 
 Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
@@ -141,12 +156,8 @@ Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
   for (const std::string& name : names) {
     const AccountConfig& account = *config.account(name);
     // The account's network's publisher, as a workflow configured it.
-    const BoundStep* publisher = nullptr;
-    for (const BoundWorkflow& w : impl_->workflows)
-      for (const auto& step : w.steps)
-        if (!publisher && step->config().kind == "publish" &&
-            step->plugin().name == account.network && step->component().fetch_mentions)
-          publisher = step.get();
+    const BoundStep* publisher =
+        publisher_for(impl_->workflows, account.network, &herald_component::fetch_mentions);
     InboundFetch::Account fetched;
     fetched.account = name;
     if (!publisher) {
@@ -203,6 +214,7 @@ Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
     }
     Result<InboundImport> imported = triage(mentions);
     if (!imported) return imported.status();
+    imported->moderation = send_moderation_now();
     // Only now that the mentions are stored does the cursor move on.
     if (Status s = impl_->store->set_meta(cursor_key, cursor); !s) return s;
     fetched.imported = *imported;
@@ -260,6 +272,8 @@ Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
       if (inbound.reply || !m.action.empty()) break;
     }
     if (!m.action.empty()) stopped_now[{m.network, m.author}].push_back(m.at_ms);
+    // A mute, block or report is also sent to the network, once the mention is stored.
+    if (m.action == "mute" || m.action == "block" || m.action == "report") m.moderation = "pending";
     if (!inbound.reply) continue;
     m.action = "answer";
     SubmitRequest request;
@@ -300,6 +314,85 @@ Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
   return out;
 }
 
+Result<ModerationSent> Host::send_moderation() {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  Result<std::vector<Mention>> pending = impl_->store->pending_moderation();
+  if (!pending) return pending.status();
+  ModerationSent out;
+  std::set<std::string> unavailable;  // accounts whose network did not answer this time
+  static const std::vector<PostEvent> no_events;
+  for (const Mention& m : *pending) {
+    const AccountConfig* account = config.account(m.account);
+    const BoundStep* publisher =
+        account ? publisher_for(impl_->workflows, account->network, &herald_component::moderate)
+                : nullptr;
+    std::string state, note;
+    if (!account) {
+      state = "refused";
+      note = "the account '" + m.account + "' is no longer configured";
+    } else if (!publisher) {
+      state = "not offered";
+      note = "no workflow publishes with a " + account->network + " publisher";
+    } else if (unavailable.count(m.account)) {
+      ++out.later;  // its network did not answer a moment ago: next time
+      continue;
+    } else {
+      ModerationOrder order{m.action, m.author, m.from_network ? m.source_id : "", m.rule};
+      Post nobody;
+      nobody.account = m.account;
+      CallContext call;
+      call.post = &nobody;
+      call.account = account;
+      call.config = &config;
+      call.events = &no_events;
+      call.clock = impl_->clock.get();
+      call.moderation = &order;
+      call.plugin_name = publisher->plugin().name;
+      call.step_name = "moderate";
+      const herald_status status = publisher->moderate(call);
+      const std::string why =
+          publisher->plugin().name + ": " + (call.error.empty() ? "no reason given" : call.error);
+      if (status == HERALD_OK) {
+        state = "sent";
+      } else if (status == HERALD_NOT_FOUND) {
+        state = "not offered";
+        note = why;
+      } else if (status == HERALD_UNAVAILABLE) {
+        unavailable.insert(m.account);
+        state = "pending";
+        note = why;
+      } else {
+        state = "refused";
+        note = why;
+      }
+    }
+    if (Status s = impl_->store->set_moderation(m.id, state, note); !s) return s;
+    if (state == "sent") {
+      ++out.sent;
+      spdlog::info("[inbound] {} of {} on {} sent", m.action, m.author, m.account);
+    } else if (state == "pending") {
+      ++out.later;
+      spdlog::warn("[inbound] {} of {} on {}: not now ({}); it is sent next time", m.action,
+                   m.author, m.account, note);
+    } else if (state == "not offered") {
+      ++out.not_offered;
+    } else {
+      ++out.refused;
+      spdlog::warn("[inbound] {} of {} on {} refused: {}", m.action, m.author, m.account, note);
+    }
+  }
+  return out;
+}
+
+ModerationSent Host::send_moderation_now() {
+  Result<ModerationSent> sent = send_moderation();
+  if (sent) return *sent;
+  // The mentions are stored; what is not sent now stays pending for the next time.
+  spdlog::error("[inbound] sending mutes, blocks and reports: {}", sent.status().message());
+  return {};
+}
+
 Result<std::vector<MentionView>> Host::mentions(const std::string& person) {
   if (Status s = impl_->require_store(); !s) return s;
   std::set<int64_t> waiting_for_person;
@@ -329,6 +422,8 @@ Result<std::vector<MentionView>> Host::mentions(const std::string& person) {
     v.action = m.action;
     v.rule = m.rule;
     v.reply_post_id = m.reply_post_id;
+    v.moderation = m.moderation;
+    v.moderation_note = m.moderation_note;
     if (m.reply_post_id) {
       Result<std::optional<Post>> reply = impl_->store->find_post(m.reply_post_id);
       if (reply && reply->has_value()) v.reply_state = std::string(to_string((*reply)->state));

@@ -171,6 +171,19 @@ std::string Publisher::credential(herald::Context& post, const std::string& name
   return *value;
 }
 
+void Publisher::require_success(const HttpResponse& response, const std::string& what) const {
+  if (response.complete() && response.status >= 200 && response.status < 300) return;
+  const std::string answer =
+      response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error;
+  if (!response.complete() || response.status == 429 || response.status >= 500)
+    throw herald::TransientError(network_ + " did not answer " + what + " (" + answer + ")");
+  if (response.status == 401 || response.status == 403)
+    throw herald::TransientError(network_ + " refused the token " + what + " (" + answer + ")");
+  std::string message = error_message(response);
+  throw std::runtime_error(network_ + " refused " + what + " (" + answer +
+                           (message.empty() ? "" : ": " + message) + ")");
+}
+
 std::string Publisher::error_message(const HttpResponse& response) {
   nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   std::string message;

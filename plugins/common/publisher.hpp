@@ -104,6 +104,10 @@ class Publisher : public herald::Step {
   static std::string error_message(const HttpResponse& response);
 
   HttpRequest request(const std::string& method, const std::string& url) const;
+  /// For calls outside publishing (mentions, moderation): a 2xx passes; no answer, 429 and
+  /// 5xx throw herald::TransientError (try again later), a refused token too; other answers
+  /// throw std::runtime_error with the network's message. `what` says what was being done.
+  void require_success(const HttpResponse& response, const std::string& what) const;
 
   const std::string network_;
 

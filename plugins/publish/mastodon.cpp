@@ -9,6 +9,9 @@
 // A post tagged reply-to:ID (a reply drafted for an inbound mention) answers that status
 // (in_reply_to_id). Mentions of the account are fetched for `herald inbound fetch` from
 // GET /api/v1/notifications?types[]=mention, page after page from where the last fetch stopped.
+// An inbound step's mute, block or report is carried out on the author's account, found by
+// GET /api/v1/accounts/lookup: POST /api/v1/accounts/ID/mute or /block (doing either again
+// changes nothing), or POST /api/v1/reports with the mention's status and the rule as comment.
 // Credential: token.
 #include "common/publisher.hpp"
 
@@ -77,6 +80,36 @@ class Mastodon : public Publisher {
   }
 
  public:
+  void moderate(herald::Context& account) override {
+    const herald::ModerationRequest order = account.moderation();
+    const std::string base = base_url(account);
+    std::string token;
+    try {
+      token = credential(account, "token");
+    } catch (const AuthError& missing) {
+      throw herald::TransientError(missing.what());  // the token may come: try again later
+    }
+    std::string acct = order.author;
+    if (!acct.empty() && acct.front() == '@') acct.erase(0, 1);
+    HttpRequest lookup = request("GET", base + "/api/v1/accounts/lookup?acct=" + form_encode(acct));
+    lookup.headers = {{"Authorization", "Bearer " + token}};
+    HttpResponse found = http(lookup);
+    require_success(found, "the lookup of " + order.author);
+    const std::string id = json::parse(found.body, nullptr, false).value("id", "");
+    if (id.empty()) throw std::runtime_error("mastodon answered the lookup without an id");
+    HttpRequest r = request("POST", base + "/api/v1/accounts/" + id + "/" + order.action);
+    r.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    if (order.action == "report") {
+      r.url = base + "/api/v1/reports";
+      json report = {{"account_id", id}, {"comment", order.rule}, {"category", "other"}};
+      if (!order.mention_id.empty()) report["status_ids"] = json::array({order.mention_id});
+      r.body = report.dump();
+    } else if (order.action != "mute" && order.action != "block") {
+      throw herald::NotOffered("mastodon has no action '" + order.action + "'");
+    }
+    require_success(http(r), "the " + order.action + " of " + order.author);
+  }
+
   void fetch_mentions(herald::Context& account) override {
     const std::string base = base_url(account);
     std::string cursor = account.field("mentions_cursor");

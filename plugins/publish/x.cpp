@@ -7,6 +7,8 @@
 // A post tagged reply-to:ID (a reply drafted for an inbound mention) answers that post
 // (reply.in_reply_to_tweet_id). Mentions of the account are fetched for `herald inbound fetch`
 // from GET /2/users/ME/mentions, everything after the last fetch (since_id).
+// An inbound step's mute or block is carried out with POST /2/users/ME/muting or /blocking
+// {target_user_id} (the author found by GET /2/users/by/username/NAME); X's API cannot report.
 #include "common/publisher.hpp"
 
 #include <nlohmann/json.hpp>
@@ -139,6 +141,36 @@ class X : public Publisher {
     for (const std::string& tag : post.tags())
       if (tag.rfind("boost-of:", 0) == 0) return tag.substr(9);
     return "";
+  }
+
+  void moderate(herald::Context& account) override {
+    const herald::ModerationRequest order = account.moderation();
+    if (order.action != "mute" && order.action != "block")
+      throw herald::NotOffered("X's API has no way to " + order.action +
+                               " an account; do it on x.com");
+    const std::string base = base_url(account);
+    std::string me;
+    try {
+      if (std::string problem = user_id(account, base, me); !problem.empty())
+        throw herald::TransientError(problem);
+    } catch (const AuthError& refused) {
+      throw herald::TransientError(refused.what());  // a new token may come: try again later
+    }
+    std::string username = order.author;
+    if (!username.empty() && username.front() == '@') username.erase(0, 1);
+    HttpRequest lookup = request("GET", base + "/2/users/by/username/" + form_encode(username));
+    lookup.headers = {{"Authorization", "Bearer " + credential(account, "token")}};
+    HttpResponse found = http(lookup);
+    require_success(found, "the lookup of " + order.author);
+    const std::string id =
+        json::parse(found.body, nullptr, false).value("/data/id"_json_pointer, std::string());
+    if (id.empty()) throw std::runtime_error("x has no user " + order.author);
+    HttpRequest r = request(
+        "POST", base + "/2/users/" + me + (order.action == "mute" ? "/muting" : "/blocking"));
+    r.headers = {{"Authorization", "Bearer " + credential(account, "token")},
+                 {"Content-Type", "application/json"}};
+    r.body = json{{"target_user_id", id}}.dump();
+    require_success(http(r), "the " + order.action + " of " + order.author);
   }
 
   /// The account's user id (GET /2/users/me); returns what went wrong, or "".

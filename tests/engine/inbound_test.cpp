@@ -291,6 +291,76 @@ TEST_F(Inbound, MentionsFetchedFromMastodonAreTriagedOnceAndAnsweredInTheirThrea
   EXPECT_EQ(host->post(kari.reply_post_id)->state, "done");
 }
 
+/// netsim's id for a handle (its user_id()).
+std::string netsim_user(const std::string& handle) {
+  return std::to_string(std::hash<std::string>{}(handle) % 1000000007);
+}
+
+TEST_F(Inbound, MutesBlocksAndReportsAreSentToTheNetworkAndRetriedUntilItAnswers) {
+  testing::Netsim netsim(NETSIM);
+  auto host = open(R"(  moderation:
+    - { name: abuse, words: [moron], action: mute }
+    - { name: threats, words: [hurt], action: block }
+    - { name: phishing, patterns: ['free\s+crypto'], action: report }
+    - { name: noise, words: [meh], action: ignore }
+)",
+                   netsim.url());
+  ASSERT_TRUE(host);
+  // Mastodon does not answer the first call: nothing is lost, it is all sent next time.
+  netsim.post("/_netsim/faults", {{"kind", "5xx"}, {"network", "mastodon"}, {"count", 1}});
+  auto done = import(
+      *host,
+      R"({"id": "901", "network": "mastodon", "account": "support", "author": "@troll@bad.example", "text": "moron"}
+{"id": "902", "network": "mastodon", "account": "support", "author": "@bully@bad.example", "text": "I will hurt you"}
+{"id": "903", "network": "mastodon", "account": "support", "author": "@spam@bad.example", "text": "free crypto here"}
+{"id": "904", "network": "mastodon", "account": "support", "author": "@bored@ok.example", "text": "meh"}
+{"id": "905", "network": "x", "author": "@xtroll", "text": "moron"}
+)");
+  ASSERT_TRUE(done) << done.status().message();
+  EXPECT_EQ(done->moderated, 5);
+  EXPECT_EQ(done->moderation.sent, 0);
+  EXPECT_EQ(done->moderation.later, 3);        // the first failed; the others wait with it
+  EXPECT_EQ(done->moderation.not_offered, 1);  // X is published with the outbox here
+  EXPECT_EQ(netsim.get("/_netsim/moderation").size(), 0u);
+  auto all = *host->mentions();
+  EXPECT_EQ(by_source(all, "901").moderation, "pending");
+  EXPECT_EQ(by_source(all, "904").moderation, "");  // ignore: nothing to send
+  EXPECT_EQ(by_source(all, "905").moderation, "not offered");
+  EXPECT_NE(by_source(all, "905").moderation_note.find("no workflow publishes with a x publisher"),
+            std::string::npos);
+
+  auto sent = host->send_moderation();
+  ASSERT_TRUE(sent) << sent.status().message();
+  EXPECT_EQ(sent->sent, 3);
+  EXPECT_EQ(sent->later, 0);
+  nlohmann::json log = netsim.get("/_netsim/moderation");
+  ASSERT_EQ(log.size(), 3u) << log.dump();
+  EXPECT_EQ(log[0]["action"], "mute");
+  EXPECT_EQ(log[0]["target"], netsim_user("troll@bad.example"));
+  EXPECT_EQ(log[0]["by"], netsim_user(kToken));  // from the support account
+  EXPECT_EQ(log[1]["action"], "block");
+  EXPECT_EQ(log[1]["target"], netsim_user("bully@bad.example"));
+  EXPECT_EQ(log[2]["action"], "report");
+  EXPECT_EQ(log[2]["target"], netsim_user("spam@bad.example"));
+  EXPECT_EQ(log[2]["detail"]["status_ids"], nlohmann::json::array({"903"}));
+  EXPECT_EQ(log[2]["detail"]["comment"], "moderation 'phishing' (matched \"free crypto\")");
+  all = *host->mentions();
+  EXPECT_EQ(by_source(all, "901").moderation, "sent");
+  EXPECT_EQ(by_source(all, "903").moderation, "sent");
+  // Sent once: nothing is pending any more.
+  EXPECT_EQ(host->send_moderation()->sent, 0);
+  EXPECT_EQ(netsim.get("/_netsim/moderation").size(), 3u);
+
+  // An account the network does not know is refused, for good, and says so.
+  auto unknown = import(
+      *host,
+      R"({"id": "906", "network": "mastodon", "account": "support", "author": "@nobody@gone.example", "text": "moron"})");
+  ASSERT_TRUE(unknown) << unknown.status().message();
+  EXPECT_EQ(unknown->moderation.refused, 1);
+  EXPECT_NE(by_source(*host->mentions(), "906").moderation_note.find("HTTP 404"), std::string::npos)
+      << by_source(*host->mentions(), "906").moderation_note;
+}
+
 TEST(InboundX, MentionsFetchedFromXAreAnsweredInTheirThreadOnce) {
   testing::Netsim netsim(NETSIM);
   setenv("HERALD_TEST_X_HELP_TOKEN", "x-help-token", 1);
@@ -338,6 +408,14 @@ inbound:
   EXPECT_EQ(fetched->accounts[0].imported.answered, 1);
   EXPECT_EQ(fetched->accounts[0].imported.moderated, 1);
   EXPECT_EQ(host.fetch_mentions()->accounts[0].imported.rows, 0);  // nothing new
+  // The troll is blocked on X too, by the help account.
+  EXPECT_EQ(fetched->accounts[0].imported.moderation.sent, 1);
+  nlohmann::json blocked = netsim.get("/_netsim/moderation");
+  ASSERT_EQ(blocked.size(), 1u) << blocked.dump();
+  EXPECT_EQ(blocked[0]["action"], "block");
+  EXPECT_EQ(blocked[0]["network"], "x");
+  EXPECT_EQ(blocked[0]["target"], netsim_user("troll"));
+  EXPECT_EQ(blocked[0]["by"], netsim_user("x-help-token"));
   auto all = *host.mentions();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all.front().author, "@kari");

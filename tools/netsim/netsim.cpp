@@ -127,8 +127,10 @@ class Simulator {
     });
     mastodon(server);
     mastodon_notifications(server);
+    mastodon_moderation(server);
     x(server);
     x_reposts(server);
+    x_moderation(server);
     bluesky(server);
     linkedin(server);
     webhook(server);
@@ -436,6 +438,94 @@ class Simulator {
           }
           send_json(res, 200, page);
         });
+  }
+
+  /// What an account did about another: mute, block or report (GET /_netsim/moderation).
+  void moderated(const std::string& network, const std::string& by, const std::string& action,
+                 const std::string& target, json detail) {
+    std::lock_guard lock(mutex_);
+    moderation_.push_back({{"network", network},
+                           {"by", user_id(by)},
+                           {"action", action},
+                           {"target", target},
+                           {"detail", std::move(detail)}});
+  }
+
+  /// Muting, blocking and reporting accounts: GET /api/v1/accounts/lookup?acct=, POST
+  /// /api/v1/accounts/ID/mute and /block (the relationship; again changes nothing), POST
+  /// /api/v1/reports {account_id, status_ids, comment, category}.
+  void mastodon_moderation(httplib::Server& server) {
+    server.Get("/api/v1/accounts/lookup",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 if (!auth_ok(req, res)) return;
+                 std::string acct = req.get_param_value("acct");
+                 if (acct.empty() || acct.find("nobody") != std::string::npos) {
+                   send_json(res, 404, {{"error", "Record not found"}});
+                   return;
+                 }
+                 send_json(res, 200, {{"id", user_id(acct)}, {"acct", acct}, {"username", acct}});
+               });
+    server.Post(R"(/api/v1/accounts/(\d+)/(mute|block))", [this](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      bool accept_then_drop = false;
+      if (inject("mastodon", bearer(req), res, accept_then_drop)) return;
+      const std::string id = req.matches[1], action = req.matches[2];
+      moderated("mastodon", bearer(req), action, id, json::object());
+      send_json(res, 200,
+                {{"id", id}, {"muting", action == "mute"}, {"blocking", action == "block"}});
+      if (accept_then_drop) drop(res);
+    });
+    server.Post("/api/v1/reports", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      bool accept_then_drop = false;
+      if (inject("mastodon", bearer(req), res, accept_then_drop)) return;
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("account_id")) {
+        send_json(res, 422, {{"error", "Validation failed: account_id is missing"}});
+        return;
+      }
+      const std::string id = next_id();
+      moderated("mastodon", bearer(req), "report", body.value("account_id", ""),
+                {{"status_ids", body.value("status_ids", json::array())},
+                 {"comment", body.value("comment", "")},
+                 {"category", body.value("category", "other")}});
+      send_json(res, 200, {{"id", id}, {"action_taken", false}});
+      if (accept_then_drop) drop(res);
+    });
+  }
+
+  /// GET /2/users/by/username/NAME, POST /2/users/ME/muting and /blocking {target_user_id}.
+  void x_moderation(httplib::Server& server) {
+    server.Get(R"(/2/users/by/username/([^/]+))", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      const std::string name = req.matches[1];
+      if (name.find("nobody") != std::string::npos) {
+        send_json(res, 200,
+                  {{"errors", json::array({{{"title", "Not Found Error"},
+                                            {"detail", "Could not find user: " + name}}})}});
+        return;
+      }
+      send_json(res, 200, {{"data", {{"id", user_id(name)}, {"username", name}}}});
+    });
+    server.Post(R"(/2/users/(\d+)/(muting|blocking))", [this](const httplib::Request& req,
+                                                              httplib::Response& res) {
+      if (!auth_ok(req, res)) return;
+      bool accept_then_drop = false;
+      if (inject("x", bearer(req), res, accept_then_drop)) return;
+      const std::string token = bearer(req);
+      if (req.matches[1] != user_id(token)) {
+        send_json(res, 403, {{"title", "Forbidden"}, {"status", 403}}, "application/problem+json");
+        return;
+      }
+      json body = json::parse(req.body, nullptr, false);
+      const std::string action = req.matches[2] == "muting" ? "mute" : "block";
+      moderated("x", token, action, body.is_object() ? body.value("target_user_id", "") : "",
+                json::object());
+      send_json(res, 200, {{"data", {{action == "mute" ? "muting" : "blocking", true}}}});
+      if (accept_then_drop) drop(res);
+    });
   }
 
   std::string user_id(const std::string& token) {
@@ -920,6 +1010,10 @@ class Simulator {
                         {"status", r.status}});
       send_json(res, 200, list);
     });
+    server.Get("/_netsim/moderation", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      send_json(res, 200, moderation_);
+    });
     server.Get("/_netsim/stats", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       send_json(res, 200,
@@ -1033,6 +1127,7 @@ class Simulator {
   std::map<std::string, std::string> bsky_cids_;            // uri -> cid of the current version
   std::map<std::string, std::vector<json>> notifications_;  // token -> oldest first
   std::map<std::string, std::vector<json>> x_mentions_;     // token -> oldest first
+  json moderation_ = json::array();                         // mutes, blocks and reports
   std::atomic<int64_t> notification_sequence_{100};
   int64_t faults_injected_ = 0;
   int64_t early_requests_ = 0;

@@ -173,16 +173,29 @@ struct MentionView {
   std::string rule;  // the moderation rule or route that decided
   int64_t reply_post_id = 0;
   std::string reply_state;  // the reply draft's state, or ""
+  /// A mute, block or report on the network: "" (nothing to send), pending, sent, not offered
+  /// (the network or its publisher has no such action) or refused; the note says why.
+  std::string moderation;
+  std::string moderation_note;
+};
+
+/// What sending the pending mutes, blocks and reports to the networks did.
+struct ModerationSent {
+  int64_t sent = 0;
+  int64_t later = 0;        // the network did not answer: still pending, sent next time
+  int64_t not_offered = 0;  // the network or its publisher has no such action
+  int64_t refused = 0;
 };
 
 /// What `herald inbound import` did.
 struct InboundImport {
   int64_t rows = 0;
   int64_t added = 0;
-  int64_t duplicates = 0;  // mentions imported before (same network and id)
-  int64_t answered = 0;    // reply drafts made
-  int64_t moderated = 0;   // ignored, muted, blocked or reported
-  int64_t inbox = 0;       // left for a person
+  int64_t duplicates = 0;     // mentions imported before (same network and id)
+  int64_t answered = 0;       // reply drafts made
+  int64_t moderated = 0;      // ignored, muted, blocked or reported
+  int64_t inbox = 0;          // left for a person
+  ModerationSent moderation;  // mutes, blocks and reports sent to the networks afterwards
 };
 
 /// What `herald inbound fetch` did, per account.
@@ -390,6 +403,9 @@ class Host {
   /// the publishers that offer it, and imports them as import_mentions does. Each account's
   /// cursor moves on only once its mentions are stored.
   Result<InboundFetch> fetch_mentions(const std::string& account = "");
+  /// Sends the mutes, blocks and reports still pending to the networks, through the account's
+  /// publisher (import_mentions and fetch_mentions do this after storing the mentions).
+  Result<ModerationSent> send_moderation();
   /// Opts `person` in to sharing `account`'s posts (employee advocacy), or out; false when it
   /// was already so.
   Result<bool> advocacy(const std::string& person, const std::string& account, bool opted_in);
@@ -436,6 +452,8 @@ class Host {
   explicit Host(std::unique_ptr<Impl> impl);
   /// Scores, moderates and routes new mentions, stores them, and drafts the replies.
   Result<InboundImport> triage(std::vector<Mention>& mentions);
+  /// send_moderation, after an import: a failure is logged, and what is not sent stays pending.
+  ModerationSent send_moderation_now();
   std::unique_ptr<Impl> impl_;
 };
 

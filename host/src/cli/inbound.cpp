@@ -13,19 +13,40 @@ using nlohmann::json;
 
 namespace {
 
+json moderation_json(const ModerationSent& sent) {
+  return json{{"sent", sent.sent},
+              {"later", sent.later},
+              {"not_offered", sent.not_offered},
+              {"refused", sent.refused}};
+}
+
+std::string moderation_text(const ModerationSent& sent) {
+  return "mutes, blocks and reports on the networks: " + std::to_string(sent.sent) + " sent, " +
+         std::to_string(sent.later) + " to send later, " + std::to_string(sent.not_offered) +
+         " not offered, " + std::to_string(sent.refused) + " refused";
+}
+
 json import_json(const InboundImport& done) {
-  return json{
-      {"rows", done.rows},         {"added", done.added},         {"duplicates", done.duplicates},
-      {"answered", done.answered}, {"moderated", done.moderated}, {"inbox", done.inbox}};
+  return json{{"rows", done.rows},
+              {"added", done.added},
+              {"duplicates", done.duplicates},
+              {"answered", done.answered},
+              {"moderated", done.moderated},
+              {"inbox", done.inbox},
+              {"moderation", moderation_json(done.moderation)}};
 }
 
 std::string import_text(const InboundImport& done) {
   std::string out =
       "imported " + std::to_string(done.added) + " of " + std::to_string(done.rows) + " mention(s)";
   if (done.duplicates) out += " (" + std::to_string(done.duplicates) + " seen before)";
-  return out + ": " + std::to_string(done.answered) + " reply draft(s), " +
+  out += ": " + std::to_string(done.answered) + " reply draft(s), " +
          std::to_string(done.moderated) + " stopped by moderation, " + std::to_string(done.inbox) +
          " left in the inbox";
+  const ModerationSent& sent = done.moderation;
+  if (sent.sent + sent.later + sent.not_offered + sent.refused > 0)
+    out += "; " + moderation_text(sent);
+  return out;
 }
 
 }  // namespace
@@ -87,6 +108,20 @@ fetch->callback([o, &exit_code] {
   if (o->as_json) std::cout << out.dump() << "\n";
 });
 
+auto* moderate = inbound->add_subcommand(
+    "moderate",
+    "Send the mutes, blocks and reports still pending to the networks (import and fetch send "
+    "them too; what a network did not answer waits for the next time).");
+moderate->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+moderate->add_flag("--json", o->as_json, "print JSON");
+moderate->callback([o, &exit_code] {
+  auto host = open_or_report(o->config, exit_code);
+  if (!host) return;
+  auto sent = host->send_moderation();
+  if (failed(sent, exit_code)) return;
+  std::cout << (o->as_json ? moderation_json(*sent).dump() : moderation_text(*sent)) << "\n";
+});
+
 auto* list = inbound->add_subcommand(
     "list", "Mentions, the most influential first, with what was decided and why.");
 list->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
@@ -115,7 +150,9 @@ list->callback([o, &exit_code] {
                      {"action", m.action},
                      {"rule", m.rule},
                      {"reply_post", m.reply_post_id},
-                     {"reply_state", m.reply_state}});
+                     {"reply_state", m.reply_state},
+                     {"moderation", m.moderation},
+                     {"moderation_note", m.moderation_note}});
     std::cout << out.dump(2) << "\n";
     return;
   }
@@ -131,6 +168,9 @@ list->callback([o, &exit_code] {
               << m.account << "): " << m.text << "\n"
               << "         " << action;
     if (!m.rule.empty()) std::cout << " by " << m.rule;
+    if (!m.moderation.empty())
+      std::cout << "; on " << m.network << ": " << m.moderation
+                << (m.moderation_note.empty() ? "" : " (" + m.moderation_note + ")");
     if (m.reply_post_id)
       std::cout << "; reply draft post " << m.reply_post_id << " (" << m.reply_state << ")";
     std::cout << "\n         score: " << m.score_detail << "\n";

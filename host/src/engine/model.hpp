@@ -145,6 +145,10 @@ struct Mention {
   std::string rule;          // the moderation rule or route that decided
   int64_t reply_post_id = 0;
   bool from_network{};  // source_id is the network's own id (a reply can be threaded to it)
+  // A mute, block or report sent to the network: "" (nothing to send), pending, sent,
+  // not offered (the network has no such action) or refused; and why.
+  std::string moderation{};
+  std::string moderation_note{};
 };
 
 struct AuditEntry {

@@ -45,6 +45,11 @@ class BoundStep {
     if (script_ || !component_->fetch_mentions) return HERALD_NOT_FOUND;
     return component_->fetch_mentions(instance_, as_handle(call));
   }
+  /// Calls the component's moderate (ABI 1.8); HERALD_NOT_FOUND when it has none.
+  herald_status moderate(CallContext& call) const {
+    if (script_ || !component_->moderate) return HERALD_NOT_FOUND;
+    return component_->moderate(instance_, as_handle(call));
+  }
 
  private:
   const StepConfig& config_;

@@ -350,6 +350,12 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
   if (field == "step") return lend(call.step_name);
   if (field == "config_dir") return lend(call.config ? call.config->directory : empty);
   if (field == "mentions_cursor" && call.mentions_cursor) return lend(*call.mentions_cursor);
+  if (call.moderation) {
+    if (field == "moderation_action") return lend(call.moderation->action);
+    if (field == "moderation_author") return lend(call.moderation->author);
+    if (field == "moderation_mention_id") return lend(call.moderation->mention_id);
+    if (field == "moderation_rule") return lend(call.moderation->rule);
+  }
   if (call.notification) {
     if (field == "notify_to") return lend(call.notification->to);
     if (field == "notify_key") return lend(call.notification->key);

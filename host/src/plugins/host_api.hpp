@@ -68,6 +68,11 @@ class PlanSource {
 /// "zone\tshare" per line.
 std::string describe_audiences(const std::vector<AudienceConfig>& audiences);
 
+/// What a publisher's moderate() is asked to do about a mention's author.
+struct ModerationOrder {
+  std::string action, author, mention_id, rule;
+};
+
 /// What an inbound step works on: one mention, and what the step decided about it.
 struct InboundCall {
   Mention* mention = nullptr;  // score, score_detail, action and rule are written here
@@ -97,6 +102,7 @@ struct CallContext {
   const NotifyRequest* notification = nullptr;  // set when the call runs a notifier
   std::string* mentions_cursor = nullptr;       // set when the call fetches mentions
   InboundCall* inbound = nullptr;               // set when an inbound step reads a mention
+  const ModerationOrder* moderation = nullptr;  // set when a publisher moderates
   std::string plugin_name;
   std::string step_name;
 

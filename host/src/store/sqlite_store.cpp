@@ -22,7 +22,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 7> kMigrations = {
+constexpr std::array<const char*, 8> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -209,6 +209,15 @@ CREATE TABLE advocates (
   since_ms INTEGER NOT NULL,
   PRIMARY KEY (person, account)
 ) WITHOUT ROWID;
+)sql",
+    // 8: a mute, block or report decided for a mention is sent to its network by the account's
+    // publisher: pending until it is, then sent, not offered (the network has no such action)
+    // or refused; whether source_id is the network's own id.
+    R"sql(
+ALTER TABLE mentions ADD COLUMN moderation TEXT NOT NULL DEFAULT '';
+ALTER TABLE mentions ADD COLUMN moderation_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE mentions ADD COLUMN from_network INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX mentions_pending ON mentions (id) WHERE moderation = 'pending';
 )sql",
 };
 
@@ -1010,13 +1019,15 @@ class SqliteStore final : public Store {
     return in_transaction([&]() -> Status {
       Statement& put = statement(
           "INSERT INTO mentions (source_id, network, account, author, followers, engagement, "
-          "text, at_ms, imported_ms, score, score_detail, action, rule) VALUES (?1, ?2, ?3, ?4, "
-          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (network, source_id) DO NOTHING");
+          "text, at_ms, imported_ms, score, score_detail, action, rule, moderation, from_network) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT "
+          "(network, source_id) DO NOTHING");
       for (Mention& m : mentions) {
         put.bind(1, m.source_id).bind(2, m.network).bind(3, m.account).bind(4, m.author);
         put.bind(5, m.followers).bind(6, m.engagement).bind(7, m.text).bind(8, m.at_ms);
         put.bind(9, m.imported_ms).bind(10, m.score).bind(11, m.score_detail);
-        put.bind(12, m.action).bind(13, m.rule);
+        put.bind(12, m.action).bind(13, m.rule).bind(14, m.moderation);
+        put.bind(15, int64_t{m.from_network ? 1 : 0});
         if (Status s = run(put, "recording a mention"); !s) return s;
         m.id = sqlite3_changes(db_) > 0 ? sqlite3_last_insert_rowid(db_) : 0;
       }
@@ -1069,10 +1080,29 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Mention>> mentions() override {
-    Statement& stmt = statement(
-        "SELECT id, source_id, network, account, author, followers, engagement, text, at_ms, "
-        "imported_ms, score, score_detail, action, rule, reply_post_id FROM mentions ORDER BY "
-        "score DESC, at_ms DESC, id");
+    return read_mentions(statement(std::string("SELECT ") + kMentionColumns +
+                                   " FROM mentions ORDER BY score DESC, at_ms DESC, id"));
+  }
+
+  Result<std::vector<Mention>> pending_moderation() override {
+    return read_mentions(statement(std::string("SELECT ") + kMentionColumns +
+                                   " FROM mentions WHERE moderation = 'pending' ORDER BY id"));
+  }
+
+  Status set_moderation(int64_t mention_id, const std::string& state,
+                        const std::string& note) override {
+    Statement& stmt =
+        statement("UPDATE mentions SET moderation = ?2, moderation_note = ?3 WHERE id = ?1");
+    stmt.bind(1, mention_id).bind(2, state).bind(3, note);
+    return run(stmt, "recording what the network did with a moderation");
+  }
+
+  static constexpr const char* kMentionColumns =
+      "id, source_id, network, account, author, followers, engagement, text, at_ms, imported_ms, "
+      "score, score_detail, action, rule, reply_post_id, moderation, moderation_note, "
+      "from_network";
+
+  Result<std::vector<Mention>> read_mentions(Statement& stmt) {
     return collect<Mention>(
         stmt,
         [](sqlite3_stmt* row) {
@@ -1093,6 +1123,9 @@ class SqliteStore final : public Store {
           m.action = column_text(row, c++);
           m.rule = column_text(row, c++);
           m.reply_post_id = sqlite3_column_int64(row, c++);
+          m.moderation = column_text(row, c++);
+          m.moderation_note = column_text(row, c++);
+          m.from_network = sqlite3_column_int64(row, c++) != 0;
           return m;
         },
         "reading mentions");

@@ -129,6 +129,12 @@ class Store {
   virtual Result<std::map<std::string, std::vector<std::string>>> advocates() = 0;
   /// Mentions by score, highest first (then newest first).
   virtual Result<std::vector<Mention>> mentions() = 0;
+  /// Mentions whose mute, block or report is still to be sent to the network, oldest first.
+  virtual Result<std::vector<Mention>> pending_moderation() = 0;
+  /// What the network did with a mention's mute, block or report: sent, not offered, refused
+  /// (or still pending), and why.
+  virtual Status set_moderation(int64_t mention_id, const std::string& state,
+                                const std::string& note) = 0;
   /// How many mentions by `author` on `network` written in [since_ms, before_ms) a moderation
   /// rule stopped.
   virtual Result<int64_t> moderated_count(const std::string& network, const std::string& author,

@@ -313,6 +313,14 @@ struct Reply {
   std::vector<std::string> tags{};  // besides reply, inbound and reply-to:ID
 };
 
+/// What a publisher is asked to do about a mention's author (Context::moderation, ABI 1.8).
+struct ModerationRequest {
+  std::string action;      // mute, block or report
+  std::string author;      // the handle to act on, as the mention gave it
+  std::string mention_id;  // the network's id of the mention, "" when unknown
+  std::string rule;        // why: the inbound step's rule
+};
+
 /// Another post's place in the account's plan (ABI 1.4).
 struct Planned {
   int64_t at_ms = 0;
@@ -578,6 +586,11 @@ class Context {
           "the host refused the reply (empty text, or the mention is "
           "already decided)");
   }
+  /// In a publisher's moderate(): what to do (ABI 1.8).
+  ModerationRequest moderation() const {
+    return {field("moderation_action"), field("moderation_author"), field("moderation_mention_id"),
+            field("moderation_rule")};
+  }
   /// In a notifier component: the message to deliver (ABI 1.7).
   Notification notification() const {
     return {field("notify_to"), field("notify_key"), field("notify_message")};
@@ -644,6 +657,13 @@ class Step {
     (void)account;
     throw NotOffered("this component does not fetch mentions");
   }
+  /// A publisher whose network can mute, block or report an account carries out an inbound
+  /// step's decision (ABI 1.8): Context::moderation() says what. Throw NotOffered for an action
+  /// the network does not have; doing it again after a crash must be harmless.
+  virtual void moderate(Context& account) {
+    (void)account;
+    throw NotOffered("this component does not mute, block or report");
+  }
 };
 
 namespace detail {
@@ -702,6 +722,11 @@ herald_status fetch_mentions(void* opaque, herald_call* call) {
 }
 
 template <typename StepClass>
+herald_status moderate(void* opaque, herald_call* call) {
+  return guarded(opaque, call, &Step::moderate);
+}
+
+template <typename StepClass>
 void destroy(void* opaque) {
   auto* instance = static_cast<Instance*>(opaque);
   delete instance->step;
@@ -723,7 +748,8 @@ constexpr const herald_config_key* keys_of() {
     sizeof(herald_component), kind, name, description, ::herald::detail::keys_of<StepClass>(), \
         static_cast<uint32_t>(StepClass::config_keys.size()),                                  \
         &::herald::detail::create<StepClass>, &::herald::detail::run<StepClass>,               \
-        &::herald::detail::destroy<StepClass>, &::herald::detail::fetch_mentions<StepClass>    \
+        &::herald::detail::destroy<StepClass>, &::herald::detail::fetch_mentions<StepClass>,   \
+        &::herald::detail::moderate<StepClass>                                                 \
   }
 
 /// Declares the plugin: its name, version, licence and one or more HERALD_COMPONENT(...).

@@ -314,6 +314,15 @@ typedef struct herald_component {
    * stores the new cursor only after the mentions are stored, so a crash fetches them again
    * and the host drops those it has (same network and id). */
   herald_status (*fetch_mentions)(void* instance, herald_call* call);
+  /* Added in ABI 1.8, optional (NULL, or HERALD_NOT_FOUND: not offered). A publish component
+   * whose network lets an account mute, block or report another carries out an inbound step's
+   * decision. The call has no post: the fields account, network, handle and endpoint describe
+   * the company's account (secrets are its own), and moderation_action (mute, block or report),
+   * moderation_author (the handle to act on), moderation_mention_id (the network's id of the
+   * mention, "" when unknown) and moderation_rule (why) say what to do. OK: done (the host
+   * asks again after a crash, so doing it twice must be harmless); UNAVAILABLE: not now, try
+   * again later; ERROR: refused for good; NOT_FOUND: the network has no such action. */
+  herald_status (*moderate)(void* instance, herald_call* call);
 } herald_component;
 
 typedef struct herald_plugin_descriptor {
