@@ -7,6 +7,8 @@
 // A post tagged boost-of:URI (made by the crosspost step's boost mode) is a repost: an
 // app.bsky.feed.repost record whose subject is that post (its uri, and the cid getRecord gives),
 // under our own record key too, so it is reconciled the same way.
+// A post tagged reply-to:URI (a reply drafted for an inbound mention) is made in that post's
+// thread: reply.parent is the post (uri and cid from getRecord) and reply.root its thread's root.
 #include "common/duration.hpp"
 #include "common/publisher.hpp"
 
@@ -70,6 +72,13 @@ std::string repost_subject(herald::Context& post) {
   return "";
 }
 
+/// The uri of the post this one answers (tag reply-to:URI, a reply to an inbound mention), or "".
+std::string reply_parent(herald::Context& post) {
+  for (const std::string& tag : post.tags())
+    if (tag.rfind("reply-to:at://", 0) == 0) return tag.substr(9);
+  return "";
+}
+
 /// The collection our record for `post` goes in.
 std::string collection_of(herald::Context& post) {
   return repost_subject(post).empty() ? "app.bsky.feed.post" : "app.bsky.feed.repost";
@@ -98,7 +107,7 @@ class Bluesky : public Publisher {
     std::string url = "https://bsky.app/profile/" + s.did + "/post/" + rkey;
     if (!subject.empty()) {
       Attempt looked;
-      const std::string cid = subject_cid(post, base, s, subject, looked);
+      const std::string cid = read_post(post, base, s, subject, "the post to repost", looked);
       if (looked.failure != Failure::none) return looked;
       record = {{"$type", "app.bsky.feed.repost"},
                 {"subject", {{"uri", subject}, {"cid", cid}}},
@@ -111,6 +120,20 @@ class Bluesky : public Publisher {
                 {"langs", json::array({"en"})}};
       json facets = facets_of(post, base, s);
       if (!facets.empty()) record["facets"] = facets;
+      // A reply: in the thread of the post it answers (parent), under that thread's root.
+      if (const std::string parent = reply_parent(post); !parent.empty()) {
+        Attempt looked;
+        json value;
+        const std::string cid =
+            read_post(post, base, s, parent, "the post to answer", looked, &value);
+        if (looked.failure != Failure::none) return looked;
+        const json parent_ref = {{"uri", parent}, {"cid", cid}};
+        json root_ref = parent_ref;
+        if (value.is_object() && value.contains("reply") && value["reply"].is_object() &&
+            value["reply"].contains("root"))
+          root_ref = value["reply"]["root"];
+        record["reply"] = {{"root", root_ref}, {"parent", parent_ref}};
+      }
     }
     HttpRequest r = request("POST", base + "/xrpc/com.atproto.repo.createRecord");
     r.headers = {{"Authorization", "Bearer " + s.access}, {"Content-Type", "application/json"}};
@@ -177,14 +200,16 @@ class Bluesky : public Publisher {
     int64_t access_expires_ms = 0;
   };
 
-  /// The cid of the post at `uri` (a repost names both); `failed` says why when there is none.
-  std::string subject_cid(herald::Context& post, const std::string& base, const Session& s,
-                          const std::string& uri, Attempt& failed) {
+  /// The cid of the post at `uri` (a repost or a reply names both), and its record in
+  /// `value`; `failed` says why when there is none. `what` names the post in messages.
+  std::string read_post(herald::Context& post, const std::string& base, const Session& s,
+                        const std::string& uri, const std::string& what, Attempt& failed,
+                        json* value = nullptr) {
     const std::string path = uri.substr(5);  // DID/COLLECTION/RKEY
     const size_t a = path.find('/'), b = path.rfind('/');
     if (a == std::string::npos || b == a) {
       failed.failure = Failure::permanent;
-      failed.reason = "cannot repost '" + uri + "': not an at:// post uri";
+      failed.reason = what + " '" + uri + "' is not an at:// post uri";
       return "";
     }
     HttpRequest r = request(
@@ -195,19 +220,21 @@ class Bluesky : public Publisher {
     HttpResponse response = http(r);
     json body = json::parse(response.body, nullptr, false);
     if (response.complete() && response.status == 200 && body.is_object() && body.contains("cid") &&
-        body["cid"].is_string())
+        body["cid"].is_string()) {
+      if (value) *value = body.value("value", json::object());
       return body["cid"].get<std::string>();
+    }
     if (response.complete() && response.status == 400 && body.is_object() &&
         body.value("error", "") == "RecordNotFound") {
       failed.failure = Failure::permanent;
-      failed.reason = "the post to repost is not on bluesky (" + uri + ")";
+      failed.reason = what + " is not on bluesky (" + uri + ")";
       return "";
     }
     failed = classify(response, post.now_ms());
     if (failed.failure == Failure::none || failed.failure == Failure::unknown)
       failed.failure = Failure::transient;  // a read: nothing was made
     failed.reason =
-        "cannot read the post to repost (" + uri +
+        "cannot read " + what + " (" + uri +
         "): " + (failed.reason.empty() ? "HTTP " + std::to_string(response.status) : failed.reason);
     return "";
   }

@@ -428,6 +428,69 @@ inbound:
   EXPECT_EQ(posts[0]["record"]["in_reply_to_tweet_id"], refund["id"]);
 }
 
+TEST(InboundBluesky, RepliesAreMadeInTheThreadOfTheMentionUnderItsRoot) {
+  testing::Netsim netsim(NETSIM);
+  setenv("HERALD_TEST_SKY_FAN", "fan-app-password", 1);
+  setenv("HERALD_TEST_SKY_HELP", "help-app-password", 1);
+  TempDir dir;
+  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+accounts:
+  fan: { network: bluesky, handle: fan.netsim.test, endpoint: )" +
+                     netsim.url() + R"(, credentials: { app_password: "${env:HERALD_TEST_SKY_FAN}" } }
+  help: { network: bluesky, handle: help.netsim.test, endpoint: )" +
+                     netsim.url() + R"(, credentials: { app_password: "${env:HERALD_TEST_SKY_HELP}" } }
+people: { eve: {} }
+workflows:
+  plain:
+    steps: [ { kind: publish, plugin: bluesky } ]
+inbound:
+  accounts: [help]
+  routes:
+    - { words: [refund], account: help, workflow: plain, author: eve,
+        template: "{author} Sorry! Send us your order number." }
+)";
+  HostOptions options;
+  options.clock = make_virtual_clock(parse_time("2026-12-04T12:00:00Z", "")->utc_ms);
+  auto opened = Host::open(dir.write("herald.yaml", yaml), options);
+  ASSERT_TRUE(opened) << opened.status().message();
+  Host& host = **opened;
+  // A customer's post on Bluesky mentions the company: the mention, at its at:// uri.
+  auto fan_post = host.submit({"plain", "fan", "eve", "@help.netsim.test I need a refund", {}, ""});
+  ASSERT_TRUE(fan_post) << fan_post.status().message();
+  ASSERT_TRUE(host.run({}));
+  const std::string mention_uri = host.post(*fan_post)->remote_id;
+  ASSERT_EQ(mention_uri.rfind("at://", 0), 0u) << mention_uri;
+  auto line = [](const std::string& id, const std::string& text) {
+    return nlohmann::json{{"id", id}, {"network", "bluesky"}, {"author", "@fan.netsim.test"},
+                          {"text", text}}
+               .dump() +
+           "\n";
+  };
+  auto first = host.import_mentions(dir.write("m1.jsonl", line(mention_uri, "I need a refund")));
+  ASSERT_TRUE(first) << first.status().message();
+  ASSERT_EQ(first->answered, 1);
+  ASSERT_TRUE(host.run({}));
+  nlohmann::json records = netsim.get("/_netsim/posts?network=bluesky");
+  ASSERT_EQ(records.size(), 2u) << records.dump();
+  const nlohmann::json reply = records[1]["record"];  // a copy: records is read again below
+  EXPECT_EQ(reply["text"], "@fan.netsim.test Sorry! Send us your order number.");
+  EXPECT_EQ(reply["reply"]["parent"]["uri"], mention_uri);
+  EXPECT_EQ(reply["reply"]["root"]["uri"], mention_uri);  // a post that starts its thread
+  EXPECT_FALSE(reply["reply"]["parent"]["cid"].get<std::string>().empty());
+
+  // A mention deeper in a thread (here: the reply itself) is answered under the thread's root.
+  const std::string reply_uri = records[1]["id"];
+  auto second =
+      host.import_mentions(dir.write("m2.jsonl", line(reply_uri, "still no refund, anyone?")));
+  ASSERT_TRUE(second) << second.status().message();
+  ASSERT_TRUE(host.run({}));
+  records = netsim.get("/_netsim/posts?network=bluesky");
+  ASSERT_EQ(records.size(), 3u) << records.dump();
+  EXPECT_EQ(records[2]["record"]["reply"]["parent"]["uri"], reply_uri);
+  EXPECT_EQ(records[2]["record"]["reply"]["root"]["uri"], mention_uri);
+  EXPECT_EQ(records[2]["record"]["reply"]["root"]["cid"], reply["reply"]["root"]["cid"]);
+}
+
 TEST_F(Inbound, FetchingNeedsAPublisherThatFetches) {
   auto host = open("  accounts: [corp_x]\n");  // X: published with the outbox here
   ASSERT_TRUE(host);
