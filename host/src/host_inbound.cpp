@@ -105,6 +105,23 @@ const BoundStep* publisher_for(const std::vector<BoundWorkflow>& workflows,
   return nullptr;
 }
 
+/// A call about an account rather than a post: fetching its mentions, moderating, or an
+/// inbound step. `nobody` stands in for the post and must outlive the call.
+CallContext account_call(Post& nobody, const AccountConfig* account, const Configuration& config,
+                         const Clock* clock, const BoundStep& step, std::string step_name) {
+  static const std::vector<PostEvent> no_events;
+  nobody.account = account ? account->name : "";
+  CallContext call;
+  call.post = &nobody;
+  call.account = account;
+  call.config = &config;
+  call.events = &no_events;
+  call.clock = clock;
+  call.plugin_name = step.plugin().name;
+  call.step_name = std::move(step_name);
+  return call;
+}
+
 Status no_inbound(const Configuration& config) {
   return Status(ErrorCode::failed_precondition,
                 config.file +
@@ -171,17 +188,9 @@ Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
     if (!stored) return stored.status();
     std::string cursor = stored->value_or("");
     Post nobody;
-    nobody.account = name;
-    static const std::vector<PostEvent> no_events;
-    CallContext call;
-    call.post = &nobody;
-    call.account = &account;
-    call.config = &config;
-    call.events = &no_events;
-    call.clock = impl_->clock.get();
+    CallContext call =
+        account_call(nobody, &account, config, impl_->clock.get(), *publisher, "fetch_mentions");
     call.mentions_cursor = &cursor;
-    call.plugin_name = publisher->plugin().name;
-    call.step_name = "fetch_mentions";
     const herald_status status = publisher->fetch_mentions(call);
     if (status == HERALD_NOT_FOUND) {
       fetched.note = publisher->plugin().name + " does not fetch mentions";
@@ -226,7 +235,6 @@ Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
 
 Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
   const Configuration& config = impl_->config;
-  static const std::vector<PostEvent> no_events;
   // When this import's earlier mentions were stopped, by network and author.
   std::map<std::pair<std::string, std::string>, std::vector<int64_t>> stopped_now;
   std::vector<MentionReply> replies;
@@ -246,17 +254,10 @@ Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
       return times;
     };
     Post nobody;
-    nobody.account = m.account;
     for (const auto& step : impl_->inbound) {
-      CallContext call;
-      call.post = &nobody;
-      call.account = config.account(m.account);
-      call.config = &config;
-      call.events = &no_events;
-      call.clock = impl_->clock.get();
+      CallContext call = account_call(nobody, config.account(m.account), config, impl_->clock.get(),
+                                      *step, step->config().name);
       call.inbound = &inbound;
-      call.plugin_name = step->plugin().name;
-      call.step_name = step->config().name;
       const herald_status status = step->run(call);
       if (status != HERALD_OK || call.outcome != HERALD_ADVANCE) {
         std::string why = status != HERALD_OK
@@ -321,7 +322,6 @@ Result<ModerationSent> Host::send_moderation() {
   if (!pending) return pending.status();
   ModerationSent out;
   std::set<std::string> unavailable;  // accounts whose network did not answer this time
-  static const std::vector<PostEvent> no_events;
   for (const Mention& m : *pending) {
     const AccountConfig* account = config.account(m.account);
     const BoundStep* publisher =
@@ -340,16 +340,9 @@ Result<ModerationSent> Host::send_moderation() {
     } else {
       ModerationOrder order{m.action, m.author, m.from_network ? m.source_id : "", m.rule};
       Post nobody;
-      nobody.account = m.account;
-      CallContext call;
-      call.post = &nobody;
-      call.account = account;
-      call.config = &config;
-      call.events = &no_events;
-      call.clock = impl_->clock.get();
+      CallContext call =
+          account_call(nobody, account, config, impl_->clock.get(), *publisher, "moderate");
       call.moderation = &order;
-      call.plugin_name = publisher->plugin().name;
-      call.step_name = "moderate";
       const herald_status status = publisher->moderate(call);
       const std::string why =
           publisher->plugin().name + ": " + (call.error.empty() ? "no reason given" : call.error);
