@@ -147,6 +147,68 @@ void bind_errors(py::module_& m) {
            "Raised inside a hook or Python step that runs past python.timeout_seconds.");
 }
 
+/// What Python inbound steps read and decide: herald.Mention, herald.stop, herald.answer.
+void bind_inbound(py::module_& m) {
+  py::class_<MentionScript>(m, "Mention",
+                            "A mention of one of the company's accounts, as an inbound step "
+                            "reads it.")
+      .def_readonly("author", &MentionScript::author, "The handle of whoever wrote it.")
+      .def_readonly("text", &MentionScript::text)
+      .def_readonly("network", &MentionScript::network)
+      .def_readonly("account", &MentionScript::account, "The company's account it mentions.")
+      .def_readonly("id", &MentionScript::id, "The network's id of the mention ('' if unknown).")
+      .def_readonly("followers", &MentionScript::followers)
+      .def_readonly("engagement", &MentionScript::engagement)
+      .def_readonly("at_ms", &MentionScript::at_ms, "When it was written, ms since 1970.")
+      .def_readwrite("score", &MentionScript::score, "The influence score; a step may change it.")
+      .def_readwrite("score_detail", &MentionScript::score_detail,
+                     "How the score was reached, shown in the inbox; a step may change it.")
+      .def("__repr__", [](const MentionScript& mention) {
+        return "<herald.Mention " + mention.author + " on " + mention.network + ": " +
+               mention.text.substr(0, 40) + ">";
+      });
+  py::class_<InboundDecision>(m, "InboundDecision",
+                              "What a Python inbound step decided; made by herald.stop() or "
+                              "herald.answer().")
+      .def_property_readonly("kind",
+                             [](const InboundDecision& d) { return d.answer ? "answer" : "stop"; })
+      .def_readonly("action", &InboundDecision::action)
+      .def_readonly("rule", &InboundDecision::rule)
+      .def("__repr__", [](const InboundDecision& d) {
+        return std::string("<herald.InboundDecision ") + (d.answer ? "answer" : d.action) + ": " +
+               d.rule + ">";
+      });
+  m.def(
+      "stop",
+      [](std::string action, std::string rule) {
+        InboundDecision d;
+        d.action = std::move(action);
+        d.rule = std::move(rule);
+        return d;
+      },
+      py::arg("action"), py::arg("rule"),
+      "Inbound steps: never answer this mention; action is ignore, mute, block or report, and "
+      "rule says why.");
+  m.def(
+      "answer",
+      [](std::string workflow, std::string account, std::string text, std::string author,
+         std::vector<std::string> tags, std::string rule) {
+        InboundDecision d;
+        d.answer = true;
+        d.workflow = std::move(workflow);
+        d.account = std::move(account);
+        d.text = std::move(text);
+        d.author = std::move(author);
+        d.tags = std::move(tags);
+        d.rule = std::move(rule);
+        return d;
+      },
+      py::arg("workflow"), py::arg("account"), py::arg("text"), py::arg("author") = "",
+      py::arg("tags") = std::vector<std::string>{}, py::arg("rule") = "",
+      "Inbound steps: answer this mention with a reply draft that goes through `workflow` on "
+      "`account`, written as the person `author`.");
+}
+
 void bind_values(py::module_& m) {
   py::class_<PostView>(m, "Post", "A post: where it is in its workflow, and why.")
       .def_readonly("id", &PostView::id)
@@ -217,7 +279,19 @@ void bind_values(py::module_& m) {
             spdlog::log(lvl == spdlog::level::off ? spdlog::level::info : lvl, "[{} {}] {}",
                         c.point, c.step, message);
           },
-          py::arg("message"), py::arg("level") = "info", "Logs through Herald's logger.");
+          py::arg("message"), py::arg("level") = "info", "Logs through Herald's logger.")
+      .def(
+          "mentions_stopped",
+          [](const ScriptContext& c, py::object since) {
+            if (!c.stopped_since)
+              throw std::invalid_argument("mentions_stopped() is for inbound steps");
+            return c.stopped_since(to_ms(since, "since"));
+          },
+          py::arg("since"),
+          "Inbound steps: how many of the author's earlier mentions on this network were "
+          "stopped since `since` (ms or aware datetime).");
+
+  bind_inbound(m);
 
   py::class_<Outcome>(m, "Outcome", "What a Python step decided; made by herald.advance() etc.")
       .def_property_readonly("kind", [](const Outcome& o) { return outcome_name(o.kind); })

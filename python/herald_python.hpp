@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,27 @@ struct ScriptContext {
   int64_t now_ms = 0;
   std::vector<PostEvent> events;   // Python steps: the events delivered to the step
   std::vector<std::string> notes;  // ctx.note(...)
+  /// Inbound steps: how many of the author's earlier mentions on this network were stopped
+  /// since a time (ctx.mentions_stopped); throws when the store cannot say.
+  std::function<int64_t(int64_t since_ms)> stopped_since;
+};
+
+/// The mention a Python inbound step reads (`herald.Mention`); score and score_detail are
+/// writable.
+struct MentionScript {
+  std::string author, text, network, account, id;
+  int64_t followers = 0, engagement = 0, at_ms = 0;
+  double score = 0;
+  std::string score_detail;
+};
+
+/// What a Python inbound step decided: herald.stop(...) or herald.answer(...).
+struct InboundDecision {
+  bool answer = false;
+  std::string action;  // stop: ignore, mute, block or report
+  std::string rule;
+  std::string workflow, account, author, text;  // answer: the reply draft
+  std::vector<std::string> tags;
 };
 
 /// What a Python step returns.

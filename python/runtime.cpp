@@ -327,6 +327,7 @@ class PythonStep final : public ScriptStep {
         timeout_ms_(timeout_ms) {}
 
   herald_status run(CallContext& call) override {
+    if (call.inbound) return run_inbound(call);
     const std::string& target = instance_->target;
     int64_t now_ms = call.clock->now_ms();
     ScriptContext ctx = context_for("step", call.post->workflow, call.step_name,
@@ -369,14 +370,94 @@ class PythonStep final : public ScriptStep {
   }
 
  private:
+  /// An inbound step: run(mention, ctx) may change the score, and returns None (no decision),
+  /// herald.stop(...) or herald.answer(...). Decisions go through the host's own functions, so
+  /// they are checked exactly as a C++ step's are.
+  herald_status run_inbound(CallContext& call) {
+    Mention& m = *call.inbound->mention;
+    auto mention = std::make_shared<MentionScript>(
+        MentionScript{m.author, m.text, m.network, m.account, m.from_network ? m.source_id : "",
+                      m.followers, m.engagement, m.at_ms, m.score, m.score_detail});
+    auto ctx = std::make_shared<ScriptContext>(context_for(
+        "step", "inbound", call.step_name, "inbound", call.account, call.clock->now_ms()));
+    // A call abandoned at its time limit may still ask; by then the import has moved on.
+    auto alive = std::make_shared<std::atomic<bool>>(true);
+    InboundCall* inbound = call.inbound;
+    ctx->stopped_since = [inbound, alive](int64_t since_ms) {
+      if (!alive->load()) throw std::runtime_error("the import this step ran for is over");
+      Result<int64_t> count = inbound->stopped_since(since_ms);
+      if (!count) throw std::runtime_error(count.status().message());
+      return *count;
+    };
+    auto decision = std::make_shared<std::optional<InboundDecision>>();
+    auto error = std::make_shared<std::string>();
+    std::shared_ptr<Callable> callable = instance_;
+    auto body = [mention, ctx, decision, error, callable] {
+      Gil gil;
+      try {
+        py::object py_mention = py::cast(mention.get(), py::return_value_policy::reference);
+        py::object py_ctx = py::cast(ctx.get(), py::return_value_policy::reference);
+        py::object returned = callable->object.object.attr("run")(py_mention, py_ctx);
+        if (py::isinstance<InboundDecision>(returned))
+          *decision = returned.cast<InboundDecision>();
+        else if (!returned.is_none())
+          *error = callable->target + ".run returned " + type_name(returned) +
+                   "; an inbound step returns None, herald.stop(...) or herald.answer(...)";
+      } catch (py::error_already_set& e) {
+        *error = describe(e, true);
+      } catch (const std::exception& e) {
+        *error = e.what();
+      }
+    };
+    const bool finished = run_limited(body, timeout_ms_);
+    alive->store(false);
+    if (!finished) {
+      call.error = "did not return within " + seconds_text(timeout_ms_) +
+                   " (python.timeout_seconds); it was interrupted";
+      return HERALD_ERROR;
+    }
+    if (!error->empty()) {
+      call.error = *error;
+      return HERALD_ERROR;
+    }
+    m.score = mention->score;
+    m.score_detail = mention->score_detail;
+    if (!decision->has_value()) return HERALD_OK;
+    const InboundDecision& d = **decision;
+    const herald_host_api* host = host_api();
+    herald_call* handle = as_handle(call);
+    auto str = [](const std::string& s) { return herald_str{s.data(), s.size()}; };
+    host->post_set(handle, str("rule"), str(d.rule));
+    if (!d.answer) {
+      if (host->post_set(handle, str("action"), str(d.action)) != HERALD_OK) {
+        call.error =
+            instance_->target + " returned herald.stop(" + d.action + ", ...): " + call.refused;
+        return HERALD_ERROR;
+      }
+      return HERALD_OK;
+    }
+    std::string tags;
+    for (const std::string& tag : d.tags) tags += (tags.empty() ? "" : "\n") + tag;
+    herald_status answered = host->answer(handle, str(d.workflow), str(d.account), str(d.author),
+                                          str(d.text), str(tags));
+    if (answered != HERALD_OK) {
+      call.error = instance_->target + " returned herald.answer(...) " +
+                   (answered == HERALD_NOT_FOUND
+                        ? "naming a workflow, account or person the configuration does not have"
+                        : "with no text, or for a mention already decided");
+      return HERALD_ERROR;
+    }
+    return HERALD_OK;
+  }
+
   std::shared_ptr<Callable> instance_;
   int64_t timeout_ms_;
 };
 
 herald_step_kind parse_kind(const std::string& kind) {
-  static const char* kinds[] = {"draft",    "approve", "legal_review",
-                                "schedule", "publish", "amplify"};
-  for (int k = 0; k < 6; ++k)
+  static const char* kinds[] = {"draft",   "approve", "legal_review", "schedule",
+                                "publish", "amplify", "notify",       "inbound"};
+  for (int k = 0; k < 8; ++k)
     if (kind == kinds[k]) return static_cast<herald_step_kind>(k);
   return HERALD_KIND_DRAFT;
 }

@@ -179,7 +179,7 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
   if (!notifiers) return notifiers.status();
   impl->notifiers = std::move(*notifiers);
   Result<std::vector<std::unique_ptr<BoundStep>>> inbound =
-      bind_inbound(impl->config, impl->registry);
+      bind_inbound(impl->config, impl->registry, impl->scripting.get());
   if (!inbound) return inbound.status();
   impl->inbound = std::move(*inbound);
 

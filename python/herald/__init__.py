@@ -11,6 +11,7 @@ from ._herald import __doc__ as _native_doc  # noqa: F401
 __all__ = [
     "Host", "Post", "Context", "Outcome", "Setting", "AuditEntry", "RunSummary", "VirtualClock",
     "advance", "wait", "hold", "reject", "revise", "retry", "fail", "count",
+    "Mention", "InboundDecision", "stop", "answer",
     "Error", "ConfigError", "PluginError", "NotAllowed", "NotFound", "InvalidArgument",
     "WrongState", "StoreError", "Veto", "Timeout",
 ]

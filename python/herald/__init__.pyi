@@ -56,6 +56,34 @@ class Context:
     events: list[dict[str, object]]
     def note(self, text: str) -> None: ...
     def log(self, message: str, level: str = "info") -> None: ...
+    def mentions_stopped(self, since: int | datetime) -> int: ...
+
+class Mention:
+    author: str
+    text: str
+    network: str
+    account: str
+    id: str
+    followers: int
+    engagement: int
+    at_ms: int
+    score: float
+    score_detail: str
+
+class InboundDecision:
+    kind: str
+    action: str
+    rule: str
+
+def stop(action: str, rule: str) -> InboundDecision: ...
+def answer(
+    workflow: str,
+    account: str,
+    text: str,
+    author: str = "",
+    tags: list[str] | tuple[str, ...] = (),
+    rule: str = "",
+) -> InboundDecision: ...
 
 class Outcome:
     kind: str

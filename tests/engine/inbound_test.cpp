@@ -433,12 +433,13 @@ TEST(InboundBluesky, RepliesAreMadeInTheThreadOfTheMentionUnderItsRoot) {
   setenv("HERALD_TEST_SKY_FAN", "fan-app-password", 1);
   setenv("HERALD_TEST_SKY_HELP", "help-app-password", 1);
   TempDir dir;
-  std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+  std::string yaml =
+      std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
 accounts:
   fan: { network: bluesky, handle: fan.netsim.test, endpoint: )" +
-                     netsim.url() + R"(, credentials: { app_password: "${env:HERALD_TEST_SKY_FAN}" } }
+      netsim.url() + R"(, credentials: { app_password: "${env:HERALD_TEST_SKY_FAN}" } }
   help: { network: bluesky, handle: help.netsim.test, endpoint: )" +
-                     netsim.url() + R"(, credentials: { app_password: "${env:HERALD_TEST_SKY_HELP}" } }
+      netsim.url() + R"(, credentials: { app_password: "${env:HERALD_TEST_SKY_HELP}" } }
 people: { eve: {} }
 workflows:
   plain:
@@ -461,8 +462,8 @@ inbound:
   const std::string mention_uri = host.post(*fan_post)->remote_id;
   ASSERT_EQ(mention_uri.rfind("at://", 0), 0u) << mention_uri;
   auto line = [](const std::string& id, const std::string& text) {
-    return nlohmann::json{{"id", id}, {"network", "bluesky"}, {"author", "@fan.netsim.test"},
-                          {"text", text}}
+    return nlohmann::json{
+               {"id", id}, {"network", "bluesky"}, {"author", "@fan.netsim.test"}, {"text", text}}
                .dump() +
            "\n";
   };

@@ -102,6 +102,35 @@ class Outcomes:
         return herald.advance("fine")
 
 
+class Sentiment:
+    """An inbound step: customers first, scams reported (then blocked), thanks answered."""
+
+    kinds = ("inbound",)
+    schema = {"customers": herald.Setting(list, required=True, description="our customers")}
+
+    def __init__(self, config):
+        self.customers = config["customers"]
+
+    def run(self, mention, ctx):
+        if mention.author in self.customers:
+            mention.score += 50
+            mention.score_detail += " + 50 customer bonus"
+        if "scam" in mention.text:
+            if ctx.mentions_stopped(mention.at_ms - 86_400_000) >= 1:
+                return herald.stop("block", "scam again, from python")
+            return herald.stop("report", "says scam, from python")
+        if "thanks" in mention.text:
+            return herald.answer("w", "a1", mention.author + " you are welcome", author="mo",
+                                 tags=["py"], rule="thanks, from python")
+        if "boom" in mention.text:
+            raise ValueError("boom in sentiment")
+        if "shout" in mention.text:
+            return herald.stop("shout", "too loud")
+        if "wrong" in mention.text:
+            return "a string"
+        return None
+
+
 class Publisher:
     """A publish step that takes 50 ms per post and records who ran it, and when."""
 
@@ -414,6 +443,72 @@ TEST_F(PythonWorkflow, BadHooksAndStepsAreReportedWhenTheConfigurationIsOpened) 
         << host.status().message();
     EXPECT_NE(host.status().message().find("herald.yaml:"), std::string::npos);
   }
+}
+
+TEST_F(PythonWorkflow, APythonInboundStepScoresStopsAndAnswersMentions) {
+  auto host = open(write_config("", "", "plugin: outbox\n        config: { directory: out }",
+                                "inbound:\n  steps:\n"
+                                "    - plugin: inbound/influence\n"
+                                "    - plugin: \"python:MODULE:Sentiment\"\n"
+                                "      config: { customers: [\"@bigco\"] }\n"
+                                "    - plugin: inbound/moderation\n"
+                                "      config: { rules: [ { words: [moron], action: mute } ] }\n"));
+  ASSERT_TRUE(host);
+  std::vector<StepDescription> steps = host->inbound_steps();
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[1].plugin, "python:" + module_ + ":Sentiment/");
+  auto done = host->import_mentions(dir_.write(
+      "m1.jsonl",
+      R"({"id": "1", "network": "outbox", "author": "@bigco", "followers": 10, "text": "thanks!"}
+{"id": "2", "network": "outbox", "author": "@crook", "text": "a scam", "at": "2027-01-15T08:00:00Z"}
+{"id": "3", "network": "outbox", "author": "@crook", "text": "scam scam", "at": "2027-01-15T09:00:00Z"}
+{"id": "4", "network": "outbox", "author": "@someone", "text": "you moron"}
+)"));
+  ASSERT_TRUE(done) << done.status().message();
+  EXPECT_EQ(done->answered, 1);
+  EXPECT_EQ(done->moderated, 3);
+  auto all = *host->mentions();
+  ASSERT_EQ(all.size(), 4u);
+  auto find = [&](const std::string& id) {
+    for (const MentionView& m : all)
+      if (m.source_id == id) return m;
+    return MentionView{};
+  };
+  // The customer's score was raised by Python after the built-in influence step.
+  EXPECT_EQ(all.front().author, "@bigco");
+  EXPECT_NE(find("1").score_detail.find("10 followers)"), std::string::npos);
+  EXPECT_NE(find("1").score_detail.find("+ 50 customer bonus"), std::string::npos);
+  EXPECT_EQ(find("1").action, "answer");
+  EXPECT_EQ(find("1").rule, "thanks, from python");
+  auto reply = host->post(find("1").reply_post_id);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->text, "@bigco you are welcome");
+  EXPECT_EQ(reply->account, "a1");
+  EXPECT_EQ(reply->author, "mo");
+  EXPECT_EQ(reply->tags, (std::vector<std::string>{"reply", "inbound", "reply-to:1", "py"}));
+  // Reported first, then blocked as a repeat offender (ctx.mentions_stopped).
+  EXPECT_EQ(find("2").action, "report");
+  EXPECT_EQ(find("3").action, "block");
+  EXPECT_EQ(find("3").rule, "scam again, from python");
+  // Python decided nothing about this one: the built-in moderation after it did.
+  EXPECT_EQ(find("4").action, "mute");
+
+  // A step that raises, returns something else or an action that is not one stops the import.
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"boom", "ValueError: boom in sentiment"},
+           {"wrong",
+            "returned str; an inbound step returns None, herald.stop(...) or "
+            "herald.answer(...)"},
+           {"shout", "herald.stop(shout, ...): action must be ignore, mute, block or report"}}) {
+    auto failed = host->import_mentions(
+        dir_.write("m-" + text + ".jsonl",
+                   "{\"network\": \"outbox\", \"author\": \"@x\", \"text\": \"" + text + "\"}\n"));
+    ASSERT_FALSE(failed) << text;
+    EXPECT_NE(failed.status().message().find(expected), std::string::npos)
+        << failed.status().message();
+    EXPECT_NE(failed.status().message().find("nothing was imported"), std::string::npos);
+  }
+  EXPECT_EQ(host->mentions()->size(), 4u);
 }
 
 TEST(PythonRuntimeMissing, AConfigurationWithHooksNeedsAPythonRuntime) {

@@ -783,6 +783,8 @@ bool Configuration::uses_python() const {
     for (const StepConfig& step : workflow.steps)
       if (step.plugin.rfind("python:", 0) == 0) return true;
   }
+  for (const StepConfig& step : inbound.steps)
+    if (step.plugin.rfind("python:", 0) == 0) return true;
   return false;
 }
 

@@ -281,14 +281,24 @@ Result<Notifiers> bind_notifiers(const Configuration& config, const PluginRegist
 }
 
 Result<std::vector<std::unique_ptr<BoundStep>>> bind_inbound(const Configuration& config,
-                                                             const PluginRegistry& registry) {
+                                                             const PluginRegistry& registry,
+                                                             ScriptRuntime* scripts) {
   std::vector<std::unique_ptr<BoundStep>> steps;
   std::string errors;
+  auto add_error = [&](const std::string& message) {
+    errors += (errors.empty() ? "" : "\n") + message;
+  };
   for (const StepConfig& step : config.inbound.steps) {
     if (step.plugin.rfind("python:", 0) == 0) {
-      errors += (errors.empty() ? "" : "\n") + step.where.describe() +
-                ": inbound steps are plugins (kind inbound); a Python inbound step is not "
-                "supported yet";
+      if (!scripts) {
+        add_error(step.where.describe() +
+                  ": a python: step needs Herald's Python runtime, which this host was opened "
+                  "without");
+        continue;
+      }
+      BoundWorkflow bound;
+      bind_script_step(step, config, *scripts, bound, add_error);
+      for (auto& made : bound.steps) steps.push_back(std::move(made));
       continue;
     }
     Result<std::unique_ptr<BoundStep>> made = bind_plugin_step(step, config, registry);

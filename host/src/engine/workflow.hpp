@@ -94,6 +94,7 @@ Result<Notifiers> bind_notifiers(const Configuration& config, const PluginRegist
 
 /// Binds the inbound steps (plugin components of kind inbound), in their order.
 Result<std::vector<std::unique_ptr<BoundStep>>> bind_inbound(const Configuration& config,
-                                                             const PluginRegistry& registry);
+                                                             const PluginRegistry& registry,
+                                                             ScriptRuntime* scripts);
 
 }  // namespace herald
