@@ -209,6 +209,49 @@ void bind_inbound(py::module_& m) {
       "`account`, written as the person `author`.");
 }
 
+py::dict moderation_dict(const ModerationSent& sent) {
+  py::dict d;
+  d["sent"] = sent.sent;
+  d["later"] = sent.later;
+  d["not_offered"] = sent.not_offered;
+  d["refused"] = sent.refused;
+  return d;
+}
+
+py::dict import_dict(const InboundImport& done) {
+  py::dict d;
+  d["rows"] = done.rows;
+  d["added"] = done.added;
+  d["duplicates"] = done.duplicates;
+  d["answered"] = done.answered;
+  d["moderated"] = done.moderated;
+  d["inbox"] = done.inbox;
+  d["moderation"] = moderation_dict(done.moderation);
+  return d;
+}
+
+py::dict mention_dict(const MentionView& m) {
+  py::dict d;
+  d["id"] = m.id;
+  d["network"] = m.network;
+  d["account"] = m.account;
+  d["author"] = m.author;
+  d["text"] = m.text;
+  d["source_id"] = m.source_id;
+  d["followers"] = m.followers;
+  d["engagement"] = m.engagement;
+  d["at_ms"] = m.at_ms;
+  d["score"] = m.score;
+  d["score_detail"] = m.score_detail;
+  d["action"] = m.action;
+  d["rule"] = m.rule;
+  d["reply_post_id"] = m.reply_post_id;
+  d["reply_state"] = m.reply_state;
+  d["moderation"] = m.moderation;
+  d["moderation_note"] = m.moderation_note;
+  return d;
+}
+
 void bind_values(py::module_& m) {
   py::class_<PostView>(m, "Post", "A post: where it is in its workflow, and why.")
       .def_readonly("id", &PostView::id)
@@ -561,6 +604,61 @@ void bind_host(py::module_& m) {
           "audit",
           [](Host& host, std::optional<int64_t> post_id) { return take(host.audit(post_id)); },
           py::arg("post_id") = py::none(), "The audit trail of one post, or of all.")
+      .def(
+          "import_mentions",
+          [](Host& host, const std::string& path) {
+            Result<InboundImport> done = [&] {
+              py::gil_scoped_release nogil;  // Python inbound steps take it back
+              return host.import_mentions(path);
+            }();
+            return import_dict(take(std::move(done)));
+          },
+          py::arg("path"),
+          "Imports mentions from a JSON-lines file (author, text, network, followers, "
+          "engagement, account, id, at) through the inbound workflow; all lines or none. "
+          "Returns the counts (rows, added, duplicates, answered, moderated, inbox, moderation).")
+      .def(
+          "fetch_mentions",
+          [](Host& host, std::optional<std::string> account) {
+            Result<InboundFetch> result = [&] {
+              py::gil_scoped_release nogil;  // Python inbound steps take it back
+              return host.fetch_mentions(account.value_or(""));
+            }();
+            InboundFetch fetched = take(std::move(result));
+            py::list out;
+            for (const InboundFetch::Account& a : fetched.accounts) {
+              py::dict d = import_dict(a.imported);
+              d["account"] = a.account;
+              d["cursor"] = a.cursor;
+              d["note"] = a.note;
+              out.append(d);
+            }
+            return out;
+          },
+          py::arg("account") = py::none(),
+          "Fetches new mentions from the networks (Mastodon, X) through the publishers and "
+          "imports them; one dict of counts per account.")
+      .def(
+          "mentions",
+          [](Host& host, std::optional<std::string> person) {
+            py::list out;
+            for (const MentionView& m : take(host.mentions(person.value_or(""))))
+              out.append(mention_dict(m));
+            return out;
+          },
+          py::arg("as_") = py::none(),
+          "Mentions, the most influential first, with what was decided and why (as `herald "
+          "inbound list`); with as_=PERSON only what waits for that person.")
+      .def(
+          "send_moderation",
+          [](Host& host) {
+            Result<ModerationSent> sent = [&] {
+              py::gil_scoped_release nogil;
+              return host.send_moderation();
+            }();
+            return moderation_dict(take(std::move(sent)));
+          },
+          "Sends the mutes, blocks and reports still pending to the networks.")
       .def(
           "text",
           [](Host&, const std::string& network, const std::string& text, int64_t limit) {

@@ -456,7 +456,8 @@ TEST_F(PythonWorkflow, APythonInboundStepScoresStopsAndAnswersMentions) {
   ASSERT_TRUE(host);
   std::vector<StepDescription> steps = host->inbound_steps();
   ASSERT_EQ(steps.size(), 3u);
-  EXPECT_EQ(steps[1].plugin, "python:" + module_ + ":Sentiment/");
+  EXPECT_EQ(steps[1].name, "Sentiment");
+  EXPECT_EQ(steps[1].plugin, "python:" + module_ + ":Sentiment");
   auto done = host->import_mentions(dir_.write(
       "m1.jsonl",
       R"({"id": "1", "network": "outbox", "author": "@bigco", "followers": 10, "text": "thanks!"}

@@ -194,3 +194,53 @@ def test_missing_credentials_are_a_config_error_unless_the_script_only_reads(dep
         herald.Host(config)
     reader = herald.Host(config, check_secrets=False)
     assert reader.status() == []
+
+
+def test_mentions_go_through_the_inbound_workflow_with_a_python_step(deployment, tmp_path):
+    code = """
+        import herald
+
+        class Thanks:
+            kinds = ("inbound",)
+
+            def run(self, mention, ctx):
+                if "thanks" in mention.text:
+                    return herald.answer("replies", "help", mention.author + " glad to help",
+                                         author="ana", rule="a thank-you")
+                return None
+        """
+    config, _ = deployment(
+        """\
+        workflows:
+          replies:
+            steps:
+              - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+        """,
+        code=code,
+        extra="""\
+        inbound:
+          steps:
+            - plugin: inbound/influence
+            - plugin: inbound/moderation
+              config: { rules: [ { name: abuse, words: [idiot], action: mute } ] }
+            - plugin: "python:PACKAGE:Thanks"
+        """,
+    )
+    clock = herald.VirtualClock("2026-12-01T09:00:00Z")
+    host = herald.Host(config, clock=clock)
+    mentions = tmp_path / "mentions.jsonl"
+    mentions.write_text(
+        '{"id": "1", "network": "outbox", "author": "@kari", "followers": 90, "text": "thanks!"}\n'
+        '{"id": "2", "network": "outbox", "author": "@troll", "text": "idiot, thanks"}\n'
+    )
+    done = host.import_mentions(str(mentions))
+    assert (done["added"], done["answered"], done["moderated"]) == (2, 1, 1)
+    assert done["moderation"]["not_offered"] == 1  # the outbox cannot mute anyone
+    by_author = {m["author"]: m for m in host.mentions()}
+    assert by_author["@troll"]["action"] == "mute"  # stopped before the Python step answered
+    assert by_author["@kari"]["rule"] == "a thank-you"
+    reply = host.status(by_author["@kari"]["reply_post_id"])
+    assert reply.text == "@kari glad to help" and "reply-to:1" in reply.tags
+    host.run(clock=clock)
+    assert "glad to help" in (tmp_path / "out" / "help.jsonl").read_text()
+    assert host.import_mentions(str(mentions))["duplicates"] == 2

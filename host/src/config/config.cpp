@@ -558,7 +558,10 @@ void read_inbound(Reader& r, const YAML::Node& node, Configuration& config) {
         continue;
       }
       step.plugin = r.scalar(s["plugin"], spath + ".plugin", "a plugin name").value_or("");
-      std::string fallback = step.plugin.substr(step.plugin.find('/') + 1);
+      // The component ("inbound/route": route) or a Python step's class ("python:m:Cls": Cls).
+      std::string fallback = step.plugin.rfind("python:", 0) == 0
+                                 ? step.plugin.substr(step.plugin.rfind(':') + 1)
+                                 : step.plugin.substr(step.plugin.find('/') + 1);
       step.name =
           s["name"] ? r.scalar(s["name"], spath + ".name", "a name").value_or(fallback) : fallback;
       if (!names.insert(step.name).second)
