@@ -4,6 +4,7 @@
 // on request. See docs/netsim.md.
 #include "common/duration.hpp"
 #include "common/hmac.hpp"
+#include "text/html.hpp"
 #include "text/measure.hpp"
 
 #include <httplib.h>
@@ -25,27 +26,13 @@
 
 namespace {
 
+using herald::html_escape;
 using nlohmann::json;
 using Clock = std::chrono::system_clock;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string base64url(const std::string& in) {

@@ -2,6 +2,7 @@
 // calendar (a terminal week view, or one self-contained HTML page).
 #include "cli/common.hpp"
 #include "cli/render.hpp"
+#include "text/html.hpp"
 #include "time/time.hpp"
 #include "time/zoned.hpp"
 
@@ -43,19 +44,6 @@ std::string state_class(const PostView& p) {
   if (p.state == "held") return "held";
   if (p.planned_ms == 0) return "requested";
   return "planned";
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  return out;
 }
 
 /// Columns of one account's calendar: the posts of each local day, in time order.
