@@ -1,4 +1,5 @@
-// `herald inbound import|list`: mentions of the company's accounts, scored, moderated and routed;
+// `herald inbound import|fetch|moderate|list`: mentions of the company's accounts through the
+// inbound workflow;
 // `herald advocacy optin|optout|list|report` and `herald amplify status`: employee advocacy.
 #include "cli/common.hpp"
 #include "time/time.hpp"
@@ -61,13 +62,16 @@ void add_inbound_commands(CLI::App& app, int& exit_code) {
   };
   auto o = std::make_shared<Options>();
   auto* inbound = app.add_subcommand(
-      "inbound", "Mentions of the company's accounts: import them, and list them by influence.");
+      "inbound",
+      "Mentions of the company's accounts: import or fetch them through the inbound workflow, "
+      "send the mutes, blocks and reports it decided, and list them by influence.");
   inbound->require_subcommand(1);
 
   auto* import = inbound->add_subcommand(
       "import",
       "Read mentions (JSON lines: author, text, network, followers, engagement, account, id, "
-      "at), score them, apply the moderation rules and route support questions to reply drafts.");
+      "at) and run each through the inbound steps (score, moderation, routes to reply drafts, "
+      "and the company's own); all lines or none.");
   import->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
   import->add_option("FILE", o->file, "mentions, one JSON object per line")->required();
   import->add_flag("--json", o->as_json, "print JSON");
