@@ -215,6 +215,7 @@ py::dict moderation_dict(const ModerationSent& sent) {
   d["later"] = sent.later;
   d["not_offered"] = sent.not_offered;
   d["refused"] = sent.refused;
+  d["unknown"] = sent.unknown;
   return d;
 }
 

@@ -328,7 +328,14 @@ Result<ModerationSent> Host::send_moderation() {
         account ? publisher_for(impl_->workflows, account->network, &herald_component::moderate)
                 : nullptr;
     std::string state, note;
-    if (!account) {
+    if (m.moderation == "sending" && m.action == "report") {
+      // The process stopped while a report was out: it may have reached the network. A report
+      // is not sent twice (a mute or a block is simply sent again: it sets a relationship).
+      state = "unknown";
+      note =
+          "the process stopped while the report was being sent; it may have reached the "
+          "network and is not sent again";
+    } else if (!account) {
       state = "refused";
       note = "the account '" + m.account + "' is no longer configured";
     } else if (!publisher) {
@@ -339,6 +346,7 @@ Result<ModerationSent> Host::send_moderation() {
       continue;
     } else {
       ModerationOrder order{m.action, m.author, m.from_network ? m.source_id : "", m.rule};
+      if (Status s = impl_->store->set_moderation(m.id, "sending", m.moderation_note); !s) return s;
       Post nobody;
       CallContext call =
           account_call(nobody, account, config, impl_->clock.get(), *publisher, "moderate");
@@ -370,6 +378,9 @@ Result<ModerationSent> Host::send_moderation() {
                    m.author, m.account, note);
     } else if (state == "not offered") {
       ++out.not_offered;
+    } else if (state == "unknown") {
+      ++out.unknown;
+      spdlog::warn("[inbound] report of {} on {}: {}", m.author, m.account, note);
     } else {
       ++out.refused;
       spdlog::warn("[inbound] {} of {} on {} refused: {}", m.action, m.author, m.account, note);

@@ -8,6 +8,7 @@
 #include <herald/host.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 namespace herald {
@@ -350,6 +351,36 @@ TEST_F(Inbound, MutesBlocksAndReportsAreSentToTheNetworkAndRetriedUntilItAnswers
   // Sent once: nothing is pending any more.
   EXPECT_EQ(host->send_moderation()->sent, 0);
   EXPECT_EQ(netsim.get("/_netsim/moderation").size(), 3u);
+
+  // The process stopped while a report and a mute were out (their state says "sending"): the
+  // mute is sent again (it sets a relationship), the report is not (it may have arrived).
+  auto crashed = import(
+      *host,
+      R"({"id": "907", "network": "mastodon", "account": "support", "author": "@troll2@bad.example", "text": "moron"}
+{"id": "908", "network": "mastodon", "account": "support", "author": "@spam2@bad.example", "text": "free crypto"}
+)");
+  ASSERT_TRUE(crashed) << crashed.status().message();
+  ASSERT_EQ(netsim.get("/_netsim/moderation").size(), 5u);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(host->store_location().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "UPDATE mentions SET moderation = 'sending' WHERE source_id IN ('907', "
+                           "'908')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto resumed = host->send_moderation();
+  ASSERT_TRUE(resumed) << resumed.status().message();
+  EXPECT_EQ(resumed->sent, 1);
+  EXPECT_EQ(resumed->unknown, 1);
+  log = netsim.get("/_netsim/moderation");
+  ASSERT_EQ(log.size(), 6u) << log.dump();
+  EXPECT_EQ(log[5]["action"], "mute");
+  EXPECT_EQ(by_source(*host->mentions(), "908").moderation, "unknown");
+  EXPECT_NE(by_source(*host->mentions(), "908").moderation_note.find("not sent again"),
+            std::string::npos);
 
   // An account the network does not know is refused, for good, and says so.
   auto unknown = import(

@@ -174,7 +174,8 @@ struct MentionView {
   int64_t reply_post_id = 0;
   std::string reply_state;  // the reply draft's state, or ""
   /// A mute, block or report on the network: "" (nothing to send), pending, sent, not offered
-  /// (the network or its publisher has no such action) or refused; the note says why.
+  /// (the network or its publisher has no such action), refused, or unknown (a report that was
+  /// out when the process stopped, not sent again); the note says why.
   std::string moderation;
   std::string moderation_note;
 };
@@ -185,6 +186,7 @@ struct ModerationSent {
   int64_t later = 0;        // the network did not answer: still pending, sent next time
   int64_t not_offered = 0;  // the network or its publisher has no such action
   int64_t refused = 0;
+  int64_t unknown = 0;  // a report that was out when the process stopped: not sent again
 };
 
 /// What `herald inbound import` did.

@@ -18,13 +18,15 @@ json moderation_json(const ModerationSent& sent) {
   return json{{"sent", sent.sent},
               {"later", sent.later},
               {"not_offered", sent.not_offered},
-              {"refused", sent.refused}};
+              {"refused", sent.refused},
+              {"unknown", sent.unknown}};
 }
 
 std::string moderation_text(const ModerationSent& sent) {
   return "mutes, blocks and reports on the networks: " + std::to_string(sent.sent) + " sent, " +
          std::to_string(sent.later) + " to send later, " + std::to_string(sent.not_offered) +
-         " not offered, " + std::to_string(sent.refused) + " refused";
+         " not offered, " + std::to_string(sent.refused) + " refused" +
+         (sent.unknown ? ", " + std::to_string(sent.unknown) + " unknown (not sent again)" : "");
 }
 
 json import_json(const InboundImport& done) {
@@ -45,7 +47,7 @@ std::string import_text(const InboundImport& done) {
          std::to_string(done.moderated) + " stopped by moderation, " + std::to_string(done.inbox) +
          " left in the inbox";
   const ModerationSent& sent = done.moderation;
-  if (sent.sent + sent.later + sent.not_offered + sent.refused > 0)
+  if (sent.sent + sent.later + sent.not_offered + sent.refused + sent.unknown > 0)
     out += "; " + moderation_text(sent);
   return out;
 }

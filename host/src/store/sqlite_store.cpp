@@ -211,13 +211,13 @@ CREATE TABLE advocates (
 ) WITHOUT ROWID;
 )sql",
     // 8: a mute, block or report decided for a mention is sent to its network by the account's
-    // publisher: pending until it is, then sent, not offered (the network has no such action)
-    // or refused; whether source_id is the network's own id.
+    // publisher: pending until it is (sending while the call is out), then sent, not offered
+    // (the network has no such action) or refused; whether source_id is the network's own id.
     R"sql(
 ALTER TABLE mentions ADD COLUMN moderation TEXT NOT NULL DEFAULT '';
 ALTER TABLE mentions ADD COLUMN moderation_note TEXT NOT NULL DEFAULT '';
 ALTER TABLE mentions ADD COLUMN from_network INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX mentions_pending ON mentions (id) WHERE moderation = 'pending';
+CREATE INDEX mentions_pending ON mentions (id) WHERE moderation IN ('pending', 'sending');
 )sql",
 };
 
@@ -1086,7 +1086,8 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Mention>> pending_moderation() override {
     return read_mentions(statement(std::string("SELECT ") + kMentionColumns +
-                                   " FROM mentions WHERE moderation = 'pending' ORDER BY id"));
+                                   " FROM mentions WHERE moderation IN ('pending', 'sending') "
+                                   "ORDER BY id"));
   }
 
   Status set_moderation(int64_t mention_id, const std::string& state,

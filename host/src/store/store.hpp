@@ -129,7 +129,8 @@ class Store {
   virtual Result<std::map<std::string, std::vector<std::string>>> advocates() = 0;
   /// Mentions by score, highest first (then newest first).
   virtual Result<std::vector<Mention>> mentions() = 0;
-  /// Mentions whose mute, block or report is still to be sent to the network, oldest first.
+  /// Mentions whose mute, block or report is still to be sent to the network (pending), or whose
+  /// call was out when the process stopped (sending), oldest first.
   virtual Result<std::vector<Mention>> pending_moderation() = 0;
   /// What the network did with a mention's mute, block or report: sent, not offered, refused
   /// (or still pending), and why.
