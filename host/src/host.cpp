@@ -13,6 +13,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#if __has_include(<malloc.h>)
+#include <malloc.h>
+#endif
 
 #ifndef HERALD_INSTALL_PLUGIN_DIR
 #define HERALD_INSTALL_PLUGIN_DIR ""
@@ -133,6 +136,20 @@ std::string builtin_plugin_dir() {
     if (fs::is_directory(candidate, ec)) return candidate.lexically_normal().string();
   if (fs::is_directory(HERALD_BUILD_PLUGIN_DIR, ec)) return HERALD_BUILD_PLUGIN_DIR;
   return HERALD_INSTALL_PLUGIN_DIR;
+}
+
+void keep_heap_between_rounds(size_t bytes) {
+#if defined(M_TOP_PAD) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+  const int keep = static_cast<int>(std::min<size_t>(bytes, size_t{1} << 30));
+  mallopt(M_TOP_PAD, keep);         // grow the heap in steps of this much
+  mallopt(M_TRIM_THRESHOLD, keep);  // and give back only what is free beyond it
+  // Setting these turns off glibc's own adjustment of the size above which a block gets its
+  // own mapping (unmapped, and so faulted in again, on every use): keep a round's arrays of
+  // posts and transitions on the heap.
+  mallopt(M_MMAP_THRESHOLD, std::min(keep, 32 << 20));
+#else
+  (void)bytes;
+#endif
 }
 
 Result<std::vector<PluginDescription>> describe_plugins(

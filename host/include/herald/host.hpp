@@ -337,6 +337,14 @@ Result<std::vector<PluginDescription>> describe_plugins(
 /// The folder Herald's own plugins are installed in.
 std::string builtin_plugin_dir();
 
+/// For a process whose main work is running the engine (`herald run`, a dedicated worker): asks
+/// the C library to keep `bytes` of freed memory at the top of the heap instead of returning it
+/// to the kernel. An engine round allocates and frees a few megabytes (the claimed posts, their
+/// transitions and audit entries); without this, glibc hands them back at the end of every
+/// round and the next round faults them in again, page by page. Process-wide, so an embedding
+/// application decides; a no-op where the C library has no such setting.
+void keep_heap_between_rounds(size_t bytes = size_t{64} << 20);
+
 class Host {
  public:
   /// Loads the configuration, its plugins and its store. Every error says file:line:column.

@@ -272,6 +272,7 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    herald::keep_heap_between_rounds();  // this process is the worker
     herald::RunOptions run_options;
     run_options.until_idle = until_idle;
     run_options.max_rounds = max_rounds;
