@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace herald::builtin {
 
@@ -114,7 +115,7 @@ class JsonlFiles {
     size_t line_count = 0;
     bool ends_mid_line = false;
     std::string partial;
-    std::map<std::string, size_t> lines;
+    std::unordered_map<std::string, size_t> lines;
   };
 
   /// Reads what was appended since the last scan (by this or another process).
