@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -21,9 +20,8 @@
 
 namespace herald::builtin {
 
-inline std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
+/// Appends `text` to `out` as the inside of a JSON string.
+inline void append_json_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
       case '"': out += "\\\""; break;
@@ -41,6 +39,12 @@ inline std::string json_escape(std::string_view text) {
         }
     }
   }
+}
+
+inline std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  append_json_escaped(out, text);
   return out;
 }
 
@@ -67,7 +71,7 @@ class JsonlFiles {
     Index* found = nullptr;
     {
       std::lock_guard<std::mutex> guard(mutex_);
-      found = &indexes_[path];  // map nodes stay where they are
+      found = &indexes_[path];
     }
     Index& index = *found;
     // One file at a time per file: publish workers writing for different accounts do not wait
@@ -91,7 +95,11 @@ class JsonlFiles {
     scan(fd, path, index);
     if (auto it = index.lines.find(key); it != index.lines.end()) return {it->second, true};
 
-    std::string line = (index.ends_mid_line ? "\n" : "") + record + "\n";
+    std::string line;
+    line.reserve(record.size() + 2);
+    if (index.ends_mid_line) line += '\n';
+    line += record;
+    line += '\n';
     ssize_t written = ::write(fd, line.data(), line.size());
     if (written != static_cast<ssize_t>(line.size()))
       throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
@@ -153,8 +161,8 @@ class JsonlFiles {
   }
 
   std::string key_field_;
-  std::mutex mutex_;  // guards the map; each Index has its own
-  std::map<std::string, Index> indexes_;
+  std::mutex mutex_;                                // guards the map; each Index has its own
+  std::unordered_map<std::string, Index> indexes_;  // nodes stay where they are
 };
 
 }  // namespace herald::builtin

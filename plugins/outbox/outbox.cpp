@@ -7,7 +7,7 @@
 
 namespace {
 
-using herald::builtin::json_escape;
+using herald::builtin::append_json_escaped;
 
 class Outbox : public herald::Step {
  public:
@@ -24,13 +24,26 @@ class Outbox : public herald::Step {
     std::string key = post.field("idempotency_key");
     std::string account = post.account();
     std::string path = directory_ + "/" + account + ".jsonl";
-    std::string record = "{\"idempotency_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
-                         ",\"account\":\"" + json_escape(account) + "\",\"network\":\"" +
-                         json_escape(post.network()) + "\",\"handle\":\"" +
-                         json_escape(post.field("handle")) + "\",\"author\":\"" +
-                         json_escape(post.author()) +
-                         "\",\"published_at_ms\":" + std::to_string(post.now_ms()) +
-                         ",\"text\":\"" + json_escape(post.text()) + "\"}";
+    const std::string text = post.text();
+    std::string record;
+    record.reserve(192 + text.size());
+    record += "{\"idempotency_key\":\"";
+    append_json_escaped(record, key);
+    record += "\",\"post\":";
+    record += post.id();
+    record += ",\"account\":\"";
+    append_json_escaped(record, account);
+    record += "\",\"network\":\"";
+    append_json_escaped(record, post.network());
+    record += "\",\"handle\":\"";
+    append_json_escaped(record, post.field("handle"));
+    record += "\",\"author\":\"";
+    append_json_escaped(record, post.author());
+    record += "\",\"published_at_ms\":";
+    record += std::to_string(post.now_ms());
+    record += ",\"text\":\"";
+    append_json_escaped(record, text);
+    record += "\"}";
     auto written = files_.append_once(path, key, record, sync_);
     post.set_field("remote_id", path + "#" + std::to_string(written.line));
     if (written.already_there)
