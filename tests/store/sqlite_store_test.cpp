@@ -1,4 +1,5 @@
 // The SQLite store: durable, all-or-nothing, and it refuses files that are not its own.
+#include "store/audit_chain.hpp"
 #include "store/store.hpp"
 #include "support/test_support.hpp"
 
@@ -120,6 +121,78 @@ TEST(SqliteStore, AStaleClaimCannotOverwrite) {
   ASSERT_TRUE(result);
   EXPECT_EQ(lost, 1);
   EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::in_flight);
+}
+
+/// Checks the whole audit chain; "" when it holds.
+std::string chain_problem(Store& store, int64_t* entries = nullptr) {
+  AuditChainCheck check;
+  Status scanned = store.scan_audit([&](const AuditRecord& r) { return check.next(r); });
+  if (!scanned) return scanned.message();
+  if (entries) *entries = check.entries();
+  return check.problem();
+}
+
+/// A round of `count` claimed posts, each done with two audit entries.
+std::vector<Transition> round_of(const std::vector<Post>& claimed) {
+  std::vector<Transition> round;
+  for (const Post& p : claimed) {
+    Transition t{p, p.claim_seq, {}, {}};
+    t.post.state = PostState::done;
+    t.audit.push_back({p.id, 3000, "engine", "advance", "draft", "ready", "ready", "checked"});
+    t.audit.push_back({p.id, 3000, "engine", "advance", "publish", "ready", "done", "sent"});
+    round.push_back(std::move(t));
+  }
+  return round;
+}
+
+// A large round's audit entries are hashed on a second thread while the post states are
+// written; a claim lost in the middle of such a round renumbers the entries after it.
+TEST(SqliteStore, ALargeRoundChainsItsAuditEntriesInOrderEvenWhenAClaimIsLost) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  constexpr int kPosts = 80;  // rounds of 80 entries: enough to be hashed ahead
+  for (int i = 0; i < kPosts; ++i) {
+    Post p = make_post("k" + std::to_string(i), 1000);
+    ASSERT_TRUE((*store)->insert_post(p, submitted(1000)));
+  }
+  int64_t lost = 0;
+  auto claimed = (*store)->commit_and_claim(nothing(), 2000, 2 * kPosts, {"w", 9000}, &lost);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), static_cast<size_t>(kPosts));
+
+  // The first half commits in one round.
+  std::vector<Post> first(claimed->begin(), claimed->begin() + kPosts / 2);
+  std::vector<Transition> round = round_of(first);
+  ASSERT_TRUE((*store)->commit_and_claim(round, 3000, 0, {"w", 9000}, &lost));
+  EXPECT_EQ(lost, 0);
+  int64_t entries = 0;
+  EXPECT_EQ(chain_problem(**store, &entries), "");
+  EXPECT_EQ(entries, kPosts + kPosts / 2 * 2);
+  EXPECT_EQ((*(*store)->audit(first[3].id)).size(), 3u) << "submit, then the round's two";
+
+  // In the second half, one post was taken over by another worker meanwhile.
+  std::vector<Post> second(claimed->begin() + kPosts / 2, claimed->end());
+  const int64_t taken = second[5].id;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("h.db").c_str(), &db), SQLITE_OK);
+    std::string sql =
+        "UPDATE post_states SET claim_seq = claim_seq + 1 WHERE post_id = " + std::to_string(taken);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  round = round_of(second);
+  ASSERT_TRUE((*store)->commit_and_claim(round, 3000, 0, {"w", 9000}, &lost));
+  EXPECT_EQ(lost, 1);
+  EXPECT_EQ(chain_problem(**store, &entries), "");
+  EXPECT_EQ(entries, kPosts + (kPosts - 1) * 2) << "everything but the lost post's entries";
+  EXPECT_EQ((*(*store)->audit(taken)).size(), 1u) << "only its submit entry";
+  EXPECT_EQ((*(*store)->find_post(taken))->state, PostState::in_flight);
+  auto after = (*store)->audit(second[6].id);
+  ASSERT_EQ(after->size(), 3u);
+  EXPECT_EQ((*after)[2].detail, "sent");
+  EXPECT_EQ((*(*store)->find_post(second[6].id))->state, PostState::done);
 }
 
 TEST(SqliteStore, RescueMarksAPublishThatMayHaveHappenedUnconfirmed) {

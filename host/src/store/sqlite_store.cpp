@@ -11,6 +11,7 @@
 #include <array>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -587,6 +588,12 @@ class SqliteStore final : public Store {
     return found;
   }
 
+  // The newest entry of the audit chain (id 0 and the genesis hash when there is none).
+  struct ChainHead {
+    int64_t id = 0;
+    std::string hash = audit_genesis_hash();
+  };
+
   Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
                                              int claim_limit, const Lease& lease,
                                              int64_t* lost) override {
@@ -602,6 +609,9 @@ class SqliteStore final : public Store {
         if (!found) return found.status();
         head = std::move(*found);
       }
+      Result<bool> ahead = write_hashing_ahead(transitions, head);
+      if (!ahead) return ahead.status();
+      if (*ahead) return claim_due(claimed, now_ms, claim_limit, lease);
       int64_t last_id = head.id;
       for (Transition& t : transitions) {
         // Chain the new entries onto the post's trail. No one else writes to the trail of a
@@ -613,32 +623,14 @@ class SqliteStore final : public Store {
           a.prev_id = t.post.last_audit_id;
           t.post.last_audit_id = a.id;
         }
-        if (Status s = update_row(t.post, t.expected_claim_seq, t.text_changed); !s) return s;
-        if (sqlite3_changes(db_) != 1) {
+        Result<bool> written = write_transition(t);
+        if (!written) return written.status();
+        if (!*written) {
           ++lost_count;  // the claim was rescued by someone else: do not overwrite
           last_id -= static_cast<int64_t>(t.audit.size());
           t.post.last_audit_id = before;
           continue;
         }
-        if (t.plan_changed)
-          if (Status s = write_plan(t.post); !s) return s;
-        if (t.account_limited_until_ms > 0) {
-          Statement& limit = statement(
-              "INSERT INTO account_limits (account, until_ms) VALUES (?1, ?2) ON CONFLICT "
-              "(account) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)");
-          limit.bind(1, t.post.account).bind(2, t.account_limited_until_ms);
-          if (Status s = run(limit, "recording a rate limit"); !s) return s;
-        }
-        if (t.network_char_limit > 0) {
-          Statement& limit = statement(
-              "INSERT INTO account_text_limits (account, char_limit, reported_ms) VALUES "
-              "(?1, ?2, ?3) ON CONFLICT (account) DO UPDATE SET char_limit = "
-              "excluded.char_limit, reported_ms = excluded.reported_ms");
-          limit.bind(1, t.post.account).bind(2, t.network_char_limit).bind(3, t.post.updated_ms);
-          if (Status s = run(limit, "recording a text limit"); !s) return s;
-        }
-        for (const PostEvent& e : t.emitted)
-          if (Status s = write_event(e); !s) return s;
         for (AuditEntry& a : t.audit) audits.push_back(&a);
         // Posts the step made: new rows whose first audit entry follows the step's.
         for (size_t i = 0; i < t.spawned.size(); ++i) {
@@ -652,44 +644,144 @@ class SqliteStore final : public Store {
           audits.push_back(&entry);
         }
       }
-      if (Status s = write_audits(audits, head); !s) return s;
-      if (claim_limit <= 0) return Status::ok();
-      // Select, then update row by row: no temporary tables, and the due index is walked in
-      // order.
-      static const std::string select_due =
-          std::string("SELECT ") + kPostColumns + kPostTables +
-          "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' " + kNotPaused +
-          " ORDER BY s.due_ms, s.post_id LIMIT ?2";
-      Statement& due = statement(select_due);
-      due.bind(1, now_ms).bind(2, int64_t{claim_limit});
-      int rc;
-      while ((rc = sqlite3_step(due.get())) == SQLITE_ROW) claimed.push_back(read_post(due.get()));
-      due.reset();
-      if (rc != SQLITE_DONE) return error("finding due posts");
-      if (claimed.empty()) return Status::ok();
-      std::string ids = "[";
-      for (const Post& post : claimed) ids += (ids.size() > 1 ? "," : "") + std::to_string(post.id);
-      ids += "]";
-      Statement& claim = statement(
-          "UPDATE post_states SET state = 'in_flight', claimed_from = state, claim_seq = "
-          "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2, due_ms = ?2 "
-          "WHERE post_id IN (SELECT value FROM json_each(?3))");
-      claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, ids);
-      rc = sqlite3_step(claim.get());
-      claim.reset();
-      for (Post& post : claimed) {
-        post.claimed_from = post.state;
-        post.state = PostState::in_flight;
-        post.claim_seq += 1;
-        post.lease_owner = lease.owner;
-        post.lease_expires_ms = lease.expires_ms;
-      }
-      if (rc != SQLITE_DONE) return error("claiming due posts");
-      return Status::ok();
+      for (AuditEntry* a : audits) seal(*a, head);
+      if (Status s = write_audits(audits); !s) return s;
+      return claim_due(claimed, now_ms, claim_limit, lease);
     });
     if (!status) return status;
     if (lost) *lost = lost_count;
     return claimed;
+  }
+
+  /// Writes a transition's post state and what goes with it (plan, limits, events), but not its
+  /// audit entries. False when the claim was lost (nothing written).
+  Result<bool> write_transition(const Transition& t) {
+    if (Status s = update_row(t.post, t.expected_claim_seq, t.text_changed); !s) return s;
+    if (sqlite3_changes(db_) != 1) return false;
+    if (t.plan_changed)
+      if (Status s = write_plan(t.post); !s) return s;
+    if (t.account_limited_until_ms > 0) {
+      Statement& limit = statement(
+          "INSERT INTO account_limits (account, until_ms) VALUES (?1, ?2) ON CONFLICT "
+          "(account) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)");
+      limit.bind(1, t.post.account).bind(2, t.account_limited_until_ms);
+      if (Status s = run(limit, "recording a rate limit"); !s) return s;
+    }
+    if (t.network_char_limit > 0) {
+      Statement& limit = statement(
+          "INSERT INTO account_text_limits (account, char_limit, reported_ms) VALUES "
+          "(?1, ?2, ?3) ON CONFLICT (account) DO UPDATE SET char_limit = "
+          "excluded.char_limit, reported_ms = excluded.reported_ms");
+      limit.bind(1, t.post.account).bind(2, t.network_char_limit).bind(3, t.post.updated_ms);
+      if (Status s = run(limit, "recording a text limit"); !s) return s;
+    }
+    for (const PostEvent& e : t.emitted)
+      if (Status s = write_event(e); !s) return s;
+    return true;
+  }
+
+  /// A large round's audit entries are hashed on a second thread while this one writes the
+  /// post states: every entry's id and its place in the chain are known before any row is
+  /// written (the chain itself is hashed in order, each entry covering the one before it).
+  /// That holds unless a claim turns out to be lost, which renumbers the entries after it, or
+  /// a step made new posts, whose ids come from their insert: then nothing of this is kept
+  /// (the savepoint is rolled back) and false is returned for the plain path. True: the
+  /// transitions and their entries are written.
+  static constexpr size_t kHashAheadEntries = 64;
+  Result<bool> write_hashing_ahead(std::vector<Transition>& transitions, ChainHead& head) {
+    std::vector<AuditEntry*> entries;
+    for (Transition& t : transitions) {
+      if (!t.spawned.empty()) return false;
+      for (AuditEntry& a : t.audit) entries.push_back(&a);
+    }
+    if (entries.size() < kHashAheadEntries) return false;
+    std::vector<int64_t> trail_before;  // each post's newest entry, to undo the numbering
+    trail_before.reserve(transitions.size());
+    int64_t last_id = head.id;
+    for (Transition& t : transitions) {
+      trail_before.push_back(t.post.last_audit_id);
+      for (AuditEntry& a : t.audit) {
+        a.post_id = t.post.id;
+        a.id = ++last_id;
+        a.prev_id = t.post.last_audit_id;
+        t.post.last_audit_id = a.id;
+      }
+    }
+    if (Status s = exec("SAVEPOINT hashing_ahead"); !s) return s;
+    ChainHead sealed = head;
+    // Joined before this function returns, whatever happens below (the future's destructor
+    // waits), so the entries it reads outlive it.
+    std::future<void> hashing = std::async(std::launch::async, [&entries, &sealed] {
+      for (AuditEntry* a : entries) seal(*a, sealed);
+    });
+    bool all_written = true;
+    Status failed = Status::ok();
+    for (Transition& t : transitions) {
+      Result<bool> written = write_transition(t);
+      if (!written) {
+        failed = written.status();
+        break;
+      }
+      if (!*written) {
+        all_written = false;
+        break;
+      }
+    }
+    hashing.get();  // rethrows what the hashing threw
+    if (failed && all_written) failed = write_audits(entries);
+    if (!failed) {
+      (void)exec("ROLLBACK TO hashing_ahead");
+      (void)exec("RELEASE hashing_ahead");
+      return failed;
+    }
+    if (!all_written) {
+      if (Status s = exec("ROLLBACK TO hashing_ahead"); !s) return s;
+      if (Status s = exec("RELEASE hashing_ahead"); !s) return s;
+      for (size_t i = 0; i < transitions.size(); ++i)
+        transitions[i].post.last_audit_id = trail_before[i];
+      return false;
+    }
+    if (Status s = exec("RELEASE hashing_ahead"); !s) return s;
+    head = sealed;
+    return true;
+  }
+
+  /// Claims up to `claim_limit` due posts for `lease` (inside the caller's transaction).
+  Status claim_due(std::vector<Post>& claimed, int64_t now_ms, int claim_limit,
+                   const Lease& lease) {
+    if (claim_limit <= 0) return Status::ok();
+    // Select, then update row by row: no temporary tables, and the due index is walked in
+    // order.
+    static const std::string select_due =
+        std::string("SELECT ") + kPostColumns + kPostTables +
+        "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' " + kNotPaused +
+        " ORDER BY s.due_ms, s.post_id LIMIT ?2";
+    Statement& due = statement(select_due);
+    due.bind(1, now_ms).bind(2, int64_t{claim_limit});
+    int rc;
+    while ((rc = sqlite3_step(due.get())) == SQLITE_ROW) claimed.push_back(read_post(due.get()));
+    due.reset();
+    if (rc != SQLITE_DONE) return error("finding due posts");
+    if (claimed.empty()) return Status::ok();
+    std::string ids = "[";
+    for (const Post& post : claimed) ids += (ids.size() > 1 ? "," : "") + std::to_string(post.id);
+    ids += "]";
+    Statement& claim = statement(
+        "UPDATE post_states SET state = 'in_flight', claimed_from = state, claim_seq = "
+        "claim_seq + 1, lease_owner = ?1, lease_expires_ms = ?2, due_ms = ?2 "
+        "WHERE post_id IN (SELECT value FROM json_each(?3))");
+    claim.bind(1, lease.owner).bind(2, lease.expires_ms).bind(3, ids);
+    rc = sqlite3_step(claim.get());
+    claim.reset();
+    for (Post& post : claimed) {
+      post.claimed_from = post.state;
+      post.state = PostState::in_flight;
+      post.claim_seq += 1;
+      post.lease_owner = lease.owner;
+      post.lease_expires_ms = lease.expires_ms;
+    }
+    if (rc != SQLITE_DONE) return error("claiming due posts");
+    return Status::ok();
   }
 
   Result<int64_t> rescue_expired(int64_t now_ms) override {
@@ -1398,11 +1490,8 @@ class SqliteStore final : public Store {
     return rc == SQLITE_DONE ? Status::ok() : error("writing event");
   }
 
-  // The newest entry of the audit chain (id 0 and the genesis hash when there is none).
-  struct ChainHead {
-    int64_t id = 0;
-    std::string hash = audit_genesis_hash();
-  };
+  // The newest entry of the audit chain (id 0 and the genesis hash when there is none): see
+  // ChainHead.
   Result<ChainHead> audit_head() {
     Statement& stmt = statement("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
     ChainHead head;
@@ -1485,10 +1574,10 @@ class SqliteStore final : public Store {
                                            std::to_string(sqlite3_last_insert_rowid(db_)) +
                                            ", expected " + std::to_string(expected));
   }
-  // Seals the entries onto the chain in order, then writes them in statements of kAuditRows rows
+  // Writes sealed entries in statements of kAuditRows rows
   // (fewer statements to run), the rest one by one.
   static constexpr int kAuditRows = 32;
-  Status write_audits(const std::vector<AuditEntry*>& entries, ChainHead& head) {
+  Status write_audits(const std::vector<AuditEntry*>& entries) {
     static const std::string multi = [] {
       std::string sql =
           "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
@@ -1500,7 +1589,6 @@ class SqliteStore final : public Store {
       }
       return sql;
     }();
-    for (AuditEntry* a : entries) seal(*a, head);
     size_t i = 0;
     for (; i + kAuditRows <= entries.size(); i += kAuditRows) {
       Statement& stmt = statement(multi);
