@@ -1,6 +1,11 @@
 // Append-only JSON-lines files for the built-in outbox and amplify plugins: each record is one
 // line written with a single write(2) under an exclusive lock, then fsync'd, and every record
 // carries a key so that a record is never written twice (a re-run finds it and reuses it).
+//
+// The lock is held across appends that follow each other closely (a worker publishing a round
+// of posts) and let go once the file has been idle for a moment, or held for a while: while it
+// is held nobody else can have appended, so the file need not be checked again. Another
+// process waits at most that long for its turn.
 #pragma once
 
 #include <fcntl.h>
@@ -9,6 +14,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -16,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 namespace herald::builtin {
@@ -53,9 +61,19 @@ class JsonlFiles {
  public:
   explicit JsonlFiles(std::string key_field) : key_field_("\"" + key_field + "\":\"") {}
   ~JsonlFiles() {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      stopping_ = true;
+    }
+    idle_.notify_all();
+    if (releaser_.joinable()) releaser_.join();
     for (auto& [path, index] : indexes_)
-      if (index.fd >= 0) ::close(index.fd);
+      if (index.fd >= 0) ::close(index.fd);  // lets go of a lock still held
   }
+
+  /// How long a file may stay idle, or stay locked, before its lock is let go.
+  static constexpr std::chrono::milliseconds kIdle{2};
+  static constexpr std::chrono::milliseconds kMaxHold{20};
   JsonlFiles(const JsonlFiles&) = delete;
   JsonlFiles& operator=(const JsonlFiles&) = delete;
 
@@ -84,15 +102,24 @@ class JsonlFiles {
       if (index.fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
     }
     int fd = index.fd;
-    // Other processes may append to the same file: hold its lock from the check to the write.
-    if (::flock(fd, LOCK_EX) != 0)
-      throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
-    struct Unlocker {
-      int fd;
-      ~Unlocker() { ::flock(fd, LOCK_UN); }
-    } unlocker{fd};
-
-    scan(fd, path, index);
+    // Other processes may append to the same file: hold its lock from the check to the write,
+    // and read what they appended whenever the lock is taken anew.
+    const auto now = std::chrono::steady_clock::now();
+    if (index.locked && now - index.locked_at > kMaxHold) unlock(index);  // others' turn
+    if (!index.locked) {
+      if (::flock(fd, LOCK_EX) != 0)
+        throw std::runtime_error(path + ": cannot lock: " + std::strerror(errno));
+      index.locked = true;
+      index.locked_at = now;
+      try {
+        scan(fd, path, index);
+      } catch (...) {
+        unlock(index);
+        throw;
+      }
+      start_releaser();
+    }
+    index.used_at = now;
     if (auto it = index.lines.find(key); it != index.lines.end()) return {it->second, true};
 
     std::string line;
@@ -101,10 +128,16 @@ class JsonlFiles {
     line += record;
     line += '\n';
     ssize_t written = ::write(fd, line.data(), line.size());
-    if (written != static_cast<ssize_t>(line.size()))
-      throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
-    if (sync && ::fsync(fd) != 0)
-      throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
+    if (written != static_cast<ssize_t>(line.size())) {
+      std::string why = std::strerror(errno);
+      unlock(index);  // what is in the file now is read again next time
+      throw std::runtime_error(path + ": write failed: " + why);
+    }
+    if (sync && ::fsync(fd) != 0) {
+      std::string why = std::strerror(errno);
+      unlock(index);
+      throw std::runtime_error(path + ": fsync failed: " + why);
+    }
     // Under the lock nobody else wrote since the scan: index the line without reading it back.
     if (index.ends_mid_line) ++index.line_count;
     index.partial.clear();
@@ -118,13 +151,41 @@ class JsonlFiles {
  private:
   struct Index {
     std::mutex mutex;
-    int fd = -1;  // kept open while the plugin lives
+    int fd = -1;          // kept open while the plugin lives
+    bool locked = false;  // this process holds the file's lock
+    std::chrono::steady_clock::time_point locked_at{};
+    std::chrono::steady_clock::time_point used_at{};
     off_t scanned = 0;
     size_t line_count = 0;
     bool ends_mid_line = false;
     std::string partial;
     std::unordered_map<std::string, size_t> lines;
   };
+
+  static void unlock(Index& index) {
+    ::flock(index.fd, LOCK_UN);
+    index.locked = false;
+  }
+
+  /// Starts the thread that lets go of idle files' locks (once).
+  void start_releaser() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (releaser_.joinable() || stopping_) return;
+    releaser_ = std::thread([this] { release_idle(); });
+  }
+
+  void release_idle() {
+    std::unique_lock<std::mutex> guard(mutex_);
+    while (!stopping_) {
+      idle_.wait_for(guard, kIdle);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [path, index] : indexes_) {
+        // A file in use is left to its appender, which lets go of it itself when due.
+        std::unique_lock<std::mutex> file_guard(index.mutex, std::try_to_lock);
+        if (file_guard && index.locked && now - index.used_at >= kIdle) unlock(index);
+      }
+    }
+  }
 
   /// Reads what was appended since the last scan (by this or another process).
   void scan(int fd, const std::string& path, Index& index) {
@@ -161,8 +222,11 @@ class JsonlFiles {
   }
 
   std::string key_field_;
-  std::mutex mutex_;                                // guards the map; each Index has its own
+  std::mutex mutex_;  // guards the map, stopping_ and releaser_; each Index has its own
   std::unordered_map<std::string, Index> indexes_;  // nodes stay where they are
+  std::condition_variable idle_;
+  bool stopping_ = false;
+  std::thread releaser_;
 };
 
 }  // namespace herald::builtin

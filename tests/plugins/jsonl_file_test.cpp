@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 namespace herald {
 namespace {
 
@@ -41,6 +44,41 @@ TEST(JsonlFiles, ATornLineStaysApart) {
   EXPECT_EQ(written.line, 3u);
   EXPECT_EQ(testing::read_file(path), "{\"key\":\"a\"}\n{\"key\":\"b\",\"te\n{\"key\":\"c\"}\n");
   EXPECT_TRUE(files.append_once(path, "a", "{}", true).already_there);
+}
+
+// Two writers of one file (each has its own open file, as two processes do): the lock a writer
+// keeps between close appends is let go when the file is idle, and the other writer then sees
+// everything the first one wrote.
+TEST(JsonlFiles, TwoWritersOfOneFileNeverWriteAKeyTwice) {
+  testing::TempDir dir;
+  std::string path = dir.file("corp.jsonl");
+  builtin::JsonlFiles first("key"), second("key");
+  EXPECT_FALSE(first.append_once(path, "a", R"({"key":"a"})", false).already_there);
+  auto seen = second.append_once(path, "a", R"({"key":"a"})", false);
+  EXPECT_TRUE(seen.already_there);
+  EXPECT_EQ(seen.line, 1u);
+  EXPECT_FALSE(second.append_once(path, "b", R"({"key":"b"})", false).already_there);
+  auto back = first.append_once(path, "b", R"({"key":"b"})", false);
+  EXPECT_TRUE(back.already_there) << "the first writer reads what the second appended";
+  EXPECT_EQ(back.line, 2u);
+  EXPECT_FALSE(first.append_once(path, "c", R"({"key":"c"})", false).already_there);
+  EXPECT_EQ(testing::read_file(path), "{\"key\":\"a\"}\n{\"key\":\"b\"}\n{\"key\":\"c\"}\n");
+}
+
+TEST(JsonlFiles, AnIdleFileIsNotKeptLocked) {
+  testing::TempDir dir;
+  std::string path = dir.file("corp.jsonl");
+  builtin::JsonlFiles files("key");
+  files.append_once(path, "a", R"({"key":"a"})", false);
+  int other = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(other, 0);
+  bool free = false;
+  for (int i = 0; i < 200 && !free; ++i) {  // let go within a few milliseconds
+    free = ::flock(other, LOCK_EX | LOCK_NB) == 0;
+    if (!free) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(free) << "another process could never append";
+  ::close(other);
 }
 
 TEST(JsonlFiles, EscapesText) {
