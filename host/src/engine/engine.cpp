@@ -485,6 +485,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     if (!claimed) return claimed.status();
     summary.transitions += static_cast<int64_t>(pending.size()) - lost;
     if (lost > 0) spdlog::warn("{} transition(s) dropped: their claim was taken over", lost);
+    continuing.reserve(pending.size());
     for (Transition& t : pending) {
       if (is_terminal(t.post.state)) ++summary.finished;
       if (t.post.state == PostState::in_flight) continuing.push_back(std::move(t.post));
@@ -496,9 +497,11 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     std::vector<Post> work;
     if (continuing.empty()) {
       work = std::move(*claimed);
-    } else {
+    } else if (claimed->empty()) {
       work = std::move(continuing);
-      work.reserve(work.size() + claimed->size());
+    } else {
+      work.reserve(continuing.size() + claimed->size());
+      for (Post& p : continuing) work.push_back(std::move(p));
       for (Post& p : *claimed) work.push_back(std::move(p));
     }
     continuing.clear();
