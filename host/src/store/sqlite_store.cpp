@@ -617,12 +617,7 @@ class SqliteStore final : public Store {
         // Chain the new entries onto the post's trail. No one else writes to the trail of a
         // post while it is claimed, and the claim is checked below.
         const int64_t before = t.post.last_audit_id;
-        for (AuditEntry& a : t.audit) {
-          a.post_id = t.post.id;
-          a.id = ++last_id;
-          a.prev_id = t.post.last_audit_id;
-          t.post.last_audit_id = a.id;
-        }
+        number_entries(t, last_id);
         Result<bool> written = write_transition(t);
         if (!written) return written.status();
         if (!*written) {
@@ -651,6 +646,17 @@ class SqliteStore final : public Store {
     if (!status) return status;
     if (lost) *lost = lost_count;
     return claimed;
+  }
+
+  /// Gives the transition's audit entries the ids after `last_id` and links them onto the post's
+  /// trail.
+  static void number_entries(Transition& t, int64_t& last_id) {
+    for (AuditEntry& a : t.audit) {
+      a.post_id = t.post.id;
+      a.id = ++last_id;
+      a.prev_id = t.post.last_audit_id;
+      t.post.last_audit_id = a.id;
+    }
   }
 
   /// Writes a transition's post state and what goes with it (plan, limits, events), but not its
@@ -700,12 +706,7 @@ class SqliteStore final : public Store {
     int64_t last_id = head.id;
     for (Transition& t : transitions) {
       trail_before.push_back(t.post.last_audit_id);
-      for (AuditEntry& a : t.audit) {
-        a.post_id = t.post.id;
-        a.id = ++last_id;
-        a.prev_id = t.post.last_audit_id;
-        t.post.last_audit_id = a.id;
-      }
+      number_entries(t, last_id);
     }
     if (Status s = exec("SAVEPOINT hashing_ahead"); !s) return s;
     ChainHead sealed = head;
@@ -715,11 +716,11 @@ class SqliteStore final : public Store {
       for (AuditEntry* a : entries) seal(*a, sealed);
     });
     bool all_written = true;
-    Status failed = Status::ok();
+    Status outcome = Status::ok();
     for (Transition& t : transitions) {
       Result<bool> written = write_transition(t);
       if (!written) {
-        failed = written.status();
+        outcome = written.status();
         break;
       }
       if (!*written) {
@@ -728,11 +729,11 @@ class SqliteStore final : public Store {
       }
     }
     hashing.get();  // rethrows what the hashing threw
-    if (failed && all_written) failed = write_audits(entries);
-    if (!failed) {
+    if (outcome && all_written) outcome = write_audits(entries);
+    if (!outcome) {  // the caller rolls the whole transaction back
       (void)exec("ROLLBACK TO hashing_ahead");
       (void)exec("RELEASE hashing_ahead");
-      return failed;
+      return outcome;
     }
     if (!all_written) {
       if (Status s = exec("ROLLBACK TO hashing_ahead"); !s) return s;
