@@ -167,23 +167,38 @@ class JsonlFiles {
     index.locked = false;
   }
 
-  /// Starts the thread that lets go of idle files' locks (once).
+  /// Called when a file's lock was taken: starts the thread that lets go of idle files' locks
+  /// (once), and wakes it.
   void start_releaser() {
     std::lock_guard<std::mutex> guard(mutex_);
-    if (releaser_.joinable() || stopping_) return;
-    releaser_ = std::thread([this] { release_idle(); });
+    any_locked_ = true;
+    if (!releaser_.joinable() && !stopping_) releaser_ = std::thread([this] { release_idle(); });
+    idle_.notify_all();
   }
 
+  /// Looks at the locked files every kIdle, and sleeps until a lock is taken when none is.
   void release_idle() {
     std::unique_lock<std::mutex> guard(mutex_);
     while (!stopping_) {
-      idle_.wait_for(guard, kIdle);
+      if (any_locked_)
+        idle_.wait_for(guard, kIdle);
+      else
+        idle_.wait(guard);
       const auto now = std::chrono::steady_clock::now();
+      bool still_locked = false;
       for (auto& [path, index] : indexes_) {
-        // A file in use is left to its appender, which lets go of it itself when due.
+        // A file in use is left to its appender; it is looked at again next time.
         std::unique_lock<std::mutex> file_guard(index.mutex, std::try_to_lock);
-        if (file_guard && index.locked && now - index.used_at >= kIdle) unlock(index);
+        if (!file_guard) {
+          still_locked = true;
+        } else if (index.locked) {
+          if (now - index.used_at >= kIdle)
+            unlock(index);
+          else
+            still_locked = true;
+        }
       }
+      any_locked_ = still_locked;
     }
   }
 
@@ -222,10 +237,11 @@ class JsonlFiles {
   }
 
   std::string key_field_;
-  std::mutex mutex_;  // guards the map, stopping_ and releaser_; each Index has its own
+  std::mutex mutex_;  // guards the map, stopping_, any_locked_, releaser_; each Index has its own
   std::unordered_map<std::string, Index> indexes_;  // nodes stay where they are
   std::condition_variable idle_;
   bool stopping_ = false;
+  bool any_locked_ = false;  // a file's lock may be held: the releaser looks every kIdle
   std::thread releaser_;
 };
 
