@@ -5,6 +5,8 @@
 
 #include "text/icu.hpp"
 #include "text/unicode.hpp"
+#include "text/x_chars.hpp"
+#include "text/x_url.hpp"
 
 #include <unicode/regex.h>
 #include <unicode/uniset.h>
@@ -24,170 +26,42 @@
 namespace herald::text::x {
 namespace {
 
-constexpr const char* kTldData =
-#include "tld_lib.yml.inc"
-    ;
 constexpr const char* kEmojiData =
 #include "twemoji-sequences.txt.inc"
     ;
 
-// --- Character sets (ICU set syntax) -------------------------------------------------------
+using namespace chars;
 
-// twitter-text's punctuation, spaces, invalid characters and directional marks.
-constexpr const char* kPunct = R"(\!\'\#\%\&\(\)\*\+\,\\\-\.\/\:\;\<\=\>\?\@\[\]\^\_\{\|\}\~\$)";
-constexpr const char* kSpaces =
-    R"(\x{09}-\x{0D}\x{20}\x{85}\x{A0}\x{1680}\x{180E}\x{2000}-\x{200A}\x{2028}\x{2029})"
-    R"(\x{202F}\x{205F}\x{3000})";
-constexpr const char* kInvalid = R"(\x{FFFE}\x{FEFF}\x{FFFF})";
-constexpr const char* kDirectional =
-    R"(\x{202A}-\x{202E}\x{061C}\x{200E}\x{200F}\x{2066}-\x{2069})";
-// JavaScript's \s, which the cashtag rule uses.
-constexpr const char* kJsSpace =
-    R"(\x{09}-\x{0D}\x{20}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F})"
-    R"(\x{3000}\x{FEFF})";
-// Latin letters with accents that URLs may contain.
-constexpr const char* kLatinAccents =
-    R"(\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{FF}\x{100}-\x{24F}\x{253}\x{254}\x{256}\x{257})"
-    R"(\x{259}\x{25B}\x{263}\x{268}\x{26F}\x{272}\x{289}\x{28B}\x{2BB}\x{300}-\x{36F})"
-    R"(\x{1E00}-\x{1EFF})";
-constexpr const char* kCyrillic = R"(\x{400}-\x{4FF})";
-// Characters inside a hashtag besides letters, marks and digits.
-constexpr const char* kHashtagSpecial =
-    R"(_\x{200C}\x{200D}\x{A67E}\x{5BE}\x{5F3}\x{5F4}\x{FF5E}\x{301C}\x{309B}\x{309C}\x{30A0})"
-    R"(\x{30FB}\x{3003}\x{F0B}\x{F0C}\x{B7})";
+// Hashtags, mentions and cashtags are found with twitter-text's own patterns, compiled once
+// each on first use.
 
-std::string set(const std::string& inside) {
-  return "[" + inside + "]";
-}
-
-// --- Data --------------------------------------------------------------------------------
-
-/// A trie of TLDs, written out as a pattern: "c(?:o(?:m(?:cast)?|op)|at)" rather than
-/// "comcast|com|coop|cat". It matches the same TLDs in the same order (an extension before the
-/// TLD it extends) and lets the matcher rule out a TLD after its first letters instead of
-/// comparing the text with every one of them.
-struct TldTrie {
-  std::map<char32_t, TldTrie> next;
-  bool ends = false;
-
-  void add(std::u32string_view tld) {
-    TldTrie* node = this;
-    for (char32_t c : tld) node = &node->next[c];
-    node->ends = true;
-  }
-
-  void write(std::string& out) const {
-    // A chain with no branch and no end in it is written as plain letters.
-    if (next.size() == 1 && !ends) {
-      append(out, next.begin()->first);
-      next.begin()->second.write(out);
-      return;
-    }
-    if (next.empty()) return;
-    out += "(?:";
-    bool first = true;
-    for (const auto& [c, child] : next) {
-      if (!first) out += '|';
-      first = false;
-      append(out, c);
-      child.write(out);
-    }
-    out += ends ? ")?" : ")";
-  }
-
-  static void append(std::string& out, char32_t c) {
-    icu::UnicodeString(static_cast<UChar32>(c)).toUTF8String(out);
-  }
-};
-
-/// The TLDs of tld_lib.yml's `country` or `generic` list, as a pattern.
-std::string tld_alternation(const std::string& section) {
-  TldTrie trie;
-  std::istringstream in(kTldData);
-  std::string line, current;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == ':') current = line.substr(0, line.size() - 1);
-    if (current != section || line.rfind("- ", 0) != 0) continue;
-    std::string tld = line.substr(2);
-    if (tld.size() > 2 && tld.front() == '\'' && tld.back() == '\'')
-      tld = tld.substr(1, tld.size() - 2);
-    icu::UnicodeString u = icu::UnicodeString::fromUTF8(tld);
-    std::u32string code_points;
-    for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) code_points += u.char32At(i);
-    trie.add(code_points);
-  }
-  std::string out;
-  trie.write(out);
-  return out;
-}
-
-struct Patterns {
-  std::unique_ptr<icu::RegexPattern> url;
-  std::unique_ptr<icu::RegexPattern> ascii_domain;
-  std::unique_ptr<icu::RegexPattern> tco;
-  std::unique_ptr<icu::RegexPattern> hashtag;
-  std::unique_ptr<icu::RegexPattern> mention;
-  std::unique_ptr<icu::RegexPattern> cashtag;
-
-  Patterns() {
-    const std::string domain_char =
-        set(std::string("^") + kPunct + kSpaces + kInvalid + kDirectional);
-    const std::string tld_lookahead = R"((?=[^0-9a-zA-Z\@\+\-]|$))";
-    const std::string tld = "(?:(?:" + tld_alternation("generic") + ")" + tld_lookahead +
-                            "|(?:" + tld_alternation("country") + ")" + tld_lookahead +
-                            R"(|(?:xn--[\-0-9a-z]+)))";
-    // twitter-text writes these as (?:[_\-]|D)* and (?:\-|D)*; one set is the same pattern and
-    // much cheaper to backtrack through.
-    const std::string subdomain =
-        "(?:(?:" + domain_char + "[_\\-" + domain_char + "]*)?" + domain_char + "\\.)";
-    const std::string domain_name =
-        "(?:(?:" + domain_char + "[\\-" + domain_char + "]*)?" + domain_char + "\\.)";
-    const std::string domain = subdomain + "*" + domain_name + tld;
-
-    const std::string path_char = set(std::string("a-z") + kCyrillic + R"(0-9\!\*\'\;\:\=\+\,\.)" +
-                                      R"(\$\/\%\#\[\]\-\x{2013}\_\~\@\|\&)" + kLatinAccents);
-    const std::string balanced = "\\((?:" + path_char + "+|(?:" + path_char + "*\\(" + path_char +
-                                 "+\\)" + path_char + "*))\\)";
-    const std::string path_end =
-        set(std::string(R"(\+\-a-z)") + kCyrillic + R"(0-9\=\_\#\/)" + kLatinAccents);
-    const std::string path = "(\\/(?:(?:" + path_char + "*(?:" + balanced + path_char + "*)*" +
-                             path_end + "|(?:" + balanced + "))|(?:\\@" + path_char + "+\\/))*)?";
-    const std::string query =
-        R"((\?[a-z0-9\!\?\*\'\@\(\)\;\:\&\=\+\$\/\%\#\[\]\-\_\.\,\~\|]*[a-z0-9\-\_\&\=\#\/])?)";
-    const std::string preceding = std::string(R"((?:[^A-Za-z0-9\@\x{FF20}\$\#\x{FF03})") +
-                                  kInvalid + "]|[" + kDirectional + "]|^)";
-    // Groups: 1 all, 2 before, 3 URL, 4 protocol, 5 domain, 6 port, 7 path, 8 query.
-    url = compile_rule(
-        "((" + preceding + ")((https?:\\/\\/)?(" + domain + ")(?::([0-9]+))?" + path + query + "))",
-        UREGEX_CASE_INSENSITIVE);
-    ascii_domain =
-        compile_rule("(?:(?:[\\-a-z0-9" + std::string(kLatinAccents) + "]+)\\.)+(?:" + tld + ")",
-                     UREGEX_CASE_INSENSITIVE);
-    tco = compile_rule(
-        R"(^https?:\/\/t\.co\/([a-z0-9]+)(?:\?[a-z0-9\!\?\*\'\@\(\)\;\:\&\=\+\$\/\%\#\[\]\-\_\.\,\~\|]*[a-z0-9\-\_\&\=\#\/])?)",
-        UREGEX_CASE_INSENSITIVE);
-
+/// Groups: 1 before, 2 hash sign, 3 tag.
+const icu::RegexPattern& hashtag_pattern() {
+  static const std::unique_ptr<icu::RegexPattern> compiled = [] {
     const std::string alpha = "[\\p{L}\\p{M}]";
     const std::string alnum = std::string("[\\p{L}\\p{M}\\p{Nd}") + kHashtagSpecial + "]";
-    // Groups: 1 before, 2 hash sign, 3 tag.
-    hashtag = compile_rule("(^|\\x{FE0E}|\\x{FE0F}|$|(?!" + alnum + "|\\&)[\\s\\S])([#\\x{FF03}])" +
-                               "(?!\\x{FE0F}|\\x{20E3})(" + alnum + "*" + alpha + alnum + "*)",
-                           UREGEX_CASE_INSENSITIVE);
-    // Groups: 1 before, 2 at sign, 3 screen name, 4 list.
-    mention = compile_rule(
-        R"(((?:^|[^a-zA-Z0-9_\!\#\$\%\&\*\@\x{FF20}]|(?:^|[^a-zA-Z0-9_\+\~\.\-])(?:rt|RT|rT|Rt):?))([\@\x{FF20}])([a-zA-Z0-9_]{1,20})(\/[a-zA-Z][a-zA-Z0-9_\-]{0,24})?)",
-        0);
-    // Groups: 1 before, 2 dollar, 3 symbol.
-    cashtag = compile_rule(std::string("(^|[") + kSpaces +
-                               "])(\\$)([a-z]{1,6}(?:[._][a-z]{1,2})?)(?=$|[" + kJsSpace + "]|[" +
-                               kPunct + "])",
-                           UREGEX_CASE_INSENSITIVE);
-  }
-};
+    return compile_rule("(^|\\x{FE0E}|\\x{FE0F}|$|(?!" + alnum + "|\\&)[\\s\\S])([#\\x{FF03}])" +
+                            "(?!\\x{FE0F}|\\x{20E3})(" + alnum + "*" + alpha + alnum + "*)",
+                        UREGEX_CASE_INSENSITIVE);
+  }();
+  return *compiled;
+}
 
-const Patterns& patterns() {
-  static const Patterns compiled;
-  return compiled;
+/// Groups: 1 before, 2 at sign, 3 screen name, 4 list.
+const icu::RegexPattern& mention_pattern() {
+  static const std::unique_ptr<icu::RegexPattern> compiled = compile_rule(
+      R"(((?:^|[^a-zA-Z0-9_\!\#\$\%\&\*\@\x{FF20}]|(?:^|[^a-zA-Z0-9_\+\~\.\-])(?:rt|RT|rT|Rt):?))([\@\x{FF20}])([a-zA-Z0-9_]{1,20})(\/[a-zA-Z][a-zA-Z0-9_\-]{0,24})?)",
+      0);
+  return *compiled;
+}
+
+/// Groups: 1 before, 2 dollar, 3 symbol.
+const icu::RegexPattern& cashtag_pattern() {
+  static const std::unique_ptr<icu::RegexPattern> compiled =
+      compile_rule(std::string("(^|[") + kSpaces + "])(\\$)([a-z]{1,6}(?:[._][a-z]{1,2})?)(?=$|[" +
+                       kJsSpace + "]|[" + kPunct + "])",
+                   UREGEX_CASE_INSENSITIVE);
+  return *compiled;
 }
 
 /// The emoji sequences twemoji-parser matches, as a trie over UTF-16 units: emoji_at walks it
@@ -325,12 +199,7 @@ size_t punycode_length(std::u16string_view label) {
 /// twitter-text's idna.toAscii check: every label 1 to 63 characters once encoded, and a domain
 /// that claims to be punycode must be ASCII.
 bool valid_domain_labels(std::u16string_view domain) {
-  if (domain.substr(0, 4) == u"xn--") {
-    UErrorCode status = U_ZERO_ERROR;
-    icu::UnicodeString text = alias(domain);
-    std::unique_ptr<icu::RegexMatcher> m(patterns().ascii_domain->matcher(text, status));
-    if (U_FAILURE(status) || !m->find()) return false;
-  }
+  if (domain.substr(0, 4) == u"xn--" && url::ascii_domains(domain).empty()) return false;
   size_t start = 0;
   while (true) {
     size_t dot = domain.find(u'.', start);
@@ -418,88 +287,64 @@ Config Config::v3() {
 namespace {
 
 /// Adds the URL (or URLs: a protocol-less match may hold several domains) of the match `m`.
-void add_url(const Patterns& p, icu::RegexMatcher& m, bool without_protocol,
-             std::vector<Entity>& urls, UErrorCode& status) {
-  std::u16string before = group(m, 2, status);
-  std::u16string url = group(m, 3, status);
-  std::u16string protocol = group(m, 4, status);
-  std::u16string domain = group(m, 5, status);
-  std::u16string path = group(m, 7, status);
-  size_t end = static_cast<size_t>(m.end(status));
-  size_t start = end - url.size();
+void add_url(std::u16string_view text, const url::Match& m, bool without_protocol,
+             std::vector<Entity>& urls) {
+  std::u16string_view before = text.substr(m.before, m.start - m.before);
+  std::u16string_view url = text.substr(m.start, m.end - m.start);
+  const size_t protocol = m.domain_start - m.start;
+  std::u16string_view domain = text.substr(m.domain_start, m.domain_end - m.domain_start);
 
   // twitter-text's length limit: 4096 with the protocol (https:// when there is none).
   if (!valid_domain_labels(domain)) return;
-  if ((protocol.empty() ? 8 : protocol.size()) + url.size() > 4096) return;
+  if ((protocol == 0 ? 8 : protocol) + url.size() > 4096) return;
 
-  if (protocol.empty()) {
+  if (protocol == 0) {
     if (!without_protocol) return;
     if (!before.empty()) {
       char16_t last = before.back();
       if (last == u'-' || last == u'_' || last == u'.' || last == u'/') return;
     }
     // Only the ASCII domains in what was found are URLs.
-    icu::UnicodeString domain_text = alias(domain);
-    std::unique_ptr<icu::RegexMatcher> ascii(p.ascii_domain->matcher(domain_text, status));
-    Entity* last_url = nullptr;
+    const auto ascii = url::ascii_domains(domain);
+    if (ascii.empty()) return;
+    // twitter-text places each one with indexOf from the end of the one before, so a domain
+    // that also occurs earlier is placed there; so is it here.
     size_t search_from = 0;
-    while (ascii->find(status) && U_SUCCESS(status)) {
-      std::u16string found = group(*ascii, 0, status);
+    for (const auto& [from, to] : ascii) {
+      std::u16string_view found = domain.substr(from, to - from);
       size_t at = domain.find(found, search_from);
       search_from = at + found.size();
-      urls.push_back({start + at, start + search_from, found, {}});
-      last_url = &urls.back();
+      urls.push_back(
+          {m.domain_start + at, m.domain_start + search_from, std::u16string(found), {}});
     }
-    if (!last_url) return;
-    if (!path.empty()) {
-      size_t domain_at = url.find(domain);
-      last_url->value =
-          url.substr(0, domain_at) + last_url->value + url.substr(domain_at + domain.size());
-      last_url->end = end;
+    if (m.path_end > m.path_start) {
+      // The last domain takes the path (and what follows it) along.
+      Entity& last = urls.back();
+      last.value += text.substr(m.domain_end, m.end - m.domain_end);
+      last.end = m.end;
     }
-  } else {
-    // A t.co URL ends where its slug (and query) ends, and a slug longer than 40 is not one.
-    icu::UnicodeString url_text = alias(url);
-    std::unique_ptr<icu::RegexMatcher> tco(p.tco->matcher(url_text, status));
-    if (tco->lookingAt(status) && U_SUCCESS(status)) {
-      if (tco->end(1, status) - tco->start(1, status) > 40) return;
-      url = group(*tco, 0, status);
-      end = start + url.size();
-    }
-    urls.push_back({start, end, url, {}});
+    return;
   }
+  // A t.co URL ends where its slug (and query) ends, and a slug longer than 40 is not one.
+  size_t tco_end = 0, slug = 0;
+  if (url::tco_link(url, tco_end, slug)) {
+    if (slug > 40) return;
+    url = url.substr(0, tco_end);
+  }
+  urls.push_back({m.start, m.start + url.size(), std::u16string(url), {}});
 }
 
-/// Characters the URL pattern's `before` group refuses (and a directional mark does not
-/// bring back in).
-bool cannot_precede_url(char16_t c) {
-  return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') ||
-         c == u'@' || c == u'$' || c == u'#' || c == 0xFF20 || c == 0xFF03 || c == 0xFFFE ||
-         c == 0xFEFF || c == 0xFFFF;
-}
-
-/// Where a URL can start: the URL pattern tries every position, but each match holds a domain
-/// with a dot inside one run of host characters (anything but punctuation, spaces, invalid and
-/// directional characters, plus `-`, `_` and `.`), and starts at most 9 units before that run
-/// (one preceding character and `https://`). Returns [from, to) ranges covering every such
-/// start, in order.
+/// Where a URL can start: each match holds a domain with a dot inside one run of host
+/// characters (anything but punctuation, spaces, invalid and directional characters, plus `-`,
+/// `_` and `.`), and starts at most 9 units before that run (one preceding character and
+/// `https://`). Returns [from, to) ranges covering every such start, in order.
 std::vector<std::pair<size_t, size_t>> url_candidates(std::u16string_view text) {
-  static const icu::UnicodeSet host = [] {
-    UErrorCode status = U_ZERO_ERROR;
-    std::string pattern = "[[^";
-    for (const char* part : {kPunct, kSpaces, kInvalid, kDirectional}) pattern += part;
-    pattern += "][\\-_.]]";
-    icu::UnicodeSet set(icu::UnicodeString::fromUTF8(pattern), status);
-    if (U_FAILURE(status)) throw std::logic_error("host character set does not compile");
-    set.freeze();
-    return set;
-  }();
   std::vector<std::pair<size_t, size_t>> ranges;
   size_t run_start = 0;
   size_t last_dot = 0;
   bool in_run = false;
   for (size_t i = 0; i <= text.size(); ++i) {
-    bool host_char = i < text.size() && host.contains(text[i]);
+    bool host_char = i < text.size() && url::is_host_char(text[i]);
     if (host_char && !in_run) {
       in_run = true;
       run_start = i;
@@ -520,28 +365,17 @@ std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol
   std::vector<Entity> urls;
   if (text.empty() || text.find(without_protocol ? u'.' : u':') == std::u16string_view::npos)
     return urls;
-  const Patterns& p = patterns();
-  UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString input = alias(text);
-  std::unique_ptr<icu::RegexMatcher> m(p.url->matcher(input, status));
-  if (U_FAILURE(status)) return urls;
-  // Matching is tried only where a URL can start, which gives the same matches as a scan of
-  // every position at a fraction of the cost. The bounds keep `^` at the start of the text and
-  // let look-arounds see past the region.
-  m->useAnchoringBounds(false);
-  m->useTransparentBounds(true);
-  const auto length = static_cast<int64_t>(text.size());
+  // The pattern is tried only where a URL can start, which gives the same matches as a scan
+  // of every position at a fraction of the cost.
   size_t at = 0;  // where the previous match ended
   for (const auto& [from, to] : url_candidates(text)) {
     for (size_t start_at = std::max(at, from); start_at < to; ++start_at) {
-      // A match starts with the character before the URL, which cannot be a letter or digit
-      // of ASCII, @, $ or # (only the start of the text can do without one).
-      if (start_at > 0 && cannot_precede_url(text[start_at])) continue;
-      m->region(static_cast<int64_t>(start_at), length, status);
-      if (!m->lookingAt(status) || U_FAILURE(status)) continue;
-      at = static_cast<size_t>(m->end(status));
+      if (!url::may_start_at(text, start_at)) continue;
+      std::optional<url::Match> m = url::match_at(text, start_at);
+      if (!m) continue;
+      at = m->end;
       start_at = at - 1;
-      add_url(p, *m, without_protocol, urls, status);
+      add_url(text, *m, without_protocol, urls);
     }
   }
   return urls;
@@ -552,7 +386,7 @@ std::vector<Entity> extract_hashtags(std::u16string_view text) {
   if (!contains_any(text, u"#\uFF03")) return tags;
   UErrorCode status = U_ZERO_ERROR;
   icu::UnicodeString input = alias(text);
-  std::unique_ptr<icu::RegexMatcher> m(patterns().hashtag->matcher(input, status));
+  std::unique_ptr<icu::RegexMatcher> m(hashtag_pattern().matcher(input, status));
   while (m->find(status) && U_SUCCESS(status)) {
     auto match_end = static_cast<size_t>(m->end(status));
     std::u16string_view after = text.substr(match_end);
@@ -573,7 +407,7 @@ std::vector<Entity> extract_mentions_or_lists(std::u16string_view text) {
   if (!contains_any(text, u"@\uFF20")) return found;
   UErrorCode status = U_ZERO_ERROR;
   icu::UnicodeString input = alias(text);
-  std::unique_ptr<icu::RegexMatcher> m(patterns().mention->matcher(input, status));
+  std::unique_ptr<icu::RegexMatcher> m(mention_pattern().matcher(input, status));
   while (m->find(status) && U_SUCCESS(status)) {
     auto match_end = static_cast<size_t>(m->end(status));
     std::u16string_view after = text.substr(match_end);
@@ -610,7 +444,7 @@ std::vector<Entity> extract_cashtags(std::u16string_view text) {
   if (text.find(u'$') == std::u16string_view::npos) return found;
   UErrorCode status = U_ZERO_ERROR;
   icu::UnicodeString input = alias(text);
-  std::unique_ptr<icu::RegexMatcher> m(patterns().cashtag->matcher(input, status));
+  std::unique_ptr<icu::RegexMatcher> m(cashtag_pattern().matcher(input, status));
   while (m->find(status) && U_SUCCESS(status)) {
     std::u16string symbol = group(*m, 3, status);
     auto start = static_cast<size_t>(m->start(2, status));

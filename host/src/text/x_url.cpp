@@ -1,0 +1,412 @@
+// The parts of twitter-text's URL pattern, each as the set of UTF-16 units it accepts, and the
+// pattern's backtracking worked out part by part. twitter-text's regular expression, as X's
+// JavaScript runs it (case-insensitive, over UTF-16 units):
+//
+//   before   [^A-Za-z0-9@＠$#＃\uFFFE\uFEFF\uFFFF] | [directional marks] | ^
+//   protocol (https?://)?
+//   domain   subdomain* domain-name TLD
+//              subdomain    (D[_-D]*)?D\.      D: anything but punctuation, spaces, invalid
+//              domain-name  (D[-D]*)?D\.          characters and directional marks
+//              TLD          generic(?=L) | country(?=L) | xn--[-0-9a-z]+   L: [^0-9a-zA-Z@+-]|$
+//   port     (:[0-9]+)?
+//   path     (/(P*(BP*)*E | B | @P+/)*)?    P, E: path characters, those a path may end with
+//              B  \((P+ | P*\(P+\)P*)\)       (balanced parentheses, one level nested)
+//   query    (\?Q*R)?                        Q, R: query characters, those a query may end with
+#include "text/x_url.hpp"
+
+#include "text/x_chars.hpp"
+
+#include <unicode/uchar.h>
+#include <unicode/uniset.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace herald::text::x::url {
+namespace {
+
+constexpr const char* kTldData =
+#include "tld_lib.yml.inc"
+    ;
+
+/// What a case-insensitive JavaScript pattern compares for unit `c`: two units match when their
+/// keys are equal. JavaScript compares uppercase forms, except that a non-ASCII unit never
+/// becomes ASCII (so the Kelvin sign and the long s match no ASCII letter).
+char16_t key(char16_t c) {
+  if (c < 0x80) return (c >= u'A' && c <= u'Z') ? static_cast<char16_t>(c + 32) : c;
+  UChar32 upper = u_toupper(c);
+  return upper < 0x80 || upper > 0xFFFF ? c : static_cast<char16_t>(upper);
+}
+
+/// The UTF-16 units an ICU set pattern holds. A case-insensitive set also holds every unit
+/// with the key of a member. Surrogates count as members of a negated set, as
+/// JavaScript's non-Unicode patterns match each unit of a surrogate pair on its own.
+class UnitSet {
+ public:
+  UnitSet(const std::string& pattern, bool case_insensitive) {
+    UErrorCode status = U_ZERO_ERROR;
+    icu::UnicodeSet set(icu::UnicodeString::fromUTF8(pattern), status);
+    if (U_FAILURE(status)) throw std::logic_error("character set does not compile: " + pattern);
+    if (case_insensitive) {
+      // ICU's closure over case, less what JavaScript does not match: a unit the closure
+      // adds stays only when some member has its key.
+      icu::UnicodeSet closed(set);
+      closed.closeOver(USET_CASE_INSENSITIVE);
+      closed.removeAll(set);
+      for (int32_t r = 0; r < closed.getRangeCount(); ++r) {
+        for (UChar32 c = closed.getRangeStart(r); c <= closed.getRangeEnd(r) && c <= 0xFFFF; ++c) {
+          icu::UnicodeSet kin(c, c);
+          kin.closeOver(USET_CASE_INSENSITIVE);
+          kin.retainAll(set);
+          bool matches = false;
+          for (int32_t k = 0; k < kin.getRangeCount() && !matches; ++k)
+            for (UChar32 a = kin.getRangeStart(k); a <= kin.getRangeEnd(k) && !matches; ++a)
+              matches =
+                  a <= 0xFFFF && key(static_cast<char16_t>(a)) == key(static_cast<char16_t>(c));
+          if (matches) set.add(c);
+        }
+      }
+    }
+    for (int32_t r = 0; r < set.getRangeCount(); ++r) {
+      UChar32 last = std::min<UChar32>(set.getRangeEnd(r), 0xFFFF);
+      for (UChar32 c = set.getRangeStart(r); c <= last; ++c) units_.set(static_cast<size_t>(c));
+    }
+  }
+
+  bool operator()(char16_t c) const { return units_.test(c); }
+
+ private:
+  std::bitset<0x10000> units_;
+};
+
+std::string set(const std::string& inside) {
+  return "[" + inside + "]";
+}
+
+bool ascii_alnum(char16_t c) {
+  return (c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z');
+}
+
+/// The `before` part's character class.
+bool may_precede(char16_t c) {
+  return !(ascii_alnum(c) || c == u'@' || c == u'$' || c == u'#' || c == 0xFF20 || c == 0xFF03 ||
+           c == 0xFFFE || c == 0xFEFF || c == 0xFFFF);
+}
+
+/// The TLDs of one list of tld_lib.yml, case-folded, as a trie over UTF-16 units.
+class TldTrie {
+ public:
+  explicit TldTrie(const std::string& section) {
+    std::istringstream in(kTldData);
+    std::string line, current;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == ':') current = line.substr(0, line.size() - 1);
+      if (current != section || line.rfind("- ", 0) != 0) continue;
+      std::string tld = line.substr(2);
+      if (tld.size() > 2 && tld.front() == '\'' && tld.back() == '\'')
+        tld = tld.substr(1, tld.size() - 2);
+      icu::UnicodeString u = icu::UnicodeString::fromUTF8(tld);
+      add(std::u16string_view(reinterpret_cast<const char16_t*>(u.getBuffer()),
+                              static_cast<size_t>(u.length())));
+    }
+  }
+
+  /// The longest TLD at `at` after which `accept` holds, as its length, or 0.
+  template <typename Accept>
+  size_t longest_at(std::u16string_view text, size_t at, Accept accept) const {
+    std::array<size_t, 64> ends{};
+    size_t found = 0;
+    uint32_t node = 0;
+    for (size_t i = at; i < text.size() && found < ends.size(); ++i) {
+      node = child(node, key(text[i]));
+      if (node == 0) break;
+      if (nodes_[node].ends) ends[found++] = i + 1 - at;
+    }
+    while (found > 0) {
+      size_t length = ends[--found];
+      if (accept(at + length)) return length;
+    }
+    return 0;
+  }
+
+ private:
+  struct Node {
+    std::vector<std::pair<char16_t, uint32_t>> next;  // sorted by unit
+    bool ends = false;
+  };
+
+  void add(std::u16string_view tld) {
+    uint32_t node = 0;
+    for (char16_t c : tld) {
+      c = key(c);
+      uint32_t existing = child(node, c);
+      if (existing != 0) {
+        node = existing;
+        continue;
+      }
+      auto& next = nodes_[node].next;
+      auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(c, uint32_t{0}));
+      auto created = static_cast<uint32_t>(nodes_.size());
+      next.insert(it, {c, created});
+      nodes_.emplace_back();  // invalidates `next`, which is not used after this
+      node = created;
+    }
+    nodes_[node].ends = true;
+  }
+
+  uint32_t child(uint32_t node, char16_t c) const {
+    const auto& next = nodes_[node].next;
+    auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(c, uint32_t{0}));
+    return it != next.end() && it->first == c ? it->second : 0;
+  }
+
+  std::vector<Node> nodes_{1};
+};
+
+struct Rules {
+  UnitSet domain_char;  // D
+  UnitSet path_char;    // P
+  UnitSet path_end;     // E
+  UnitSet query_char;   // Q
+  UnitSet query_end;    // R
+  UnitSet ascii_label;  // validAsciiDomain's label characters
+  TldTrie generic{"generic"};
+  TldTrie country{"country"};
+
+  Rules()
+      : domain_char(set(std::string("^") + chars::kPunct + chars::kSpaces + chars::kInvalid +
+                        chars::kDirectional),
+                    true),
+        path_char(set(std::string("a-z") + chars::kCyrillic + R"(0-9\!\*\'\;\:\=\+\,\.)" +
+                      R"(\$\/\%\#\[\]\-\x{2013}\_\~\@\|\&)" + chars::kLatinAccents),
+                  true),
+        path_end(set(std::string(R"(\+\-a-z)") + chars::kCyrillic + R"(0-9\=\_\#\/)" +
+                     chars::kLatinAccents),
+                 true),
+        query_char(R"([a-z0-9\!\?\*\'\@\(\)\;\:\&\=\+\$\/\%\#\[\]\-\_\.\,\~\|])", true),
+        query_end(R"([a-z0-9\-\_\&\=\#\/])", true),
+        ascii_label(set(std::string("\\-a-z0-9") + chars::kLatinAccents), true) {}
+};
+
+const Rules& rules() {
+  static const Rules compiled;
+  return compiled;
+}
+
+/// The TLD's look-ahead: the TLD is not followed by a letter, digit, `@`, `+` or `-`.
+bool ends_tld(std::u16string_view text, size_t at) {
+  if (at >= text.size()) return true;
+  char16_t c = text[at];
+  return !(ascii_alnum(c) || c == u'@' || c == u'+' || c == u'-');
+}
+
+/// The length of the TLD at `at`: the longest generic one, else the longest country one, each
+/// followed by the look-ahead, else a punycode label; 0 when none.
+size_t tld_at(const Rules& r, std::u16string_view text, size_t at) {
+  auto accept = [&](size_t end) { return ends_tld(text, end); };
+  if (size_t n = r.generic.longest_at(text, at, accept)) return n;
+  if (size_t n = r.country.longest_at(text, at, accept)) return n;
+  if (text.size() - at > 4 && key(text[at]) == u'x' && key(text[at + 1]) == u'n' &&
+      text[at + 2] == u'-' && text[at + 3] == u'-') {
+    size_t i = at + 4;
+    while (i < text.size() && (ascii_alnum(text[i]) || text[i] == u'-')) ++i;
+    if (i > at + 4) return i - at;
+  }
+  return 0;
+}
+
+/// A label of the domain and the dot after it.
+struct Label {
+  size_t dot;
+  bool underscore;  // allowed in a subdomain, not in the domain name
+};
+
+/// Where the domain that starts at `at` ends, or npos: the most subdomains after which a
+/// domain name and a TLD follow.
+size_t domain_at(const Rules& r, std::u16string_view text, size_t at) {
+  const size_t n = text.size();
+  std::vector<Label> labels;
+  size_t i = at;
+  // Subdomains: D, then D, `-` or `_`, ending in D and a dot. Nothing but a dot can end a
+  // label early, so each label is the run up to the next character outside them.
+  while (i < n && r.domain_char(text[i])) {
+    size_t j = i;
+    bool underscore = false;
+    while (j < n && (r.domain_char(text[j]) || text[j] == u'-' || text[j] == u'_')) {
+      underscore = underscore || text[j] == u'_';
+      ++j;
+    }
+    if (j >= n || text[j] != u'.' || !r.domain_char(text[j - 1])) break;
+    labels.push_back({j, underscore});
+    i = j + 1;
+  }
+  // The regex gives back one subdomain at a time until a domain name and a TLD follow.
+  for (size_t k = labels.size(); k-- > 0;) {
+    if (labels[k].underscore) continue;
+    size_t tld_start = labels[k].dot + 1;
+    if (size_t tld = tld_at(r, text, tld_start)) return tld_start + tld;
+  }
+  return std::u16string_view::npos;
+}
+
+/// Balanced parentheses at `at`, one level nested: where they end, or npos.
+size_t balanced_at(const Rules& r, std::u16string_view text, size_t at) {
+  const size_t n = text.size();
+  if (at >= n || text[at] != u'(') return std::u16string_view::npos;
+  auto run = [&](size_t i) {
+    while (i < n && r.path_char(text[i])) ++i;
+    return i;
+  };
+  size_t i = run(at + 1);
+  if (i > at + 1 && i < n && text[i] == u')') return i + 1;
+  if (i >= n || text[i] != u'(') return std::u16string_view::npos;
+  size_t inner = run(i + 1);
+  if (inner == i + 1 || inner >= n || text[inner] != u')') return std::u16string_view::npos;
+  size_t after = run(inner + 1);
+  if (after >= n || text[after] != u')') return std::u16string_view::npos;
+  return after + 1;
+}
+
+/// One repetition of the path's group at `at`: where it ends, or npos.
+size_t path_part_at(const Rules& r, std::u16string_view text, size_t at) {
+  // P*(BP*)*E: the path characters and balanced parentheses run as far as they go, then the
+  // regex gives characters back until one a path may end with; parentheses never end it.
+  const size_t n = text.size();
+  size_t last_end = std::u16string_view::npos;
+  size_t i = at;
+  while (true) {
+    while (i < n && r.path_char(text[i])) {
+      if (r.path_end(text[i])) last_end = i;
+      ++i;
+    }
+    size_t b = balanced_at(r, text, i);
+    if (b == std::u16string_view::npos) break;
+    i = b;
+  }
+  if (last_end != std::u16string_view::npos) return last_end + 1;
+  // B alone. (@P+/ never matches where the first alternative does not: its `/` ends a path.)
+  return balanced_at(r, text, at);
+}
+
+/// The query at `at` (a `?`): where it ends, or `at` when there is none.
+size_t query_at(const Rules& r, std::u16string_view text, size_t at) {
+  if (at >= text.size() || text[at] != u'?') return at;
+  size_t end = at;
+  for (size_t i = at + 1; i < text.size() && r.query_char(text[i]); ++i)
+    if (r.query_end(text[i])) end = i + 1;
+  return end;
+}
+
+/// The length of `http://` or `https://` (any case) at `at`, or 0.
+size_t protocol_at(std::u16string_view text, size_t at) {
+  auto is = [&](size_t i, char16_t lower) {
+    return at + i < text.size() && key(text[at + i]) == lower;
+  };
+  if (!(is(0, u'h') && is(1, u't') && is(2, u't') && is(3, u'p'))) return 0;
+  size_t i = is(4, u's') ? 5 : 4;
+  return is(i, u':') && is(i + 1, u'/') && is(i + 2, u'/') ? i + 3 : 0;
+}
+
+std::optional<Match> url_at(const Rules& r, std::u16string_view text, size_t before, size_t start) {
+  const size_t n = text.size();
+  Match m;
+  m.before = before;
+  m.start = start;
+  size_t protocol = protocol_at(text, start);
+  size_t domain_end = std::u16string_view::npos;
+  if (protocol > 0) domain_end = domain_at(r, text, start + protocol);
+  if (domain_end == std::u16string_view::npos) {
+    // Without the protocol: the domain would start with `http`, followed by `:`, so this
+    // only succeeds when there was no protocol.
+    protocol = 0;
+    domain_end = domain_at(r, text, start);
+  }
+  if (domain_end == std::u16string_view::npos) return std::nullopt;
+  m.domain_start = start + protocol;
+  m.domain_end = domain_end;
+  size_t i = domain_end;
+  if (i + 1 < n && text[i] == u':' && text[i + 1] >= u'0' && text[i + 1] <= u'9') {
+    i += 2;
+    while (i < n && text[i] >= u'0' && text[i] <= u'9') ++i;
+  }
+  m.path_start = m.path_end = i;
+  if (i < n && text[i] == u'/') {
+    ++i;
+    for (size_t next; (next = path_part_at(r, text, i)) != std::u16string_view::npos;) i = next;
+    m.path_end = i;
+  }
+  m.end = query_at(r, text, i);
+  return m;
+}
+
+}  // namespace
+
+bool may_start_at(std::u16string_view text, size_t at) {
+  return at == 0 || (at < text.size() && may_precede(text[at]));
+}
+
+std::optional<Match> match_at(std::u16string_view text, size_t at) {
+  const Rules& r = rules();
+  // The character at `at` is the one before the URL...
+  if (at < text.size() && may_precede(text[at]))
+    if (auto m = url_at(r, text, at, at + 1)) return m;
+  // ...or, at the start of the text only, there is none (`^`).
+  if (at == 0) return url_at(r, text, 0, 0);
+  return std::nullopt;
+}
+
+bool is_host_char(char16_t c) {
+  return rules().domain_char(c) || c == u'-' || c == u'_' || c == u'.';
+}
+
+std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain) {
+  // (?:[-a-z0-9À-ɏ…]+\.)+TLD, found left to right: at each start, the most labels after which
+  // a TLD follows.
+  const Rules& r = rules();
+  const size_t n = domain.size();
+  std::vector<std::pair<size_t, size_t>> found;
+  std::vector<size_t> dots;
+  for (size_t start = 0; start < n;) {
+    dots.clear();
+    for (size_t i = start; i < n && r.ascii_label(domain[i]);) {
+      size_t j = i;
+      while (j < n && r.ascii_label(domain[j])) ++j;
+      if (j >= n || domain[j] != u'.') break;
+      dots.push_back(j);
+      i = j + 1;
+    }
+    size_t end = 0;
+    for (size_t k = dots.size(); k-- > 0 && end == 0;)
+      if (size_t tld = tld_at(r, domain, dots[k] + 1)) end = dots[k] + 1 + tld;
+    if (end == 0) {
+      ++start;
+      continue;
+    }
+    found.emplace_back(start, end);
+    start = end;
+  }
+  return found;
+}
+
+bool tco_link(std::u16string_view url, size_t& end, size_t& slug) {
+  // ^https?://t\.co/([a-z0-9]+)(\?Q*R)?
+  size_t protocol = protocol_at(url, 0);
+  if (protocol == 0 || url.size() < protocol + 5) return false;
+  if (key(url[protocol]) != u't' || url[protocol + 1] != u'.' || key(url[protocol + 2]) != u'c' ||
+      key(url[protocol + 3]) != u'o' || url[protocol + 4] != u'/')
+    return false;
+  size_t i = protocol + 5;
+  while (i < url.size() && ascii_alnum(url[i])) ++i;
+  if (i == protocol + 5) return false;
+  slug = i - (protocol + 5);
+  end = query_at(rules(), url, i);
+  return true;
+}
+
+}  // namespace herald::text::x::url

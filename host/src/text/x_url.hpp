@@ -1,0 +1,48 @@
+// twitter-text's URL pattern (`extractUrl`) and its `validAsciiDomain`, matched by hand over UTF-16
+// code units. The pattern is a backtracking regular expression; every part after the domain is
+// optional, so the first match the regex engine would find is the one these functions compute
+// directly: the most subdomains that still leave a domain name and a listed TLD, then the
+// longest port, path and query the pattern allows. Offsets are UTF-16 code units.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace herald::text::x::url {
+
+/// One match of the pattern: [before, start) is the character before the URL (empty at the
+/// start of the text), [start, end) the URL, with its protocol [start, domain_start), domain,
+/// port and path [path_start, path_end) (empty when there is none), and query.
+struct Match {
+  size_t before = 0;
+  size_t start = 0;
+  size_t domain_start = 0;
+  size_t domain_end = 0;
+  size_t path_start = 0;
+  size_t path_end = 0;
+  size_t end = 0;
+};
+
+/// The match that starts exactly at `at` (the regex's lookingAt from `at`, with the text before
+/// `at` visible to `^`), or nothing.
+std::optional<Match> match_at(std::u16string_view text, size_t at);
+
+/// Whether a match may start at `at`: the character there may come before a URL (anything but
+/// ASCII letters and digits, `@`, `$`, `#`, their fullwidth forms and the invalid characters),
+/// or `at` is the start of the text.
+bool may_start_at(std::u16string_view text, size_t at);
+
+/// Characters a host name is made of, with its separators `-`, `_` and `.`.
+bool is_host_char(char16_t c);
+
+/// Every [start, end) that twitter-text's validAsciiDomain finds in `domain`, left to right.
+std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain);
+
+/// Whether `url` (a URL the pattern matched) is a t.co link; `end` then becomes where its slug
+/// and query end and `slug` the slug's length.
+bool tco_link(std::u16string_view url, size_t& end, size_t& slug);
+
+}  // namespace herald::text::x::url
