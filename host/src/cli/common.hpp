@@ -54,4 +54,7 @@ void add_amplify_commands(CLI::App& app, int& exit_code);
 /// (cli/schedule.cpp).
 void add_schedule_commands(CLI::App& app, int& exit_code);
 
+/// `herald text` (cli/text.cpp).
+void add_text_command(CLI::App& app, int& exit_code);
+
 }  // namespace herald

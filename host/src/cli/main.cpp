@@ -4,7 +4,6 @@
 
 #include "cli/common.hpp"
 #include "cli/render.hpp"
-#include "text/measure.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -302,89 +301,7 @@ int main(int argc, char** argv) {
   herald::add_inbound_commands(app, exit_code);
   herald::add_amplify_commands(app, exit_code);
 
-  // text
-  auto* text = app.add_subcommand(
-      "text", "Count texts as a network does: JSON lines {\"text\": ...} in, one result per line.");
-  std::string network_name = "x";
-  std::string text_input;
-  int64_t text_limit = 0;
-  text->add_option("--network", network_name, "x, mastodon, bluesky or linkedin")
-      ->capture_default_str();
-  text->add_option("--limit", text_limit, "the account's limit (default: the network's)");
-  text->add_option("FILE", text_input, "JSON lines to read (default: standard input)");
-  text->add_flag("--json", as_json, "print one JSON object per line");
-  text->callback([&] {
-    auto network = herald::text::parse_network(network_name);
-    if (failed(network, exit_code)) return;
-    std::ifstream file;
-    if (!text_input.empty()) {
-      file.open(text_input, std::ios::binary);
-      if (!file) {
-        std::cerr << "error: cannot read " << text_input << "\n";
-        exit_code = 2;
-        return;
-      }
-    }
-    std::istream& in = text_input.empty() ? std::cin : file;
-    std::string line;
-    int64_t number = 0;
-    bool any_error = false;
-    while (std::getline(in, line)) {
-      ++number;
-      if (line.empty() || line == "\r") continue;
-      nlohmann::json out;
-      std::string error;
-      std::string spoiler;
-      try {
-        nlohmann::json input = nlohmann::json::parse(line);
-        if (!input.is_object() || !input.contains("text") || !input["text"].is_string())
-          throw std::invalid_argument("expected an object with a string \"text\"");
-        if (input.contains("spoiler_text") && input["spoiler_text"].is_string())
-          spoiler = input["spoiler_text"].get<std::string>();
-        auto measured =
-            herald::text::measure(*network, input["text"].get<std::string>(), text_limit, spoiler);
-        if (!measured) throw std::invalid_argument(measured.status().message());
-        const auto& m = *measured;
-        out = {{"network", std::string(herald::text::network_name(m.network))},
-               {"length", m.length},
-               {"limit", m.limit},
-               {"valid", m.valid},
-               {"graphemes", m.graphemes},
-               {"bytes", m.bytes}};
-        if (m.network == herald::text::Network::x) {
-          out["weightedLength"] = m.weighted_length;
-          out["permillage"] = m.permillage;
-          out["validRangeEnd"] = m.valid_range_end;
-        }
-        if (m.network == herald::text::Network::bluesky) {
-          out["facets"] = nlohmann::json::array();
-          for (const auto& f : m.facets)
-            out["facets"].push_back({{"byteStart", f.byte_start},
-                                     {"byteEnd", f.byte_end},
-                                     {"type", herald::text::bluesky::facet_type_name(f.type)},
-                                     {"value", f.value}});
-        }
-        if (m.network == herald::text::Network::linkedin)
-          out["commentary"] = herald::text::escape_little_text(input["text"].get<std::string>());
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      if (!error.empty()) {
-        any_error = true;
-        // nlohmann's messages name the byte; ours name the line.
-        out = {{"line", number}, {"error", error}};
-      }
-      if (as_json) {
-        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      } else if (!error.empty()) {
-        std::cout << "line " << number << ": error: " << error << "\n";
-      } else {
-        std::cout << "line " << number << ": " << out["length"] << "/" << out["limit"] << " "
-                  << (out["valid"].get<bool>() ? "ok" : "too long or invalid") << "\n";
-      }
-    }
-    if (any_error) exit_code = 2;
-  });
+  herald::add_text_command(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -100,7 +100,7 @@ int64_t default_limit(Network network) {
 }
 
 Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
-                        std::string_view spoiler) {
+                        std::string_view spoiler, bool count_graphemes) {
   std::optional<std::u16string> text = to_utf16(utf8);
   if (!text) return Status(ErrorCode::invalid_argument, "the text is not valid UTF-8");
   std::optional<std::u16string> warning = to_utf16(spoiler);
@@ -108,7 +108,8 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
   Measure m;
   m.network = network;
   m.limit = limit > 0 ? limit : default_limit(network);
-  m.graphemes = static_cast<int64_t>(grapheme_count(*text));
+  if (count_graphemes || network == Network::mastodon || network == Network::bluesky)
+    m.graphemes = static_cast<int64_t>(grapheme_count(*text));
   m.bytes = static_cast<int64_t>(utf8.size());
   switch (network) {
     case Network::x: {

@@ -26,7 +26,7 @@ struct Measure {
   int64_t length = 0;  // what the network compares with `limit`
   int64_t limit = 0;
   bool valid = false;
-  int64_t graphemes = 0;
+  int64_t graphemes = 0;               // when counted (see measure())
   int64_t bytes = 0;                   // UTF-8
   int64_t weighted_length = 0;         // X
   int64_t permillage = 0;              // X
@@ -34,10 +34,11 @@ struct Measure {
   std::vector<bluesky::Facet> facets;  // Bluesky
 };
 
-/// Counts `utf8` as `network` does. `limit` 0 means the network's default. Fails only for text
-/// that is not well-formed UTF-8.
+/// Counts `utf8` as `network` does. `limit` 0 means the network's default. `graphemes` is
+/// counted for Mastodon and Bluesky, which count graphemes, and for X and LinkedIn only when
+/// `count_graphemes` says so. Fails only for text that is not well-formed UTF-8.
 Result<Measure> measure(Network network, std::string_view utf8, int64_t limit = 0,
-                        std::string_view spoiler = {});
+                        std::string_view spoiler = {}, bool count_graphemes = true);
 
 /// Something a network links in a text. Offsets are UTF-8 bytes, end exclusive.
 struct TextEntity {

@@ -29,22 +29,29 @@ icu::BreakIterator& graphemes() {
 }  // namespace
 
 std::optional<std::u16string> to_utf16(std::string_view utf8) {
-  std::u16string out;
-  out.reserve(utf8.size());
+  // UTF-16 never takes more units than UTF-8 takes bytes.
+  std::u16string out(utf8.size(), u'\0');
+  char16_t* units = out.data();
+  size_t written = 0;
   const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
   const auto length = static_cast<int32_t>(utf8.size());
   int32_t i = 0;
   while (i < length) {
+    if (bytes[i] < 0x80) {
+      units[written++] = bytes[i++];
+      continue;
+    }
     UChar32 c;
     U8_NEXT(bytes, i, length, c);
     if (c < 0) return std::nullopt;  // ill-formed: overlong, surrogate, truncated, > U+10FFFF
     if (U_IS_BMP(c)) {
-      out.push_back(static_cast<char16_t>(c));
+      units[written++] = static_cast<char16_t>(c);
     } else {
-      out.push_back(U16_LEAD(c));
-      out.push_back(U16_TRAIL(c));
+      units[written++] = U16_LEAD(c);
+      units[written++] = U16_TRAIL(c);
     }
   }
+  out.resize(written);
   return out;
 }
 

@@ -334,31 +334,6 @@ void add_url(std::u16string_view text, const url::Match& m, bool without_protoco
   urls.push_back({m.start, m.start + url.size(), std::u16string(url), {}});
 }
 
-/// Where a URL can start: each match holds a domain with a dot inside one run of host
-/// characters (anything but punctuation, spaces, invalid and directional characters, plus `-`,
-/// `_` and `.`), and starts at most 9 units before that run (one preceding character and
-/// `https://`). Returns [from, to) ranges covering every such start, in order.
-std::vector<std::pair<size_t, size_t>> url_candidates(std::u16string_view text) {
-  std::vector<std::pair<size_t, size_t>> ranges;
-  size_t run_start = 0;
-  size_t last_dot = 0;
-  bool in_run = false;
-  for (size_t i = 0; i <= text.size(); ++i) {
-    bool host_char = i < text.size() && url::is_host_char(text[i]);
-    if (host_char && !in_run) {
-      in_run = true;
-      run_start = i;
-      last_dot = 0;
-    }
-    if (host_char && text[i] == u'.') last_dot = i;
-    if (!host_char && in_run) {
-      in_run = false;
-      if (last_dot > run_start) ranges.emplace_back(run_start >= 9 ? run_start - 9 : 0, last_dot);
-    }
-  }
-  return ranges;
-}
-
 }  // namespace
 
 std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol) {
@@ -368,7 +343,7 @@ std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol
   // The pattern is tried only where a URL can start, which gives the same matches as a scan
   // of every position at a fraction of the cost.
   size_t at = 0;  // where the previous match ended
-  for (const auto& [from, to] : url_candidates(text)) {
+  for (const auto& [from, to] : url::candidates(text)) {
     for (size_t start_at = std::max(at, from); start_at < to; ++start_at) {
       if (!url::may_start_at(text, start_at)) continue;
       std::optional<url::Match> m = url::match_at(text, start_at);
@@ -461,6 +436,7 @@ ParseResult parse(std::u16string_view original, const Config& config) {
   ParseResult result;
   std::u16string text = nfc(original);
   std::vector<Entity> urls = extract_urls(text);
+  const EmojiTable& emoji_table = x::emoji_table();
   size_t next_url = 0;
   int64_t weighted = 0;
   size_t valid_display = 0;
@@ -472,7 +448,8 @@ ParseResult parse(std::u16string_view original, const Config& config) {
     if (next_url < urls.size() && urls[next_url].start == i) {
       weighted += int64_t{config.transformed_url_length} * config.scale;
       i += urls[next_url].value.size() - 1;
-    } else if (config.emoji_parsing && (emoji = emoji_at(text, i)) > 0) {
+    } else if (config.emoji_parsing && emoji_table.first_units.test(text[i]) &&
+               (emoji = emoji_table.longest_at(std::u16string_view(text).substr(i))) > 0) {
       weighted += config.default_weight;
       i += emoji - 1;
     } else {

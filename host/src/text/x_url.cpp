@@ -361,8 +361,29 @@ std::optional<Match> match_at(std::u16string_view text, size_t at) {
   return std::nullopt;
 }
 
-bool is_host_char(char16_t c) {
-  return rules().domain_char(c) || c == u'-' || c == u'_' || c == u'.';
+std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text) {
+  const Rules& r = rules();
+  std::vector<std::pair<size_t, size_t>> ranges;
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    char16_t c = text[i];
+    if (!(r.domain_char(c) || c == u'-' || c == u'_' || c == u'.')) {
+      ++i;
+      continue;
+    }
+    const size_t run_start = i;
+    size_t last_dot = 0;
+    for (; i < n; ++i) {
+      c = text[i];
+      if (c == u'.')
+        last_dot = i;
+      else if (!(r.domain_char(c) || c == u'-' || c == u'_'))
+        break;
+    }
+    if (last_dot > run_start) ranges.emplace_back(run_start >= 9 ? run_start - 9 : 0, last_dot);
+  }
+  return ranges;
 }
 
 std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain) {

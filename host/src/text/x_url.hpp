@@ -35,8 +35,10 @@ std::optional<Match> match_at(std::u16string_view text, size_t at);
 /// or `at` is the start of the text.
 bool may_start_at(std::u16string_view text, size_t at);
 
-/// Characters a host name is made of, with its separators `-`, `_` and `.`.
-bool is_host_char(char16_t c);
+/// Where a match can start: each match holds a domain with a dot inside one run of host
+/// characters (D, `-`, `_` and `.`), and starts at most 9 units before that run (one preceding
+/// character and `https://`). [from, to) ranges covering every such start, in order.
+std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text);
 
 /// Every [start, end) that twitter-text's validAsciiDomain finds in `domain`, left to right.
 std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain);

@@ -1,0 +1,426 @@
+// `herald text`: counts JSON lines of text as a network does. Lines are read in blocks and
+// counted on every core; the results come out in input order. The common line
+// {"text": "...", "spoiler_text": "..."} is read and its result written without a JSON library;
+// any other line goes through nlohmann::json, which also words every error.
+#include "cli/common.hpp"
+#include "text/measure.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace herald {
+namespace {
+
+using nlohmann::json;
+
+struct TextOptions {
+  text::Network network = text::Network::x;
+  int64_t limit = 0;
+  bool json = false;
+};
+
+bool json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+size_t skip_space(std::string_view s, size_t i) {
+  while (i < s.size() && json_space(s[i])) ++i;
+  return i;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// Four hex digits at s[i], or -1.
+int32_t hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int32_t v = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    int d = hex_value(s[i + k]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+void append_utf8(std::string& out, uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+/// The JSON string that opens at s[i] (a quote), decoded into `out`; the position after it, or
+/// npos for anything the full parser should judge (control characters, bad escapes, lone
+/// surrogates). Bytes of 0x80 and up are copied: the text's UTF-8 is checked when it is counted.
+size_t read_string(std::string_view s, size_t i, std::string& out) {
+  ++i;
+  while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size() && s[run] != '"' && s[run] != '\\' &&
+           static_cast<unsigned char>(s[run]) >= 0x20)
+      ++run;
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i >= s.size()) return std::string_view::npos;
+    char c = s[i];
+    if (c == '"') return i + 1;
+    if (c != '\\') return std::string_view::npos;  // a control character
+    if (++i >= s.size()) return std::string_view::npos;
+    switch (s[i]) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '/': out += '/'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        int32_t unit = hex4(s, i + 1);
+        if (unit < 0) return std::string_view::npos;
+        i += 4;
+        uint32_t code_point = static_cast<uint32_t>(unit);
+        if (unit >= 0xDC00 && unit <= 0xDFFF) return std::string_view::npos;
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+          if (i + 2 >= s.size() || s[i + 1] != '\\' || s[i + 2] != 'u')
+            return std::string_view::npos;
+          int32_t low = hex4(s, i + 3);
+          if (low < 0xDC00 || low > 0xDFFF) return std::string_view::npos;
+          i += 6;
+          code_point = 0x10000 + ((static_cast<uint32_t>(unit) - 0xD800) << 10) +
+                       (static_cast<uint32_t>(low) - 0xDC00);
+        }
+        append_utf8(out, code_point);
+        break;
+      }
+      default: return std::string_view::npos;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+/// Reads a line that is an object of "text" and, optionally, "spoiler_text", both strings, each
+/// once. False for any other line, which the full parser then reads.
+bool read_simple_line(std::string_view line, std::string& text, std::string& spoiler) {
+  size_t i = skip_space(line, 0);
+  if (i >= line.size() || line[i] != '{') return false;
+  bool have_text = false, have_spoiler = false;
+  while (true) {
+    i = skip_space(line, i + 1);
+    if (i >= line.size() || line[i] != '"') return false;
+    std::string_view rest = line.substr(i);
+    std::string* target = nullptr;
+    if (rest.substr(0, 6) == "\"text\"" && !have_text) {
+      target = &text;
+      have_text = true;
+      i += 6;
+    } else if (rest.substr(0, 14) == "\"spoiler_text\"" && !have_spoiler) {
+      target = &spoiler;
+      have_spoiler = true;
+      i += 14;
+    } else {
+      return false;
+    }
+    i = skip_space(line, i);
+    if (i >= line.size() || line[i] != ':') return false;
+    i = skip_space(line, i + 1);
+    if (i >= line.size() || line[i] != '"') return false;
+    i = read_string(line, i, *target);
+    if (i == std::string_view::npos) return false;
+    i = skip_space(line, i);
+    if (i >= line.size()) return false;
+    if (line[i] == '}') break;
+    if (line[i] != ',') return false;
+  }
+  return have_text && skip_space(line, i + 1) == line.size();
+}
+
+/// `s` as a JSON string, as nlohmann::json writes it (UTF-8 kept, control characters escaped).
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size() && s[run] != '"' && s[run] != '\\' &&
+           static_cast<unsigned char>(s[run]) >= 0x20)
+      ++run;
+    out.append(s.data() + i, run - i);
+    if (run >= s.size()) break;
+    char c = s[run];
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[(c >> 4) & 0xF];
+        out += kHex[c & 0xF];
+      }
+    }
+    i = run + 1;
+  }
+  out += '"';
+}
+
+void append_number(std::string& out, int64_t value) {
+  char buffer[24];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, end);
+}
+
+/// One result as a JSON object, its keys in the order nlohmann::json sorts them.
+void append_result(std::string& out, const text::Measure& m, std::string_view text) {
+  const bool x = m.network == text::Network::x;
+  out += "{\"bytes\":";
+  append_number(out, m.bytes);
+  if (m.network == text::Network::linkedin) {
+    out += ",\"commentary\":";
+    append_json_string(out, text::escape_little_text(std::string(text)));
+  }
+  if (m.network == text::Network::bluesky) {
+    out += ",\"facets\":[";
+    for (size_t i = 0; i < m.facets.size(); ++i) {
+      const auto& f = m.facets[i];
+      out += i == 0 ? "{\"byteEnd\":" : ",{\"byteEnd\":";
+      append_number(out, static_cast<int64_t>(f.byte_end));
+      out += ",\"byteStart\":";
+      append_number(out, static_cast<int64_t>(f.byte_start));
+      out += ",\"type\":";
+      append_json_string(out, text::bluesky::facet_type_name(f.type));
+      out += ",\"value\":";
+      append_json_string(out, f.value);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (m.network == text::Network::mastodon || m.network == text::Network::bluesky) {
+    out += ",\"graphemes\":";
+    append_number(out, m.graphemes);
+  }
+  out += ",\"length\":";
+  append_number(out, m.length);
+  out += ",\"limit\":";
+  append_number(out, m.limit);
+  out += ",\"network\":";
+  append_json_string(out, text::network_name(m.network));
+  if (x) {
+    out += ",\"permillage\":";
+    append_number(out, m.permillage);
+  }
+  out += m.valid ? ",\"valid\":true" : ",\"valid\":false";
+  if (x) {
+    out += ",\"validRangeEnd\":";
+    append_number(out, m.valid_range_end);
+    out += ",\"weightedLength\":";
+    append_number(out, m.weighted_length);
+  }
+  out += "}\n";
+}
+
+void append_summary(std::string& out, int64_t number, const text::Measure& m) {
+  out += "line ";
+  append_number(out, number);
+  out += ": ";
+  append_number(out, m.length);
+  out += '/';
+  append_number(out, m.limit);
+  out += m.valid ? " ok\n" : " too long or invalid\n";
+}
+
+/// A line the fast reader left alone: read with nlohmann::json, which also words its errors.
+bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t number,
+                       std::string& out) {
+  std::string error;
+  try {
+    json input = json::parse(line);
+    if (!input.is_object() || !input.contains("text") || !input["text"].is_string())
+      throw std::invalid_argument("expected an object with a string \"text\"");
+    std::string spoiler;
+    if (input.contains("spoiler_text") && input["spoiler_text"].is_string())
+      spoiler = input["spoiler_text"].get<std::string>();
+    const std::string text = input["text"].get<std::string>();
+    auto measured = text::measure(o.network, text, o.limit, spoiler, /*count_graphemes=*/false);
+    if (!measured) throw std::invalid_argument(measured.status().message());
+    if (o.json)
+      append_result(out, *measured, text);
+    else
+      append_summary(out, number, *measured);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (o.json) {
+    // nlohmann's messages name the byte; ours name the line.
+    out += json{{"line", number}, {"error", error}}.dump(-1, ' ', false,
+                                                         json::error_handler_t::replace);
+    out += '\n';
+  } else {
+    out += "line " + std::to_string(number) + ": error: " + error + "\n";
+  }
+  return false;
+}
+
+/// Counts one line into `out`; false when it is an error.
+bool count_line(const TextOptions& o, std::string_view line, int64_t number, std::string& out,
+                std::string& text, std::string& spoiler) {
+  if (line.empty() || line == "\r") return true;
+  text.clear();
+  spoiler.clear();
+  if (read_simple_line(line, text, spoiler)) {
+    auto measured = text::measure(o.network, text, o.limit, spoiler, /*count_graphemes=*/false);
+    if (measured) {
+      if (o.json)
+        append_result(out, *measured, text);
+      else
+        append_summary(out, number, *measured);
+      return true;
+    }
+    // Not UTF-8: the full parser refuses the line in its own words.
+  }
+  return count_parsed_line(o, std::string(line), number, out);
+}
+
+struct Slice {
+  std::vector<std::string_view> lines;
+  int64_t first_number = 0;
+  std::string out;
+  bool any_error = false;
+};
+
+void count_slice(const TextOptions& o, Slice& slice) {
+  std::string text, spoiler;
+  int64_t number = slice.first_number;
+  for (std::string_view line : slice.lines)
+    if (!count_line(o, line, number++, slice.out, text, spoiler)) slice.any_error = true;
+}
+
+/// Counts every line of `in`; false when any line was an error.
+bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
+  constexpr size_t kBlock = size_t{1} << 20;
+  // [0, size) holds the unfinished last line of the previous block, then up to kBlock more
+  // bytes; a line longer than that grows the buffer.
+  std::vector<char> buffer(2 * kBlock);
+  size_t size = 0;
+  std::vector<std::string_view> lines;
+  std::vector<Slice> slices(std::max(1u, jobs));
+  int64_t number = 0;
+  bool any_error = false;
+  bool at_end = false;
+  while (!at_end) {
+    if (buffer.size() < size + kBlock) buffer.resize(size + kBlock);
+    size_t got = std::fread(buffer.data() + size, 1, kBlock, in);
+    size += got;
+    at_end = got < kBlock;
+    std::string_view block(buffer.data(), size);
+    lines.clear();
+    size_t start = 0;
+    for (size_t nl; (nl = block.find('\n', start)) != std::string::npos; start = nl + 1)
+      lines.emplace_back(block.data() + start, nl - start);
+    if (at_end && start < block.size()) {
+      lines.emplace_back(block.data() + start, block.size() - start);
+      start = block.size();
+    }
+    // Contiguous runs of lines, one per job; small blocks stay on this thread.
+    const size_t parts = lines.size() < 512 ? 1 : slices.size();
+    const size_t per = (lines.size() + parts - 1) / std::max<size_t>(parts, 1);
+    for (size_t p = 0; p < parts; ++p) {
+      Slice& s = slices[p];
+      s.lines.assign(lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), p * per)),
+                     lines.begin() +
+                         static_cast<std::ptrdiff_t>(std::min(lines.size(), (p + 1) * per)));
+      s.first_number = number + 1 + static_cast<int64_t>(std::min(lines.size(), p * per));
+      s.out.clear();
+      s.out.reserve(kBlock / parts);
+      s.any_error = false;
+    }
+    std::vector<std::thread> workers;
+    for (size_t p = 1; p < parts; ++p)
+      workers.emplace_back([&o, &s = slices[p]] { count_slice(o, s); });
+    count_slice(o, slices[0]);
+    for (auto& w : workers) w.join();
+    for (size_t p = 0; p < parts; ++p) {
+      std::fwrite(slices[p].out.data(), 1, slices[p].out.size(), stdout);
+      any_error = any_error || slices[p].any_error;
+    }
+    number += static_cast<int64_t>(lines.size());
+    std::memmove(buffer.data(), buffer.data() + start, size - start);
+    size -= start;
+  }
+  std::fflush(stdout);
+  return !any_error;
+}
+
+}  // namespace
+
+void add_text_command(CLI::App& app, int& exit_code) {
+  auto* text = app.add_subcommand(
+      "text", "Count texts as a network does: JSON lines {\"text\": ...} in, one result per line.");
+  struct Settings {
+    std::string network = "x";
+    std::string input;
+    int64_t limit = 0;
+    bool json = false;
+    unsigned jobs = 0;
+  };
+  auto settings = std::make_shared<Settings>();
+  text->add_option("--network", settings->network, "x, mastodon, bluesky or linkedin")
+      ->capture_default_str();
+  text->add_option("--limit", settings->limit, "the account's limit (default: the network's)");
+  text->add_option("--jobs,-j", settings->jobs,
+                   "threads that count (default: one per core; results stay in input order)");
+  text->add_option("FILE", settings->input, "JSON lines to read (default: standard input)");
+  text->add_flag("--json", settings->json, "print one JSON object per line");
+  text->callback([settings, &exit_code] {
+    auto network = text::parse_network(settings->network);
+    if (failed(network, exit_code)) return;
+    std::FILE* in = stdin;
+    if (!settings->input.empty()) {
+      in = std::fopen(settings->input.c_str(), "rb");
+      if (!in) {
+        std::cerr << "error: cannot read " << settings->input << "\n";
+        exit_code = 2;
+        return;
+      }
+    }
+    TextOptions options{*network, settings->limit, settings->json};
+    // Each block's buffers are freed and made again: keep them on the heap rather than have
+    // them faulted in anew, block after block.
+    keep_heap_between_rounds();
+    unsigned jobs = settings->jobs > 0 ? settings->jobs : std::thread::hardware_concurrency();
+    bool ok = count_stream(options, in, std::max(1u, jobs));
+    if (in != stdin) std::fclose(in);
+    if (!ok) exit_code = 2;
+  });
+}
+
+}  // namespace herald
