@@ -293,6 +293,81 @@ TEST(CliText, ABadLineGetsAnErrorAndTheRestAreCounted) {
   EXPECT_NE(result.output.find("\"length\":2"), std::string::npos) << "line 3 still counted";
 }
 
+TEST(CliText, ResultsComeOutInInputOrderWhateverTheNumberOfThreads) {
+  testing::TempDir dir;
+  // Enough lines for every thread to get a share; line i is i % 190 + 1 letters long, every
+  // seventh ends with a URL (23 on X), and two lines are not JSON.
+  std::string lines;
+  const int kLines = 3000;
+  for (int i = 1; i <= kLines; ++i) {
+    if (i == 1500 || i == kLines) {
+      lines += "not json\n";
+      continue;
+    }
+    lines += "{\"text\": \"" + std::string(static_cast<size_t>(i % 190 + 1), 'a') +
+             (i % 7 == 0 ? " https://example.com/" + std::to_string(i) : "") + "\"}\n";
+  }
+  std::string input = dir.write("in.jsonl", lines);
+  std::string first;
+  for (int jobs : {1, 2, 4}) {
+    auto result = testing::run_command(std::string(HERALD_CLI) + " text --network x --json -j " +
+                                       std::to_string(jobs) + " " + input);
+    EXPECT_EQ(result.exit_code, 2) << "two lines are errors, with " << jobs << " threads";
+    auto out = json_lines(result.output);
+    ASSERT_EQ(out.size(), static_cast<size_t>(kLines)) << jobs << " threads";
+    for (int i = 1; i <= kLines; ++i) {
+      const auto& line = out[static_cast<size_t>(i - 1)];
+      if (i == 1500 || i == kLines) {
+        EXPECT_EQ(line["line"], i) << "the error names its line, with " << jobs << " threads";
+        continue;
+      }
+      int expected = i % 190 + 1 + (i % 7 == 0 ? 1 + 23 : 0);
+      ASSERT_EQ(line["weightedLength"], expected) << "line " << i << ", " << jobs << " threads";
+    }
+    if (first.empty())
+      first = result.output;
+    else
+      EXPECT_EQ(result.output, first) << jobs << " threads print what one thread prints";
+  }
+}
+
+TEST(CliText, EscapedAndUnusualLinesCountAsThePlainLine) {
+  testing::TempDir dir;
+  // One text written three ways: plain UTF-8, with \u escapes (a surrogate pair for the
+  // rocket), and with a key Herald does not read.
+  const std::string plain = "{\"text\": \"caf\xC3\xA9 \xF0\x9F\x9A\x80 \\\"q\\\" \\\\ / \\t [x]\"}";
+  const std::string escaped =
+      "{ \"text\" : \"caf\\u00e9 \\ud83d\\ude80 \\\"q\\\" \\\\ \\/ \\u0009 [x]\" }  ";
+  const std::string extra =
+      "{\"lang\": \"fr\", \"text\": \"caf\xC3\xA9 \xF0\x9F\x9A\x80 "
+      "\\\"q\\\" \\\\ / \\t [x]\"}";
+  std::string input = dir.write("in.jsonl", plain + "\n" + escaped + "\r\n" + extra + "\n");
+  for (const char* network : {"x", "mastodon", "bluesky", "linkedin"}) {
+    auto result = testing::run_command(std::string(HERALD_CLI) + " text --json --network " +
+                                       network + " " + input);
+    EXPECT_EQ(result.exit_code, 0) << network << ": " << result.output;
+    auto out = json_lines(result.output);
+    ASSERT_EQ(out.size(), 3u) << network << ": " << result.output;
+    EXPECT_EQ(out[0]["bytes"], 24) << network;
+    EXPECT_EQ(out[1], out[0]) << network << ": the escaped line";
+    EXPECT_EQ(out[2], out[0]) << network << ": the line with another key";
+    if (std::string(network) == "linkedin") {
+      EXPECT_EQ(out[0]["commentary"], "caf\xC3\xA9 \xF0\x9F\x9A\x80 \"q\" \\\\ / \t \\[x\\]")
+          << "quotes, backslashes and tabs survive the way out";
+    }
+  }
+  // A spoiler counts towards Mastodon's length, whichever order the keys come in.
+  std::string spoiler = dir.write("spoiler.jsonl",
+                                  "{\"text\": \"hello\", \"spoiler_text\": \"cw\"}\n"
+                                  "{\"spoiler_text\": \"cw\", \"text\": \"hello\"}\n");
+  auto mastodon =
+      testing::run_command(std::string(HERALD_CLI) + " text --json --network mastodon " + spoiler);
+  auto out = json_lines(mastodon.output);
+  ASSERT_EQ(out.size(), 2u) << mastodon.output;
+  EXPECT_EQ(out[0]["length"], 7);
+  EXPECT_EQ(out[1]["length"], 7);
+}
+
 TEST(CliText, BlueskyFacetsCarryUtf8ByteOffsets) {
   testing::TempDir dir;
   // "café " is 6 bytes, so the tag starts at byte 6 although it is the fifth character.

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -355,9 +355,9 @@ bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
     const size_t per = (lines.size() + parts - 1) / std::max<size_t>(parts, 1);
     for (size_t p = 0; p < parts; ++p) {
       Slice& s = slices[p];
-      s.lines.assign(lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), p * per)),
-                     lines.begin() +
-                         static_cast<std::ptrdiff_t>(std::min(lines.size(), (p + 1) * per)));
+      s.lines.assign(
+          lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), p * per)),
+          lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), (p + 1) * per)));
       s.first_number = number + 1 + static_cast<int64_t>(std::min(lines.size(), p * per));
       s.out.clear();
       s.out.reserve(kBlock / parts);
