@@ -61,16 +61,25 @@ std::string to_utf8(std::u16string_view utf16) {
   return out;
 }
 
-std::u16string nfc(std::u16string_view text) {
+std::optional<std::u16string> nfc_if_changed(std::u16string_view text) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status)) return std::nullopt;
   icu::UnicodeString source = alias(text);
-  if (U_FAILURE(status)) return std::u16string(text);
-  if (normalizer->isNormalized(source, status) && U_SUCCESS(status)) return std::u16string(text);
-  status = U_ZERO_ERROR;
-  icu::UnicodeString normalized = normalizer->normalize(source, status);
-  if (U_FAILURE(status)) return std::u16string(text);
-  return std::u16string(normalized.getBuffer(), static_cast<size_t>(normalized.length()));
+  // Only what follows the longest prefix that is surely normalized needs normalizing.
+  int32_t normalized_prefix = normalizer->spanQuickCheckYes(source, status);
+  if (U_FAILURE(status) || normalized_prefix == source.length()) return std::nullopt;
+  icu::UnicodeString result(source, 0, normalized_prefix);
+  normalizer->normalizeSecondAndAppend(result, source.tempSubString(normalized_prefix), status);
+  if (U_FAILURE(status)) return std::nullopt;
+  std::u16string out(result.getBuffer(), static_cast<size_t>(result.length()));
+  if (out == text) return std::nullopt;
+  return out;
+}
+
+std::u16string nfc(std::u16string_view text) {
+  std::optional<std::u16string> changed = nfc_if_changed(text);
+  return changed ? std::move(*changed) : std::u16string(text);
 }
 
 size_t grapheme_count(std::u16string_view text) {

@@ -16,6 +16,8 @@ std::string to_utf8(std::u16string_view utf16);
 
 /// Unicode Normalization Form C.
 std::u16string nfc(std::u16string_view text);
+/// The text in Normalization Form C, or nothing when it already is.
+std::optional<std::u16string> nfc_if_changed(std::u16string_view text);
 
 /// Extended grapheme clusters (what a reader sees as one character).
 size_t grapheme_count(std::u16string_view text);

@@ -342,11 +342,12 @@ std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol
     return urls;
   // The pattern is tried only where a URL can start, which gives the same matches as a scan
   // of every position at a fraction of the cost.
+  url::Finder finder(text);
   size_t at = 0;  // where the previous match ended
   for (const auto& [from, to] : url::candidates(text)) {
     for (size_t start_at = std::max(at, from); start_at < to; ++start_at) {
       if (!url::may_start_at(text, start_at)) continue;
-      std::optional<url::Match> m = url::match_at(text, start_at);
+      std::optional<url::Match> m = finder.match_at(start_at);
       if (!m) continue;
       at = m->end;
       start_at = at - 1;
@@ -434,7 +435,8 @@ size_t emoji_at(std::u16string_view text, size_t offset) {
 
 ParseResult parse(std::u16string_view original, const Config& config) {
   ParseResult result;
-  std::u16string text = nfc(original);
+  const std::optional<std::u16string> normalized = nfc_if_changed(original);
+  const std::u16string_view text = normalized ? std::u16string_view(*normalized) : original;
   std::vector<Entity> urls = extract_urls(text);
   const EmojiTable& emoji_table = x::emoji_table();
   size_t next_url = 0;
@@ -442,14 +444,29 @@ ParseResult parse(std::u16string_view original, const Config& config) {
   size_t valid_display = 0;
   bool valid = true;
   const int64_t max = int64_t{config.max_weighted_length} * config.scale;
+  // What every ASCII character weighs, when one range (or none) covers them all; else -1.
+  int ascii_weight = config.default_weight;
+  for (const WeightRange& r : config.ranges) {
+    if (r.start > 0x7F) continue;
+    ascii_weight = r.start == 0 && r.end >= 0x7F ? r.weight : -1;
+    break;
+  }
+  size_t url_start = urls.empty() ? std::u16string_view::npos : urls[0].start;
   for (size_t i = 0; i < text.size(); ++i) {
-    while (next_url < urls.size() && urls[next_url].start < i) ++next_url;
+    const char16_t unit = text[i];
+    if (unit < 0x80 && ascii_weight >= 0 && i != url_start &&
+        !(config.emoji_parsing && emoji_table.first_units[unit])) {
+      // The common case: an ASCII character that starts no URL or emoji (and is not invalid).
+      weighted += ascii_weight;
+      if (valid && weighted <= max) valid_display = i;
+      continue;
+    }
     size_t emoji = 0;
     if (next_url < urls.size() && urls[next_url].start == i) {
       weighted += int64_t{config.transformed_url_length} * config.scale;
       i += urls[next_url].value.size() - 1;
-    } else if (config.emoji_parsing && emoji_table.first_units.test(text[i]) &&
-               (emoji = emoji_table.longest_at(std::u16string_view(text).substr(i))) > 0) {
+    } else if (config.emoji_parsing && emoji_table.first_units[text[i]] &&
+               (emoji = emoji_table.longest_at(text.substr(i))) > 0) {
       weighted += config.default_weight;
       i += emoji - 1;
     } else {
@@ -462,6 +479,9 @@ ParseResult parse(std::u16string_view original, const Config& config) {
     }
     if (valid) valid = !is_invalid_char(text[i]);
     if (valid && weighted <= max) valid_display = i;
+    // The next URL that starts after what was just counted (overlapped ones are skipped).
+    while (next_url < urls.size() && urls[next_url].start <= i) ++next_url;
+    url_start = next_url < urls.size() ? urls[next_url].start : std::u16string_view::npos;
   }
   const int64_t offset = static_cast<int64_t>(original.size()) - static_cast<int64_t>(text.size());
   result.weighted_length = static_cast<int>(weighted / config.scale);

@@ -44,46 +44,34 @@ char16_t key(char16_t c) {
   return upper < 0x80 || upper > 0xFFFF ? c : static_cast<char16_t>(upper);
 }
 
-/// The UTF-16 units an ICU set pattern holds. A case-insensitive set also holds every unit
-/// with the key of a member. Surrogates count as members of a negated set, as
+/// Marks with `bit` the UTF-16 units of the ICU set `pattern` in `table`. A case-insensitive
+/// set also holds every unit with the key of a member: ICU's closure over case gives the
+/// candidates, JavaScript's keys decide. Surrogates count as members of a negated set, as
 /// JavaScript's non-Unicode patterns match each unit of a surrogate pair on its own.
-class UnitSet {
- public:
-  UnitSet(const std::string& pattern, bool case_insensitive) {
-    UErrorCode status = U_ZERO_ERROR;
-    icu::UnicodeSet set(icu::UnicodeString::fromUTF8(pattern), status);
-    if (U_FAILURE(status)) throw std::logic_error("character set does not compile: " + pattern);
-    if (case_insensitive) {
-      // ICU's closure over case, less what JavaScript does not match: a unit the closure
-      // adds stays only when some member has its key.
-      icu::UnicodeSet closed(set);
-      closed.closeOver(USET_CASE_INSENSITIVE);
-      closed.removeAll(set);
-      for (int32_t r = 0; r < closed.getRangeCount(); ++r) {
-        for (UChar32 c = closed.getRangeStart(r); c <= closed.getRangeEnd(r) && c <= 0xFFFF; ++c) {
-          icu::UnicodeSet kin(c, c);
-          kin.closeOver(USET_CASE_INSENSITIVE);
-          kin.retainAll(set);
-          bool matches = false;
-          for (int32_t k = 0; k < kin.getRangeCount() && !matches; ++k)
-            for (UChar32 a = kin.getRangeStart(k); a <= kin.getRangeEnd(k) && !matches; ++a)
-              matches =
-                  a <= 0xFFFF && key(static_cast<char16_t>(a)) == key(static_cast<char16_t>(c));
-          if (matches) set.add(c);
-        }
-      }
-    }
-    for (int32_t r = 0; r < set.getRangeCount(); ++r) {
-      UChar32 last = std::min<UChar32>(set.getRangeEnd(r), 0xFFFF);
-      for (UChar32 c = set.getRangeStart(r); c <= last; ++c) units_.set(static_cast<size_t>(c));
+void mark(std::array<uint8_t, 0x10000>& table, const std::string& pattern, bool case_insensitive,
+          uint8_t bit) {
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeSet set(icu::UnicodeString::fromUTF8(pattern), status);
+  if (U_FAILURE(status)) throw std::logic_error("character set does not compile: " + pattern);
+  if (case_insensitive) {
+    icu::UnicodeSet added(set);
+    added.closeOver(USET_CASE_INSENSITIVE);
+    added.removeAll(set);
+    if (!added.isEmpty()) {
+      auto keys = std::make_unique<std::bitset<0x10000>>();
+      for (int32_t r = 0; r < set.getRangeCount(); ++r)
+        for (UChar32 a = set.getRangeStart(r); a <= set.getRangeEnd(r) && a <= 0xFFFF; ++a)
+          keys->set(key(static_cast<char16_t>(a)));
+      for (int32_t r = 0; r < added.getRangeCount(); ++r)
+        for (UChar32 c = added.getRangeStart(r); c <= added.getRangeEnd(r) && c <= 0xFFFF; ++c)
+          if (keys->test(key(static_cast<char16_t>(c)))) set.add(c);
     }
   }
-
-  bool operator()(char16_t c) const { return units_.test(c); }
-
- private:
-  std::bitset<0x10000> units_;
-};
+  for (int32_t r = 0; r < set.getRangeCount(); ++r) {
+    UChar32 last = std::min<UChar32>(set.getRangeEnd(r), 0xFFFF);
+    for (UChar32 c = set.getRangeStart(r); c <= last; ++c) table[static_cast<size_t>(c)] |= bit;
+  }
+}
 
 std::string set(const std::string& inside) {
   return "[" + inside + "]";
@@ -169,29 +157,53 @@ class TldTrie {
   std::vector<Node> nodes_{1};
 };
 
-struct Rules {
-  UnitSet domain_char;  // D
-  UnitSet path_char;    // P
-  UnitSet path_end;     // E
-  UnitSet query_char;   // Q
-  UnitSet query_end;    // R
-  UnitSet ascii_label;  // validAsciiDomain's label characters
+/// Each UTF-16 unit's classes, one bit each, and the TLD lists.
+class Rules {
+ public:
+  Rules() {
+    // Punctuation, spaces and the other characters D leaves out have no case, so D is the
+    // same with or without case-insensitivity.
+    mark(classes_,
+         set(std::string("^") + chars::kPunct + chars::kSpaces + chars::kInvalid +
+             chars::kDirectional),
+         false, kDomain);
+    mark(classes_,
+         set(std::string("a-z") + chars::kCyrillic + R"(0-9\!\*\'\;\:\=\+\,\.)" +
+             R"(\$\/\%\#\[\]\-\x{2013}\_\~\@\|\&)" + chars::kLatinAccents),
+         true, kPath);
+    mark(
+        classes_,
+        set(std::string(R"(\+\-a-z)") + chars::kCyrillic + R"(0-9\=\_\#\/)" + chars::kLatinAccents),
+        true, kPathEnd);
+    mark(classes_, R"([a-z0-9\!\?\*\'\@\(\)\;\:\&\=\+\$\/\%\#\[\]\-\_\.\,\~\|])", true, kQuery);
+    mark(classes_, R"([a-z0-9\-\_\&\=\#\/])", true, kQueryEnd);
+    mark(classes_, set(std::string("\\-a-z0-9") + chars::kLatinAccents), true, kAsciiLabel);
+  }
+
+  bool domain_char(char16_t c) const { return classes_[c] & kDomain; }      // D
+  bool path_char(char16_t c) const { return classes_[c] & kPath; }          // P
+  bool path_end(char16_t c) const { return classes_[c] & kPathEnd; }        // E
+  bool query_char(char16_t c) const { return classes_[c] & kQuery; }        // Q
+  bool query_end(char16_t c) const { return classes_[c] & kQueryEnd; }      // R
+  bool ascii_label(char16_t c) const { return classes_[c] & kAsciiLabel; }  // validAsciiDomain
+  /// D or a host name's separators: `-`, `_` and `.`.
+  bool host_char(char16_t c) const {
+    return (classes_[c] & kDomain) || c == u'-' || c == u'_' || c == u'.';
+  }
+
   TldTrie generic{"generic"};
   TldTrie country{"country"};
 
-  Rules()
-      : domain_char(set(std::string("^") + chars::kPunct + chars::kSpaces + chars::kInvalid +
-                        chars::kDirectional),
-                    true),
-        path_char(set(std::string("a-z") + chars::kCyrillic + R"(0-9\!\*\'\;\:\=\+\,\.)" +
-                      R"(\$\/\%\#\[\]\-\x{2013}\_\~\@\|\&)" + chars::kLatinAccents),
-                  true),
-        path_end(set(std::string(R"(\+\-a-z)") + chars::kCyrillic + R"(0-9\=\_\#\/)" +
-                     chars::kLatinAccents),
-                 true),
-        query_char(R"([a-z0-9\!\?\*\'\@\(\)\;\:\&\=\+\$\/\%\#\[\]\-\_\.\,\~\|])", true),
-        query_end(R"([a-z0-9\-\_\&\=\#\/])", true),
-        ascii_label(set(std::string("\\-a-z0-9") + chars::kLatinAccents), true) {}
+ private:
+  enum : uint8_t {
+    kDomain = 1,
+    kPath = 2,
+    kPathEnd = 4,
+    kQuery = 8,
+    kQueryEnd = 16,
+    kAsciiLabel = 32,
+  };
+  std::array<uint8_t, 0x10000> classes_{};
 };
 
 const Rules& rules() {
@@ -219,40 +231,6 @@ size_t tld_at(const Rules& r, std::u16string_view text, size_t at) {
     if (i > at + 4) return i - at;
   }
   return 0;
-}
-
-/// A label of the domain and the dot after it.
-struct Label {
-  size_t dot;
-  bool underscore;  // allowed in a subdomain, not in the domain name
-};
-
-/// Where the domain that starts at `at` ends, or npos: the most subdomains after which a
-/// domain name and a TLD follow.
-size_t domain_at(const Rules& r, std::u16string_view text, size_t at) {
-  const size_t n = text.size();
-  std::vector<Label> labels;
-  size_t i = at;
-  // Subdomains: D, then D, `-` or `_`, ending in D and a dot. Nothing but a dot can end a
-  // label early, so each label is the run up to the next character outside them.
-  while (i < n && r.domain_char(text[i])) {
-    size_t j = i;
-    bool underscore = false;
-    while (j < n && (r.domain_char(text[j]) || text[j] == u'-' || text[j] == u'_')) {
-      underscore = underscore || text[j] == u'_';
-      ++j;
-    }
-    if (j >= n || text[j] != u'.' || !r.domain_char(text[j - 1])) break;
-    labels.push_back({j, underscore});
-    i = j + 1;
-  }
-  // The regex gives back one subdomain at a time until a domain name and a TLD follow.
-  for (size_t k = labels.size(); k-- > 0;) {
-    if (labels[k].underscore) continue;
-    size_t tld_start = labels[k].dot + 1;
-    if (size_t tld = tld_at(r, text, tld_start)) return tld_start + tld;
-  }
-  return std::u16string_view::npos;
 }
 
 /// Balanced parentheses at `at`, one level nested: where they end, or npos.
@@ -313,21 +291,38 @@ size_t protocol_at(std::u16string_view text, size_t at) {
   return is(i, u':') && is(i + 1, u'/') && is(i + 2, u'/') ? i + 3 : 0;
 }
 
-std::optional<Match> url_at(const Rules& r, std::u16string_view text, size_t before, size_t start) {
+}  // namespace
+
+bool may_start_at(std::u16string_view text, size_t at) {
+  return at == 0 || (at < text.size() && may_precede(text[at]));
+}
+
+std::optional<Match> Finder::match_at(size_t at) {
+  // The character at `at` is the one before the URL...
+  if (at < text_.size() && may_precede(text_[at]))
+    if (auto m = url_at(at, at + 1)) return m;
+  // ...or, at the start of the text only, there is none (`^`).
+  if (at == 0) return url_at(0, 0);
+  return std::nullopt;
+}
+
+std::optional<Match> Finder::url_at(size_t before, size_t start) {
+  const Rules& r = rules();
+  const std::u16string_view text = text_;
   const size_t n = text.size();
   Match m;
   m.before = before;
   m.start = start;
   size_t protocol = protocol_at(text, start);
-  size_t domain_end = std::u16string_view::npos;
-  if (protocol > 0) domain_end = domain_at(r, text, start + protocol);
-  if (domain_end == std::u16string_view::npos) {
+  size_t domain_end = npos;
+  if (protocol > 0) domain_end = domain_at(start + protocol);
+  if (domain_end == npos) {
     // Without the protocol: the domain would start with `http`, followed by `:`, so this
     // only succeeds when there was no protocol.
     protocol = 0;
-    domain_end = domain_at(r, text, start);
+    domain_end = domain_at(start);
   }
-  if (domain_end == std::u16string_view::npos) return std::nullopt;
+  if (domain_end == npos) return std::nullopt;
   m.domain_start = start + protocol;
   m.domain_end = domain_end;
   size_t i = domain_end;
@@ -338,50 +333,99 @@ std::optional<Match> url_at(const Rules& r, std::u16string_view text, size_t bef
   m.path_start = m.path_end = i;
   if (i < n && text[i] == u'/') {
     ++i;
-    for (size_t next; (next = path_part_at(r, text, i)) != std::u16string_view::npos;) i = next;
+    for (size_t next; (next = path_part_at(r, text, i)) != npos;) i = next;
     m.path_end = i;
   }
   m.end = query_at(r, text, i);
   return m;
 }
 
-}  // namespace
-
-bool may_start_at(std::u16string_view text, size_t at) {
-  return at == 0 || (at < text.size() && may_precede(text[at]));
+// The domain: subdomain* domain-name TLD. A subdomain is D, then D, `-` or `_`, ending in D and
+// a dot; nothing but a dot can end one early, so each label is the run up to the next character
+// outside them. The regex takes as many subdomains as there are, then gives them back one at a
+// time until a domain name (a label without `_`) and a TLD follow: the domain ends at the TLD
+// after the last label that has one.
+size_t Finder::domain_at(size_t at) {
+  const Rules& r = rules();
+  const std::u16string_view text = text_;
+  const size_t n = text.size();
+  if (at >= n || !r.domain_char(text[at])) return npos;
+  // The first label: a later start inside the label last read ends where that one ends.
+  if (!(label_from_ != npos && at > label_from_ && at < label_end_)) {
+    label_from_ = at;
+    label_underscore_ = npos;
+    size_t j = at;
+    while (j < n && (r.domain_char(text[j]) || text[j] == u'-' || text[j] == u'_')) {
+      if (text[j] == u'_') label_underscore_ = j;
+      ++j;
+    }
+    label_end_ = j;
+  }
+  const size_t dot = label_end_;
+  if (dot >= n || text[dot] != u'.' || !r.domain_char(text[dot - 1])) return npos;
+  if (size_t end = domain_after(dot); end != npos) return end;
+  if (label_underscore_ != npos && label_underscore_ >= at) return npos;
+  size_t tld = tld_at(r, text, dot + 1);
+  return tld > 0 ? dot + 1 + tld : npos;
 }
 
-std::optional<Match> match_at(std::u16string_view text, size_t at) {
+/// The domain's end when its domain name is one of the labels after `dot` (the first label's
+/// dot), or npos. The same for every start inside the first label, so it is kept.
+size_t Finder::domain_after(size_t dot) {
+  if (dot == after_dot_) return after_dot_end_;
   const Rules& r = rules();
-  // The character at `at` is the one before the URL...
-  if (at < text.size() && may_precede(text[at]))
-    if (auto m = url_at(r, text, at, at + 1)) return m;
-  // ...or, at the start of the text only, there is none (`^`).
-  if (at == 0) return url_at(r, text, 0, 0);
-  return std::nullopt;
+  const std::u16string_view text = text_;
+  const size_t n = text.size();
+  struct Label {
+    size_t dot;
+    bool underscore;
+  };
+  std::array<Label, 16> small;
+  std::vector<Label> many;
+  size_t count = 0;
+  auto add = [&](Label l) {
+    if (count < small.size())
+      small[count] = l;
+    else
+      many.push_back(l);
+    ++count;
+  };
+  auto label = [&](size_t k) { return k < small.size() ? small[k] : many[k - small.size()]; };
+  size_t i = dot + 1;
+  while (i < n && r.domain_char(text[i])) {
+    size_t j = i;
+    bool underscore = false;
+    while (j < n && (r.domain_char(text[j]) || text[j] == u'-' || text[j] == u'_')) {
+      underscore = underscore || text[j] == u'_';
+      ++j;
+    }
+    if (j >= n || text[j] != u'.' || !r.domain_char(text[j - 1])) break;
+    add({j, underscore});
+    i = j + 1;
+  }
+  size_t end = npos;
+  for (size_t k = count; k-- > 0 && end == npos;) {
+    Label l = label(k);
+    if (l.underscore) continue;
+    if (size_t tld = tld_at(r, text, l.dot + 1)) end = l.dot + 1 + tld;
+  }
+  after_dot_ = dot;
+  after_dot_end_ = end;
+  return end;
 }
 
 std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text) {
+  // From each dot, out to the ends of its run of host characters: few texts have many dots.
   const Rules& r = rules();
   std::vector<std::pair<size_t, size_t>> ranges;
   const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    char16_t c = text[i];
-    if (!(r.domain_char(c) || c == u'-' || c == u'_' || c == u'.')) {
-      ++i;
-      continue;
-    }
-    const size_t run_start = i;
-    size_t last_dot = 0;
-    for (; i < n; ++i) {
-      c = text[i];
-      if (c == u'.')
-        last_dot = i;
-      else if (!(r.domain_char(c) || c == u'-' || c == u'_'))
-        break;
-    }
-    if (last_dot > run_start) ranges.emplace_back(run_start >= 9 ? run_start - 9 : 0, last_dot);
+  for (size_t dot = text.find(u'.'); dot != std::u16string_view::npos; dot = text.find(u'.', dot)) {
+    size_t start = dot;
+    while (start > 0 && r.host_char(text[start - 1])) --start;
+    size_t last_dot = dot;
+    for (++dot; dot < n && r.host_char(text[dot]); ++dot)
+      if (text[dot] == u'.') last_dot = dot;
+    if (last_dot > start) ranges.emplace_back(start >= 9 ? start - 9 : 0, last_dot);
   }
   return ranges;
 }

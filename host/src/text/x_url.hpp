@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -26,9 +27,32 @@ struct Match {
   size_t end = 0;
 };
 
-/// The match that starts exactly at `at` (the regex's lookingAt from `at`, with the text before
-/// `at` visible to `^`), or nothing.
-std::optional<Match> match_at(std::u16string_view text, size_t at);
+/// Matches the pattern in one text. It keeps the last label it read and what followed it, so
+/// that trying every start in a long run of letters stays linear.
+class Finder {
+ public:
+  explicit Finder(std::u16string_view text) : text_(text) {}
+
+  /// The match that starts exactly at `at` (the regex's lookingAt from `at`, with the text
+  /// before `at` visible to `^`), or nothing.
+  std::optional<Match> match_at(size_t at);
+
+ private:
+  static constexpr size_t npos = std::u16string_view::npos;
+
+  std::optional<Match> url_at(size_t before, size_t start);
+  size_t domain_at(size_t at);
+  size_t domain_after(size_t dot);
+
+  std::u16string_view text_;
+  // The first label last read, [label_from_, label_end_), and its last `_` (npos: none).
+  size_t label_from_ = npos;
+  size_t label_end_ = npos;
+  size_t label_underscore_ = npos;
+  // What domain_after last gave, and for which dot.
+  size_t after_dot_ = npos;
+  size_t after_dot_end_ = npos;
+};
 
 /// Whether a match may start at `at`: the character there may come before a URL (anything but
 /// ASCII letters and digits, `@`, `$`, `#`, their fullwidth forms and the invalid characters),
