@@ -14,6 +14,7 @@
 #include <unicode/utf16.h>
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <cmath>
 #include <map>
@@ -224,15 +225,62 @@ bool valid_domain_labels(std::u16string_view domain) {
   return true;
 }
 
+bool is_invalid_char(char16_t c) {
+  return c == 0xFFFE || c == 0xFEFF || c == 0xFFFF;
+}
+
 int weight_of(char32_t c, const Config& config) {
   for (const WeightRange& r : config.ranges)
     if (c >= r.start && c <= r.end) return r.weight;
   return config.default_weight;
 }
 
-bool is_invalid_char(char16_t c) {
-  return c == 0xFFFE || c == 0xFEFF || c == 0xFFFF;
+bool same_weights(const Config& a, const Config& b) {
+  if (a.default_weight != b.default_weight || a.emoji_parsing != b.emoji_parsing ||
+      a.ranges.size() != b.ranges.size())
+    return false;
+  for (size_t i = 0; i < a.ranges.size(); ++i)
+    if (a.ranges[i].start != b.ranges[i].start || a.ranges[i].end != b.ranges[i].end ||
+        a.ranges[i].weight != b.ranges[i].weight)
+      return false;
+  return true;
 }
+
+/// What each UTF-16 unit weighs under one configuration, or 0 for a unit that needs a closer
+/// look: a surrogate, an invalid character, or (with emoji parsing) the start of an emoji.
+struct UnitWeights {
+  Config config;
+  std::array<uint8_t, 0x10000> weight{};
+
+  explicit UnitWeights(Config c) : config(std::move(c)) {
+    const EmojiTable& emoji = emoji_table();
+    for (char32_t u = 0; u < 0x10000; ++u) {
+      int w = weight_of(u, config);
+      bool closer = U16_IS_SURROGATE(u) || is_invalid_char(static_cast<char16_t>(u)) ||
+                    (config.emoji_parsing && emoji.first_units[u]) || w <= 0 || w > 255;
+      weight[u] = closer ? 0 : static_cast<uint8_t>(w);
+    }
+  }
+};
+
+/// The table for `config` when it weighs units as one of twitter-text's configurations does
+/// (whatever its maximum length), else null.
+const UnitWeights* unit_weights(const Config& config) {
+  if (config.version == 1 && same_weights(config, Config::v1())) {
+    static const UnitWeights v1(Config::v1());
+    return &v1;
+  }
+  if (config.version == 2 && same_weights(config, Config::v2())) {
+    static const UnitWeights v2(Config::v2());
+    return &v2;
+  }
+  if (config.version == 3 && same_weights(config, Config::v3())) {
+    static const UnitWeights v3(Config::v3());
+    return &v3;
+  }
+  return nullptr;
+}
+
 
 /// twitter-text's removeOverlappingEntities: in start order, an entity that overlaps the one
 /// kept before it is dropped. Returns the hashtags that survive the URLs.
@@ -444,22 +492,16 @@ ParseResult parse(std::u16string_view original, const Config& config) {
   size_t valid_display = 0;
   bool valid = true;
   const int64_t max = int64_t{config.max_weighted_length} * config.scale;
-  // What every ASCII character weighs, when one range (or none) covers them all; else -1.
-  int ascii_weight = config.default_weight;
-  for (const WeightRange& r : config.ranges) {
-    if (r.start > 0x7F) continue;
-    ascii_weight = r.start == 0 && r.end >= 0x7F ? r.weight : -1;
-    break;
-  }
+  const UnitWeights* weights = unit_weights(config);
   size_t url_start = urls.empty() ? std::u16string_view::npos : urls[0].start;
   for (size_t i = 0; i < text.size(); ++i) {
-    const char16_t unit = text[i];
-    if (unit < 0x80 && ascii_weight >= 0 && i != url_start &&
-        !(config.emoji_parsing && emoji_table.first_units[unit])) {
-      // The common case: an ASCII character that starts no URL or emoji (and is not invalid).
-      weighted += ascii_weight;
-      if (valid && weighted <= max) valid_display = i;
-      continue;
+    if (weights && i != url_start) {
+      // The common case: a unit that starts no URL or emoji, weighed by the table.
+      if (int w = weights->weight[text[i]]; w > 0) {
+        weighted += w;
+        if (valid && weighted <= max) valid_display = i;
+        continue;
+      }
     }
     size_t emoji = 0;
     if (next_url < urls.size() && urls[next_url].start == i) {
