@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -310,38 +312,41 @@ bool count_line(const TextOptions& o, std::string_view line, int64_t number, std
   return count_parsed_line(o, std::string(line), number, out);
 }
 
-struct Slice {
-  std::vector<std::string_view> lines;
-  int64_t first_number = 0;
+/// A run of lines of one block, counted by whichever thread takes it, and what it printed.
+struct Chunk {
+  size_t first = 0;  // the block's lines [first, last)
+  size_t last = 0;
   std::string out;
   bool any_error = false;
 };
 
-void count_slice(const TextOptions& o, Slice& slice) {
-  std::string text, spoiler;
-  int64_t number = slice.first_number;
-  for (std::string_view line : slice.lines)
-    if (!count_line(o, line, number++, slice.out, text, spoiler)) slice.any_error = true;
-}
-
-/// Counts every line of `in`; false when any line was an error.
+/// Counts every line of `in` on `jobs` threads; false when any line was an error. The input is
+/// read in blocks; each block's lines are cut into chunks of about the same size, which the
+/// threads take one at a time, and the chunks' results are written in order.
 bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
   constexpr size_t kBlock = size_t{1} << 20;
+  constexpr size_t kChunkBytes = size_t{32} << 10;
   // [0, size) holds the unfinished last line of the previous block, then up to kBlock more
   // bytes; a line longer than that grows the buffer.
-  std::vector<char> buffer(2 * kBlock);
+  size_t capacity = 2 * kBlock;
+  auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
   size_t size = 0;
   std::vector<std::string_view> lines;
-  std::vector<Slice> slices(std::max(1u, jobs));
-  int64_t number = 0;
+  std::vector<Chunk> chunks;
+  int64_t number = 0;  // lines before this block
   bool any_error = false;
   bool at_end = false;
   while (!at_end) {
-    if (buffer.size() < size + kBlock) buffer.resize(size + kBlock);
-    size_t got = std::fread(buffer.data() + size, 1, kBlock, in);
+    if (capacity < size + kBlock) {
+      auto bigger = std::make_unique_for_overwrite<char[]>(2 * (size + kBlock));
+      std::memcpy(bigger.get(), buffer.get(), size);
+      buffer = std::move(bigger);
+      capacity = 2 * (size + kBlock);
+    }
+    size_t got = std::fread(buffer.get() + size, 1, kBlock, in);
     size += got;
     at_end = got < kBlock;
-    std::string_view block(buffer.data(), size);
+    std::string_view block(buffer.get(), size);
     lines.clear();
     size_t start = 0;
     for (size_t nl; (nl = block.find('\n', start)) != std::string::npos; start = nl + 1)
@@ -350,30 +355,38 @@ bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
       lines.emplace_back(block.data() + start, block.size() - start);
       start = block.size();
     }
-    // Contiguous runs of lines, one per job; small blocks stay on this thread.
-    const size_t parts = lines.size() < 512 ? 1 : slices.size();
-    const size_t per = (lines.size() + parts - 1) / std::max<size_t>(parts, 1);
-    for (size_t p = 0; p < parts; ++p) {
-      Slice& s = slices[p];
-      s.lines.assign(
-          lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), p * per)),
-          lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), (p + 1) * per)));
-      s.first_number = number + 1 + static_cast<int64_t>(std::min(lines.size(), p * per));
-      s.out.clear();
-      s.out.reserve(kBlock / parts);
-      s.any_error = false;
+    size_t chunk_count = 0;
+    for (size_t i = 0; i < lines.size(); ++chunk_count) {
+      if (chunks.size() <= chunk_count) chunks.emplace_back();
+      Chunk& c = chunks[chunk_count];
+      c.first = i;
+      for (size_t bytes = 0; i < lines.size() && bytes < kChunkBytes; ++i)
+        bytes += lines[i].size() + 1;
+      c.last = i;
+      c.out.clear();
+      c.any_error = false;
     }
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      std::string text, spoiler;
+      for (size_t k; (k = next.fetch_add(1)) < chunk_count;) {
+        Chunk& c = chunks[k];
+        for (size_t i = c.first; i < c.last; ++i)
+          if (!count_line(o, lines[i], number + 1 + static_cast<int64_t>(i), c.out, text,
+                          spoiler))
+            c.any_error = true;
+      }
+    };
     std::vector<std::thread> workers;
-    for (size_t p = 1; p < parts; ++p)
-      workers.emplace_back([&o, &s = slices[p]] { count_slice(o, s); });
-    count_slice(o, slices[0]);
+    for (size_t t = 1; t < std::min<size_t>(jobs, chunk_count); ++t) workers.emplace_back(work);
+    work();
     for (auto& w : workers) w.join();
-    for (size_t p = 0; p < parts; ++p) {
-      std::fwrite(slices[p].out.data(), 1, slices[p].out.size(), stdout);
-      any_error = any_error || slices[p].any_error;
+    for (size_t k = 0; k < chunk_count; ++k) {
+      std::fwrite(chunks[k].out.data(), 1, chunks[k].out.size(), stdout);
+      any_error = any_error || chunks[k].any_error;
     }
     number += static_cast<int64_t>(lines.size());
-    std::memmove(buffer.data(), buffer.data() + start, size - start);
+    std::memmove(buffer.get(), buffer.get() + start, size - start);
     size -= start;
   }
   std::fflush(stdout);

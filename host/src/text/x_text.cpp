@@ -71,6 +71,18 @@ struct EmojiTable {
   struct Node {
     std::vector<std::pair<char16_t, uint32_t>> next;  // sorted by unit
     bool ends = false;
+    // A node with many children close together (the low surrogates after a high one) also
+    // has them indexed by unit - base: 0 for none.
+    char16_t base = 0;
+    std::vector<uint32_t> dense;
+
+    uint32_t child(char16_t unit) const {
+      if (!dense.empty())
+        return unit >= base && unit - base < static_cast<int>(dense.size()) ? dense[unit - base]
+                                                                            : 0;
+      auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(unit, uint32_t{0}));
+      return it != next.end() && it->first == unit ? it->second : 0;
+    }
   };
   std::vector<Node> nodes{1};
   std::bitset<0x10000> first_units;
@@ -109,6 +121,12 @@ struct EmojiTable {
       }
       nodes[node].ends = true;
     }
+    for (Node& n : nodes) {
+      if (n.next.size() < 16 || n.next.back().first - n.next.front().first >= 4096) continue;
+      n.base = n.next.front().first;
+      n.dense.assign(static_cast<size_t>(n.next.back().first - n.base) + 1, 0);
+      for (const auto& [unit, child] : n.next) n.dense[unit - n.base] = child;
+    }
   }
 
   /// The length of the longest sequence at the start of `text`, 0 when none.
@@ -117,10 +135,8 @@ struct EmojiTable {
     size_t longest = 0;
     uint32_t node = 0;
     for (size_t i = 0; i < text.size(); ++i) {
-      const auto& next = nodes[node].next;
-      auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(text[i], uint32_t{0}));
-      if (it == next.end() || it->first != text[i]) break;
-      node = it->second;
+      node = nodes[node].child(text[i]);
+      if (node == 0) break;
       if (nodes[node].ends) longest = i + 1;
     }
     return longest;
@@ -144,7 +160,10 @@ bool contains_any(std::u16string_view text, std::u16string_view chars) {
 /// The length of a label once punycode-encoded (RFC 3492), as the `punycode` package's
 /// toASCII gives it: ASCII labels unchanged, others "xn--" and the encoding.
 size_t punycode_length(std::u16string_view label) {
+  if (std::all_of(label.begin(), label.end(), [](char16_t c) { return c < 0x80; }))
+    return label.size();
   std::vector<char32_t> code_points;
+  code_points.reserve(label.size());
   for (size_t i = 0; i < label.size(); ++i) {
     char32_t c = label[i];
     if (U16_IS_LEAD(c) && i + 1 < label.size() && U16_IS_TRAIL(label[i + 1]))
