@@ -38,7 +38,8 @@ std::optional<std::u16string> to_utf16(std::string_view utf8) {
   int32_t i = 0;
   while (i < length) {
     if (bytes[i] < 0x80) {
-      units[written++] = bytes[i++];
+      do units[written++] = bytes[i++];
+      while (i < length && bytes[i] < 0x80);
       continue;
     }
     UChar32 c;

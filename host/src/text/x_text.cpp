@@ -75,8 +75,10 @@ struct EmojiTable {
     // has them indexed by unit - base: 0 for none.
     char16_t base = 0;
     std::vector<uint32_t> dense;
+    std::vector<uint32_t> ascii;  // the root's children for ASCII units (digits, #, *)
 
     uint32_t child(char16_t unit) const {
+      if (unit < 0x80 && !ascii.empty()) return ascii[unit];
       if (!dense.empty())
         return unit >= base && unit - base < static_cast<int>(dense.size()) ? dense[unit - base]
                                                                             : 0;
@@ -121,6 +123,9 @@ struct EmojiTable {
       }
       nodes[node].ends = true;
     }
+    nodes[0].ascii.assign(0x80, 0);
+    for (const auto& [unit, child] : nodes[0].next)
+      if (unit < 0x80) nodes[0].ascii[unit] = child;
     for (Node& n : nodes) {
       if (n.next.size() < 16 || n.next.back().first - n.next.front().first >= 4096) continue;
       n.base = n.next.front().first;

@@ -108,7 +108,7 @@ class TldTrie {
   /// The longest TLD at `at` after which `accept` holds, as its length, or 0.
   template <typename Accept>
   size_t longest_at(std::u16string_view text, size_t at, Accept accept) const {
-    std::array<size_t, 64> ends{};
+    std::array<size_t, 64> ends;  // lengths of the TLDs on the way, shortest first
     size_t found = 0;
     uint32_t node = 0;
     for (size_t i = at; i < text.size() && found < ends.size(); ++i) {
@@ -142,6 +142,7 @@ class TldTrie {
       auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(c, uint32_t{0}));
       auto created = static_cast<uint32_t>(nodes_.size());
       next.insert(it, {c, created});
+      if (node == 0 && c < 0x80) ascii_root_[c] = created;
       nodes_.emplace_back();  // invalidates `next`, which is not used after this
       node = created;
     }
@@ -149,12 +150,14 @@ class TldTrie {
   }
 
   uint32_t child(uint32_t node, char16_t c) const {
+    if (node == 0 && c < 0x80) return ascii_root_[c];
     const auto& next = nodes_[node].next;
     auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(c, uint32_t{0}));
     return it != next.end() && it->first == c ? it->second : 0;
   }
 
   std::vector<Node> nodes_{1};
+  std::array<uint32_t, 0x80> ascii_root_{};  // the root's children for ASCII units
 };
 
 /// Each UTF-16 unit's classes, one bit each, and the TLD lists.
