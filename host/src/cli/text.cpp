@@ -313,7 +313,8 @@ bool count_line(const TextOptions& o, std::string_view line, int64_t number, std
 }
 
 /// A run of lines of one block, counted by whichever thread takes it, and what it printed.
-struct Chunk {
+/// One cache line each, so that threads writing neighbouring chunks do not share one.
+struct alignas(64) Chunk {
   size_t first = 0;  // the block's lines [first, last)
   size_t last = 0;
   std::string out;
@@ -372,8 +373,7 @@ bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
       for (size_t k; (k = next.fetch_add(1)) < chunk_count;) {
         Chunk& c = chunks[k];
         for (size_t i = c.first; i < c.last; ++i)
-          if (!count_line(o, lines[i], number + 1 + static_cast<int64_t>(i), c.out, text,
-                          spoiler))
+          if (!count_line(o, lines[i], number + 1 + static_cast<int64_t>(i), c.out, text, spoiler))
             c.any_error = true;
       }
     };

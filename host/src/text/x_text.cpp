@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -90,15 +91,27 @@ struct EmojiTable {
   std::bitset<0x10000> first_units;
 
   EmojiTable() {
-    std::istringstream in(kEmojiData);
-    std::string line;
-    while (std::getline(in, line)) {
+    // One sequence per line, as hexadecimal code points separated by spaces; # starts a comment.
+    std::string_view data(kEmojiData);
+    std::u16string sequence;
+    nodes.reserve(std::count(data.begin(), data.end(), '\n') * 2);
+    while (!data.empty()) {
+      size_t end = data.find('\n');
+      std::string_view line = data.substr(0, end);
+      data = end == std::string_view::npos ? std::string_view() : data.substr(end + 1);
       if (line.empty() || line[0] == '#') continue;
-      std::istringstream hex(line);
-      std::u16string sequence;
-      std::string code;
-      while (hex >> code) {
-        auto c = static_cast<char32_t>(std::stoul(code, nullptr, 16));
+      sequence.clear();
+      const char* at = line.data();
+      const char* last = line.data() + line.size();
+      while (at < last) {
+        if (*at == ' ') {
+          ++at;
+          continue;
+        }
+        uint32_t c = 0;
+        auto [next, error] = std::from_chars(at, last, c, 16);
+        if (error != std::errc()) throw std::logic_error("emoji table: bad code point");
+        at = next;
         if (c > 0xFFFF) {
           sequence.push_back(static_cast<char16_t>(U16_LEAD(c)));
           sequence.push_back(static_cast<char16_t>(U16_TRAIL(c)));
@@ -304,7 +317,6 @@ const UnitWeights* unit_weights(const Config& config) {
   }
   return nullptr;
 }
-
 
 /// twitter-text's removeOverlappingEntities: in start order, an entity that overlaps the one
 /// kept before it is dropped. Returns the hashtags that survive the URLs.

@@ -90,16 +90,21 @@ bool may_precede(char16_t c) {
 /// The TLDs of one list of tld_lib.yml, case-folded, as a trie over UTF-16 units.
 class TldTrie {
  public:
-  explicit TldTrie(const std::string& section) {
-    std::istringstream in(kTldData);
-    std::string line, current;
-    while (std::getline(in, line)) {
+  explicit TldTrie(std::string_view section) {
+    // tld_lib.yml: "section:" lines, each followed by "- tld" lines (some quoted).
+    std::string_view data(kTldData);
+    std::string_view current;
+    while (!data.empty()) {
+      size_t end = data.find('\n');
+      std::string_view line = data.substr(0, end);
+      data = end == std::string_view::npos ? std::string_view() : data.substr(end + 1);
       if (!line.empty() && line.back() == ':') current = line.substr(0, line.size() - 1);
-      if (current != section || line.rfind("- ", 0) != 0) continue;
-      std::string tld = line.substr(2);
+      if (current != section || line.substr(0, 2) != "- ") continue;
+      std::string_view tld = line.substr(2);
       if (tld.size() > 2 && tld.front() == '\'' && tld.back() == '\'')
         tld = tld.substr(1, tld.size() - 2);
-      icu::UnicodeString u = icu::UnicodeString::fromUTF8(tld);
+      icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+          icu::StringPiece(tld.data(), static_cast<int32_t>(tld.size())));
       add(std::u16string_view(reinterpret_cast<const char16_t*>(u.getBuffer()),
                               static_cast<size_t>(u.length())));
     }
