@@ -433,7 +433,16 @@ std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text) {
     size_t last_dot = dot;
     for (++dot; dot < n && r.host_char(text[dot]); ++dot)
       if (text[dot] == u'.') last_dot = dot;
-    if (last_dot > start) ranges.emplace_back(start >= 9 ? start - 9 : 0, last_dot);
+    if (last_dot <= start) continue;
+    // With a protocol, the domain starts the run and the protocol ends right before it.
+    for (size_t length : {size_t{8}, size_t{7}}) {
+      if (start < length || protocol_at(text, start - length) != length) continue;
+      size_t protocol = start - length;
+      ranges.emplace_back(protocol > 0 ? protocol - 1 : 0, protocol > 0 ? protocol : 1);
+      break;
+    }
+    // Without, the domain starts inside the run, after the character before it.
+    ranges.emplace_back(start > 0 ? start - 1 : 0, last_dot);
   }
   return ranges;
 }

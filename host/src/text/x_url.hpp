@@ -60,8 +60,9 @@ class Finder {
 bool may_start_at(std::u16string_view text, size_t at);
 
 /// Where a match can start: each match holds a domain with a dot inside one run of host
-/// characters (D, `-`, `_` and `.`), and starts at most 9 units before that run (one preceding
-/// character and `https://`). [from, to) ranges covering every such start, in order.
+/// characters (D, `-`, `_` and `.`) and starts with the character before the domain, or before
+/// the protocol that ends where the run starts (or at the start of the text). [from, to) ranges
+/// covering every such start, in order.
 std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text);
 
 /// Every [start, end) that twitter-text's validAsciiDomain finds in `domain`, left to right.
