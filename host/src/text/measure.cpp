@@ -101,10 +101,14 @@ int64_t default_limit(Network network) {
 
 Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
                         std::string_view spoiler, bool count_graphemes) {
-  std::optional<std::u16string> text = to_utf16(utf8);
-  if (!text) return Status(ErrorCode::invalid_argument, "the text is not valid UTF-8");
-  std::optional<std::u16string> warning = to_utf16(spoiler);
-  if (!warning) return Status(ErrorCode::invalid_argument, "the spoiler text is not valid UTF-8");
+  // The texts' UTF-16 storage is kept from one call to the next on each thread.
+  thread_local std::u16string text_units, warning_units;
+  if (!to_utf16(utf8, text_units))
+    return Status(ErrorCode::invalid_argument, "the text is not valid UTF-8");
+  if (!to_utf16(spoiler, warning_units))
+    return Status(ErrorCode::invalid_argument, "the spoiler text is not valid UTF-8");
+  const std::u16string* text = &text_units;
+  const std::u16string* warning = &warning_units;
   Measure m;
   m.network = network;
   m.limit = limit > 0 ? limit : default_limit(network);

@@ -28,9 +28,9 @@ icu::BreakIterator& graphemes() {
 
 }  // namespace
 
-std::optional<std::u16string> to_utf16(std::string_view utf8) {
+bool to_utf16(std::string_view utf8, std::u16string& out) {
   // UTF-16 never takes more units than UTF-8 takes bytes.
-  std::u16string out(utf8.size(), u'\0');
+  out.resize(utf8.size());
   char16_t* units = out.data();
   size_t written = 0;
   const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
@@ -44,7 +44,7 @@ std::optional<std::u16string> to_utf16(std::string_view utf8) {
     }
     UChar32 c;
     U8_NEXT(bytes, i, length, c);
-    if (c < 0) return std::nullopt;  // ill-formed: overlong, surrogate, truncated, > U+10FFFF
+    if (c < 0) return false;  // ill-formed: overlong, surrogate, truncated, > U+10FFFF
     if (U_IS_BMP(c)) {
       units[written++] = static_cast<char16_t>(c);
     } else {
@@ -53,6 +53,12 @@ std::optional<std::u16string> to_utf16(std::string_view utf8) {
     }
   }
   out.resize(written);
+  return true;
+}
+
+std::optional<std::u16string> to_utf16(std::string_view utf8) {
+  std::u16string out;
+  if (!to_utf16(utf8, out)) return std::nullopt;
   return out;
 }
 

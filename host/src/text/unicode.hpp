@@ -12,6 +12,9 @@ namespace herald::text {
 
 /// The text as UTF-16, or nothing when `utf8` is not well-formed UTF-8.
 std::optional<std::u16string> to_utf16(std::string_view utf8);
+/// The same into `out`, whose storage is reused; false (and `out` unspecified) when `utf8` is
+/// not well-formed.
+bool to_utf16(std::string_view utf8, std::u16string& out);
 std::string to_utf8(std::u16string_view utf16);
 
 /// Unicode Normalization Form C.
