@@ -368,6 +368,16 @@ TEST(CliText, EscapedAndUnusualLinesCountAsThePlainLine) {
   EXPECT_EQ(out[1]["length"], 7);
 }
 
+TEST(CliText, ResultsThatCannotBeWrittenAreAnErrorNotSilence) {
+  testing::TempDir dir;
+  std::string input = dir.write("in.jsonl", "{\"text\": \"hello\"}\n");
+  // /dev/full refuses every write: the disk is full.
+  auto result = testing::run_command(std::string(HERALD_CLI) + " text --network x --json " + input +
+                                     " > /dev/full");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("cannot write the results"), std::string::npos) << result.output;
+}
+
 TEST(CliText, BlueskyFacetsCarryUtf8ByteOffsets) {
   testing::TempDir dir;
   // "café " is 6 bytes, so the tag starts at byte 6 although it is the fifth character.

@@ -7,9 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -321,10 +326,43 @@ struct alignas(64) Chunk {
   bool any_error = false;
 };
 
-/// Counts every line of `in` on `jobs` threads; false when any line was an error. The input is
+/// Writes the chunks' results to standard output in one system call where it can; false when
+/// standard output fails (a closed pipe, a full disk), which the caller reports.
+bool write_chunks(const std::vector<Chunk>& chunks, size_t count) {
+  std::vector<iovec> parts;
+  for (size_t k = 0; k < count; ++k)
+    if (!chunks[k].out.empty())
+      parts.push_back({const_cast<char*>(chunks[k].out.data()), chunks[k].out.size()});
+  size_t first = 0;
+  while (first < parts.size()) {
+    const int batch = static_cast<int>(std::min<size_t>(parts.size() - first, IOV_MAX));
+    ssize_t written = ::writev(STDOUT_FILENO, parts.data() + first, batch);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    // Skip what was written, part by part; a part written in half keeps its rest.
+    auto left = static_cast<size_t>(written);
+    while (first < parts.size() && left >= parts[first].iov_len) left -= parts[first++].iov_len;
+    if (first < parts.size() && left > 0) {
+      parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + left;
+      parts[first].iov_len -= left;
+    }
+  }
+  return true;
+}
+
+/// How a run of `herald text` went.
+struct Counted {
+  bool any_error = false;  // some line was not a text (exit code 2)
+  int write_error = 0;     // errno when standard output failed
+};
+
+/// Counts every line of `in` on `jobs` threads. The input is
 /// read in blocks; each block's lines are cut into chunks of about the same size, which the
 /// threads take one at a time, and the chunks' results are written in order.
-bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
+Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
+  std::fflush(stdout);  // results go straight to its file descriptor
   constexpr size_t kBlock = size_t{1} << 20;
   constexpr size_t kChunkBytes = size_t{32} << 10;
   // [0, size) holds the unfinished last line of the previous block, then up to kBlock more
@@ -335,7 +373,7 @@ bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
   std::vector<std::string_view> lines;
   std::vector<Chunk> chunks;
   int64_t number = 0;  // lines before this block
-  bool any_error = false;
+  Counted counted;
   bool at_end = false;
   while (!at_end) {
     if (capacity < size + kBlock) {
@@ -381,16 +419,17 @@ bool count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
     for (size_t t = 1; t < std::min<size_t>(jobs, chunk_count); ++t) workers.emplace_back(work);
     work();
     for (auto& w : workers) w.join();
-    for (size_t k = 0; k < chunk_count; ++k) {
-      std::fwrite(chunks[k].out.data(), 1, chunks[k].out.size(), stdout);
-      any_error = any_error || chunks[k].any_error;
+    if (!write_chunks(chunks, chunk_count)) {
+      counted.write_error = errno;
+      return counted;
     }
+    for (size_t k = 0; k < chunk_count; ++k)
+      counted.any_error = counted.any_error || chunks[k].any_error;
     number += static_cast<int64_t>(lines.size());
     std::memmove(buffer.get(), buffer.get() + start, size - start);
     size -= start;
   }
-  std::fflush(stdout);
-  return !any_error;
+  return counted;
 }
 
 }  // namespace
@@ -430,9 +469,15 @@ void add_text_command(CLI::App& app, int& exit_code) {
     // them faulted in anew, block after block.
     keep_heap_between_rounds();
     unsigned jobs = settings->jobs > 0 ? settings->jobs : std::thread::hardware_concurrency();
-    bool ok = count_stream(options, in, std::max(1u, jobs));
+    Counted counted = count_stream(options, in, std::max(1u, jobs));
     if (in != stdin) std::fclose(in);
-    if (!ok) exit_code = 2;
+    if (counted.write_error != 0) {
+      std::cerr << "error: cannot write the results: " << std::strerror(counted.write_error)
+                << "\n";
+      exit_code = 1;
+    } else if (counted.any_error) {
+      exit_code = 2;
+    }
   });
 }
 
