@@ -372,8 +372,8 @@ TEST(CliText, ResultsThatCannotBeWrittenAreAnErrorNotSilence) {
   testing::TempDir dir;
   std::string input = dir.write("in.jsonl", "{\"text\": \"hello\"}\n");
   // /dev/full refuses every write: the disk is full.
-  auto result = testing::run_command(std::string(HERALD_CLI) + " text --network x --json " + input +
-                                     " > /dev/full");
+  auto result = testing::run_command("(" + std::string(HERALD_CLI) + " text --network x --json " +
+                                     input + " > /dev/full)");
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("cannot write the results"), std::string::npos) << result.output;
 }
