@@ -11,13 +11,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -317,7 +319,7 @@ bool count_line(const TextOptions& o, std::string_view line, int64_t number, std
   return count_parsed_line(o, std::string(line), number, out);
 }
 
-/// A run of lines of one block, counted by whichever thread takes it, and what it printed.
+/// A run of lines of one block, counted by whichever worker takes it, and what it printed.
 /// One cache line each, so that threads writing neighbouring chunks do not share one.
 struct alignas(64) Chunk {
   size_t first = 0;  // the block's lines [first, last)
@@ -326,13 +328,19 @@ struct alignas(64) Chunk {
   bool any_error = false;
 };
 
-/// Writes the chunks' results to standard output in one system call where it can; false when
-/// standard output fails (a closed pipe, a full disk), which the caller reports.
-bool write_chunks(const std::vector<Chunk>& chunks, size_t count) {
-  std::vector<iovec> parts;
-  for (size_t k = 0; k < count; ++k)
-    if (!chunks[k].out.empty())
-      parts.push_back({const_cast<char*>(chunks[k].out.data()), chunks[k].out.size()});
+/// Input read in one go: whole lines only (an unfinished last line waits for the next block).
+struct Block {
+  std::unique_ptr<char[]> bytes;
+  std::vector<std::string_view> lines;
+  int64_t lines_before = 0;
+  std::unique_ptr<Chunk[]> chunks;
+  size_t chunk_count = 0;
+  size_t chunks_left = 0;  // not counted yet; guarded by Pipeline::mutex
+};
+
+/// Writes `parts` to standard output, as many as one system call takes at a time; false when
+/// standard output fails (a closed pipe, a full disk), with errno saying why.
+bool write_all(std::vector<iovec>& parts) {
   size_t first = 0;
   while (first < parts.size()) {
     const int batch = static_cast<int>(std::min<size_t>(parts.size() - first, IOV_MAX));
@@ -358,77 +366,137 @@ struct Counted {
   int write_error = 0;     // errno when standard output failed
 };
 
-/// Counts every line of `in` on `jobs` threads. The input is
-/// read in blocks; each block's lines are cut into chunks of about the same size, which the
-/// threads take one at a time, and the chunks' results are written in order.
+/// The workers' side: chunks to count, and which are done.
+struct Pipeline {
+  std::mutex mutex;
+  std::condition_variable work_ready;  // a chunk was queued, or the run ends
+  std::condition_variable block_done;
+  std::deque<std::pair<Block*, size_t>> queue;
+  bool closing = false;
+};
+
+void count_chunks(const TextOptions& o, Pipeline& p) {
+  std::string text, spoiler;
+  while (true) {
+    std::pair<Block*, size_t> task;
+    {
+      std::unique_lock lock(p.mutex);
+      p.work_ready.wait(lock, [&] { return p.closing || !p.queue.empty(); });
+      if (p.queue.empty()) return;
+      task = p.queue.front();
+      p.queue.pop_front();
+    }
+    Block& b = *task.first;
+    Chunk& c = b.chunks[task.second];
+    for (size_t i = c.first; i < c.last; ++i)
+      if (!count_line(o, b.lines[i], b.lines_before + 1 + static_cast<int64_t>(i), c.out, text,
+                      spoiler))
+        c.any_error = true;
+    bool block_done;
+    {
+      std::lock_guard lock(p.mutex);
+      block_done = --b.chunks_left == 0;
+    }
+    if (block_done) p.block_done.notify_one();
+  }
+}
+
+/// Counts every line of `in` on `jobs` worker threads. This thread reads the input in blocks
+/// of whole lines, cuts each block into chunks of about the same size for the workers, and
+/// writes each block's results, in input order, once all its chunks are counted; it reads the
+/// next block while the workers count the one before, so they never wait for input.
 Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
   std::fflush(stdout);  // results go straight to its file descriptor
   constexpr size_t kBlock = size_t{1} << 20;
   constexpr size_t kChunkBytes = size_t{32} << 10;
-  // [0, size) holds the unfinished last line of the previous block, then up to kBlock more
-  // bytes; a line longer than that grows the buffer.
-  size_t capacity = 2 * kBlock;
-  auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
-  size_t size = 0;
-  std::vector<std::string_view> lines;
-  std::vector<Chunk> chunks;
-  int64_t number = 0;  // lines before this block
-  Counted counted;
-  bool at_end = false;
-  while (!at_end) {
-    if (capacity < size + kBlock) {
-      auto bigger = std::make_unique_for_overwrite<char[]>(2 * (size + kBlock));
-      std::memcpy(bigger.get(), buffer.get(), size);
-      buffer = std::move(bigger);
-      capacity = 2 * (size + kBlock);
+  constexpr size_t kBlocksAhead = 2;
+
+  Pipeline p;
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < jobs; ++t) workers.emplace_back([&o, &p] { count_chunks(o, p); });
+  auto stop = [&] {
+    {
+      std::lock_guard lock(p.mutex);
+      p.closing = true;
+      p.queue.clear();
     }
-    size_t got = std::fread(buffer.get() + size, 1, kBlock, in);
-    size += got;
-    at_end = got < kBlock;
-    std::string_view block(buffer.get(), size);
-    lines.clear();
-    size_t start = 0;
-    for (size_t nl; (nl = block.find('\n', start)) != std::string::npos; start = nl + 1)
-      lines.emplace_back(block.data() + start, nl - start);
-    if (at_end && start < block.size()) {
-      lines.emplace_back(block.data() + start, block.size() - start);
-      start = block.size();
-    }
-    size_t chunk_count = 0;
-    for (size_t i = 0; i < lines.size(); ++chunk_count) {
-      if (chunks.size() <= chunk_count) chunks.emplace_back();
-      Chunk& c = chunks[chunk_count];
-      c.first = i;
-      for (size_t bytes = 0; i < lines.size() && bytes < kChunkBytes; ++i)
-        bytes += lines[i].size() + 1;
-      c.last = i;
-      c.out.clear();
-      c.any_error = false;
-    }
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      std::string text, spoiler;
-      for (size_t k; (k = next.fetch_add(1)) < chunk_count;) {
-        Chunk& c = chunks[k];
-        for (size_t i = c.first; i < c.last; ++i)
-          if (!count_line(o, lines[i], number + 1 + static_cast<int64_t>(i), c.out, text, spoiler))
-            c.any_error = true;
-      }
-    };
-    std::vector<std::thread> workers;
-    for (size_t t = 1; t < std::min<size_t>(jobs, chunk_count); ++t) workers.emplace_back(work);
-    work();
+    p.work_ready.notify_all();
     for (auto& w : workers) w.join();
-    if (!write_chunks(chunks, chunk_count)) {
+  };
+
+  std::deque<std::unique_ptr<Block>> blocks;  // read, not yet written
+  std::string rest;                           // an unfinished line, carried to the next block
+  int64_t lines_read = 0;
+  bool at_end = false;
+  Counted counted;
+  std::vector<iovec> parts;
+  std::vector<size_t> bounds;  // where each chunk of a block ends
+  while (!at_end || !blocks.empty()) {
+    if (!at_end && blocks.size() < kBlocksAhead) {
+      auto b = std::make_unique<Block>();
+      const size_t carried = rest.size();
+      b->bytes = std::make_unique_for_overwrite<char[]>(carried + kBlock);
+      std::memcpy(b->bytes.get(), rest.data(), carried);
+      size_t got = std::fread(b->bytes.get() + carried, 1, kBlock, in);
+      at_end = got < kBlock;
+      std::string_view data(b->bytes.get(), carried + got);
+      size_t start = 0;
+      for (size_t nl; (nl = data.find('\n', start)) != std::string_view::npos; start = nl + 1)
+        b->lines.emplace_back(data.data() + start, nl - start);
+      if (at_end && start < data.size()) {
+        b->lines.emplace_back(data.data() + start, data.size() - start);
+        start = data.size();
+      }
+      rest.assign(data.substr(start));
+      b->lines_before = lines_read;
+      lines_read += static_cast<int64_t>(b->lines.size());
+      bounds.clear();
+      for (size_t i = 0; i < b->lines.size();) {
+        for (size_t bytes = 0; i < b->lines.size() && bytes < kChunkBytes; ++i)
+          bytes += b->lines[i].size() + 1;
+        bounds.push_back(i);
+      }
+      b->chunk_count = bounds.size();
+      b->chunks = std::make_unique<Chunk[]>(b->chunk_count);
+      for (size_t k = 0; k < b->chunk_count; ++k) {
+        b->chunks[k].first = k == 0 ? 0 : bounds[k - 1];
+        b->chunks[k].last = bounds[k];
+      }
+      if (b->chunk_count == 0 && !at_end) {
+        // Not one whole line yet (a line longer than a block): read on.
+        rest.assign(data);
+        lines_read -= static_cast<int64_t>(b->lines.size());
+        continue;
+      }
+      {
+        std::lock_guard lock(p.mutex);
+        b->chunks_left = b->chunk_count;
+        for (size_t k = 0; k < b->chunk_count; ++k) p.queue.emplace_back(b.get(), k);
+      }
+      p.work_ready.notify_all();
+      blocks.push_back(std::move(b));
+      continue;
+    }
+    // Write the oldest block once it is counted.
+    Block& front = *blocks.front();
+    {
+      std::unique_lock lock(p.mutex);
+      p.block_done.wait(lock, [&] { return front.chunks_left == 0; });
+    }
+    parts.clear();
+    for (size_t k = 0; k < front.chunk_count; ++k) {
+      Chunk& c = front.chunks[k];
+      counted.any_error = counted.any_error || c.any_error;
+      if (!c.out.empty()) parts.push_back({c.out.data(), c.out.size()});
+    }
+    if (!write_all(parts)) {
       counted.write_error = errno;
+      stop();
       return counted;
     }
-    for (size_t k = 0; k < chunk_count; ++k)
-      counted.any_error = counted.any_error || chunks[k].any_error;
-    number += static_cast<int64_t>(lines.size());
-    std::memmove(buffer.get(), buffer.get() + start, size - start);
-    size -= start;
+    blocks.pop_front();
   }
+  stop();
   return counted;
 }
 
