@@ -2,6 +2,8 @@
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -254,6 +256,27 @@ workflows:
   auto week = herald("calendar " + config + " --from 2026-11-30 --account corp");
   EXPECT_NE(week.output.find("08:00 #2 ·"), std::string::npos) << week.output;
   EXPECT_NE(week.output.find("23:00 #1 !"), std::string::npos) << week.output;
+}
+
+TEST_F(Cli, PythonIsLoadedOnlyForAConfigurationThatUsesItAndAMissingModuleIsNamed) {
+  // A copy of the program with no lib/herald/herald-python.so beside it.
+  std::filesystem::create_directories(dir_.path() / "bin");
+  const std::filesystem::path lone = dir_.path() / "bin" / "herald";
+  std::filesystem::copy_file(HERALD_CLI, lone);
+  if (std::filesystem::exists(HERALD_INSTALL_PYTHON_MODULE))
+    GTEST_SKIP() << "Herald is installed on this machine: the copy would find its Python there";
+  const std::string env = "HERALD_CLI_TEST_TOKEN=t0k3n-secret ";
+  // Without Python in the configuration, the copy works: it never looks for the module.
+  auto plain = testing::run_command(env + lone.string() + " validate " + config_);
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  // With a hook, it says which file it needs and what to do.
+  std::string text = std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR + "]\n" + kConfig +
+                     "hooks:\n  before_publish: \"acme.hooks:tag\"\n";
+  std::string hooked = dir_.write("hooked.yaml", text);
+  auto result = testing::run_command(env + lone.string() + " validate " + hooked);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("herald-python.so"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("reinstall Herald"), std::string::npos) << result.output;
 }
 
 TEST(CliText, CountsEachLineAsTheNetworkDoes) {

@@ -102,3 +102,16 @@ assert host.status(post.id).state == "done", host.status(post.id)
 print("installed Python package published a post")
 PY
 test "$(wc -l < "$work/outbox/corp.jsonl")" -eq 1
+
+# The installed `herald` loads its Python module (lib/herald/herald-python.so) when a
+# configuration uses Python, and only then: the Python sample's steps and hooks.
+test -f "$prefix/lib/herald/herald-python.so"
+if ldd "$prefix/bin/herald" | grep -q libpython; then
+  echo "the installed herald links libpython; it should load it only for Python" >&2
+  exit 1
+fi
+cp -r "$src/samples/python" "$work/python-sample"
+sed -i "s#^store:#plugin_paths: [$prefix/lib/herald/plugins]\nstore:#" "$work/python-sample/herald.yaml"
+(cd "$work/python-sample" && "$herald" validate herald.yaml) | tee "$work/python-validate.out"
+grep -q "python:acme.steps:RouteComplaints" "$work/python-validate.out"
+echo "installed herald loaded Python for the sample's steps and hooks"

@@ -224,8 +224,14 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
                     config.file +
                         ": uses Python hooks or steps, but this program has no Python runtime; "
                         "run it with the `herald` command or from Python (`import herald`)");
-    if (Status s = scripts->configure(config.python); !s)
-      return Status(ErrorCode::config, config.python.where.describe() + ": " + s.message());
+    if (Status s = scripts->configure(config.python); !s) {
+      // A runtime that cannot start is not the configuration's fault: its own code and words.
+      if (s.code() == ErrorCode::internal)
+        return Status(ErrorCode::internal, config.file + ": " + s.message());
+      const std::string where =
+          config.python.where.line > 0 ? config.python.where.describe() : config.file;
+      return Status(ErrorCode::config, where + ": " + s.message());
+    }
   }
   // A hook named twice is imported once.
   std::map<std::string, std::shared_ptr<ScriptHook>> loaded_hooks;  // null: reported already
