@@ -10,6 +10,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -85,13 +89,31 @@ void append_utf8(std::string& out, uint32_t c) {
 /// The JSON string that opens at s[i] (a quote), decoded into `out`; the position after it, or
 /// npos for anything the full parser should judge (control characters, bad escapes, lone
 /// surrogates). Bytes of 0x80 and up are copied: the text's UTF-8 is checked when it is counted.
+/// Where the first quote, backslash or control character is in `s` from `i`, or s.size().
+size_t string_end(std::string_view s, size_t i) {
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: a control character is one that the minimum with 0x1F leaves as is.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i stop =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                     _mm_cmpeq_epi8(_mm_min_epu8(bytes, control), bytes));
+    const int found = _mm_movemask_epi8(stop);
+    if (found != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(found)));
+  }
+#endif
+  while (i < s.size() && s[i] != '"' && s[i] != '\\' && static_cast<unsigned char>(s[i]) >= 0x20)
+    ++i;
+  return i;
+}
+
 size_t read_string(std::string_view s, size_t i, std::string& out) {
   ++i;
   while (i < s.size()) {
-    size_t run = i;
-    while (run < s.size() && s[run] != '"' && s[run] != '\\' &&
-           static_cast<unsigned char>(s[run]) >= 0x20)
-      ++run;
+    size_t run = string_end(s, i);
     out.append(s.data() + i, run - i);
     i = run;
     if (i >= s.size()) return std::string_view::npos;
@@ -174,10 +196,7 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   size_t i = 0;
   while (i < s.size()) {
-    size_t run = i;
-    while (run < s.size() && s[run] != '"' && s[run] != '\\' &&
-           static_cast<unsigned char>(s[run]) >= 0x20)
-      ++run;
+    size_t run = string_end(s, i);
     out.append(s.data() + i, run - i);
     if (run >= s.size()) break;
     char c = s[run];

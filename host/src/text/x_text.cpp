@@ -422,8 +422,9 @@ void add_url(std::u16string_view text, const url::Match& m, bool without_protoco
 
 std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol) {
   std::vector<Entity> urls;
-  if (text.empty() || text.find(without_protocol ? u'.' : u':') == std::u16string_view::npos)
-    return urls;
+  // Every URL has a dot, which the candidates are found from; one without a protocol is only
+  // looked for when asked.
+  if (!without_protocol && url::find_unit(text, u':') == std::u16string_view::npos) return urls;
   // The pattern is tried only where a URL can start, which gives the same matches as a scan
   // of every position at a fraction of the cost.
   url::Finder finder(text);

@@ -59,6 +59,10 @@ class Finder {
 /// or `at` is the start of the text.
 bool may_start_at(std::u16string_view text, size_t at);
 
+/// The first `unit` in `text` from `from`, or npos: std::u16string_view::find, eight units at
+/// a time.
+size_t find_unit(std::u16string_view text, char16_t unit, size_t from = 0);
+
 /// Where a match can start: each match holds a domain with a dot inside one run of host
 /// characters (D, `-`, `_` and `.`) and starts with the character before the domain, or before
 /// the protocol that ends where the run starts (or at the start of the text). [from, to) ranges
