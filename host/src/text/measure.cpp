@@ -117,7 +117,7 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
   m.bytes = static_cast<int64_t>(utf8.size());
   switch (network) {
     case Network::x: {
-      x::Config config = x::Config::v3();
+      thread_local x::Config config = x::Config::v3();  // made once per thread
       config.max_weighted_length = static_cast<int>(m.limit);
       x::ParseResult r = x::parse(*text, config);
       m.length = m.weighted_length = r.weighted_length;

@@ -303,17 +303,17 @@ struct UnitWeights {
 /// The table for `config` when it weighs units as one of twitter-text's configurations does
 /// (whatever its maximum length), else null.
 const UnitWeights* unit_weights(const Config& config) {
-  if (config.version == 1 && same_weights(config, Config::v1())) {
+  if (config.version == 1) {
     static const UnitWeights v1(Config::v1());
-    return &v1;
+    if (same_weights(config, v1.config)) return &v1;
   }
-  if (config.version == 2 && same_weights(config, Config::v2())) {
+  if (config.version == 2) {
     static const UnitWeights v2(Config::v2());
-    return &v2;
+    if (same_weights(config, v2.config)) return &v2;
   }
-  if (config.version == 3 && same_weights(config, Config::v3())) {
+  if (config.version == 3) {
     static const UnitWeights v3(Config::v3());
-    return &v3;
+    if (same_weights(config, v3.config)) return &v3;
   }
   return nullptr;
 }

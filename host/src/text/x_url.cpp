@@ -295,8 +295,11 @@ size_t query_at(const Rules& r, std::u16string_view text, size_t at) {
 
 /// The length of `http://` or `https://` (any case) at `at`, or 0.
 size_t protocol_at(std::u16string_view text, size_t at) {
+  // Only ASCII letters have an ASCII key, so the comparison stays in ASCII.
   auto is = [&](size_t i, char16_t lower) {
-    return at + i < text.size() && key(text[at + i]) == lower;
+    if (at + i >= text.size()) return false;
+    const char16_t c = text[at + i];
+    return c == lower || (lower >= u'a' && lower <= u'z' && c == lower - 32);
   };
   if (!(is(0, u'h') && is(1, u't') && is(2, u't') && is(3, u'p'))) return 0;
   size_t i = is(4, u's') ? 5 : 4;
@@ -304,10 +307,6 @@ size_t protocol_at(std::u16string_view text, size_t at) {
 }
 
 }  // namespace
-
-bool may_start_at(std::u16string_view text, size_t at) {
-  return at == 0 || (at < text.size() && may_precede(text[at]));
-}
 
 std::optional<Match> Finder::match_at(size_t at) {
   // The character at `at` is the one before the URL...
@@ -377,8 +376,11 @@ size_t Finder::domain_at(size_t at) {
   if (dot >= n || text[dot] != u'.' || !r.domain_char(text[dot - 1])) return npos;
   if (size_t end = domain_after(dot); end != npos) return end;
   if (label_underscore_ != npos && label_underscore_ >= at) return npos;
-  size_t tld = tld_at(r, text, dot + 1);
-  return tld > 0 ? dot + 1 + tld : npos;
+  if (dot != tld_dot_) {
+    tld_dot_ = dot;
+    tld_length_ = tld_at(r, text, dot + 1);
+  }
+  return tld_length_ > 0 ? dot + 1 + tld_length_ : npos;
 }
 
 /// The domain's end when its domain name is one of the labels after `dot` (the first label's

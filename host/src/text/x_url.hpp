@@ -52,12 +52,23 @@ class Finder {
   // What domain_after last gave, and for which dot.
   size_t after_dot_ = npos;
   size_t after_dot_end_ = npos;
+  // The length of the TLD (0: none) after the first label's dot, and which dot.
+  size_t tld_dot_ = npos;
+  size_t tld_length_ = 0;
 };
 
 /// Whether a match may start at `at`: the character there may come before a URL (anything but
 /// ASCII letters and digits, `@`, `$`, `#`, their fullwidth forms and the invalid characters),
 /// or `at` is the start of the text.
-bool may_start_at(std::u16string_view text, size_t at);
+inline bool may_start_at(std::u16string_view text, size_t at) {
+  if (at == 0) return true;
+  if (at >= text.size()) return false;
+  const char16_t c = text[at];
+  if (c < 0x80)
+    return !((c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') ||
+             c == u'@' || c == u'$' || c == u'#');
+  return !(c == 0xFF20 || c == 0xFF03 || c == 0xFFFE || c == 0xFEFF || c == 0xFFFF);
+}
 
 /// The first `unit` in `text` from `from`, or npos: std::u16string_view::find, eight units at
 /// a time.
