@@ -65,6 +65,24 @@ bool to_utf16(std::string_view utf8, std::u16string& out) {
       continue;
     }
 #endif
+    // Two- and three-byte forms, well-formed ones only (Unicode's table 3-7: no overlong forms,
+    // no surrogates); anything else goes through ICU's checks.
+    const uint8_t lead = bytes[i];
+    if (lead >= 0xC2 && lead <= 0xDF && i + 1 < length && (bytes[i + 1] & 0xC0) == 0x80) {
+      units[written++] = static_cast<char16_t>(((lead & 0x1F) << 6) | (bytes[i + 1] & 0x3F));
+      i += 2;
+      continue;
+    }
+    if (lead >= 0xE0 && lead <= 0xEF && i + 2 < length && (bytes[i + 1] & 0xC0) == 0x80 &&
+        (bytes[i + 2] & 0xC0) == 0x80) {
+      const auto c = static_cast<char16_t>(((lead & 0x0F) << 12) | ((bytes[i + 1] & 0x3F) << 6) |
+                                           (bytes[i + 2] & 0x3F));
+      if (c >= 0x800 && !U16_IS_SURROGATE(c)) {
+        units[written++] = c;
+        i += 3;
+        continue;
+      }
+    }
     UChar32 c;
     U8_NEXT(bytes, i, length, c);
     if (c < 0) return false;  // ill-formed: overlong, surrogate, truncated, > U+10FFFF

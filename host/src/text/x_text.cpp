@@ -370,9 +370,20 @@ Config Config::v3() {
 
 namespace {
 
-/// Adds the URL (or URLs: a protocol-less match may hold several domains) of the match `m`.
-void add_url(std::u16string_view text, const url::Match& m, bool without_protocol,
-             std::vector<Entity>& urls) {
+/// A URL found: [start, end) in the text, and its value, `value` then `tail` (a domain placed
+/// with indexOf can be an earlier occurrence than the one matched, so the value is not always
+/// the text at [start, end)).
+struct FoundUrl {
+  size_t start;
+  size_t end;
+  std::u16string_view value;
+  std::u16string_view tail;
+};
+
+/// Passes `found` the URL (or URLs: a protocol-less match may hold several domains) of the
+/// match `m`.
+template <typename Found>
+void add_url(std::u16string_view text, const url::Match& m, bool without_protocol, Found&& found) {
   std::u16string_view before = text.substr(m.before, m.start - m.before);
   std::u16string_view url = text.substr(m.start, m.end - m.start);
   const size_t protocol = m.domain_start - m.start;
@@ -388,24 +399,19 @@ void add_url(std::u16string_view text, const url::Match& m, bool without_protoco
       char16_t last = before.back();
       if (last == u'-' || last == u'_' || last == u'.' || last == u'/') return;
     }
-    // Only the ASCII domains in what was found are URLs.
+    // Only the ASCII domains in what was found are URLs. twitter-text places each one with
+    // indexOf from the end of the one before, so a domain that also occurs earlier is placed
+    // there; so is it here. The last one takes the path (and what follows it) along.
     const auto ascii = url::ascii_domains(domain);
-    if (ascii.empty()) return;
-    // twitter-text places each one with indexOf from the end of the one before, so a domain
-    // that also occurs earlier is placed there; so is it here.
     size_t search_from = 0;
-    for (const auto& [from, to] : ascii) {
-      std::u16string_view found = domain.substr(from, to - from);
-      size_t at = domain.find(found, search_from);
-      search_from = at + found.size();
-      urls.push_back(
-          {m.domain_start + at, m.domain_start + search_from, std::u16string(found), {}});
-    }
-    if (m.path_end > m.path_start) {
-      // The last domain takes the path (and what follows it) along.
-      Entity& last = urls.back();
-      last.value += text.substr(m.domain_end, m.end - m.domain_end);
-      last.end = m.end;
+    for (size_t k = 0; k < ascii.size(); ++k) {
+      std::u16string_view name = domain.substr(ascii[k].first, ascii[k].second - ascii[k].first);
+      size_t at = domain.find(name, search_from);
+      search_from = at + name.size();
+      const bool with_path = k + 1 == ascii.size() && m.path_end > m.path_start;
+      found(FoundUrl{
+          m.domain_start + at, with_path ? m.end : m.domain_start + search_from, name,
+          with_path ? text.substr(m.domain_end, m.end - m.domain_end) : std::u16string_view()});
     }
     return;
   }
@@ -415,16 +421,15 @@ void add_url(std::u16string_view text, const url::Match& m, bool without_protoco
     if (slug > 40) return;
     url = url.substr(0, tco_end);
   }
-  urls.push_back({m.start, m.start + url.size(), std::u16string(url), {}});
+  found(FoundUrl{m.start, m.start + url.size(), url, {}});
 }
 
-}  // namespace
-
-std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol) {
-  std::vector<Entity> urls;
+/// Passes `found` every URL in `text`, in order.
+template <typename Found>
+void find_urls(std::u16string_view text, bool without_protocol, Found&& found) {
   // Every URL has a dot, which the candidates are found from; one without a protocol is only
   // looked for when asked.
-  if (!without_protocol && url::find_unit(text, u':') == std::u16string_view::npos) return urls;
+  if (!without_protocol && url::find_unit(text, u':') == std::u16string_view::npos) return;
   // The pattern is tried only where a URL can start, which gives the same matches as a scan
   // of every position at a fraction of the cost.
   url::Finder finder(text);
@@ -436,9 +441,20 @@ std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol
       if (!m) continue;
       at = m->end;
       start_at = at - 1;
-      add_url(text, *m, without_protocol, urls);
+      add_url(text, *m, without_protocol, found);
     }
   }
+}
+
+}  // namespace
+
+std::vector<Entity> extract_urls(std::u16string_view text, bool without_protocol) {
+  std::vector<Entity> urls;
+  find_urls(text, without_protocol, [&](const FoundUrl& u) {
+    std::u16string value(u.value);
+    value += u.tail;
+    urls.push_back({u.start, u.end, std::move(value), {}});
+  });
   return urls;
 }
 
@@ -522,7 +538,16 @@ ParseResult parse(std::u16string_view original, const Config& config) {
   ParseResult result;
   const std::optional<std::u16string> normalized = nfc_if_changed(original);
   const std::u16string_view text = normalized ? std::u16string_view(*normalized) : original;
-  std::vector<Entity> urls = extract_urls(text);
+  // Where each URL starts and how long its value is (the part counted as 23).
+  struct Span {
+    size_t start;
+    size_t length;
+  };
+  thread_local std::vector<Span> urls;
+  urls.clear();
+  find_urls(text, /*without_protocol=*/true, [](const FoundUrl& u) {
+    urls.push_back({u.start, u.value.size() + u.tail.size()});
+  });
   const EmojiTable& emoji_table = x::emoji_table();
   size_t next_url = 0;
   int64_t weighted = 0;
@@ -543,7 +568,7 @@ ParseResult parse(std::u16string_view original, const Config& config) {
     size_t emoji = 0;
     if (next_url < urls.size() && urls[next_url].start == i) {
       weighted += int64_t{config.transformed_url_length} * config.scale;
-      i += urls[next_url].value.size() - 1;
+      i += urls[next_url].length - 1;
     } else if (config.emoji_parsing && emoji_table.first_units[text[i]] &&
                (emoji = emoji_table.longest_at(text.substr(i))) > 0) {
       weighted += config.default_weight;
