@@ -1,6 +1,6 @@
-// X's URL matcher against twitter-text itself, on texts built from what URLs are made of:
-// tests/data/twitter-text/x-url-cases.jsonl holds the URLs twitter-text 3.1.0 found in each text
-// (made by tests/bench/text/make-url-cases.js).
+// X's URL matcher and weighted length against twitter-text itself, on texts built from what
+// URLs are made of: tests/data/twitter-text/x-url-cases.jsonl holds the URLs twitter-text 3.1.0
+// found in each text and what its parseTweet said (made by tests/bench/text/make-url-cases.js).
 #include "text/unicode.hpp"
 #include "text/x_text.hpp"
 
@@ -34,6 +34,26 @@ TEST(XUrls, FindsWhatTwitterTextFinds) {
   }
   EXPECT_EQ(differing, 0u) << "of " << cases << " texts";
   EXPECT_GT(with_urls, 500u) << "the cases should hold many URLs";
+}
+
+TEST(XUrls, WeighsTheseTextsAsTwitterTextDoes) {
+  std::ifstream in(TEST_DATA_DIR "/twitter-text/x-url-cases.jsonl");
+  ASSERT_TRUE(in) << "missing x-url-cases.jsonl";
+  std::string line;
+  size_t cases = 0, differing = 0;
+  while (std::getline(in, line)) {
+    nlohmann::json c = nlohmann::json::parse(line);
+    const std::string text = c["text"].get<std::string>();
+    ParseResult r = parse(to_utf16(text).value_or(u""));
+    nlohmann::json got = {r.weighted_length, r.valid, r.permillage, r.valid_range_end};
+    nlohmann::json want = {c["weightedLength"], c["valid"], c["permillage"], c["validRangeEnd"]};
+    ++cases;
+    if (got != want && ++differing <= 10)
+      ADD_FAILURE() << "text " << nlohmann::json(text).dump() << "\n  twitter-text: " << want
+                    << "\n  herald:       " << got;
+  }
+  EXPECT_EQ(differing, 0u) << "of " << cases << " texts";
+  EXPECT_GT(cases, 1000u);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Writes tests/data/twitter-text/x-url-cases.jsonl: texts made of the pieces URLs are made of (protocols,
 // TLDs, dots, slashes, parentheses, letters of several scripts and cases, fullwidth and
-// directional characters...) with the URLs twitter-text finds in each. The test
-// XUrls.FindsWhatTwitterTextFinds compares Herald's URL matcher with them.
+// directional characters...) with the URLs twitter-text finds in each and what its parseTweet
+// says of it. The tests XUrls.* compare Herald's URL matcher and weighted length with them.
 //
 //   NODE_PATH=build/npm-reference/node_modules node tests/bench/text/make-url-cases.js [N]
 //
@@ -35,7 +35,9 @@ for (let i = 0; i < count; i++) {
   let text = '';
   for (let j = 0; j < length; j++) text += pieces[Math.floor(next() * pieces.length)];
   const urls = twitter.extractUrlsWithIndices(text).map((u) => [u.indices[0], u.indices[1], u.url]);
-  lines.push(JSON.stringify({ text, urls }));
+  const parsed = twitter.parseTweet(text);
+  lines.push(JSON.stringify({ text, urls, weightedLength: parsed.weightedLength,
+    valid: parsed.valid, permillage: parsed.permillage, validRangeEnd: parsed.validRangeEnd }));
 }
 const out = path.join(__dirname, '..', '..', 'data', 'twitter-text', 'x-url-cases.jsonl');
 fs.writeFileSync(out, lines.join('\n') + '\n');
