@@ -556,14 +556,21 @@ ParseResult parse(std::u16string_view original, const Config& config) {
   const int64_t max = int64_t{config.max_weighted_length} * config.scale;
   const UnitWeights* weights = unit_weights(config);
   size_t url_start = urls.empty() ? std::u16string_view::npos : urls[0].start;
+  const uint8_t* table = weights ? weights->weight.data() : nullptr;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (weights && i != url_start) {
-      // The common case: a unit that starts no URL or emoji, weighed by the table.
-      if (int w = weights->weight[text[i]]; w > 0) {
-        weighted += w;
-        if (valid && weighted <= max) valid_display = i;
-        continue;
+    if (table) {
+      // The common case: a run of units that start no URL or emoji, weighed by the table. The
+      // last unit within the limit moves on while the text is valid and under it.
+      const size_t stop = std::min(url_start, text.size());
+      if (valid) {
+        for (; i < stop && table[text[i]] != 0; ++i) {
+          weighted += table[text[i]];
+          valid_display = weighted <= max ? i : valid_display;
+        }
+      } else {
+        for (; i < stop && table[text[i]] != 0; ++i) weighted += table[text[i]];
       }
+      if (i >= text.size()) break;
     }
     size_t emoji = 0;
     if (next_url < urls.size() && urls[next_url].start == i) {
