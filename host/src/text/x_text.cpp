@@ -243,9 +243,11 @@ bool valid_domain_labels(std::u16string_view domain) {
     size_t dot = domain.find(u'.', start);
     std::u16string_view label = domain.substr(
         start, dot == std::u16string_view::npos ? std::u16string_view::npos : dot - start);
-    // punycode.toASCII also splits at the ideographic and fullwidth full stops.
-    size_t length = 0, part_start = 0;
-    while (true) {
+    // An ASCII label is its own length; punycode.toASCII also splits at the ideographic and
+    // fullwidth full stops, which are not ASCII.
+    const bool ascii = std::all_of(label.begin(), label.end(), [](char16_t c) { return c < 0x80; });
+    size_t length = ascii ? label.size() : 0, part_start = 0;
+    while (!ascii) {
       size_t sep = label.find_first_of(u"\u3002\uFF0E\uFF61", part_start);
       std::u16string_view part =
           label.substr(part_start, sep == std::u16string_view::npos ? std::u16string_view::npos
