@@ -237,7 +237,11 @@ size_t punycode_length(std::u16string_view label) {
 /// twitter-text's idna.toAscii check: every label 1 to 63 characters once encoded, and a domain
 /// that claims to be punycode must be ASCII.
 bool valid_domain_labels(std::u16string_view domain) {
-  if (domain.substr(0, 4) == u"xn--" && url::ascii_domains(domain).empty()) return false;
+  if (domain.substr(0, 4) == u"xn--") {
+    std::vector<std::pair<size_t, size_t>> ascii;
+    url::ascii_domains(domain, ascii);
+    if (ascii.empty()) return false;
+  }
   size_t start = 0;
   while (true) {
     size_t dot = domain.find(u'.', start);
@@ -404,7 +408,8 @@ void add_url(std::u16string_view text, const url::Match& m, bool without_protoco
     // Only the ASCII domains in what was found are URLs. twitter-text places each one with
     // indexOf from the end of the one before, so a domain that also occurs earlier is placed
     // there; so is it here. The last one takes the path (and what follows it) along.
-    const auto ascii = url::ascii_domains(domain);
+    thread_local std::vector<std::pair<size_t, size_t>> ascii;
+    url::ascii_domains(domain, ascii);
     size_t search_from = 0;
     for (size_t k = 0; k < ascii.size(); ++k) {
       std::u16string_view name = domain.substr(ascii[k].first, ascii[k].second - ascii[k].first);
@@ -436,7 +441,9 @@ void find_urls(std::u16string_view text, bool without_protocol, Found&& found) {
   // of every position at a fraction of the cost.
   url::Finder finder(text);
   size_t at = 0;  // where the previous match ended
-  for (const auto& [from, to] : url::candidates(text)) {
+  thread_local std::vector<std::pair<size_t, size_t>> ranges;
+  url::candidates(text, ranges);
+  for (const auto& [from, to] : ranges) {
     for (size_t start_at = std::max(at, from); start_at < to; ++start_at) {
       if (!url::may_start_at(text, start_at)) continue;
       std::optional<url::Match> m = finder.match_at(start_at);

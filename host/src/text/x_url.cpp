@@ -444,10 +444,10 @@ size_t find_unit(std::u16string_view text, char16_t unit, size_t from) {
   return std::u16string_view::npos;
 }
 
-std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text) {
+void candidates(std::u16string_view text, std::vector<std::pair<size_t, size_t>>& ranges) {
   // From each dot, out to the ends of its run of host characters: few texts have many dots.
   const Rules& r = rules();
-  std::vector<std::pair<size_t, size_t>> ranges;
+  ranges.clear();
   const size_t n = text.size();
   for (size_t dot = find_unit(text, u'.', 0); dot != std::u16string_view::npos;
        dot = find_unit(text, u'.', dot)) {
@@ -467,16 +467,15 @@ std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text) {
     // Without, the domain starts inside the run, after the character before it.
     ranges.emplace_back(start > 0 ? start - 1 : 0, last_dot);
   }
-  return ranges;
 }
 
-std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain) {
+void ascii_domains(std::u16string_view domain, std::vector<std::pair<size_t, size_t>>& found) {
   // (?:[-a-z0-9À-ɏ…]+\.)+TLD, found left to right: at each start, the most labels after which
   // a TLD follows.
   const Rules& r = rules();
   const size_t n = domain.size();
-  std::vector<std::pair<size_t, size_t>> found;
-  std::vector<size_t> dots;
+  found.clear();
+  thread_local std::vector<size_t> dots;
   for (size_t start = 0; start < n;) {
     dots.clear();
     for (size_t i = start; i < n && r.ascii_label(domain[i]);) {
@@ -496,7 +495,6 @@ std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain)
     found.emplace_back(start, end);
     start = end;
   }
-  return found;
 }
 
 bool tco_link(std::u16string_view url, size_t& end, size_t& slug) {

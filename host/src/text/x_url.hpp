@@ -78,10 +78,11 @@ size_t find_unit(std::u16string_view text, char16_t unit, size_t from = 0);
 /// characters (D, `-`, `_` and `.`) and starts with the character before the domain, or before
 /// the protocol that ends where the run starts (or at the start of the text). [from, to) ranges
 /// covering every such start, in order.
-std::vector<std::pair<size_t, size_t>> candidates(std::u16string_view text);
+void candidates(std::u16string_view text, std::vector<std::pair<size_t, size_t>>& ranges);
 
 /// Every [start, end) that twitter-text's validAsciiDomain finds in `domain`, left to right.
-std::vector<std::pair<size_t, size_t>> ascii_domains(std::u16string_view domain);
+/// (Into `found`, which is cleared first.)
+void ascii_domains(std::u16string_view domain, std::vector<std::pair<size_t, size_t>>& found);
 
 /// Whether `url` (a URL the pattern matched) is a t.co link; `end` then becomes where its slug
 /// and query end and `slug` the slug's length.
