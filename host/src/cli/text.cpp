@@ -226,11 +226,33 @@ void append_number(std::string& out, int64_t value) {
   out.append(buffer, end);
 }
 
+/// Numbers and fixed words written into a buffer on the stack, then appended at once: for the
+/// parts of a result whose length has a bound.
+class Fields {
+ public:
+  Fields& operator<<(std::string_view s) {
+    std::memcpy(at_, s.data(), s.size());
+    at_ += s.size();
+    return *this;
+  }
+  Fields& operator<<(int64_t value) {
+    at_ = std::to_chars(at_, buffer_ + sizeof buffer_, value).ptr;
+    return *this;
+  }
+  void append_to(std::string& out) const {
+    out.append(buffer_, static_cast<size_t>(at_ - buffer_));
+  }
+
+ private:
+  char buffer_[320];  // eight numbers of at most 20 digits and the keys
+  char* at_ = buffer_;
+};
+
 /// One result as a JSON object, its keys in the order nlohmann::json sorts them.
 void append_result(std::string& out, const text::Measure& m, std::string_view text) {
   const bool x = m.network == text::Network::x;
-  out += "{\"bytes\":";
-  append_number(out, m.bytes);
+  Fields head;
+  (head << "{\"bytes\":" << m.bytes).append_to(out);
   if (m.network == text::Network::linkedin) {
     out += ",\"commentary\":";
     append_json_string(out, text::escape_little_text(std::string(text)));
@@ -251,28 +273,18 @@ void append_result(std::string& out, const text::Measure& m, std::string_view te
     }
     out += ']';
   }
-  if (m.network == text::Network::mastodon || m.network == text::Network::bluesky) {
-    out += ",\"graphemes\":";
-    append_number(out, m.graphemes);
-  }
-  out += ",\"length\":";
-  append_number(out, m.length);
-  out += ",\"limit\":";
-  append_number(out, m.limit);
-  out += ",\"network\":";
-  append_json_string(out, text::network_name(m.network));
-  if (x) {
-    out += ",\"permillage\":";
-    append_number(out, m.permillage);
-  }
-  out += m.valid ? ",\"valid\":true" : ",\"valid\":false";
-  if (x) {
-    out += ",\"validRangeEnd\":";
-    append_number(out, m.valid_range_end);
-    out += ",\"weightedLength\":";
-    append_number(out, m.weighted_length);
-  }
-  out += "}\n";
+  Fields tail;
+  if (m.network == text::Network::mastodon || m.network == text::Network::bluesky)
+    tail << ",\"graphemes\":" << m.graphemes;
+  // Network names are plain ASCII words: no escaping.
+  tail << ",\"length\":" << m.length << ",\"limit\":" << m.limit << ",\"network\":\""
+       << text::network_name(m.network) << "\"";
+  if (x) tail << ",\"permillage\":" << m.permillage;
+  tail << (m.valid ? ",\"valid\":true" : ",\"valid\":false");
+  if (x)
+    tail << ",\"validRangeEnd\":" << m.valid_range_end
+         << ",\"weightedLength\":" << m.weighted_length;
+  (tail << "}\n").append_to(out);
 }
 
 void append_summary(std::string& out, int64_t number, const text::Measure& m) {
