@@ -76,10 +76,8 @@ struct EmojiTable {
     // has them indexed by unit - base: 0 for none.
     char16_t base = 0;
     std::vector<uint32_t> dense;
-    std::vector<uint32_t> ascii;  // the root's children for ASCII units (digits, #, *)
 
     uint32_t child(char16_t unit) const {
-      if (unit < 0x80 && !ascii.empty()) return ascii[unit];
       if (!dense.empty())
         return unit >= base && unit - base < static_cast<int>(dense.size()) ? dense[unit - base]
                                                                             : 0;
@@ -89,6 +87,8 @@ struct EmojiTable {
   };
   std::vector<Node> nodes{1};
   std::bitset<0x10000> first_units;
+  // The root's children by first unit, in pages of 256 units; only the pages with one exist.
+  std::array<std::unique_ptr<std::array<uint32_t, 256>>, 256> first;
 
   EmojiTable() {
     // One sequence per line, as hexadecimal code points separated by spaces; # starts a comment.
@@ -136,9 +136,11 @@ struct EmojiTable {
       }
       nodes[node].ends = true;
     }
-    nodes[0].ascii.assign(0x80, 0);
-    for (const auto& [unit, child] : nodes[0].next)
-      if (unit < 0x80) nodes[0].ascii[unit] = child;
+    for (const auto& [unit, child] : nodes[0].next) {
+      auto& page = first[unit >> 8];
+      if (!page) page = std::make_unique<std::array<uint32_t, 256>>();
+      (*page)[unit & 0xFF] = child;
+    }
     for (Node& n : nodes) {
       if (n.next.size() < 16 || n.next.back().first - n.next.front().first >= 4096) continue;
       n.base = n.next.front().first;
@@ -149,10 +151,10 @@ struct EmojiTable {
 
   /// The length of the longest sequence at the start of `text`, 0 when none.
   size_t longest_at(std::u16string_view text) const {
-    if (text.empty() || !first_units.test(text[0])) return 0;
-    size_t longest = 0;
-    uint32_t node = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
+    if (text.empty() || !first_units[text[0]]) return 0;
+    uint32_t node = (*first[text[0] >> 8])[text[0] & 0xFF];
+    size_t longest = nodes[node].ends ? 1 : 0;
+    for (size_t i = 1; i < text.size(); ++i) {
       node = nodes[node].child(text[i]);
       if (node == 0) break;
       if (nodes[node].ends) longest = i + 1;
