@@ -563,6 +563,7 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
           spare_outputs.pop_back();
         }
         c.out.clear();
+        c.out.reserve(kChunkBytes / 2);  // results take about a third of their input
       }
       {
         std::lock_guard lock(p.mutex);
