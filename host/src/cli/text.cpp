@@ -436,13 +436,116 @@ void count_chunks(const TextOptions& o, Pipeline& p) {
   }
 }
 
+/// The input, a block of whole lines at a time. A regular file is mapped, its pages brought in
+/// at once, and its lines read in place; anything else (a pipe, a terminal) is read into the
+/// block's own buffer, an unfinished last line carried over to the next block.
+class LineSource {
+ public:
+  static constexpr size_t kBlock = size_t{1} << 20;
+
+  explicit LineSource(std::FILE* in) : in_(in) {
+    struct stat info {};
+    if (fstat(fileno(in), &info) != 0 || !S_ISREG(info.st_mode) || info.st_size <= 0) return;
+    void* m = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ,
+                   MAP_PRIVATE | MAP_POPULATE, fileno(in), 0);
+    if (m == MAP_FAILED) return;
+    mapped_ = static_cast<const char*>(m);
+    mapped_size_ = static_cast<size_t>(info.st_size);
+  }
+  ~LineSource() {
+    if (mapped_) munmap(const_cast<char*>(mapped_), mapped_size_);
+  }
+  LineSource(const LineSource&) = delete;
+  LineSource& operator=(const LineSource&) = delete;
+
+  bool at_end() const { return at_end_; }
+
+  /// Fills `b` with the next lines (about kBlock bytes of them): none only at the end.
+  void next(Block& b) {
+    b.lines.clear();
+    while (!at_end_ && b.lines.empty()) {
+      std::string_view data = mapped_ ? next_mapped() : next_read(b);
+      size_t start = 0;
+      for (size_t nl; (nl = data.find('\n', start)) != std::string_view::npos; start = nl + 1)
+        b.lines.emplace_back(data.data() + start, nl - start);
+      if (at_end_ && start < data.size()) {
+        b.lines.emplace_back(data.data() + start, data.size() - start);
+        start = data.size();
+      }
+      // Not one whole line in a block (a line longer than one) reads on with all of it.
+      if (!mapped_) rest_.assign(data.substr(start));
+    }
+  }
+
+ private:
+  std::string_view next_mapped() {
+    size_t end = std::min(mapped_size_, mapped_at_ + kBlock);
+    if (end < mapped_size_) {
+      const void* nl = std::memchr(mapped_ + end, '\n', mapped_size_ - end);
+      end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - mapped_) + 1 : mapped_size_;
+    }
+    std::string_view data(mapped_ + mapped_at_, end - mapped_at_);
+    mapped_at_ = end;
+    at_end_ = mapped_at_ >= mapped_size_;
+    return data;
+  }
+
+  std::string_view next_read(Block& b) {
+    const size_t carried = rest_.size();
+    if (b.capacity < carried + kBlock) {
+      b.capacity = carried + kBlock;
+      b.bytes = std::make_unique_for_overwrite<char[]>(b.capacity);
+    }
+    std::memcpy(b.bytes.get(), rest_.data(), carried);
+    size_t got = std::fread(b.bytes.get() + carried, 1, kBlock, in_);
+    at_end_ = got < kBlock;
+    return std::string_view(b.bytes.get(), carried + got);
+  }
+
+  std::FILE* in_;
+  const char* mapped_ = nullptr;
+  size_t mapped_size_ = 0;
+  size_t mapped_at_ = 0;
+  std::string rest_;  // an unfinished line, carried to the next block
+  bool at_end_ = false;
+};
+
+/// Cuts `b`'s lines into chunks of about `chunk_bytes`, reusing its chunks and their output
+/// buffers (and those in `spare`): touching fresh memory costs a page fault per page, which is
+/// dear on a virtual machine.
+void cut_into_chunks(Block& b, size_t chunk_bytes, std::vector<std::string>& spare) {
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < b.lines.size();) {
+    for (size_t bytes = 0; i < b.lines.size() && bytes < chunk_bytes; ++i)
+      bytes += b.lines[i].size() + 1;
+    ends.push_back(i);
+  }
+  if (b.chunk_capacity < ends.size()) {
+    for (size_t k = 0; k < b.chunk_capacity; ++k) spare.push_back(std::move(b.chunks[k].out));
+    b.chunks = std::make_unique<Chunk[]>(ends.size());
+    b.chunk_capacity = ends.size();
+  }
+  b.chunk_count = ends.size();
+  for (size_t k = 0; k < b.chunk_count; ++k) {
+    Chunk& c = b.chunks[k];
+    c.first = k == 0 ? 0 : ends[k - 1];
+    c.last = ends[k];
+    c.any_error = false;
+    if (c.out.capacity() == 0 && !spare.empty()) {
+      c.out = std::move(spare.back());
+      spare.pop_back();
+    }
+    c.out.clear();
+    c.out.reserve(chunk_bytes / 2);  // results take about a third of their input
+  }
+}
+
 /// Counts every line of `in` on `jobs` worker threads. This thread reads the input in blocks
 /// of whole lines, cuts each block into chunks of about the same size for the workers, and
 /// writes each block's results, in input order, once all its chunks are counted; it reads the
 /// next block while the workers count the one before, so they never wait for input.
 Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
   std::fflush(stdout);  // results go straight to its file descriptor
-  constexpr size_t kBlock = size_t{1} << 20;
   constexpr size_t kChunkBytes = size_t{32} << 10;
   constexpr size_t kBlocksAhead = 2;
 
@@ -459,112 +562,26 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
     for (auto& w : workers) w.join();
   };
 
-  std::deque<std::unique_ptr<Block>> blocks;  // read, not yet written
-  std::string rest;                           // an unfinished line, carried to the next block
-  int64_t lines_read = 0;
-  bool at_end = false;
-  Counted counted;
-  std::vector<iovec> parts;
-  std::vector<size_t> bounds;  // where each chunk of a block ends
-  // What written blocks leave behind, for the next ones: touching fresh memory costs a page
-  // fault per page, which is dear on a virtual machine.
+  LineSource source(in);
+  std::deque<std::unique_ptr<Block>> blocks;         // read, not yet written
+  std::vector<std::unique_ptr<Block>> spare_blocks;  // written, to be read into again
   std::vector<std::string> spare_outputs;
-  std::vector<std::unique_ptr<Block>> spare_blocks;
-
-  // A regular file is mapped, its pages brought in at once, and its lines read in place.
-  const char* mapped = nullptr;
-  size_t mapped_size = 0, mapped_at = 0;
-  struct stat file_info {};
-  if (fstat(fileno(in), &file_info) == 0 && S_ISREG(file_info.st_mode) && file_info.st_size > 0) {
-    void* m = mmap(nullptr, static_cast<size_t>(file_info.st_size), PROT_READ,
-                   MAP_PRIVATE | MAP_POPULATE, fileno(in), 0);
-    if (m != MAP_FAILED) {
-      mapped = static_cast<const char*>(m);
-      mapped_size = static_cast<size_t>(file_info.st_size);
-    }
-  }
-  struct Unmap {
-    const char* at;
-    size_t size;
-    ~Unmap() {
-      if (at) munmap(const_cast<char*>(at), size);
-    }
-  } unmap{mapped, mapped_size};
-
-  while (!at_end || !blocks.empty()) {
-    if (!at_end && blocks.size() < kBlocksAhead) {
+  std::vector<iovec> parts;
+  int64_t lines_read = 0;
+  Counted counted;
+  while (!source.at_end() || !blocks.empty()) {
+    if (!source.at_end() && blocks.size() < kBlocksAhead) {
       std::unique_ptr<Block> b;
-      if (!spare_blocks.empty()) {
+      if (spare_blocks.empty()) {
+        b = std::make_unique<Block>();
+      } else {
         b = std::move(spare_blocks.back());
         spare_blocks.pop_back();
-        b->lines.clear();
-        b->chunk_count = 0;
-      } else {
-        b = std::make_unique<Block>();
       }
-      std::string_view data;
-      size_t start = 0;
-      if (mapped) {
-        // About kBlock bytes, up to the end of a line.
-        size_t end = std::min(mapped_size, mapped_at + kBlock);
-        if (end < mapped_size) {
-          const void* nl = std::memchr(mapped + end, '\n', mapped_size - end);
-          end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - mapped) + 1 : mapped_size;
-        }
-        data = std::string_view(mapped + mapped_at, end - mapped_at);
-        mapped_at = end;
-        at_end = mapped_at >= mapped_size;
-      } else {
-        const size_t carried = rest.size();
-        if (b->capacity < carried + kBlock) {
-          b->capacity = carried + kBlock;
-          b->bytes = std::make_unique_for_overwrite<char[]>(b->capacity);
-        }
-        std::memcpy(b->bytes.get(), rest.data(), carried);
-        size_t got = std::fread(b->bytes.get() + carried, 1, kBlock, in);
-        at_end = got < kBlock;
-        data = std::string_view(b->bytes.get(), carried + got);
-      }
-      for (size_t nl; (nl = data.find('\n', start)) != std::string_view::npos; start = nl + 1)
-        b->lines.emplace_back(data.data() + start, nl - start);
-      if (at_end && start < data.size()) {
-        b->lines.emplace_back(data.data() + start, data.size() - start);
-        start = data.size();
-      }
-      if (!mapped) rest.assign(data.substr(start));
-      if (b->lines.empty() && !at_end) {
-        // Not one whole line yet (a line longer than a block): read on.
-        rest.assign(data);
-        spare_blocks.push_back(std::move(b));
-        continue;
-      }
+      source.next(*b);
       b->lines_before = lines_read;
       lines_read += static_cast<int64_t>(b->lines.size());
-      bounds.clear();
-      for (size_t i = 0; i < b->lines.size();) {
-        for (size_t bytes = 0; i < b->lines.size() && bytes < kChunkBytes; ++i)
-          bytes += b->lines[i].size() + 1;
-        bounds.push_back(i);
-      }
-      if (b->chunk_capacity < bounds.size()) {
-        for (size_t k = 0; k < b->chunk_capacity; ++k)
-          spare_outputs.push_back(std::move(b->chunks[k].out));
-        b->chunks = std::make_unique<Chunk[]>(bounds.size());
-        b->chunk_capacity = bounds.size();
-      }
-      b->chunk_count = bounds.size();
-      for (size_t k = 0; k < b->chunk_count; ++k) {
-        Chunk& c = b->chunks[k];
-        c.first = k == 0 ? 0 : bounds[k - 1];
-        c.last = bounds[k];
-        c.any_error = false;
-        if (c.out.capacity() == 0 && !spare_outputs.empty()) {
-          c.out = std::move(spare_outputs.back());
-          spare_outputs.pop_back();
-        }
-        c.out.clear();
-        c.out.reserve(kChunkBytes / 2);  // results take about a third of their input
-      }
+      cut_into_chunks(*b, kChunkBytes, spare_outputs);
       {
         std::lock_guard lock(p.mutex);
         b->chunks_left = b->chunk_count;
