@@ -1,6 +1,8 @@
-// X's rules as twitter-text 3 states them (regular expressions over UTF-16 code units), written
-// as ICU regular expressions. Letters and marks come from ICU's Unicode properties; the TLD list
-// and the emoji sequences are compiled-in data (see host/src/text/data/README.md).
+// X's rules as twitter-text 3 states them, over UTF-16 code units: the weighted length, and the
+// URLs (matched by hand in x_url.cpp), hashtags, mentions and cashtags (twitter-text's patterns,
+// written as ICU regular expressions) in a text. Letters and marks come from ICU's Unicode
+// properties; the TLD list and the emoji sequences are compiled-in data (see
+// host/src/text/data/README.md).
 #include "text/x_text.hpp"
 
 #include "text/icu.hpp"
@@ -18,12 +20,8 @@
 #include <bitset>
 #include <charconv>
 #include <cmath>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <sstream>
 #include <stdexcept>
-#include <unordered_set>
 
 namespace herald::text::x {
 namespace {

@@ -28,7 +28,6 @@
 #include <array>
 #include <bitset>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -83,12 +82,6 @@ std::string set(const std::string& inside) {
 
 bool ascii_alnum(char16_t c) {
   return (c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z');
-}
-
-/// The `before` part's character class.
-bool may_precede(char16_t c) {
-  return !(ascii_alnum(c) || c == u'@' || c == u'$' || c == u'#' || c == 0xFF20 || c == 0xFF03 ||
-           c == 0xFFFE || c == 0xFEFF || c == 0xFFFF);
 }
 
 /// The TLDs of one list of tld_lib.yml, case-folded, as a trie over UTF-16 units.

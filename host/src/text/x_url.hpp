@@ -57,17 +57,19 @@ class Finder {
   size_t tld_length_ = 0;
 };
 
-/// Whether a match may start at `at`: the character there may come before a URL (anything but
-/// ASCII letters and digits, `@`, `$`, `#`, their fullwidth forms and the invalid characters),
-/// or `at` is the start of the text.
-inline bool may_start_at(std::u16string_view text, size_t at) {
-  if (at == 0) return true;
-  if (at >= text.size()) return false;
-  const char16_t c = text[at];
+/// Whether `c` may come before a URL (the pattern's `before` class): anything but ASCII letters
+/// and digits, `@`, `$`, `#`, their fullwidth forms and the invalid characters.
+inline bool may_precede(char16_t c) {
   if (c < 0x80)
     return !((c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') ||
              c == u'@' || c == u'$' || c == u'#');
   return !(c == 0xFF20 || c == 0xFF03 || c == 0xFFFE || c == 0xFEFF || c == 0xFFFF);
+}
+
+/// Whether a match may start at `at`: the character there may precede a URL, or `at` is the
+/// start of the text.
+inline bool may_start_at(std::u16string_view text, size_t at) {
+  return at == 0 || (at < text.size() && may_precede(text[at]));
 }
 
 /// The first `unit` in `text` from `from`, or npos: std::u16string_view::find, eight units at
