@@ -164,6 +164,44 @@ TEST_F(EngineTest, APostGoesThroughEveryStep) {
   EXPECT_EQ(actions, expected);
 }
 
+TEST_F(EngineTest, StoppingAfterARoundHandsBackThePostsClaimedForTheNext) {
+  // Small batches: while a round runs, its transaction claims the posts of the next one.
+  host_.reset();
+  HostOptions options;
+  options.clock = make_virtual_clock(start_);
+  options.batch_size = 4;
+  auto host = Host::open(config_, options);
+  ASSERT_TRUE(host) << host.status().message();
+  host_ = std::move(*host);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(submit("Post number " + std::to_string(i)));
+
+  auto one = host_->run(RunOptions{.until_idle = true, .max_rounds = 1, .until_ms = 0});
+  ASSERT_TRUE(one) << one.status().message();
+  EXPECT_EQ(one->rounds, 1);
+  int waiting = 0;
+  for (int64_t id : ids) {
+    PostView p = post(id);
+    EXPECT_TRUE(p.state == "waiting" || p.state == "ready") << id << ": " << p.state;
+    waiting += p.state == "waiting";
+  }
+  EXPECT_GE(waiting, 1) << "the round ran some posts";
+  EXPECT_LT(waiting, 10) << "and stopped before the rest";
+
+  run();
+  for (int64_t id : ids) {
+    EXPECT_EQ(post(id).state, "waiting");
+    EXPECT_EQ(post(id).step, "approve");
+    auto audit = host_->audit(id);
+    ASSERT_TRUE(audit);
+    std::vector<std::string> actions;
+    for (const auto& r : *audit) actions.push_back(r.actor + ":" + r.action + ":" + r.step);
+    std::vector<std::string> expected = {"ana:submit:", "engine:advance:draft",
+                                         "engine:wait:approve"};
+    EXPECT_EQ(actions, expected) << "post " << id << ": each step ran once";
+  }
+}
+
 TEST_F(EngineTest, AConditionSkipsAStep) {
   int64_t id = submit("A plain update");
   run();

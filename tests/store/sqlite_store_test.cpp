@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <future>
+
 namespace herald {
 namespace {
 
@@ -396,6 +398,45 @@ TEST(SqliteStore, RefusesASchemaFromANewerHerald) {
   auto store = open_sqlite_store(path);
   ASSERT_FALSE(store);
   EXPECT_NE(store.status().message().find("newer Herald"), std::string::npos);
+}
+
+TEST(SqliteStore, AnOpenRoundKeepsNothingWhenRolledBackAndCommitsFromAnotherThread) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.file("h.db"));
+  ASSERT_TRUE(store);
+  Post a = make_post("k1", 1000), b = make_post("k2", 1000);
+  ASSERT_TRUE((*store)->insert_post(a, submitted(1000)));
+  ASSERT_TRUE((*store)->insert_post(b, submitted(1000)));
+  int64_t lost = 0;
+  auto claimed = (*store)->write_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
+  ASSERT_TRUE(claimed) << claimed.status().message();
+  ASSERT_EQ(claimed->size(), 2u);
+  // The open transaction can be read in: the round's inputs come from it.
+  auto events = (*store)->events_for_posts(*claimed);
+  ASSERT_TRUE(events) << events.status().message();
+  (*store)->rollback_open();
+  EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::ready) << "the claim was not kept";
+
+  claimed = (*store)->write_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 2u) << "claimable again after the rollback";
+  Transition first{(*claimed)[0], (*claimed)[0].claim_seq, {}, {}};
+  first.post.state = PostState::done;
+  first.audit.push_back({first.post.id, 2000, "engine", "advance", "draft", "ready", "done", ""});
+  std::vector<Transition> round{first};
+  // The engine commits a round on another thread while steps run on its own.
+  claimed = (*store)->write_and_claim(round, 2000, 10, {"me", 9000}, &lost);
+  ASSERT_FALSE(claimed) << "a second round cannot start while one is open";
+  claimed = std::async(std::launch::async, [&] {
+              if (Status s = (*store)->commit_open(); !s) return Result<std::vector<Post>>(s);
+              return (*store)->write_and_claim(round, 2000, 10, {"me", 9000}, &lost);
+            }).get();
+  ASSERT_TRUE(claimed) << claimed.status().message();
+  ASSERT_TRUE(std::async(std::launch::async, [&] { return (*store)->commit_open(); }).get());
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ((*(*store)->find_post(first.post.id))->state, PostState::done);
+  EXPECT_EQ((*(*store)->find_post(b.id))->state, PostState::in_flight);
+  EXPECT_EQ(chain_problem(**store), "");
 }
 
 }  // namespace

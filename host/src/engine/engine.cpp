@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -43,7 +44,10 @@ const BoundWorkflow* Engine::workflow(const std::string& name) const {
 Result<std::vector<PlanEntry>> Engine::planned(const std::string& account, int64_t from_ms,
                                                int64_t to_ms, int64_t except_post) {
   std::lock_guard lock(plan_mutex_);
-  Result<std::vector<PlanEntry>> stored = store_.planned(account, from_ms, to_ms);
+  Result<std::vector<PlanEntry>> stored = [&] {
+    std::lock_guard store(store_mutex_);  // the round's commit may be under way
+    return store_.planned(account, from_ms, to_ms);
+  }();
   if (!stored) return stored;
   std::vector<PlanEntry> out;
   auto decided_in_round = [&](int64_t id) {
@@ -75,7 +79,10 @@ Result<std::vector<SlotSuggestion>> Engine::best_slots(const AccountConfig& acco
   if (cached != best_slots_.end()) return cached->second;
   const date::time_zone* zone =
       zoned::find_zone(account.timezone.empty() ? "UTC" : account.timezone);
-  Result<std::vector<EngagementRow>> history = store_.engagement(account.name);
+  Result<std::vector<EngagementRow>> history = [&] {
+    std::lock_guard store(store_mutex_);  // the round's commit may be under way
+    return store_.engagement(account.name);
+  }();
   if (!history) return history.status();
   std::vector<SlotSuggestion> slots =
       zone ? suggest_slots(*history, *zone) : std::vector<SlotSuggestion>{};
@@ -466,6 +473,97 @@ void Engine::publish_all(std::vector<Post>& posts, int64_t now_ms,
   for (int64_t n : steps) steps_run += n;
 }
 
+Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided, int64_t now_ms,
+                                               bool starting) {
+  std::lock_guard lock(store_mutex_);
+  size_t carried = 0;
+  for (const Transition& t : decided) carried += t.post.state == PostState::in_flight;
+  // A worker with nothing under way claims a quarter batch first: nothing runs until that
+  // claim is committed, and the full batches that follow are claimed while steps run.
+  const int room =
+      starting ? std::max(1, batch_size_ / 4) : batch_size_ - static_cast<int>(carried);
+  int64_t lost = 0;
+  // The transaction stays open while the next round's inputs are read in it.
+  Result<std::vector<Post>> claimed = store_.write_and_claim(decided, now_ms, room, lease_, &lost);
+  if (!claimed) return claimed.status();
+  struct OpenTransaction {  // rolled back if a read fails
+    Store& store;
+    bool open = true;
+    ~OpenTransaction() {
+      if (open) store.rollback_open();
+    }
+  } transaction{store_};
+  Committed round;
+  round.lost = lost;
+  round.transitions = static_cast<int64_t>(decided.size()) - lost;
+  // The posts carried on (unless a transition was lost: then none, to be safe), then the
+  // posts claimed.
+  round.next.reserve((lost > 0 ? 0 : carried) + claimed->size());
+  for (Transition& t : decided) {
+    if (is_terminal(t.post.state)) ++round.finished;
+    if (t.post.state == PostState::in_flight && lost == 0) round.next.push_back(std::move(t.post));
+  }
+  round.written = std::move(decided);  // destroyed by the caller, off this thread
+  decided.clear();
+  for (Post& p : *claimed) round.next.push_back(std::move(p));
+  if (!round.next.empty()) {
+    RoundInputs& in = round.inputs;
+    Result<std::map<int64_t, std::vector<PostEvent>>> events = store_.events_for_posts(round.next);
+    if (!events) return events.status();
+    in.events = std::move(*events);
+    // A pause that began after these posts were claimed (or while they moved on to their next
+    // step) stops them: they go back untouched, and the claim query leaves them alone.
+    Result<std::vector<Pause>> pauses = store_.active_pauses();
+    if (!pauses) return pauses.status();
+    in.pauses = std::move(*pauses);
+    Result<std::map<std::string, int64_t>> limits = store_.account_limits(now_ms);
+    if (!limits) return limits.status();
+    in.account_limits = std::move(*limits);
+    Result<std::map<std::string, int64_t>> text_limits = store_.text_limits();
+    if (!text_limits) return text_limits.status();
+    in.text_limits = std::move(*text_limits);
+    Result<std::map<std::string, std::vector<std::string>>> advocates = store_.advocates();
+    if (!advocates) return advocates.status();
+    in.advocates = std::move(*advocates);
+  }
+  transaction.open = false;
+  if (Status committed = store_.commit_open(); !committed) return committed;
+  return round;
+}
+
+std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs& inputs,
+                                          int64_t now_ms, int64_t& steps_run) {
+  account_limits_ = std::move(inputs.account_limits);
+  text_limits_ = std::move(inputs.text_limits);
+  advocates_ = std::move(inputs.advocates);
+  std::vector<Transition> slots(posts.size());  // in the order of `posts`
+  round_ = &slots;
+  best_slots_.clear();
+  std::vector<Post> publishing;
+  for (size_t i = 0; i < posts.size(); ++i) {
+    Post& post = posts[i];
+    if (!inputs.pauses.empty() && pause_of(inputs.pauses, post.account)) {
+      slots[i] = release(std::move(post), now_ms);
+      continue;
+    }
+    if (pool_.size() > 1 && at_publish_step(post)) {
+      publishing.push_back(std::move(post));  // after the others, accounts in parallel
+      continue;
+    }
+    auto found = inputs.events.find(post.id);
+    slots[i] = run_steps(std::move(post), now_ms,
+                         found == inputs.events.end() ? nullptr : &found->second, steps_run);
+  }
+  if (!publishing.empty()) publish_all(publishing, now_ms, inputs.events, slots, steps_run);
+  round_ = nullptr;
+  posts.clear();
+  std::vector<Transition> decided;
+  decided.reserve(slots.size());
+  for (Transition& t : slots)
+    if (t.post.id != 0) decided.push_back(std::move(t));  // not a publishing post's place
+  return decided;
+}
+
 Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {
   RunSummary summary;
   if (Result<int64_t> rescued = store_.rescue_expired(clock_.now_ms()); !rescued)
@@ -473,133 +571,109 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
   else if (*rescued > 0)
     spdlog::warn("took up {} post(s) whose worker stopped while running a step", *rescued);
 
-  std::vector<Transition> pending;
-  std::vector<Post> continuing;
+  // Each round's transaction writes what the round before decided, claims more posts and reads
+  // what the next round needs. While it runs and commits, on another thread, the steps run of
+  // the posts the transaction before made durable: those it claimed, and those carried on to
+  // (or past) a publish step. So a post's step runs only once its claim, or its last step's
+  // outcome, is committed (see docs/architecture.md), and the store's work and the steps' work
+  // share two cores.
+  std::vector<Transition> pending;  // decided, to be written by the next transaction
+  std::vector<Post> ready;          // made durable by the last transaction, to run next
+  RoundInputs inputs;               // read for `ready` in that transaction
+  std::vector<Transition> written;  // written by the last transaction, to be freed
   int64_t next_rescue = clock_.now_ms() + config_.engine.lease_ms;
   while (!(stop && stop->load())) {
     int64_t now = clock_.now_ms();
     lease_.expires_ms = now + config_.engine.lease_ms;
-    int64_t lost = 0;
-    int room = batch_size_ - static_cast<int>(continuing.size());
-    Result<std::vector<Post>> claimed = store_.commit_and_claim(pending, now, room, lease_, &lost);
-    if (!claimed) return claimed.status();
-    summary.transitions += static_cast<int64_t>(pending.size()) - lost;
-    if (lost > 0) spdlog::warn("{} transition(s) dropped: their claim was taken over", lost);
-    continuing.reserve(pending.size());
-    for (Transition& t : pending) {
-      if (is_terminal(t.post.state)) ++summary.finished;
-      if (t.post.state == PostState::in_flight) continuing.push_back(std::move(t.post));
-    }
-    // Posts whose transition was lost must not continue.
-    if (lost > 0) continuing.clear();
-    pending.clear();
+    std::vector<Transition> decided;
+    Result<Committed> committed = [&] {
+      if (ready.empty()) return commit_round(pending, now, pending.empty());
+      std::future<Result<Committed>> committing =
+          std::async(std::launch::async, [&] { return commit_round(pending, now, false); });
+      ++summary.rounds;
+      written.clear();  // the last round's transitions, freed here while the store works
+      decided = run_round(ready, inputs, now, summary.steps_run);
+      return committing.get();
+    }();
+    // A failed commit keeps nothing of its transaction: what this round decided rests on it.
+    if (!committed) return committed.status();
+    summary.transitions += committed->transitions;
+    summary.finished += committed->finished;
+    if (committed->lost > 0)
+      spdlog::warn("{} transition(s) dropped: their claim was taken over", committed->lost);
+    pending = std::move(decided);
+    written = std::move(committed->written);
+    ready = std::move(committed->next);
+    inputs = std::move(committed->inputs);
 
-    std::vector<Post> work;
-    if (continuing.empty()) {
-      work = std::move(*claimed);
-    } else if (claimed->empty()) {
-      work = std::move(continuing);
-    } else {
-      work.reserve(continuing.size() + claimed->size());
-      for (Post& p : continuing) work.push_back(std::move(p));
-      for (Post& p : *claimed) work.push_back(std::move(p));
-    }
-    continuing.clear();
-
-    if (work.empty() || now >= next_rescue) {
-      // Claims of a worker that stopped are taken over once their lease has expired: whenever
-      // this worker is idle, and at least once per lease period while it is busy.
-      Result<int64_t> rescued = store_.rescue_expired(now);
-      if (!rescued) return rescued.status();
-      if (*rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
-      next_rescue = now + config_.engine.lease_ms;
-      if (work.empty() && *rescued > 0) continue;
-    }
-    if (work.empty()) {
-      if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
-      Result<std::optional<int64_t>> next = store_.next_wake();
-      if (!next) return next.status();
-      if (clock_.is_virtual()) {
-        if (!next->has_value()) {  // nothing left that time can wake
-          if (options.until_ms > clock_.now_ms()) clock_.advance_to(options.until_ms);
-          break;
-        }
-        if (options.until_ms > 0 && **next > options.until_ms) {
-          clock_.advance_to(options.until_ms);
-          break;
-        }
-        clock_.advance_to(**next);
-        continue;
+    if (!ready.empty() || !pending.empty()) {
+      // At least once per lease period while busy, claims of a worker that stopped are taken
+      // over (see below).
+      if (now >= next_rescue) {
+        Result<int64_t> rescued = store_.rescue_expired(now);
+        if (!rescued) return rescued.status();
+        if (*rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
+        next_rescue = now + config_.engine.lease_ms;
       }
-      if (options.until_idle) break;
-      int64_t wake = next->value_or(now + 1000);
-      clock_.advance_to(std::min(wake, now + 1000));  // poll for events from other processes
+      if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
       continue;
     }
-
-    ++summary.rounds;
-    now = clock_.now_ms();
-    Result<std::map<int64_t, std::vector<PostEvent>>> events = store_.events_for_posts(work);
-    if (!events) return events.status();
-    // A pause that began after these posts were claimed (or while they moved on to their next
-    // step) stops them here: they go back untouched, and the claim query leaves them alone.
-    Result<std::vector<Pause>> pauses = store_.active_pauses();
-    if (!pauses) return pauses.status();
-    Result<std::map<std::string, int64_t>> limits = store_.account_limits(now);
-    if (!limits) return limits.status();
-    account_limits_ = std::move(*limits);
-    Result<std::map<std::string, int64_t>> text_limits = store_.text_limits();
-    if (!text_limits) return text_limits.status();
-    text_limits_ = std::move(*text_limits);
-    Result<std::map<std::string, std::vector<std::string>>> advocates = store_.advocates();
-    if (!advocates) return advocates.status();
-    advocates_ = std::move(*advocates);
-    pending.reserve(work.size());
-    std::vector<Post> publishing;
-    round_ = &pending;
-    best_slots_.clear();
-    for (Post& post : work) {
-      if (!pauses->empty() && pause_of(*pauses, post.account)) {
-        Transition t;
-        t.expected_claim_seq = post.claim_seq;
-        t.post = std::move(post);
-        t.post.state = t.post.claimed_from;  // ready, waiting or unconfirmed: claimable again
-        t.post.lease_owner.clear();
-        t.post.lease_expires_ms = 0;
-        if (t.post.wake_ms == 0) t.post.wake_ms = now;
-        pending.push_back(std::move(t));
-        continue;
-      }
-      if (pool_.size() > 1 && at_publish_step(post)) {
-        publishing.push_back(std::move(post));  // after the others, accounts in parallel
-        continue;
-      }
-      auto found = events->find(post.id);
-      pending.push_back(run_steps(std::move(post), now,
-                                  found == events->end() ? nullptr : &found->second,
-                                  summary.steps_run));
-    }
-    round_ = nullptr;
-    if (!publishing.empty()) publish_all(publishing, now, *events, pending, summary.steps_run);
+    // Idle. Claims of a worker that stopped are taken over once their lease has expired.
+    Result<int64_t> rescued = store_.rescue_expired(now);
+    if (!rescued) return rescued.status();
+    if (*rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
+    next_rescue = now + config_.engine.lease_ms;
+    if (*rescued > 0) continue;
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
+    Result<std::optional<int64_t>> wake = store_.next_wake();
+    if (!wake) return wake.status();
+    if (clock_.is_virtual()) {
+      if (!wake->has_value()) {  // nothing left that time can wake
+        if (options.until_ms > clock_.now_ms()) clock_.advance_to(options.until_ms);
+        break;
+      }
+      if (options.until_ms > 0 && **wake > options.until_ms) {
+        clock_.advance_to(options.until_ms);
+        break;
+      }
+      clock_.advance_to(**wake);
+      continue;
+    }
+    if (options.until_idle) break;
+    int64_t at = wake->value_or(now + 1000);
+    clock_.advance_to(std::min(at, now + 1000));  // poll for events from other processes
   }
-  if (!pending.empty()) {
-    // Commit what the last round decided and release the posts it would have carried on.
+  if (!pending.empty() || !ready.empty()) {
+    // Commit what the last round decided, and release the posts it would have carried on and
+    // those made ready for the next round.
+    const size_t decided = pending.size();
     for (Transition& t : pending) {
       if (t.post.state != PostState::in_flight) continue;
       t.post.state = PostState::ready;
       t.post.lease_owner.clear();
       t.post.lease_expires_ms = 0;
     }
+    for (Post& post : ready) pending.push_back(release(std::move(post), clock_.now_ms()));
     int64_t lost = 0;
     Result<std::vector<Post>> last =
         store_.commit_and_claim(pending, clock_.now_ms(), 0, lease_, &lost);
     if (!last) return last.status();
-    summary.transitions += static_cast<int64_t>(pending.size()) - lost;
-    for (const Transition& t : pending)
-      if (is_terminal(t.post.state)) ++summary.finished;
+    summary.transitions += static_cast<int64_t>(decided) - lost;
+    for (size_t i = 0; i < decided; ++i)
+      if (is_terminal(pending[i].post.state)) ++summary.finished;
   }
   return summary;
+}
+
+Transition Engine::release(Post&& post, int64_t now_ms) {
+  Transition t;
+  t.expected_claim_seq = post.claim_seq;
+  t.post = std::move(post);
+  t.post.state = t.post.claimed_from;  // ready, waiting or unconfirmed: claimable again
+  t.post.lease_owner.clear();
+  t.post.lease_expires_ms = 0;
+  if (t.post.wake_ms == 0) t.post.wake_ms = now_ms;
+  return t;
 }
 
 }  // namespace herald

@@ -71,6 +71,32 @@ class Engine final : private PlanSource {
                                          int64_t except_post) override;
   Result<std::vector<SlotSuggestion>> best_slots(const AccountConfig& account) override;
 
+  /// What a round runs on besides its posts, read in the transaction that made them durable.
+  struct RoundInputs {
+    std::map<int64_t, std::vector<PostEvent>> events;  // for each post's current step
+    std::vector<Pause> pauses;
+    std::map<std::string, int64_t> account_limits;
+    std::map<std::string, int64_t> text_limits;
+    std::map<std::string, std::vector<std::string>> advocates;
+  };
+  /// What one round's transaction did.
+  struct Committed {
+    std::vector<Post> next;           // durable now: the posts to run in the next round
+    std::vector<Transition> written;  // what it wrote (their posts moved to `next`)
+    RoundInputs inputs;               // for them
+    int64_t transitions = 0;
+    int64_t finished = 0;
+    int64_t lost = 0;  // transitions dropped because their claim was taken over
+  };
+  /// One transaction: writes `decided` (and clears it), claims due posts up to the batch size
+  /// (a quarter of it when `starting`), reads the next round's inputs, and commits. Uses
+  /// nothing of the engine that a round running meanwhile uses.
+  Result<Committed> commit_round(std::vector<Transition>& decided, int64_t now_ms, bool starting);
+  /// Runs the steps of `posts` (and empties it); returns their transitions in that order.
+  std::vector<Transition> run_round(std::vector<Post>& posts, RoundInputs& inputs, int64_t now_ms,
+                                    int64_t& steps_run);
+  /// Hands a claimed post back untouched: it is claimable again, as it was before the claim.
+  static Transition release(Post&& post, int64_t now_ms);
   /// Whether a pause in `pauses` covers the account.
   static const Pause* pause_of(const std::vector<Pause>& pauses, const std::string& account);
   void finish(Transition& t, PostState from, PostState state, const std::string& action,
@@ -84,7 +110,8 @@ class Engine final : private PlanSource {
   Lease lease_;
   std::minstd_rand jitter_{std::random_device{}()};
   std::mutex jitter_mutex_;
-  std::mutex plan_mutex_;  // PlanSource calls may come from several publish workers
+  std::mutex plan_mutex_;   // PlanSource calls may come from several publish workers
+  std::mutex store_mutex_;  // held by a round's transaction, which runs on another thread
   WorkerPool pool_;
   const std::vector<Transition>* round_ = nullptr;  // decided so far in the round running
   std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round

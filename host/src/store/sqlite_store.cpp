@@ -399,6 +399,7 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteStore() override {
+    rollback_open();
     statements_.clear();
     sqlite3_close_v2(db_);
   }
@@ -597,12 +598,36 @@ class SqliteStore final : public Store {
   Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
                                              int claim_limit, const Lease& lease,
                                              int64_t* lost) override {
+    Result<std::vector<Post>> claimed =
+        write_and_claim(transitions, now_ms, claim_limit, lease, lost);
+    if (!claimed) return claimed;
+    if (Status s = commit_open(); !s) return s;
+    return claimed;
+  }
+
+  Status commit_open() override {
+    open_ = false;
+    Status s = run(statement("COMMIT"), "committing");
+    if (!s) (void)exec("ROLLBACK");
+    return s;
+  }
+
+  void rollback_open() override {
+    if (!open_) return;
+    open_ = false;
+    (void)exec("ROLLBACK");
+  }
+
+  Result<std::vector<Post>> write_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
+                                            int claim_limit, const Lease& lease,
+                                            int64_t* lost) override {
     std::vector<Post> claimed;
     claimed.reserve(static_cast<size_t>(std::max(claim_limit, 0)));
     std::vector<AuditEntry*> audits;
     audits.reserve(transitions.size() * 4);
     int64_t lost_count = 0;
-    Status status = in_transaction([&]() -> Status {
+    if (Status s = run(statement("BEGIN IMMEDIATE"), "starting a transaction"); !s) return s;
+    Status status = [&]() -> Status {
       ChainHead head;
       if (!transitions.empty()) {
         Result<ChainHead> found = audit_head();
@@ -642,8 +667,12 @@ class SqliteStore final : public Store {
       for (AuditEntry* a : audits) seal(*a, head);
       if (Status s = write_audits(audits); !s) return s;
       return claim_due(claimed, now_ms, claim_limit, lease);
-    });
-    if (!status) return status;
+    }();
+    if (!status) {
+      (void)exec("ROLLBACK");
+      return status;
+    }
+    open_ = true;
     if (lost) *lost = lost_count;
     return claimed;
   }
@@ -1607,6 +1636,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
+  bool open_ = false;  // write_and_claim's transaction waits for commit_open() or rollback_open()
   // Looked up by the SQL text without copying it (string literals at most call sites). The
   // hash reads the length and the ends of the text only: some statements are kilobytes long,
   // and the equality check that follows reads all of it anyway.

@@ -59,6 +59,18 @@ class Store {
                                                      int64_t now_ms, int claim_limit,
                                                      const Lease& lease, int64_t* lost) = 0;
 
+  /// commit_and_claim in two halves, so that a worker can go on with work that does not need
+  /// the commit to be durable while it is made. write_and_claim writes and claims as
+  /// commit_and_claim does but leaves its transaction open (on failure nothing is kept). Until
+  /// commit_open() or rollback_open(), the caller may read from the store, in that transaction.
+  /// commit_open() may be called from another thread, provided nothing else uses the store
+  /// while it runs; when it fails, nothing of the transaction is kept.
+  virtual Result<std::vector<Post>> write_and_claim(std::vector<Transition>& transitions,
+                                                    int64_t now_ms, int claim_limit,
+                                                    const Lease& lease, int64_t* lost) = 0;
+  virtual Status commit_open() = 0;
+  virtual void rollback_open() = 0;
+
   /// Turns claims whose lease expired back into work: `ready`, or `unconfirmed` for a publish
   /// step (its network call may have happened). Returns how many were rescued.
   virtual Result<int64_t> rescue_expired(int64_t now_ms) = 0;
