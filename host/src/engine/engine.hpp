@@ -1,6 +1,7 @@
 // The engine: claims due posts, runs each one's current step through its plugin, and commits
 // the outcome with its audit entry. One store transaction per round holds every transition of
-// the round (group commit) together with the next claim.
+// the round before (group commit) together with the next claim; it runs on a second thread while
+// the steps of the posts the transaction before made durable run (see docs/architecture.md).
 #pragma once
 
 #include "config/config.hpp"
