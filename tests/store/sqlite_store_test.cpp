@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <future>
 
 namespace herald {
@@ -400,7 +401,7 @@ TEST(SqliteStore, RefusesASchemaFromANewerHerald) {
   EXPECT_NE(store.status().message().find("newer Herald"), std::string::npos);
 }
 
-TEST(SqliteStore, AnOpenRoundKeepsNothingWhenRolledBackAndCommitsFromAnotherThread) {
+TEST(SqliteStore, AnOpenRoundKeepsNothingWhenRolledBackAndOtherThreadsWaitForItsCommit) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.file("h.db"));
   ASSERT_TRUE(store);
@@ -417,25 +418,37 @@ TEST(SqliteStore, AnOpenRoundKeepsNothingWhenRolledBackAndCommitsFromAnotherThre
   (*store)->rollback_open();
   EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::ready) << "the claim was not kept";
 
-  claimed = (*store)->write_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
-  ASSERT_TRUE(claimed);
-  ASSERT_EQ(claimed->size(), 2u) << "claimable again after the rollback";
-  Transition first{(*claimed)[0], (*claimed)[0].claim_seq, {}, {}};
-  first.post.state = PostState::done;
-  first.audit.push_back({first.post.id, 2000, "engine", "advance", "draft", "ready", "done", ""});
-  std::vector<Transition> round{first};
-  // The engine commits a round on another thread while steps run on its own.
-  claimed = (*store)->write_and_claim(round, 2000, 10, {"me", 9000}, &lost);
-  ASSERT_FALSE(claimed) << "a second round cannot start while one is open";
-  claimed = std::async(std::launch::async, [&] {
-              if (Status s = (*store)->commit_open(); !s) return Result<std::vector<Post>>(s);
-              return (*store)->write_and_claim(round, 2000, 10, {"me", 9000}, &lost);
-            }).get();
-  ASSERT_TRUE(claimed) << claimed.status().message();
-  ASSERT_TRUE(std::async(std::launch::async, [&] { return (*store)->commit_open(); }).get());
+  // The engine runs a round's transaction on a second thread; a call from another thread
+  // meanwhile waits for the commit and sees all of it.
+  std::promise<void> opened;
+  std::promise<void> go_on;
+  auto round = std::async(std::launch::async, [&]() -> Status {
+    auto claim = (*store)->write_and_claim(nothing(), 2000, 10, {"me", 9000}, &lost);
+    if (!claim) return claim.status();
+    if (claim->size() != 2) return Status(ErrorCode::internal, "not claimable again");
+    Transition first{(*claim)[0], (*claim)[0].claim_seq, {}, {}};
+    first.post.state = PostState::done;
+    first.audit.push_back({first.post.id, 2000, "engine", "advance", "draft", "ready", "done", ""});
+    std::vector<Transition> decided{first};
+    opened.set_value();
+    go_on.get_future().wait();
+    if (Status s = (*store)->commit_open(); !s) return s;
+    auto next = (*store)->write_and_claim(decided, 2000, 10, {"me", 9000}, &lost);
+    if (!next) return next.status();
+    return (*store)->commit_open();
+  });
+  opened.get_future().wait();
+  auto reader = std::async(std::launch::async, [&] { return (*store)->find_post(b.id); });
+  EXPECT_EQ(reader.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "a read from another thread waits while the transaction is open";
+  go_on.set_value();
+  Status finished = round.get();
+  ASSERT_TRUE(finished) << finished.message();
+  auto seen = reader.get();
+  ASSERT_TRUE(seen && *seen);
+  EXPECT_EQ((**seen).state, PostState::in_flight) << "the reader saw the committed claim";
   EXPECT_EQ(lost, 0);
-  EXPECT_EQ((*(*store)->find_post(first.post.id))->state, PostState::done);
-  EXPECT_EQ((*(*store)->find_post(b.id))->state, PostState::in_flight);
+  EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::done);
   EXPECT_EQ(chain_problem(**store), "");
 }
 

@@ -44,10 +44,8 @@ const BoundWorkflow* Engine::workflow(const std::string& name) const {
 Result<std::vector<PlanEntry>> Engine::planned(const std::string& account, int64_t from_ms,
                                                int64_t to_ms, int64_t except_post) {
   std::lock_guard lock(plan_mutex_);
-  Result<std::vector<PlanEntry>> stored = [&] {
-    std::lock_guard store(store_mutex_);  // the round's commit may be under way
-    return store_.planned(account, from_ms, to_ms);
-  }();
+  // Waits for a round's transaction under way on the other thread: the store takes turns.
+  Result<std::vector<PlanEntry>> stored = store_.planned(account, from_ms, to_ms);
   if (!stored) return stored;
   std::vector<PlanEntry> out;
   auto decided_in_round = [&](int64_t id) {
@@ -79,10 +77,7 @@ Result<std::vector<SlotSuggestion>> Engine::best_slots(const AccountConfig& acco
   if (cached != best_slots_.end()) return cached->second;
   const date::time_zone* zone =
       zoned::find_zone(account.timezone.empty() ? "UTC" : account.timezone);
-  Result<std::vector<EngagementRow>> history = [&] {
-    std::lock_guard store(store_mutex_);  // the round's commit may be under way
-    return store_.engagement(account.name);
-  }();
+  Result<std::vector<EngagementRow>> history = store_.engagement(account.name);
   if (!history) return history.status();
   std::vector<SlotSuggestion> slots =
       zone ? suggest_slots(*history, *zone) : std::vector<SlotSuggestion>{};
@@ -475,7 +470,6 @@ void Engine::publish_all(std::vector<Post>& posts, int64_t now_ms,
 
 Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided, int64_t now_ms,
                                                bool starting) {
-  std::lock_guard lock(store_mutex_);
   size_t carried = 0;
   for (const Transition& t : decided) carried += t.post.state == PostState::in_flight;
   // A worker with nothing under way claims a quarter batch first: nothing runs until that

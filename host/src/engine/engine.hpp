@@ -111,8 +111,7 @@ class Engine final : private PlanSource {
   Lease lease_;
   std::minstd_rand jitter_{std::random_device{}()};
   std::mutex jitter_mutex_;
-  std::mutex plan_mutex_;   // PlanSource calls may come from several publish workers
-  std::mutex store_mutex_;  // held by a round's transaction, which runs on another thread
+  std::mutex plan_mutex_;  // PlanSource calls may come from several publish workers
   WorkerPool pool_;
   const std::vector<Transition>* round_ = nullptr;  // decided so far in the round running
   std::map<std::string, std::vector<SlotSuggestion>> best_slots_;  // per account, per round

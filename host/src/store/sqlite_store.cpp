@@ -13,6 +13,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
@@ -457,6 +458,7 @@ class SqliteStore final : public Store {
   }
 
   Status insert_post(Post& post, const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       Result<ChainHead> head = audit_head();
       if (!head) return head.status();
@@ -470,6 +472,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<Post>> find_post(int64_t id) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt =
         statement(std::string("SELECT ") + kPostColumns + kPostTables + "WHERE s.post_id = ?1");
     stmt.bind(1, id);
@@ -482,6 +485,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Post>> list_posts() override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt =
         statement(std::string("SELECT ") + kPostColumns + kPostTables + "ORDER BY s.post_id");
     std::vector<Post> posts;
@@ -493,6 +497,7 @@ class SqliteStore final : public Store {
   }
 
   Status add_event(const PostEvent& event, const Post& seen, const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       AuditEntry entry = audit;
       Result<ChainHead> head = audit_head();
@@ -535,6 +540,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<PostEvent>> events_for(int64_t post_id, int step_index,
                                             int revision) override {
+    const std::lock_guard hold(mutex_);
     static const std::string sql =
         "SELECT " + std::string(kEventColumns) +
         " FROM events WHERE post_id = ?1 AND step_index = ?2 AND revision = ?3 ORDER BY id";
@@ -544,6 +550,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<PostEvent>> post_events(int64_t post_id) override {
+    const std::lock_guard hold(mutex_);
     static const std::string sql =
         "SELECT " + std::string(kEventColumns) + " FROM events WHERE post_id = ?1 ORDER BY id";
     Statement& stmt = statement(sql);
@@ -562,6 +569,7 @@ class SqliteStore final : public Store {
 
   Result<std::map<int64_t, std::vector<PostEvent>>> events_for_posts(
       const std::vector<Post>& posts) override {
+    const std::lock_guard hold(mutex_);
     std::map<int64_t, std::vector<PostEvent>> found;
     if (posts.empty()) return found;
     std::map<int64_t, std::pair<int, int>> step_of;  // post -> (step, revision)
@@ -606,9 +614,11 @@ class SqliteStore final : public Store {
   }
 
   Status commit_open() override {
+    if (!open_) return Status(ErrorCode::internal, "commit_open() without write_and_claim()");
     open_ = false;
     Status s = run(statement("COMMIT"), "committing");
     if (!s) (void)exec("ROLLBACK");
+    mutex_.unlock();
     return s;
   }
 
@@ -616,17 +626,22 @@ class SqliteStore final : public Store {
     if (!open_) return;
     open_ = false;
     (void)exec("ROLLBACK");
+    mutex_.unlock();
   }
 
   Result<std::vector<Post>> write_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
                                             int claim_limit, const Lease& lease,
                                             int64_t* lost) override {
+    mutex_.lock();  // kept until commit_open() or rollback_open()
     std::vector<Post> claimed;
     claimed.reserve(static_cast<size_t>(std::max(claim_limit, 0)));
     std::vector<AuditEntry*> audits;
     audits.reserve(transitions.size() * 4);
     int64_t lost_count = 0;
-    if (Status s = run(statement("BEGIN IMMEDIATE"), "starting a transaction"); !s) return s;
+    if (Status s = run(statement("BEGIN IMMEDIATE"), "starting a transaction"); !s) {
+      mutex_.unlock();
+      return s;
+    }
     Status status = [&]() -> Status {
       ChainHead head;
       if (!transitions.empty()) {
@@ -670,6 +685,7 @@ class SqliteStore final : public Store {
     }();
     if (!status) {
       (void)exec("ROLLBACK");
+      mutex_.unlock();
       return status;
     }
     open_ = true;
@@ -815,6 +831,7 @@ class SqliteStore final : public Store {
   }
 
   Result<int64_t> rescue_expired(int64_t now_ms) override {
+    const std::lock_guard hold(mutex_);
     int64_t rescued = 0;
     Status status = in_transaction([&]() -> Status {
       Statement& rescue = statement(
@@ -835,6 +852,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<int64_t>> next_wake() override {
+    const std::lock_guard hold(mutex_);
     // Leases count: a worker that died holding a claim is taken over when its lease expires.
     // The due index is walked in order and the walk stops at the first post not paused.
     static const std::string sql = std::string("SELECT s.due_ms") + kPostTables +
@@ -850,6 +868,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) override {
+    const std::lock_guard hold(mutex_);
     // One post's trail is followed from its last entry back through prev_id.
     static const std::string columns = "SELECT " + std::string(kAuditColumns) + " FROM audit ";
     static const std::string one_post =
@@ -869,6 +888,7 @@ class SqliteStore final : public Store {
   }
 
   Status scan_audit(const std::function<bool(const AuditRecord&)>& visit) override {
+    const std::lock_guard hold(mutex_);
     // A read transaction: one consistent snapshot of the whole chain.
     if (Status s = exec("BEGIN"); !s) return s;
     static const std::string sql =
@@ -888,6 +908,7 @@ class SqliteStore final : public Store {
 
   Status edit_post(const Post& seen, Post& updated, const Revision& superseded,
                    const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       Result<ChainHead> head = audit_head();
       if (!head) return head.status();
@@ -915,6 +936,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Revision>> revisions(int64_t post_id) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT post_id, revision, text, editor, at_ms, reason FROM revisions WHERE post_id = ?1 "
         "ORDER BY revision");
@@ -930,6 +952,7 @@ class SqliteStore final : public Store {
   }
 
   Status add_delegation(Delegation& delegation, const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       Statement& stmt = statement(
           "INSERT INTO delegations (from_person, to_person, since_ms, until_ms, created_by, "
@@ -944,6 +967,7 @@ class SqliteStore final : public Store {
   }
 
   Status insert_posts(std::vector<Post>& posts, const std::vector<AuditEntry>& audits) override {
+    const std::lock_guard hold(mutex_);
     if (posts.size() != audits.size())
       return Status(ErrorCode::internal, "insert_posts: one audit entry per post");
     return in_transaction([&]() -> Status {
@@ -963,6 +987,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms,
                                          int64_t to_ms) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT l.post_id, l.at_ms, s.state FROM plan l CROSS JOIN post_states s ON s.post_id = "
         "l.post_id WHERE l.account = ?1 AND l.at_ms >= ?2 AND l.at_ms < ?3 AND s.state NOT IN "
@@ -979,6 +1004,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Post>> calendar(int64_t from_ms, int64_t to_ms,
                                      const std::string& account) override {
+    const std::lock_guard hold(mutex_);
     // Planned posts through the plan index; requested times of posts not planned yet through
     // the partial index on posts.
     static const std::string sql =
@@ -1001,6 +1027,7 @@ class SqliteStore final : public Store {
   }
 
   Status add_pause(Pause& pause, const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       Statement& find = statement(
           "SELECT paused_by, paused_ms, reason FROM pauses WHERE account = ?1 AND resumed_ms IS "
@@ -1031,6 +1058,7 @@ class SqliteStore final : public Store {
   Result<Pause> end_pause(const std::string& account, const std::string& by,
                           const std::string& reason, int64_t at_ms,
                           const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
     Pause ended;
     Status status = in_transaction([&]() -> Status {
       Result<std::vector<Pause>> active = active_pauses();
@@ -1057,12 +1085,14 @@ class SqliteStore final : public Store {
   }
 
   Result<std::map<std::string, int64_t>> account_limits(int64_t now_ms) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement("SELECT account, until_ms FROM account_limits WHERE until_ms > ?1");
     stmt.bind(1, now_ms);
     return per_account(stmt, "reading rate limits");
   }
 
   Result<std::map<std::string, int64_t>> text_limits() override {
+    const std::lock_guard hold(mutex_);
     return per_account(statement("SELECT account, char_limit FROM account_text_limits"),
                        "reading text limits");
   }
@@ -1081,6 +1111,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Pause>> active_pauses() override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT id, account, reason, paused_by, paused_ms FROM pauses WHERE resumed_ms IS NULL "
         "ORDER BY id");
@@ -1100,6 +1131,7 @@ class SqliteStore final : public Store {
 
   Result<std::pair<int64_t, int64_t>> due_counts(const std::string& account,
                                                  int64_t at_ms) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT count(*), coalesce(sum(s.step_kind = 'schedule'), 0)" + std::string(kPostTables) +
         "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' AND (?2 = '' OR "
@@ -1116,6 +1148,7 @@ class SqliteStore final : public Store {
 
   Result<int64_t> import_engagement(const std::string& account,
                                     const std::vector<EngagementRow>& rows) override {
+    const std::lock_guard hold(mutex_);
     int64_t added = 0;
     Status status = in_transaction([&]() -> Status {
       Statement& put = statement(
@@ -1138,6 +1171,7 @@ class SqliteStore final : public Store {
   }
 
   Status add_mentions(std::vector<Mention>& mentions, std::vector<MentionReply>& replies) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       Statement& put = statement(
           "INSERT INTO mentions (source_id, network, account, author, followers, engagement, "
@@ -1177,6 +1211,7 @@ class SqliteStore final : public Store {
 
   Result<bool> set_advocate(const std::string& person, const std::string& account, bool opted_in,
                             int64_t now_ms) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = opted_in
                           ? statement(
                                 "INSERT INTO advocates (person, account, since_ms) VALUES (?1, ?2, "
@@ -1189,6 +1224,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::map<std::string, std::vector<std::string>>> advocates() override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement("SELECT person, account FROM advocates ORDER BY person, account");
     Result<std::vector<std::pair<std::string, std::string>>> rows =
         collect<std::pair<std::string, std::string>>(
@@ -1202,11 +1238,13 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Mention>> mentions() override {
+    const std::lock_guard hold(mutex_);
     return read_mentions(statement(std::string("SELECT ") + kMentionColumns +
                                    " FROM mentions ORDER BY score DESC, at_ms DESC, id"));
   }
 
   Result<std::vector<Mention>> pending_moderation() override {
+    const std::lock_guard hold(mutex_);
     return read_mentions(statement(std::string("SELECT ") + kMentionColumns +
                                    " FROM mentions WHERE moderation IN ('pending', 'sending') "
                                    "ORDER BY id"));
@@ -1214,6 +1252,7 @@ class SqliteStore final : public Store {
 
   Status set_moderation(int64_t mention_id, const std::string& state,
                         const std::string& note) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt =
         statement("UPDATE mentions SET moderation = ?2, moderation_note = ?3 WHERE id = ?1");
     stmt.bind(1, mention_id).bind(2, state).bind(3, note);
@@ -1256,6 +1295,7 @@ class SqliteStore final : public Store {
 
   Result<int64_t> moderated_count(const std::string& network, const std::string& author,
                                   int64_t since_ms, int64_t before_ms) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT count(*) FROM mentions WHERE network = ?1 AND author = ?2 AND at_ms >= ?3 AND "
         "at_ms < ?4 AND action IN ('ignore', 'mute', 'block', 'report')");
@@ -1268,6 +1308,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<EngagementRow>> engagement(const std::string& account) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT at_ms, impressions, engagements FROM engagement WHERE account = ?1 ORDER BY at_ms");
     stmt.bind(1, account);
@@ -1281,6 +1322,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Delegation>> delegations() override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
         "SELECT id, from_person, to_person, since_ms, until_ms, created_by, created_ms FROM "
         "delegations ORDER BY id");
@@ -1296,6 +1338,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<std::string>> meta(const std::string& key) override {
+    const std::lock_guard hold(mutex_);
     Statement& stmt = statement("SELECT value FROM meta WHERE key = ?1");
     stmt.bind(1, key);
     std::optional<std::string> value;
@@ -1307,6 +1350,7 @@ class SqliteStore final : public Store {
   }
 
   Status set_meta(const std::string& key, const std::string& value) override {
+    const std::lock_guard hold(mutex_);
     return in_transaction([&]() -> Status {
       Statement& stmt = statement(
           "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
@@ -1636,6 +1680,9 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
+  // Calls from several threads take turns; write_and_claim() keeps it until commit_open() or
+  // rollback_open() (on the same thread), so that its transaction is seen whole or not at all.
+  std::recursive_mutex mutex_;
   bool open_ = false;  // write_and_claim's transaction waits for commit_open() or rollback_open()
   // Looked up by the SQL text without copying it (string literals at most call sites). The
   // hash reads the length and the ends of the text only: some statements are kilobytes long,

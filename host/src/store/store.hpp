@@ -59,12 +59,12 @@ class Store {
                                                      int64_t now_ms, int claim_limit,
                                                      const Lease& lease, int64_t* lost) = 0;
 
-  /// commit_and_claim in two halves, so that a worker can go on with work that does not need
-  /// the commit to be durable while it is made. write_and_claim writes and claims as
-  /// commit_and_claim does but leaves its transaction open (on failure nothing is kept). Until
-  /// commit_open() or rollback_open(), the caller may read from the store, in that transaction.
-  /// commit_open() may be called from another thread, provided nothing else uses the store
-  /// while it runs; when it fails, nothing of the transaction is kept.
+  /// commit_and_claim in two halves, so that the caller can read in the same transaction.
+  /// write_and_claim writes and claims as commit_and_claim does but leaves its transaction open
+  /// (on failure nothing is kept). The same thread then reads what it needs and calls
+  /// commit_open() (when it fails, nothing of the transaction is kept) or rollback_open().
+  /// Calls from other threads wait until then: a store may be used from several threads, and
+  /// its calls take turns.
   virtual Result<std::vector<Post>> write_and_claim(std::vector<Transition>& transitions,
                                                     int64_t now_ms, int claim_limit,
                                                     const Lease& lease, int64_t* lost) = 0;
