@@ -576,6 +576,14 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
   RoundInputs inputs;               // read for `ready` in that transaction
   std::vector<Transition> written;  // written by the last transaction, to be freed
   int64_t next_rescue = clock_.now_ms() + config_.engine.lease_ms;
+  // Claims of a worker that stopped are taken over once their lease has expired: whenever this
+  // worker is idle, and at least once per lease period while it is busy.
+  auto rescue = [&](int64_t now) -> Result<int64_t> {
+    Result<int64_t> rescued = store_.rescue_expired(now);
+    if (rescued && *rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
+    next_rescue = now + config_.engine.lease_ms;
+    return rescued;
+  };
   while (!(stop && stop->load())) {
     int64_t now = clock_.now_ms();
     lease_.expires_ms = now + config_.engine.lease_ms;
@@ -601,22 +609,14 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     inputs = std::move(committed->inputs);
 
     if (!ready.empty() || !pending.empty()) {
-      // At least once per lease period while busy, claims of a worker that stopped are taken
-      // over (see below).
-      if (now >= next_rescue) {
-        Result<int64_t> rescued = store_.rescue_expired(now);
-        if (!rescued) return rescued.status();
-        if (*rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
-        next_rescue = now + config_.engine.lease_ms;
-      }
+      if (now >= next_rescue)
+        if (Result<int64_t> rescued = rescue(now); !rescued) return rescued.status();
       if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
       continue;
     }
-    // Idle. Claims of a worker that stopped are taken over once their lease has expired.
-    Result<int64_t> rescued = store_.rescue_expired(now);
+    // Idle.
+    Result<int64_t> rescued = rescue(now);
     if (!rescued) return rescued.status();
-    if (*rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
-    next_rescue = now + config_.engine.lease_ms;
     if (*rescued > 0) continue;
     if (options.max_rounds > 0 && summary.rounds >= options.max_rounds) break;
     Result<std::optional<int64_t>> wake = store_.next_wake();

@@ -603,16 +603,6 @@ class SqliteStore final : public Store {
     std::string hash = audit_genesis_hash();
   };
 
-  Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
-                                             int claim_limit, const Lease& lease,
-                                             int64_t* lost) override {
-    Result<std::vector<Post>> claimed =
-        write_and_claim(transitions, now_ms, claim_limit, lease, lost);
-    if (!claimed) return claimed;
-    if (Status s = commit_open(); !s) return s;
-    return claimed;
-  }
-
   Status commit_open() override {
     if (!open_) return Status(ErrorCode::internal, "commit_open() without write_and_claim()");
     open_ = false;

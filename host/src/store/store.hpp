@@ -55,9 +55,15 @@ class Store {
   /// due posts for `lease`, in one transaction. Returns the newly claimed posts. Transitions
   /// whose claim was lost are skipped; `lost` counts them. Fills in the ids of the audit
   /// entries written and each post's `last_audit_id`.
-  virtual Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions,
-                                                     int64_t now_ms, int claim_limit,
-                                                     const Lease& lease, int64_t* lost) = 0;
+  /// (write_and_claim followed by commit_open.)
+  Result<std::vector<Post>> commit_and_claim(std::vector<Transition>& transitions, int64_t now_ms,
+                                             int claim_limit, const Lease& lease, int64_t* lost) {
+    Result<std::vector<Post>> claimed =
+        write_and_claim(transitions, now_ms, claim_limit, lease, lost);
+    if (!claimed) return claimed;
+    if (Status s = commit_open(); !s) return s;
+    return claimed;
+  }
 
   /// commit_and_claim in two halves, so that the caller can read in the same transaction.
   /// write_and_claim writes and claims as commit_and_claim does but leaves its transaction open
