@@ -464,6 +464,21 @@ TEST_F(Governance, TamperedAuditIsDetected) {
   EXPECT_EQ(cli.exit_code, 8) << cli.output;
   EXPECT_NE(cli.output.find("BROKEN at entry " + std::to_string(target + 2)), std::string::npos)
       << cli.output;
+  EXPECT_NE(cli.output.find("an entry before it was removed"), std::string::npos) << cli.output;
+
+  // A hash replaced by hand breaks the chain at that entry.
+  ASSERT_EQ(sqlite3_open(dir_.file("governance.db").c_str(), &db), SQLITE_OK);
+  sql =
+      "INSERT INTO audit SELECT id + 1, post_id, at_ms, actor, action, step, from_state, "
+      "to_state, detail, prev_id, hash FROM audit WHERE id = " +
+      std::to_string(target) +
+      "; UPDATE audit SET hash = zeroblob(32) WHERE id = " + std::to_string(target);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  cli = testing::run_command(std::string(HERALD_CLI) + " audit verify " + config_);
+  EXPECT_EQ(cli.exit_code, 8) << cli.output;
+  EXPECT_NE(cli.output.find("BROKEN at entry " + std::to_string(target)), std::string::npos)
+      << cli.output;
 }
 
 TEST_F(Governance, AuditExportsAsJsonLinesAndCsv) {

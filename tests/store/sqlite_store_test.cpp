@@ -386,6 +386,42 @@ PRAGMA user_version = 1;
   ASSERT_TRUE((*store)->add_event(approval, seen,
                                   {2, 3, "mo", "approve", "approve", "waiting", "ready", ""}));
   EXPECT_EQ(ids_of(2), (std::vector<int64_t>{2, 4, 6}));
+
+  // The chain the migration to version 3 made, and the entry written since, verify; each entry's
+  // prev_hash is the hash of the entry before it, in a post's trail as in the whole chain.
+  auto chain = (*store)->audit(std::nullopt);
+  ASSERT_TRUE(chain);
+  ASSERT_EQ(chain->size(), 6u);
+  AuditChainCheck check;
+  for (const AuditRecord& r : *chain) EXPECT_TRUE(check.next(r)) << check.problem();
+  EXPECT_EQ(check.entries(), 6);
+  EXPECT_EQ(chain->front().prev_hash, audit_genesis_hash());
+  auto trail = (*store)->audit(2);
+  ASSERT_TRUE(trail);
+  ASSERT_EQ(trail->size(), 3u);
+  for (const AuditRecord& r : *trail) {
+    const AuditRecord& whole = (*chain)[static_cast<size_t>(r.id - 1)];
+    EXPECT_EQ(r.hash, whole.hash);
+    EXPECT_EQ(r.prev_hash, (*chain)[static_cast<size_t>(r.id - 2)].hash) << "entry " << r.id;
+  }
+  store->reset();
+  // Hashes are kept as 32 bytes, and prev_hash is not stored at all.
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*), min(length(hash)), max(length(hash)), "
+                               "min(typeof(hash)) FROM audit",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 32);
+  EXPECT_EQ(sqlite3_column_int(stmt, 2), 32);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), "blob");
+  sqlite3_finalize(stmt);
+  EXPECT_NE(sqlite3_prepare_v2(db, "SELECT prev_hash FROM audit", -1, &stmt, nullptr), SQLITE_OK);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 TEST(SqliteStore, RefusesASchemaFromANewerHerald) {

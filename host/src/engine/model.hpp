@@ -3,6 +3,7 @@
 
 #include <herald/host.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -151,6 +152,9 @@ struct Mention {
   std::string moderation_note{};
 };
 
+/// A SHA-256 digest (an audit entry's hash, as the store keeps it).
+using Digest = std::array<unsigned char, 32>;
+
 struct AuditEntry {
   int64_t post_id = 0;
   int64_t at_ms = 0;
@@ -160,10 +164,9 @@ struct AuditEntry {
   std::string from_state;
   std::string to_state;
   std::string detail;
-  int64_t id = 0;           // given by the store when written
-  int64_t prev_id = 0;      // the post's previous entry (0: the first)
-  std::string prev_hash{};  // given by the store: the hash of the entry written before this one
-  std::string hash{};       // given by the store: see store/audit_chain.hpp
+  int64_t id = 0;       // given by the store when written
+  int64_t prev_id = 0;  // the post's previous entry (0: the first)
+  Digest hash{};        // given by the store: see store/audit_chain.hpp
 };
 
 /// The new state of one claimed post and what to record with it. Applied only if the post's
