@@ -223,7 +223,7 @@ CREATE INDEX mentions_pending ON mentions (id) WHERE moderation IN ('pending', '
 )sql",
     // 9: an audit entry's hash is kept as its 32 bytes rather than 64 hex digits, and the hash of
     // the entry before it (prev_hash) is not stored twice: it is that entry's own hash. Entries
-    // take 40 % less room. herald_digest() is registered for this migration only.
+    // take about half the room. herald_digest() is registered for this migration only.
     R"sql(
 CREATE TABLE audit_v9 (
   id INTEGER PRIMARY KEY,
@@ -933,7 +933,6 @@ class SqliteStore final : public Store {
 
   Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id) override {
     const std::lock_guard hold(mutex_);
-    // One post's trail is followed from its last entry back through prev_id.
     if (!post_id) {
       std::vector<AuditRecord> records;
       if (Status s = scan_chain([&](AuditRecord&& r) {
@@ -944,6 +943,7 @@ class SqliteStore final : public Store {
         return s;
       return records;
     }
+    // One post's trail is followed from its last entry back through prev_id.
     static const std::string one_post =
         "WITH RECURSIVE trail(id) AS ("
         "SELECT last_audit_id FROM post_states WHERE post_id = ?1 AND last_audit_id > 0 "
