@@ -492,14 +492,18 @@ Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided,
   round.transitions = static_cast<int64_t>(decided.size()) - lost;
   // The posts carried on (unless a transition was lost: then none, to be safe), then the
   // posts claimed.
-  round.next.reserve((lost > 0 ? 0 : carried) + claimed->size());
+  const bool carry = carried > 0 && lost == 0;
+  if (carry) round.next.reserve(carried + claimed->size());
   for (Transition& t : decided) {
     if (is_terminal(t.post.state)) ++round.finished;
-    if (t.post.state == PostState::in_flight && lost == 0) round.next.push_back(std::move(t.post));
+    if (t.post.state == PostState::in_flight && carry) round.next.push_back(std::move(t.post));
   }
   round.written = std::move(decided);  // destroyed by the caller, off this thread
   decided.clear();
-  for (Post& p : *claimed) round.next.push_back(std::move(p));
+  if (carry)
+    for (Post& p : *claimed) round.next.push_back(std::move(p));
+  else
+    round.next = std::move(*claimed);
   if (!round.next.empty()) {
     RoundInputs& in = round.inputs;
     Result<std::map<int64_t, std::vector<PostEvent>>> events = store_.events_for_posts(round.next);
@@ -551,11 +555,10 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
   if (!publishing.empty()) publish_all(publishing, now_ms, inputs.events, slots, steps_run);
   round_ = nullptr;
   posts.clear();
-  std::vector<Transition> decided;
-  decided.reserve(slots.size());
-  for (Transition& t : slots)
-    if (t.post.id != 0) decided.push_back(std::move(t));  // not a publishing post's place
-  return decided;
+  // Publishing posts' transitions went to the end: their places in the order of `posts` are
+  // left empty.
+  std::erase_if(slots, [](const Transition& t) { return t.post.id == 0; });
+  return slots;
 }
 
 Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {

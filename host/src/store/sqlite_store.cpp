@@ -422,8 +422,8 @@ AuditRecord read_audit(sqlite3_stmt* stmt, const std::string* prev_hash = nullpt
   return r;
 }
 
-Post read_post(sqlite3_stmt* stmt) {
-  Post post;
+/// Reads a row of kPostColumns into `post` (a new Post, or one to overwrite in place).
+void read_post_into(sqlite3_stmt* stmt, Post& post) {
   int c = 0;
   post.id = sqlite3_column_int64(stmt, c++);
   post.workflow = column_text(stmt, c++);
@@ -457,6 +457,11 @@ Post read_post(sqlite3_stmt* stmt) {
   post.time_note = column_text(stmt, c++);
   post.planned_ms = sqlite3_column_int64(stmt, c++);
   post.plan_note = column_text(stmt, c++);
+}
+
+Post read_post(sqlite3_stmt* stmt) {
+  Post post;
+  read_post_into(stmt, post);
   return post;
 }
 
@@ -869,7 +874,8 @@ class SqliteStore final : public Store {
     Statement& due = statement(select_due);
     due.bind(1, now_ms).bind(2, int64_t{claim_limit});
     int rc;
-    while ((rc = sqlite3_step(due.get())) == SQLITE_ROW) claimed.push_back(read_post(due.get()));
+    while ((rc = sqlite3_step(due.get())) == SQLITE_ROW)
+      read_post_into(due.get(), claimed.emplace_back());
     due.reset();
     if (rc != SQLITE_DONE) return error("finding due posts");
     if (claimed.empty()) return Status::ok();
