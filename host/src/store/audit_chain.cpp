@@ -28,10 +28,10 @@ void add_number(std::string& out, int64_t value) {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-void write_hex(const Digest& digest, char* out) {
-  for (size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = kHexDigits[digest[i] >> 4];
-    out[2 * i + 1] = kHexDigits[digest[i] & 15];
+void write_hex(const unsigned char* bytes, size_t size, char* out) {
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kHexDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes[i] & 15];
   }
 }
 
@@ -76,10 +76,14 @@ Digest sha256(std::string_view data) {
   return digest;
 }
 
-std::string to_hex(const Digest& digest) {
-  std::string out(2 * digest.size(), '0');
-  write_hex(digest, out.data());
+std::string to_hex(const unsigned char* bytes, size_t size) {
+  std::string out(2 * size, '0');
+  write_hex(bytes, size, out.data());
   return out;
+}
+
+std::string to_hex(const Digest& digest) {
+  return to_hex(digest.data(), digest.size());
 }
 
 std::optional<Digest> digest_from_hex(std::string_view hex) {
@@ -122,7 +126,7 @@ Digest audit_entry_digest(const Digest& prev, int64_t id, int64_t post_id, int64
                           std::string_view from_state, std::string_view to_state,
                           std::string_view detail) {
   char prev_hex[2 * std::tuple_size_v<Digest>];
-  write_hex(prev, prev_hex);
+  write_hex(prev.data(), prev.size(), prev_hex);
   return sha256(encode_entry(std::string_view(prev_hex, sizeof prev_hex), id, post_id, at_ms, actor,
                              action, step, from_state, to_state, detail));
 }

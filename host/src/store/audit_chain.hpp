@@ -20,6 +20,7 @@ namespace herald {
 // see it as 64 lowercase hex digits.
 Digest sha256(std::string_view data);
 std::string to_hex(const Digest& digest);
+std::string to_hex(const unsigned char* bytes, size_t size);
 /// The digest written as 64 hex digits (either case); nullopt for anything else.
 std::optional<Digest> digest_from_hex(std::string_view hex);
 

@@ -390,19 +390,7 @@ PostEvent read_event(sqlite3_stmt* stmt) {
 std::string column_hash(sqlite3_stmt* stmt, int column) {
   if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return audit_genesis_hash();
   const auto* bytes = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, column));
-  const auto size = static_cast<size_t>(sqlite3_column_bytes(stmt, column));
-  Digest digest{};
-  if (size == digest.size()) {
-    std::copy(bytes, bytes + size, digest.begin());
-    return to_hex(digest);
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < size; ++i) {
-    out += hex[bytes[i] >> 4];
-    out += hex[bytes[i] & 15];
-  }
-  return out;
+  return to_hex(bytes, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
 /// An audit row read with kAuditColumns, then kAuditPrevHash when `prev_hash` is null.
