@@ -223,7 +223,7 @@ CREATE INDEX mentions_pending ON mentions (id) WHERE moderation IN ('pending', '
 )sql",
     // 9: an audit entry's hash is kept as its 32 bytes rather than 64 hex digits, and the hash of
     // the entry before it (prev_hash) is not stored twice: it is that entry's own hash. Entries
-    // take about half the room. herald_digest() is registered for this migration only.
+    // take about half the room. herald_digest() is registered for databases older than this.
     R"sql(
 CREATE TABLE audit_v9 (
   id INTEGER PRIMARY KEY,
@@ -497,19 +497,14 @@ class SqliteStore final : public Store {
     if (Status s = exec("PRAGMA wal_autocheckpoint=4000"); !s) return s;
     if (Status s = exec("PRAGMA journal_size_limit=67108864"); !s) return s;
 
+    // Migration 9 turns hex hashes into bytes with herald_digest().
+    if (*version < 9 &&
+        sqlite3_create_function(db_, "herald_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                nullptr, herald_digest, nullptr, nullptr) != SQLITE_OK)
+      return error("registering herald_digest()");
     for (int64_t v = *version; v < static_cast<int64_t>(kMigrations.size()); ++v) {
       if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
-      Status applied = Status::ok();
-      if (v + 1 == 9)
-        applied =
-            sqlite3_create_function(db_, "herald_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                    nullptr, herald_digest, nullptr, nullptr) == SQLITE_OK
-                ? Status::ok()
-                : error("registering herald_digest()");
-      if (applied) applied = exec(kMigrations[static_cast<size_t>(v)]);
-      if (v + 1 == 9)  // unregistered whatever happened
-        sqlite3_create_function(db_, "herald_digest", 1, SQLITE_UTF8, nullptr, nullptr, nullptr,
-                                nullptr);
+      Status applied = exec(kMigrations[static_cast<size_t>(v)]);
       if (applied && v + 1 == 3) applied = chain_existing_audit();
       if (applied) applied = exec("PRAGMA application_id=" + std::to_string(kApplicationId));
       if (applied) applied = exec("PRAGMA user_version=" + std::to_string(v + 1));
