@@ -435,19 +435,16 @@ bool Engine::at_publish_step(const Post& post) const {
          bound->steps[static_cast<size_t>(post.step_index)]->config().kind == "publish";
 }
 
-void Engine::publish_all(std::vector<Post>& posts, int64_t now_ms,
-                         const std::map<int64_t, std::vector<PostEvent>>& events,
-                         std::vector<Transition>& pending, int64_t& steps_run) {
+void Engine::publish_all(std::vector<Post>& posts, const std::vector<size_t>& publishing,
+                         int64_t now_ms, const std::map<int64_t, std::vector<PostEvent>>& events,
+                         std::vector<Transition>& slots, int64_t& steps_run) {
   std::map<std::string, std::vector<size_t>> by_account;
-  for (size_t i = 0; i < posts.size(); ++i) {
+  for (size_t i : publishing) {
     by_account[posts[i].account].push_back(i);
     // Each worker updates only its own account's entry; none is added while they run.
     account_limits_.try_emplace(posts[i].account, 0);
     text_limits_.try_emplace(posts[i].account, 0);
   }
-  // Each post's transition is written straight into its place at the end of `pending`.
-  const size_t base = pending.size();
-  pending.resize(base + posts.size());
   std::vector<int64_t> steps(by_account.size(), 0);
   std::vector<std::function<void()>> tasks;
   tasks.reserve(by_account.size());
@@ -456,9 +453,12 @@ void Engine::publish_all(std::vector<Post>& posts, int64_t now_ms,
     tasks.emplace_back([&, task, indexes = &indexes] {
       for (size_t i : *indexes) {
         auto found = events.find(posts[i].id);
-        pending[base + i] =
+        Transition decided =
             run_steps(std::move(posts[i]), now_ms, found == events.end() ? nullptr : &found->second,
                       steps[task]);
+        // Into the post's place in the round, which planned() reads from other workers.
+        std::lock_guard lock(plan_mutex_);
+        slots[i] = std::move(decided);
       }
     });
     ++task;
@@ -537,7 +537,7 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
   std::vector<Transition> slots(posts.size());  // in the order of `posts`
   round_ = &slots;
   best_slots_.clear();
-  std::vector<Post> publishing;
+  std::vector<size_t> publishing;  // the places of posts at a publish step
   for (size_t i = 0; i < posts.size(); ++i) {
     Post& post = posts[i];
     if (!inputs.pauses.empty() && pause_of(inputs.pauses, post.account)) {
@@ -545,19 +545,16 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
       continue;
     }
     if (pool_.size() > 1 && at_publish_step(post)) {
-      publishing.push_back(std::move(post));  // after the others, accounts in parallel
+      publishing.push_back(i);  // after the others, accounts in parallel
       continue;
     }
     auto found = inputs.events.find(post.id);
     slots[i] = run_steps(std::move(post), now_ms,
                          found == inputs.events.end() ? nullptr : &found->second, steps_run);
   }
-  if (!publishing.empty()) publish_all(publishing, now_ms, inputs.events, slots, steps_run);
+  if (!publishing.empty()) publish_all(posts, publishing, now_ms, inputs.events, slots, steps_run);
   round_ = nullptr;
   posts.clear();
-  // Publishing posts' transitions went to the end: their places in the order of `posts` are
-  // left empty.
-  std::erase_if(slots, [](const Transition& t) { return t.post.id == 0; });
   return slots;
 }
 

@@ -61,11 +61,12 @@ class Engine final : private PlanSource {
   const BoundWorkflow* workflow(const std::string& name) const;
   /// Whether the post's current step is a publish step.
   bool at_publish_step(const Post& post) const;
-  /// Runs the publish steps of `posts`: different accounts at once, on the worker pool; the
-  /// posts of one account one after another, in the order given. Appends to `pending`.
-  void publish_all(std::vector<Post>& posts, int64_t now_ms,
+  /// Runs the publish steps of the posts at `publishing` (places in `posts`): different accounts
+  /// at once, on the worker pool; the posts of one account one after another, in the order
+  /// given. Each post's transition goes to the same place in `slots`.
+  void publish_all(std::vector<Post>& posts, const std::vector<size_t>& publishing, int64_t now_ms,
                    const std::map<int64_t, std::vector<PostEvent>>& events,
-                   std::vector<Transition>& pending, int64_t& steps_run);
+                   std::vector<Transition>& slots, int64_t& steps_run);
 
   // PlanSource: the store's plan, overlaid with the posts this round has decided so far.
   Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms, int64_t to_ms,
