@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 
@@ -486,6 +490,78 @@ TEST(SqliteStore, AnOpenRoundKeepsNothingWhenRolledBackAndOtherThreadsWaitForIts
   EXPECT_EQ(lost, 0);
   EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::done);
   EXPECT_EQ(chain_problem(**store), "");
+}
+
+/// What another connection (SQLite's own, not the store's) reads of the posts in `path`: how
+/// many there are, and the total length of their texts.
+std::pair<int64_t, int64_t> posts_seen_by_sqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::pair<int64_t, int64_t> seen{-1, -1};
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*), total(length(text)) FROM posts", -1, &stmt,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+      seen = {sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1)};
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return seen;
+}
+
+/// `count` posts whose texts are `text_size` characters long, each with its audit entry.
+void insert_many(Store& store, int count, size_t text_size, const std::string& prefix) {
+  std::vector<Post> posts;
+  std::vector<AuditEntry> audits;
+  for (int i = 0; i < count; ++i) {
+    posts.push_back(make_post(prefix + std::to_string(i), 1000));
+    posts.back().text = std::string(text_size, static_cast<char>('a' + i % 26));
+    audits.push_back(submitted(1000));
+  }
+  Status s = store.insert_posts(posts, audits);
+  ASSERT_TRUE(s) << s.message();
+}
+
+// A group commit writes megabytes to the write-ahead log, gathered into few large writes: it
+// is whole for another connection as soon as it returns, and still whole after the process
+// that made it dies without closing the store.
+TEST(SqliteStore, ALargeCommitIsWholeForOthersAndSurvivesTheProcessDying) {
+  testing::TempDir dir;
+  const std::string path = dir.file("h.db");
+  {
+    auto store = open_sqlite_store(path);
+    ASSERT_TRUE(store) << store.status().message();
+    insert_many(**store, 3000, 500, "a");  // about 2 MB of log in one commit
+    EXPECT_EQ(posts_seen_by_sqlite(path), std::make_pair(int64_t{3000}, int64_t{1'500'000}));
+  }
+
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = open_sqlite_store(path);
+    if (!store) _exit(1);
+    std::vector<Post> posts;
+    std::vector<AuditEntry> audits;
+    for (int i = 0; i < 3000; ++i) {
+      posts.push_back(make_post("b" + std::to_string(i), 1000));
+      posts.back().text = std::string(300, 'x');
+      audits.push_back(submitted(1000));
+    }
+    if (!(*store)->insert_posts(posts, audits)) _exit(2);
+    kill(getpid(), SIGKILL);  // no close, no checkpoint: what is durable is what was synced
+    _exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child exited with " << WEXITSTATUS(status);
+  EXPECT_EQ(posts_seen_by_sqlite(path), std::make_pair(int64_t{6000}, int64_t{2'400'000}));
+
+  auto store = open_sqlite_store(path);
+  ASSERT_TRUE(store) << store.status().message();
+  auto posts = (*store)->list_posts();
+  ASSERT_TRUE(posts) << posts.status().message();
+  EXPECT_EQ(posts->size(), 6000u);
+  EXPECT_EQ(chain_problem(**store), "") << "the audit chain is whole";
 }
 
 }  // namespace

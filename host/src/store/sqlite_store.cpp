@@ -3,6 +3,7 @@
 #include "store/store.hpp"
 
 #include "store/audit_chain.hpp"
+#include "store/wal_vfs.hpp"
 
 #include <sqlite3.h>
 
@@ -1812,8 +1813,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
   static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)memstatus_off;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // Group commits write their WAL frames with one call (see wal_vfs.hpp; the store keeps
+  // synchronous=FULL, which that needs).
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           gathering_wal_vfs());
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
