@@ -1620,8 +1620,11 @@ class SqliteStore final : public Store {
       drop.bind(1, post.id);
       return run(drop, "writing the plan");
     }
-    Statement& put =
-        statement("INSERT OR REPLACE INTO plan (post_id, account, at_ms) VALUES (?1, ?2, ?3)");
+    // An upsert, not INSERT OR REPLACE: a replace may delete rows, so SQLite would open a
+    // statement journal for every call.
+    Statement& put = statement(
+        "INSERT INTO plan (post_id, account, at_ms) VALUES (?1, ?2, ?3) ON CONFLICT (post_id) DO "
+        "UPDATE SET account = excluded.account, at_ms = excluded.at_ms");
     put.bind(1, post.id).bind(2, post.account).bind(3, post.planned_ms);
     return run(put, "writing the plan");
   }
@@ -1752,9 +1755,11 @@ class SqliteStore final : public Store {
   static constexpr int kAuditRows = 32;
   Status write_audits(const std::vector<AuditEntry*>& entries) {
     static const std::string multi = [] {
+      // OR FAIL: a failing row stops the statement without undoing the rows before it, so
+      // SQLite needs no statement journal; the caller rolls the whole transaction back.
       std::string sql =
-          "INSERT INTO audit (id, prev_id, post_id, at_ms, actor, action, step, from_state, "
-          "to_state, detail, hash) VALUES ";
+          "INSERT OR FAIL INTO audit (id, prev_id, post_id, at_ms, actor, action, step, "
+          "from_state, to_state, detail, hash) VALUES ";
       for (int r = 0; r < kAuditRows; ++r) {
         sql += r ? ", (NULL, " : "(NULL, ";
         for (int c = 1; c <= kAuditFields; ++c)
