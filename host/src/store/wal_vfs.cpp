@@ -253,26 +253,31 @@ int vfs_current_time_int64(sqlite3_vfs* vfs, sqlite3_int64* out) {
 const char* register_vfs() {
   sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
   if (!base) return nullptr;
-  static sqlite3_vfs vfs;
-  vfs.iVersion = base->iVersion >= 2 && base->xCurrentTimeInt64 ? 2 : 1;
-  vfs.szOsFile =
-      std::max(base->szOsFile, aligned(static_cast<int>(sizeof(GatheringFile))) + base->szOsFile);
-  vfs.mxPathname = base->mxPathname;
-  vfs.zName = "herald-gathering-wal";
-  vfs.pAppData = base;
-  vfs.xOpen = vfs_open;
-  vfs.xDelete = vfs_delete;
-  vfs.xAccess = vfs_access;
-  vfs.xFullPathname = vfs_full_pathname;
-  vfs.xDlOpen = vfs_dl_open;
-  vfs.xDlError = vfs_dl_error;
-  vfs.xDlSym = vfs_dl_sym;
-  vfs.xDlClose = vfs_dl_close;
-  vfs.xRandomness = vfs_randomness;
-  vfs.xSleep = vfs_sleep;
-  vfs.xCurrentTime = vfs_current_time;
-  vfs.xGetLastError = vfs_get_last_error;
-  if (vfs.iVersion >= 2) vfs.xCurrentTimeInt64 = vfs_current_time_int64;
+  const bool has_time_int64 = base->iVersion >= 2 && base->xCurrentTimeInt64;
+  static sqlite3_vfs vfs = {
+      .iVersion = has_time_int64 ? 2 : 1,
+      .szOsFile = aligned(static_cast<int>(sizeof(GatheringFile))) + base->szOsFile,
+      .mxPathname = base->mxPathname,
+      .pNext = nullptr,
+      .zName = "herald-gathering-wal",
+      .pAppData = base,
+      .xOpen = vfs_open,
+      .xDelete = vfs_delete,
+      .xAccess = vfs_access,
+      .xFullPathname = vfs_full_pathname,
+      .xDlOpen = vfs_dl_open,
+      .xDlError = vfs_dl_error,
+      .xDlSym = vfs_dl_sym,
+      .xDlClose = vfs_dl_close,
+      .xRandomness = vfs_randomness,
+      .xSleep = vfs_sleep,
+      .xCurrentTime = vfs_current_time,
+      .xGetLastError = vfs_get_last_error,
+      .xCurrentTimeInt64 = has_time_int64 ? vfs_current_time_int64 : nullptr,
+      .xSetSystemCall = nullptr,
+      .xGetSystemCall = nullptr,
+      .xNextSystemCall = nullptr,
+  };
   if (sqlite3_vfs_register(&vfs, 0) != SQLITE_OK) return nullptr;
   return vfs.zName;
 }
