@@ -509,8 +509,8 @@ std::pair<int64_t, int64_t> posts_seen_by_sqlite(const std::string& path) {
   return seen;
 }
 
-/// `count` posts whose texts are `text_size` characters long, each with its audit entry.
-void insert_many(Store& store, int count, size_t text_size, const std::string& prefix) {
+/// Stores `count` posts whose texts are `text_size` characters long, in one transaction.
+Status insert_many(Store& store, int count, size_t text_size, const std::string& prefix) {
   std::vector<Post> posts;
   std::vector<AuditEntry> audits;
   for (int i = 0; i < count; ++i) {
@@ -518,8 +518,7 @@ void insert_many(Store& store, int count, size_t text_size, const std::string& p
     posts.back().text = std::string(text_size, static_cast<char>('a' + i % 26));
     audits.push_back(submitted(1000));
   }
-  Status s = store.insert_posts(posts, audits);
-  ASSERT_TRUE(s) << s.message();
+  return store.insert_posts(posts, audits);
 }
 
 // A group commit writes megabytes to the write-ahead log, gathered into few large writes: it
@@ -531,7 +530,8 @@ TEST(SqliteStore, ALargeCommitIsWholeForOthersAndSurvivesTheProcessDying) {
   {
     auto store = open_sqlite_store(path);
     ASSERT_TRUE(store) << store.status().message();
-    insert_many(**store, 3000, 500, "a");  // about 2 MB of log in one commit
+    Status inserted = insert_many(**store, 3000, 500, "a");  // about 2 MB of log in one commit
+    ASSERT_TRUE(inserted) << inserted.message();
     EXPECT_EQ(posts_seen_by_sqlite(path), std::make_pair(int64_t{3000}, int64_t{1'500'000}));
   }
 
@@ -540,14 +540,7 @@ TEST(SqliteStore, ALargeCommitIsWholeForOthersAndSurvivesTheProcessDying) {
   if (child == 0) {
     auto store = open_sqlite_store(path);
     if (!store) _exit(1);
-    std::vector<Post> posts;
-    std::vector<AuditEntry> audits;
-    for (int i = 0; i < 3000; ++i) {
-      posts.push_back(make_post("b" + std::to_string(i), 1000));
-      posts.back().text = std::string(300, 'x');
-      audits.push_back(submitted(1000));
-    }
-    if (!(*store)->insert_posts(posts, audits)) _exit(2);
+    if (!insert_many(**store, 3000, 300, "b")) _exit(2);
     kill(getpid(), SIGKILL);  // no close, no checkpoint: what is durable is what was synced
     _exit(3);
   }
