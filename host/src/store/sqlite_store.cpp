@@ -265,8 +265,10 @@ constexpr std::string_view kEventColumns =
     "revision";
 // An entry's prev_hash is the hash of the entry before it: read_audit() takes it from the row
 // read before (a scan in id order) or from kAuditPrevHash.
-constexpr std::string_view kAuditColumns =
-    "id, post_id, at_ms, actor, action, step, from_state, to_state, detail, hash";
+// What the audit rows of every schema version have (read_audit_fields()); then the hash.
+constexpr std::string_view kAuditEntryColumns =
+    "id, post_id, at_ms, actor, action, step, from_state, to_state, detail";
+const std::string kAuditColumns = std::string(kAuditEntryColumns) + ", hash";
 constexpr std::string_view kAuditPrevHash =
     "(SELECT b.hash FROM audit b WHERE b.id < audit.id ORDER BY b.id DESC LIMIT 1)";
 
@@ -394,9 +396,8 @@ std::string column_hash(sqlite3_stmt* stmt, int column) {
   return to_hex(bytes, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
-/// An audit row read with kAuditColumns, then kAuditPrevHash when `prev_hash` is null.
-AuditRecord read_audit(sqlite3_stmt* stmt, const std::string* prev_hash = nullptr) {
-  AuditRecord r;
+/// The kAuditEntryColumns, first in the row, into `r`.
+void read_audit_fields(sqlite3_stmt* stmt, AuditRecord& r) {
   r.id = sqlite3_column_int64(stmt, 0);
   r.post_id = sqlite3_column_int64(stmt, 1);
   r.at_ms = sqlite3_column_int64(stmt, 2);
@@ -406,6 +407,12 @@ AuditRecord read_audit(sqlite3_stmt* stmt, const std::string* prev_hash = nullpt
   r.from_state = column_text(stmt, 6);
   r.to_state = column_text(stmt, 7);
   r.detail = column_text(stmt, 8);
+}
+
+/// An audit row read with kAuditColumns, then kAuditPrevHash when `prev_hash` is null.
+AuditRecord read_audit(sqlite3_stmt* stmt, const std::string* prev_hash = nullptr) {
+  AuditRecord r;
+  read_audit_fields(stmt, r);
   r.hash = column_hash(stmt, 9);
   r.prev_hash = prev_hash ? *prev_hash : column_hash(stmt, 10);
   return r;
@@ -939,7 +946,7 @@ class SqliteStore final : public Store {
         "SELECT last_audit_id FROM post_states WHERE post_id = ?1 AND last_audit_id > 0 "
         "UNION ALL SELECT a.prev_id FROM audit a JOIN trail t ON a.id = t.id "
         "WHERE a.prev_id IS NOT NULL) SELECT " +
-        std::string(kAuditColumns) + ", " + std::string(kAuditPrevHash) +
+        kAuditColumns + ", " + std::string(kAuditPrevHash) +
         " FROM audit WHERE id IN trail ORDER BY id";
     Statement& stmt = statement(one_post);
     stmt.bind(1, *post_id);
@@ -962,8 +969,7 @@ class SqliteStore final : public Store {
 
   /// Every entry in id order, each with the hash of the one before it as its prev_hash.
   Status scan_chain(const std::function<bool(AuditRecord&&)>& visit) {
-    static const std::string sql =
-        "SELECT " + std::string(kAuditColumns) + " FROM audit ORDER BY id";
+    static const std::string sql = "SELECT " + kAuditColumns + " FROM audit ORDER BY id";
     Statement& stmt = statement(sql);
     std::string prev_hash = audit_genesis_hash();
     int rc;
@@ -1670,25 +1676,13 @@ class SqliteStore final : public Store {
   Status chain_existing_audit() {
     // Schema version 3 keeps both hashes as hex text.
     sqlite3_stmt* read = nullptr;
-    const char* sql =
-        "SELECT id, post_id, at_ms, actor, action, step, from_state, to_state, detail FROM audit "
-        "ORDER BY id";
-    if (sqlite3_prepare_v2(db_, sql, -1, &read, nullptr) != SQLITE_OK)
+    const std::string sql = "SELECT " + std::string(kAuditEntryColumns) + " FROM audit ORDER BY id";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &read, nullptr) != SQLITE_OK)
       return error("reading the audit trail");
     std::vector<AuditRecord> entries;
     int rc;
     while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
-      AuditRecord r;
-      r.id = sqlite3_column_int64(read, 0);
-      r.post_id = sqlite3_column_int64(read, 1);
-      r.at_ms = sqlite3_column_int64(read, 2);
-      r.actor = column_text(read, 3);
-      r.action = column_text(read, 4);
-      r.step = column_text(read, 5);
-      r.from_state = column_text(read, 6);
-      r.to_state = column_text(read, 7);
-      r.detail = column_text(read, 8);
-      entries.push_back(std::move(r));
+      read_audit_fields(read, entries.emplace_back());
     }
     sqlite3_finalize(read);
     if (rc != SQLITE_DONE) return error("reading the audit trail");
