@@ -69,7 +69,8 @@ TEST_F(Cli, ASessionFromSubmitToPublish) {
 
   auto submit =
       herald("submit " + config_ +
-             " -w announce -a corp --author ana --text 'Hello from Oslo' --at '2026-12-01 09:00'");
+             " -w announce -a corp --author ana --text 'Hello from Oslo' --at '2026-12-01 09:00'"
+             " --clock virtual --start 2026-11-30T08:00:00Z");
   ASSERT_EQ(submit.exit_code, 0) << submit.output;
   EXPECT_EQ(submit.output, "1\n");
 

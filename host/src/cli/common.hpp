@@ -3,6 +3,8 @@
 
 #include <herald/host.hpp>
 
+#include "time/time.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -33,6 +35,51 @@ std::shared_ptr<ScriptRuntime> start_cli_python();
 /// The runtime start_cli_python made.
 std::shared_ptr<ScriptRuntime> cli_python();
 
+/// `--clock real|virtual` and `--start TIME`, shared by the commands that read the clock (`run`,
+/// and `submit` and `delegate`, which compare a user's time with now).
+struct ClockOptions {
+  std::string mode;   ///< "", "real" or "virtual"
+  std::string start;  ///< virtual clock start time, UTC unless it names a zone or an offset
+};
+
+inline void add_clock_options(CLI::App* command, ClockOptions& clock) {
+  command
+      ->add_option("--clock", clock.mode,
+                   "real, or virtual (time jumps to the next wake-up; remembered in the store)")
+      ->check(CLI::IsMember({"real", "virtual"}));
+  command->add_option("--start", clock.start,
+                      "virtual clock start time, e.g. 2026-11-30T08:00:00Z (default: where the "
+                      "store's virtual clock stopped)");
+}
+
+/// An instant given on the command line (UTC unless the text names a zone or an offset).
+inline Result<int64_t> parse_cli_instant(const std::string& text) {
+  Result<ZonedInstant> parsed = parse_time(text, "UTC");
+  if (!parsed) return parsed.status();
+  return parsed->utc_ms;
+}
+
+/// Puts the clock the options ask for into `options` (none: the store's, else the real one).
+inline Status apply_clock_options(const ClockOptions& clock, HostOptions& options) {
+  if (!clock.start.empty() && clock.mode != "virtual")
+    return Status(ErrorCode::invalid_argument, "--start needs --clock virtual");
+  if (clock.mode == "real") options.clock = make_real_clock();
+  if (clock.mode == "virtual" && !clock.start.empty()) {
+    Result<int64_t> start_ms = parse_cli_instant(clock.start);
+    if (!start_ms) return start_ms.status();
+    options.clock = make_virtual_clock(*start_ms);
+  }
+  return Status::ok();
+}
+
+/// After opening: `--clock virtual` without `--start` needs a virtual clock in the store.
+inline Status check_clock_options(const ClockOptions& clock, Host& host) {
+  if (clock.mode == "virtual" && !host.clock().is_virtual())
+    return Status(ErrorCode::invalid_argument,
+                  "the store has no virtual clock yet; start one with --start TIME");
+  return Status::ok();
+}
+
 /// Opens the host, or reports why not (null).
 inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit_code,
                                             HostOptions options = {}) {
@@ -40,6 +87,15 @@ inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit
   auto host = Host::open(config, options);
   if (failed(host, exit_code)) return nullptr;
   return std::move(*host);
+}
+
+/// Opens the host on the clock the options ask for, or reports why not (null).
+inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit_code,
+                                            const ClockOptions& clock, HostOptions options = {}) {
+  if (failed(apply_clock_options(clock, options), exit_code)) return nullptr;
+  auto host = open_or_report(config, exit_code, std::move(options));
+  if (host && failed(check_clock_options(clock, *host), exit_code)) return nullptr;
+  return host;
 }
 
 /// The approval, legal, edit, delegation, inbox and audit commands (cli/governance.cpp).

@@ -14,12 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<int64_t> parse_instant(const std::string& text) {
-  Result<ZonedInstant> parsed = parse_time(text, "UTC");
-  if (!parsed) return parsed.status();
-  return parsed->utc_ms;
-}
-
 /// Reads --text or --file (- for stdin); trailing newlines are dropped.
 Result<std::string> read_text(const std::string& text, const std::string& file, bool has_text) {
   if (has_text) return text;
@@ -112,6 +106,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     int64_t post_id = 0;
     std::optional<int64_t> audit_id;
     bool as_json = false;
+    ClockOptions clock;
   };
   auto o = std::make_shared<Options>();
 
@@ -196,10 +191,11 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
                    "end of the delegation: 2026-12-24T18:00:00Z or '2026-12-24 18:00 "
                    "Europe/Oslo'")
       ->required();
+  add_clock_options(delegate, o->clock);
   delegate->callback([o, &exit_code] {
-    Result<int64_t> until = parse_instant(o->until);
+    Result<int64_t> until = parse_cli_instant(o->until);
     if (failed(until, exit_code)) return;
-    auto host = open_or_report(o->config, exit_code);
+    auto host = open_or_report(o->config, exit_code, o->clock);
     if (!host) return;
     auto id = host->delegate(o->from, o->to, *until);
     if (failed(id, exit_code)) return;
@@ -251,7 +247,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
   exporter->callback([o, &exit_code] {
     int64_t since = 0;
     if (!o->since.empty()) {
-      Result<int64_t> parsed = parse_instant(o->since);
+      Result<int64_t> parsed = parse_cli_instant(o->since);
       if (failed(parsed, exit_code)) return;
       since = *parsed;
     }

@@ -34,12 +34,6 @@ extern "C" void on_signal(int) {
   g_stop.store(true);
 }
 
-Result<int64_t> parse_clock_start(const std::string& text) {
-  Result<herald::ZonedInstant> parsed = herald::parse_time(text, "UTC");
-  if (!parsed) return parsed.status();
-  return parsed->utc_ms;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +128,8 @@ int main(int argc, char** argv) {
                    "earliest or latest (default: the account's dst_policy)")
       ->check(CLI::IsMember({"reject", "shift_forward", "earliest", "latest"}));
   submit->add_flag("--json", as_json, "print JSON");
+  herald::ClockOptions submit_clock;
+  herald::add_clock_options(submit, submit_clock);
   submit->callback([&] {
     if (!text_file.empty()) {
       std::stringstream content;
@@ -155,7 +151,7 @@ int main(int argc, char** argv) {
                               "give the post's text with --text or --file"));
       return;
     }
-    auto host = open_or_report(config, exit_code);
+    auto host = open_or_report(config, exit_code, submit_clock);
     if (!host) return;
     auto id = host->submit(request);
     if (failed(id, exit_code)) return;
@@ -229,18 +225,13 @@ int main(int argc, char** argv) {
   // run
   auto* run = app.add_subcommand("run", "Run the worker loop: move due posts through their steps.");
   bool until_idle = false;
-  std::string clock_mode;
-  std::string start;
+  herald::ClockOptions run_clock;
   int max_rounds = 0;
   int batch = 1024;
   run->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
   run->add_flag("--until-idle", until_idle,
                 "stop when nothing is due (virtual clock: when nothing is left to wake)");
-  run->add_option("--clock", clock_mode,
-                  "real, or virtual (time jumps to the next wake-up; remembered in the store)")
-      ->check(CLI::IsMember({"real", "virtual"}));
-  run->add_option("--start", start,
-                  "virtual clock start time (default: where the store's virtual clock stopped)");
+  herald::add_clock_options(run, run_clock);
   run->add_option("--max-rounds", max_rounds, "stop after this many rounds");
   std::string until;
   run->add_option("--until", until, "virtual clock: stop when time reaches this instant");
@@ -251,24 +242,8 @@ int main(int argc, char** argv) {
     herald::HostOptions options;
     options.resolve_secrets = true;
     options.batch_size = batch;
-    if (!start.empty() && clock_mode != "virtual") {
-      exit_code =
-          fail(Status(herald::ErrorCode::invalid_argument, "--start needs --clock virtual"));
-      return;
-    }
-    if (clock_mode == "real") options.clock = herald::make_real_clock();
-    if (clock_mode == "virtual" && !start.empty()) {
-      auto start_ms = parse_clock_start(start);
-      if (failed(start_ms, exit_code)) return;
-      options.clock = herald::make_virtual_clock(*start_ms);
-    }
-    auto host = open_or_report(config, exit_code, options);
+    auto host = open_or_report(config, exit_code, run_clock, options);
     if (!host) return;
-    if (clock_mode == "virtual" && !host->clock().is_virtual()) {
-      exit_code = fail(Status(herald::ErrorCode::invalid_argument,
-                              "the store has no virtual clock yet; start one with --start TIME"));
-      return;
-    }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     herald::keep_heap_between_rounds();  // this process is the worker
@@ -276,7 +251,7 @@ int main(int argc, char** argv) {
     run_options.until_idle = until_idle;
     run_options.max_rounds = max_rounds;
     if (!until.empty()) {
-      auto until_ms = parse_clock_start(until);
+      auto until_ms = herald::parse_cli_instant(until);
       if (failed(until_ms, exit_code)) return;
       run_options.until_ms = *until_ms;
     }
