@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${BUILD_DIR:-build}
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git tzdata clang-format
+  build-essential cmake ninja-build ccache pkg-config git tzdata clang-format openssl faketime
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
   libcli11-dev nlohmann-json3-dev libsqlite3-dev libicu-dev libssl-dev libre2-dev
   libcurl4-openssl-dev libcpp-httplib-dev

@@ -5,8 +5,10 @@
 
 #include "engine/engine.hpp"
 #include "store/audit_chain.hpp"
+#include "store/audit_checkpoint.hpp"
 #include "time/time.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include <algorithm>
@@ -185,6 +187,13 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
           errors += (errors.empty() ? "" : "\n") + account.where.describe() + ": credential '" +
                     name + "': " + value.status().message();
       }
+    }
+    if (const AuditConfig& audit = impl->config.audit; audit.checkpoints) {
+      Result<std::string> pem = resolve_secret(audit.key, impl->config.directory);
+      Status key = pem ? CheckpointKey::from_private_pem(*pem).status() : pem.status();
+      if (!key)
+        errors += (errors.empty() ? "" : "\n") + audit.where.describe() +
+                  ": the checkpoint signing key: " + key.message();
     }
     if (!errors.empty()) return Status(ErrorCode::config, errors);
   }
@@ -644,21 +653,6 @@ Result<std::vector<RevisionView>> Host::revisions(int64_t post_id) {
   return out;
 }
 
-Result<AuditVerification> Host::verify_audit() {
-  if (Status s = impl_->require_store(); !s) return s;
-  AuditChainCheck check;
-  Status scanned = impl_->store->scan_audit([&](const AuditRecord& r) { return check.next(r); });
-  if (!scanned) return scanned;
-  AuditVerification out;
-  out.intact = check.problem().empty();
-  out.entries = check.entries();
-  out.broken_id = check.broken_id();
-  out.problem = check.problem();
-  out.head_id = check.head_id();
-  out.head_hash = check.head_hash();
-  return out;
-}
-
 Status Host::scan_audit(int64_t since_ms, const std::function<void(const AuditRecord&)>& visit) {
   if (Status s = impl_->require_store(); !s) return s;
   return impl_->store->scan_audit([&](const AuditRecord& r) {
@@ -702,6 +696,22 @@ Result<RunSummary> Host::run(const RunOptions& options) {
   Engine engine(impl_->config, impl_->workflows, *impl_->store, *impl_->clock,
                 impl_->options.batch_size);
   engine.use_notifiers(&impl_->notifiers);
+  if (impl_->config.audit.checkpoints && impl_->config.audit.every_ms > 0)
+    engine.use_periodic(
+        [this] {
+          Result<AuditCheckpointResult> written = checkpoint_audit();
+          if (!written)
+            spdlog::error("audit checkpoint not written: {}", written.status().message());
+          else if (!written->verified.intact)
+            spdlog::error("audit checkpoint not written: the audit trail does not verify: {}",
+                          written->verified.problem.empty()
+                              ? "a checkpoint does not hold (run `herald audit verify`)"
+                              : written->verified.problem);
+          else if (written->written)
+            spdlog::info("audit checkpoint of {} entries written to {}", written->size,
+                         written->file);
+        },
+        impl_->config.audit.every_ms);
   Result<RunSummary> summary = engine.run(options, options.stop);
   if (impl_->clock->is_virtual())
     if (Status s = impl_->store->set_meta("virtual_now", std::to_string(impl_->clock->now_ms()));

@@ -12,6 +12,10 @@ awk -v dir="$work" '
   inside && file == "" && /^# file: / { file = dir "/" $3; printf "" > file; next }
   inside && file != "" { print >> file }
 ' "$doc"
+# The audit checkpoint key an example names, made as docs/approvals.md says.
+if grep -q 'audit-ed25519.pem' "$doc"; then
+  openssl genpkey -algorithm ed25519 -out "$work/audit-ed25519.pem" 2> /dev/null
+fi
 count=0
 for config in "$work"/*.yaml; do
   grep -q '^herald: 1' "$config" || continue

@@ -6,13 +6,16 @@ set -euo pipefail
 build=$1 src=$2 work=$3
 unset HERALD_PLUGIN_DIR
 rm -rf "$work" && mkdir -p "$work"
+# CMake and Ninja compare file times with the clock: they run on the real clock even when the
+# suite runs under faketime (what is checked here is the installed package, not the build tools).
+real_clock() { env -u LD_PRELOAD -u FAKETIME "$@"; }
 prefix=$work/prefix
-cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+real_clock cmake --install "$build" --prefix "$prefix" > "$work/install.log"
 generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 for sample in plugin embed; do
-  cmake -S "$src/samples/$sample" -B "$work/$sample" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" > "$work/$sample.log"
-  cmake --build "$work/$sample" >> "$work/$sample.log"
+  real_clock cmake -S "$src/samples/$sample" -B "$work/$sample" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" > "$work/$sample.log"
+  real_clock cmake --build "$work/$sample" >> "$work/$sample.log"
 done
 
 cat > "$work/company.yaml" <<YAML

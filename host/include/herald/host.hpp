@@ -249,14 +249,34 @@ struct RevisionView {
   std::string reason;
 };
 
+/// What one signed checkpoint says about the audit trail (docs/approvals.md).
+struct CheckpointCheck {
+  std::string source;            // the checkpoint file
+  int64_t size = 0;              // the entries it vouches for: 1..size (0: unreadable)
+  bool holds = false;            // the trail has those entries, and entry `size` has its hash
+  int64_t first_missing_id = 0;  // the trail ends before `size`: the first entry missing
+  std::string problem;           // why it does not hold
+};
+
 /// What `herald audit verify` found.
 struct AuditVerification {
-  bool intact = true;
+  bool intact = true;     // the chain is whole and every checkpoint holds
   int64_t entries = 0;    // entries checked
   int64_t broken_id = 0;  // the first entry that breaks the chain (0: none)
   std::string problem;    // why it breaks
   int64_t head_id = 0;    // the last entry of the intact chain
   std::string head_hash;  // its hash: record it elsewhere to detect later truncation
+  std::vector<CheckpointCheck> checkpoints;  // each checkpoint checked, in the order given
+};
+
+/// What `herald audit checkpoint` did.
+struct AuditCheckpointResult {
+  bool written = false;        // false: the trail is broken, empty, or this size was written
+  std::string file;            // the checkpoint file (written now or before)
+  std::string text;            // the signed checkpoint
+  int64_t size = 0;            // entries it vouches for
+  std::string head_hash;       // hex
+  AuditVerification verified;  // the check made before signing: never sign a broken trail
 };
 
 struct AuditRecord {
@@ -438,6 +458,18 @@ class Host {
   Result<std::vector<AuditRecord>> audit(std::optional<int64_t> post_id);
   /// Checks the whole audit chain.
   Result<AuditVerification> verify_audit();
+  /// Checks the chain and each signed checkpoint: `checkpoints` are files, or folders whose
+  /// *.checkpoint files are all read. Signatures are checked with `public_key_pem` when given,
+  /// else with the configured `audit.checkpoints.key`.
+  Result<AuditVerification> verify_audit(const std::vector<std::string>& checkpoints,
+                                         const std::string& public_key_pem = "");
+  /// Verifies the trail (against the checkpoints already in the configured folder too) and,
+  /// when it is intact and has grown, signs a checkpoint of it into that folder.
+  Result<AuditCheckpointResult> checkpoint_audit();
+  /// Where signed checkpoints are written (`audit.checkpoints.directory`; "" if none).
+  std::string audit_checkpoint_directory() const;
+  /// The checkpoint signing key's public half: PEM, then the note verifier key on a line.
+  Result<std::string> audit_public_key();
   /// Visits audit entries at or after `since_ms`, in order, from one snapshot.
   Status scan_audit(int64_t since_ms, const std::function<void(const AuditRecord&)>& visit);
 

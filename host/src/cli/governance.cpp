@@ -107,6 +107,8 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     std::optional<int64_t> audit_id;
     bool as_json = false;
     ClockOptions clock;
+    std::vector<std::string> checkpoints;
+    std::string public_key;
   };
   auto o = std::make_shared<Options>();
 
@@ -210,29 +212,115 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
   audit->add_option("ID", o->audit_id, "one post");
   audit->add_flag("--json", o->as_json, "print JSON");
   auto* verify = audit->add_subcommand(
-      "verify", "Check the hash chain; name the first entry that was changed or removed.");
+      "verify",
+      "Check the hash chain and the signed checkpoints; name the first entry that was changed "
+      "or removed.");
   verify->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  verify
+      ->add_option("--checkpoint", o->checkpoints,
+                   "a checkpoint file, or a folder of them (repeatable; default: the configured "
+                   "audit.checkpoints.directory, when it exists)")
+      ->check(CLI::ExistingPath);
+  verify->add_option("--public-key", o->public_key,
+                     "check checkpoint signatures with this PEM public key (default: the "
+                     "configured signing key)");
   verify->add_flag("--json", o->as_json, "print JSON");
   verify->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
     if (!host) return;
-    auto result = host->verify_audit();
+    std::string public_key;
+    if (!o->public_key.empty()) {
+      Result<std::string> pem = read_text("", o->public_key, false);
+      if (failed(pem, exit_code)) return;
+      public_key = *pem + "\n";
+    }
+    std::vector<std::string> checkpoints = o->checkpoints;
+    std::string configured = host->audit_checkpoint_directory();
+    std::error_code ec;
+    if (checkpoints.empty() && !configured.empty() && std::filesystem::is_directory(configured, ec))
+      checkpoints.push_back(configured);
+    auto result = host->verify_audit(checkpoints, public_key);
     if (failed(result, exit_code)) return;
     if (o->as_json) {
+      json checks = json::array();
+      for (const CheckpointCheck& c : result->checkpoints)
+        checks.push_back({{"file", c.source},
+                          {"size", c.size},
+                          {"holds", c.holds},
+                          {"first_missing_id", c.first_missing_id},
+                          {"problem", c.problem}});
       std::cout << json{{"intact", result->intact},       {"entries", result->entries},
                         {"broken_id", result->broken_id}, {"problem", result->problem},
-                        {"head_id", result->head_id},     {"head_hash", result->head_hash}}
+                        {"head_id", result->head_id},     {"head_hash", result->head_hash},
+                        {"checkpoints", checks}}
                        .dump()
                 << "\n";
-    } else if (result->intact) {
-      std::cout << "audit trail intact: " << result->entries << " entries; head entry "
-                << result->head_id << " hash " << result->head_hash << "\n";
     } else {
-      std::cout << "audit trail BROKEN at entry " << result->broken_id << ": " << result->problem
-                << "\n(" << result->entries << " entries before it are intact; the last of them, "
-                << result->head_id << ", has hash " << result->head_hash << ")\n";
+      if (result->broken_id == 0)
+        std::cout << "audit trail chain intact: " << result->entries << " entries; head entry "
+                  << result->head_id << " hash " << result->head_hash << "\n";
+      else
+        std::cout << "audit trail BROKEN at entry " << result->broken_id << ": " << result->problem
+                  << "\n(" << result->entries << " entries before it are intact; the last of them, "
+                  << result->head_id << ", has hash " << result->head_hash << ")\n";
+      size_t held = 0;
+      for (const CheckpointCheck& c : result->checkpoints) {
+        if (c.holds)
+          ++held;
+        else
+          std::cout << "checkpoint FAILS: " << c.problem << "\n";
+      }
+      if (!result->checkpoints.empty())
+        std::cout << held << " of " << result->checkpoints.size() << " signed checkpoint(s) hold\n";
     }
     if (!result->intact) exit_code = 8;
+  });
+  auto* checkpoint = audit->add_subcommand(
+      "checkpoint",
+      "Verify the trail, then sign its size and head hash into the configured checkpoint "
+      "folder (outside the database).");
+  checkpoint->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  checkpoint->add_flag("--json", o->as_json, "print JSON");
+  checkpoint->callback([o, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto result = host->checkpoint_audit();
+    if (failed(result, exit_code)) return;
+    const AuditVerification& v = result->verified;
+    std::string problem = v.problem;
+    for (const CheckpointCheck& c : v.checkpoints)
+      if (!c.holds && problem.empty()) problem = c.problem;
+    if (o->as_json) {
+      std::cout << json{{"written", result->written}, {"file", result->file},
+                        {"size", result->size},       {"head_hash", result->head_hash},
+                        {"intact", v.intact},         {"problem", problem}}
+                       .dump()
+                << "\n";
+    } else if (!v.intact) {
+      std::cerr << "herald: the audit trail does not verify; no checkpoint written: " << problem
+                << "\n";
+    } else if (result->size == 0) {
+      std::cout << "the audit trail is empty; no checkpoint written\n";
+    } else {
+      std::cout << (result->written ? "wrote " : "already there: ") << result->file << " ("
+                << result->size << " entries, head " << result->head_hash << ")\n"
+                << result->text;
+    }
+    if (!v.intact) exit_code = 8;
+  });
+  auto* public_key = audit->add_subcommand(
+      "public-key",
+      "Print the checkpoint key's public half (PEM, then the signed-note verifier key) for "
+      "auditors: `audit verify --public-key FILE`.");
+  public_key->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  public_key->callback([o, &exit_code] {
+    herald::HostOptions options;
+    options.open_store = false;
+    auto host = open_or_report(o->config, exit_code, options);
+    if (!host) return;
+    auto pem = host->audit_public_key();
+    if (failed(pem, exit_code)) return;
+    std::cout << *pem;
   });
   auto* exporter = audit->add_subcommand(
       "export", "Write the audit trail for records retention: JSON lines or CSV, with hashes.");
@@ -299,8 +387,9 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
   audit->callback([o, &exit_code, audit] {
     if (!audit->get_subcommands().empty()) return;
     if (o->config.empty()) {
-      exit_code = fail(Status(ErrorCode::invalid_argument,
-                              "audit needs CONFIG (or: herald audit verify|export CONFIG)"));
+      exit_code = fail(Status(
+          ErrorCode::invalid_argument,
+          "audit needs CONFIG (or: herald audit verify|export|checkpoint|public-key CONFIG)"));
       return;
     }
     auto host = open_or_report(o->config, exit_code);

@@ -272,6 +272,11 @@ class Reader {
   std::vector<std::string> errors_;
 };
 
+bool is_secret_reference(const std::string& value) {
+  static const std::regex reference(R"(^\$\{(env|file):[^}]+\}$)");
+  return std::regex_match(value, reference);
+}
+
 void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
   if (!node.IsMap()) {
     r.error(node, "accounts", "expected a mapping from account name to its settings");
@@ -393,8 +398,7 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
           std::string cpath = path + ".credentials." + name;
           auto value = r.scalar(c->second, cpath, "a ${env:NAME} or ${file:PATH} reference");
           if (!value) continue;
-          static const std::regex reference(R"(^\$\{(env|file):[^}]+\}$)");
-          if (!std::regex_match(*value, reference)) {
+          if (!is_secret_reference(*value)) {
             // Never echo the value: it may be a secret pasted inline.
             r.error(c->second, cpath,
                     "credentials must not be written inline; store the secret in an environment "
@@ -732,6 +736,59 @@ void read_notifiers(Reader& r, const YAML::Node& node, Configuration& config) {
   }
 }
 
+void read_audit(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!r.check_map(node, "audit", {"checkpoints"}) || !node["checkpoints"]) return;
+  const YAML::Node& body = node["checkpoints"];
+  const std::string path = "audit.checkpoints";
+  AuditConfig& audit = config.audit;
+  audit.where = r.at(body, path);
+  if (!r.check_map(body, path, {"key", "directory", "every_seconds", "origin"})) return;
+  audit.checkpoints = true;
+  if (!body["key"]) {
+    r.error(body, path,
+            "missing `key`: a ${env:NAME} or ${file:PATH} reference to an Ed25519 private key "
+            "(PEM; make one with `openssl genpkey -algorithm ed25519 -out audit-key.pem`)");
+  } else if (auto key =
+                 r.scalar(body["key"], path + ".key", "a ${env:NAME} or ${file:PATH} reference")) {
+    if (is_secret_reference(*key))
+      audit.key = *key;
+    else  // never echo the value: it may be a key pasted inline
+      r.error(body["key"], path + ".key",
+              "the signing key must not be written inline; store it in a file or an environment "
+              "variable and write ${file:PATH} or ${env:NAME}");
+  }
+  if (!body["directory"]) {
+    r.error(body, path,
+            "missing `directory`: where checkpoints are written, outside the database (for "
+            "example a folder on another disk or a write-once mount)");
+  } else if (auto dir = r.scalar(body["directory"], path + ".directory", "a folder path")) {
+    fs::path folder(*dir);
+    audit.directory =
+        (folder.is_absolute() ? folder : fs::path(config.directory) / folder).lexically_normal();
+  }
+  if (body["every_seconds"]) {
+    if (auto every = r.integer(body["every_seconds"], path + ".every_seconds")) {
+      if (*every < 0 || *every > 366LL * 86400)
+        r.error(body["every_seconds"], path + ".every_seconds",
+                "must be from 0 (only `herald audit checkpoint` writes them) to 31622400 (a year)");
+      else
+        audit.every_ms = *every * 1000;
+    }
+  }
+  audit.origin = "herald/" + fs::path(config.file).stem().string();
+  if (body["origin"]) {
+    if (auto origin = r.scalar(body["origin"], path + ".origin", "a name for this trail")) {
+      bool printable = !origin->empty();
+      for (unsigned char c : *origin) printable = printable && c > 0x20 && c < 0x7f;
+      if (printable)
+        audit.origin = *origin;
+      else
+        r.error(body["origin"], path + ".origin",
+                "must be one word of printable ASCII, such as example.com/herald/audit");
+    }
+  }
+}
+
 void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (!r.check_map(node, "engine",
                    {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds",
@@ -819,7 +876,7 @@ Result<Configuration> load_configuration(const std::string& path) {
                   file + ":1:1: expected a mapping with `herald: 1`, `accounts`, `workflows`, ...");
   r.check_map(root, "",
               {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams",
-               "workflows", "python", "hooks", "inbound", "notifiers"});
+               "workflows", "python", "hooks", "inbound", "notifiers", "audit"});
 
   if (!root["herald"]) {
     r.error(root, "herald", "missing `herald: 1` (the configuration schema version)");
@@ -855,6 +912,7 @@ Result<Configuration> load_configuration(const std::string& path) {
     }
   }
   if (root["engine"]) read_engine(r, root["engine"], config);
+  if (root["audit"]) read_audit(r, root["audit"], config);
   if (root["python"]) read_python(r, root["python"], config);
   if (root["hooks"]) config.hooks = read_hooks(r, root["hooks"], "hooks");
   if (root["accounts"]) read_accounts(r, root["accounts"], config);

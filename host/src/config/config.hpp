@@ -138,6 +138,19 @@ struct InboundConfig {
   SourceLocation where;
 };
 
+/// Signed checkpoints of the audit trail (docs/approvals.md): the trail's size and head hash,
+/// signed with an Ed25519 key and written outside the database, so that a trail cut short,
+/// rewritten or restored from an old copy is caught by `herald audit verify`.
+struct AuditConfig {
+  bool checkpoints = false;  // `audit.checkpoints` is configured
+  std::string key;           // ${env:..} or ${file:..} reference to a PEM Ed25519 private key
+  std::string directory;     // absolute; where checkpoint files are written
+  std::string origin;        // the name of this trail in its checkpoints
+  int64_t every_ms =
+      3'600'000;  // `run` writes one at most this often when the trail grew (0: never)
+  SourceLocation where;
+};
+
 struct Configuration {
   std::string file;  // absolute
   std::string directory;
@@ -152,6 +165,7 @@ struct Configuration {
   std::vector<HookConfig> hooks;  // for every workflow
   InboundConfig inbound;
   std::vector<StepConfig> notifiers;  // kind "notify"; `outbox` is always there
+  AuditConfig audit;
 
   /// Whether any hook or `python:` step is configured (the host then needs a Python runtime).
   bool uses_python() const;

@@ -576,6 +576,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
   RoundInputs inputs;               // read for `ready` in that transaction
   std::vector<Transition> written;  // written by the last transaction, to be freed
   int64_t next_rescue = clock_.now_ms() + config_.engine.lease_ms;
+  int64_t next_periodic = clock_.now_ms() + periodic_every_ms_;
   // Claims of a worker that stopped are taken over once their lease has expired: whenever this
   // worker is idle, and at least once per lease period while it is busy.
   auto rescue = [&](int64_t now) -> Result<int64_t> {
@@ -607,6 +608,10 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     written = std::move(committed->written);
     ready = std::move(committed->next);
     inputs = std::move(committed->inputs);
+    if (periodic_ && now >= next_periodic) {  // no transaction is in flight here
+      periodic_();
+      next_periodic = now + periodic_every_ms_;
+    }
 
     if (!ready.empty() || !pending.empty()) {
       if (now >= next_rescue)
@@ -656,6 +661,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     for (size_t i = 0; i < decided; ++i)
       if (is_terminal(pending[i].post.state)) ++summary.finished;
   }
+  if (periodic_) periodic_();
   return summary;
 }
 

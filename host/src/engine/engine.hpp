@@ -13,6 +13,7 @@
 #include <herald/host.hpp>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -28,6 +29,13 @@ class Engine final : private PlanSource {
 
   /// The notifiers steps may call (host function notify).
   void use_notifiers(const Notifiers* notifiers) { notifiers_ = notifiers; }
+
+  /// Calls `task` between rounds at most once every `every_ms` of the clock, and once when a
+  /// run ends (signed audit checkpoints). It runs while no transaction is in flight.
+  void use_periodic(std::function<void()> task, int64_t every_ms) {
+    periodic_ = std::move(task);
+    periodic_every_ms_ = every_ms;
+  }
 
   /// Runs rounds until idle (see RunOptions), `stop` is set, or a store error.
   Result<RunSummary> run(const RunOptions& options, const std::atomic<bool>* stop = nullptr);
@@ -120,6 +128,8 @@ class Engine final : private PlanSource {
   std::map<std::string, int64_t> text_limits_;     // the networks' reported text limits
   std::map<std::string, std::vector<std::string>> advocates_;  // person -> accounts, per round
   const Notifiers* notifiers_ = nullptr;
+  std::function<void()> periodic_;
+  int64_t periodic_every_ms_ = 0;
 };
 
 }  // namespace herald
