@@ -110,6 +110,26 @@ TEST_F(Cli, ASessionFromSubmitToPublish) {
   EXPECT_EQ(records.back()["at"], "2026-12-01T08:00:00Z");
 }
 
+TEST_F(Cli, SubmitChecksATimeAgainstTheClockItIsGiven) {
+  const std::string submit = "submit " + config_ + " -w announce -a corp --author ana --text hi";
+  // An hour before the virtual clock's start is in the past; an hour after is not.
+  auto past =
+      herald(submit + " --at 2031-03-01T08:00:00Z --clock virtual --start 2031-03-01T09:00Z");
+  EXPECT_EQ(past.exit_code, 2) << past.output;
+  EXPECT_NE(past.output.find("in the past"), std::string::npos) << past.output;
+  auto future =
+      herald(submit + " --at 2031-03-01T10:00:00Z --clock virtual --start 2031-03-01T09:00Z");
+  EXPECT_EQ(future.exit_code, 0) << future.output;
+  // The store remembers the virtual clock: later commands use it without --start.
+  auto remembered = herald(submit + " --at 2031-03-01T09:30:00Z --clock virtual");
+  EXPECT_EQ(remembered.exit_code, 0) << remembered.output;
+  auto start_alone = herald(submit + " --start 2031-03-01T09:00Z");
+  EXPECT_EQ(start_alone.exit_code, 2) << start_alone.output;
+  EXPECT_NE(start_alone.output.find("--start needs --clock virtual"), std::string::npos);
+  auto bad_start = herald(submit + " --clock virtual --start yesterday-ish");
+  EXPECT_EQ(bad_start.exit_code, 2) << bad_start.output;
+}
+
 TEST_F(Cli, ErrorsHaveExitCodesAndNeverShowSecrets) {
   auto missing_secret = herald("validate " + config_, "");
   EXPECT_EQ(missing_secret.exit_code, 3);
