@@ -184,7 +184,7 @@ void Publisher::require_success(const HttpResponse& response, const std::string&
                            (message.empty() ? "" : ": " + message) + ")");
 }
 
-std::string Publisher::error_message(const HttpResponse& response) {
+std::string response_error_message(const HttpResponse& response) {
   nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   std::string message;
   if (body.is_object()) {
@@ -201,17 +201,17 @@ std::string Publisher::error_message(const HttpResponse& response) {
   return message;
 }
 
-Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
+Attempt classify_response(const std::string& network, const HttpResponse& r, int64_t now_ms) {
   Attempt a;
   const std::string status = "HTTP " + std::to_string(r.status);
   if (!r.complete()) {
     a.failure = r.maybe_sent ? Failure::unknown : Failure::transient;
-    a.reason = network_ + (r.maybe_sent ? " may have received the post (" : " was not reached (") +
+    a.reason = network + (r.maybe_sent ? " may have received the post (" : " was not reached (") +
                r.error + ")";
     return a;
   }
   if (r.status >= 200 && r.status < 300) return a;
-  const std::string message = error_message(r);
+  const std::string message = response_error_message(r);
   if (r.status == 429) {
     RateLimit limit = parse_rate_limit(r, now_ms);
     a.failure = Failure::rate_limited;
@@ -219,27 +219,35 @@ Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
     a.retry_at_ms = limit.reset_ms > now_ms ? limit.reset_ms
                     : limit.reset_ms > 0    ? now_ms + 1'000
                                             : now_ms + 60'000;
-    if (limit.reset_ms == 0 && network_ == "linkedin") {
+    if (limit.reset_ms == 0 && network == "linkedin") {
       // LinkedIn's daily quotas reset at midnight UTC and it sends no headers.
       a.retry_at_ms = (now_ms / 86'400'000 + 1) * 86'400'000;
     }
-    a.reason = network_ + " rate limit reached (" + status + ")";
+    a.reason = network + " rate limit reached (" + status + ")";
     return a;
   }
-  if (r.status == 401 || (r.status == 403 && network_ != "x")) {
+  if (r.status == 401 || (r.status == 403 && network != "x")) {
     a.failure = Failure::auth;
-    a.reason = network_ + " refused the credentials (" + status + ": " + message + ")";
+    a.reason = network + " refused the credentials (" + status + ": " + message + ")";
     return a;
   }
   if (r.status >= 500) {
     // The server may have created the post before it failed.
     a.failure = Failure::unknown;
-    a.reason = network_ + " answered " + status + " (" + message + ")";
+    a.reason = network + " answered " + status + " (" + message + ")";
     return a;
   }
   a.failure = r.status == 403 ? Failure::policy : Failure::permanent;
-  a.reason = network_ + " refused the post (" + status + ": " + message + ")";
+  a.reason = network + " refused the post (" + status + ": " + message + ")";
   return a;
+}
+
+std::string Publisher::error_message(const HttpResponse& response) {
+  return response_error_message(response);
+}
+
+Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
+  return classify_response(network_, r, now_ms);
 }
 
 void Publisher::postpone(herald::Context& post, int64_t until_ms, const std::string& why) {

@@ -33,6 +33,11 @@ std::string journey_text(const std::vector<PostView>& posts,
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);
 
+/// `herald audit export --format csv`: the header line.
+std::string audit_export_header();
+/// One entry of `herald audit export`, with its newline: a CSV row, or a JSON line.
+std::string audit_export_line(const AuditRecord& record, bool csv);
+
 /// At most `limit` characters of `text` on one line, with "…" when cut.
 std::string shorten(const std::string& text, size_t limit);
 

@@ -116,7 +116,14 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   resident_libraries().push_back(library);
 
   auto entry = library->get<const herald_plugin_descriptor*()>(HERALD_ENTRY_SYMBOL);
-  const herald_plugin_descriptor* raw = entry();
+  Result<std::shared_ptr<LoadedPlugin>> plugin = plugin_from_descriptor(file, entry());
+  if (!plugin) return plugin.status();
+  (*plugin)->library = library;
+  return plugin;
+}
+
+Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& file,
+                                                             const herald_plugin_descriptor* raw) {
   if (!raw) return refuse(file, "its entry function returned no descriptor");
   if (raw->magic != HERALD_PLUGIN_MAGIC)
     return refuse(file,
@@ -137,6 +144,14 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
     return refuse(file, "its descriptor is too short (" + std::to_string(raw->struct_size) +
                             " bytes; ABI 1.0 needs " + std::to_string(kMinimumDescriptor) + ")");
 
+  // A compiler makes a struct's size a multiple of its alignment; any other size would cut a
+  // pointer field in half below.
+  if (raw->struct_size % alignof(herald_plugin_descriptor) != 0)
+    return refuse(file, "its descriptor has a struct_size of " + std::to_string(raw->struct_size) +
+                            " bytes, not a multiple of " +
+                            std::to_string(alignof(herald_plugin_descriptor)) +
+                            "; it is corrupt or not built with the Herald SDK");
+
   // Copy what the plugin knows; fields appended after its ABI stay zero.
   herald_plugin_descriptor descriptor{};
   std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
@@ -149,7 +164,6 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   plugin->description = safe(descriptor.description);
   plugin->abi_major = descriptor.abi_major;
   plugin->abi_minor = descriptor.abi_minor;
-  plugin->library = library;
   if (plugin->name.empty()) return refuse(file, "its descriptor has no name");
   if (plugin->version.empty()) return refuse(file, "plugin '" + plugin->name + "' has no version");
   if (plugin->license.empty()) return refuse(file, "plugin '" + plugin->name + "' has no license");
@@ -159,15 +173,22 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   constexpr size_t kMinimumComponent = offsetof(herald_component, destroy) + sizeof(void*);
   const auto* bytes = reinterpret_cast<const unsigned char*>(descriptor.components);
   for (uint32_t i = 0; i < descriptor.component_count; ++i) {
-    // Components are laid out with the plugin's own struct size.
-    const auto* raw_component = reinterpret_cast<const herald_component*>(bytes);
-    uint32_t size = raw_component->struct_size;
+    // Components are laid out with the plugin's own struct size, which a compiler makes a
+    // multiple of the struct's alignment; read as bytes until that is checked.
+    uint32_t size = 0;
+    std::memcpy(&size, bytes + offsetof(herald_component, struct_size), sizeof size);
     if (size < kMinimumComponent)
       return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) +
                               " has a struct_size of " + std::to_string(size) +
                               " bytes, less than ABI 1.0's " + std::to_string(kMinimumComponent));
+    if (size % alignof(herald_component) != 0)
+      return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) +
+                              " has a struct_size of " + std::to_string(size) +
+                              " bytes, not a multiple of " +
+                              std::to_string(alignof(herald_component)) +
+                              "; the descriptor is corrupt or not built with the Herald SDK");
     herald_component component{};
-    std::memcpy(&component, raw_component, std::min<size_t>(size, sizeof component));
+    std::memcpy(&component, bytes, std::min<size_t>(size, sizeof component));
     bytes += size;
     std::string label = "plugin '" + plugin->name + "' component '" + safe(component.name) + "'";
     if (safe(component.name).empty())
