@@ -187,6 +187,10 @@ Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& 
                               " bytes, not a multiple of " +
                               std::to_string(alignof(herald_component)) +
                               "; the descriptor is corrupt or not built with the Herald SDK");
+    // The kind is read as the integer the plugin wrote: a value outside the enumeration is not
+    // a herald_step_kind.
+    int32_t kind = 0;
+    std::memcpy(&kind, bytes + offsetof(herald_component, kind), sizeof kind);
     herald_component component{};
     std::memcpy(&component, bytes, std::min<size_t>(size, sizeof component));
     bytes += size;
@@ -194,15 +198,22 @@ Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& 
     if (safe(component.name).empty())
       return refuse(
           file, "plugin '" + plugin->name + "': component " + std::to_string(i) + " has no name");
-    if (kind_name(component.kind).empty())
-      return refuse(file, label + " has unknown kind " + std::to_string(component.kind));
+    if (kind < HERALD_KIND_DRAFT || kind > HERALD_KIND_INBOUND)
+      return refuse(file, label + " has unknown kind " + std::to_string(kind));
     if (!component.create) return refuse(file, label + " is missing its required create function");
     if (!component.run) return refuse(file, label + " is missing its required run function");
     if (!component.destroy)
       return refuse(file, label + " is missing its required destroy function");
+    if (component.config_key_count > 0 && !component.config_keys)
+      return refuse(file, label + " declares " + std::to_string(component.config_key_count) +
+                              " config keys but no table of them");
     for (uint32_t k = 0; k < component.config_key_count; ++k) {
       const herald_config_key& key = component.config_keys[k];
-      if (safe(key.name).empty() || value_type_name(key.type).empty())
+      // The type is read as the integer the plugin wrote (see kind above).
+      int32_t type = 0;
+      std::memcpy(&type, reinterpret_cast<const unsigned char*>(&key) + offsetof(herald_config_key, type),
+                  sizeof type);
+      if (safe(key.name).empty() || type < HERALD_TYPE_STRING || type > HERALD_TYPE_MAP_LIST)
         return refuse(
             file, label + ": config key " + std::to_string(k) + " has no name or an unknown type");
     }
