@@ -22,7 +22,7 @@ std::filesystem::path config_file() {
     std::filesystem::path path = herald::fuzz::work_dir() / "herald.yaml";
     herald::fuzz::write_file(path, std::string(R"(herald: 1
 store: { path: audit.db }
-plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_outbox.so]
+plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_outbox.so, )" + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_notify.so]
 accounts:
   corp: { network: mastodon }
 people:
@@ -157,14 +157,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.clock = herald::make_virtual_clock(1'780'000'000'000);
   {
     auto host = herald::Host::open(config_file().string(), options);
-    if (!host) std::abort();
+    if (!host) herald::fuzz::fatal(host.status().message());
     for (const char* text : {"first", "second"}) {
       herald::SubmitRequest request;
       request.workflow = "announce";
       request.account = "corp";
       request.author = "ana";
       request.text = text;
-      if (!(*host)->submit(request)) std::abort();
+      if (auto id = (*host)->submit(request); !id) herald::fuzz::fatal(id.status().message());
     }
   }
 
@@ -190,11 +190,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     exported += herald::audit_export_line(r, true);
     exported += herald::audit_export_line(r, false);
   });
+  // `herald audit CONFIG [ID] [--json]`.
   if (auto all = h.audit(std::nullopt)) {
-    (void)herald::audit_text(*all);
-    (void)herald::audit_json(*all).dump();
+    (void)herald::audit_listing(*all, false);
+    (void)herald::audit_listing(*all, true);
   }
   for (int64_t post = 1; post <= 2; ++post)
-    if (auto trail = h.audit(post)) (void)herald::audit_text(*trail);
+    if (auto trail = h.audit(post)) (void)herald::audit_listing(*trail, true);
   return 0;
 }

@@ -18,7 +18,7 @@ std::filesystem::path config_file() {
     std::filesystem::path path = herald::fuzz::work_dir() / "herald.yaml";
     herald::fuzz::write_file(path, std::string(R"(herald: 1
 store: { path: engagement.db }
-plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_outbox.so]
+plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_outbox.so, )" + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_notify.so]
 accounts:
   corp: { network: mastodon, timezone: America/New_York }
   nozone: { network: x }
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   herald::HostOptions options;
   options.clock = herald::make_virtual_clock(1'780'000'000'000);
   auto host = herald::Host::open(config_file().string(), options);
-  if (!host) std::abort();  // the configuration is fixed: it must open
+  if (!host) herald::fuzz::fatal(host.status().message());  // a fixed configuration
   herald::Host& h = **host;
 
   auto imported = h.import_engagement(account, csv.string());

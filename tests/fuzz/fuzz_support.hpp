@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,8 +18,12 @@ namespace herald::fuzz {
 /// A folder of this process's own, made once and removed at exit.
 inline const std::filesystem::path& work_dir() {
   static const std::filesystem::path dir = [] {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "herald-fuzz-XXXXXX").string();
+    // In memory when there is a tmpfs: the store syncs every commit.
+    std::error_code ec;
+    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm", ec)
+                                           ? std::filesystem::path("/dev/shm")
+                                           : std::filesystem::temp_directory_path();
+    std::string pattern = (base / "herald-fuzz-XXXXXX").string();
     if (!mkdtemp(pattern.data())) std::abort();
     std::atexit([] {
       std::error_code ec;
@@ -51,6 +56,12 @@ inline void quiet_setup() {
   setenv("HERALD_PLUGIN_DIR", HERALD_FUZZ_PLUGIN_DIR, 0);
 #endif
   setenv("TZ", "UTC", 1);
+}
+
+/// Stops the run when the target's own setup fails (not a finding about the input).
+[[noreturn]] inline void fatal(const std::string& why) {
+  std::fprintf(stderr, "fuzz target setup failed: %s\n", why.c_str());
+  std::abort();
 }
 
 /// A trap (a crash libFuzzer reports) when an expectation does not hold.

@@ -288,7 +288,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (!host) return;
     auto records = host->audit(o->audit_id);
     if (failed(records, exit_code)) return;
-    std::cout << (o->as_json ? audit_json(*records).dump(2) + "\n" : audit_text(*records));
+    std::cout << audit_listing(*records, o->as_json);
   });
 }
 

@@ -299,6 +299,11 @@ nlohmann::json audit_json(const std::vector<AuditRecord>& records) {
   return out;
 }
 
+std::string audit_listing(const std::vector<AuditRecord>& records, bool as_json) {
+  if (!as_json) return audit_text(records);
+  return audit_json(records).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 std::string audit_export_header() {
   return "id,post_id,at,actor,action,step,from_state,to_state,detail,prev_hash,hash\n";
 }

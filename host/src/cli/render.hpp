@@ -32,6 +32,9 @@ std::string journey_text(const std::vector<PostView>& posts,
 
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);
+/// `herald audit`: the entries as text, or as indented JSON (bytes that are not UTF-8, which only
+/// a changed database can hold, written as U+FFFD), with a final newline.
+std::string audit_listing(const std::vector<AuditRecord>& records, bool as_json);
 
 /// `herald audit export --format csv`: the header line.
 std::string audit_export_header();

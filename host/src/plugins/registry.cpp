@@ -113,7 +113,14 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   if (!library->has(HERALD_ENTRY_SYMBOL))
     return refuse(file, "has the Herald ABI marker but no entry symbol '" HERALD_ENTRY_SYMBOL
                         "'; was it built with HERALD_PLUGIN(...) and default visibility for it?");
-  resident_libraries().push_back(library);
+  // A library loaded before (every Host::open loads its plugins) is kept once.
+  auto& resident = resident_libraries();
+  auto same = std::find_if(resident.begin(), resident.end(),
+                           [&](const auto& other) { return other->native() == library->native(); });
+  if (same != resident.end())
+    library = *same;
+  else
+    resident.push_back(library);
 
   auto entry = library->get<const herald_plugin_descriptor*()>(HERALD_ENTRY_SYMBOL);
   Result<std::shared_ptr<LoadedPlugin>> plugin = plugin_from_descriptor(file, entry());
