@@ -15,13 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace {
 
 using namespace herald::builtin;
-using nlohmann::json;
 using bluesky_api::Session;
 using bluesky_api::web_url;
+using nlohmann::json;
 
 /// A TID (the record key type of app.bsky.feed.post) derived from the idempotency key: the
 /// same post always gets the same key, different posts practically never share one.

@@ -18,7 +18,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace {
 
 using namespace herald::builtin;

@@ -52,7 +52,8 @@ std::optional<Earlier> recent_page(const HttpResponse& list, const std::string& 
                                    std::string& next_page) {
   json posts = json::parse(list.body, nullptr, false);
   if (!list.complete() || list.status != 200 || !posts.is_object())
-    return Earlier{Earlier::State::unknown, "", "", "cannot read recent posts (" + list.error + ")"};
+    return Earlier{Earlier::State::unknown, "", "",
+                   "cannot read recent posts (" + list.error + ")"};
   for (const json& p : posts.value("data", json::array()))
     if (p.value("text", "") == text) {
       std::string remote = p.value("id", "");
@@ -102,10 +103,9 @@ std::vector<json> mentions_page(const HttpResponse& response, const std::string&
         {{"id", id},
          {"author", "@" + user.value("username", t.value("author_id", ""))},
          {"followers", user.value("/public_metrics/followers_count"_json_pointer, int64_t{0})},
-         {"engagement", metrics.value("like_count", int64_t{0}) +
-                            metrics.value("retweet_count", int64_t{0}) +
-                            metrics.value("reply_count", int64_t{0}) +
-                            metrics.value("quote_count", int64_t{0})},
+         {"engagement",
+          metrics.value("like_count", int64_t{0}) + metrics.value("retweet_count", int64_t{0}) +
+              metrics.value("reply_count", int64_t{0}) + metrics.value("quote_count", int64_t{0})},
          {"text", t.value("text", "")}});
   }
   next_page = body.value("/meta/next_token"_json_pointer, std::string());
@@ -113,8 +113,7 @@ std::vector<json> mentions_page(const HttpResponse& response, const std::string&
 }
 
 std::string looked_up_id(const HttpResponse& response) {
-  return json::parse(response.body, nullptr, false)
-      .value("/data/id"_json_pointer, std::string());
+  return json::parse(response.body, nullptr, false).value("/data/id"_json_pointer, std::string());
 }
 
 }  // namespace x_api
@@ -203,7 +202,8 @@ std::string plain_text(const std::string& html) {
     }
     if (html[i] == '&') {
       static const std::pair<const char*, const char*> entities[] = {
-          {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
+          {"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
+          {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
       bool decoded = false;
       for (auto [entity, text] : entities)
         if (html.compare(i, std::strlen(entity), entity) == 0) {
@@ -297,10 +297,10 @@ Earlier earlier_record(const HttpResponse& response, const std::string& text,
     if (body.contains("value") && !same)
       throw std::runtime_error("the record key " + rkey + " of " + did +
                                " holds a different record; not publishing over it");
-    return {Earlier::State::found, body.value("uri", ""),
-            subject.empty() ? "https://bsky.app/profile/" + did + "/post/" + rkey
-                            : web_url(subject),
-            ""};
+    return {
+        Earlier::State::found, body.value("uri", ""),
+        subject.empty() ? "https://bsky.app/profile/" + did + "/post/" + rkey : web_url(subject),
+        ""};
   }
   if (response.complete() && response.status == 400 && body.is_object() &&
       body.value("error", "") == "RecordNotFound")

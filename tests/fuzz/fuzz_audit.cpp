@@ -22,7 +22,9 @@ std::filesystem::path config_file() {
     std::filesystem::path path = herald::fuzz::work_dir() / "herald.yaml";
     herald::fuzz::write_file(path, std::string(R"(herald: 1
 store: { path: audit.db }
-plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_outbox.so, )" + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_notify.so]
+plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR +
+                                       R"(/herald_outbox.so, )" + HERALD_FUZZ_PLUGIN_DIR +
+                                       R"(/herald_notify.so]
 accounts:
   corp: { network: mastodon }
 people:
@@ -37,10 +39,14 @@ workflows:
   return file;
 }
 
-/// Binds a value of a type the input picks: integer, real, text (any bytes), blob or NULL.
+/// Binds a value of a type the input picks: integer (any, or a small one), real, text (any
+/// bytes), blob or NULL.
 void bind_any(FuzzedDataProvider& in, sqlite3_stmt* stmt, int index) {
-  switch (in.ConsumeIntegralInRange<int>(0, 5)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 6)) {
     case 0: sqlite3_bind_int64(stmt, index, in.ConsumeIntegral<int64_t>()); break;
+    case 6:  // an id, a post or a link near the rows there are
+      sqlite3_bind_int64(stmt, index, in.ConsumeIntegralInRange<int64_t>(-1, 12));
+      break;
     case 1: sqlite3_bind_double(stmt, index, in.ConsumeFloatingPoint<double>()); break;
     case 2: {
       std::string bytes = in.ConsumeRandomLengthString(40);
@@ -51,8 +57,7 @@ void bind_any(FuzzedDataProvider& in, sqlite3_stmt* stmt, int index) {
     case 3: sqlite3_bind_null(stmt, index); break;
     default: {
       std::string text = in.ConsumeRandomLengthString(40);
-      sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
-                        SQLITE_TRANSIENT);
+      sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     }
   }
 }
@@ -62,8 +67,7 @@ std::pair<herald::Digest, int64_t> chain_head(sqlite3* db) {
   herald::Digest head{};
   int64_t id = 0;
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", -1, &stmt,
-                     nullptr);
+  sqlite3_prepare_v2(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", -1, &stmt, nullptr);
   if (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
     id = sqlite3_column_int64(stmt, 0);
     const void* blob = sqlite3_column_blob(stmt, 1);
@@ -76,9 +80,9 @@ std::pair<herald::Digest, int64_t> chain_head(sqlite3* db) {
 
 /// Changes the audit rows as the input says.
 void tamper(FuzzedDataProvider& in, sqlite3* db) {
-  static const char* const kColumns[] = {"id",        "post_id",  "at_ms",  "actor",
-                                         "action",    "step",     "from_state", "to_state",
-                                         "detail",    "prev_id",  "hash"};
+  static const char* const kColumns[] = {"id",     "post_id", "at_ms",      "actor",
+                                         "action", "step",    "from_state", "to_state",
+                                         "detail", "prev_id", "hash"};
   const int changes = in.ConsumeIntegralInRange<int>(0, 12);
   for (int n = 0; n < changes && in.remaining_bytes() > 0; ++n) {
     sqlite3_stmt* stmt = nullptr;
@@ -104,8 +108,7 @@ void tamper(FuzzedDataProvider& in, sqlite3* db) {
           sqlite3_bind_text(stmt, 4 + k, f[k].data(), static_cast<int>(f[k].size()),
                             SQLITE_TRANSIENT);
         bind_any(in, stmt, 10);
-        sqlite3_bind_blob(stmt, 11, hash.data(), static_cast<int>(hash.size()),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_blob(stmt, 11, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
         break;
       }
       case 1:  // a row of anything
@@ -118,7 +121,8 @@ void tamper(FuzzedDataProvider& in, sqlite3* db) {
         break;
       case 2: {  // one column of one row changed
         std::string sql = std::string("UPDATE audit SET ") +
-                          kColumns[in.ConsumeIntegralInRange<size_t>(0, 10)] + " = ?1 WHERE id = ?2";
+                          kColumns[in.ConsumeIntegralInRange<size_t>(0, 10)] +
+                          " = ?1 WHERE id = ?2";
         sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
         bind_any(in, stmt, 1);
         sqlite3_bind_int64(stmt, 2, in.ConsumeIntegralInRange<int64_t>(-1, 12));

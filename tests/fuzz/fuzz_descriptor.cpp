@@ -79,9 +79,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   herald_plugin_descriptor d;
   std::memset(&d, 0, sizeof d);
-  d.magic = in.ConsumeIntegralInRange<int>(0, 15) ? HERALD_PLUGIN_MAGIC : in.ConsumeIntegral<uint32_t>();
-  d.struct_size = in.ConsumeBool() ? static_cast<uint32_t>(sizeof d) : small_or_any(in, sizeof d + 16);
-  d.abi_major = in.ConsumeIntegralInRange<int>(0, 7) ? HERALD_ABI_MAJOR : in.ConsumeIntegral<uint16_t>();
+  d.magic =
+      in.ConsumeIntegralInRange<int>(0, 15) ? HERALD_PLUGIN_MAGIC : in.ConsumeIntegral<uint32_t>();
+  d.struct_size =
+      in.ConsumeBool() ? static_cast<uint32_t>(sizeof d) : small_or_any(in, sizeof d + 16);
+  d.abi_major =
+      in.ConsumeIntegralInRange<int>(0, 7) ? HERALD_ABI_MAJOR : in.ConsumeIntegral<uint16_t>();
   d.abi_minor = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint16_t>(0, HERALD_ABI_MINOR + 1)
                                  : in.ConsumeIntegral<uint16_t>();
   d.name = arena.text(in);
@@ -95,9 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint32_t> sizes;
   size_t total = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    uint32_t declared = in.ConsumeBool() ? static_cast<uint32_t>(sizeof(herald_component))
-                                         : in.ConsumeIntegralInRange<uint32_t>(
-                                               0, 2 * sizeof(herald_component));
+    uint32_t declared = in.ConsumeBool()
+                            ? static_cast<uint32_t>(sizeof(herald_component))
+                            : in.ConsumeIntegralInRange<uint32_t>(0, 2 * sizeof(herald_component));
     sizes.push_back(declared);
     total += declared;
   }

@@ -18,7 +18,9 @@ std::filesystem::path config_file() {
     std::filesystem::path path = herald::fuzz::work_dir() / "herald.yaml";
     herald::fuzz::write_file(path, std::string(R"(herald: 1
 store: { path: engagement.db }
-plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_outbox.so, )" + HERALD_FUZZ_PLUGIN_DIR + R"(/herald_notify.so]
+plugin_paths: [)") + HERALD_FUZZ_PLUGIN_DIR +
+                                       R"(/herald_outbox.so, )" + HERALD_FUZZ_PLUGIN_DIR +
+                                       R"(/herald_notify.so]
 accounts:
   corp: { network: mastodon, timezone: America/New_York }
   nozone: { network: x }
@@ -50,7 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string account = kAccounts[data[0] % 3];
   const std::filesystem::path csv = herald::fuzz::work_dir() / "history.csv";
-  herald::fuzz::write_file(csv, std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
+  herald::fuzz::write_file(csv,
+                           std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
   herald::fuzz::remove_database(herald::fuzz::work_dir() / "engagement.db");
 
   herald::HostOptions options;

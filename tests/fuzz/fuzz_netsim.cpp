@@ -89,9 +89,13 @@ const char* const kPaths[] = {"/api/v2/instance",
                               "/_netsim/stats",
                               "/_netsim/mentions"};
 
-const char* const kHeaders[] = {"Authorization", "Content-Type", "Idempotency-Key",
-                                "X-Herald-Signature", "X-Herald-Idempotency-Key",
-                                "LinkedIn-Version", "X-Restli-Protocol-Version"};
+const char* const kHeaders[] = {"Authorization",
+                                "Content-Type",
+                                "Idempotency-Key",
+                                "X-Herald-Signature",
+                                "X-Herald-Idempotency-Key",
+                                "LinkedIn-Version",
+                                "X-Restli-Protocol-Version"};
 
 }  // namespace
 

@@ -21,12 +21,20 @@ void check(bool ok) {
 HttpResponse make_response(FuzzedDataProvider& in) {
   static constexpr long kStatuses[] = {200, 201, 202, 204, 400, 401, 403, 404, 409,
                                        422, 429, 500, 502, 503, 0,   302, 599};
-  static const char* const kHeaders[] = {
-      "x-rate-limit-remaining",     "x-rate-limit-reset",          "x-app-limit-24hour-remaining",
-      "x-app-limit-24hour-reset",   "x-user-limit-24hour-remaining", "x-user-limit-24hour-reset",
-      "x-ratelimit-remaining",      "x-ratelimit-reset",           "ratelimit-remaining",
-      "ratelimit-reset",            "ratelimit-policy",            "retry-after",
-      "x-restli-id",                "content-type"};
+  static const char* const kHeaders[] = {"x-rate-limit-remaining",
+                                         "x-rate-limit-reset",
+                                         "x-app-limit-24hour-remaining",
+                                         "x-app-limit-24hour-reset",
+                                         "x-user-limit-24hour-remaining",
+                                         "x-user-limit-24hour-reset",
+                                         "x-ratelimit-remaining",
+                                         "x-ratelimit-reset",
+                                         "ratelimit-remaining",
+                                         "ratelimit-reset",
+                                         "ratelimit-policy",
+                                         "retry-after",
+                                         "x-restli-id",
+                                         "content-type"};
   HttpResponse r;
   r.status = in.ConsumeBool() ? in.PickValueInArray(kStatuses) : in.ConsumeIntegral<long>();
   const int headers = in.ConsumeIntegralInRange<int>(0, 6);
@@ -129,7 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 12:
-      refusable([&] { check_attempt(bluesky_api::created(r, now_ms, "https://bsky.app"), now_ms); });
+      refusable(
+          [&] { check_attempt(bluesky_api::created(r, now_ms, "https://bsky.app"), now_ms); });
       break;
     case 13:
       refusable([&] {
@@ -142,8 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       refusable([&] {
         Attempt failed;
         nlohmann::json value;
-        std::string cid = bluesky_api::record_cid(r, now_ms, "at://" + text, "the post", failed,
-                                                  &value);
+        std::string cid =
+            bluesky_api::record_cid(r, now_ms, "at://" + text, "the post", failed, &value);
         check(!cid.empty() || !failed.reason.empty());
         (void)bluesky_api::web_url("at://" + text);
       });

@@ -99,8 +99,8 @@ void count_chunks(const TextOptions& o, Pipeline& p) {
     Block& b = *task.first;
     Chunk& c = b.chunks[task.second];
     for (size_t i = c.first; i < c.last; ++i)
-      if (!count_text_line(o, b.lines[i], b.lines_before + 1 + static_cast<int64_t>(i), c.out,
-                           text, spoiler))
+      if (!count_text_line(o, b.lines[i], b.lines_before + 1 + static_cast<int64_t>(i), c.out, text,
+                           spoiler))
         c.any_error = true;
     bool block_done;
     {

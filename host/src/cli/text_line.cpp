@@ -313,8 +313,8 @@ bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t nu
 
 }  // namespace
 
-bool count_text_line(const TextOptions& o, std::string_view line, int64_t number,
-                     std::string& out, std::string& text, std::string& spoiler) {
+bool count_text_line(const TextOptions& o, std::string_view line, int64_t number, std::string& out,
+                     std::string& text, std::string& spoiler) {
   if (line.empty() || line == "\r") return true;
   text.clear();
   spoiler.clear();
@@ -331,6 +331,5 @@ bool count_text_line(const TextOptions& o, std::string_view line, int64_t number
   }
   return count_parsed_line(o, std::string(line), number, out);
 }
-
 
 }  // namespace herald

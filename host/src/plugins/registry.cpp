@@ -218,7 +218,8 @@ Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& 
       const herald_config_key& key = component.config_keys[k];
       // The type is read as the integer the plugin wrote (see kind above).
       int32_t type = 0;
-      std::memcpy(&type, reinterpret_cast<const unsigned char*>(&key) + offsetof(herald_config_key, type),
+      std::memcpy(&type,
+                  reinterpret_cast<const unsigned char*>(&key) + offsetof(herald_config_key, type),
                   sizeof type);
       if (safe(key.name).empty() || type < HERALD_TYPE_STRING || type > HERALD_TYPE_MAP_LIST)
         return refuse(
