@@ -86,7 +86,7 @@ void tamper(FuzzedDataProvider& in, sqlite3* db) {
   const int changes = in.ConsumeIntegralInRange<int>(0, 12);
   for (int n = 0; n < changes && in.remaining_bytes() > 0; ++n) {
     sqlite3_stmt* stmt = nullptr;
-    switch (in.ConsumeIntegralInRange<int>(0, 4)) {
+    switch (in.ConsumeIntegralInRange<int>(0, 5)) {
       case 0: {  // a correctly chained entry, with fields from the input
         auto [head, last_id] = chain_head(db);
         const int64_t id = last_id + 1;
@@ -131,6 +131,11 @@ void tamper(FuzzedDataProvider& in, sqlite3* db) {
       case 3:  // a row removed
         sqlite3_prepare_v2(db, "DELETE FROM audit WHERE id = ?1", -1, &stmt, nullptr);
         sqlite3_bind_int64(stmt, 1, in.ConsumeIntegralInRange<int64_t>(-1, 12));
+        break;
+      case 4:  // an entry's link to the post's previous entry rewired
+        sqlite3_prepare_v2(db, "UPDATE audit SET prev_id = ?1 WHERE id = ?2", -1, &stmt, nullptr);
+        sqlite3_bind_int64(stmt, 1, in.ConsumeIntegralInRange<int64_t>(-1, 12));
+        sqlite3_bind_int64(stmt, 2, in.ConsumeIntegralInRange<int64_t>(-1, 12));
         break;
       default:  // where a post's trail starts
         sqlite3_prepare_v2(db, "UPDATE post_states SET last_audit_id = ?1 WHERE post_id = ?2", -1,

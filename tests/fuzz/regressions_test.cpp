@@ -257,5 +257,43 @@ workflows:
   EXPECT_TRUE(slots->empty());
 }
 
+// An audit entry changed to link to itself (prev_id = its own id) made `herald audit CONFIG ID`
+// follow the post's trail round that loop for ever.
+TEST(FuzzRegressions, APostsTrailWithALoopEndsInsteadOfHanging) {
+  TempDir dir;
+  const std::string config = dir.write("herald.yaml", R"(herald: 1
+store: { path: audit.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  int64_t id = 0;
+  {
+    auto host = Host::open(config);
+    ASSERT_TRUE(host) << host.status().message();
+    SubmitRequest request{"announce", "corp", "ana", "hello", {}, "", ""};
+    auto submitted = (*host)->submit(request);
+    ASSERT_TRUE(submitted);
+    id = *submitted;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("audit.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit SET prev_id = id", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto host = Host::open(config);
+  ASSERT_TRUE(host) << host.status().message();
+  auto trail = (*host)->audit(id);
+  ASSERT_TRUE(trail) << trail.status().message();
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ(trail->front().action, "submit");
+}
+
 }  // namespace
 }  // namespace herald
