@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const herald::Host& h = **host;
   (void)herald::workflows_text(file.string(), h.workflows(), h.plugins().size(), h.store_location(),
                                h.notifiers(), h.inbound_steps());
-  (void)herald::workflows_json(h.workflows(), h.store_location(), h.notifiers(), h.inbound_steps())
-      .dump(2);
+  // `herald validate --json`.
+  (void)herald::json_text(
+      herald::workflows_json(h.workflows(), h.store_location(), h.notifiers(), h.inbound_steps()));
   return 0;
 }

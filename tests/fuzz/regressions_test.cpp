@@ -310,5 +310,20 @@ workflows:
   EXPECT_EQ(trail->front().action, "submit");
 }
 
+// config/regress-validate-json-utf8.yaml: a store path with a byte that is not UTF-8 (YAML files
+// are read as bytes) made `herald validate --json` stop with an uncaught nlohmann::json
+// type_error.
+TEST(FuzzRegressions, ValidateJsonOfAConfigurationWithInvalidUtf8StillPrints) {
+  TempDir dir;
+  const std::string config = dir.write(
+      "herald.yaml",
+      testing::read_file(std::string(FUZZ_CORPUS_DIR) + "/config/regress-validate-json-utf8.yaml"));
+  auto result = testing::run_command(std::string(HERALD_CLI) + " validate " + config + " --json");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"store\": \"" + dir.file("schedule")), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("\xEF\xBF\xBD"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace herald

@@ -114,7 +114,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (!host) return;
     auto items = host->inbox(o->person);
     if (failed(items, exit_code)) return;
-    std::cout << (o->as_json ? inbox_json(*items).dump(2) + "\n"
+    std::cout << (o->as_json ? json_text(inbox_json(*items))
                              : inbox_text(*items, o->person, host->clock().now_ms()));
   });
 

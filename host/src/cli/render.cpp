@@ -299,9 +299,12 @@ nlohmann::json audit_json(const std::vector<AuditRecord>& records) {
   return out;
 }
 
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 std::string audit_listing(const std::vector<AuditRecord>& records, bool as_json) {
-  if (!as_json) return audit_text(records);
-  return audit_json(records).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return as_json ? json_text(audit_json(records)) : audit_text(records);
 }
 
 std::string audit_export_header() {

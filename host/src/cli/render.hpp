@@ -41,6 +41,10 @@ std::string audit_export_header();
 /// One entry of `herald audit export`, with its newline: a CSV row, or a JSON line.
 std::string audit_export_line(const AuditRecord& record, bool csv);
 
+/// `value` as the CLI prints JSON: indented, with a final newline. Bytes that are not UTF-8 (a
+/// configuration file or a changed database can hold them) are written as U+FFFD.
+std::string json_text(const nlohmann::json& value);
+
 /// At most `limit` characters of `text` on one line, with "…" when cut.
 std::string shorten(const std::string& text, size_t limit);
 
