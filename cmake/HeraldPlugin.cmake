@@ -8,7 +8,11 @@ function(herald_add_plugin name)
     OUTPUT_NAME "herald_${name}"
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${name} PRIVATE -Wl,-z,defs)
+  # In a sanitizer build (HERALD_BUILD_FUZZERS) the sanitizers' symbols come from the program
+  # that loads the plugin, so they cannot be resolved when the plugin is linked.
+  if(NOT HERALD_BUILD_FUZZERS)
+    target_link_options(${name} PRIVATE -Wl,-z,defs)
+  endif()
   if(TARGET Herald::sdk)
     target_link_libraries(${name} PRIVATE Herald::sdk)
   else()

@@ -14,6 +14,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev
   python3 python3-dev pybind11-dev python3-pytest
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -180,6 +180,12 @@ Result<EngagementImport> Host::import_engagement(const std::string& account,
     std::optional<int64_t> engagements = whole_number(fields[2]);
     if (!impressions) return bad("impressions must be a whole number, got '" + fields[1] + "'");
     if (!engagements) return bad("engagements must be a whole number, got '" + fields[2] + "'");
+    // More than any post has had; larger numbers would also overflow the sums below.
+    constexpr int64_t kMaxCount = 1'000'000'000'000;
+    if (*impressions > kMaxCount)
+      return bad("impressions (" + fields[1] + ") cannot exceed 10^12 for one post");
+    if (*engagements > kMaxCount)
+      return bad("engagements (" + fields[2] + ") cannot exceed 10^12 for one post");
     if (*engagements > *impressions * 100)
       return bad("engagements (" + fields[2] + ") cannot plausibly exceed impressions (" +
                  fields[1] + ") a hundredfold; are the columns swapped?");

@@ -19,6 +19,13 @@ std::optional<int64_t> number(const std::string& text) {
   return value;
 }
 
+/// Seconds as milliseconds, for a count of seconds a server sent: beyond ±10^12 s (some 31,000
+/// years) it is held there, so that no sum of it with a time overflows.
+int64_t seconds_ms(int64_t seconds) {
+  constexpr int64_t kLimit = 1'000'000'000'000;
+  return std::clamp(seconds, -kLimit, kLimit) * 1000;
+}
+
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -32,6 +39,7 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 int64_t parse_http_date(const std::string& text) {
   std::tm tm{};
   if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return 0;
+  if (tm.tm_year < 0 || tm.tm_year > 9999 - 1900) return 0;
   return (days_from_civil(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1),
                           static_cast<unsigned>(tm.tm_mday)) *
               86'400 +
@@ -44,6 +52,10 @@ int64_t parse_http_date(const std::string& text) {
 int64_t parse_iso8601_ms(const std::string& text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6) return 0;
+  // Fields out of their ranges are not a time (and would overflow below).
+  if (y < 0 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 24 || mi < 0 ||
+      mi > 59 || s < 0 || s > 60)
+    return 0;
   int64_t ms = (days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86'400 +
                 h * 3600 + mi * 60 + s) *
                1000;
@@ -58,6 +70,7 @@ int64_t parse_iso8601_ms(const std::string& text) {
   if (zone != std::string::npos && text[zone] != 'Z') {
     int oh = 0, om = 0;
     if (std::sscanf(text.c_str() + zone + 1, "%d:%d", &oh, &om) >= 1) {
+      if (oh < 0 || oh > 99 || om < 0 || om > 99) return 0;
       int64_t offset = (oh * 60 + om) * 60'000;
       ms -= text[zone] == '+' ? offset : -offset;
     }
@@ -78,7 +91,7 @@ RateLimit parse_rate_limit(const HttpResponse& r, int64_t now_ms) {
         reset = parse_iso8601_ms(reset_text);
       else if (auto seconds = number(reset_text))
         // Epoch seconds; a small number is a delay in seconds (some gateways send that).
-        reset = *seconds > 1'000'000'000 ? *seconds * 1000 : now_ms + *seconds * 1000;
+        reset = *seconds > 1'000'000'000 ? seconds_ms(*seconds) : now_ms + seconds_ms(*seconds);
     }
     // The family closest to its limit decides.
     if (remaining && (!out.remaining || *remaining < *out.remaining)) {
@@ -101,14 +114,14 @@ RateLimit parse_rate_limit(const HttpResponse& r, int64_t now_ms) {
       std::string policy = r.header("ratelimit-policy");
       size_t w = policy.find("w=");
       if (auto window = number(w == std::string::npos ? "" : policy.substr(w + 2)))
-        out.reset_ms = now_ms + *window * 1000;
+        out.reset_ms = now_ms + seconds_ms(*window);
     }
   }
   std::string retry_after = r.header("retry-after");
   if (!retry_after.empty()) {
     int64_t at = 0;
     if (auto seconds = number(retry_after); seconds && retry_after.find(',') == std::string::npos)
-      at = now_ms + *seconds * 1000;
+      at = now_ms + seconds_ms(*seconds);
     else
       at = parse_http_date(retry_after);
     out.reset_ms = std::max(out.reset_ms, at);
@@ -184,7 +197,7 @@ void Publisher::require_success(const HttpResponse& response, const std::string&
                            (message.empty() ? "" : ": " + message) + ")");
 }
 
-std::string Publisher::error_message(const HttpResponse& response) {
+std::string response_error_message(const HttpResponse& response) {
   nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   std::string message;
   if (body.is_object()) {
@@ -201,17 +214,17 @@ std::string Publisher::error_message(const HttpResponse& response) {
   return message;
 }
 
-Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
+Attempt classify_response(const std::string& network, const HttpResponse& r, int64_t now_ms) {
   Attempt a;
   const std::string status = "HTTP " + std::to_string(r.status);
   if (!r.complete()) {
     a.failure = r.maybe_sent ? Failure::unknown : Failure::transient;
-    a.reason = network_ + (r.maybe_sent ? " may have received the post (" : " was not reached (") +
+    a.reason = network + (r.maybe_sent ? " may have received the post (" : " was not reached (") +
                r.error + ")";
     return a;
   }
   if (r.status >= 200 && r.status < 300) return a;
-  const std::string message = error_message(r);
+  const std::string message = response_error_message(r);
   if (r.status == 429) {
     RateLimit limit = parse_rate_limit(r, now_ms);
     a.failure = Failure::rate_limited;
@@ -219,27 +232,35 @@ Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
     a.retry_at_ms = limit.reset_ms > now_ms ? limit.reset_ms
                     : limit.reset_ms > 0    ? now_ms + 1'000
                                             : now_ms + 60'000;
-    if (limit.reset_ms == 0 && network_ == "linkedin") {
+    if (limit.reset_ms == 0 && network == "linkedin") {
       // LinkedIn's daily quotas reset at midnight UTC and it sends no headers.
       a.retry_at_ms = (now_ms / 86'400'000 + 1) * 86'400'000;
     }
-    a.reason = network_ + " rate limit reached (" + status + ")";
+    a.reason = network + " rate limit reached (" + status + ")";
     return a;
   }
-  if (r.status == 401 || (r.status == 403 && network_ != "x")) {
+  if (r.status == 401 || (r.status == 403 && network != "x")) {
     a.failure = Failure::auth;
-    a.reason = network_ + " refused the credentials (" + status + ": " + message + ")";
+    a.reason = network + " refused the credentials (" + status + ": " + message + ")";
     return a;
   }
   if (r.status >= 500) {
     // The server may have created the post before it failed.
     a.failure = Failure::unknown;
-    a.reason = network_ + " answered " + status + " (" + message + ")";
+    a.reason = network + " answered " + status + " (" + message + ")";
     return a;
   }
   a.failure = r.status == 403 ? Failure::policy : Failure::permanent;
-  a.reason = network_ + " refused the post (" + status + ": " + message + ")";
+  a.reason = network + " refused the post (" + status + ": " + message + ")";
   return a;
+}
+
+std::string Publisher::error_message(const HttpResponse& response) {
+  return response_error_message(response);
+}
+
+Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
+  return classify_response(network_, r, now_ms);
 }
 
 void Publisher::postpone(herald::Context& post, int64_t until_ms, const std::string& why) {

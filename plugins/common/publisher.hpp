@@ -63,6 +63,13 @@ struct Earlier {
   std::string reason;  // why it could not tell
 };
 
+/// The usual reading of a create call's response on `network`: 2xx is for the caller to read
+/// (failure none), the rest is classified.
+Attempt classify_response(const std::string& network, const HttpResponse& response, int64_t now_ms);
+/// The network's error message in a response body ("error", "message", "detail", ...), else the
+/// body's first 200 bytes.
+std::string response_error_message(const HttpResponse& response);
+
 /// The settings every publisher has.
 inline constexpr std::array<herald_config_key, 4> kPublisherKeys{{
     {"base_url", HERALD_TYPE_STRING, 0, "",

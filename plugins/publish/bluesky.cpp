@@ -11,44 +11,16 @@
 // thread: reply.parent is the post (uri and cid from getRecord) and reply.root its thread's root.
 #include "common/duration.hpp"
 #include "common/publisher.hpp"
+#include "publish/responses.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <chrono>
-#include <ctime>
 
 namespace {
 
 using namespace herald::builtin;
+using bluesky_api::Session;
+using bluesky_api::web_url;
 using nlohmann::json;
-
-/// The "exp" claim of a JWT, in Unix ms (0 when unreadable).
-int64_t jwt_expiry_ms(const std::string& jwt) {
-  size_t a = jwt.find('.'), b = jwt.find('.', a + 1);
-  if (a == std::string::npos || b == std::string::npos) return 0;
-  std::string payload = jwt.substr(a + 1, b - a - 1);
-  std::string decoded;
-  int value = 0, bits = -8;
-  for (char c : payload) {
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '-' || c == '+' ? 62
-            : c == '_' || c == '/' ? 63
-                                   : -1;
-    if (v < 0) break;
-    value = (value << 6) + v;
-    bits += 6;
-    if (bits >= 0) {
-      decoded.push_back(static_cast<char>((value >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  json claims = json::parse(decoded, nullptr, false);
-  return claims.is_object() && claims.contains("exp") && claims["exp"].is_number()
-             ? claims["exp"].get<int64_t>() * 1000
-             : 0;
-}
 
 /// A TID (the record key type of app.bsky.feed.post) derived from the idempotency key: the
 /// same post always gets the same key, different posts practically never share one.
@@ -82,14 +54,6 @@ std::string reply_parent(herald::Context& post) {
 /// The collection our record for `post` goes in.
 std::string collection_of(herald::Context& post) {
   return repost_subject(post).empty() ? "app.bsky.feed.post" : "app.bsky.feed.repost";
-}
-
-/// The web page of the post at `uri` (at://DID/app.bsky.feed.post/RKEY).
-std::string web_url(const std::string& uri) {
-  const std::string path = uri.substr(5);
-  const size_t a = path.find('/'), b = path.rfind('/');
-  if (a == std::string::npos || b == a) return "";
-  return "https://bsky.app/profile/" + path.substr(0, a) + "/post/" + path.substr(b + 1);
 }
 
 class Bluesky : public Publisher {
@@ -144,22 +108,12 @@ class Bluesky : public Publisher {
         {"record",
          record}}.dump();
     HttpResponse response = http(r);
-    if (expired(response)) {
+    if (bluesky_api::expired(response)) {
       refresh(post, base, s);
       r.headers[0].second = "Bearer " + s.access;
       response = http(r);
     }
-    Attempt a = classify(response, post.now_ms());
-    if (a.failure != Failure::none) return a;
-    json body = json::parse(response.body, nullptr, false);
-    a.remote_id = body.is_object() ? body.value("uri", "") : "";
-    if (a.remote_id.empty()) {
-      a.failure = Failure::unknown;
-      a.reason = "bluesky answered without the record's uri";
-      return a;
-    }
-    a.url = url;
-    return a;
+    return bluesky_api::created(response, post.now_ms(), url);
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
@@ -169,37 +123,10 @@ class Bluesky : public Publisher {
     HttpRequest r =
         request("GET", base + "/xrpc/com.atproto.repo.getRecord?repo=" + form_encode(s.did) +
                            "&collection=" + collection_of(post) + "&rkey=" + rkey);
-    HttpResponse response = http(r);
-    json body = json::parse(response.body, nullptr, false);
-    if (response.complete() && response.status == 200 && body.is_object()) {
-      const json value = body.value("value", json::object());
-      const bool same = subject.empty()
-                            ? value.value("text", "") == post.text()
-                            : value.value("/subject/uri"_json_pointer, std::string()) == subject;
-      if (body.contains("value") && !same)
-        throw std::runtime_error("the record key " + rkey + " of " + s.did +
-                                 " holds a different record; not publishing over it");
-      return {Earlier::State::found, body.value("uri", ""),
-              subject.empty() ? "https://bsky.app/profile/" + s.did + "/post/" + rkey
-                              : web_url(subject),
-              ""};
-    }
-    if (response.complete() && response.status == 400 && body.is_object() &&
-        body.value("error", "") == "RecordNotFound")
-      return {Earlier::State::absent, "", "", ""};
-    return {Earlier::State::unknown, "", "",
-            response.error.empty() ? "getRecord answered HTTP " + std::to_string(response.status)
-                                   : response.error};
+    return bluesky_api::earlier_record(http(r), post.text(), subject, s.did, rkey);
   }
 
  private:
-  struct Session {
-    std::string did;
-    std::string access;
-    std::string refresh;
-    int64_t access_expires_ms = 0;
-  };
-
   /// The cid of the post at `uri` (a repost or a reply names both), and its record in
   /// `value`; `failed` says why when there is none. `what` names the post in messages.
   std::string read_post(herald::Context& post, const std::string& base, const Session& s,
@@ -217,32 +144,7 @@ class Bluesky : public Publisher {
                    "&collection=" + form_encode(path.substr(a + 1, b - a - 1)) +
                    "&rkey=" + form_encode(path.substr(b + 1)));
     r.headers = {{"Authorization", "Bearer " + s.access}};
-    HttpResponse response = http(r);
-    json body = json::parse(response.body, nullptr, false);
-    if (response.complete() && response.status == 200 && body.is_object() && body.contains("cid") &&
-        body["cid"].is_string()) {
-      if (value) *value = body.value("value", json::object());
-      return body["cid"].get<std::string>();
-    }
-    if (response.complete() && response.status == 400 && body.is_object() &&
-        body.value("error", "") == "RecordNotFound") {
-      failed.failure = Failure::permanent;
-      failed.reason = what + " is not on bluesky (" + uri + ")";
-      return "";
-    }
-    failed = classify(response, post.now_ms());
-    if (failed.failure == Failure::none || failed.failure == Failure::unknown)
-      failed.failure = Failure::transient;  // a read: nothing was made
-    failed.reason =
-        "cannot read " + what + " (" + uri +
-        "): " + (failed.reason.empty() ? "HTTP " + std::to_string(response.status) : failed.reason);
-    return "";
-  }
-
-  static bool expired(const HttpResponse& r) {
-    if (r.status != 400) return false;
-    json body = json::parse(r.body, nullptr, false);
-    return body.is_object() && body.value("error", "") == "ExpiredToken";
+    return bluesky_api::record_cid(http(r), post.now_ms(), uri, what, failed, value);
   }
 
   /// The account's session: made once, refreshed five minutes before the access token expires.
@@ -261,7 +163,7 @@ class Bluesky : public Publisher {
                       " (" + error_message(response) + ")");
     if (response.status == 429)
       throw herald::TransientError("bluesky limits sessions (30 per 5 minutes); will try again");
-    adopt(response, s);
+    bluesky_api::adopt(response, s);
     if (s.access.empty())
       throw herald::TransientError(
           "cannot start a bluesky session: " +
@@ -274,7 +176,7 @@ class Bluesky : public Publisher {
     r.headers = {{"Authorization", "Bearer " + s.refresh}};
     HttpResponse response = http(r);
     Session renewed;
-    adopt(response, renewed);
+    bluesky_api::adopt(response, renewed);
     if (renewed.access.empty()) {
       s = Session{};
       post.info("bluesky session could not be refreshed; signing in again");
@@ -282,20 +184,6 @@ class Bluesky : public Publisher {
     }
     s = renewed;
     return true;
-  }
-
-  static void adopt(const HttpResponse& response, Session& s) {
-    json body = json::parse(response.body, nullptr, false);
-    if (!response.complete() || response.status != 200 || !body.is_object()) return;
-    s.did = body.value("did", "");
-    s.access = body.value("accessJwt", "");
-    s.refresh = body.value("refreshJwt", "");
-    s.access_expires_ms = jwt_expiry_ms(s.access);
-    if (s.access_expires_ms == 0)  // the PDS default lifetime
-      s.access_expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count() +
-                            120 * 60'000;
   }
 
   /// Links, tags and mentions as Bluesky facets (UTF-8 byte offsets, from Herald's text rules).

@@ -4,6 +4,7 @@
 // The account's handle is its author URN. An unconfirmed post is looked for among the author's
 // posts by its commentary. Credential: token.
 #include "common/publisher.hpp"
+#include "publish/responses.hpp"
 #include "text/little_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -44,17 +45,7 @@ class LinkedIn : public Publisher {
         {"lifecycleState", "PUBLISHED"},
         {"isReshareDisabledByAuthor",
          false}}.dump();
-    HttpResponse response = http(r);
-    Attempt a = classify(response, post.now_ms());
-    if (a.failure != Failure::none) return a;
-    a.remote_id = response.header("x-restli-id");
-    if (a.remote_id.empty()) {
-      a.failure = Failure::unknown;
-      a.reason = "linkedin answered without x-restli-id";
-      return a;
-    }
-    a.url = "https://www.linkedin.com/feed/update/" + a.remote_id;
-    return a;
+    return linkedin_api::created(http(r), post.now_ms());
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
@@ -64,18 +55,8 @@ class LinkedIn : public Publisher {
           request("GET", base + "/rest/posts?q=author&author=" + form_encode(author_of(post)) +
                              "&count=100&start=" + std::to_string(start));
       r.headers = headers(post);
-      HttpResponse response = http(r);
-      if (response.status == 401) throw AuthError("linkedin refused the credentials (HTTP 401)");
-      json body = json::parse(response.body, nullptr, false);
-      if (!response.complete() || response.status != 200 || !body.is_object())
-        return {Earlier::State::unknown, "", "", "cannot read the author's posts"};
-      const json elements = body.value("elements", json::array());
-      for (const json& p : elements)
-        if (p.value("commentary", "") == post.text()) {
-          std::string id = p.value("id", "");
-          return {Earlier::State::found, id, "https://www.linkedin.com/feed/update/" + id, ""};
-        }
-      if (elements.size() < 100) return {Earlier::State::absent, "", "", ""};
+      if (std::optional<Earlier> found = linkedin_api::posts_page(http(r), post.text()))
+        return *found;
     }
     return {Earlier::State::unknown, "", "",
             "not among the author's " + std::to_string(kLookBack) + " newest posts"};

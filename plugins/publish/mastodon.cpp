@@ -14,10 +14,9 @@
 // changes nothing), or POST /api/v1/reports with the mention's status and the rule as comment.
 // Credential: token.
 #include "common/publisher.hpp"
+#include "publish/responses.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <cstring>
 
 namespace {
 
@@ -49,7 +48,7 @@ class Mastodon : public Publisher {
         HttpResponse response = http(r);
         Attempt a = classify(response, post.now_ms());
         if (a.failure != Failure::none) return a;
-        return read_status(response);
+        return mastodon_api::status(response);
       }
     report_limit(post, base);
     HttpRequest r = request("POST", base + "/api/v1/statuses");
@@ -62,7 +61,7 @@ class Mastodon : public Publisher {
     HttpResponse response = http(r);
     Attempt a = classify(response, post.now_ms());
     if (a.failure != Failure::none) return a;
-    return read_status(response);
+    return mastodon_api::status(response);
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
@@ -95,7 +94,7 @@ class Mastodon : public Publisher {
     lookup.headers = {{"Authorization", "Bearer " + token}};
     HttpResponse found = http(lookup);
     require_success(found, "the lookup of " + order.author);
-    const std::string id = json::parse(found.body, nullptr, false).value("id", "");
+    const std::string id = mastodon_api::looked_up_id(found);
     if (id.empty()) throw std::runtime_error("mastodon answered the lookup without an id");
     HttpRequest r = request("POST", base + "/api/v1/accounts/" + id + "/" + order.action);
     r.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
@@ -120,81 +119,16 @@ class Mastodon : public Publisher {
           request("GET", base + "/api/v1/notifications?types[]=mention&limit=40&min_id=" +
                              form_encode(cursor.empty() ? "0" : cursor));
       r.headers = {{"Authorization", "Bearer " + credential(account, "token")}};
-      HttpResponse response = http(r);
-      if (response.status == 401 || response.status == 403)
-        throw herald::TransientError("mastodon refused the token of " + account.account() +
-                                     " (HTTP " + std::to_string(response.status) + ")");
-      json page = json::parse(response.body, nullptr, false);
-      if (!response.complete() || response.status != 200 || !page.is_array())
-        throw herald::TransientError(
-            "cannot read the notifications of " + account.account() + " (" +
-            (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
-            ")");
-      if (page.empty()) break;
-      // Newest first within the page: hand them over oldest first.
-      for (auto it = page.rbegin(); it != page.rend(); ++it) {
-        const json& n = *it;
-        const std::string id = n.value("id", "");
-        if (id.empty()) continue;
-        if (cursor.empty() || later_id(id, cursor)) cursor = id;
-        if (n.value("type", "") != "mention" || !n.contains("status") || !n["status"].is_object())
-          continue;
-        const json& status = n["status"];
-        const json author = n.value("account", json::object());
-        json mention = {{"id", status.value("id", "")},
-                        {"author", "@" + author.value("acct", "")},
-                        {"followers", author.value("followers_count", int64_t{0})},
-                        {"engagement", status.value("favourites_count", int64_t{0}) +
-                                           status.value("reblogs_count", int64_t{0}) +
-                                           status.value("replies_count", int64_t{0})},
-                        {"text", plain_text(status.value("content", ""))},
-                        {"url", status.value("url", "")}};
+      bool end = false;
+      for (const json& mention :
+           mastodon_api::notifications_page(http(r), account.account(), cursor, end))
         account.emit("mention", mention.dump());
-      }
+      if (end) break;
     }
     account.set_field("mentions_cursor", cursor);
   }
 
  private:
-  /// Whether snowflake id `a` is later than `b` (longer, or the same length and greater).
-  static bool later_id(const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() > b.size() : a > b;
-  }
-
-  /// The text of a status's HTML content: tags dropped, paragraphs and line breaks kept,
-  /// entities decoded.
-  static std::string plain_text(const std::string& html) {
-    std::string out;
-    for (size_t i = 0; i < html.size();) {
-      if (html[i] == '<') {
-        size_t end = html.find('>', i);
-        if (end == std::string::npos) break;
-        std::string tag = html.substr(i + 1, end - i - 1);
-        if (tag.rfind("br", 0) == 0) out += "\n";
-        if (tag == "/p") out += "\n\n";
-        i = end + 1;
-        continue;
-      }
-      if (html[i] == '&') {
-        static const std::pair<const char*, const char*> entities[] = {
-            {"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
-            {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
-        bool decoded = false;
-        for (auto [entity, text] : entities)
-          if (html.compare(i, std::strlen(entity), entity) == 0) {
-            out += text;
-            i += std::strlen(entity);
-            decoded = true;
-            break;
-          }
-        if (decoded) continue;
-      }
-      out += html[i++];
-    }
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-  }
-
   struct Instance {
     int64_t max_characters = 0;  // 0: could not be read
     int64_t read_ms = 0;
@@ -211,14 +145,7 @@ class Mastodon : public Publisher {
     // Read again after a day, or after an hour when the last read failed.
     const int64_t max_age = known.max_characters > 0 ? 86'400'000 : 3'600'000;
     if (known.read_ms == 0 || now - known.read_ms >= max_age) {
-      HttpResponse response = http(request("GET", base + "/api/v2/instance"));
-      json body = json::parse(response.body, nullptr, false);
-      known = {0, now};
-      if (response.complete() && response.status == 200 && body.is_object()) {
-        const json limit =
-            body.value("/configuration/statuses/max_characters"_json_pointer, json(0));
-        if (limit.is_number_integer() && limit.get<int64_t>() > 0) known.max_characters = limit;
-      }
+      known = {mastodon_api::instance_limit(http(request("GET", base + "/api/v2/instance"))), now};
       if (known.max_characters == 0)
         post.info("could not read the text limit of " + base + " (/api/v2/instance); " +
                   "the draft steps keep the account's char_limit or Mastodon's 500");
@@ -228,19 +155,6 @@ class Mastodon : public Publisher {
     if (known.max_characters > 0 &&
         post.field("network_char_limit") != std::to_string(known.max_characters))
       post.set_field("network_char_limit", std::to_string(known.max_characters));
-  }
-
-  static Attempt read_status(const HttpResponse& response) {
-    json status = json::parse(response.body, nullptr, false);
-    Attempt a;
-    if (!status.is_object() || !status.contains("id")) {
-      a.failure = Failure::unknown;
-      a.reason = "mastodon answered without a status id";
-      return a;
-    }
-    a.remote_id = status["id"].is_string() ? status["id"].get<std::string>() : status["id"].dump();
-    a.url = status.value("url", status.value("uri", ""));
-    return a;
   }
 
   std::string visibility_;

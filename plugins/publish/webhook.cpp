@@ -4,6 +4,7 @@
 // is sent again with the same key. Credential: signing_key.
 #include "common/hmac.hpp"
 #include "common/publisher.hpp"
+#include "publish/responses.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -37,14 +38,7 @@ class Webhook : public Publisher {
         {"X-Herald-Idempotency-Key", post.field("idempotency_key")},
         {"X-Herald-Signature", "sha256=" + hmac_sha256_hex(credential(post, "signing_key"), body)}};
     r.body = body;
-    HttpResponse response = http(r);
-    Attempt a = classify(response, post.now_ms());
-    if (a.failure != Failure::none) return a;
-    json answer = json::parse(response.body, nullptr, false);
-    a.remote_id = answer.is_object() && answer.contains("id") && answer["id"].is_string()
-                      ? answer["id"].get<std::string>()
-                      : post.field("idempotency_key");
-    return a;
+    return webhook_api::created(http(r), post.now_ms(), post.field("idempotency_key"));
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {

@@ -10,6 +10,7 @@
 // An inbound step's mute or block is carried out with POST /2/users/ME/muting or /blocking
 // {target_user_id} (the author found by GET /2/users/by/username/NAME); X's API cannot report.
 #include "common/publisher.hpp"
+#include "publish/responses.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,18 +39,7 @@ class X : public Publisher {
       if (tag.rfind("reply-to:", 0) == 0)
         payload["reply"] = {{"in_reply_to_tweet_id", tag.substr(9)}};
     r.body = payload.dump();
-    HttpResponse response = http(r);
-    Attempt a = classify(response, post.now_ms());
-    if (a.failure != Failure::none) return a;
-    json body = json::parse(response.body, nullptr, false);
-    if (!body.is_object() || !body.contains("data") || !body["data"].contains("id")) {
-      a.failure = Failure::unknown;
-      a.reason = "x answered without a post id";
-      return a;
-    }
-    a.remote_id = body["data"]["id"].get<std::string>();  // ids are strings: never parse them
-    a.url = "https://x.com/i/status/" + a.remote_id;
-    return a;
+    return x_api::created(http(r), post.now_ms());
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
@@ -65,18 +55,8 @@ class X : public Publisher {
       HttpRequest recent = request("GET", base + "/2/users/" + id + "/tweets?max_results=100" +
                                               (page.empty() ? "" : "&pagination_token=" + page));
       recent.headers = {{"Authorization", "Bearer " + token}};
-      HttpResponse list = http(recent);
-      json posts = json::parse(list.body, nullptr, false);
-      if (!list.complete() || list.status != 200 || !posts.is_object())
-        return {Earlier::State::unknown, "", "", "cannot read recent posts (" + list.error + ")"};
-      for (const json& p : posts.value("data", json::array()))
-        if (p.value("text", "") == post.text()) {
-          std::string remote = p.value("id", "");
-          return {Earlier::State::found, remote, "https://x.com/i/status/" + remote, ""};
-        }
-      if (!posts.contains("meta") || !posts["meta"].contains("next_token"))
-        return {Earlier::State::absent, "", "", ""};
-      page = posts["meta"]["next_token"].get<std::string>();
+      if (std::optional<Earlier> found = x_api::recent_page(http(recent), post.text(), page))
+        return *found;
     }
     return {Earlier::State::unknown, "", "", "not among the account's 1,000 newest posts"};
   }
@@ -99,35 +79,9 @@ class X : public Publisher {
                      (since.empty() ? "" : "&since_id=" + since) +
                      (page.empty() ? "" : "&pagination_token=" + page));
       r.headers = {{"Authorization", "Bearer " + credential(account, "token")}};
-      HttpResponse response = http(r);
-      json body = json::parse(response.body, nullptr, false);
-      if (!response.complete() || response.status != 200 || !body.is_object())
-        throw herald::TransientError(
-            "cannot read the mentions of " + account.account() + " (" +
-            (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
-            ")");
-      std::map<std::string, json> users;
-      for (const json& u : body.value("/includes/users"_json_pointer, json::array()))
-        users[u.value("id", "")] = u;
-      for (const json& t : body.value("data", json::array())) {
-        const std::string id = t.value("id", "");
-        if (id.empty()) continue;
-        if (newest.empty() || id.size() > newest.size() ||
-            (id.size() == newest.size() && id > newest))
-          newest = id;
-        const json user = users[t.value("author_id", "")];
-        const json metrics = t.value("public_metrics", json::object());
-        found.push_back(
-            {{"id", id},
-             {"author", "@" + user.value("username", t.value("author_id", ""))},
-             {"followers", user.value("/public_metrics/followers_count"_json_pointer, int64_t{0})},
-             {"engagement", metrics.value("like_count", int64_t{0}) +
-                                metrics.value("retweet_count", int64_t{0}) +
-                                metrics.value("reply_count", int64_t{0}) +
-                                metrics.value("quote_count", int64_t{0})},
-             {"text", t.value("text", "")}});
-      }
-      const std::string next = body.value("/meta/next_token"_json_pointer, std::string());
+      std::string next;
+      std::vector<json> mentions = x_api::mentions_page(http(r), account.account(), newest, next);
+      found.insert(found.end(), mentions.begin(), mentions.end());
       if (next.empty()) break;
       page = next;
     }
@@ -162,8 +116,7 @@ class X : public Publisher {
     lookup.headers = {{"Authorization", "Bearer " + credential(account, "token")}};
     HttpResponse found = http(lookup);
     require_success(found, "the lookup of " + order.author);
-    const std::string id =
-        json::parse(found.body, nullptr, false).value("/data/id"_json_pointer, std::string());
+    const std::string id = x_api::looked_up_id(found);
     if (id.empty()) throw std::runtime_error("x has no user " + order.author);
     HttpRequest r = request(
         "POST", base + "/2/users/" + me + (order.action == "mute" ? "/muting" : "/blocking"));
@@ -177,14 +130,7 @@ class X : public Publisher {
   std::string user_id(herald::Context& post, const std::string& base, std::string& id) {
     HttpRequest me = request("GET", base + "/2/users/me");
     me.headers = {{"Authorization", "Bearer " + credential(post, "token")}};
-    HttpResponse who = http(me);
-    if (who.status == 401) throw AuthError("x refused the credentials (HTTP 401)");
-    json user = json::parse(who.body, nullptr, false);
-    if (!who.complete() || who.status != 200 || !user.is_object() || !user.contains("data"))
-      return "cannot read the account (" +
-             (who.error.empty() ? "HTTP " + std::to_string(who.status) : who.error) + ")";
-    id = user["data"].value("id", "");
-    return id.empty() ? "x answered /2/users/me without an id" : "";
+    return x_api::user_id(http(me), id);
   }
 
   Attempt repost(herald::Context& post, const std::string& base, const std::string& original) {
@@ -195,18 +141,7 @@ class X : public Publisher {
     r.headers = {{"Authorization", "Bearer " + credential(post, "token")},
                  {"Content-Type", "application/json"}};
     r.body = json{{"tweet_id", original}}.dump();
-    HttpResponse response = http(r);
-    Attempt a = classify(response, post.now_ms());
-    if (a.failure != Failure::none) return a;
-    json body = json::parse(response.body, nullptr, false);
-    if (!body.is_object() || body.value("/data/retweeted"_json_pointer, false) != true) {
-      a.failure = Failure::unknown;
-      a.reason = "x answered the repost without retweeted: true";
-      return a;
-    }
-    a.remote_id = "repost:" + original;  // X gives a repost no id of its own here
-    a.url = "https://x.com/i/status/" + original;
-    return a;
+    return x_api::reposted(http(r), post.now_ms(), original);
   }
 
   Earlier find_repost(herald::Context& post, const std::string& base, const std::string& original,
@@ -218,17 +153,8 @@ class X : public Publisher {
           request("GET", base + "/2/tweets/" + original + "/retweeted_by?max_results=100" +
                              (page.empty() ? "" : "&pagination_token=" + page));
       r.headers = {{"Authorization", "Bearer " + credential(post, "token")}};
-      HttpResponse list = http(r);
-      json users = json::parse(list.body, nullptr, false);
-      if (!list.complete() || list.status != 200 || !users.is_object())
-        return {Earlier::State::unknown, "", "", "cannot read who reposted " + original};
-      for (const json& u : users.value("data", json::array()))
-        if (u.value("id", "") == me)
-          return {Earlier::State::found, "repost:" + original, "https://x.com/i/status/" + original,
-                  ""};
-      if (!users.contains("meta") || !users["meta"].contains("next_token"))
-        return {Earlier::State::absent, "", "", ""};
-      page = users["meta"]["next_token"].get<std::string>();
+      if (std::optional<Earlier> found = x_api::reposters_page(http(r), me, original, page))
+        return *found;
     }
     return {Earlier::State::unknown, "", "", "not among the post's 1,000 newest reposts"};
   }

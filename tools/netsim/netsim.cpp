@@ -2,6 +2,8 @@
 // It serves what Herald's publishers call on Mastodon, Bluesky, X, LinkedIn and webhooks,
 // following each network's documented contract, records every accepted post, and injects faults
 // on request. See docs/netsim.md.
+#include "netsim.hpp"
+
 #include "common/duration.hpp"
 #include "common/hmac.hpp"
 #include "text/html.hpp"
@@ -1126,6 +1128,22 @@ class Simulator {
   std::map<std::string, int64_t> in_flight_by_client_;
 };
 
+}  // namespace
+
+namespace herald::netsim {
+
+std::shared_ptr<void> install_simulator(httplib::Server& server, uint64_t seed,
+                                        int64_t bsky_access_ttl_s, std::string webhook_secret) {
+  auto simulator = std::make_shared<Simulator>(seed, bsky_access_ttl_s, std::move(webhook_secret));
+  simulator->install(server);
+  return simulator;
+}
+
+}  // namespace herald::netsim
+
+#ifndef HERALD_NETSIM_NO_MAIN
+namespace {
+
 /// Widens the accept queue of the socket listening on `port`. The httplib build listens with a
 /// backlog of 5: more clients connecting at once than that lose their SYN and wait a second to
 /// send it again, which a staging target must not add to every burst of parallel calls.
@@ -1205,3 +1223,4 @@ int main(int argc, char** argv) {
   server.listen_after_bind();
   return 0;
 }
+#endif  // HERALD_NETSIM_NO_MAIN

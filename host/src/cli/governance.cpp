@@ -89,13 +89,6 @@ json inbox_json(const std::vector<InboxItem>& items) {
   return out;
 }
 
-std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 }  // namespace
 
 void add_governance_commands(CLI::App& app, int& exit_code) {
@@ -123,7 +116,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (!host) return;
     auto items = host->inbox(o->person);
     if (failed(items, exit_code)) return;
-    std::cout << (o->as_json ? inbox_json(*items).dump(2) + "\n"
+    std::cout << (o->as_json ? json_text(inbox_json(*items))
                              : inbox_text(*items, o->person, host->clock().now_ms()));
   });
 
@@ -352,23 +345,11 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     }
     std::ostream& out = o->output.empty() ? std::cout : file;
     bool csv = o->format == "csv";
-    if (csv) out << "id,post_id,at,actor,action,step,from_state,to_state,detail,prev_hash,hash\n";
+    if (csv) out << audit_export_header();
     int64_t count = 0;
     Status scanned = host->scan_audit(since, [&](const AuditRecord& r) {
       ++count;
-      if (csv) {
-        out << r.id << ',' << r.post_id << ',' << format_utc(r.at_ms) << ',' << csv_field(r.actor)
-            << ',' << csv_field(r.action) << ',' << csv_field(r.step) << ','
-            << csv_field(r.from_state) << ',' << csv_field(r.to_state) << ',' << csv_field(r.detail)
-            << ',' << r.prev_hash << ',' << r.hash << '\n';
-      } else {
-        out << json{{"id", r.id},         {"post_id", r.post_id},       {"at", format_utc(r.at_ms)},
-                    {"at_ms", r.at_ms},   {"actor", r.actor},           {"action", r.action},
-                    {"step", r.step},     {"from_state", r.from_state}, {"to_state", r.to_state},
-                    {"detail", r.detail}, {"prev_hash", r.prev_hash},   {"hash", r.hash}}
-                   .dump(-1, ' ', false, json::error_handler_t::replace)
-            << '\n';
-      }
+      out << audit_export_line(r, csv);
     });
     if (failed(scanned, exit_code)) {
       if (!o->output.empty()) std::remove(partial.c_str());
@@ -396,7 +377,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (!host) return;
     auto records = host->audit(o->audit_id);
     if (failed(records, exit_code)) return;
-    std::cout << (o->as_json ? audit_json(*records).dump(2) + "\n" : audit_text(*records));
+    std::cout << audit_listing(*records, o->as_json);
   });
 }
 

@@ -2,6 +2,7 @@
 // inbound workflow;
 // `herald advocacy optin|optout|list|report` and `herald amplify status`: employee advocacy.
 #include "cli/common.hpp"
+#include "cli/render.hpp"
 #include "time/time.hpp"
 
 #include <nlohmann/json.hpp>
@@ -159,7 +160,7 @@ list->callback([o, &exit_code] {
                      {"reply_state", m.reply_state},
                      {"moderation", m.moderation},
                      {"moderation_note", m.moderation_note}});
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out);
     return;
   }
   if (mentions->empty()) {
@@ -220,7 +221,7 @@ void add_amplify_commands(CLI::App& app, int& exit_code) {
     auto advocates = host->advocates();
     if (failed(advocates, exit_code)) return;
     if (o->as_json) {
-      std::cout << json(*advocates).dump(2) << "\n";
+      std::cout << json_text(json(*advocates));
       return;
     }
     if (advocates->empty()) std::cout << "nobody opted in\n";
@@ -259,16 +260,14 @@ void add_amplify_commands(CLI::App& app, int& exit_code) {
       for (const auto& share : done->shares)
         shares.push_back(
             {{"person", share.person}, {"url", share.url}, {"at", format_utc(share.at_ms)}});
-      std::cout << json{{"post", done->post.id},
-                        {"state", done->post.state},
-                        {"step", done->post.step},
-                        {"reason", done->post.reason},
-                        {"requests_sent", done->requests_sent},
-                        {"requests_over_cap", done->requests_over_cap},
-                        {"requests_refused", done->requests_refused},
-                        {"shares", shares}}
-                       .dump(2)
-                << "\n";
+      std::cout << json_text(json{{"post", done->post.id},
+                                  {"state", done->post.state},
+                                  {"step", done->post.step},
+                                  {"reason", done->post.reason},
+                                  {"requests_sent", done->requests_sent},
+                                  {"requests_over_cap", done->requests_over_cap},
+                                  {"requests_refused", done->requests_refused},
+                                  {"shares", shares}});
       return;
     }
     std::cout << "post " << done->post.id << ": " << done->post.state

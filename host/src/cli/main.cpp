@@ -72,10 +72,9 @@ int main(int argc, char** argv) {
     options.resolve_secrets = true;
     auto host = open_or_report(config, exit_code, options);
     if (!host) return;
-    std::cout << (as_json ? herald::workflows_json(host->workflows(), host->store_location(),
-                                                   host->notifiers(), host->inbound_steps())
-                                    .dump(2) +
-                                "\n"
+    std::cout << (as_json ? herald::json_text(
+                                herald::workflows_json(host->workflows(), host->store_location(),
+                                                       host->notifiers(), host->inbound_steps()))
                           : herald::workflows_text(config, host->workflows(),
                                                    host->plugins().size(), host->store_location(),
                                                    host->notifiers(), host->inbound_steps()));
@@ -102,7 +101,7 @@ int main(int argc, char** argv) {
       if (failed(described, exit_code)) return;
       found = std::move(*described);
     }
-    std::cout << (as_json ? herald::plugins_json(found).dump(2) + "\n"
+    std::cout << (as_json ? herald::json_text(herald::plugins_json(found))
                           : herald::plugins_text(found));
   });
 
@@ -218,7 +217,7 @@ int main(int argc, char** argv) {
       std::cout << herald::journey_text(views, *records);
       return;
     }
-    std::cout << (as_json ? herald::posts_json(views).dump(2) + "\n"
+    std::cout << (as_json ? herald::json_text(herald::posts_json(views))
                           : herald::posts_text(views, status_id.has_value()));
   });
 

@@ -42,6 +42,13 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace
 
 std::string shorten(const std::string& text, size_t limit) {
@@ -290,6 +297,36 @@ nlohmann::json audit_json(const std::vector<AuditRecord>& records) {
                    {"prev_hash", r.prev_hash},
                    {"hash", r.hash}});
   return out;
+}
+
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string audit_listing(const std::vector<AuditRecord>& records, bool as_json) {
+  return as_json ? json_text(audit_json(records)) : audit_text(records);
+}
+
+std::string audit_export_header() {
+  return "id,post_id,at,actor,action,step,from_state,to_state,detail,prev_hash,hash\n";
+}
+
+std::string audit_export_line(const AuditRecord& r, bool csv) {
+  if (csv) {
+    std::ostringstream out;
+    out << r.id << ',' << r.post_id << ',' << format_utc(r.at_ms) << ',' << csv_field(r.actor)
+        << ',' << csv_field(r.action) << ',' << csv_field(r.step) << ',' << csv_field(r.from_state)
+        << ',' << csv_field(r.to_state) << ',' << csv_field(r.detail) << ',' << r.prev_hash << ','
+        << r.hash << '\n';
+    return out.str();
+  }
+  using nlohmann::json;
+  return json{{"id", r.id},         {"post_id", r.post_id},       {"at", format_utc(r.at_ms)},
+              {"at_ms", r.at_ms},   {"actor", r.actor},           {"action", r.action},
+              {"step", r.step},     {"from_state", r.from_state}, {"to_state", r.to_state},
+              {"detail", r.detail}, {"prev_hash", r.prev_hash},   {"hash", r.hash}}
+             .dump(-1, ' ', false, json::error_handler_t::replace) +
+         '\n';
 }
 
 }  // namespace herald

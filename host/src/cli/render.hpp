@@ -32,6 +32,18 @@ std::string journey_text(const std::vector<PostView>& posts,
 
 std::string audit_text(const std::vector<AuditRecord>& records);
 nlohmann::json audit_json(const std::vector<AuditRecord>& records);
+/// `herald audit`: the entries as text, or as indented JSON (bytes that are not UTF-8, which only
+/// a changed database can hold, written as U+FFFD), with a final newline.
+std::string audit_listing(const std::vector<AuditRecord>& records, bool as_json);
+
+/// `herald audit export --format csv`: the header line.
+std::string audit_export_header();
+/// One entry of `herald audit export`, with its newline: a CSV row, or a JSON line.
+std::string audit_export_line(const AuditRecord& record, bool csv);
+
+/// `value` as the CLI prints JSON: indented, with a final newline. Bytes that are not UTF-8 (a
+/// configuration file or a changed database can hold them) are written as U+FFFD.
+std::string json_text(const nlohmann::json& value);
 
 /// At most `limit` characters of `text` on one line, with "…" when cut.
 std::string shorten(const std::string& text, size_t limit);

@@ -291,7 +291,7 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
                        {"reason", p.reason},
                        {"paused_by", p.paused_by},
                        {"paused_at", format_utc(p.paused_ms)}});
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_text(out);
       return;
     }
     if (active->empty()) std::cout << "nothing is paused\n";
@@ -349,7 +349,7 @@ slots->callback([o, &exit_code] {
                      {"posts", s.posts},
                      {"impressions", s.impressions},
                      {"engagements", s.engagements}});
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out);
     return;
   }
   if (best->empty()) {

@@ -287,7 +287,7 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     account.name = it->first.as<std::string>("");
     std::string path = "accounts." + account.name;
     account.where = r.at(it->first, path);
-    const YAML::Node& body = it->second;
+    const YAML::Node body = it->second;  // a copy: `it->second` is a member of a temporary
     if (!r.check_map(body, path,
                      {"network", "handle", "endpoint", "timezone", "audiences", "dst_policy",
                       "char_limit", "credentials"}))
@@ -422,7 +422,7 @@ void read_people(Reader& r, const YAML::Node& node, Configuration& config) {
     PersonConfig person;
     person.id = it->first.as<std::string>("");
     std::string path = "people." + person.id;
-    const YAML::Node& body = it->second;
+    const YAML::Node body = it->second;  // a copy: `it->second` is a member of a temporary
     if (!r.check_map(body, path, {"name", "roles", "amplify"})) continue;
     person.name =
         body["name"] ? r.scalar(body["name"], path + ".name", "a name").value_or("") : person.id;
@@ -630,7 +630,7 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
     workflow.name = it->first.as<std::string>("");
     std::string path = "workflows." + workflow.name;
     workflow.where = r.at(it->first, path);
-    const YAML::Node& body = it->second;
+    const YAML::Node body = it->second;  // a copy: `it->second` is a member of a temporary
     if (!r.check_map(body, path, {"description", "routes", "steps", "hooks"})) continue;
     if (body["hooks"]) workflow.hooks = read_hooks(r, body["hooks"], path + ".hooks");
     if (body["description"])

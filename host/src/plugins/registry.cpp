@@ -113,10 +113,24 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   if (!library->has(HERALD_ENTRY_SYMBOL))
     return refuse(file, "has the Herald ABI marker but no entry symbol '" HERALD_ENTRY_SYMBOL
                         "'; was it built with HERALD_PLUGIN(...) and default visibility for it?");
-  resident_libraries().push_back(library);
+  // A library loaded before (every Host::open loads its plugins) is kept once.
+  auto& resident = resident_libraries();
+  auto same = std::find_if(resident.begin(), resident.end(),
+                           [&](const auto& other) { return other->native() == library->native(); });
+  if (same != resident.end())
+    library = *same;
+  else
+    resident.push_back(library);
 
   auto entry = library->get<const herald_plugin_descriptor*()>(HERALD_ENTRY_SYMBOL);
-  const herald_plugin_descriptor* raw = entry();
+  Result<std::shared_ptr<LoadedPlugin>> plugin = plugin_from_descriptor(file, entry());
+  if (!plugin) return plugin.status();
+  (*plugin)->library = library;
+  return plugin;
+}
+
+Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& file,
+                                                             const herald_plugin_descriptor* raw) {
   if (!raw) return refuse(file, "its entry function returned no descriptor");
   if (raw->magic != HERALD_PLUGIN_MAGIC)
     return refuse(file,
@@ -137,6 +151,14 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
     return refuse(file, "its descriptor is too short (" + std::to_string(raw->struct_size) +
                             " bytes; ABI 1.0 needs " + std::to_string(kMinimumDescriptor) + ")");
 
+  // A compiler makes a struct's size a multiple of its alignment; any other size would cut a
+  // pointer field in half below.
+  if (raw->struct_size % alignof(herald_plugin_descriptor) != 0)
+    return refuse(file, "its descriptor has a struct_size of " + std::to_string(raw->struct_size) +
+                            " bytes, not a multiple of " +
+                            std::to_string(alignof(herald_plugin_descriptor)) +
+                            "; it is corrupt or not built with the Herald SDK");
+
   // Copy what the plugin knows; fields appended after its ABI stay zero.
   herald_plugin_descriptor descriptor{};
   std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
@@ -149,7 +171,6 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   plugin->description = safe(descriptor.description);
   plugin->abi_major = descriptor.abi_major;
   plugin->abi_minor = descriptor.abi_minor;
-  plugin->library = library;
   if (plugin->name.empty()) return refuse(file, "its descriptor has no name");
   if (plugin->version.empty()) return refuse(file, "plugin '" + plugin->name + "' has no version");
   if (plugin->license.empty()) return refuse(file, "plugin '" + plugin->name + "' has no license");
@@ -159,29 +180,48 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
   constexpr size_t kMinimumComponent = offsetof(herald_component, destroy) + sizeof(void*);
   const auto* bytes = reinterpret_cast<const unsigned char*>(descriptor.components);
   for (uint32_t i = 0; i < descriptor.component_count; ++i) {
-    // Components are laid out with the plugin's own struct size.
-    const auto* raw_component = reinterpret_cast<const herald_component*>(bytes);
-    uint32_t size = raw_component->struct_size;
+    // Components are laid out with the plugin's own struct size, which a compiler makes a
+    // multiple of the struct's alignment; read as bytes until that is checked.
+    uint32_t size = 0;
+    std::memcpy(&size, bytes + offsetof(herald_component, struct_size), sizeof size);
     if (size < kMinimumComponent)
       return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) +
                               " has a struct_size of " + std::to_string(size) +
                               " bytes, less than ABI 1.0's " + std::to_string(kMinimumComponent));
+    if (size % alignof(herald_component) != 0)
+      return refuse(file, "plugin '" + plugin->name + "': component " + std::to_string(i) +
+                              " has a struct_size of " + std::to_string(size) +
+                              " bytes, not a multiple of " +
+                              std::to_string(alignof(herald_component)) +
+                              "; the descriptor is corrupt or not built with the Herald SDK");
+    // The kind is read as the integer the plugin wrote: a value outside the enumeration is not
+    // a herald_step_kind.
+    int32_t kind = 0;
+    std::memcpy(&kind, bytes + offsetof(herald_component, kind), sizeof kind);
     herald_component component{};
-    std::memcpy(&component, raw_component, std::min<size_t>(size, sizeof component));
+    std::memcpy(&component, bytes, std::min<size_t>(size, sizeof component));
     bytes += size;
     std::string label = "plugin '" + plugin->name + "' component '" + safe(component.name) + "'";
     if (safe(component.name).empty())
       return refuse(
           file, "plugin '" + plugin->name + "': component " + std::to_string(i) + " has no name");
-    if (kind_name(component.kind).empty())
-      return refuse(file, label + " has unknown kind " + std::to_string(component.kind));
+    if (kind < HERALD_KIND_DRAFT || kind > HERALD_KIND_INBOUND)
+      return refuse(file, label + " has unknown kind " + std::to_string(kind));
     if (!component.create) return refuse(file, label + " is missing its required create function");
     if (!component.run) return refuse(file, label + " is missing its required run function");
     if (!component.destroy)
       return refuse(file, label + " is missing its required destroy function");
+    if (component.config_key_count > 0 && !component.config_keys)
+      return refuse(file, label + " declares " + std::to_string(component.config_key_count) +
+                              " config keys but no table of them");
     for (uint32_t k = 0; k < component.config_key_count; ++k) {
       const herald_config_key& key = component.config_keys[k];
-      if (safe(key.name).empty() || value_type_name(key.type).empty())
+      // The type is read as the integer the plugin wrote (see kind above).
+      int32_t type = 0;
+      std::memcpy(&type,
+                  reinterpret_cast<const unsigned char*>(&key) + offsetof(herald_config_key, type),
+                  sizeof type);
+      if (safe(key.name).empty() || type < HERALD_TYPE_STRING || type > HERALD_TYPE_MAP_LIST)
         return refuse(
             file, label + ": config key " + std::to_string(k) + " has no name or an unknown type");
     }

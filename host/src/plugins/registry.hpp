@@ -29,6 +29,12 @@ struct LoadedPlugin {
 /// Loads one plugin file and checks it. Errors start with the file name and say what to do.
 Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file);
 
+/// Checks the descriptor a plugin's entry function returned (`raw`, possibly null) and copies
+/// what it declares; load_plugin() does this once the library is loaded. Errors start with
+/// `file`. The result's `library` is left empty.
+Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& file,
+                                                             const herald_plugin_descriptor* raw);
+
 std::string kind_name(herald_step_kind kind);
 std::string value_type_name(herald_value_type type);
 

@@ -4,12 +4,19 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace herald {
 
 namespace {
 constexpr int kHours = 7 * 24;
+
+/// a + b, held at the largest int64_t rather than overflowing (counts are not negative).
+int64_t add_capped(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
 }
+}  // namespace
 
 std::vector<SlotSuggestion> suggest_slots(const std::vector<EngagementRow>& history,
                                           const date::time_zone& zone,
@@ -27,10 +34,10 @@ std::vector<SlotSuggestion> suggest_slots(const std::vector<EngagementRow>& hist
     const zoned::LocalParts local = zoned::local_parts(zoned::to_local_ms(row.at_ms, zone));
     Bucket& b = buckets[static_cast<size_t>(local.weekday * 24 + local.minute / 60)];
     ++b.posts;
-    b.impressions += row.impressions;
-    b.engagements += row.engagements;
-    total_impressions += row.impressions;
-    total_engagements += row.engagements;
+    b.impressions = add_capped(b.impressions, row.impressions);
+    b.engagements = add_capped(b.engagements, row.engagements);
+    total_impressions = add_capped(total_impressions, row.impressions);
+    total_engagements = add_capped(total_engagements, row.engagements);
   }
   if (total_impressions == 0) return {};
   const double overall = static_cast<double>(total_engagements) / total_impressions;

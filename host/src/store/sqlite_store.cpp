@@ -940,12 +940,14 @@ class SqliteStore final : public Store {
         return s;
       return records;
     }
-    // One post's trail is followed from its last entry back through prev_id.
+    // One post's trail is followed from its last entry back through prev_id. A link always
+    // points back to an earlier entry; one that does not (a changed database) ends the walk
+    // instead of going round a loop for ever.
     static const std::string one_post =
         "WITH RECURSIVE trail(id) AS ("
         "SELECT last_audit_id FROM post_states WHERE post_id = ?1 AND last_audit_id > 0 "
         "UNION ALL SELECT a.prev_id FROM audit a JOIN trail t ON a.id = t.id "
-        "WHERE a.prev_id IS NOT NULL) SELECT " +
+        "WHERE a.prev_id IS NOT NULL AND a.prev_id < a.id) SELECT " +
         kAuditColumns + ", " + std::string(kAuditPrevHash) +
         " FROM audit WHERE id IN trail ORDER BY id";
     Statement& stmt = statement(one_post);

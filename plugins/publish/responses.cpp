@@ -1,0 +1,391 @@
+#include "publish/responses.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <map>
+
+namespace herald::builtin {
+
+using nlohmann::json;
+
+namespace x_api {
+
+Attempt created(const HttpResponse& response, int64_t now_ms) {
+  Attempt a = classify_response("x", response, now_ms);
+  if (a.failure != Failure::none) return a;
+  json body = json::parse(response.body, nullptr, false);
+  if (!body.is_object() || !body.contains("data") || !body["data"].contains("id")) {
+    a.failure = Failure::unknown;
+    a.reason = "x answered without a post id";
+    return a;
+  }
+  a.remote_id = body["data"]["id"].get<std::string>();  // ids are strings: never parse them
+  a.url = "https://x.com/i/status/" + a.remote_id;
+  return a;
+}
+
+Attempt reposted(const HttpResponse& response, int64_t now_ms, const std::string& original) {
+  Attempt a = classify_response("x", response, now_ms);
+  if (a.failure != Failure::none) return a;
+  json body = json::parse(response.body, nullptr, false);
+  if (!body.is_object() || body.value("/data/retweeted"_json_pointer, false) != true) {
+    a.failure = Failure::unknown;
+    a.reason = "x answered the repost without retweeted: true";
+    return a;
+  }
+  a.remote_id = "repost:" + original;  // X gives a repost no id of its own here
+  a.url = "https://x.com/i/status/" + original;
+  return a;
+}
+
+std::string user_id(const HttpResponse& who, std::string& id) {
+  if (who.status == 401) throw AuthError("x refused the credentials (HTTP 401)");
+  json user = json::parse(who.body, nullptr, false);
+  if (!who.complete() || who.status != 200 || !user.is_object() || !user.contains("data"))
+    return "cannot read the account (" +
+           (who.error.empty() ? "HTTP " + std::to_string(who.status) : who.error) + ")";
+  id = user["data"].value("id", "");
+  return id.empty() ? "x answered /2/users/me without an id" : "";
+}
+
+std::optional<Earlier> recent_page(const HttpResponse& list, const std::string& text,
+                                   std::string& next_page) {
+  json posts = json::parse(list.body, nullptr, false);
+  if (!list.complete() || list.status != 200 || !posts.is_object())
+    return Earlier{Earlier::State::unknown, "", "",
+                   "cannot read recent posts (" + list.error + ")"};
+  for (const json& p : posts.value("data", json::array()))
+    if (p.value("text", "") == text) {
+      std::string remote = p.value("id", "");
+      return Earlier{Earlier::State::found, remote, "https://x.com/i/status/" + remote, ""};
+    }
+  if (!posts.contains("meta") || !posts["meta"].contains("next_token"))
+    return Earlier{Earlier::State::absent, "", "", ""};
+  next_page = posts["meta"]["next_token"].get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<Earlier> reposters_page(const HttpResponse& list, const std::string& me,
+                                      const std::string& original, std::string& next_page) {
+  json users = json::parse(list.body, nullptr, false);
+  if (!list.complete() || list.status != 200 || !users.is_object())
+    return Earlier{Earlier::State::unknown, "", "", "cannot read who reposted " + original};
+  for (const json& u : users.value("data", json::array()))
+    if (u.value("id", "") == me)
+      return Earlier{Earlier::State::found, "repost:" + original,
+                     "https://x.com/i/status/" + original, ""};
+  if (!users.contains("meta") || !users["meta"].contains("next_token"))
+    return Earlier{Earlier::State::absent, "", "", ""};
+  next_page = users["meta"]["next_token"].get<std::string>();
+  return std::nullopt;
+}
+
+std::vector<json> mentions_page(const HttpResponse& response, const std::string& account,
+                                std::string& newest, std::string& next_page) {
+  json body = json::parse(response.body, nullptr, false);
+  if (!response.complete() || response.status != 200 || !body.is_object())
+    throw herald::TransientError(
+        "cannot read the mentions of " + account + " (" +
+        (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
+        ")");
+  std::vector<json> found;
+  std::map<std::string, json> users;
+  for (const json& u : body.value("/includes/users"_json_pointer, json::array()))
+    users[u.value("id", "")] = u;
+  for (const json& t : body.value("data", json::array())) {
+    const std::string id = t.value("id", "");
+    if (id.empty()) continue;
+    if (newest.empty() || id.size() > newest.size() || (id.size() == newest.size() && id > newest))
+      newest = id;
+    const json user = users[t.value("author_id", "")];
+    const json metrics = t.value("public_metrics", json::object());
+    found.push_back(
+        {{"id", id},
+         {"author", "@" + user.value("username", t.value("author_id", ""))},
+         {"followers", user.value("/public_metrics/followers_count"_json_pointer, int64_t{0})},
+         {"engagement",
+          metrics.value("like_count", int64_t{0}) + metrics.value("retweet_count", int64_t{0}) +
+              metrics.value("reply_count", int64_t{0}) + metrics.value("quote_count", int64_t{0})},
+         {"text", t.value("text", "")}});
+  }
+  next_page = body.value("/meta/next_token"_json_pointer, std::string());
+  return found;
+}
+
+std::string looked_up_id(const HttpResponse& response) {
+  return json::parse(response.body, nullptr, false).value("/data/id"_json_pointer, std::string());
+}
+
+}  // namespace x_api
+
+namespace mastodon_api {
+
+Attempt status(const HttpResponse& response) {
+  json status = json::parse(response.body, nullptr, false);
+  Attempt a;
+  if (!status.is_object() || !status.contains("id")) {
+    a.failure = Failure::unknown;
+    a.reason = "mastodon answered without a status id";
+    return a;
+  }
+  a.remote_id = status["id"].is_string() ? status["id"].get<std::string>() : status["id"].dump();
+  a.url = status.value("url", status.value("uri", ""));
+  return a;
+}
+
+int64_t instance_limit(const HttpResponse& response) {
+  json body = json::parse(response.body, nullptr, false);
+  if (response.complete() && response.status == 200 && body.is_object()) {
+    const json limit = body.value("/configuration/statuses/max_characters"_json_pointer, json(0));
+    if (limit.is_number_integer() && limit.get<int64_t>() > 0) return limit.get<int64_t>();
+  }
+  return 0;
+}
+
+namespace {
+/// Whether snowflake id `a` is later than `b` (longer, or the same length and greater).
+bool later_id(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() > b.size() : a > b;
+}
+}  // namespace
+
+std::vector<json> notifications_page(const HttpResponse& response, const std::string& account,
+                                     std::string& cursor, bool& end) {
+  if (response.status == 401 || response.status == 403)
+    throw herald::TransientError("mastodon refused the token of " + account + " (HTTP " +
+                                 std::to_string(response.status) + ")");
+  json page = json::parse(response.body, nullptr, false);
+  if (!response.complete() || response.status != 200 || !page.is_array())
+    throw herald::TransientError(
+        "cannot read the notifications of " + account + " (" +
+        (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
+        ")");
+  std::vector<json> mentions;
+  end = page.empty();
+  // Newest first within the page: hand them over oldest first.
+  for (auto it = page.rbegin(); it != page.rend(); ++it) {
+    const json& n = *it;
+    const std::string id = n.value("id", "");
+    if (id.empty()) continue;
+    if (cursor.empty() || later_id(id, cursor)) cursor = id;
+    if (n.value("type", "") != "mention" || !n.contains("status") || !n["status"].is_object())
+      continue;
+    const json& status = n["status"];
+    const json author = n.value("account", json::object());
+    mentions.push_back({{"id", status.value("id", "")},
+                        {"author", "@" + author.value("acct", "")},
+                        {"followers", author.value("followers_count", int64_t{0})},
+                        {"engagement", status.value("favourites_count", int64_t{0}) +
+                                           status.value("reblogs_count", int64_t{0}) +
+                                           status.value("replies_count", int64_t{0})},
+                        {"text", plain_text(status.value("content", ""))},
+                        {"url", status.value("url", "")}});
+  }
+  return mentions;
+}
+
+std::string looked_up_id(const HttpResponse& response) {
+  return json::parse(response.body, nullptr, false).value("id", "");
+}
+
+std::string plain_text(const std::string& html) {
+  std::string out;
+  for (size_t i = 0; i < html.size();) {
+    if (html[i] == '<') {
+      size_t end = html.find('>', i);
+      if (end == std::string::npos) break;
+      std::string tag = html.substr(i + 1, end - i - 1);
+      if (tag.rfind("br", 0) == 0) out += "\n";
+      if (tag == "/p") out += "\n\n";
+      i = end + 1;
+      continue;
+    }
+    if (html[i] == '&') {
+      static const std::pair<const char*, const char*> entities[] = {
+          {"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
+          {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
+      bool decoded = false;
+      for (auto [entity, text] : entities)
+        if (html.compare(i, std::strlen(entity), entity) == 0) {
+          out += text;
+          i += std::strlen(entity);
+          decoded = true;
+          break;
+        }
+      if (decoded) continue;
+    }
+    out += html[i++];
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace mastodon_api
+
+namespace bluesky_api {
+
+int64_t jwt_expiry_ms(const std::string& jwt) {
+  size_t a = jwt.find('.'), b = jwt.find('.', a + 1);
+  if (a == std::string::npos || b == std::string::npos) return 0;
+  std::string payload = jwt.substr(a + 1, b - a - 1);
+  std::string decoded;
+  int value = 0, bits = -8;
+  for (char c : payload) {
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-' || c == '+' ? 62
+            : c == '_' || c == '/' ? 63
+                                   : -1;
+    if (v < 0) break;
+    value = (value << 6) + v;
+    bits += 6;
+    if (bits >= 0) {
+      decoded.push_back(static_cast<char>((value >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  json claims = json::parse(decoded, nullptr, false);
+  return claims.is_object() && claims.contains("exp") && claims["exp"].is_number()
+             ? claims["exp"].get<int64_t>() * 1000
+             : 0;
+}
+
+void adopt(const HttpResponse& response, Session& s) {
+  json body = json::parse(response.body, nullptr, false);
+  if (!response.complete() || response.status != 200 || !body.is_object()) return;
+  s.did = body.value("did", "");
+  s.access = body.value("accessJwt", "");
+  s.refresh = body.value("refreshJwt", "");
+  s.access_expires_ms = jwt_expiry_ms(s.access);
+  if (s.access_expires_ms == 0)  // the PDS default lifetime
+    s.access_expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() +
+                          120 * 60'000;
+}
+
+bool expired(const HttpResponse& r) {
+  if (r.status != 400) return false;
+  json body = json::parse(r.body, nullptr, false);
+  return body.is_object() && body.value("error", "") == "ExpiredToken";
+}
+
+Attempt created(const HttpResponse& response, int64_t now_ms, const std::string& url) {
+  Attempt a = classify_response("bluesky", response, now_ms);
+  if (a.failure != Failure::none) return a;
+  json body = json::parse(response.body, nullptr, false);
+  a.remote_id = body.is_object() ? body.value("uri", "") : "";
+  if (a.remote_id.empty()) {
+    a.failure = Failure::unknown;
+    a.reason = "bluesky answered without the record's uri";
+    return a;
+  }
+  a.url = url;
+  return a;
+}
+
+Earlier earlier_record(const HttpResponse& response, const std::string& text,
+                       const std::string& subject, const std::string& did,
+                       const std::string& rkey) {
+  json body = json::parse(response.body, nullptr, false);
+  if (response.complete() && response.status == 200 && body.is_object()) {
+    const json value = body.value("value", json::object());
+    const bool same = subject.empty()
+                          ? value.value("text", "") == text
+                          : value.value("/subject/uri"_json_pointer, std::string()) == subject;
+    if (body.contains("value") && !same)
+      throw std::runtime_error("the record key " + rkey + " of " + did +
+                               " holds a different record; not publishing over it");
+    return {
+        Earlier::State::found, body.value("uri", ""),
+        subject.empty() ? "https://bsky.app/profile/" + did + "/post/" + rkey : web_url(subject),
+        ""};
+  }
+  if (response.complete() && response.status == 400 && body.is_object() &&
+      body.value("error", "") == "RecordNotFound")
+    return {Earlier::State::absent, "", "", ""};
+  return {Earlier::State::unknown, "", "",
+          response.error.empty() ? "getRecord answered HTTP " + std::to_string(response.status)
+                                 : response.error};
+}
+
+std::string record_cid(const HttpResponse& response, int64_t now_ms, const std::string& uri,
+                       const std::string& what, Attempt& failed, json* value) {
+  json body = json::parse(response.body, nullptr, false);
+  if (response.complete() && response.status == 200 && body.is_object() && body.contains("cid") &&
+      body["cid"].is_string()) {
+    if (value) *value = body.value("value", json::object());
+    return body["cid"].get<std::string>();
+  }
+  if (response.complete() && response.status == 400 && body.is_object() &&
+      body.value("error", "") == "RecordNotFound") {
+    failed.failure = Failure::permanent;
+    failed.reason = what + " is not on bluesky (" + uri + ")";
+    return "";
+  }
+  failed = classify_response("bluesky", response, now_ms);
+  if (failed.failure == Failure::none || failed.failure == Failure::unknown)
+    failed.failure = Failure::transient;  // a read: nothing was made
+  failed.reason =
+      "cannot read " + what + " (" + uri +
+      "): " + (failed.reason.empty() ? "HTTP " + std::to_string(response.status) : failed.reason);
+  return "";
+}
+
+std::string web_url(const std::string& uri) {
+  const std::string path = uri.substr(5);
+  const size_t a = path.find('/'), b = path.rfind('/');
+  if (a == std::string::npos || b == a) return "";
+  return "https://bsky.app/profile/" + path.substr(0, a) + "/post/" + path.substr(b + 1);
+}
+
+}  // namespace bluesky_api
+
+namespace linkedin_api {
+
+Attempt created(const HttpResponse& response, int64_t now_ms) {
+  Attempt a = classify_response("linkedin", response, now_ms);
+  if (a.failure != Failure::none) return a;
+  a.remote_id = response.header("x-restli-id");
+  if (a.remote_id.empty()) {
+    a.failure = Failure::unknown;
+    a.reason = "linkedin answered without x-restli-id";
+    return a;
+  }
+  a.url = "https://www.linkedin.com/feed/update/" + a.remote_id;
+  return a;
+}
+
+std::optional<Earlier> posts_page(const HttpResponse& response, const std::string& commentary) {
+  if (response.status == 401) throw AuthError("linkedin refused the credentials (HTTP 401)");
+  json body = json::parse(response.body, nullptr, false);
+  if (!response.complete() || response.status != 200 || !body.is_object())
+    return Earlier{Earlier::State::unknown, "", "", "cannot read the author's posts"};
+  const json elements = body.value("elements", json::array());
+  for (const json& p : elements)
+    if (p.value("commentary", "") == commentary) {
+      std::string id = p.value("id", "");
+      return Earlier{Earlier::State::found, id, "https://www.linkedin.com/feed/update/" + id, ""};
+    }
+  if (elements.size() < 100) return Earlier{Earlier::State::absent, "", "", ""};
+  return std::nullopt;
+}
+
+}  // namespace linkedin_api
+
+namespace webhook_api {
+
+Attempt created(const HttpResponse& response, int64_t now_ms, const std::string& idempotency_key) {
+  Attempt a = classify_response("webhook", response, now_ms);
+  if (a.failure != Failure::none) return a;
+  json answer = json::parse(response.body, nullptr, false);
+  a.remote_id = answer.is_object() && answer.contains("id") && answer["id"].is_string()
+                    ? answer["id"].get<std::string>()
+                    : idempotency_key;
+  return a;
+}
+
+}  // namespace webhook_api
+
+}  // namespace herald::builtin

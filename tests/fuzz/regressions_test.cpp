@@ -1,0 +1,329 @@
+// What the fuzz targets (tests/fuzz) found, checked in the normal suite: each test takes the
+// failure path of an input the fuzzer crashed on (kept in tests/fuzz/corpus/TARGET/regress-*) and
+// checks what a user now sees instead.
+#include "config/config.hpp"
+#include "plugins/registry.hpp"
+#include "publish/responses.hpp"
+#include "support/test_support.hpp"
+
+#include <herald/host.hpp>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstring>
+
+#ifndef FUZZ_CORPUS_DIR
+#error "FUZZ_CORPUS_DIR must name tests/fuzz/corpus"
+#endif
+
+namespace herald {
+namespace {
+
+using testing::TempDir;
+
+herald_status create_stub(const herald_host_api*, herald_config*, void**) {
+  return HERALD_OK;
+}
+herald_status run_stub(void*, herald_call*) {
+  return HERALD_OK;
+}
+void destroy_stub(void*) {}
+
+/// A descriptor a plugin could return, with one well-formed component.
+struct Descriptor {
+  herald_config_key keys[1] = {{"channel", HERALD_TYPE_STRING, 0, nullptr, "where"}};
+  herald_component components[2]{};
+  herald_plugin_descriptor descriptor{};
+
+  Descriptor() {
+    herald_component& c = components[0];
+    c.struct_size = sizeof(herald_component);
+    c.kind = HERALD_KIND_PUBLISH;
+    c.name = "post";
+    c.config_keys = keys;
+    c.config_key_count = 1;
+    c.create = create_stub;
+    c.run = run_stub;
+    c.destroy = destroy_stub;
+    descriptor.magic = HERALD_PLUGIN_MAGIC;
+    descriptor.struct_size = sizeof(herald_plugin_descriptor);
+    descriptor.abi_major = HERALD_ABI_MAJOR;
+    descriptor.abi_minor = HERALD_ABI_MINOR;
+    descriptor.name = "corrupt";
+    descriptor.version = "1.0";
+    descriptor.license = "MIT";
+    descriptor.description = "a plugin";
+    descriptor.components = components;
+    descriptor.component_count = 1;
+  }
+
+  Status check() {
+    auto plugin = plugin_from_descriptor("corrupt.so", &descriptor);
+    return plugin ? Status::ok() : plugin.status();
+  }
+};
+
+TEST(FuzzRegressions, AWellFormedDescriptorIsAccepted) {
+  Descriptor d;
+  auto plugin = plugin_from_descriptor("corrupt.so", &d.descriptor);
+  ASSERT_TRUE(plugin) << plugin.status().message();
+  EXPECT_EQ((*plugin)->components.size(), 1u);
+  EXPECT_EQ((*plugin)->description, "a plugin");
+}
+
+// regress-split-pointer: a descriptor struct_size of 60 bytes copied half of the description
+// pointer, which the host then read as a string.
+TEST(FuzzRegressions, ADescriptorSizeThatSplitsAFieldIsRefused) {
+  Descriptor d;
+  d.descriptor.struct_size = offsetof(herald_plugin_descriptor, description) + 4;
+  Status s = d.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: its descriptor has a struct_size of 60 bytes, not a multiple "
+            "of 8; it is corrupt or not built with the Herald SDK");
+}
+
+// regress-misaligned-component: a component struct_size that is not a multiple of the struct's
+// alignment put the next component at a misaligned address, read as a herald_component.
+TEST(FuzzRegressions, AComponentSizeOffTheStructsAlignmentIsRefused) {
+  Descriptor d;
+  d.components[0].struct_size = sizeof(herald_component) - 3;
+  d.descriptor.component_count = 2;
+  Status s = d.check();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("plugin 'corrupt': component 0 has a struct_size of " +
+                             std::to_string(sizeof(herald_component) - 3) +
+                             " bytes, not a multiple of 8; the descriptor is corrupt"),
+            std::string::npos)
+      << s.message();
+}
+
+// regress-unknown-kind: a kind outside herald_step_kind was loaded as the enumeration.
+TEST(FuzzRegressions, AComponentKindOutsideTheEnumerationIsRefusedWithItsValue) {
+  Descriptor d;
+  const int32_t kind = 1523555388;
+  std::memcpy(&d.components[0].kind, &kind, sizeof kind);
+  Status s = d.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: plugin 'corrupt' component 'post' has unknown kind 1523555388");
+}
+
+TEST(FuzzRegressions, AConfigKeyTypeOutsideTheEnumerationIsRefused) {
+  Descriptor d;
+  const int32_t type = 42;
+  std::memcpy(&d.keys[0].type, &type, sizeof type);
+  Status s = d.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: plugin 'corrupt' component 'post': config key 0 has no "
+            "name or an unknown type");
+}
+
+// regress-null-config-keys: a config_key_count with no table was read through a null pointer.
+TEST(FuzzRegressions, ConfigKeysCountedWithoutATableAreRefused) {
+  Descriptor d;
+  d.components[0].config_keys = nullptr;
+  d.components[0].config_key_count = 3;
+  Status s = d.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: plugin 'corrupt' component 'post' declares 3 config keys "
+            "but no table of them");
+}
+
+// The fuzz targets open a host per input; every open loaded each plugin library again and kept
+// it, so memory grew with every Host::open of a long-running process.
+TEST(FuzzRegressions, APluginLoadedTwiceIsKeptResidentOnce) {
+  auto first = load_plugin(std::string(FIXTURE_DIR) + "/herald_fixture_good.so");
+  auto second = load_plugin(std::string(FIXTURE_DIR) + "/herald_fixture_good.so");
+  ASSERT_TRUE(first) << first.status().message();
+  ASSERT_TRUE(second) << second.status().message();
+  EXPECT_EQ((*first)->library, (*second)->library);
+}
+
+// config/minimal.yaml: every account's settings were read through a reference to a node that
+// yaml-cpp's map iterator had already destroyed (AddressSanitizer: stack-use-after-scope).
+TEST(FuzzRegressions, AccountSettingsAreReadFromTheAccountsOwnNode) {
+  const std::string input =
+      testing::read_file(std::string(FUZZ_CORPUS_DIR) + "/config/minimal.yaml");
+  ASSERT_FALSE(input.empty());
+  // The input as the fuzzer ran it: its one problem is a route's `tags`; the accounts, teams and
+  // steps before and after it read cleanly.
+  TempDir dir;
+  auto config = load_configuration(dir.write("minimal.yaml", input));
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.status().message(),
+            dir.file("minimal.yaml") +
+                ":14:19 (workflows.announce.routes[0].when.tags): unknown key 'tags'; did you "
+                "mean 'tag'?");
+  // With that fixed, every account setting is there.
+  std::string fixed = input;
+  fixed.replace(fixed.find("tags: [urgent]"), 14, "tag: [urgent]");
+  config = load_configuration(dir.write("fixed.yaml", fixed));
+  ASSERT_TRUE(config) << config.status().message();
+  const AccountConfig* corp = config->account("corp");
+  ASSERT_NE(corp, nullptr);
+  EXPECT_EQ(corp->network, "mastodon");
+  EXPECT_EQ(corp->handle, "@corp@social.example");
+  EXPECT_EQ(corp->char_limit, 500);
+  ASSERT_EQ(config->workflows.size(), 1u);
+  EXPECT_EQ(config->workflows[0].steps.size(), 3u);
+  EXPECT_EQ(config->workflows[0].routes.size(), 1u);
+}
+
+// publish_responses/regress-reset-overflow: a rate-limit reset of 10^29 seconds (read as
+// LLONG_MAX) was multiplied by 1000 in int64_t.
+TEST(FuzzRegressions, AnAbsurdRateLimitResetDoesNotOverflow) {
+  using builtin::HttpResponse;
+  const int64_t now = 1'780'000'000'000;
+  HttpResponse r;
+  r.status = 429;
+  r.headers["x-rate-limit-remaining"] = "0";
+  r.headers["x-rate-limit-reset"] = std::string(30, '9');
+  builtin::RateLimit limit = builtin::parse_rate_limit(r, now);
+  EXPECT_EQ(limit.reset_ms, 1'000'000'000'000'000);  // held at 10^12 s
+  builtin::Attempt a = builtin::classify_response("x", r, now);
+  EXPECT_EQ(a.failure, builtin::Failure::rate_limited);
+  EXPECT_EQ(a.retry_at_ms, 1'000'000'000'000'000);
+
+  HttpResponse later;
+  later.status = 429;
+  later.headers["retry-after"] = "9223372036854775807";
+  EXPECT_GT(builtin::parse_rate_limit(later, now).reset_ms, now);
+  later.headers["retry-after"] = "-9223372036854775807";
+  EXPECT_LT(builtin::parse_rate_limit(later, now).reset_ms, now);
+}
+
+TEST(FuzzRegressions, ISO8601TimesOutOfRangeAreUnreadable) {
+  EXPECT_EQ(builtin::parse_iso8601_ms("2026-12-01T09:00:00Z"), 1'796'115'600'000);
+  EXPECT_EQ(builtin::parse_iso8601_ms("2026-12-01T09:00:00.250+01:00"), 1'796'112'000'250);
+  EXPECT_EQ(builtin::parse_iso8601_ms("2147483647-12-01T09:00:00Z"), 0);
+  EXPECT_EQ(builtin::parse_iso8601_ms("2026-12-01T2147483647:00:00Z"), 0);
+  EXPECT_EQ(builtin::parse_iso8601_ms("2026-12-01T09:00:00+2147483647:00"), 0);
+}
+
+// audit/regress-invalid-utf8: `herald audit CONFIG --json` over an entry someone changed to bytes
+// that are not UTF-8 stopped with an uncaught nlohmann::json type_error.
+TEST(FuzzRegressions, AuditJsonOfAChangedEntryWithInvalidUtf8StillPrintsAndVerifyNamesIt) {
+  TempDir dir;
+  const std::string config = dir.write("herald.yaml", R"(herald: 1
+store: { path: audit.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  {
+    auto host = Host::open(config);
+    ASSERT_TRUE(host) << host.status().message();
+    SubmitRequest request{"announce", "corp", "ana", "hello", {}, "", ""};
+    ASSERT_TRUE((*host)->submit(request));
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("audit.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit SET actor = CAST(X'61F56E61' AS TEXT) WHERE id = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto listed = testing::run_command(std::string(HERALD_CLI) + " audit " + config + " --json");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("\"actor\": \"a\xEF\xBF\xBDna\""), std::string::npos)
+      << listed.output;
+  auto verified = testing::run_command(std::string(HERALD_CLI) + " audit verify " + config);
+  EXPECT_EQ(verified.exit_code, 8) << verified.output;
+  EXPECT_NE(verified.output.find("audit trail BROKEN at entry 1"), std::string::npos)
+      << verified.output;
+}
+
+// engagement_csv/regress-impressions-overflow (after its first byte, which picks the account):
+// `engagements > impressions * 100` overflowed for 17-digit impressions.
+TEST(FuzzRegressions, AnImpossibleImpressionCountIsRefusedWithItsLine) {
+  TempDir dir;
+  const std::string config = dir.write("herald.yaml", R"(herald: 1
+store: { path: engagement.db }
+accounts:
+  corp: { network: mastodon, timezone: America/New_York }
+workflows:
+  announce:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  const std::string input = testing::read_file(std::string(FUZZ_CORPUS_DIR) +
+                                               "/engagement_csv/regress-impressions-overflow");
+  ASSERT_FALSE(input.empty());
+  const std::string csv = dir.write("history.csv", input.substr(1));
+  auto host = Host::open(config);
+  ASSERT_TRUE(host) << host.status().message();
+  auto imported = (*host)->import_engagement("corp", csv);
+  ASSERT_FALSE(imported);
+  EXPECT_EQ(imported.status().message(),
+            csv +
+                ":2: impressions (99999999999999999) cannot exceed 10^12 for one post; nothing "
+                "was imported");
+  auto slots = (*host)->best_slots("corp", 3);
+  ASSERT_TRUE(slots);
+  EXPECT_TRUE(slots->empty());
+}
+
+// An audit entry changed to link to itself (prev_id = its own id) made `herald audit CONFIG ID`
+// follow the post's trail round that loop for ever.
+TEST(FuzzRegressions, APostsTrailWithALoopEndsInsteadOfHanging) {
+  TempDir dir;
+  const std::string config = dir.write("herald.yaml", R"(herald: 1
+store: { path: audit.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  int64_t id = 0;
+  {
+    auto host = Host::open(config);
+    ASSERT_TRUE(host) << host.status().message();
+    SubmitRequest request{"announce", "corp", "ana", "hello", {}, "", ""};
+    auto submitted = (*host)->submit(request);
+    ASSERT_TRUE(submitted);
+    id = *submitted;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("audit.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit SET prev_id = id", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto host = Host::open(config);
+  ASSERT_TRUE(host) << host.status().message();
+  auto trail = (*host)->audit(id);
+  ASSERT_TRUE(trail) << trail.status().message();
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ(trail->front().action, "submit");
+}
+
+// config/regress-validate-json-utf8.yaml: a store path with a byte that is not UTF-8 (YAML files
+// are read as bytes) made `herald validate --json` stop with an uncaught nlohmann::json
+// type_error.
+TEST(FuzzRegressions, ValidateJsonOfAConfigurationWithInvalidUtf8StillPrints) {
+  TempDir dir;
+  const std::string config = dir.write(
+      "herald.yaml",
+      testing::read_file(std::string(FUZZ_CORPUS_DIR) + "/config/regress-validate-json-utf8.yaml"));
+  auto result = testing::run_command(std::string(HERALD_CLI) + " validate " + config + " --json");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"store\": \"" + dir.file("schedule")), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("\xEF\xBF\xBD"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace herald
