@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${BUILD_DIR:-build}
+# ccache keys on paths relative to the checkout, so another clone of the same sources (CI's)
+# reuses what this one compiled; the sloppiness lets it cache the files built with the
+# precompiled header.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G} \
+  CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git tzdata clang-format openssl faketime

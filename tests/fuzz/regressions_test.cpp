@@ -22,6 +22,19 @@ namespace {
 
 using testing::TempDir;
 
+/// One account publishing to the outbox: a store with an audit trail to change by hand.
+const char* kAuditConfig = R"(herald: 1
+store: { path: audit.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)";
+
 herald_status create_stub(const herald_host_api*, herald_config*, void**) {
   return HERALD_OK;
 }
@@ -208,17 +221,7 @@ TEST(FuzzRegressions, ISO8601TimesOutOfRangeAreUnreadable) {
 // that are not UTF-8 stopped with an uncaught nlohmann::json type_error.
 TEST(FuzzRegressions, AuditJsonOfAChangedEntryWithInvalidUtf8StillPrintsAndVerifyNamesIt) {
   TempDir dir;
-  const std::string config = dir.write("herald.yaml", R"(herald: 1
-store: { path: audit.db }
-accounts:
-  corp: { network: mastodon }
-people:
-  ana: { roles: [writer] }
-workflows:
-  announce:
-    steps:
-      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
-)");
+  const std::string config = dir.write("herald.yaml", kAuditConfig);
   {
     auto host = Host::open(config);
     ASSERT_TRUE(host) << host.status().message();
@@ -276,17 +279,7 @@ workflows:
 // follow the post's trail round that loop for ever.
 TEST(FuzzRegressions, APostsTrailWithALoopEndsInsteadOfHanging) {
   TempDir dir;
-  const std::string config = dir.write("herald.yaml", R"(herald: 1
-store: { path: audit.db }
-accounts:
-  corp: { network: mastodon }
-people:
-  ana: { roles: [writer] }
-workflows:
-  announce:
-    steps:
-      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
-)");
+  const std::string config = dir.write("herald.yaml", kAuditConfig);
   int64_t id = 0;
   {
     auto host = Host::open(config);

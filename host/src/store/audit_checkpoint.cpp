@@ -29,18 +29,6 @@ Status not_a_key(const char* what) {
                     " (make one with `openssl genpkey -algorithm ed25519 -out audit-key.pem`)");
 }
 
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
 }  // namespace
 
 void CheckpointKey::Free::operator()(void* key) const {
@@ -181,7 +169,7 @@ Result<Checkpoint> read_checkpoint(std::string_view text, const CheckpointKey& k
   size_t split = text.find("\n\n");
   if (split == std::string_view::npos) return malformed("no blank line before the signatures");
   std::string_view body = text.substr(0, split + 1);
-  std::vector<std::string_view> lines = split_lines(body);
+  std::vector<std::string> lines = split_lines(std::string(body));
   if (lines.size() < 3) return malformed("the body needs origin, size and hash lines");
   Checkpoint checkpoint;
   checkpoint.origin = std::string(lines[0]);
@@ -199,7 +187,8 @@ Result<Checkpoint> read_checkpoint(std::string_view text, const CheckpointKey& k
 
   std::array<unsigned char, 4> id = key.key_id(checkpoint.origin);
   bool any_signature = false;
-  for (std::string_view line : split_lines(text.substr(split + 2))) {
+  for (const std::string& signature_line : split_lines(std::string(text.substr(split + 2)))) {
+    std::string_view line = signature_line;
     if (line.substr(0, kSignaturePrefix.size()) != kSignaturePrefix)
       return malformed("a signature line must begin with an em dash and a space");
     line.remove_prefix(kSignaturePrefix.size());
