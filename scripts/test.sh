@@ -62,7 +62,7 @@ run_asan() {
   # Every suite but those that build or fetch with other compilers (the installed-package check,
   # the reference Bluesky PDS) and the format check.
   ASAN_OPTIONS=detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
-    UBSAN_OPTIONS=print_stacktrace=1 \
+    UBSAN_OPTIONS=print_stacktrace=1 LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp" \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \
     -E '^(installed_package_builds_samples|clang_format_clean|pds_setup|RealBluesky)' "$@"
 }
