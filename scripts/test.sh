@@ -69,7 +69,7 @@ run_asan() {
 
 run_tsan() {
   sanitizer_build build-tsan thread --target herald_tests
-  TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1' \
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/sanitizers/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" -R "$thread_tests" "$@"
 }
 

@@ -149,6 +149,10 @@ workflows:
     steps:
       - { kind: draft, plugin: draft/check }
       - { kind: publish, plugin: outbox, config: { fsync: false } }
+  later:
+    steps:
+      - { kind: schedule, plugin: schedule/at }
+      - { kind: publish, plugin: outbox, config: { fsync: false } }
 )";
 
 class AuditCheckpoints : public ::testing::Test {
@@ -237,6 +241,23 @@ TEST_F(AuditCheckpoints, RunWritesOneAndVerifyHoldsTheTrailToIt) {
   auto audited = verify_json(" --public-key " + pem + " --checkpoint " + dir_.file("checkpoints"));
   EXPECT_EQ(audited["exit_code"], 0) << audited.dump();
   EXPECT_EQ(audited["checkpoints"].size(), 1u);
+}
+
+TEST_F(AuditCheckpoints, ALongRunWritesOneEachPeriodThatTheTrailGrew) {
+  // Three posts three hours apart on a virtual clock: `run` writes a checkpoint in each hour
+  // the trail grew, and one when it stops; all of them hold.
+  const std::string start = " --clock virtual --start 2030-06-01T08:00:00Z";
+  for (const char* at : {"2030-06-01T09:00:00Z", "2030-06-01T12:00:00Z", "2030-06-01T15:00:00Z"}) {
+    auto submitted = herald("submit " + config_ + " -w later -a corp --author ana --text 'At " +
+                            at + "' --at " + at + start);
+    ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  }
+  auto run = herald("run " + config_ + " --clock virtual --until-idle");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GE(checkpoint_files().size(), 3u);
+  auto verified = verify_json();
+  EXPECT_EQ(verified["exit_code"], 0) << verified.dump();
+  EXPECT_EQ(verified["checkpoints"].size(), checkpoint_files().size());
 }
 
 TEST_F(AuditCheckpoints, DeletingTheNewestEntriesIsCaught) {
