@@ -106,7 +106,7 @@ if [[ $1 == all ]]; then
   printf '%-20s %10s        %12s\n' target exec/s executions
   printf '%s\n' "${results[@]}"
   echo "fuzz: $((${#all[@]} - failed)) passed, $failed failed"
-  ((failed == 0))
+  exit $((failed > 0))
 fi
 targets | grep -qx "$1" || { echo "fuzz: no target '$1' (scripts/fuzz.sh --list)" >&2; exit 2; }
 build "$1"
