@@ -1,12 +1,64 @@
 #include "publish/responses.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <map>
 
 namespace herald::builtin {
 
 using nlohmann::json;
+
+namespace {
+
+// Readers of an answer's fields that never throw: a field that is missing, or of another type
+// than expected, reads as empty (a network's answer is input like any other).
+
+const json& at(const json& j, const json::json_pointer& pointer) {
+  static const json missing;
+  try {
+    return j.at(pointer);
+  } catch (const json::exception&) {
+    return missing;
+  }
+}
+
+const json& at(const json& j, const char* key) {
+  static const json missing;
+  if (!j.is_object()) return missing;
+  auto found = j.find(key);
+  return found == j.end() ? missing : *found;
+}
+
+template <typename Key>
+std::string str(const json& j, const Key& key) {
+  const json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+template <typename Key>
+int64_t num(const json& j, const Key& key) {
+  const json& v = at(j, key);
+  if (v.is_number_unsigned())
+    return static_cast<int64_t>(
+        std::min<uint64_t>(v.get<uint64_t>(), std::numeric_limits<int64_t>::max()));
+  return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
+template <typename Key>
+json arr(const json& j, const Key& key) {
+  const json& v = at(j, key);
+  return v.is_array() ? v : json::array();
+}
+
+template <typename Key>
+json obj(const json& j, const Key& key) {
+  const json& v = at(j, key);
+  return v.is_object() ? v : json::object();
+}
+
+}  // namespace
 
 namespace x_api {
 
@@ -14,12 +66,12 @@ Attempt created(const HttpResponse& response, int64_t now_ms) {
   Attempt a = classify_response("x", response, now_ms);
   if (a.failure != Failure::none) return a;
   json body = json::parse(response.body, nullptr, false);
-  if (!body.is_object() || !body.contains("data") || !body["data"].contains("id")) {
+  a.remote_id = str(body, "/data/id"_json_pointer);  // ids are strings: never parse them
+  if (a.remote_id.empty()) {
     a.failure = Failure::unknown;
     a.reason = "x answered without a post id";
     return a;
   }
-  a.remote_id = body["data"]["id"].get<std::string>();  // ids are strings: never parse them
   a.url = "https://x.com/i/status/" + a.remote_id;
   return a;
 }
@@ -28,7 +80,7 @@ Attempt reposted(const HttpResponse& response, int64_t now_ms, const std::string
   Attempt a = classify_response("x", response, now_ms);
   if (a.failure != Failure::none) return a;
   json body = json::parse(response.body, nullptr, false);
-  if (!body.is_object() || body.value("/data/retweeted"_json_pointer, false) != true) {
+  if (!body.is_object() || at(body, "/data/retweeted"_json_pointer) != json(true)) {
     a.failure = Failure::unknown;
     a.reason = "x answered the repost without retweeted: true";
     return a;
@@ -44,7 +96,7 @@ std::string user_id(const HttpResponse& who, std::string& id) {
   if (!who.complete() || who.status != 200 || !user.is_object() || !user.contains("data"))
     return "cannot read the account (" +
            (who.error.empty() ? "HTTP " + std::to_string(who.status) : who.error) + ")";
-  id = user["data"].value("id", "");
+  id = str(user["data"], "id");
   return id.empty() ? "x answered /2/users/me without an id" : "";
 }
 
@@ -54,14 +106,13 @@ std::optional<Earlier> recent_page(const HttpResponse& list, const std::string& 
   if (!list.complete() || list.status != 200 || !posts.is_object())
     return Earlier{Earlier::State::unknown, "", "",
                    "cannot read recent posts (" + list.error + ")"};
-  for (const json& p : posts.value("data", json::array()))
-    if (p.value("text", "") == text) {
-      std::string remote = p.value("id", "");
+  for (const json& p : arr(posts, "data"))
+    if (str(p, "text") == text && !str(p, "id").empty()) {
+      std::string remote = str(p, "id");
       return Earlier{Earlier::State::found, remote, "https://x.com/i/status/" + remote, ""};
     }
-  if (!posts.contains("meta") || !posts["meta"].contains("next_token"))
-    return Earlier{Earlier::State::absent, "", "", ""};
-  next_page = posts["meta"]["next_token"].get<std::string>();
+  next_page = str(posts, "/meta/next_token"_json_pointer);
+  if (next_page.empty()) return Earlier{Earlier::State::absent, "", "", ""};
   return std::nullopt;
 }
 
@@ -70,13 +121,12 @@ std::optional<Earlier> reposters_page(const HttpResponse& list, const std::strin
   json users = json::parse(list.body, nullptr, false);
   if (!list.complete() || list.status != 200 || !users.is_object())
     return Earlier{Earlier::State::unknown, "", "", "cannot read who reposted " + original};
-  for (const json& u : users.value("data", json::array()))
-    if (u.value("id", "") == me)
+  for (const json& u : arr(users, "data"))
+    if (str(u, "id") == me)
       return Earlier{Earlier::State::found, "repost:" + original,
                      "https://x.com/i/status/" + original, ""};
-  if (!users.contains("meta") || !users["meta"].contains("next_token"))
-    return Earlier{Earlier::State::absent, "", "", ""};
-  next_page = users["meta"]["next_token"].get<std::string>();
+  next_page = str(users, "/meta/next_token"_json_pointer);
+  if (next_page.empty()) return Earlier{Earlier::State::absent, "", "", ""};
   return std::nullopt;
 }
 
@@ -90,30 +140,28 @@ std::vector<json> mentions_page(const HttpResponse& response, const std::string&
         ")");
   std::vector<json> found;
   std::map<std::string, json> users;
-  for (const json& u : body.value("/includes/users"_json_pointer, json::array()))
-    users[u.value("id", "")] = u;
-  for (const json& t : body.value("data", json::array())) {
-    const std::string id = t.value("id", "");
+  for (const json& u : arr(body, "/includes/users"_json_pointer)) users[str(u, "id")] = u;
+  for (const json& t : arr(body, "data")) {
+    const std::string id = str(t, "id");
     if (id.empty()) continue;
     if (newest.empty() || id.size() > newest.size() || (id.size() == newest.size() && id > newest))
       newest = id;
-    const json user = users[t.value("author_id", "")];
-    const json metrics = t.value("public_metrics", json::object());
-    found.push_back(
-        {{"id", id},
-         {"author", "@" + user.value("username", t.value("author_id", ""))},
-         {"followers", user.value("/public_metrics/followers_count"_json_pointer, int64_t{0})},
-         {"engagement",
-          metrics.value("like_count", int64_t{0}) + metrics.value("retweet_count", int64_t{0}) +
-              metrics.value("reply_count", int64_t{0}) + metrics.value("quote_count", int64_t{0})},
-         {"text", t.value("text", "")}});
+    const json user = users[str(t, "author_id")];
+    const json metrics = obj(t, "public_metrics");
+    found.push_back({{"id", id},
+                     {"author", "@" + (str(user, "username").empty() ? str(t, "author_id")
+                                                                     : str(user, "username"))},
+                     {"followers", num(user, "/public_metrics/followers_count"_json_pointer)},
+                     {"engagement", num(metrics, "like_count") + num(metrics, "retweet_count") +
+                                        num(metrics, "reply_count") + num(metrics, "quote_count")},
+                     {"text", str(t, "text")}});
   }
-  next_page = body.value("/meta/next_token"_json_pointer, std::string());
+  next_page = str(body, "/meta/next_token"_json_pointer);
   return found;
 }
 
 std::string looked_up_id(const HttpResponse& response) {
-  return json::parse(response.body, nullptr, false).value("/data/id"_json_pointer, std::string());
+  return str(json::parse(response.body, nullptr, false), "/data/id"_json_pointer);
 }
 
 }  // namespace x_api
@@ -129,15 +177,15 @@ Attempt status(const HttpResponse& response) {
     return a;
   }
   a.remote_id = status["id"].is_string() ? status["id"].get<std::string>() : status["id"].dump();
-  a.url = status.value("url", status.value("uri", ""));
+  a.url = str(status, "url").empty() ? str(status, "uri") : str(status, "url");
   return a;
 }
 
 int64_t instance_limit(const HttpResponse& response) {
   json body = json::parse(response.body, nullptr, false);
   if (response.complete() && response.status == 200 && body.is_object()) {
-    const json limit = body.value("/configuration/statuses/max_characters"_json_pointer, json(0));
-    if (limit.is_number_integer() && limit.get<int64_t>() > 0) return limit.get<int64_t>();
+    const int64_t limit = num(body, "/configuration/statuses/max_characters"_json_pointer);
+    if (limit > 0) return limit;
   }
   return 0;
 }
@@ -165,27 +213,26 @@ std::vector<json> notifications_page(const HttpResponse& response, const std::st
   // Newest first within the page: hand them over oldest first.
   for (auto it = page.rbegin(); it != page.rend(); ++it) {
     const json& n = *it;
-    const std::string id = n.value("id", "");
+    const std::string id = str(n, "id");
     if (id.empty()) continue;
     if (cursor.empty() || later_id(id, cursor)) cursor = id;
-    if (n.value("type", "") != "mention" || !n.contains("status") || !n["status"].is_object())
-      continue;
+    if (str(n, "type") != "mention" || !n.contains("status") || !n["status"].is_object()) continue;
     const json& status = n["status"];
-    const json author = n.value("account", json::object());
-    mentions.push_back({{"id", status.value("id", "")},
-                        {"author", "@" + author.value("acct", "")},
-                        {"followers", author.value("followers_count", int64_t{0})},
-                        {"engagement", status.value("favourites_count", int64_t{0}) +
-                                           status.value("reblogs_count", int64_t{0}) +
-                                           status.value("replies_count", int64_t{0})},
-                        {"text", plain_text(status.value("content", ""))},
-                        {"url", status.value("url", "")}});
+    const json author = obj(n, "account");
+    mentions.push_back(
+        {{"id", str(status, "id")},
+         {"author", "@" + str(author, "acct")},
+         {"followers", num(author, "followers_count")},
+         {"engagement", num(status, "favourites_count") + num(status, "reblogs_count") +
+                            num(status, "replies_count")},
+         {"text", plain_text(str(status, "content"))},
+         {"url", str(status, "url")}});
   }
   return mentions;
 }
 
 std::string looked_up_id(const HttpResponse& response) {
-  return json::parse(response.body, nullptr, false).value("id", "");
+  return str(json::parse(response.body, nullptr, false), "id");
 }
 
 std::string plain_text(const std::string& html) {
@@ -246,17 +293,17 @@ int64_t jwt_expiry_ms(const std::string& jwt) {
     }
   }
   json claims = json::parse(decoded, nullptr, false);
-  return claims.is_object() && claims.contains("exp") && claims["exp"].is_number()
-             ? claims["exp"].get<int64_t>() * 1000
-             : 0;
+  // Seconds since 1970; anything not a whole number of seconds before the year 10000 is ignored.
+  const int64_t exp = num(claims, "exp");
+  return exp > 0 && exp < 253'402'300'800 ? exp * 1000 : 0;
 }
 
 void adopt(const HttpResponse& response, Session& s) {
   json body = json::parse(response.body, nullptr, false);
   if (!response.complete() || response.status != 200 || !body.is_object()) return;
-  s.did = body.value("did", "");
-  s.access = body.value("accessJwt", "");
-  s.refresh = body.value("refreshJwt", "");
+  s.did = str(body, "did");
+  s.access = str(body, "accessJwt");
+  s.refresh = str(body, "refreshJwt");
   s.access_expires_ms = jwt_expiry_ms(s.access);
   if (s.access_expires_ms == 0)  // the PDS default lifetime
     s.access_expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -268,14 +315,14 @@ void adopt(const HttpResponse& response, Session& s) {
 bool expired(const HttpResponse& r) {
   if (r.status != 400) return false;
   json body = json::parse(r.body, nullptr, false);
-  return body.is_object() && body.value("error", "") == "ExpiredToken";
+  return body.is_object() && str(body, "error") == "ExpiredToken";
 }
 
 Attempt created(const HttpResponse& response, int64_t now_ms, const std::string& url) {
   Attempt a = classify_response("bluesky", response, now_ms);
   if (a.failure != Failure::none) return a;
   json body = json::parse(response.body, nullptr, false);
-  a.remote_id = body.is_object() ? body.value("uri", "") : "";
+  a.remote_id = body.is_object() ? str(body, "uri") : "";
   if (a.remote_id.empty()) {
     a.failure = Failure::unknown;
     a.reason = "bluesky answered without the record's uri";
@@ -290,20 +337,19 @@ Earlier earlier_record(const HttpResponse& response, const std::string& text,
                        const std::string& rkey) {
   json body = json::parse(response.body, nullptr, false);
   if (response.complete() && response.status == 200 && body.is_object()) {
-    const json value = body.value("value", json::object());
-    const bool same = subject.empty()
-                          ? value.value("text", "") == text
-                          : value.value("/subject/uri"_json_pointer, std::string()) == subject;
+    const json value = obj(body, "value");
+    const bool same = subject.empty() ? str(value, "text") == text
+                                      : str(value, "/subject/uri"_json_pointer) == subject;
     if (body.contains("value") && !same)
       throw std::runtime_error("the record key " + rkey + " of " + did +
                                " holds a different record; not publishing over it");
     return {
-        Earlier::State::found, body.value("uri", ""),
+        Earlier::State::found, str(body, "uri"),
         subject.empty() ? "https://bsky.app/profile/" + did + "/post/" + rkey : web_url(subject),
         ""};
   }
   if (response.complete() && response.status == 400 && body.is_object() &&
-      body.value("error", "") == "RecordNotFound")
+      str(body, "error") == "RecordNotFound")
     return {Earlier::State::absent, "", "", ""};
   return {Earlier::State::unknown, "", "",
           response.error.empty() ? "getRecord answered HTTP " + std::to_string(response.status)
@@ -315,11 +361,11 @@ std::string record_cid(const HttpResponse& response, int64_t now_ms, const std::
   json body = json::parse(response.body, nullptr, false);
   if (response.complete() && response.status == 200 && body.is_object() && body.contains("cid") &&
       body["cid"].is_string()) {
-    if (value) *value = body.value("value", json::object());
+    if (value) *value = obj(body, "value");
     return body["cid"].get<std::string>();
   }
   if (response.complete() && response.status == 400 && body.is_object() &&
-      body.value("error", "") == "RecordNotFound") {
+      str(body, "error") == "RecordNotFound") {
     failed.failure = Failure::permanent;
     failed.reason = what + " is not on bluesky (" + uri + ")";
     return "";
@@ -334,6 +380,7 @@ std::string record_cid(const HttpResponse& response, int64_t now_ms, const std::
 }
 
 std::string web_url(const std::string& uri) {
+  if (uri.rfind("at://", 0) != 0) return "";
   const std::string path = uri.substr(5);
   const size_t a = path.find('/'), b = path.rfind('/');
   if (a == std::string::npos || b == a) return "";
@@ -362,10 +409,10 @@ std::optional<Earlier> posts_page(const HttpResponse& response, const std::strin
   json body = json::parse(response.body, nullptr, false);
   if (!response.complete() || response.status != 200 || !body.is_object())
     return Earlier{Earlier::State::unknown, "", "", "cannot read the author's posts"};
-  const json elements = body.value("elements", json::array());
+  const json elements = arr(body, "elements");
   for (const json& p : elements)
-    if (p.value("commentary", "") == commentary) {
-      std::string id = p.value("id", "");
+    if (str(p, "commentary") == commentary && !str(p, "id").empty()) {
+      std::string id = str(p, "id");
       return Earlier{Earlier::State::found, id, "https://www.linkedin.com/feed/update/" + id, ""};
     }
   if (elements.size() < 100) return Earlier{Earlier::State::absent, "", "", ""};

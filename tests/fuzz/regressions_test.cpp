@@ -5,6 +5,7 @@
 #include "plugins/registry.hpp"
 #include "publish/responses.hpp"
 #include "support/test_support.hpp"
+#include "time/time.hpp"
 
 #include <herald/host.hpp>
 
@@ -207,6 +208,61 @@ TEST(FuzzRegressions, AnAbsurdRateLimitResetDoesNotOverflow) {
   EXPECT_GT(builtin::parse_rate_limit(later, now).reset_ms, now);
   later.headers["retry-after"] = "-9223372036854775807";
   EXPECT_LT(builtin::parse_rate_limit(later, now).reset_ms, now);
+}
+
+// publish_responses: fields of an unexpected type (a number where a string id belongs, a mention
+// whose author is not among the included users, an `exp` that is not a whole number) threw
+// nlohmann::json type_error out of the readers, failing the call instead of reading it.
+TEST(FuzzRegressions, AnswerFieldsOfAnotherTypeReadAsMissing) {
+  using builtin::HttpResponse;
+  const int64_t now = 1'780'000'000'000;
+  HttpResponse created;
+  created.status = 201;
+  created.body = R"({"data": {"id": 1234, "text": "hi"}})";
+  builtin::Attempt a = builtin::x_api::created(created, now);
+  EXPECT_EQ(a.failure, builtin::Failure::unknown) << "a created post without a readable id is "
+                                                     "reconciled, not failed";
+  EXPECT_EQ(a.reason, "x answered without a post id");
+
+  HttpResponse mentions;
+  mentions.status = 200;
+  mentions.body = R"({"data": [{"id": "19", "author_id": "7", "text": 5,
+                                "public_metrics": {"like_count": "many"}}],
+                      "meta": {"next_token": 3}})";
+  std::string newest, next;
+  std::vector<nlohmann::json> found = builtin::x_api::mentions_page(mentions, "corp", newest, next);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["author"], "@7");
+  EXPECT_EQ(found[0]["text"], "");
+  EXPECT_EQ(found[0]["engagement"], 0);
+  EXPECT_EQ(newest, "19");
+  EXPECT_EQ(next, "");
+
+  HttpResponse page;
+  page.status = 200;
+  page.body = R"({"data": [{"id": 1, "text": "Happy holidays!"}], "meta": []})";
+  std::string next_page;
+  auto earlier = builtin::x_api::recent_page(page, "Happy holidays!", next_page);
+  ASSERT_TRUE(earlier.has_value());
+  EXPECT_EQ(earlier->state, builtin::Earlier::State::absent) << "a match needs an id";
+
+  // A token whose payload says {"exp": 1e300}.
+  const std::string payload = "eyJleHAiOiAxZTMwMH0";
+  EXPECT_EQ(builtin::bluesky_api::jwt_expiry_ms("x." + payload + ".y"), 0);
+  EXPECT_EQ(builtin::bluesky_api::web_url("http"), "");
+}
+
+// audit: an entry whose time someone set to an absurd number of milliseconds overflowed date's
+// day arithmetic (date.h's year_month_day::from_days) when `herald audit` printed it.
+TEST(FuzzRegressions, ATimeOutsideYears1To9999PrintsAsOutOfRange) {
+  EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_time(0, "Europe/Oslo"), "1970-01-01 01:00 CET");
+  for (int64_t absurd : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+                         int64_t{253'402'300'800'000}}) {
+    EXPECT_EQ(format_utc(absurd), "(time out of range: " + std::to_string(absurd) + " ms)");
+    EXPECT_EQ(format_time(absurd, "Europe/Oslo"), format_utc(absurd));
+    EXPECT_EQ(format_time(absurd, ""), format_utc(absurd));
+  }
 }
 
 TEST(FuzzRegressions, ISO8601TimesOutOfRangeAreUnreadable) {

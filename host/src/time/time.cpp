@@ -79,6 +79,7 @@ Result<ZonedInstant> parse_time(const std::string& text, const std::string& defa
 }
 
 std::string format_time(int64_t utc_ms, const std::string& zone_name) {
+  if (!zoned::formattable(utc_ms)) return zoned::unformattable(utc_ms);
   date::sys_time<milliseconds> instant{milliseconds{utc_ms}};
   auto floored = date::floor<seconds>(instant);
   const date::time_zone* zone = zone_name.empty() ? nullptr : find_zone(zone_name);
@@ -87,6 +88,7 @@ std::string format_time(int64_t utc_ms, const std::string& zone_name) {
 }
 
 std::string format_utc(int64_t utc_ms) {
+  if (!zoned::formattable(utc_ms)) return zoned::unformattable(utc_ms);
   date::sys_time<milliseconds> instant{milliseconds{utc_ms}};
   return date::format("%Y-%m-%dT%H:%M:%SZ", date::floor<seconds>(instant));
 }

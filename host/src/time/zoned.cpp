@@ -121,11 +121,24 @@ LocalParts local_parts(int64_t local_ms) {
   return p;
 }
 
+bool formattable(int64_t ms) {
+  // 0001-01-01 to 9999-12-31, with a day to spare for a zone's offset either side.
+  constexpr int64_t kFirst = -62'135'596'800'000 + kDay;
+  constexpr int64_t kLast = 253'402'300'799'999 - kDay;
+  return ms >= kFirst && ms <= kLast;
+}
+
+std::string unformattable(int64_t ms) {
+  return "(time out of range: " + std::to_string(ms) + " ms)";
+}
+
 std::string format_local(int64_t local_ms) {
+  if (!formattable(local_ms)) return unformattable(local_ms);
   return date::format("%Y-%m-%d %H:%M", date::floor<std::chrono::minutes>(as_local(local_ms)));
 }
 
 std::string format_in_zone(int64_t utc_ms, const date::time_zone& zone) {
+  if (!formattable(utc_ms)) return unformattable(utc_ms);
   const date::sys_time<std::chrono::minutes> instant =
       date::floor<std::chrono::minutes>(date::sys_time<milliseconds>{milliseconds{utc_ms}});
   return date::format("%Y-%m-%d %H:%M %Z", date::make_zoned(&zone, instant));

@@ -58,6 +58,13 @@ struct LocalParts {
 LocalParts local_parts(int64_t local_ms);
 
 /// "2026-03-08 02:30" for wall-clock milliseconds.
+/// Whether an instant (or local time) in milliseconds lies in years 1 to 9999, the range the
+/// formatting functions render; a value outside it (a damaged row, say) is rendered by
+/// unformattable() instead.
+bool formattable(int64_t ms);
+/// "(time out of range: N ms)".
+std::string unformattable(int64_t ms);
+
 std::string format_local(int64_t local_ms);
 /// "2026-03-08 03:30 EDT": an instant as read in `zone`.
 std::string format_in_zone(int64_t utc_ms, const date::time_zone& zone);
