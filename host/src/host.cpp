@@ -390,7 +390,7 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
     if (e.type == type) whos.push_back(e.role);
   // A post woken by an earlier event is `ready` and still expects what it waited for.
   bool open_state = post.state == PostState::waiting || post.state == PostState::held ||
-                    post.state == PostState::ready;
+                    post.state == PostState::ready || post.state == PostState::quarantined;
   if (!open_state || whos.empty()) {
     std::string waits;
     for (const Expectation& e : post.expects)
@@ -453,8 +453,10 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
   if (!as->empty()) add("for " + *as + " (delegated)");
   add("revision " + std::to_string(post.revision) + ", text sha256 " +
       event.content_hash.substr(0, 16));
+  const char* to =
+      post.state == PostState::quarantined && post.step_kind == "publish" ? "unconfirmed" : "ready";
   AuditEntry audit{post.id, now,   person, type, step, std::string(to_string(post.state)),
-                   "ready", detail};
+                   to,      detail};
   return impl.store->add_event(event, post, audit);
 }
 
@@ -607,7 +609,7 @@ Result<std::vector<InboxItem>> Host::inbox(const std::string& person) {
   std::vector<InboxItem> items;
   for (const Post& post : *all) {
     bool open_state = post.state == PostState::waiting || post.state == PostState::held ||
-                      post.state == PostState::ready;
+                      post.state == PostState::ready || post.state == PostState::quarantined;
     if (!open_state || post.expects.empty()) continue;
     Result<std::vector<PostEvent>> events = impl_->store->post_events(post.id);
     if (!events) return events.status();

@@ -340,6 +340,19 @@ struct RunOptions {
   int64_t until_ms = 0;
   /// Set from another thread or a signal handler to stop after the current round.
   const std::atomic<bool>* stop = nullptr;
+  /// Set (after `stop`) to stop without waiting for the steps still running: they are
+  /// abandoned (see `abandon`).
+  const std::atomic<bool>* stop_now = nullptr;
+  /// Called, from the run's watchdog thread, to abandon steps that will not return in time: a
+  /// step has run past its deadline (`timeout_seconds`) while the run is stopping, or at once if
+  /// `abandon_overdue_steps`; or `stop_now` was set while steps run. It must end the process
+  /// (the CLI exits): the worker's journal then says which step of which post it abandoned, and
+  /// the next worker counts an attempt for that post and takes up the others (see
+  /// docs/reliability.md). Unset, overdue steps are only reported, and the run waits for them.
+  std::function<void(const std::string& why)> abandon = nullptr;
+  /// Abandon a step as soon as it runs past its deadline (a supervised worker: `herald run
+  /// --supervise` starts a new one).
+  bool abandon_overdue_steps = false;
 };
 
 struct RunSummary {

@@ -99,6 +99,12 @@ inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit
 }
 
 /// The approval, legal, edit, delegation, inbox and audit commands (cli/governance.cpp).
+/// The exit code of a worker that abandoned a step past its deadline (`herald run --supervised`).
+constexpr int kAbandoned = 70;
+/// `herald run --supervise`: runs `herald run` (argv, with --supervised) as a child, and starts
+/// a new one whenever it dies of a signal or abandons a step; returns the exit code to end with.
+int supervise_worker(int argc, char** argv);
+
 void add_governance_commands(CLI::App& app, int& exit_code);
 
 /// `inbound import` and `inbound list` (cli/inbound.cpp).

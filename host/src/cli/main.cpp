@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -30,8 +31,11 @@ using herald::Status;
 using nlohmann::json;
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) {
-  g_stop.store(true);
+std::atomic<bool> g_stop_now{false};
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int signal) {
+  g_signal.store(signal);
+  if (g_stop.exchange(true)) g_stop_now.store(true);  // the second time: now
 }
 
 }  // namespace
@@ -237,14 +241,26 @@ int main(int argc, char** argv) {
   run->add_option("--batch", batch, "posts per round (group commit size)")
       ->check(CLI::Range(1, 100000));
   run->add_flag("--json", as_json, "print the run summary as JSON");
+  bool supervise = false, supervised = false;
+  run->add_flag("--supervise", supervise,
+                "run the worker as a child process and start a new one whenever a plugin crashes "
+                "it or a step hangs past its deadline (see docs/reliability.md)");
+  run->add_flag("--supervised", supervised)->group("");  // the child of --supervise
   run->callback([&] {
+    if (supervise) {
+      exit_code = herald::supervise_worker(argc, argv);
+      return;
+    }
     herald::HostOptions options;
     options.resolve_secrets = true;
     options.batch_size = batch;
     auto host = open_or_report(config, exit_code, run_clock, options);
     if (!host) return;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
     herald::keep_heap_between_rounds();  // this process is the worker
     herald::RunOptions run_options;
     run_options.until_idle = until_idle;
@@ -255,6 +271,16 @@ int main(int argc, char** argv) {
       run_options.until_ms = *until_ms;
     }
     run_options.stop = &g_stop;
+    run_options.stop_now = &g_stop_now;
+    run_options.abandon_overdue_steps = supervised;
+    run_options.abandon = [&](const std::string& why) {
+      // The journal says which step was abandoned; the next worker takes the posts up.
+      const int signal = g_signal.load();
+      std::cerr << "herald run: " << why << "; stopping without waiting for it (the next "
+                << "`herald run` takes up its post)\n";
+      std::cerr.flush();
+      std::_Exit(g_stop.load() && signal != 0 ? 128 + signal : herald::kAbandoned);
+    };
     auto summary = host->run(run_options);
     if (failed(summary, exit_code)) return;
     json out = {{"rounds", summary->rounds},

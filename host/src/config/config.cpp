@@ -676,7 +676,8 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
       const YAML::Node& s = steps[i];
       StepConfig step;
       step.where = r.at(s, spath);
-      if (!r.check_map(s, spath, {"name", "kind", "plugin", "config", "when"})) continue;
+      if (!r.check_map(s, spath, {"name", "kind", "plugin", "config", "when", "timeout_seconds"}))
+        continue;
       if (!s["kind"]) {
         r.error(s, spath, "missing required key 'kind' (" + join(step_kinds(), ", ") + ")");
       } else if (auto kind = r.scalar(s["kind"], spath + ".kind", "a step kind")) {
@@ -703,6 +704,19 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
       step.config = config_node ? config_node : YAML::Node(YAML::NodeType::Map);
       step.config_where = r.at(config_node ? config_node : YAML::Node(s), spath + ".config");
       if (s["when"]) step.when = read_condition(r, s["when"], spath + ".when");
+      step.timeout_s = default_step_timeout_s(step.kind);
+      step.timeout_where = step.where;
+      if (s["timeout_seconds"]) {
+        step.timeout_where = r.at(s["timeout_seconds"], spath + ".timeout_seconds");
+        std::optional<int64_t> timeout =
+            r.integer(s["timeout_seconds"], spath + ".timeout_seconds");
+        if (timeout && (*timeout < 1 || *timeout > 86'400))
+          r.error(s["timeout_seconds"], spath + ".timeout_seconds",
+                  "must be from 1 to 86400 (the seconds the step may run before it is reported "
+                  "and its post retried)");
+        else if (timeout)
+          step.timeout_s = *timeout;
+      }
       workflow.steps.push_back(std::move(step));
     }
     config.workflows.push_back(std::move(workflow));
@@ -822,6 +836,10 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
 }
 
 }  // namespace
+
+int64_t default_step_timeout_s(const std::string& kind) {
+  return kind == "publish" || kind == "amplify" ? 120 : 60;
+}
 
 const std::vector<std::string>& hook_points() {
   static const std::vector<std::string> points = [] {

@@ -82,10 +82,16 @@ struct StepConfig {
   std::string plugin;  // "plugin" or "plugin/component"
   YAML::Node config;   // validated later against the component's schema
   Condition when;
+  int64_t timeout_s = 0;  // the step's deadline (`timeout_seconds`, else its kind's default)
   SourceLocation where;
   SourceLocation config_where;
+  SourceLocation timeout_where;
   std::string unwrapped;  // the config is {unwrapped: X} written as X (inbound's short form)
 };
+
+/// The deadline of a step of `kind` that sets no `timeout_seconds`: 120 s for publish and
+/// amplify (network calls with their own retries), 60 s for the others.
+int64_t default_step_timeout_s(const std::string& kind);
 
 /// Account routing: a submitted post that matches `when` goes to `account`.
 struct Route {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <random>
 #include <thread>
@@ -98,8 +99,9 @@ void Engine::finish(Transition& t, PostState from, PostState state, const std::s
   t.post.updated_ms = now_ms;
   t.post.lease_owner.clear();
   t.post.lease_expires_ms = 0;
-  if (state != PostState::waiting && state != PostState::held) t.post.expects.clear();
-  if (is_terminal(state) || state == PostState::held) t.post.wake_ms = 0;
+  const bool for_a_person = state == PostState::held || state == PostState::quarantined;
+  if (state != PostState::waiting && !for_a_person) t.post.expects.clear();
+  if (is_terminal(state) || for_a_person) t.post.wake_ms = 0;
   t.audit.push_back({t.post.id, now_ms, "engine", action, step, std::string(to_string(from)),
                      std::string(to_string(state)), detail});
 }
@@ -172,9 +174,23 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.notifiers = notifiers_;
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
+    StepJournal::Running running =
+        journal_ ? journal_->begin(claimed.id, claim_seq, step_index, step_name, step.plugin().name,
+                                   now_ms, step.config().timeout_s)
+                 : StepJournal::Running{};
     herald_status status = step.run(call);
+    const bool late = running.overdue();
     std::string plugin_error = call.error.empty() ? "no message" : call.error;
-    if (status == HERALD_OK) {
+    const std::string past_deadline = "step " + step_name + " (plugin " + step.plugin().name +
+                                      ") ran past its deadline of " +
+                                      std::to_string(step.config().timeout_s) + " s";
+    if (late && !is_publish) {
+      // What it decided so late is not taken: the post runs the step again (an attempt).
+      outcome = HERALD_RETRY;
+      reason = past_deadline;
+      call.spawned.clear();
+      call.emitted.clear();
+    } else if (status == HERALD_OK) {
       outcome = call.outcome;
       at_ms = call.outcome_at_ms;
       reason = call.reason;
@@ -186,6 +202,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       outcome = HERALD_FAIL;
       reason = "plugin " + step.plugin().name + " failed: " + plugin_error;
     }
+    if (late && is_publish)  // what reached the network stands; the delay is reported
+      reason += (reason.empty() ? "" : "; ") + past_deadline;
     action = outcome_name(outcome);
     if (call.text_changed)
       reason += (reason.empty() ? "" : "; ") + std::string("text changed by the step");
@@ -264,17 +282,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
         finish(t, from, PostState::failed, "fail", step_name, reason, now_ms);
         return;
       }
-      // Exponential backoff with a cap, and jitter (half to all of it) so that posts that
-      // failed together do not all come back together.
-      int64_t backoff = std::min(config_.engine.retry_delay_ms << std::min(t.post.attempt - 1, 20),
-                                 config_.engine.max_retry_delay_ms);
-      uint64_t random = 0;
-      {
-        std::lock_guard lock(jitter_mutex_);
-        random = jitter_();
-      }
-      backoff = backoff / 2 + static_cast<int64_t>(random % static_cast<uint64_t>(backoff / 2 + 1));
-      t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff;
+      t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff_ms(t.post.attempt);
       // A publish step whose plugin reported a transient error may have reached the network:
       // reconcile before trying again, unless the plugin itself asked for a retry.
       PostState next_state = is_publish && call.error.size() && call.outcome != HERALD_RETRY
@@ -310,6 +318,19 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     }
   }
   return;
+}
+
+int64_t Engine::backoff_ms(int attempt) {
+  // Exponential backoff with a cap, and jitter (half to all of it) so that posts that failed
+  // together do not all come back together.
+  int64_t backoff = std::min(config_.engine.retry_delay_ms << std::clamp(attempt - 1, 0, 20),
+                             config_.engine.max_retry_delay_ms);
+  uint64_t random = 0;
+  {
+    std::lock_guard lock(jitter_mutex_);
+    random = jitter_();
+  }
+  return backoff / 2 + static_cast<int64_t>(random % static_cast<uint64_t>(backoff / 2 + 1));
 }
 
 void Engine::spawn(Transition& t, CallContext& call, const std::string& step, int64_t now_ms) {
@@ -558,8 +579,147 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
   return slots;
 }
 
+namespace {
+
+std::string signal_name(int signal) {
+  const char* abbreviation = sigabbrev_np(signal);
+  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
+}
+
+}  // namespace
+
+Status Engine::recover_dead_workers(int64_t now_ms) {
+  if (!journal_) return Status::ok();
+  const std::string location = store_.location();
+  for (const DeadWorker& worker :
+       StepJournal::dead_workers(StepJournal::directory_for(location), lease_.owner)) {
+    if (worker.owner.empty()) {  // not a journal this Herald can read
+      StepJournal::forget(worker);
+      continue;
+    }
+    std::vector<Transition> struck;
+    for (const JournalEntry& e : worker.running) {
+      std::string cause;
+      if (e.signal != 0)
+        cause = "crashed the worker (" + signal_name(e.signal) + ")";
+      else if (e.overdue)
+        cause = "ran past its deadline of " + std::to_string(e.deadline_s) +
+                " s and the worker was stopped";
+      else
+        continue;  // stopped from outside while the step ran: not the post's doing
+      Result<std::optional<Post>> found = store_.find_post(e.post_id);
+      if (!found) return found.status();
+      if (!found->has_value()) continue;
+      Post& post = **found;
+      if (post.state != PostState::in_flight || post.lease_owner != worker.owner ||
+          post.claim_seq != e.claim_seq)
+        continue;  // already taken up
+      Transition t;
+      t.expected_claim_seq = post.claim_seq;
+      t.post = std::move(post);
+      t.post.attempt += 1;
+      const int max = config_.engine.max_attempts;
+      const std::string what = "step " + e.step + " (plugin " + e.plugin + ") " + cause;
+      if (t.post.attempt >= max) {
+        t.post.expects = {{"retry", ""}};
+        finish(t, PostState::in_flight, PostState::quarantined, "quarantine", e.step,
+               "quarantined: " + what + ", " + std::to_string(t.post.attempt) +
+                   " time(s); other posts go on. Fix or remove the plugin, then release the "
+                   "post with `herald retry CONFIG " +
+                   std::to_string(t.post.id) + " --as PERSON`",
+               now_ms);
+      } else {
+        t.post.wake_ms = now_ms + backoff_ms(t.post.attempt);
+        const PostState next =
+            t.post.step_kind == "publish" ? PostState::unconfirmed : PostState::ready;
+        finish(t, PostState::in_flight, next, "crash", e.step,
+               what + " (attempt " + std::to_string(t.post.attempt) + " of " + std::to_string(max) +
+                   ", next at " + format_utc(t.post.wake_ms) + ")",
+               now_ms);
+      }
+      struck.push_back(std::move(t));
+    }
+    if (!struck.empty()) {
+      int64_t lost = 0;
+      Result<std::vector<Post>> written = store_.commit_and_claim(struck, now_ms, 0, lease_, &lost);
+      if (!written) return written.status();
+    }
+    Result<int64_t> rescued = store_.rescue_owner(worker.owner, now_ms);
+    if (!rescued) return rescued.status();
+    spdlog::warn("worker {} (pid {}) stopped{}; took up {} post(s), {} of them counted an attempt",
+                 worker.owner, worker.pid,
+                 worker.signal ? " with " + signal_name(worker.signal) : std::string(),
+                 *rescued + static_cast<int64_t>(struck.size()), struck.size());
+    StepJournal::forget(worker);
+  }
+  return Status::ok();
+}
+
+void Engine::watch(const RunOptions& options, const std::atomic<bool>* stop) {
+  bool told_waiting = false;
+  std::unique_lock lock(watch_mutex_);
+  while (!watch_wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return watch_done_; })) {
+    const bool stopping = stop && stop->load();
+    for (const StepJournal::Overdue& late : journal_->check_deadlines()) {
+      const std::string what = "post " + std::to_string(late.post_id) + ": step " + late.step +
+                               " (plugin " + late.plugin + ") has run past its deadline of " +
+                               std::to_string(late.deadline_s) + " s";
+      spdlog::error("{}; {}", what,
+                    options.abandon && (options.abandon_overdue_steps || stopping)
+                        ? "abandoning it: the next worker takes up the post"
+                        : "the post is tried again when it returns");
+      if (options.abandon && (options.abandon_overdue_steps || stopping)) options.abandon(what);
+    }
+    if (!stopping) continue;
+    const int running = journal_->running();
+    if (running > 0 && options.stop_now && options.stop_now->load() && options.abandon)
+      options.abandon(std::to_string(running) + " step(s) still running when told to stop now");
+    if (running > 0 && !told_waiting) {
+      told_waiting = true;
+      spdlog::warn("stopping once the {} step(s) running return (or pass their deadline)", running);
+    }
+  }
+}
+
 Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool>* stop) {
   RunSummary summary;
+  // Which step runs is written down where a crash cannot erase it; the journal goes when the
+  // run ends, after the watchdog below.
+  struct JournalScope {
+    std::unique_ptr<StepJournal>& journal;
+    ~JournalScope() { journal.reset(); }
+  } journal_scope{journal_};
+  if (const std::string location = store_.location();
+      !location.empty() && location != ":memory:" && location.rfind("file:", 0) != 0) {
+    std::string error;
+    journal_ = StepJournal::open(StepJournal::directory_for(location), lease_.owner, error);
+    if (journal_)
+      StepJournal::install_crash_handler();
+    else
+      spdlog::warn(
+          "steps run without a journal ({}): a post whose step crashes this worker "
+          "will not be told from the others",
+          error);
+  }
+  std::thread watchdog;
+  if (journal_) {
+    watch_done_ = false;
+    watchdog = std::thread([&] { watch(options, stop); });
+  }
+  struct WatchdogScope {
+    Engine& engine;
+    std::thread& thread;
+    ~WatchdogScope() {
+      if (!thread.joinable()) return;
+      {
+        std::lock_guard lock(engine.watch_mutex_);
+        engine.watch_done_ = true;
+      }
+      engine.watch_wake_.notify_all();
+      thread.join();
+    }
+  } watchdog_scope{*this, watchdog};
+  if (Status recovered = recover_dead_workers(clock_.now_ms()); !recovered) return recovered;
   if (Result<int64_t> rescued = store_.rescue_expired(clock_.now_ms()); !rescued)
     return rescued.status();
   else if (*rescued > 0)
@@ -580,6 +740,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
   // Claims of a worker that stopped are taken over once their lease has expired: whenever this
   // worker is idle, and at least once per lease period while it is busy.
   auto rescue = [&](int64_t now) -> Result<int64_t> {
+    if (Status recovered = recover_dead_workers(now); !recovered) return recovered;
     Result<int64_t> rescued = store_.rescue_expired(now);
     if (rescued && *rescued > 0) spdlog::warn("took up {} post(s) whose lease expired", *rescued);
     next_rescue = now + config_.engine.lease_ms;

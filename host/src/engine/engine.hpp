@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "engine/pool.hpp"
+#include "engine/step_journal.hpp"
 #include "engine/workflow.hpp"
 #include "plugins/host_api.hpp"
 #include "store/store.hpp"
@@ -13,7 +14,9 @@
 #include <herald/host.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -107,6 +110,15 @@ class Engine final : private PlanSource {
                                     int64_t& steps_run);
   /// Hands a claimed post back untouched: it is claimable again, as it was before the claim.
   static Transition release(Post&& post, int64_t now_ms);
+  /// The delay before attempt `attempt` + 1 (exponential, capped, jittered).
+  int64_t backoff_ms(int attempt);
+  /// Applies what the journals of workers that are gone say (see step_journal.hpp): a post
+  /// whose step crashed the worker or ran past its deadline counts an attempt, and is
+  /// quarantined after engine.max_attempts; every claim of such a worker is taken up at once.
+  Status recover_dead_workers(int64_t now_ms);
+  /// The watchdog: reports steps past their deadline and abandons them as `options` says.
+  void watch(const RunOptions& options, const std::atomic<bool>* stop);
+
   /// Whether a pause in `pauses` covers the account.
   static const Pause* pause_of(const std::vector<Pause>& pauses, const std::string& account);
   void finish(Transition& t, PostState from, PostState state, const std::string& action,
@@ -130,6 +142,10 @@ class Engine final : private PlanSource {
   const Notifiers* notifiers_ = nullptr;
   std::function<void()> periodic_;
   int64_t periodic_every_ms_ = 0;
+  std::unique_ptr<StepJournal> journal_;  // while run() runs, for a store in a file
+  std::mutex watch_mutex_;
+  std::condition_variable watch_wake_;
+  bool watch_done_ = false;
 };
 
 }  // namespace herald

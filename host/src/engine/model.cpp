@@ -5,12 +5,13 @@
 
 namespace herald {
 namespace {
-constexpr std::array<std::pair<PostState, std::string_view>, 9> kStateNames = {{
+constexpr std::array<std::pair<PostState, std::string_view>, 10> kStateNames = {{
     {PostState::ready, "ready"},
     {PostState::waiting, "waiting"},
     {PostState::held, "held"},
     {PostState::in_flight, "in_flight"},
     {PostState::unconfirmed, "unconfirmed"},
+    {PostState::quarantined, "quarantined"},
     {PostState::done, "done"},
     {PostState::rejected, "rejected"},
     {PostState::failed, "failed"},

@@ -18,6 +18,7 @@ enum class PostState {
   held,         // for a person
   in_flight,    // claimed by a worker; its step is running
   unconfirmed,  // a publish call may have happened; reconcile before anything else
+  quarantined,  // its step crashed or hung the worker too often; a person releases it
   done,
   rejected,
   failed,

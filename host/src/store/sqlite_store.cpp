@@ -581,12 +581,18 @@ class SqliteStore final : public Store {
       if (found != SQLITE_ROW && found != SQLITE_DONE) return error("reading the post's trail");
       Statement& wake = statement(
           "UPDATE post_states SET state = ?6, wake_ms = ?7, due_ms = ?8, updated_ms = ?1, "
-          "step_events = step_events + 1, last_audit_id = ?9 "
+          "step_events = step_events + 1, last_audit_id = ?9, "
+          "attempt = CASE WHEN ?4 = 'quarantined' THEN 0 ELSE attempt END "
           "WHERE post_id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
       // A waiting or held post wakes up now; a post that is already due keeps its time.
       Post woken = seen;
       if (seen.state == PostState::waiting || seen.state == PostState::held) {
         woken.state = PostState::ready;
+        woken.wake_ms = event.at_ms;
+      } else if (seen.state == PostState::quarantined) {
+        // Released by a person: its attempts start again, and a publish step whose call may
+        // have reached the network reconciles first.
+        woken.state = seen.step_kind == "publish" ? PostState::unconfirmed : PostState::ready;
         woken.wake_ms = event.at_ms;
       }
       wake.bind(1, event.at_ms).bind(2, event.post_id).bind(3, seen.claim_seq);
@@ -905,6 +911,27 @@ class SqliteStore final : public Store {
       int rc = sqlite3_step(rescue.get());
       rescue.reset();
       if (rc != SQLITE_DONE) return error("rescuing expired claims");
+      rescued = sqlite3_changes(db_);
+      return Status::ok();
+    });
+    if (!status) return status;
+    return rescued;
+  }
+
+  Result<int64_t> rescue_owner(const std::string& owner, int64_t now_ms) override {
+    const std::lock_guard hold(mutex_);
+    int64_t rescued = 0;
+    Status status = in_transaction([&]() -> Status {
+      Statement& rescue = statement(
+          "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' THEN 'unconfirmed' "
+          "ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
+          "?1, claim_seq = claim_seq + 1, "
+          "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
+          "WHERE lease_owner = ?2 AND state = 'in_flight'");
+      rescue.bind(1, now_ms).bind(2, owner);
+      int rc = sqlite3_step(rescue.get());
+      rescue.reset();
+      if (rc != SQLITE_DONE) return error("taking up the claims of a stopped worker");
       rescued = sqlite3_changes(db_);
       return Status::ok();
     });

@@ -80,6 +80,9 @@ class Store {
   /// Turns claims whose lease expired back into work: `ready`, or `unconfirmed` for a publish
   /// step (its network call may have happened). Returns how many were rescued.
   virtual Result<int64_t> rescue_expired(int64_t now_ms) = 0;
+  /// The same for every claim of worker `owner`, whatever its lease: the worker is known to be
+  /// gone. Returns how many were taken up.
+  virtual Result<int64_t> rescue_owner(const std::string& owner, int64_t now_ms) = 0;
 
   /// The earliest wake-up of a post that is not finished, if any.
   virtual Result<std::optional<int64_t>> next_wake() = 0;
