@@ -174,7 +174,12 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.step_name = step_name;
     herald_status status = step.run(call);
     std::string plugin_error = call.error.empty() ? "no message" : call.error;
-    if (status == HERALD_OK) {
+    if (!call.violation.empty()) {
+      // The plugin handed back text the host refused to store; whatever it did next, the step
+      // fails with that (the message names the plugin and the field).
+      outcome = HERALD_FAIL;
+      reason = call.violation;
+    } else if (status == HERALD_OK) {
       outcome = call.outcome;
       at_ms = call.outcome_at_ms;
       reason = call.reason;
