@@ -6,6 +6,7 @@
 #include "engine/engine.hpp"
 #include "store/audit_chain.hpp"
 #include "store/audit_checkpoint.hpp"
+#include "text/input_check.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -43,37 +44,6 @@ std::string random_key() {
   std::string key;
   for (int i = 0; i < 32; ++i) key += hex[generator() % 16];
   return key;
-}
-
-/// Well-formed UTF-8: no stray or missing continuation bytes, no overlong forms, no surrogates,
-/// nothing above U+10FFFF.
-bool valid_utf8(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    size_t extra = 0;
-    uint32_t code_point = byte;
-    if (byte >= 0xF0 && byte <= 0xF4)
-      extra = 3, code_point = byte & 0x07;
-    else if (byte >= 0xE0 && byte <= 0xEF)
-      extra = 2, code_point = byte & 0x0F;
-    else if (byte >= 0xC2 && byte <= 0xDF)
-      extra = 1, code_point = byte & 0x1F;
-    else if (byte >= 0x80)
-      return false;
-    if (text.size() - i <= extra) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
-    if (code_point < kSmallest[extra] || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF))
-      return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -182,14 +152,14 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
     std::string errors;
     for (const AccountConfig& account : impl->config.accounts) {
       for (const auto& [name, reference] : account.credentials) {
-        Result<std::string> value = resolve_secret(reference, impl->config.directory);
+        Result<std::string> value = resolve_credential(reference, impl->config);
         if (!value)
           errors += (errors.empty() ? "" : "\n") + account.where.describe() + ": credential '" +
                     name + "': " + value.status().message();
       }
     }
     if (const AuditConfig& audit = impl->config.audit; audit.checkpoints) {
-      Result<std::string> pem = resolve_secret(audit.key, impl->config.directory);
+      Result<std::string> pem = resolve_secret(audit.key, impl->config);
       Status key = pem ? CheckpointKey::from_private_pem(*pem).status() : pem.status();
       if (!key)
         errors += (errors.empty() ? "" : "\n") + audit.where.describe() +
@@ -241,6 +211,16 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
 }
 
 Status Host::Impl::prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit) {
+  // What would be stored is checked before anything is looked up, so that no message repeats
+  // bytes that are not text.
+  for (const auto& [what, value] :
+       {std::pair<const char*, const std::string&>{"the workflow name", request.workflow},
+        {"the account name", request.account},
+        {"the author", request.author}})
+    if (Status s = check_input(what, value, kShortTextLimit, Lines::one); !s) return s;
+  if (Status s = check_input("the post's text", request.text, kLongTextLimit); !s) return s;
+  for (const std::string& tag : request.tags)
+    if (Status s = check_input("a tag", tag, kShortTextLimit, Lines::one); !s) return s;
   const WorkflowConfig* workflow = config.workflow(request.workflow);
   if (!workflow) return unknown("workflow", request.workflow, config.workflows, config.file);
   const AccountConfig* account = config.account(request.account);
@@ -250,8 +230,6 @@ Status Host::Impl::prepare_post(const SubmitRequest& request, Post& post, AuditE
                                             "'; authors are listed under `people` in " +
                                             config.file);
   if (request.text.empty()) return Status(ErrorCode::invalid_argument, "the post has no text");
-  if (!valid_utf8(request.text))
-    return Status(ErrorCode::invalid_argument, "the post's text is not valid UTF-8");
 
   int64_t now = clock->now_ms();
   post = Post{};
@@ -378,6 +356,9 @@ Status check_open(const Post& post, const std::string& type) {
 Status Host::Impl::record_event(int64_t post_id, const std::string& type, const std::string& person,
                                 const std::string& comment, const std::string& stage) {
   Impl& impl = *this;
+  if (Status s = check_input("the person", person, kShortTextLimit, Lines::one); !s) return s;
+  if (Status s = check_input("the comment", comment, kLongTextLimit); !s) return s;
+  if (Status s = check_input("the stage", stage, kShortTextLimit, Lines::one); !s) return s;
   Result<std::optional<Post>> found = impl.store->find_post(post_id);
   if (!found) return found.status();
   if (!found->has_value()) return no_such_post(post_id, *impl.store);
@@ -514,8 +495,8 @@ Status Host::edit(int64_t post_id, const std::string& person, const std::string&
                                                     (post.author.empty() ? "none" : post.author) +
                                                     ") or a person with role editor may");
   if (text.empty()) return Status(ErrorCode::invalid_argument, "the new text is empty");
-  if (!valid_utf8(text))
-    return Status(ErrorCode::invalid_argument, "the new text is not valid UTF-8");
+  if (Status s = check_input("the new text", text, kLongTextLimit); !s) return s;
+  if (Status s = check_input("the reason", reason, kLongTextLimit); !s) return s;
   if (text == post.text)
     return Status(ErrorCode::invalid_argument,
                   "the new text is the same as post " + id + "'s current text; nothing to edit");

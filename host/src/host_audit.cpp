@@ -105,7 +105,7 @@ Result<CheckpointKey> signing_key(const Configuration& config) {
                   config.file +
                       " configures no audit.checkpoints (key and directory); see "
                       "docs/approvals.md");
-  Result<std::string> pem = resolve_secret(config.audit.key, config.directory);
+  Result<std::string> pem = resolve_secret(config.audit.key, config);
   if (!pem) return pem.status();
   return CheckpointKey::from_private_pem(*pem);
 }

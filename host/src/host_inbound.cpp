@@ -2,6 +2,7 @@
 // inbound steps (plugins of kind inbound: influence, moderation, routes to reply drafts, or a
 // company's own) until one stops it or answers it; replies go through a workflow like any post.
 #include "host_impl.hpp"
+#include "text/input_check.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/spdlog.h>
@@ -197,6 +198,9 @@ Result<InboundFetch> Host::fetch_mentions(const std::string& only_account) {
       out.accounts.push_back(std::move(fetched));
       continue;
     }
+    if (!call.violation.empty())
+      return Status(ErrorCode::plugin, "fetching the mentions of " + name + ": " + call.violation +
+                                           "; nothing was imported for it");
     if (status != HERALD_OK)
       return Status(ErrorCode::plugin, "fetching the mentions of " + name + " with " +
                                            publisher->plugin().name + ": " +
@@ -259,8 +263,9 @@ Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
                                       *step, step->config().name);
       call.inbound = &inbound;
       const herald_status status = step->run(call);
-      if (status != HERALD_OK || call.outcome != HERALD_ADVANCE) {
-        std::string why = status != HERALD_OK
+      if (!call.violation.empty() || status != HERALD_OK || call.outcome != HERALD_ADVANCE) {
+        std::string why = !call.violation.empty() ? call.violation
+                          : status != HERALD_OK
                               ? (call.error.empty() ? "no reason given" : call.error)
                               : (call.outcome == HERALD_FAIL
                                      ? call.reason
@@ -458,6 +463,7 @@ Status Host::report_share(int64_t post_id, const std::string& person, const std:
   if (Status s = impl_->require_store(); !s) return s;
   if (!impl_->config.person(person)) return unknown_person(impl_->config, person);
   if (url.empty()) return Status(ErrorCode::invalid_argument, "give the URL of the share");
+  if (Status s = check_input("the URL", url, kShortTextLimit * 8, Lines::one); !s) return s;
   Result<std::optional<Post>> found = impl_->store->find_post(post_id);
   if (!found) return found.status();
   if (!found->has_value()) return no_such_post(post_id, *impl_->store);

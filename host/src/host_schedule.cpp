@@ -1,6 +1,7 @@
 // The scheduling side of the Host: urgent posts, crisis pauses, engagement history, best-time
 // suggestions and the calendar.
 #include "host_impl.hpp"
+#include "text/input_check.hpp"
 
 #include "schedule/best_time.hpp"
 #include "time/time.hpp"
@@ -89,6 +90,7 @@ Result<PauseView> Host::pause(const std::string& account, const std::string& per
                               const std::string& reason) {
   if (Status s = impl_->require_store(); !s) return s;
   const Configuration& config = impl_->config;
+  if (Status s = check_input("the reason", reason, kLongTextLimit); !s) return s;
   if (Status s = check_account(config, account, true); !s) return s;
   if (!config.person(person)) return unknown_person(config, person);
   if (reason.empty())
@@ -111,6 +113,7 @@ Result<ResumeSummary> Host::resume(const std::string& account, const std::string
                                    const std::string& reason) {
   if (Status s = impl_->require_store(); !s) return s;
   const Configuration& config = impl_->config;
+  if (Status s = check_input("the reason", reason, kLongTextLimit); !s) return s;
   if (Status s = check_account(config, account, true); !s) return s;
   if (!config.person(person)) return unknown_person(config, person);
   const int64_t now = impl_->clock->now_ms();

@@ -2,6 +2,7 @@
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -160,6 +161,63 @@ TEST_F(Cli, ErrorsHaveExitCodesAndNeverShowSecrets) {
   auto store = herald("status " + not_db);
   EXPECT_EQ(store.exit_code, 5);
   EXPECT_NE(store.output.find("junk.db"), std::string::npos) << store.output;
+}
+
+// A byte that is not UTF-8, written as the shell's printf writes it.
+const std::string kNotUtf8 = "\"$(printf 'ok\\377')\"";
+
+TEST_F(Cli, InputThatIsNotUtf8IsRefusedAndNothingIsStored) {
+  const std::string submit = "submit " + config_ + " -w announce -a corp ";
+  for (const std::string& args :
+       {"--author ana --text hi --tag " + kNotUtf8, "--author ana --text " + kNotUtf8,
+        "--author " + kNotUtf8 + " --text hi"}) {
+    auto refused = herald(submit + args);
+    EXPECT_EQ(refused.exit_code, 2) << args << ": " << refused.output;
+    EXPECT_NE(refused.output.find("is not valid UTF-8 (byte 3 of 3)"), std::string::npos)
+        << args << ": " << refused.output;
+    EXPECT_EQ(refused.output.find('\xff'), std::string::npos) << "the byte is not repeated";
+  }
+  auto newline = herald(submit + "--author ana --text hi --tag \"$(printf 'a\\nb')\"");
+  EXPECT_EQ(newline.exit_code, 2) << newline.output;
+  EXPECT_NE(newline.output.find("a tag contains a line break"), std::string::npos)
+      << newline.output;
+  auto status = herald("status " + config_ + " --json");
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_EQ(nlohmann::json::parse(status.output).size(), 0u) << "nothing was stored";
+}
+
+// Whatever the database holds (here: bytes that are not UTF-8 in every free-text column, written
+// with plain SQLite), every JSON output prints valid JSON and exits 0.
+TEST_F(Cli, JsonOutputsSurviveBytesThatAreNotUtf8InTheStore) {
+  const std::string clock = " --clock virtual --start 2031-03-01T08:00:00Z";
+  ASSERT_EQ(
+      herald("submit " + config_ + " -w announce -a corp --author ana --text hi --tag t" + clock)
+          .exit_code,
+      0);
+  ASSERT_EQ(herald("run " + config_ + " --clock virtual --until-idle").exit_code, 0);
+  ASSERT_EQ(herald("approve " + config_ + " 1 --as mo --comment fine").exit_code, 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("company.db").c_str(), &db), SQLITE_OK);
+  const char* corrupt = R"sql(
+    UPDATE posts SET text = text || X'FF', author = author || X'FE', tags = tags || X'FF',
+                     zone = zone || X'C3', time_note = X'FF';
+    UPDATE post_states SET reason = reason || X'FF', remote_id = X'FF', note = X'FE',
+                           stage = X'FF', plan_note = X'FF', expects = expects || X'FF';
+    UPDATE events SET comment = comment || X'FF', actor = actor || X'FF';
+    UPDATE audit SET detail = detail || X'FF', actor = actor || X'FE';
+  )sql";
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, corrupt, nullptr, nullptr, &error), SQLITE_OK) << error;
+  sqlite3_close(db);
+  for (const std::string& command :
+       {"status " + config_ + " --json", "status " + config_ + " 1 --json",
+        "audit " + config_ + " --json", "audit " + config_ + " 1 --json",
+        "inbox " + config_ + " --as mo --json"}) {
+    auto result = herald(command);
+    EXPECT_EQ(result.exit_code, 0) << command << ": " << result.output;
+    EXPECT_FALSE(nlohmann::json::parse(result.output, nullptr, false).is_discarded())
+        << command << ": " << result.output;
+  }
 }
 
 TEST_F(Cli, ListsPlugins) {

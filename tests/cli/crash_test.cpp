@@ -23,7 +23,7 @@ TEST(Crash, KilledMidRunThenResumedPublishesEachPostOnce) {
 plugin_paths:
   - )") + BUILTIN_PLUGIN_DIR + R"(
   - )" + FIXTURE_DIR + R"(/herald_fixture_slow.so
-engine: { lease_seconds: 1 }
+engine: { lease_seconds: 2 }
 accounts:
   corp: { network: mastodon }
 people:
@@ -31,8 +31,8 @@ people:
 workflows:
   slow:
     steps:
-      - { kind: draft, plugin: fixture_slow }
-      - { kind: publish, plugin: outbox, config: { directory: out } }
+      - { kind: draft, plugin: fixture_slow, timeout_seconds: 1 }
+      - { kind: publish, plugin: outbox, timeout_seconds: 1, config: { directory: out } }
 )");
   const int posts = 400;
   {
@@ -61,7 +61,8 @@ workflows:
   size_t published_before = testing::count_lines(testing::read_file(dir.file("out/corp.jsonl")));
   EXPECT_LT(published_before, static_cast<size_t>(posts));
 
-  // Its claims expire after a second; a new run takes every post to the end.
+  // Its claims last two seconds, but its journal says it is gone: a new run takes every post
+  // up at once and to the end.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto resumed = testing::run_command(std::string(HERALD_CLI) + " run " + config + " --until-idle");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;

@@ -35,6 +35,16 @@ workflows:
         plugin: outbox
 )";
 
+/// The configuration with `timeout_seconds: SECONDS` on each of its steps.
+std::string with_step_deadlines(std::string yaml, int seconds) {
+  for (const char* kind : {"draft", "approve", "publish"}) {
+    const std::string line = std::string("      - kind: ") + kind + "\n";
+    yaml.replace(yaml.find(line), line.size(),
+                 line + "        timeout_seconds: " + std::to_string(seconds) + "\n");
+  }
+  return yaml;
+}
+
 struct BadConfig {
   std::string name;
   std::string yaml;
@@ -124,7 +134,71 @@ INSTANTIATE_TEST_SUITE_P(
             replace(kValid, "config: { role: marketing }", "config: { role: marketing, count: 0 }"),
             {"company.yaml:19:", "plugin approve refused this configuration",
              "count must be at least 1"}},
-        BadConfig{"no_workflows", "herald: 1\n", {"missing `workflows`"}}),
+        BadConfig{"no_workflows", "herald: 1\n", {"missing `workflows`"}},
+        // Settings that can only hurt.
+        BadConfig{
+            "lease_zero",
+            replace(kValid, "herald: 1\n", "herald: 1\nengine: { lease_seconds: 0 }\n"),
+            {"company.yaml:2:26 (engine.lease_seconds)", "must be from 1 to 604800", "got 0"}},
+        BadConfig{"lease_negative",
+                  replace(kValid, "herald: 1\n", "herald: 1\nengine: { lease_seconds: -5 }\n"),
+                  {"company.yaml:2:26 (engine.lease_seconds)", "got -5"}},
+        BadConfig{"max_attempts_negative",
+                  replace(kValid, "herald: 1\n", "herald: 1\nengine: { max_attempts: -1 }\n"),
+                  {"company.yaml:2:25 (engine.max_attempts)", "must be from 1 to 1000, got -1"}},
+        BadConfig{"max_attempts_zero",
+                  replace(kValid, "herald: 1\n", "herald: 1\nengine: { max_attempts: 0 }\n"),
+                  {"company.yaml:2:25 (engine.max_attempts)", "got 0"}},
+        BadConfig{"char_limit_negative",
+                  replace(kValid, "    network: mastodon\n",
+                          "    network: mastodon\n    char_limit: -5\n"),
+                  {"company.yaml:5:17 (accounts.corp.char_limit)", "must be 0 (no limit) or more"}},
+        BadConfig{
+            "lease_shorter_than_a_publish_timeout",
+            replace(replace(with_step_deadlines(kValid, 10), "herald: 1\n",
+                            "herald: 1\nengine: { lease_seconds: 20 }\n"),
+                    "plugin: outbox", "plugin: mastodon\n        config: { timeout_seconds: 60 }"),
+            {"company.yaml:26:36",
+             "timeout_seconds (60) is not shorter than "
+             "engine.lease_seconds (20)",
+             "publish it again"}},
+        BadConfig{"lease_shorter_than_a_default_timeout",
+                  replace(replace(with_step_deadlines(kValid, 10), "herald: 1\n",
+                                  "herald: 1\nengine: { lease_seconds: 20 }\n"),
+                          "plugin: outbox", "plugin: mastodon"),
+                  {"company.yaml:23:", "timeout_seconds (30, the default of mastodon)"}},
+        BadConfig{"lease_shorter_than_a_step_deadline",
+                  replace(kValid, "herald: 1\n", "herald: 1\nengine: { lease_seconds: 90 }\n"),
+                  {"company.yaml:21:9 (workflows.announce.steps[2])",
+                   "the deadline of step 'publish' (120 s, the default for publish steps) is not "
+                   "shorter than engine.lease_seconds (90)"}},
+        BadConfig{"step_deadline_zero",
+                  with_step_deadlines(kValid, 0),
+                  {"company.yaml:14:26 (workflows.announce.steps[0].timeout_seconds)",
+                   "must be from 1 to 86400"}},
+        BadConfig{"duplicate_top_key",
+                  std::string(kValid) + "people:\n  zed: {}\n",
+                  {"company.yaml:22:1 (people)",
+                   "'people' is written twice in this mapping "
+                   "(first at line 7, column 1)"}},
+        BadConfig{"duplicate_account",
+                  replace(kValid, "  corp:\n", "  corp: { network: x }\n  corp:\n"),
+                  {"company.yaml:4:3 (accounts.corp)", "'corp' is written twice"}},
+        BadConfig{"duplicate_step_setting",
+                  replace(kValid, "config: { role: marketing }",
+                          "config: { role: marketing, role: legal }"),
+                  {"company.yaml:19:36", "'role' is written twice"}},
+        BadConfig{"not_utf8",
+                  replace(kValid, "    network: mastodon\n",
+                          "    network: mastodon\n    handle: caf\xe9\n"),
+                  {"company.yaml:5:16: byte 0xE9 is not UTF-8", "save the file as UTF-8"}},
+        BadConfig{"nul_in_a_name",
+                  replace(kValid, "  corp:\n", "  \"co\\0rp\":\n"),
+                  {"company.yaml:3:3 (accounts)", "a name contains a NUL character"}},
+        BadConfig{"line_break_in_a_tag",
+                  replace(kValid, "config: { role: marketing }",
+                          "config: { role: marketing }\n        when: { tag: \"a\\nb\" }"),
+                  {"company.yaml:20:", "when.tag", "a tag is one word or phrase on one line"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(Config, ReadsAValidFile) {
@@ -147,6 +221,83 @@ TEST(Config, ResolvesFileSecretsRelativeToTheConfig) {
   auto missing = resolve_secret("${file:nope.txt}", dir.path().string());
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.status().message().find("nope.txt"), std::string::npos);
+}
+
+// A credential is one line: a CR or LF inside it (after ${env:}/${file:} resolution) would
+// split an HTTP header. The error names the credential, never its value.
+TEST(Config, ACredentialWithALineBreakIsRefusedWithoutItsValue) {
+  testing::TempDir dir;
+  setenv("HERALD_TEST_TOKEN", "s3cr3t-value\r\nX-Injected: 1", 1);
+  HostOptions options;
+  options.open_store = false;
+  options.resolve_secrets = true;
+  auto host = Host::open(dir.write("company.yaml", kValid), options);
+  setenv("HERALD_TEST_TOKEN", "s3cr3t-value", 1);
+  ASSERT_FALSE(host);
+  EXPECT_EQ(host.status().exit_code(), 3);
+  const std::string& message = host.status().message();
+  EXPECT_NE(message.find("company.yaml:3:3 (accounts.corp): credential 'token': the value of "
+                         "${env:HERALD_TEST_TOKEN} has a line break (CR or LF) inside it"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << message;
+  EXPECT_EQ(message.find("X-Injected"), std::string::npos) << message;
+}
+
+// ${file:..} reads only inside the secret directories (by default the configuration's folder),
+// whether the way out is `..`, an absolute path or a symlink; the file is never read or shown.
+TEST(Config, FileSecretsAreReadOnlyFromTheSecretDirectories) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "deploy");
+  dir.write("outside.txt", "s3cr3t-outside\n");
+  dir.write("deploy/token.txt", "inside-token\n");
+  std::filesystem::create_symlink(dir.path() / "outside.txt", dir.path() / "deploy/link.txt");
+  const std::string with_token = replace(kValid, "${env:HERALD_TEST_TOKEN}", "TOKEN");
+  HostOptions options;
+  options.open_store = false;
+  options.resolve_secrets = true;
+  for (const std::string& reference :
+       {std::string("${file:../outside.txt}"), std::string("${file:link.txt}"),
+        "${file:" + dir.file("outside.txt") + "}"}) {
+    auto host = Host::open(
+        dir.write("deploy/company.yaml", replace(with_token, "TOKEN", reference)), options);
+    ASSERT_FALSE(host) << reference << " was read";
+    EXPECT_EQ(host.status().exit_code(), 3);
+    const std::string& message = host.status().message();
+    EXPECT_NE(message.find("credential 'token': secret file "), std::string::npos) << message;
+    EXPECT_NE(message.find("is outside the secret directories (" +
+                           std::filesystem::canonical(dir.path() / "deploy").string() + ")"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("secrets: directories:"), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cr3t-outside"), std::string::npos) << message;
+  }
+  auto inside = Host::open(
+      dir.write("deploy/company.yaml", replace(with_token, "TOKEN", "${file:token.txt}")), options);
+  EXPECT_TRUE(inside) << inside.status().message();
+  // A folder listed under `secrets: directories:` may hold them (and then only it).
+  auto listed =
+      Host::open(dir.write("deploy/company.yaml",
+                           replace(replace(with_token, "TOKEN", "${file:../outside.txt}"),
+                                   "herald: 1\n", "herald: 1\nsecrets: { directories: [..] }\n")),
+                 options);
+  EXPECT_TRUE(listed) << listed.status().message();
+}
+
+// A Python time limit at least as long as the lease lets a second worker take a post whose hook
+// still runs.
+TEST(Config, APythonTimeLimitMustBeShorterThanTheLease) {
+  testing::TempDir dir;
+  auto config = load_configuration(dir.write(
+      "company.yaml", replace(kValid, "herald: 1\n",
+                              "herald: 1\nengine: { lease_seconds: 60 }\npython: { "
+                              "timeout_seconds: 60 }\nhooks: { on_fail: \"acme.hooks:page\" }\n")));
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.status().message().find(
+                "company.yaml:3:28 (python.timeout_seconds): python.timeout_seconds (60) is not "
+                "shorter than engine.lease_seconds (60)"),
+            std::string::npos)
+      << config.status().message();
 }
 
 TEST(Config, SuggestsTheClosestName) {

@@ -147,6 +147,60 @@ TEST(FuzzRegressions, ConfigKeysCountedWithoutATableAreRefused) {
             "but no table of them");
 }
 
+// Every pointer and count a descriptor pairs is checked before it is followed: counts no plugin
+// would declare are a corrupt descriptor, not a table to walk.
+TEST(FuzzRegressions, DescriptorCountsBeyondAnyPluginAreRefused) {
+  Descriptor components;
+  components.descriptor.component_count = 100000;
+  Status s = components.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: its descriptor declares 100000 components, more than 256; it is corrupt "
+            "or not built with the Herald SDK");
+  Descriptor keys;
+  keys.components[0].config_key_count = 5000;
+  s = keys.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: plugin 'corrupt' component 'post' declares 5000 config keys, more than "
+            "1024; the descriptor is corrupt or not built with the Herald SDK");
+  Descriptor no_table;
+  no_table.descriptor.components = nullptr;
+  s = no_table.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(), "corrupt.so: plugin 'corrupt' offers no components");
+}
+
+// Descriptor strings reach logs and JSON: they are read up to a limit and must be UTF-8.
+TEST(FuzzRegressions, DescriptorTextThatIsNotUtf8IsRefused) {
+  Descriptor name;
+  name.descriptor.name =
+      "corr\xff"
+      "upt";
+  Status s = name.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: its name is not valid UTF-8 (byte 5 of 8); write it in UTF-8; the "
+            "descriptor is corrupt");
+  Descriptor key;
+  key.keys[0].description =
+      "wh\xc3"
+      "ere";
+  s = key.check();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("component 'post': config key 0's description is not valid UTF-8"),
+            std::string::npos)
+      << s.message();
+  Descriptor unterminated;
+  std::string long_name(2000, 'a');
+  unterminated.components[0].name = long_name.c_str();
+  s = unterminated.check();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "corrupt.so: plugin 'corrupt': component 0's name is longer than 1024 bytes (or not "
+            "NUL-terminated); the descriptor is corrupt");
+}
+
 // The fuzz targets open a host per input; every open loaded each plugin library again and kept
 // it, so memory grew with every Host::open of a long-running process.
 TEST(FuzzRegressions, APluginLoadedTwiceIsKeptResidentOnce) {
@@ -361,17 +415,17 @@ TEST(FuzzRegressions, APostsTrailWithALoopEndsInsteadOfHanging) {
 
 // config/regress-validate-json-utf8.yaml: a store path with a byte that is not UTF-8 (YAML files
 // are read as bytes) made `herald validate --json` stop with an uncaught nlohmann::json
-// type_error.
-TEST(FuzzRegressions, ValidateJsonOfAConfigurationWithInvalidUtf8StillPrints) {
+// type_error. Its JSON output was repaired first; such a file is now refused at the byte.
+TEST(FuzzRegressions, ValidateJsonOfAConfigurationWithInvalidUtf8IsRefusedAtTheByte) {
   TempDir dir;
   const std::string config = dir.write(
       "herald.yaml",
       testing::read_file(std::string(FUZZ_CORPUS_DIR) + "/config/regress-validate-json-utf8.yaml"));
   auto result = testing::run_command(std::string(HERALD_CLI) + " validate " + config + " --json");
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.output.find("\"store\": \"" + dir.file("schedule")), std::string::npos)
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find(config + ":2:55: byte 0xE0 is not UTF-8; save the file as UTF-8"),
+            std::string::npos)
       << result.output;
-  EXPECT_NE(result.output.find("\xEF\xBF\xBD"), std::string::npos) << result.output;
 }
 
 }  // namespace

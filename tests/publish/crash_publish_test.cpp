@@ -35,7 +35,7 @@ int env_int(const char* name, int fallback) {
 std::string config_yaml(const std::string& url) {
   std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
 store: { path: crash.db }
-engine: { retry_delay_seconds: 0.05, max_retry_delay_seconds: 0.5, max_attempts: 50, lease_seconds: 1 }
+engine: { retry_delay_seconds: 0.05, max_retry_delay_seconds: 0.5, max_attempts: 50, lease_seconds: 2 }
 accounts:
 )";
   const std::map<std::string, std::string> credential = {
@@ -65,7 +65,8 @@ workflows:
 )";
   for (const auto& entry : credential)
     yaml += "      - { name: " + entry.first + ", kind: publish, plugin: " + entry.first +
-            ", when: { network: " + entry.first + " } }\n";
+            ", when: { network: " + entry.first +
+            " }, timeout_seconds: 1, config: { timeout_seconds: 1 } }\n";
   return yaml;
 }
 

@@ -1,6 +1,9 @@
 #include "config/config.hpp"
 
+#include "text/input_check.hpp"
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -138,7 +141,18 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return match.empty() ? "" : "; did you mean '" + match + "'?";
 }
 
-Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir) {
+namespace {
+
+/// Whether `path` is `folder` or inside it, both already canonical.
+bool is_inside(const fs::path& path, const fs::path& folder) {
+  fs::path relative = path.lexically_relative(folder);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+}  // namespace
+
+Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir,
+                                   const std::vector<std::string>& allowed_directories) {
   static const std::regex pattern(R"(^\$\{(env|file):([^}]+)\}$)");
   std::smatch match;
   if (!std::regex_match(reference, match, pattern))
@@ -154,12 +168,57 @@ Result<std::string> resolve_secret(const std::string& reference, const std::stri
     return std::string(value);
   }
   fs::path path = fs::path(name).is_absolute() ? fs::path(name) : fs::path(base_dir) / name;
+  // Where the file really is, `..` and symlinks resolved, before a byte of it is read.
+  std::error_code ec;
+  fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) real = path.lexically_normal();
+  bool allowed = false;
+  std::string folders;
+  for (const std::string& directory : allowed_directories) {
+    fs::path folder = fs::weakly_canonical(directory, ec);
+    if (ec) folder = fs::path(directory).lexically_normal();
+    allowed = allowed || is_inside(real, folder);
+    folders += (folders.empty() ? "" : ", ") + folder.string();
+  }
+  if (!allowed)
+    return Status(ErrorCode::config,
+                  "secret file " + path.string() +
+                      (real != path ? " (" + real.string() + ")" : std::string()) +
+                      " is outside the secret directories (" +
+                      (folders.empty() ? std::string("none") : folders) +
+                      "); move it into one of them or list its folder under "
+                      "`secrets: directories:`");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status(ErrorCode::config, "secret file " + path.string() + " cannot be read");
   std::stringstream content;
   content << in.rdbuf();
   std::string value = content.str();
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir) {
+  return resolve_secret(reference, base_dir, {base_dir});
+}
+
+Result<std::string> resolve_secret(const std::string& reference, const Configuration& config) {
+  return resolve_secret(reference, config.directory,
+                        config.secret_directories.empty()
+                            ? std::vector<std::string>{config.directory}
+                            : config.secret_directories);
+}
+
+Result<std::string> resolve_credential(const std::string& reference, const Configuration& config) {
+  Result<std::string> value = resolve_secret(reference, config);
+  if (!value) return value;
+  // Never the value: only where it came from and what is wrong with it.
+  if (value->find_first_of("\r\n") != std::string::npos)
+    return Status(ErrorCode::config, "the value of " + reference +
+                                         " has a line break (CR or LF) inside it; a credential "
+                                         "is one line (a file may end with one line break)");
+  if (value->find('\0') != std::string::npos)
+    return Status(ErrorCode::config, "the value of " + reference +
+                                         " has a NUL byte; a credential is one line of text");
   return value;
 }
 
@@ -385,8 +444,15 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     }
     account.char_limit = default_char_limit(account.network);
     account.char_limit_set = static_cast<bool>(body["char_limit"]);
-    if (body["char_limit"])
+    if (body["char_limit"]) {
       account.char_limit = r.integer(body["char_limit"], path + ".char_limit").value_or(0);
+      if (account.char_limit < 0) {
+        r.error(body["char_limit"], path + ".char_limit",
+                "must be 0 (no limit) or more, got " + std::to_string(account.char_limit) +
+                    "; leave it out to use the network's own limit");
+        account.char_limit = default_char_limit(account.network);
+      }
+    }
     if (const YAML::Node& creds = body["credentials"]) {
       if (!creds.IsMap()) {
         r.error(creds, path + ".credentials",
@@ -465,7 +531,14 @@ void read_teams(Reader& r, const YAML::Node& node, Configuration& config) {
 Condition read_condition(Reader& r, const YAML::Node& node, const std::string& path) {
   Condition condition;
   if (!r.check_map(node, path, {"tag", "account", "author", "network"})) return condition;
-  if (node["tag"]) condition.tags = r.strings(node["tag"], path + ".tag");
+  if (node["tag"]) {
+    condition.tags = r.strings(node["tag"], path + ".tag");
+    for (const std::string& tag : condition.tags)
+      if (tag.find_first_of("\r\n") != std::string::npos || tag.empty())
+        r.error(node["tag"], path + ".tag",
+                "a tag is one word or phrase on one line, without line breaks; split it into "
+                "several tags ([a, b])");
+  }
   if (node["account"]) condition.accounts = r.strings(node["account"], path + ".account");
   if (node["author"]) condition.authors = r.strings(node["author"], path + ".author");
   if (node["network"]) condition.networks = r.strings(node["network"], path + ".network");
@@ -803,14 +876,90 @@ void read_audit(Reader& r, const YAML::Node& node, Configuration& config) {
   }
 }
 
+/// `secrets: { directories: [..] }`: the only folders ${file:..} references may read.
+void read_secrets(Reader& r, const YAML::Node& node, Configuration& config) {
+  if (!r.check_map(node, "secrets", {"directories"}) || !node["directories"]) return;
+  config.secret_directories.clear();
+  for (const std::string& d : r.strings(node["directories"], "secrets.directories")) {
+    fs::path folder(d);
+    folder = folder.is_absolute() ? folder : fs::path(config.directory) / folder;
+    std::error_code ec;
+    fs::path real = fs::weakly_canonical(folder, ec);
+    config.secret_directories.push_back((ec ? folder.lexically_normal() : real).string());
+  }
+}
+
+/// Problems yaml-cpp lets through, found by walking every mapping: a key written twice (yaml-cpp
+/// keeps both, and lookups see only one of them), and a NUL or a line break in a key (a name),
+/// or a NUL in a value.
+void check_tree(Reader& r, const YAML::Node& node, const std::string& path) {
+  if (node.IsScalar()) {
+    if (node.Scalar().find('\0') != std::string::npos)
+      r.error(node, path, "contains a NUL character (\\0); remove it");
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i)
+      check_tree(r, node[i], path + "[" + std::to_string(i) + "]");
+  } else if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      std::string name = key.IsScalar() ? key.Scalar() : "";
+      std::string key_path = path.empty() ? name : path + "." + name;
+      if (name.find('\0') != std::string::npos) {
+        r.error(key, path, "a name contains a NUL character (\\0); remove it");
+        continue;
+      }
+      if (name.find_first_of("\r\n") != std::string::npos) {
+        r.error(key, path, "a name contains a line break; names are one line");
+        continue;
+      }
+      auto [first, inserted] = seen.emplace(name, key.Mark());
+      if (!inserted)
+        r.error(key, key_path,
+                "'" + name + "' is written twice in this mapping (first at line " +
+                    std::to_string(first->second.line + 1) + ", column " +
+                    std::to_string(first->second.column + 1) +
+                    "); YAML would silently use only one of them: merge them or rename one");
+      check_tree(r, value, key_path);
+    }
+  }
+}
+
+/// The first byte of the file that is not UTF-8, or a NUL byte, as file:line:column; "" when
+/// there is none. yaml-cpp reads such bytes as they are, into names, paths and secrets.
+std::string raw_byte_problem(const std::string& file, const std::string& bytes) {
+  size_t bad = first_invalid_utf8(bytes);
+  size_t nul = bytes.find('\0');
+  if (bad == std::string::npos && nul == std::string::npos) return "";
+  const size_t at = std::min(bad, nul);
+  const size_t line_start = bytes.rfind('\n', at == 0 ? 0 : at - 1);
+  const size_t line = 1 + static_cast<size_t>(std::count(bytes.begin(), bytes.begin() + at, '\n'));
+  const size_t column = at - (line_start == std::string::npos || at == 0 ? 0 : line_start + 1) + 1;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(bytes[at]));
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) +
+         (at == nul ? ": a NUL byte; a configuration is text: remove it"
+                    : std::string(": byte ") + hex +
+                          " is not UTF-8; save the file as UTF-8 (iconv -f LATIN1 -t UTF-8 "
+                          "converts a Latin-1 file)");
+}
+
 void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (!r.check_map(node, "engine",
                    {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds",
                     "lease_seconds", "publish_concurrency"}))
     return;
-  if (node["max_attempts"])
-    config.engine.max_attempts =
-        static_cast<int>(r.integer(node["max_attempts"], "engine.max_attempts").value_or(5));
+  if (node["max_attempts"]) {
+    if (auto n = r.integer(node["max_attempts"], "engine.max_attempts")) {
+      if (*n < 1 || *n > 1000)
+        r.error(node["max_attempts"], "engine.max_attempts",
+                "must be from 1 to 1000, got " + std::to_string(*n) +
+                    " (how many times a step that asks to retry is run before its post fails)");
+      else
+        config.engine.max_attempts = static_cast<int>(*n);
+    }
+  }
   auto seconds = [&](const char* key, int64_t fallback_ms) {
     double value = r.number(node[key], std::string("engine.") + key)
                        .value_or(static_cast<double>(fallback_ms) / 1000);
@@ -822,9 +971,17 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (node["max_retry_delay_seconds"])
     config.engine.max_retry_delay_ms =
         seconds("max_retry_delay_seconds", config.engine.max_retry_delay_ms);
-  if (node["lease_seconds"])
-    config.engine.lease_ms =
-        r.integer(node["lease_seconds"], "engine.lease_seconds").value_or(300) * 1000;
+  if (node["lease_seconds"]) {
+    if (auto lease = r.integer(node["lease_seconds"], "engine.lease_seconds")) {
+      if (*lease < 1 || *lease > 7 * 86400)
+        r.error(node["lease_seconds"], "engine.lease_seconds",
+                "must be from 1 to 604800 (a week), got " + std::to_string(*lease) +
+                    ": a claim that lasts no time lets a second worker take a post while the "
+                    "first still runs it; the default is 300");
+      else
+        config.engine.lease_ms = *lease * 1000;
+    }
+  }
   if (node["publish_concurrency"]) {
     int64_t n = r.integer(node["publish_concurrency"], "engine.publish_concurrency").value_or(8);
     if (n < 1 || n > 256)
@@ -872,9 +1029,19 @@ Result<Configuration> load_configuration(const std::string& path) {
   if (!fs::exists(absolute, ec))
     return Status(ErrorCode::config, path + ": no such configuration file");
   std::string file = path;
+  std::string bytes;
+  {
+    std::ifstream in(absolute, std::ios::binary);
+    if (!in) return Status(ErrorCode::config, path + ": cannot be read");
+    std::stringstream content;
+    content << in.rdbuf();
+    bytes = content.str();
+  }
+  if (std::string problem = raw_byte_problem(file, bytes); !problem.empty())
+    return Status(ErrorCode::config, problem);
   YAML::Node root;
   try {
-    root = YAML::LoadFile(absolute.string());
+    root = YAML::Load(bytes);
   } catch (const YAML::ParserException& e) {
     return Status(ErrorCode::config, file + ":" + std::to_string(e.mark.line + 1) + ":" +
                                          std::to_string(e.mark.column + 1) +
@@ -894,7 +1061,10 @@ Result<Configuration> load_configuration(const std::string& path) {
                   file + ":1:1: expected a mapping with `herald: 1`, `accounts`, `workflows`, ...");
   r.check_map(root, "",
               {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams",
-               "workflows", "python", "hooks", "inbound", "notifiers", "audit"});
+               "workflows", "python", "hooks", "inbound", "notifiers", "audit", "secrets"});
+  check_tree(r, root, "");
+  config.secret_directories = {config.directory};
+  if (root["secrets"]) read_secrets(r, root["secrets"], config);
 
   if (!root["herald"]) {
     r.error(root, "herald", "missing `herald: 1` (the configuration schema version)");
@@ -953,6 +1123,41 @@ Result<Configuration> load_configuration(const std::string& path) {
     outbox.where = outbox.config_where = SourceLocation{file, 1, 1, "notifiers.outbox"};
     config.notifiers.push_back(std::move(outbox));
   }
+  // A hook or Python step still running when its post's lease ends lets a second worker take
+  // the post and run it too: the lease must outlast the time limit (0, no limit, is a choice).
+  if (config.uses_python() && config.python.timeout_ms > 0 &&
+      config.python.timeout_ms >= config.engine.lease_ms) {
+    const YAML::Node& const_root = root;
+    YAML::Node timeout, lease;
+    if (const_root["python"].IsMap() && const_root["python"]["timeout_seconds"])
+      timeout.reset(const_root["python"]["timeout_seconds"]);
+    if (const_root["engine"].IsMap() && const_root["engine"]["lease_seconds"])
+      lease.reset(const_root["engine"]["lease_seconds"]);
+    r.error(timeout ? timeout
+            : lease ? lease
+                    : root,
+            timeout ? "python.timeout_seconds" : "engine.lease_seconds",
+            "python.timeout_seconds (" + std::to_string(config.python.timeout_ms / 1000) +
+                ") is not shorter than engine.lease_seconds (" +
+                std::to_string(config.engine.lease_ms / 1000) +
+                "): a hook or Python step still running when the lease ends lets another worker "
+                "take its post; make the lease longer than the time limit");
+  }
+  // A step still running when its post's lease ends lets a second worker take the post and
+  // run the step too: every step's deadline must end before the lease does.
+  for (const auto& workflow : config.workflows)
+    for (const auto& step : workflow.steps)
+      if (step.kind != "inbound" && step.timeout_s * 1000 >= config.engine.lease_ms)
+        r.error(step.timeout_where,
+                "the deadline of step '" + step.name + "' (" + std::to_string(step.timeout_s) +
+                    " s" +
+                    (step.timeout_where.key_path.ends_with("timeout_seconds")
+                         ? std::string()
+                         : ", the default for " + step.kind + " steps") +
+                    ") is not shorter than engine.lease_seconds (" +
+                    std::to_string(config.engine.lease_ms / 1000) +
+                    "): a step still running when the lease ends lets another worker take its "
+                    "post; set the step's timeout_seconds below the lease, or a longer lease");
   // Conditions that name accounts or people must name real ones.
   for (const auto& workflow : config.workflows) {
     for (const auto& step : workflow.steps) {

@@ -162,6 +162,9 @@ struct Configuration {
   std::string directory;
   std::string store_path;
   std::vector<std::string> plugin_paths;  // absolute; empty: the built-in folder
+  /// Folders `${file:..}` references may read from (absolute, symlinks resolved): `secrets:
+  /// directories:`, else the configuration file's own folder.
+  std::vector<std::string> secret_directories;
   EngineConfig engine;
   std::vector<AccountConfig> accounts;
   std::vector<PersonConfig> people;
@@ -185,9 +188,18 @@ struct Configuration {
 /// each with file:line:column.
 Result<Configuration> load_configuration(const std::string& path);
 
-/// Resolves a ${env:NAME} or ${file:PATH} reference. Errors name the variable or file, never a
-/// value.
+/// Resolves a ${env:NAME} or ${file:PATH} reference. A relative PATH is read from `base_dir`;
+/// the file must be inside one of `allowed_directories` once `..` and symlinks are resolved.
+/// Errors name the variable or file, never a value or a file's contents.
+Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir,
+                                   const std::vector<std::string>& allowed_directories);
+/// The same with `base_dir` as the only allowed folder.
 Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir);
+/// A secret of the configuration (`config.secret_directories` apply).
+Result<std::string> resolve_secret(const std::string& reference, const Configuration& config);
+/// An account's credential: a secret that is one line (a CR or LF inside it, once the final
+/// line break of a file is dropped, would split an HTTP header).
+Result<std::string> resolve_credential(const std::string& reference, const Configuration& config);
 
 /// The closest candidate to `word` (edit distance), or "" if none is close.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);

@@ -190,6 +190,11 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       reason = past_deadline;
       call.spawned.clear();
       call.emitted.clear();
+    } else if (!call.violation.empty()) {
+      // The plugin handed back text the host refused to store; whatever it did next, the step
+      // fails with that (the message names the plugin and the field).
+      outcome = HERALD_FAIL;
+      reason = call.violation;
     } else if (status == HERALD_OK) {
       outcome = call.outcome;
       at_ms = call.outcome_at_ms;

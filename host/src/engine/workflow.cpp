@@ -65,6 +65,32 @@ void bind_script_step(const StepConfig& step, const Configuration& config, Scrip
       std::make_unique<BoundStep>(step, plugin, std::move(*instance), std::move(*settings)));
 }
 
+/// A step (or a notifier, which runs inside a step) that may wait `timeout_seconds` for an
+/// answer must give up before its post's lease ends: otherwise another worker takes the post
+/// while the call is still under way, and a publish may reach the network twice.
+Status check_timeout_within_lease(const StepConfig& step, const StepSettings& settings,
+                                  const Configuration& config) {
+  if (step.kind == "inbound") return Status::ok();  // inbound steps run without a lease
+  auto timeout = settings.find("timeout_seconds");
+  if (timeout == settings.end() || timeout->second.type != HERALD_TYPE_INT) return Status::ok();
+  const int64_t seconds = std::stoll(timeout->second.scalar);
+  if (seconds <= 0 || seconds * 1000 < config.engine.lease_ms) return Status::ok();
+  const YAML::Node& written = step.config;
+  const bool given = written.IsMap() && written["timeout_seconds"];
+  const std::string where = given ? location(written["timeout_seconds"], step, "timeout_seconds")
+                                  : step.config_where.describe();
+  return Status(ErrorCode::config,
+                where + ": timeout_seconds (" + std::to_string(seconds) +
+                    (given ? "" : ", the default of " + step.plugin) +
+                    ") is not shorter than engine.lease_seconds (" +
+                    std::to_string(config.engine.lease_ms / 1000) +
+                    "): a call still waiting when the lease ends lets another worker take the "
+                    "post and " +
+                    (step.kind == "publish" ? "publish it again" : "run this step again") +
+                    "; set engine.lease_seconds above " + std::to_string(seconds) +
+                    " or a shorter timeout_seconds");
+}
+
 /// Resolves a step's (or notifier's) plugin component, checks its config and creates it.
 Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
                                                     const Configuration& config,
@@ -75,6 +101,7 @@ Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
   auto [plugin, component] = *resolved;
   Result<StepSettings> settings = validate_step_config(step, *component, config.directory);
   if (!settings) return settings.status();
+  if (Status s = check_timeout_within_lease(step, *settings, config); !s) return s;
   ConfigContext context;
   context.settings = &*settings;
   context.configuration = &config;

@@ -2,6 +2,7 @@
 
 #include "engine/workflow.hpp"
 #include "store/audit_chain.hpp"
+#include "text/input_check.hpp"
 #include "text/measure.hpp"
 
 #include <spdlog/spdlog.h>
@@ -10,6 +11,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace herald {
@@ -23,6 +26,33 @@ ConfigContext& config_of(herald_config* config) {
 }
 std::string text_of(herald_str s) {
   return s.data ? std::string(s.data, s.size) : std::string();
+}
+
+/// The bytes of `s` as a view; a null pointer is empty whatever size it claims (the size is a
+/// plugin's word, the pointer is what can be read).
+std::string_view view_of(herald_str s) {
+  return s.data ? std::string_view(s.data, s.size) : std::string_view();
+}
+
+/// Text a plugin hands back to be stored or shown to people. Refused when it is longer than
+/// `limit` (checked before a byte is read), not UTF-8, holds a NUL, or breaks a one-line field
+/// over lines: the host call then fails (HERALD_INVALID, the reason in `refused` for the
+/// plugin's error) and the step fails with it even if the plugin carries on.
+std::optional<std::string> accepted(CallContext& call, std::string_view field, herald_str value,
+                                    size_t limit, Lines lines = Lines::any) {
+  const std::string what = "plugin '" + call.plugin_name + "': " + std::string(field);
+  std::string problem;
+  if (!value.data && value.size > 0)
+    problem = what + " is a null pointer with a size of " + std::to_string(value.size);
+  else if (value.size > limit)  // before reading: the size may be anything
+    problem = what + " is " + std::to_string(value.size) + " bytes, more than the limit of " +
+              std::to_string(limit);
+  else
+    problem = input_problem(what, view_of(value), limit, lines);
+  if (problem.empty()) return std::string(view_of(value));
+  call.refused = problem;
+  if (call.violation.empty()) call.violation = problem;
+  return std::nullopt;
 }
 
 herald_str hand_out(CallContext& call, std::string value) {
@@ -47,7 +77,10 @@ void host_set_error(herald_call* call, herald_str message) {
   if (!call) return;
   CallContext& context = call_of(call);
   // "the host refused to set post field 'action': action must be ignore, ..."
-  context.error = text_of(message) + (context.refused.empty() ? "" : ": " + context.refused);
+  // Shown and stored as the post's reason: bytes that are not UTF-8 are repaired, not refused,
+  // since refusing the message would hide why the step failed.
+  context.error = repaired_utf8(view_of(message).substr(0, kLongTextLimit), kLongTextLimit) +
+                  (context.refused.empty() ? "" : ": " + context.refused);
 }
 
 const SettingValue* setting(herald_config* config, herald_str key) {
@@ -235,7 +268,7 @@ herald_status config_account_field(herald_config* config, size_t index, herald_s
   if (!context.configuration || index >= context.configuration->accounts.size())
     return HERALD_NOT_FOUND;
   const AccountConfig& account = context.configuration->accounts[index];
-  std::string_view field(field_name.data, field_name.size);
+  std::string_view field = view_of(field_name);
   std::string value;
   if (field == "name")
     value = account.name;
@@ -252,7 +285,8 @@ herald_status config_account_field(herald_config* config, size_t index, herald_s
 }
 
 void config_error(herald_config* config, herald_str message) {
-  config_of(config).error = text_of(message);
+  config_of(config).error =
+      repaired_utf8(view_of(message).substr(0, kLongTextLimit), kLongTextLimit);
 }
 
 /// The fields of the mention an inbound step reads; null when `field` is not one.
@@ -331,7 +365,7 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
   CallContext& call = call_of(handle);
   if (call.inbound) return mention_get(call, text_of(field_name), out);
   const Post& post = *call.post;
-  std::string_view field(field_name.data, field_name.size);
+  std::string_view field = view_of(field_name);
   // Fields no step can change during a call are lent directly; the others are copied, since a
   // post_set would move them.
   auto lend = [&](const std::string& value) {
@@ -421,45 +455,65 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
 
 herald_status post_set(herald_call* handle, herald_str field_name, herald_str value) {
   CallContext& call = call_of(handle);
-  std::string field = text_of(field_name);
-  if (call.inbound) return mention_set(call, field, text_of(value));
-  if (field == "mentions_cursor" && call.mentions_cursor) {
-    *call.mentions_cursor = text_of(value);
-  } else if (field == "text") {
-    call.text_changed = call.text_changed || call.post->text != text_of(value);
-    call.post->text = text_of(value);
-  } else if (field == "remote_id") {
-    call.post->remote_id = text_of(value);
-  } else if (field == "note") {
-    call.post->note = text_of(value);
-  } else if (field == "stage") {
-    call.post->stage = text_of(value);
-  } else if (field == "planned_at") {
+  std::optional<std::string> field =
+      accepted(call, "the name of a post field", field_name, kShortTextLimit, Lines::one);
+  if (!field) return HERALD_INVALID;
+  // Text fields, checked before they are kept: what may be long, and what must be one line.
+  static const std::map<std::string, std::pair<size_t, Lines>, std::less<>> kTextFields = {
+      {"text", {kLongTextLimit, Lines::any}},
+      {"note", {kLongTextLimit, Lines::any}},
+      {"plan_note", {kLongTextLimit, Lines::any}},
+      {"score_detail", {kLongTextLimit, Lines::any}},
+      {"remote_id", {kShortTextLimit, Lines::one}},
+      {"stage", {kShortTextLimit, Lines::one}},
+      {"rule", {kShortTextLimit, Lines::one}},
+      {"action", {kShortTextLimit, Lines::one}},
+      {"mentions_cursor", {kLongTextLimit, Lines::one}},
+  };
+  std::optional<std::string> text;
+  if (auto limits = kTextFields.find(*field); limits != kTextFields.end()) {
+    text = accepted(call, "post field '" + *field + "'", value, limits->second.first,
+                    limits->second.second);
+    if (!text) return HERALD_INVALID;
+  } else {
+    text = accepted(call, "post field '" + *field + "'", value, kShortTextLimit, Lines::one);
+    if (!text) return HERALD_INVALID;
+  }
+  if (call.inbound) return mention_set(call, *field, *text);
+  if (*field == "mentions_cursor" && call.mentions_cursor) {
+    *call.mentions_cursor = *text;
+  } else if (*field == "text") {
+    call.text_changed = call.text_changed || call.post->text != *text;
+    call.post->text = *text;
+  } else if (*field == "remote_id") {
+    call.post->remote_id = *text;
+  } else if (*field == "note") {
+    call.post->note = *text;
+  } else if (*field == "stage") {
+    call.post->stage = *text;
+  } else if (*field == "planned_at") {
     int64_t at = 0;
-    std::string text = text_of(value);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), at);
-    if (ec != std::errc() || end != text.data() + text.size() || at < 0) {
-      call.error = "planned_at must be Unix milliseconds, got '" + text + "'";
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), at);
+    if (ec != std::errc() || end != text->data() + text->size() || at < 0) {
+      call.error = "planned_at must be Unix milliseconds, got '" + *text + "'";
       return HERALD_INVALID;
     }
     call.post->planned_ms = at;
-  } else if (field == "plan_note") {
-    call.post->plan_note = text_of(value);
-  } else if (field == "account_limited_until") {
+  } else if (*field == "plan_note") {
+    call.post->plan_note = *text;
+  } else if (*field == "account_limited_until") {
     int64_t until = 0;
-    std::string text = text_of(value);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), until);
-    if (ec != std::errc() || end != text.data() + text.size() || until < 0) {
-      call.error = "account_limited_until must be Unix milliseconds, got '" + text + "'";
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), until);
+    if (ec != std::errc() || end != text->data() + text->size() || until < 0) {
+      call.error = "account_limited_until must be Unix milliseconds, got '" + *text + "'";
       return HERALD_INVALID;
     }
     call.account_limited_until_ms = std::max(call.account_limited_until_ms, until);
-  } else if (field == "network_char_limit") {
+  } else if (*field == "network_char_limit") {
     int64_t limit = 0;
-    std::string text = text_of(value);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (ec != std::errc() || end != text.data() + text.size() || limit < 1 || limit > 1'000'000) {
-      call.error = "network_char_limit must be a number from 1 to 1000000, got '" + text + "'";
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+    if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > 1'000'000) {
+      call.error = "network_char_limit must be a number from 1 to 1000000, got '" + *text + "'";
       return HERALD_INVALID;
     }
     call.network_char_limit = limit;
@@ -505,7 +559,13 @@ herald_status event_field(herald_call* handle, size_t index, herald_str field_na
 
 herald_status expect_event(herald_call* handle, herald_str type, herald_str role) {
   CallContext& call = call_of(handle);
-  Expectation expectation{text_of(type), text_of(role)};
+  std::optional<std::string> type_text =
+      accepted(call, "an expected event's type", type, kShortTextLimit, Lines::one);
+  std::optional<std::string> role_text =
+      type_text ? accepted(call, "an expected event's role", role, kShortTextLimit, Lines::one)
+                : std::nullopt;
+  if (!role_text) return HERALD_INVALID;
+  Expectation expectation{std::move(*type_text), std::move(*role_text)};
   if (expectation.type.empty()) return HERALD_INVALID;
   for (const auto& e : call.expects)
     if (e.type == expectation.type && e.role == expectation.role) return HERALD_OK;
@@ -515,12 +575,17 @@ herald_status expect_event(herald_call* handle, herald_str type, herald_str role
 
 herald_status emit_event(herald_call* handle, herald_str type, herald_str detail) {
   CallContext& call = call_of(handle);
+  std::optional<std::string> type_text =
+      accepted(call, "an event's type", type, kShortTextLimit, Lines::one);
+  std::optional<std::string> detail_text =
+      type_text ? accepted(call, "an event's detail", detail, kLongTextLimit) : std::nullopt;
+  if (!detail_text) return HERALD_INVALID;
   PostEvent event;
   event.post_id = call.post->id;
   event.step_index = call.post->step_index;
-  event.type = text_of(type);
+  event.type = std::move(*type_text);
   event.actor = call.plugin_name;
-  event.comment = text_of(detail);
+  event.comment = std::move(*detail_text);
   event.at_ms = call.clock ? call.clock->now_ms() : 0;
   event.stage = call.post->stage;
   event.revision = call.post->revision;
@@ -575,11 +640,35 @@ herald_status config_person_field(herald_config* config, size_t index, herald_st
   return HERALD_OK;
 }
 
+/// Tags a plugin hands back, one per line: each within the tag limit.
+std::optional<std::vector<std::string>> accepted_tags(CallContext& call, std::string_view what,
+                                                      herald_str tags) {
+  std::optional<std::string> lines = accepted(call, what, tags, kLongTextLimit);
+  if (!lines) return std::nullopt;
+  std::vector<std::string> out = split_lines(*lines);
+  for (const std::string& tag : out) {
+    herald_str one{tag.data(), tag.size()};
+    if (!accepted(call, std::string(what) + " (a tag)", one, kShortTextLimit, Lines::one))
+      return std::nullopt;
+  }
+  return out;
+}
+
 herald_status spawn_post(herald_call* handle, herald_str workflow, herald_str account,
                          herald_str text, herald_str tags) {
   CallContext& call = call_of(handle);
-  CallContext::Spawned post{std::string(text_of(workflow)), std::string(text_of(account)),
-                            std::string(text_of(text)), split_lines(std::string(text_of(tags)))};
+  std::optional<std::string> workflow_name =
+      accepted(call, "a new post's workflow", workflow, kShortTextLimit, Lines::one);
+  std::optional<std::string> account_name =
+      workflow_name ? accepted(call, "a new post's account", account, kShortTextLimit, Lines::one)
+                    : std::nullopt;
+  std::optional<std::string> body =
+      account_name ? accepted(call, "a new post's text", text, kLongTextLimit) : std::nullopt;
+  std::optional<std::vector<std::string>> tag_list =
+      body ? accepted_tags(call, "a new post's tags", tags) : std::nullopt;
+  if (!tag_list) return HERALD_INVALID;
+  CallContext::Spawned post{std::move(*workflow_name), std::move(*account_name), std::move(*body),
+                            std::move(*tag_list)};
   if (!call.config || !call.config->workflow(post.workflow) || !call.config->account(post.account))
     return HERALD_NOT_FOUND;
   if (post.text.empty()) return HERALD_INVALID;
@@ -617,8 +706,8 @@ herald_status secret(herald_call* handle, herald_str name, herald_str* out) {
   if (!call.account) return HERALD_NOT_FOUND;
   auto it = call.account->credentials.find(text_of(name));
   if (it == call.account->credentials.end()) return HERALD_NOT_FOUND;
-  Result<std::string> value =
-      resolve_secret(it->second, call.config ? call.config->directory : ".");
+  if (!call.config) return HERALD_NOT_FOUND;
+  Result<std::string> value = resolve_credential(it->second, *call.config);
   if (!value) {
     call.error = "credential '" + text_of(name) + "' of account '" + call.account->name +
                  "': " + value.status().message();
@@ -630,9 +719,16 @@ herald_status secret(herald_call* handle, herald_str name, herald_str* out) {
 
 void set_outcome(herald_call* handle, herald_outcome outcome, int64_t at_ms, herald_str reason) {
   CallContext& call = call_of(handle);
+  std::optional<std::string> reason_text = accepted(call, "the reason", reason, kLongTextLimit);
+  if (!reason_text) {  // the step fails, with what was wrong with the reason
+    call.outcome = HERALD_FAIL;
+    call.outcome_at_ms = 0;
+    call.reason = call.violation;
+    return;
+  }
   call.outcome = outcome;
   call.outcome_at_ms = at_ms;
-  call.reason = text_of(reason);
+  call.reason = std::move(*reason_text);
   if (outcome < HERALD_ADVANCE || outcome > HERALD_REVISE) {
     call.outcome = HERALD_FAIL;
     call.reason = "the step decided an outcome this host does not know (" +
@@ -762,7 +858,14 @@ herald_status notify(herald_call* handle, herald_str notifier_name, herald_str r
   auto found = call.notifiers ? call.notifiers->find(name) : Notifiers::const_iterator{};
   if (!call.notifiers || found == call.notifiers->end()) return HERALD_NOT_FOUND;
   const BoundStep& notifier = *found->second;
-  const NotifyRequest note{text_of(recipient), text_of(key), text_of(message)};
+  std::optional<std::string> to =
+      accepted(call, "a notification's recipient", recipient, kShortTextLimit, Lines::one);
+  std::optional<std::string> key_text =
+      to ? accepted(call, "a notification's key", key, kShortTextLimit, Lines::one) : std::nullopt;
+  std::optional<std::string> body =
+      key_text ? accepted(call, "a notification's message", message, kLongTextLimit) : std::nullopt;
+  if (!body) return HERALD_INVALID;
+  const NotifyRequest note{std::move(*to), std::move(*key_text), std::move(*body)};
   // The notifier sees the post but cannot change it.
   Post post = *call.post;
   static const std::vector<PostEvent> no_events;
@@ -817,8 +920,21 @@ herald_status answer_mention(herald_call* handle, herald_str workflow, herald_st
                              herald_str author, herald_str text, herald_str tags) {
   CallContext& call = call_of(handle);
   if (!call.inbound) return HERALD_INVALID;
-  InboundCall::Reply reply{text_of(workflow), text_of(account), text_of(author), text_of(text),
-                           split_lines(text_of(tags))};
+  std::optional<std::string> workflow_name =
+      accepted(call, "the answer's workflow", workflow, kShortTextLimit, Lines::one);
+  std::optional<std::string> account_name =
+      workflow_name ? accepted(call, "the answer's account", account, kShortTextLimit, Lines::one)
+                    : std::nullopt;
+  std::optional<std::string> author_name =
+      account_name ? accepted(call, "the answer's author", author, kShortTextLimit, Lines::one)
+                   : std::nullopt;
+  std::optional<std::string> body =
+      author_name ? accepted(call, "the answer's text", text, kLongTextLimit) : std::nullopt;
+  std::optional<std::vector<std::string>> tag_list =
+      body ? accepted_tags(call, "the answer's tags", tags) : std::nullopt;
+  if (!tag_list) return HERALD_INVALID;
+  InboundCall::Reply reply{std::move(*workflow_name), std::move(*account_name),
+                           std::move(*author_name), std::move(*body), std::move(*tag_list)};
   if (!call.config || !call.config->workflow(reply.workflow) ||
       !call.config->account(reply.account) ||
       (!reply.author.empty() && !call.config->person(reply.author)))

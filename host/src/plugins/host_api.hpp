@@ -114,6 +114,9 @@ struct CallContext {
   std::vector<PostEvent> emitted;
   std::string error;
   std::string refused;  // why the host refused the step's last request (added to its error)
+  /// Set when the plugin handed back text the host cannot store (not UTF-8, too long, a line
+  /// break in a one-line field): the step then fails with this, whatever it decides after.
+  std::string violation;
   bool text_changed = false;
   int64_t account_limited_until_ms = 0;  // set by the step: the account's rate limit
   int64_t network_char_limit = 0;        // set by the step: the limit the network reported

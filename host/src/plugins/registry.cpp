@@ -1,6 +1,7 @@
 #include "plugins/registry.hpp"
 
 #include "config/config.hpp"
+#include "text/input_check.hpp"
 
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -56,6 +57,24 @@ Result<int> declared_abi_major(const std::string& file) {
 
 std::string safe(const char* text) {
   return text ? text : "";
+}
+
+// A descriptor's counts are the plugin's word; more than these is a corrupt descriptor, not a
+// plugin (Herald's own plugins have at most a handful of each).
+constexpr uint32_t kMaxComponents = 256;
+constexpr uint32_t kMaxConfigKeys = 1024;
+
+/// Why a descriptor's string cannot be used, or "": NULL is empty; otherwise at most `limit`
+/// bytes before its NUL (no more are read) and UTF-8, since it reaches logs and JSON.
+std::string descriptor_text_problem(const char* text, const std::string& what, size_t limit,
+                                    Lines lines = Lines::one) {
+  if (!text) return "";
+  const size_t length = strnlen(text, limit + 1);
+  if (length > limit)
+    return what + " is longer than " + std::to_string(limit) +
+           " bytes (or not NUL-terminated); the descriptor is corrupt";
+  std::string problem = input_problem(what, std::string_view(text, length), limit, lines);
+  return problem.empty() ? "" : problem + "; the descriptor is corrupt";
 }
 
 }  // namespace
@@ -163,6 +182,22 @@ Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& 
   herald_plugin_descriptor descriptor{};
   std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
 
+  for (const auto& [text, what] : {std::pair<const char*, const char*>{descriptor.name, "its name"},
+                                   {descriptor.version, "its version"},
+                                   {descriptor.license, "its license"},
+                                   {descriptor.homepage, "its homepage"}})
+    if (std::string problem = descriptor_text_problem(text, what, kShortTextLimit);
+        !problem.empty())
+      return refuse(file, problem);
+  if (std::string problem = descriptor_text_problem(descriptor.description, "its description",
+                                                    kLongTextLimit, Lines::any);
+      !problem.empty())
+    return refuse(file, problem);
+  if (descriptor.component_count > kMaxComponents)
+    return refuse(file, "its descriptor declares " + std::to_string(descriptor.component_count) +
+                            " components, more than " + std::to_string(kMaxComponents) +
+                            "; it is corrupt or not built with the Herald SDK");
+
   auto plugin = std::make_shared<LoadedPlugin>();
   plugin->file = fs::absolute(file).lexically_normal().string();
   plugin->name = safe(descriptor.name);
@@ -201,6 +236,15 @@ Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& 
     herald_component component{};
     std::memcpy(&component, bytes, std::min<size_t>(size, sizeof component));
     bytes += size;
+    const std::string numbered = "plugin '" + plugin->name + "': component " + std::to_string(i);
+    if (std::string problem =
+            descriptor_text_problem(component.name, numbered + "'s name", kShortTextLimit);
+        !problem.empty())
+      return refuse(file, problem);
+    if (std::string problem = descriptor_text_problem(
+            component.description, numbered + "'s description", kLongTextLimit, Lines::any);
+        !problem.empty())
+      return refuse(file, problem);
     std::string label = "plugin '" + plugin->name + "' component '" + safe(component.name) + "'";
     if (safe(component.name).empty())
       return refuse(
@@ -214,8 +258,24 @@ Result<std::shared_ptr<LoadedPlugin>> plugin_from_descriptor(const std::string& 
     if (component.config_key_count > 0 && !component.config_keys)
       return refuse(file, label + " declares " + std::to_string(component.config_key_count) +
                               " config keys but no table of them");
+    if (component.config_key_count > kMaxConfigKeys)
+      return refuse(file, label + " declares " + std::to_string(component.config_key_count) +
+                              " config keys, more than " + std::to_string(kMaxConfigKeys) +
+                              "; the descriptor is corrupt or not built with the Herald SDK");
     for (uint32_t k = 0; k < component.config_key_count; ++k) {
       const herald_config_key& key = component.config_keys[k];
+      const std::string key_label = label + ": config key " + std::to_string(k);
+      if (std::string problem =
+              descriptor_text_problem(key.name, key_label + "'s name", kShortTextLimit);
+          !problem.empty())
+        return refuse(file, problem);
+      for (const auto& [text, what] :
+           {std::pair<const char*, const char*>{key.default_value, "'s default value"},
+            {key.description, "'s description"}})
+        if (std::string problem =
+                descriptor_text_problem(text, key_label + what, kLongTextLimit, Lines::any);
+            !problem.empty())
+          return refuse(file, problem);
       // The type is read as the integer the plugin wrote (see kind above).
       int32_t type = 0;
       std::memcpy(&type,
