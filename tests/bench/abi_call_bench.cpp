@@ -2,9 +2,14 @@
 // exception-catching shim) against the same step called directly through a C++ virtual call.
 #include "noop_step.hpp"
 #include "plugins/host_api.hpp"
+#include "plugins/isolation.hpp"
 #include "plugins/registry.hpp"
 
 #include <benchmark/benchmark.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
 
 namespace {
 
@@ -70,5 +75,32 @@ void BM_StepDirectVirtualCall(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_StepDirectVirtualCall);
+
+// The same step with `isolation: process`: the call and its answer cross two pipes to
+// herald-plugin-host and back (a snapshot of the post out, what the step did back).
+void BM_StepThroughChildProcess(benchmark::State& state) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("herald-bench-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path config = dir / "company.yaml";
+  std::ofstream(config) << "herald: 1\nplugin_paths: [" << NOOP_PLUGIN
+                        << "]\naccounts:\n  corp: { network: mastodon }\n"
+                           "workflows:\n  noop:\n    steps:\n"
+                           "      - { kind: draft, plugin: bench_noop, isolation: process }\n";
+  herald::ProcessStep process(config.string(), "noop", 0, NOOP_PLUGIN, "bench_noop", 60, 0);
+  Fixture fixture;
+  fixture.post.text = std::string(280, 'x');  // a full-length post crosses the pipe
+  for (auto _ : state) {
+    herald::CallContext call = fixture.call();
+    herald_status status = process.run(call);
+    if (status != HERALD_OK) {
+      state.SkipWithError(call.error.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(call.outcome);
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_StepThroughChildProcess)->UseRealTime();
 
 }  // namespace

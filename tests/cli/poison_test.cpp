@@ -297,5 +297,47 @@ TEST(CrashPoison, AStepThatReturnsPastItsDeadlineIsRetriedThenFails) {
   EXPECT_EQ(posts[ids[1]].state, "done") << posts[ids[1]].reason;
 }
 
+TEST(CrashPoison, AnIsolatedPluginThatCrashesHangsOrRunsOutOfMemoryNeverStopsTheWorker) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const bool sanitized = true;  // a sanitizer's shadow memory does not fit a memory limit
+#else
+  const bool sanitized = false;
+#endif
+  testing::TempDir dir;
+  const std::string config = poison_config(dir, "{ max_attempts: 2, retry_delay_seconds: 0.05 }",
+                                           std::string(", timeout_seconds: 2, isolation: process") +
+                                               (sanitized ? "" : ", memory_limit_mb: 256"));
+  const int count = 40;
+  std::map<int, std::string> poison = {
+      {3, "POISON-SEGV"}, {9, "POISON-ABORT"}, {21, "POISON-HANG"}};
+  if (!sanitized) poison[30] = "POISON-MEMORY";
+  std::vector<int64_t> ids = submit(config, count, poison);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(count));
+
+  // The worker itself never dies: each run ends on its own, with exit code 0.
+  for (int run = 0; run < 6; ++run) {
+    auto result = run_command(std::string(HERALD_CLI) + " run " + config + " --until-idle");
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  }
+  auto posts = posts_of(config);
+  for (int i = 0; i < count; ++i) {
+    const PostView& p = posts[ids[static_cast<size_t>(i)]];
+    auto found = poison.find(i);
+    if (found == poison.end()) {
+      EXPECT_EQ(p.state, "done") << "post " << i << ": " << p.reason;
+      continue;
+    }
+    EXPECT_EQ(p.state, "failed") << found->second << ": " << p.reason;
+    EXPECT_NE(p.reason.find("fixture_poison"), std::string::npos) << p.reason;
+    const std::string expected = found->second == "POISON-SEGV"    ? "died of SIGSEGV"
+                                 : found->second == "POISON-ABORT" ? "died of SIGABRT"
+                                 : found->second == "POISON-HANG"  ? "deadline of 2 s"
+                                                                   : "bad_alloc";
+    EXPECT_NE(p.reason.find(expected), std::string::npos) << found->second << ": " << p.reason;
+  }
+  EXPECT_EQ(published(dir).size(), static_cast<size_t>(count) - poison.size());
+}
+
 }  // namespace
 }  // namespace herald

@@ -749,7 +749,9 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
       const YAML::Node& s = steps[i];
       StepConfig step;
       step.where = r.at(s, spath);
-      if (!r.check_map(s, spath, {"name", "kind", "plugin", "config", "when", "timeout_seconds"}))
+      if (!r.check_map(s, spath,
+                       {"name", "kind", "plugin", "config", "when", "timeout_seconds", "isolation",
+                        "memory_limit_mb"}))
         continue;
       if (!s["kind"]) {
         r.error(s, spath, "missing required key 'kind' (" + join(step_kinds(), ", ") + ")");
@@ -789,6 +791,33 @@ void read_workflows(Reader& r, const YAML::Node& node, Configuration& config) {
                   "and its post retried)");
         else if (timeout)
           step.timeout_s = *timeout;
+      }
+      if (s["isolation"]) {
+        std::optional<std::string> isolation =
+            r.scalar(s["isolation"], spath + ".isolation", "in_process or process");
+        if (isolation && *isolation != "in_process" && *isolation != "process")
+          r.error(s["isolation"], spath + ".isolation",
+                  "unknown isolation '" + *isolation +
+                      "'; use in_process (the default) or process (the plugin runs in a child "
+                      "process that may crash or hang without stopping the worker)");
+        else if (isolation)
+          step.isolation = *isolation;
+        if (step.isolation == "process" && step.plugin.rfind("python:", 0) == 0)
+          r.error(s["isolation"], spath + ".isolation",
+                  "a python: step runs in the worker's interpreter; isolation: process is for "
+                  "plugins (shared libraries)");
+      }
+      if (s["memory_limit_mb"]) {
+        std::optional<int64_t> limit = r.integer(s["memory_limit_mb"], spath + ".memory_limit_mb");
+        if (limit && (*limit < 16 || *limit > 1'048'576))
+          r.error(s["memory_limit_mb"], spath + ".memory_limit_mb",
+                  "must be from 16 to 1048576 (MiB of address space for the step's process)");
+        else if (limit && step.isolation != "process")
+          r.error(s["memory_limit_mb"], spath + ".memory_limit_mb",
+                  "a memory limit needs `isolation: process` (a limit on the worker itself would "
+                  "stop every post)");
+        else if (limit)
+          step.memory_limit_mb = *limit;
       }
       workflow.steps.push_back(std::move(step));
     }

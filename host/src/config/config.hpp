@@ -83,6 +83,8 @@ struct StepConfig {
   YAML::Node config;   // validated later against the component's schema
   Condition when;
   int64_t timeout_s = 0;  // the step's deadline (`timeout_seconds`, else its kind's default)
+  std::string isolation = "in_process";  // or "process": its plugin runs in a child process
+  int64_t memory_limit_mb = 0;           // the child's address-space limit (0: none)
   SourceLocation where;
   SourceLocation config_where;
   SourceLocation timeout_where;

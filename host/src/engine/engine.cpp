@@ -175,9 +175,10 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     call.plugin_name = step.plugin().name;
     call.step_name = step_name;
     StepJournal::Running running =
-        journal_ ? journal_->begin(claimed.id, claim_seq, step_index, step_name, step.plugin().name,
-                                   now_ms, step.config().timeout_s)
-                 : StepJournal::Running{};
+        journal_ && !step.isolated()  // an isolated step cannot take the worker down
+            ? journal_->begin(claimed.id, claim_seq, step_index, step_name, step.plugin().name,
+                              now_ms, step.config().timeout_s)
+            : StepJournal::Running{};
     herald_status status = step.run(call);
     const bool late = running.overdue();
     std::string plugin_error = call.error.empty() ? "no message" : call.error;

@@ -71,12 +71,14 @@ struct StepJournal::Slot {
   int64_t claim_seq;
   int64_t started_ms;
   int64_t deadline_s;
-  int64_t deadline_mono_ns;
+  std::atomic<int64_t> deadline_mono_ns;  // read by the watchdog while the step may end
   char step[kNameSize];
   char plugin[kNameSize];
 };
 
-static_assert(std::atomic<int32_t>::is_always_lock_free, "journal atomics must be lock-free");
+static_assert(std::atomic<int32_t>::is_always_lock_free &&
+                  std::atomic<int64_t>::is_always_lock_free,
+              "journal atomics must be lock-free: they are shared between processes");
 constexpr size_t kFileSize = sizeof(StepJournal::Header) + kSlots * sizeof(StepJournal::Slot);
 
 namespace {
@@ -200,7 +202,8 @@ StepJournal::Running StepJournal::begin(int64_t post_id, int64_t claim_seq, int 
     slot.claim_seq = claim_seq;
     slot.started_ms = started_ms;
     slot.deadline_s = deadline_s;
-    slot.deadline_mono_ns = monotonic_ns() + deadline_s * 1'000'000'000;
+    slot.deadline_mono_ns.store(monotonic_ns() + deadline_s * 1'000'000'000,
+                                std::memory_order_relaxed);
     copy_name(slot.step, step);
     copy_name(slot.plugin, plugin);
     slot.state.store(kRunning, std::memory_order_release);
@@ -223,7 +226,8 @@ std::vector<StepJournal::Overdue> StepJournal::check_deadlines() {
   for (int i = 0; i < kSlots; ++i) {
     Slot& slot = slots_[i];
     if (slot.state.load(std::memory_order_acquire) != kRunning) continue;
-    if (now < slot.deadline_mono_ns || slot.overdue.load() != 0) continue;
+    if (now < slot.deadline_mono_ns.load(std::memory_order_relaxed) || slot.overdue.load() != 0)
+      continue;
     slot.overdue.store(1);
     found.push_back({slot.post_id, read_name(slot.step), read_name(slot.plugin), slot.deadline_s});
   }

@@ -91,6 +91,8 @@ Status check_timeout_within_lease(const StepConfig& step, const StepSettings& se
                     " or a shorter timeout_seconds");
 }
 
+}  // namespace
+
 /// Resolves a step's (or notifier's) plugin component, checks its config and creates it.
 Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
                                                     const Configuration& config,
@@ -124,14 +126,13 @@ Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
   return std::make_unique<BoundStep>(step, plugin, component, std::move(*settings), instance);
 }
 
-}  // namespace
-
 BoundStep::~BoundStep() {
   if (instance_) component_->destroy(instance_);
 }
 
 herald_status BoundStep::run(CallContext& call) const {
   if (script_) return script_->run(call);
+  if (isolated_) return isolated_->run(call);
   return component_->run(instance_, as_handle(call));
 }
 
@@ -290,6 +291,10 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
         add_error(made.status().message());
         continue;
       }
+      if (step.isolation == "process")  // its calls run in a child process
+        (*made)->isolate(std::make_unique<ProcessStep>(
+            config.file, workflow.name, static_cast<int>(bound.steps.size()),
+            (*made)->plugin().file, (*made)->plugin().name, step.timeout_s, step.memory_limit_mb));
       bound.steps.push_back(std::move(*made));
     }
     workflows.push_back(std::move(bound));

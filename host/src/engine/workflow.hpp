@@ -4,6 +4,7 @@
 
 #include "config/config.hpp"
 #include "plugins/host_api.hpp"
+#include "plugins/isolation.hpp"
 #include "plugins/registry.hpp"
 #include "scripting/runtime.hpp"
 
@@ -40,6 +41,9 @@ class BoundStep {
   const herald_component& component() const { return *component_; }
   /// Calls the component's run; the outcome is collected in `call`.
   herald_status run(CallContext& call) const;
+  /// Runs the step's calls in a child process from now on (`isolation: process`).
+  void isolate(std::unique_ptr<ProcessStep> process) { isolated_ = std::move(process); }
+  bool isolated() const { return isolated_ != nullptr; }
   /// Calls the component's fetch_mentions (ABI 1.7); HERALD_NOT_FOUND when it has none.
   herald_status fetch_mentions(CallContext& call) const {
     if (script_ || !component_->fetch_mentions) return HERALD_NOT_FOUND;
@@ -58,6 +62,7 @@ class BoundStep {
   StepSettings settings_;
   void* instance_;
   std::shared_ptr<ScriptStep> script_;
+  std::unique_ptr<ProcessStep> isolated_;  // its calls take turns on the child process
 };
 
 struct BoundHook {
@@ -81,6 +86,11 @@ struct BoundWorkflow {
 /// suggestion), wrong types and missing required keys are errors; defaults are filled in.
 Result<StepSettings> validate_step_config(const StepConfig& step, const herald_component& component,
                                           const std::string& config_dir);
+
+/// Resolves a step's (or notifier's) plugin component, checks its config and creates it.
+Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
+                                                    const Configuration& config,
+                                                    const PluginRegistry& registry);
 
 /// Binds every workflow of `config`: plugins, `python:` steps and hooks (through `scripts`,
 /// which may be null when the configuration uses no Python). Every error names
