@@ -8,7 +8,9 @@
 # Each run starts from a copy of the target's seed corpus (tests/fuzz/corpus/TARGET), so the
 # repository's corpus is not changed; new inputs and any crash are kept under the work folder.
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_WORK_DIR (default FUZZ_BUILD_DIR/runs),
-# FUZZ_JOBS (build parallelism, default 2), FUZZ_ARGS (more libFuzzer flags).
+# FUZZ_JOBS (build parallelism, default 2), FUZZ_ARGS (more libFuzzer flags), FUZZ_SEED (the
+# random seed; 'all' uses 1 unless told otherwise, so that a CI run explores the inputs a run
+# here explored first and a failure can be replayed; a single target gets a new seed each run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -70,7 +72,8 @@ run() {
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$build_dir/bin/fuzz_$target" "$run_dir/corpus" \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -detect_leaks=1 \
-      -print_final_stats=1 -artifact_prefix="$run_dir/artifacts/" ${FUZZ_ARGS:-} \
+      -print_final_stats=1 -artifact_prefix="$run_dir/artifacts/" ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
+      ${FUZZ_ARGS:-} \
       > "$log" 2>&1 || status=$?
   local execs per_second took
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -93,6 +96,7 @@ esac
 [[ $# == 2 && $2 =~ ^[0-9]+$ ]] || { usage >&2; exit 2; }
 seconds=$2
 if [[ $1 == all ]]; then
+  export FUZZ_SEED=${FUZZ_SEED-1}
   mapfile -t all < <(targets)
   build "${all[@]}"
   failed=0
