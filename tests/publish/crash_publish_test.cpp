@@ -63,9 +63,12 @@ workflows:
   publish:
     steps:
 )";
+  // A call may take 1 s; a post whose outcome is unknown is looked for 1 s later, and again
+  // 1 s after that before it is posted anew (a create finished late shows up in between).
   for (const auto& entry : credential)
     yaml += "      - { name: " + entry.first + ", kind: publish, plugin: " + entry.first +
-            ", when: { network: " + entry.first + " } }\n";
+            ", when: { network: " + entry.first +
+            " }, config: { timeout_seconds: 1, settle_seconds: 1 } }\n";
   return yaml;
 }
 
@@ -211,6 +214,9 @@ TEST_F(CrashPublishing, WithOneCallInFiveFaultyEveryPostGoesOutOnce) {
                       {"rate", 0.04 / (1.0 - 0.04 * faults.size())},
                       {"latency_ms", 50},
                       {"retry_after_s", 1}});
+  // And 1% answered after the client's timeout: the network makes the post 1.5 s after the
+  // call, when Herald (timeout_seconds: 1) has given up on it.
+  faults.push_back({{"kind", "slow_create"}, {"rate", 0.01 / 0.8}, {"latency_ms", 1500}});
   netsim_->post("/_netsim/faults", faults);
   submit_posts(posts);
   std::mt19937 random(static_cast<unsigned>(env_int("HERALD_CRASH_SEED", 20261122)));
@@ -218,6 +224,22 @@ TEST_F(CrashPublishing, WithOneCallInFiveFaultyEveryPostGoesOutOnce) {
   finish(180);
   expect_exactly_once(posts);
   EXPECT_GT(netsim_->get("/_netsim/stats")["faults_injected"].get<int>(), posts / 10);
+}
+
+TEST_F(CrashPublishing, CreatesAnsweredAfterTheTimeoutAreFoundOnEveryNetwork) {
+  // One create call in ten on every network is answered after the client's timeout (the
+  // network makes the post 1.5 s after the call; Herald waits 1 s), while runs are killed.
+  const int posts = env_int("HERALD_CRASH_SLOW_POSTS", 200);
+  netsim_->post("/_netsim/faults", {{"kind", "slow_create"}, {"rate", 0.1}, {"latency_ms", 1500}});
+  submit_posts(posts);
+  std::mt19937 random(static_cast<unsigned>(env_int("HERALD_CRASH_SEED", 20261122)));
+  crash_repeatedly(10, random);
+  finish(180);
+  expect_exactly_once(posts);
+  json stats = netsim_->get("/_netsim/stats");
+  EXPECT_GT(stats["faults_injected"].get<int>(), posts / 20) << stats.dump();
+  for (const char* network : {"mastodon", "x", "bluesky", "linkedin", "webhook"})
+    EXPECT_GT(stats["faults_by_kind"]["slow_create"].value(network, 0), 0) << network;
 }
 
 TEST_F(CrashPublishing, ARateLimitStormSendsNothingBeforeEachReset) {
