@@ -63,12 +63,14 @@ workflows:
   publish:
     steps:
 )";
-  // A call may take 1 s; a post whose outcome is unknown is looked for 1 s later, and again
-  // 1 s after that before it is posted anew (a create finished late shows up in between).
+  // A call may take 1 s; a post whose outcome is unknown is looked for 2 s later, and again
+  // 2 s after that before it is posted anew. The settle time must outlast the network's longest
+  // delay (slow_create: 1.5 s) counted from the call: a killed worker may have sent its call
+  // just before its claim was taken over.
   for (const auto& entry : credential)
     yaml += "      - { name: " + entry.first + ", kind: publish, plugin: " + entry.first +
             ", when: { network: " + entry.first +
-            " }, config: { timeout_seconds: 1, settle_seconds: 1 } }\n";
+            " }, config: { timeout_seconds: 1, settle_seconds: 2 } }\n";
   return yaml;
 }
 
