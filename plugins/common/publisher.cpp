@@ -424,7 +424,12 @@ void Publisher::run(herald::Context& post) {
                       " ms apart)");
             return;
           }
-          break;
+          // Posted in a call of its own, after this is stored: a worker that dies during that
+          // call leaves the post to be looked for twice again, not once (the note of the first
+          // look would otherwise still be there).
+          post.wait_until(now, network_ + " does not have the post (looked twice, " +
+                                   std::to_string(settle_ms_) + " ms apart); posting it again");
+          return;
         }
       }
     }
