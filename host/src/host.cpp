@@ -370,8 +370,11 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
   for (const Expectation& e : post.expects)
     if (e.type == type) whos.push_back(e.role);
   // A post woken by an earlier event is `ready` and still expects what it waited for.
+  // So is an unconfirmed post parked for a person (wake 0): a retry has it looked for again.
+  const bool parked = post.state == PostState::unconfirmed && post.wake_ms == 0;
   bool open_state = post.state == PostState::waiting || post.state == PostState::held ||
-                    post.state == PostState::ready || post.state == PostState::quarantined;
+                    post.state == PostState::ready || post.state == PostState::quarantined ||
+                    parked;
   if (!open_state || whos.empty()) {
     std::string waits;
     for (const Expectation& e : post.expects)
@@ -434,10 +437,11 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
   if (!as->empty()) add("for " + *as + " (delegated)");
   add("revision " + std::to_string(post.revision) + ", text sha256 " +
       event.content_hash.substr(0, 16));
-  const char* to =
-      post.state == PostState::quarantined && post.step_kind == "publish" ? "unconfirmed" : "ready";
+  // A released quarantined post at a publish step, or a parked one, reconciles first.
+  const bool reconciles =
+      parked || (post.state == PostState::quarantined && post.step_kind == "publish");
   AuditEntry audit{post.id, now,   person, type, step, std::string(to_string(post.state)),
-                   to,      detail};
+                   reconciles ? "unconfirmed" : "ready", detail};
   return impl.store->add_event(event, post, audit);
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 
 namespace herald::builtin {
@@ -148,10 +149,18 @@ Publisher::Publisher(herald::Config& config, std::string network, std::string de
       default_base_url_(std::move(default_base_url)),
       configured_base_url_(config.string("base_url")),
       timeout_ms_(config.integer("timeout_seconds", 30) * 1000),
+      settle_ms_(static_cast<int64_t>(config.number("settle_seconds", 30) * 1000)),
+      clock_skew_ms_(static_cast<int64_t>(config.number("clock_skew_seconds", 60) * 1000)),
       per_account_per_minute_(config.number("per_account_per_minute", 0)) {
   if (timeout_ms_ <= 0)
     throw std::invalid_argument(config.where("timeout_seconds") +
                                 ": timeout_seconds must be more than 0");
+  if (settle_ms_ < 0 || settle_ms_ > 86'400'000)
+    throw std::invalid_argument(config.where("settle_seconds") +
+                                ": settle_seconds must be from 0 to 86400");
+  if (clock_skew_ms_ < 0 || clock_skew_ms_ > 86'400'000)
+    throw std::invalid_argument(config.where("clock_skew_seconds") +
+                                ": clock_skew_seconds must be from 0 to 86400");
   if (per_account_per_minute_ < 0)
     throw std::invalid_argument(config.where("per_account_per_minute") + ": cannot be negative");
   double per_app = config.number("per_app_per_minute", 0);
@@ -267,18 +276,66 @@ void Publisher::postpone(herald::Context& post, int64_t until_ms, const std::str
   post.wait_until(until_ms, why + "; postponed to " + format_instant(until_ms));
 }
 
+int64_t Publisher::attempts_began_ms(herald::Context& post) const {
+  return std::stoll("0" + post.field("step_since")) - clock_skew_ms_;
+}
+
+Earlier Publisher::pick(herald::Context& post, const std::vector<Candidate>& matches) const {
+  const int64_t since = attempts_began_ms(post);
+  std::vector<const Candidate*> free;
+  std::string claimed;
+  for (const Candidate& c : matches) {
+    if (c.created_ms > 0 && c.created_ms < since) continue;  // older than any of our attempts
+    int64_t owner = 0;
+    try {
+      owner = post.remote_id_owner(c.remote_id);
+    } catch (const std::runtime_error& e) {
+      return {Earlier::State::unknown, "", "", e.what(), 0};
+    }
+    if (owner) {
+      claimed += (claimed.empty() ? "" : ", ") + c.remote_id + " is post " + std::to_string(owner);
+      continue;
+    }
+    free.push_back(&c);
+  }
+  if (free.size() == 1 && claimed.empty())
+    return {Earlier::State::found, free[0]->remote_id, free[0]->url, "", 0};
+  if (free.empty() && claimed.empty()) return {Earlier::State::absent, "", "", "", 0};
+  std::string why = network_ + " has ";
+  if (free.size() > 1) {
+    why += std::to_string(free.size()) + " posts with this text made since " +
+           format_instant(since) + " (";
+    for (size_t i = 0; i < free.size(); ++i) why += (i ? ", " : "") + free[i]->remote_id;
+    why += ")";
+  }
+  if (!claimed.empty())
+    why += std::string(free.size() > 1 ? "; " : "") + "a post with this text that is already " +
+           "another post's (" + claimed + ")" +
+           (free.size() == 1 ? " besides " + free[0]->remote_id : "");
+  return {Earlier::State::ambiguous, "", "", why, 0};
+}
+
 namespace {
 // Kept in the post's note while an earlier attempt may have reached the network, so that the
 // post is looked for first however it comes back (after a wait for a rate limit, or a hold).
 constexpr const char* kMayExist = "an earlier attempt may have reached the network";
+// The note after a look-up that did not find the post: it is looked for once more, a settle
+// time later, before anything is sent again (a slow create may still be under way).
+constexpr const char* kNotFoundAt = "not found on the network at ";
 }  // namespace
 
 void Publisher::run(herald::Context& post) {
   const int64_t now = post.now_ms();
   const std::string account = post.account();
+  const std::string note = post.field("note");
+  const bool looked_once = note.rfind(kNotFoundAt, 0) == 0;
   const bool may_exist =
-      post.field("claimed_from") == "unconfirmed" || post.field("note") == kMayExist;
-  if (may_exist) post.set_field("note", kMayExist);
+      post.field("claimed_from") == "unconfirmed" || note == kMayExist || looked_once;
+  if (may_exist) {
+    // Whatever happens in this call, the post stays unconfirmed until it is settled.
+    post.set_field("outcome_unknown", "1");
+    if (!looked_once) post.set_field("note", kMayExist);
+  }
   std::string retried_by;
   for (const herald::Event& e : post.events())
     if (e.type == "retry") retried_by = e.actor;
@@ -307,18 +364,74 @@ void Publisher::run(herald::Context& post) {
   try {
     if (may_exist) {
       // An earlier attempt may have reached the network: look before creating anything.
-      Earlier earlier = find_earlier(post, base);
-      if (earlier.state == Earlier::State::found) {
-        post.set_field("remote_id", earlier.remote_id);
-        if (!earlier.url.empty()) post.set_field("note", earlier.url);
-        post.advance("found on " + network_ + " from an earlier attempt (" + earlier.remote_id +
-                     "); not posted again");
-        return;
+      // Looking counts no attempt and honours rate limits; until it is settled the post stays
+      // unconfirmed, never failed.
+      Earlier earlier;
+      try {
+        earlier = find_earlier(post, base);
+      } catch (const herald::TransientError& e) {
+        earlier = {Earlier::State::unknown, "", "", e.what(), 0};
       }
-      if (earlier.state == Earlier::State::unknown)
-        throw herald::TransientError("cannot tell yet whether " + network_ +
-                                     " has the post: " + earlier.reason);
-      post.set_field("note", "");  // settled: not there
+      switch (earlier.state) {
+        case Earlier::State::found:
+          post.set_field("remote_id", earlier.remote_id);
+          post.set_field("note", earlier.url);
+          post.set_field("outcome_unknown", "0");
+          post.advance("found on " + network_ + " from an earlier attempt (" + earlier.remote_id +
+                       "); not posted again");
+          return;
+        case Earlier::State::ambiguous:
+          post.expect("retry", "");
+          post.hold("cannot tell which post on " + network_ + " is this one: " + earlier.reason +
+                    "; it stays unconfirmed: check the account, then `herald retry` to look "
+                    "again (nothing is posted while a match is ambiguous)");
+          return;
+        case Earlier::State::unknown: {
+          if (earlier.retry_at_ms > now) {
+            std::lock_guard lock(mutex_);
+            limited_until_[account] = earlier.retry_at_ms;
+            post.set_field("account_limited_until", std::to_string(earlier.retry_at_ms));
+            postpone(post, earlier.retry_at_ms,
+                     "cannot tell yet whether " + network_ + " has the post: " + earlier.reason);
+            return;
+          }
+          const int64_t at = post.now_ms() + std::max<int64_t>(settle_ms_, 1'000);
+          post.wait_until(
+              at, "cannot tell yet whether " + network_ + " has the post: " + earlier.reason +
+                      "; it stays unconfirmed and is looked for again at " + format_instant(at));
+          return;
+        }
+        case Earlier::State::absent: {
+          const int64_t first_look =
+              looked_once ? std::stoll("0" + note.substr(std::strlen(kNotFoundAt))) : 0;
+          if (!looked_once || now - first_look < settle_ms_) {
+            // A create the network finishes late shows up later: look once more before
+            // posting again.
+            const int64_t at = (looked_once ? first_look : now) + settle_ms_;
+            if (!looked_once) post.set_field("note", kNotFoundAt + std::to_string(now));
+            post.wait_until(at, "not found on " + network_ + " yet; looked for once more at " +
+                                    format_instant(at) + " before posting it again");
+            return;
+          }
+          // Looked twice, a settle time apart: it is not there. Settled.
+          post.set_field("note", "");
+          post.set_field("outcome_unknown", "0");
+          const int64_t attempts = std::stoll("0" + post.field("attempt"));
+          const int64_t most = std::stoll("0" + post.field("max_attempts"));
+          if (most > 0 && attempts >= most) {
+            post.fail("gave up after " + std::to_string(attempts) + " attempts; " + network_ +
+                      " does not have the post (looked twice, " + std::to_string(settle_ms_) +
+                      " ms apart)");
+            return;
+          }
+          // Posted in a call of its own, after this is stored: a worker that dies during that
+          // call leaves the post to be looked for twice again, not once (the note of the first
+          // look would otherwise still be there).
+          post.wait_until(now, network_ + " does not have the post (looked twice, " +
+                                   std::to_string(settle_ms_) + " ms apart); posting it again");
+          return;
+        }
+      }
     }
     {
       std::lock_guard lock(mutex_);
@@ -355,9 +468,16 @@ void Publisher::run(herald::Context& post) {
       case Failure::transient:
         post.retry(attempt.retry_at_ms, attempt.reason + "; nothing was sent, trying again");
         return;
-      case Failure::unknown:
+      case Failure::unknown: {
+        // Counted as an attempt; looked for a settle time later (a slow create may still be
+        // under way), and never failed while it may be on the network.
         post.set_field("note", kMayExist);
-        throw herald::TransientError(attempt.reason + "; reconciling before any retry");
+        post.set_field("outcome_unknown", "1");
+        const int64_t at = post.now_ms() + settle_ms_;
+        post.retry(at, attempt.reason + "; looked for on " + network_ + " at " +
+                           format_instant(at) + " before any new attempt");
+        return;
+      }
       case Failure::auth: throw AuthError(attempt.reason);
       case Failure::permanent:
       case Failure::policy: post.fail(attempt.reason); return;

@@ -57,10 +57,20 @@ struct Attempt {
 
 /// What looking for an earlier attempt found.
 struct Earlier {
-  enum class State { found, absent, unknown } state = State::unknown;
+  // ambiguous: more than one post could be it, or the one found is another post's; a person
+  // must decide.
+  enum class State { found, absent, unknown, ambiguous } state = State::unknown;
   std::string remote_id;
   std::string url;
-  std::string reason;  // why it could not tell
+  std::string reason;       // why it could not tell
+  int64_t retry_at_ms = 0;  // unknown because of a rate limit: not before then
+};
+
+/// A post found on the network by its text (X, LinkedIn: networks without an idempotency key).
+struct Candidate {
+  std::string remote_id;
+  std::string url;
+  int64_t created_ms = 0;  // when the network says it was made; 0 when it does not say
 };
 
 /// The usual reading of a create call's response on `network`: 2xx is for the caller to read
@@ -80,6 +90,18 @@ inline constexpr std::array<herald_config_key, 4> kPublisherKeys{{
     {"per_app_per_minute", HERALD_TYPE_DOUBLE, 0, "0",
      "most create calls per minute for the whole app (0: only the network's own limits)"},
 }};
+
+/// The reconciling settings, with a network's own default settle time (docs/publishing.md).
+constexpr herald_config_key settle_key(const char* default_seconds) {
+  return {"settle_seconds", HERALD_TYPE_DOUBLE, 0, default_seconds,
+          "after a call whose outcome is unknown, how long to wait before looking for the post "
+          "on the network, and again before posting it anew"};
+}
+/// For networks whose earlier posts are found by their text (X, LinkedIn).
+inline constexpr herald_config_key kClockSkewKey{
+    "clock_skew_seconds", HERALD_TYPE_DOUBLE, 0, "60",
+    "how far the network's clock may be from Herald's when a post found by its text is checked "
+    "to be newer than the post's attempts"};
 
 /// kPublisherKeys followed by a publisher's own keys.
 template <size_t N>
@@ -121,12 +143,22 @@ class Publisher : public herald::Step {
   /// The account's endpoint, else the configured base_url, else the network's own.
   std::string base_url(herald::Context& post) const;
 
+  /// The earliest time a post made by one of this post's attempts can carry: when the post
+  /// reached its publish step, less the allowed clock skew between Herald and the network.
+  int64_t attempts_began_ms(herald::Context& post) const;
+  /// Decides a look-up by text among `matches` (same account, same text, made no earlier than
+  /// attempts_began_ms): one that no other post has claimed is found; none is absent; anything
+  /// else (two of them, or one another post already has) is ambiguous.
+  Earlier pick(herald::Context& post, const std::vector<Candidate>& matches) const;
+
  private:
   void postpone(herald::Context& post, int64_t until_ms, const std::string& why);
 
   std::string default_base_url_;
   std::string configured_base_url_;
   int64_t timeout_ms_;
+  int64_t settle_ms_;      // how long after an unknown outcome the network is looked at
+  int64_t clock_skew_ms_;  // how far the network's clock may be behind Herald's
   double per_account_per_minute_;
   std::optional<TokenBucket> app_bucket_;
   std::map<std::string, TokenBucket> account_buckets_;

@@ -58,7 +58,8 @@ std::string collection_of(herald::Context& post) {
 
 class Bluesky : public Publisher {
  public:
-  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
+  static constexpr auto config_keys =
+      with_publisher_keys(std::array<herald_config_key, 1>{{settle_key("10")}});
 
   explicit Bluesky(herald::Config& config) : Publisher(config, "bluesky", "https://bsky.social") {}
 
@@ -123,7 +124,12 @@ class Bluesky : public Publisher {
     HttpRequest r =
         request("GET", base + "/xrpc/com.atproto.repo.getRecord?repo=" + form_encode(s.did) +
                            "&collection=" + collection_of(post) + "&rkey=" + rkey);
-    return bluesky_api::earlier_record(http(r), post.text(), subject, s.did, rkey);
+    HttpResponse answer = http(r);
+    if (answer.status == 429) {
+      Attempt limited = classify(answer, post.now_ms());
+      return {Earlier::State::unknown, "", "", limited.reason, limited.retry_at_ms};
+    }
+    return bluesky_api::earlier_record(answer, post.text(), subject, s.did, rkey);
   }
 
  private:

@@ -2,7 +2,9 @@
 // the commentary escaped for LinkedIn's "little" text format (unescaped reserved characters make
 // LinkedIn cut the text silently), the new id from the x-restli-id header of the empty 201.
 // The account's handle is its author URN. An unconfirmed post is looked for among the author's
-// posts by its commentary. Credential: token.
+// posts by its commentary, made since the post reached its publish step (less
+// clock_skew_seconds) and not already another post's; anything ambiguous stays unconfirmed for
+// a person. Credential: token.
 #include "common/publisher.hpp"
 #include "publish/responses.hpp"
 #include "text/little_text.hpp"
@@ -16,9 +18,11 @@ using nlohmann::json;
 
 class LinkedIn : public Publisher {
  public:
-  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 2>{{
+  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 4>{{
       {"version", HERALD_TYPE_STRING, 0, "202511", "the LinkedIn-Version header (YYYYMM)"},
       {"visibility", HERALD_TYPE_STRING, 0, "PUBLIC", "PUBLIC, CONNECTIONS or LOGGED_IN"},
+      settle_key("60"),
+      kClockSkewKey,
   }});
 
   explicit LinkedIn(herald::Config& config)
@@ -49,17 +53,30 @@ class LinkedIn : public Publisher {
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {
-    // The author's posts, newest first, a page of 100 at a time, back to kLookBack.
+    // The author's posts, newest first, a page of 100 at a time, back to those older than any
+    // of this post's attempts (at most kLookBack): each with this commentary is a match.
+    const int64_t since = attempts_began_ms(post);
+    std::vector<Candidate> matches;
     for (int start = 0; start < kLookBack; start += 100) {
       HttpRequest r =
           request("GET", base + "/rest/posts?q=author&author=" + form_encode(author_of(post)) +
                              "&count=100&start=" + std::to_string(start));
       r.headers = headers(post);
-      if (std::optional<Earlier> found = linkedin_api::posts_page(http(r), post.text()))
-        return *found;
+      HttpResponse answer = http(r);
+      if (answer.status == 429) {
+        Attempt limited = classify(answer, post.now_ms());
+        return {Earlier::State::unknown, "", "", limited.reason, limited.retry_at_ms};
+      }
+      int64_t oldest = 0;
+      bool more = false;
+      if (std::string problem =
+              linkedin_api::matches_page(answer, post.text(), matches, oldest, more);
+          !problem.empty())
+        return {Earlier::State::unknown, "", "", problem, 0};
+      if (!more || (oldest > 0 && oldest < since)) return pick(post, matches);
     }
     return {Earlier::State::unknown, "", "",
-            "not among the author's " + std::to_string(kLookBack) + " newest posts"};
+            "not among the author's " + std::to_string(kLookBack) + " newest posts", 0};
   }
 
   static constexpr int kLookBack = 1000;

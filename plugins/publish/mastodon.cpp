@@ -25,8 +25,9 @@ using nlohmann::json;
 
 class Mastodon : public Publisher {
  public:
-  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 1>{{
+  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 2>{{
       {"visibility", HERALD_TYPE_STRING, 0, "public", "public, unlisted, private or direct"},
+      settle_key("10"),
   }});
 
   explicit Mastodon(herald::Config& config)
@@ -73,7 +74,7 @@ class Mastodon : public Publisher {
     if (again.failure == Failure::unknown || again.failure == Failure::transient)
       return {Earlier::State::unknown, "", "", again.reason};
     if (again.failure == Failure::rate_limited)
-      return {Earlier::State::unknown, "", "", again.reason};
+      return {Earlier::State::unknown, "", "", again.reason, again.retry_at_ms};
     if (again.failure == Failure::auth) throw AuthError(again.reason);
     return {Earlier::State::unknown, "", "", again.reason};
   }

@@ -116,6 +116,33 @@ std::optional<Earlier> recent_page(const HttpResponse& list, const std::string& 
   return std::nullopt;
 }
 
+std::string matches_page(const HttpResponse& list, const std::string& text,
+                         std::vector<Candidate>& matches, int64_t& oldest_ms,
+                         std::string& next_page) {
+  json posts = json::parse(list.body, nullptr, false);
+  if (!list.complete() || list.status != 200 || !posts.is_object())
+    return "cannot read recent posts (" +
+           (list.error.empty() ? "HTTP " + std::to_string(list.status) : list.error) + ")";
+  oldest_ms = 0;
+  bool undated = false;
+  const json data = posts.value("data", json::array());
+  for (const json& p : data.is_array() ? data : json::array()) {
+    if (!p.is_object()) continue;
+    const json created = p.value("created_at", json());
+    const int64_t at = created.is_string() ? parse_iso8601_ms(created.get<std::string>()) : 0;
+    undated = undated || at == 0;
+    if (at > 0 && (oldest_ms == 0 || at < oldest_ms)) oldest_ms = at;
+    const json id = p.value("id", json());
+    if (p.value("text", json()) == json(text) && id.is_string())
+      matches.push_back(
+          {id.get<std::string>(), "https://x.com/i/status/" + id.get<std::string>(), at});
+  }
+  if (undated) oldest_ms = 0;
+  const json next = posts.value("/meta/next_token"_json_pointer, json());
+  next_page = next.is_string() ? next.get<std::string>() : "";
+  return "";
+}
+
 std::optional<Earlier> reposters_page(const HttpResponse& list, const std::string& me,
                                       const std::string& original, std::string& next_page) {
   json users = json::parse(list.body, nullptr, false);
@@ -417,6 +444,35 @@ std::optional<Earlier> posts_page(const HttpResponse& response, const std::strin
     }
   if (elements.size() < 100) return Earlier{Earlier::State::absent, "", "", ""};
   return std::nullopt;
+}
+
+std::string matches_page(const HttpResponse& response, const std::string& commentary,
+                         std::vector<Candidate>& matches, int64_t& oldest_ms, bool& more) {
+  if (response.status == 401) throw AuthError("linkedin refused the credentials (HTTP 401)");
+  json body = json::parse(response.body, nullptr, false);
+  more = false;
+  if (!response.complete() || response.status != 200 || !body.is_object())
+    return "cannot read the author's posts (" +
+           (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) +
+           ")";
+  oldest_ms = 0;
+  bool undated = false;
+  const json elements = body.value("elements", json::array());
+  if (!elements.is_array()) return "the author's posts are not a list";
+  for (const json& p : elements) {
+    if (!p.is_object()) continue;
+    const json created = p.value("createdAt", json());
+    const int64_t at = created.is_number_integer() ? created.get<int64_t>() : 0;
+    undated = undated || at <= 0;
+    if (at > 0 && (oldest_ms == 0 || at < oldest_ms)) oldest_ms = at;
+    const json id = p.value("id", json());
+    if (p.value("commentary", json()) == json(commentary) && id.is_string())
+      matches.push_back({id.get<std::string>(),
+                         "https://www.linkedin.com/feed/update/" + id.get<std::string>(), at});
+  }
+  if (undated) oldest_ms = 0;
+  more = elements.size() >= 100;
+  return "";
 }
 
 }  // namespace linkedin_api

@@ -26,6 +26,13 @@ std::string user_id(const HttpResponse& response, std::string& id);
 /// unknown; nothing when the next page (its token in `next_page`) must be read.
 std::optional<Earlier> recent_page(const HttpResponse& response, const std::string& text,
                                    std::string& next_page);
+/// One page of GET /2/users/ID/tweets?tweet.fields=created_at: the posts with exactly `text`
+/// added to `matches`; `oldest_ms` the creation time of the page's oldest post (0 when a post on
+/// it has none), `next_page` the next page's token or "". Returns why the page could not be
+/// read, or "".
+std::string matches_page(const HttpResponse& response, const std::string& text,
+                         std::vector<Candidate>& matches, int64_t& oldest_ms,
+                         std::string& next_page);
 /// One page of GET /2/tweets/ORIGINAL/retweeted_by looked through for the user `me`.
 std::optional<Earlier> reposters_page(const HttpResponse& response, const std::string& me,
                                       const std::string& original, std::string& next_page);
@@ -90,6 +97,12 @@ Attempt created(const HttpResponse& response, int64_t now_ms);
 /// One page (of 100) of GET /rest/posts?q=author looked through for a post with `commentary`:
 /// found, absent or unknown; nothing when the next page must be read. Throws AuthError (401).
 std::optional<Earlier> posts_page(const HttpResponse& response, const std::string& commentary);
+/// One page (of 100) of GET /rest/posts?q=author: the posts with exactly `commentary` added to
+/// `matches` (createdAt in Unix ms); `oldest_ms` the page's oldest createdAt (0 when a post on
+/// it has none); `more` whether another page may follow. Returns why the page could not be read,
+/// or "". Throws AuthError (401).
+std::string matches_page(const HttpResponse& response, const std::string& commentary,
+                         std::vector<Candidate>& matches, int64_t& oldest_ms, bool& more);
 }  // namespace linkedin_api
 
 namespace webhook_api {

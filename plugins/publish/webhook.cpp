@@ -15,7 +15,8 @@ using nlohmann::json;
 
 class Webhook : public Publisher {
  public:
-  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
+  static constexpr auto config_keys =
+      with_publisher_keys(std::array<herald_config_key, 1>{{settle_key("10")}});
 
   explicit Webhook(herald::Config& config) : Publisher(config, "webhook", "") {}
 
@@ -46,7 +47,8 @@ class Webhook : public Publisher {
     Attempt again = create(post, base);
     if (again.failure == Failure::none) return {Earlier::State::found, again.remote_id, "", ""};
     if (again.failure == Failure::auth) throw AuthError(again.reason);
-    return {Earlier::State::unknown, "", "", again.reason};
+    return {Earlier::State::unknown, "", "", again.reason,
+            again.failure == Failure::rate_limited ? again.retry_at_ms : 0};
   }
 };
 

@@ -1,6 +1,8 @@
 // X publisher: POST /2/tweets with an OAuth 2.0 user token. X has no idempotency key, so an
-// unconfirmed post is looked for among the account's recent posts by its exact text (X refuses
-// duplicate text anyway). Credential: token.
+// unconfirmed post is looked for among the account's recent posts by its exact text, made since
+// the post reached its publish step (less clock_skew_seconds) and not already another post's;
+// two such posts, or one that is another post's, leave it unconfirmed for a person. Credential:
+// token.
 // A post tagged boost-of:ID (made by the crosspost step's boost mode) is a repost: POST
 // /2/users/ME/retweets {tweet_id}. X ignores a second repost of the same post, and an unconfirmed
 // one is looked for in GET /2/tweets/ID/retweeted_by.
@@ -23,7 +25,8 @@ using nlohmann::json;
 
 class X : public Publisher {
  public:
-  static constexpr auto config_keys = with_publisher_keys(std::array<herald_config_key, 0>{});
+  static constexpr auto config_keys =
+      with_publisher_keys(std::array<herald_config_key, 2>{{settle_key("30"), kClockSkewKey}});
 
   explicit X(herald::Config& config) : Publisher(config, "x", "https://api.x.com") {}
 
@@ -49,16 +52,30 @@ class X : public Publisher {
       return {Earlier::State::unknown, "", "", problem};
     if (std::string original = repost_of(post); !original.empty())
       return find_repost(post, base, original, id);
-    // Recent posts, newest first, 100 a page, back to 1,000.
+    // Recent posts, newest first, 100 a page, back to those older than any of this post's
+    // attempts (at most 1,000): every post with exactly this text made since then is a match.
+    const int64_t since = attempts_began_ms(post);
+    std::vector<Candidate> matches;
     std::string page;
     for (int pages = 0; pages < 10; ++pages) {
-      HttpRequest recent = request("GET", base + "/2/users/" + id + "/tweets?max_results=100" +
+      HttpRequest recent = request("GET", base + "/2/users/" + id +
+                                              "/tweets?max_results=100&tweet.fields=created_at" +
                                               (page.empty() ? "" : "&pagination_token=" + page));
       recent.headers = {{"Authorization", "Bearer " + token}};
-      if (std::optional<Earlier> found = x_api::recent_page(http(recent), post.text(), page))
-        return *found;
+      HttpResponse answer = http(recent);
+      if (answer.status == 429) {
+        Attempt limited = classify(answer, post.now_ms());
+        return {Earlier::State::unknown, "", "", limited.reason, limited.retry_at_ms};
+      }
+      int64_t oldest = 0;
+      std::string next;
+      if (std::string problem = x_api::matches_page(answer, post.text(), matches, oldest, next);
+          !problem.empty())
+        return {Earlier::State::unknown, "", "", problem, 0};
+      if (next.empty() || (oldest > 0 && oldest < since)) return pick(post, matches);
+      page = next;
     }
-    return {Earlier::State::unknown, "", "", "not among the account's 1,000 newest posts"};
+    return {Earlier::State::unknown, "", "", "not among the account's 1,000 newest posts", 0};
   }
 
  public:

@@ -60,7 +60,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Refusal{"wrong_major",
                 {"built for Herald plugin ABI 2", "this host speaks " + kHostAbi, "rebuild"}},
-        Refusal{"newer_minor", {"ABI 1.9", "newer than this host's " + kHostAbi, "upgrade Herald"}},
+        Refusal{
+            "newer_minor",
+            {"ABI " + std::to_string(HERALD_ABI_MAJOR) + "." + std::to_string(HERALD_ABI_MINOR + 1),
+             "newer than this host's " + kHostAbi, "upgrade Herald"}},
         Refusal{"missing_entry",
                 {"no Herald entry symbol 'herald_plugin_v1'", "not a Herald plugin"}},
         Refusal{"null_run", {"component 'echo'", "missing its required run function"}},

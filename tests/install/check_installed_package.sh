@@ -45,11 +45,11 @@ workflows:
       - { kind: amplify, plugin: advocacy, config: { notifier: chat, window: 0s } }
 YAML
 herald=$prefix/bin/herald
-"$herald" validate "$work/company.yaml" | grep -q "draft (draft) by shout/no_shouting"
-"$herald" plugins --config "$work/company.yaml" | grep -q "^shout 1.0.0"
+"$herald" validate "$work/company.yaml" | grep "draft (draft) by shout/no_shouting" > /dev/null  # reads it all: -q would end the pipe early (SIGPIPE)
+"$herald" plugins --config "$work/company.yaml" | grep "^shout 1.0.0" > /dev/null  # reads it all: -q would end the pipe early (SIGPIPE)
 loud=$("$herald" submit "$work/company.yaml" -w careful -a corp --author ana --text "BUY NOW!!!")
 "$herald" run "$work/company.yaml" --clock virtual --start 2027-01-01T00:00:00Z --until-idle > /dev/null
-"$herald" status "$work/company.yaml" "$loud" | grep -q "too many exclamation marks"
+"$herald" status "$work/company.yaml" "$loud" | grep "too many exclamation marks" > /dev/null  # reads it all: -q would end the pipe early (SIGPIPE)
 echo "installed herald ran the out-of-tree plugin: loud post rejected"
 
 # The out-of-tree notifier replaces the built-in outbox for share requests.
@@ -69,7 +69,7 @@ cat > "$work/mentions.jsonl" <<'JSONL'
 {"network": "mastodon", "author": "@bigco", "followers": 20, "text": "@corp question"}
 {"network": "mastodon", "author": "@troll", "followers": 10, "text": "@corp moron"}
 JSONL
-"$herald" validate "$work/company.yaml" | grep -q "customers by crm/customers"
+"$herald" validate "$work/company.yaml" | grep "customers by crm/customers" > /dev/null  # reads it all: -q would end the pipe early (SIGPIPE)
 "$herald" inbound import "$work/company.yaml" "$work/mentions.jsonl" > /dev/null
 "$herald" inbound list "$work/company.yaml" --json | /usr/bin/python3 -c '
 import json, sys

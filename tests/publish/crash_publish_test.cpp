@@ -63,10 +63,14 @@ workflows:
   publish:
     steps:
 )";
+  // A call may take 1 s; a post whose outcome is unknown is looked for 2 s later, and again
+  // 2 s after that before it is posted anew. The settle time must outlast the network's longest
+  // delay (slow_create: 1.5 s) counted from the call: a killed worker may have sent its call
+  // just before its claim was taken over.
   for (const auto& entry : credential)
     yaml += "      - { name: " + entry.first + ", kind: publish, plugin: " + entry.first +
             ", when: { network: " + entry.first +
-            " }, timeout_seconds: 1, config: { timeout_seconds: 1 } }\n";
+            " }, timeout_seconds: 1, config: { timeout_seconds: 1, settle_seconds: 2 } }\n";
   return yaml;
 }
 
@@ -162,6 +166,30 @@ class CrashPublishing : public ::testing::Test {
     return out;
   }
 
+  /// For the posts in `which` ("network text xN" lines): when the network made each copy, and
+  /// the post's audit trail.
+  std::string explain(const std::string& which, const json& accepted) {
+    std::string out;
+    auto host = Host::open(config_);
+    auto posts = host ? (*host)->posts() : Result<std::vector<PostView>>(host.status());
+    for (const json& a : accepted) {
+      const std::string line = a["network"].get<std::string>() + " " + a["text"].get<std::string>();
+      if (which.find(line + " x") == std::string::npos || out.size() > 6000) continue;
+      out += "  made " + a["id"].get<std::string>() + " at " +
+             std::to_string(a["at_ms"].get<int64_t>()) + "\n";
+      if (!posts) continue;
+      for (const PostView& p : *posts)
+        if (p.text == a["text"].get<std::string>() &&
+            out.find("trail of " + std::to_string(p.id)) == std::string::npos) {
+          out += "  trail of " + std::to_string(p.id) + ":\n";
+          if (auto trail = (*host)->audit(p.id))
+            for (const AuditRecord& r : *trail)
+              out += "    " + std::to_string(r.at_ms) + " " + r.to_state + ": " + r.detail + "\n";
+        }
+    }
+    return out;
+  }
+
   /// Every post exactly once on its network, and every post done.
   void expect_exactly_once(int count) {
     json accepted = netsim_->posts();
@@ -175,7 +203,7 @@ class CrashPublishing : public ::testing::Test {
         ++duplicates;
         if (which.size() < 2000) which += post + " x" + std::to_string(times) + "\n";
       }
-    EXPECT_EQ(duplicates, 0) << "posted more than once:\n" << which;
+    EXPECT_EQ(duplicates, 0) << "posted more than once:\n" << which << explain(which, accepted);
     EXPECT_EQ(static_cast<int>(seen.size()), count)
         << "posts missing on the networks; the runs logged:\n"
         << testing::read_file(log_).substr(0, 3000);
@@ -212,6 +240,9 @@ TEST_F(CrashPublishing, WithOneCallInFiveFaultyEveryPostGoesOutOnce) {
                       {"rate", 0.04 / (1.0 - 0.04 * faults.size())},
                       {"latency_ms", 50},
                       {"retry_after_s", 1}});
+  // And 1% answered after the client's timeout: the network makes the post 1.5 s after the
+  // call, when Herald (timeout_seconds: 1) has given up on it.
+  faults.push_back({{"kind", "slow_create"}, {"rate", 0.01 / 0.8}, {"latency_ms", 1500}});
   netsim_->post("/_netsim/faults", faults);
   submit_posts(posts);
   std::mt19937 random(static_cast<unsigned>(env_int("HERALD_CRASH_SEED", 20261122)));
@@ -219,6 +250,29 @@ TEST_F(CrashPublishing, WithOneCallInFiveFaultyEveryPostGoesOutOnce) {
   finish(180);
   expect_exactly_once(posts);
   EXPECT_GT(netsim_->get("/_netsim/stats")["faults_injected"].get<int>(), posts / 10);
+}
+
+TEST_F(CrashPublishing, CreatesAnsweredAfterTheTimeoutAreFoundOnEveryNetwork) {
+  // Five create calls on every network (a quarter of the calls until then) are answered after
+  // the client's timeout (the network makes the post 1.5 s after the call; Herald waits 1 s),
+  // while runs are killed.
+  const int posts = env_int("HERALD_CRASH_SLOW_POSTS", 200);
+  json slow = json::array();
+  for (const char* network : {"mastodon", "x", "bluesky", "linkedin", "webhook"})
+    slow.push_back({{"network", network},
+                    {"kind", "slow_create"},
+                    {"rate", 0.25},
+                    {"count", 5},
+                    {"latency_ms", 1500}});
+  netsim_->post("/_netsim/faults", slow);
+  submit_posts(posts);
+  std::mt19937 random(static_cast<unsigned>(env_int("HERALD_CRASH_SEED", 20261122)));
+  crash_repeatedly(10, random);
+  finish(180);
+  expect_exactly_once(posts);
+  json stats = netsim_->get("/_netsim/stats");
+  for (const char* network : {"mastodon", "x", "bluesky", "linkedin", "webhook"})
+    EXPECT_GT(stats["faults_by_kind"]["slow_create"].value(network, 0), 0) << network;
 }
 
 TEST_F(CrashPublishing, ARateLimitStormSendsNothingBeforeEachReset) {

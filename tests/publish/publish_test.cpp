@@ -96,7 +96,9 @@ class Publishing : public ::testing::Test {
     if (!host) throw std::runtime_error(host.status().message());
     host_ = std::move(*host);
   }
-  void open_virtual() { open(make_virtual_clock(parse_time("2026-11-30T08:00:00Z", "")->utc_ms)); }
+  // A virtual clock that starts now: X and LinkedIn posts found by their text must be newer than
+  // the post's attempts, and the simulator dates them on the real clock.
+  void open_virtual() { open(make_virtual_clock(make_real_clock()->now_ms())); }
   int64_t submit(const std::string& account, const std::string& text,
                  std::vector<std::string> tags = {}) {
     auto id = host_->submit({"publish", account, "ana", text, std::move(tags), ""});

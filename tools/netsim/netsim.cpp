@@ -56,7 +56,7 @@ std::string base64url(const std::string& in) {
 /// A fault to inject into publishing calls (create calls; reads are left alone).
 struct Fault {
   std::string network = "*";  // mastodon, bluesky, x, linkedin, webhook or *
-  std::string kind;           // latency, 5xx, 429, reset, drop_response, auth
+  std::string kind;           // latency, slow_create, 5xx, 429, reset, drop_response, auth
   double rate = 1.0;          // chance per call
   int64_t count = -1;         // calls left to hit (-1: no end)
   int64_t latency_ms = 0;     // latency: added delay
@@ -207,8 +207,11 @@ class Simulator {
       }
       if (!found) return false;
       ++faults_injected_;
+      ++faults_by_kind_[hit.kind][network];
     }
-    if (hit.kind == "latency") {
+    if (hit.kind == "latency" || hit.kind == "slow_create") {
+      // slow_create: the post is made after the delay, whether or not the caller still waits
+      // (a delay longer than its timeout: the answer comes after the client gave up).
       std::this_thread::sleep_for(std::chrono::milliseconds(hit.latency_ms));
       return false;
     }
@@ -537,9 +540,14 @@ class Simulator {
           // Newest first, 100 a page; pagination_token is where the next page starts.
           const size_t start = std::stoul("0" + req.get_param_value("pagination_token"));
           size_t index = 0;
+          const bool with_time =
+              req.get_param_value("tweet.fields").find("created_at") != std::string::npos;
           for (auto it = accepted_.rbegin(); it != accepted_.rend() && list.size() < 100; ++it)
-            if (it->network == "x" && user_id(it->account) == req.matches[1] && index++ >= start)
+            if (it->network == "x" && user_id(it->account) == req.matches[1] && index++ >= start) {
               list.push_back({{"id", it->id}, {"text", it->text}});
+              if (with_time)
+                list.back()["created_at"] = herald::builtin::format_rfc3339(it->at_ms, 3);
+            }
           json body = {{"data", list}};
           if (list.size() == 100) body["meta"] = {{"next_token", std::to_string(start + 100)}};
           send_json(res, 200, body);
@@ -905,7 +913,11 @@ class Simulator {
       size_t index = 0;
       for (auto it = accepted_.rbegin(); it != accepted_.rend() && elements.size() < count; ++it)
         if (it->network == "linkedin" && it->account == author && index++ >= start)
-          elements.push_back({{"id", it->id}, {"commentary", it->text}});
+          elements.push_back({{"id", it->id},
+                              {"author", it->account},
+                              {"commentary", it->text},
+                              {"createdAt", it->at_ms},
+                              {"lifecycleState", "PUBLISHED"}});
       send_json(res, 200, {{"elements", elements}});
     });
   }
@@ -1009,6 +1021,7 @@ class Simulator {
                 {{"accepted", accepted_.size()},
                  {"requests", requests_.size()},
                  {"faults_injected", faults_injected_},
+                 {"faults_by_kind", faults_by_kind_},
                  {"requests_before_reset", early_requests_},
                  {"sessions", sessions_},
                  {"max_in_flight", max_in_flight_},
@@ -1069,14 +1082,14 @@ class Simulator {
       json body = json::parse(req.body, nullptr, false);
       if (!body.is_array()) body = json::array({body});
       std::vector<Fault> added;
-      static const std::set<std::string> kinds = {"latency", "5xx",           "429",
+      static const std::set<std::string> kinds = {"latency", "slow_create",   "5xx", "429",
                                                   "reset",   "drop_response", "auth"};
       for (const json& f : body) {
         Fault fault;
         if (!f.is_object() || !kinds.count(f.value("kind", ""))) {
           send_json(res, 400,
                     {{"error",
-                      "each fault needs kind: latency, 5xx, 429, reset, "
+                      "each fault needs kind: latency, slow_create, 5xx, 429, reset, "
                       "drop_response or auth"}});
           return;
         }
@@ -1084,7 +1097,7 @@ class Simulator {
         fault.network = f.value("network", "*");
         fault.rate = f.value("rate", 1.0);
         fault.count = f.value("count", int64_t{-1});
-        fault.latency_ms = f.value("latency_ms", int64_t{0});
+        fault.latency_ms = f.value("latency_ms", int64_t{fault.kind == "slow_create" ? 1500 : 0});
         fault.retry_after_s = f.value("retry_after_s", int64_t{2});
         added.push_back(fault);
       }
@@ -1119,6 +1132,7 @@ class Simulator {
   json moderation_ = json::array();                         // mutes, blocks and reports
   std::atomic<int64_t> notification_sequence_{100};
   int64_t faults_injected_ = 0;
+  std::map<std::string, std::map<std::string, int64_t>> faults_by_kind_;  // kind -> network -> n
   int64_t early_requests_ = 0;
   int64_t sessions_ = 0;
   int64_t mastodon_max_characters_ = 500;

@@ -72,6 +72,18 @@ Result<std::vector<PlanEntry>> Engine::planned(const std::string& account, int64
   return out;
 }
 
+Result<int64_t> Engine::remote_id_owner(const std::string& account, const std::string& remote_id,
+                                        int64_t except_post) {
+  std::lock_guard lock(plan_mutex_);
+  // Posts decided earlier in this round, not yet stored, first.
+  if (round_)
+    for (const Transition& t : *round_)
+      if (t.post.account == account && t.post.id != except_post && !remote_id.empty() &&
+          t.post.remote_id == remote_id)
+        return t.post.id;
+  return store_.remote_id_owner(account, remote_id, except_post);
+}
+
 Result<std::vector<SlotSuggestion>> Engine::best_slots(const AccountConfig& account) {
   std::lock_guard lock(plan_mutex_);
   auto cached = best_slots_.find(account.name);
@@ -240,6 +252,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     }
   }
 
+  // The step said that the post may already be on its network (ABI 1.9 outcome_unknown).
+  const bool may_be_published = is_publish && call.outcome_unknown;
   switch (outcome) {
     case HERALD_ADVANCE: {
       t.post.attempt = 0;
@@ -269,10 +283,20 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     case HERALD_WAIT:
       t.post.expects = call.expects;
       t.post.wake_ms = at_ms;
-      finish(t, from, PostState::waiting, action, step_name, reason, now_ms);
+      // A publish step that may already have put the post on the network keeps it
+      // `unconfirmed` through the wait (a rate limit, a settle time): it is looked for first.
+      finish(t, from, may_be_published ? PostState::unconfirmed : PostState::waiting, action,
+             step_name, reason, now_ms);
       return;
     case HERALD_HOLD:
       t.post.expects = call.expects;
+      if (may_be_published) {
+        // For a person (`herald retry` looks again), never `done` or `failed` by itself.
+        t.post.wake_ms = 0;
+        finish(t, from, PostState::unconfirmed, action, step_name, reason, now_ms);
+        t.post.expects = call.expects;  // parked: who may have it looked for again
+        return;
+      }
       finish(t, from, PostState::held, action, step_name, reason, now_ms);
       return;
     case HERALD_REJECT:
@@ -281,6 +305,24 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       return;
     case HERALD_RETRY: {
       t.post.attempt = attempt + 1;
+      // A publish step whose plugin reported a transient error may have reached the network:
+      // reconcile before trying again, unless the plugin itself asked for a retry (and did not
+      // say that the outcome is unknown).
+      const bool unconfirmed =
+          may_be_published || (is_publish && call.error.size() && call.outcome != HERALD_RETRY);
+      if (t.post.attempt >= config_.engine.max_attempts && unconfirmed) {
+        // Out of attempts, but the post may be on the network: failing it would invite a
+        // person to submit it again. It stays unconfirmed, looked for at the longest delay.
+        t.post.attempt = config_.engine.max_attempts;
+        t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + config_.engine.max_retry_delay_ms;
+        finish(t, from, PostState::unconfirmed, action, step_name,
+               reason + " (all " + std::to_string(config_.engine.max_attempts) +
+                   " attempts used; not failed while it may be on the network: looked for "
+                   "again at " +
+                   format_utc(t.post.wake_ms) + ")",
+               now_ms);
+        return;
+      }
       if (t.post.attempt >= config_.engine.max_attempts) {
         reason = "gave up after " + std::to_string(t.post.attempt) + " attempts: " + reason;
         outcome = HERALD_FAIL;
@@ -289,11 +331,7 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
         return;
       }
       t.post.wake_ms = at_ms > now_ms ? at_ms : now_ms + backoff_ms(t.post.attempt);
-      // A publish step whose plugin reported a transient error may have reached the network:
-      // reconcile before trying again, unless the plugin itself asked for a retry.
-      PostState next_state = is_publish && call.error.size() && call.outcome != HERALD_RETRY
-                                 ? PostState::unconfirmed
-                                 : PostState::ready;
+      PostState next_state = unconfirmed ? PostState::unconfirmed : PostState::ready;
       finish(t, from, next_state, action, step_name,
              reason + " (attempt " + std::to_string(t.post.attempt) + " of " +
                  std::to_string(config_.engine.max_attempts) + ", next at " +

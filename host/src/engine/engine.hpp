@@ -83,6 +83,8 @@ class Engine final : private PlanSource {
   Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms, int64_t to_ms,
                                          int64_t except_post) override;
   Result<std::vector<SlotSuggestion>> best_slots(const AccountConfig& account) override;
+  Result<int64_t> remote_id_owner(const std::string& account, const std::string& remote_id,
+                                  int64_t except_post) override;
 
   /// What a round runs on besides its posts, read in the transaction that made them durable.
   struct RoundInputs {

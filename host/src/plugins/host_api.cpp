@@ -419,6 +419,10 @@ herald_status post_get(herald_call* handle, herald_str field_name, herald_str* o
       value = std::to_string(reported);
   } else if (field == "attempt")
     value = std::to_string(post.attempt);
+  else if (field == "max_attempts")
+    value = std::to_string(call.config ? call.config->engine.max_attempts : 0);
+  else if (field == "outcome_unknown")
+    value = call.outcome_unknown ? "1" : "0";
   else if (field == "remote_id")
     value = post.remote_id;
   else if (field == "note")
@@ -509,6 +513,12 @@ herald_status post_set(herald_call* handle, herald_str field_name, herald_str va
       return HERALD_INVALID;
     }
     call.account_limited_until_ms = std::max(call.account_limited_until_ms, until);
+  } else if (*field == "outcome_unknown") {
+    if (*text != "0" && *text != "1") {
+      call.error = "outcome_unknown must be 1 or 0, got '" + *text + "'";
+      return HERALD_INVALID;
+    }
+    call.outcome_unknown = *text == "1";
   } else if (*field == "network_char_limit") {
     int64_t limit = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
@@ -835,6 +845,19 @@ herald_status account_plan(herald_call* handle, int64_t from_ms, int64_t to_ms, 
   return HERALD_OK;
 }
 
+herald_status remote_id_owner(herald_call* handle, herald_str remote_id, int64_t* out) {
+  CallContext& call = call_of(handle);
+  if (!call.plan || !call.post) return HERALD_UNAVAILABLE;
+  Result<int64_t> owner =
+      call.plan->remote_id_owner(call.post->account, text_of(remote_id), call.post->id);
+  if (!owner) {
+    call.error = owner.status().message();
+    return HERALD_UNAVAILABLE;
+  }
+  *out = *owner;
+  return HERALD_OK;
+}
+
 herald_status best_slots(herald_call* handle, uint32_t count, herald_str* out) {
   CallContext& call = call_of(handle);
   if (!call.plan || !call.account) return HERALD_NOT_FOUND;
@@ -1005,6 +1028,7 @@ const herald_host_api kHostApi = {
     &mentions_stopped,
     &answer_mention,
     &config_workflow,
+    &remote_id_owner,
 };
 
 }  // namespace

@@ -63,6 +63,9 @@ class PlanSource {
                                                  int64_t to_ms, int64_t except_post) = 0;
   /// The account's best weekly slots, best first.
   virtual Result<std::vector<SlotSuggestion>> best_slots(const AccountConfig& account) = 0;
+  /// The post of `account`, other than `except_post`, that has `remote_id`; 0 for none.
+  virtual Result<int64_t> remote_id_owner(const std::string& account, const std::string& remote_id,
+                                          int64_t except_post) = 0;
 };
 
 /// "zone\tshare" per line.
@@ -120,6 +123,7 @@ struct CallContext {
   bool text_changed = false;
   int64_t account_limited_until_ms = 0;  // set by the step: the account's rate limit
   int64_t network_char_limit = 0;        // set by the step: the limit the network reported
+  bool outcome_unknown = false;  // set by the step: the post may be on the network (ABI 1.9)
   struct Spawned {
     std::string workflow, account, text;
     std::vector<std::string> tags;

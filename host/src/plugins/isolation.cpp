@@ -173,6 +173,7 @@ json answer_of(herald_status status, const CallContext& call) {
           {"refused", call.refused},
           {"violation", call.violation},
           {"text_changed", call.text_changed},
+          {"outcome_unknown", call.outcome_unknown},
           {"account_limited_until_ms", call.account_limited_until_ms},
           {"network_char_limit", call.network_char_limit},
           {"spawned", spawned}};
@@ -189,6 +190,7 @@ herald_status apply_answer(const json& in, CallContext& call) {
   call.refused = in.at("refused");
   call.violation = in.at("violation");
   call.text_changed = in.at("text_changed");
+  call.outcome_unknown = in.at("outcome_unknown");
   call.account_limited_until_ms = in.at("account_limited_until_ms");
   call.network_char_limit = in.at("network_char_limit");
   for (const json& s : in.at("spawned"))

@@ -25,7 +25,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 9> kMigrations = {
+constexpr std::array<const char*, 10> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -245,6 +245,11 @@ INSERT INTO audit_v9 (id, post_id, at_ms, actor, action, step, from_state, to_st
          herald_digest(hash) FROM audit ORDER BY id;
 DROP TABLE audit;
 ALTER TABLE audit_v9 RENAME TO audit;
+)sql",
+    // 10: which post has a network's id. A publisher that finds an earlier attempt by its text
+    // (X, LinkedIn) asks whether another post of the account already claimed the id it found.
+    R"sql(
+CREATE INDEX post_states_remote_id ON post_states (remote_id) WHERE remote_id <> '';
 )sql",
 };
 
@@ -594,6 +599,8 @@ class SqliteStore final : public Store {
         // have reached the network reconciles first.
         woken.state = seen.step_kind == "publish" ? PostState::unconfirmed : PostState::ready;
         woken.wake_ms = event.at_ms;
+      } else if (seen.state == PostState::unconfirmed && seen.wake_ms == 0) {
+        woken.wake_ms = event.at_ms;  // parked for a person: looked for again, first thing
       }
       wake.bind(1, event.at_ms).bind(2, event.post_id).bind(3, seen.claim_seq);
       wake.bind(6, to_string(woken.state))
@@ -1109,6 +1116,21 @@ class SqliteStore final : public Store {
                            parse_post_state(column_text(row, 2)).value_or(PostState::waiting)};
         },
         "reading the plan");
+  }
+
+  Result<int64_t> remote_id_owner(const std::string& account, const std::string& remote_id,
+                                  int64_t except_post) override {
+    const std::lock_guard hold(mutex_);
+    Statement& stmt = statement(
+        "SELECT s.post_id FROM post_states s CROSS JOIN posts p ON p.id = s.post_id "
+        "WHERE s.remote_id = ?1 AND s.remote_id <> '' AND p.account = ?2 AND s.post_id <> ?3 "
+        "ORDER BY s.post_id LIMIT 1");
+    stmt.bind(1, remote_id).bind(2, account).bind(3, except_post);
+    int rc = sqlite3_step(stmt.get());
+    int64_t owner = rc == SQLITE_ROW ? sqlite3_column_int64(stmt.get(), 0) : 0;
+    stmt.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("looking up a remote id");
+    return owner;
   }
 
   Result<std::vector<Post>> calendar(int64_t from_ms, int64_t to_ms,

@@ -108,6 +108,9 @@ class Store {
   /// posts that will not be published (rejected, failed, cancelled).
   virtual Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms,
                                                  int64_t to_ms) = 0;
+  /// The post of `account`, other than `except_post`, whose remote_id is `remote_id`; 0 for none.
+  virtual Result<int64_t> remote_id_owner(const std::string& account, const std::string& remote_id,
+                                          int64_t except_post) = 0;
   /// Posts planned in [from_ms, to_ms), and posts not yet planned whose requested time is in
   /// it, ordered by time; `account` "" for all.
   virtual Result<std::vector<Post>> calendar(int64_t from_ms, int64_t to_ms,

@@ -115,6 +115,10 @@ inline bool has_abi_1_8(const herald_host_api* host) {
   return host->struct_size >=
          offsetof(herald_host_api, config_workflow) + sizeof(host->config_workflow);
 }
+inline bool has_abi_1_9(const herald_host_api* host) {
+  return host->struct_size >=
+         offsetof(herald_host_api, remote_id_owner) + sizeof(host->remote_id_owner);
+}
 inline void require(bool offered, const char* version) {
   if (!offered)
     throw std::runtime_error(std::string("this Herald host is older than plugin ABI ") + version);
@@ -446,6 +450,17 @@ class Context {
     require_1_4();
     set_field("planned_at", std::to_string(at_ms));
     set_field("plan_note", why);
+  }
+
+  /// The id of another post of this account that already has `remote_id` as its network id, or
+  /// 0. ABI 1.9. Throws std::runtime_error when the host cannot tell (the step should retry).
+  int64_t remote_id_owner(std::string_view remote_id) const {
+    detail::require(detail::has_abi_1_9(host_), "1.9");
+    int64_t owner = 0;
+    if (host_->remote_id_owner(call_, detail::to_abi(remote_id), &owner) != HERALD_OK)
+      throw std::runtime_error("the host could not tell which post has remote id " +
+                               std::string(remote_id));
+    return owner;
   }
 
   int64_t now_ms() const { return host_->now_ms(call_); }

@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 8
+#define HERALD_ABI_MINOR 9
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -288,6 +288,16 @@ typedef struct herald_host_api {
                           herald_str author, herald_str text, herald_str tags);
   /* While a step is created: OK when the configuration has a workflow named `name`. */
   herald_status (*config_workflow)(herald_config* config, herald_str name);
+
+  /* Added in ABI 1.9: reconciling a publish call whose outcome is unknown. Post fields since
+   * 1.9: max_attempts (the engine's, read only) and outcome_unknown (writable, "1" or "0"):
+   * "1" says the post may already be on the network, so whatever the step decides (wait, hold
+   * or retry) the post stays `unconfirmed`, is looked for before anything is sent again, and is
+   * never failed for running out of attempts; a wait or hold counts no attempt. */
+  /* The id of another post of the call's account whose remote_id is `remote_id` (a network's id
+   * that post already claimed), or 0 in `post_id` when no other post has it. Posts decided
+   * earlier in the same engine round count. */
+  herald_status (*remote_id_owner)(herald_call* call, herald_str remote_id, int64_t* post_id);
 } herald_host_api;
 
 /* One step implementation offered by a plugin. */
