@@ -440,8 +440,14 @@ Status Host::Impl::record_event(int64_t post_id, const std::string& type, const 
   // A released quarantined post at a publish step, or a parked one, reconciles first.
   const bool reconciles =
       parked || (post.state == PostState::quarantined && post.step_kind == "publish");
-  AuditEntry audit{post.id, now,   person, type, step, std::string(to_string(post.state)),
-                   reconciles ? "unconfirmed" : "ready", detail};
+  AuditEntry audit{post.id,
+                   now,
+                   person,
+                   type,
+                   step,
+                   std::string(to_string(post.state)),
+                   reconciles ? "unconfirmed" : "ready",
+                   detail};
   return impl.store->add_event(event, post, audit);
 }
 

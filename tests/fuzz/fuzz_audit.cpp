@@ -1,8 +1,9 @@
-// `herald audit verify`, `herald audit export` and `herald audit CONFIG [ID]` over a store whose
-// audit rows come from the input: a store made by Herald (two posts, their entries chained), then
-// rows added, changed and removed with plain SQLite as someone with the file could, some of them
-// correctly chained, the rest anything (any SQLite type in any column). Opening, verifying,
-// exporting and listing must not crash; verify must report a break as a break.
+// `herald audit verify`, `herald audit export`, `herald audit CONFIG [ID]` and `herald status
+// CONFIG [ID] [--json]` over a store whose audit rows (and some post columns) come from the input:
+// a store made by Herald (two posts, their entries chained), then rows added, changed and removed
+// with plain SQLite as someone with the file could, some of them correctly chained, the rest
+// anything (any SQLite type in any column). Opening, verifying, exporting and listing must not
+// crash; verify must report a break as a break.
 #include "fuzz_support.hpp"
 
 #include "cli/render.hpp"
@@ -86,7 +87,7 @@ void tamper(FuzzedDataProvider& in, sqlite3* db) {
   const int changes = in.ConsumeIntegralInRange<int>(0, 12);
   for (int n = 0; n < changes && in.remaining_bytes() > 0; ++n) {
     sqlite3_stmt* stmt = nullptr;
-    switch (in.ConsumeIntegralInRange<int>(0, 5)) {
+    switch (in.ConsumeIntegralInRange<int>(0, 7)) {
       case 0: {  // a correctly chained entry, with fields from the input
         auto [head, last_id] = chain_head(db);
         const int64_t id = last_id + 1;
@@ -137,6 +138,20 @@ void tamper(FuzzedDataProvider& in, sqlite3* db) {
         sqlite3_bind_int64(stmt, 1, in.ConsumeIntegralInRange<int64_t>(-1, 12));
         sqlite3_bind_int64(stmt, 2, in.ConsumeIntegralInRange<int64_t>(-1, 12));
         break;
+      case 6: {  // a post's text or state column set to anything (`status` must still print)
+        static const char* const kPostColumns[] = {
+            "posts SET text",           "posts SET tags",         "posts SET author",
+            "posts SET zone",           "post_states SET reason", "post_states SET note",
+            "post_states SET stage",    "post_states SET state",  "post_states SET expects",
+            "post_states SET remote_id"};
+        std::string sql = std::string("UPDATE ") +
+                          kPostColumns[in.ConsumeIntegralInRange<size_t>(0, 9)] + " = ?1 WHERE " +
+                          "rowid = ?2";
+        sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+        bind_any(in, stmt, 1);
+        sqlite3_bind_int64(stmt, 2, in.ConsumeIntegralInRange<int64_t>(1, 2));
+        break;
+      }
       default:  // where a post's trail starts
         sqlite3_prepare_v2(db, "UPDATE post_states SET last_audit_id = ?1 WHERE post_id = ?2", -1,
                            &stmt, nullptr);
@@ -206,5 +221,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (int64_t post = 1; post <= 2; ++post)
     if (auto trail = h.audit(post)) (void)herald::audit_listing(*trail, true);
+  // `herald status CONFIG [ID] [--json]`.
+  if (auto views = h.posts()) {
+    (void)herald::json_text(herald::posts_json(*views));
+    (void)herald::posts_text(*views, false);
+  }
+  for (int64_t post = 1; post <= 2; ++post)
+    if (auto view = h.post(post)) {
+      (void)herald::json_text(herald::posts_json({*view}));
+      (void)herald::posts_text({*view}, true);
+    }
   return 0;
 }
