@@ -223,6 +223,107 @@ TEST(CrashPoisonBreak, AnIsolatedPluginThatStartsAHelperAndCrashesIsReportedAsAC
   EXPECT_EQ(posts[ids[1]].state, "done") << posts[ids[1]].reason;
 }
 
+/// The children of `parent` whose command is `name` (up to 15 characters; empty: any).
+std::vector<pid_t> children_named(pid_t parent, const std::string& name) {
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = item.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(item.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z' &&
+        (name.empty() || line.substr(open + 1, close - open - 1) == name))
+      found.push_back(std::stoi(pid));
+  }
+  return found;
+}
+
+// Defect: a worker whose supervisor was killed (kill -9) ran on unsupervised: not started again
+// after a crash, and doubled by the next supervisor. It now stops as if told by SIGTERM.
+TEST(CrashPoisonBreak, ASupervisedWorkerStopsWhenItsSupervisorIsKilled) {
+  testing::TempDir dir;
+  const std::string config = config_with(dir, "{ max_attempts: 3 }", "");
+  ASSERT_EQ(submit(config, {"one"}).size(), 1u);
+  const std::string log = dir.file("run.log");
+  pid_t supervisor = start_run(config, log, "--supervise");
+  ASSERT_GT(supervisor, 0);
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 250 && workers.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    workers = children_named(supervisor, "");  // started as /proc/self/exe
+  }
+  if (workers.size() != 1u) {
+    kill(supervisor, SIGTERM);
+    wait_for(supervisor, 10);
+    FAIL() << "no worker found\n" << testing::read_file(log);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the worker is running
+  kill(supervisor, SIGKILL);
+  EXPECT_EQ(wait_for(supervisor, 5), 128 + SIGKILL);
+  EXPECT_TRUE(gone_within(workers[0], 5))
+      << "worker " << workers[0] << " still runs without its supervisor\n"
+      << testing::read_file(log);
+  if (alive(workers[0])) kill(workers[0], SIGKILL);
+}
+
+// Defect: herald-plugin-host loads the configuration file when it starts, which is at the step's
+// first call (or after a crash), not when the worker started: a configuration edited in between
+// was used by the isolated step only, so the worker published to where the new file said (here
+// another outbox folder) while the rest of it ran the configuration it had read. The child now
+// refuses a configuration that changed, and says to restart the worker.
+TEST(CrashPoisonBreak, AnIsolatedStepRunsTheConfigurationTheWorkerRead) {
+  testing::TempDir dir;
+  auto config_to = [&](const std::string& folder) {
+    return dir.write("company.yaml", std::string(R"(herald: 1
+store: { path: herald.db }
+plugin_paths: [ )") + BUILTIN_PLUGIN_DIR + R"( ]
+engine: { max_attempts: 3, retry_delay_seconds: 600 }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - { kind: publish, plugin: outbox, isolation: process, config: { directory: )" +
+                                           folder + R"( } }
+)");
+  };
+  const std::string config = config_to("out");
+  ASSERT_TRUE(Host::open(config));  // the store exists before the worker starts
+  const std::string log = dir.file("run.log");
+  pid_t worker = start_run(config, log);
+  ASSERT_GT(worker, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // running, with nothing to do
+  config_to("elsewhere");
+  std::vector<int64_t> ids = submit(config, {"after the edit"});
+  ASSERT_EQ(ids.size(), 1u);
+  std::string state;
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    state = posts_of(config)[ids[0]].state;
+    if (state != "ready" && state != "in_flight") break;
+  }
+  kill(worker, SIGTERM);
+  if (wait_for(worker, 8) == -1) {
+    kill(worker, SIGKILL);
+    wait_for(worker, 5);
+  }
+  const std::string output = testing::read_file(log);
+  EXPECT_FALSE(fs::exists(dir.file("elsewhere/corp.jsonl")))
+      << "published as a configuration the worker never read\n"
+      << output;
+  EXPECT_NE(output.find("changed since the worker read it"), std::string::npos) << output;
+}
+
 // A post at the text limit crosses the pipes both ways (more than a pipe's buffer).
 TEST(CrashPoisonBreak, ALargePostCrossesTheIsolatedPluginsPipes) {
   testing::TempDir dir;
@@ -268,6 +369,32 @@ TEST(CrashPoisonBreak, AStrayFileInTheJournalFolderDoesNotStopTheWorker) {
   EXPECT_EQ(posts[ids[1]].state, "done");
   EXPECT_FALSE(fs::exists(workers / "other.journal"));
   EXPECT_FALSE(fs::exists(workers / "short.journal"));
+}
+
+// Defect: a worker that could not make its journal file (the folder not writable, or a file in
+// its place) ran no watchdog at all: step deadlines were not kept, and neither SIGTERM nor a
+// second SIGINT stopped a step that hangs.
+TEST(CrashPoisonBreak, WithoutAJournalFileDeadlinesAndStopSignalsStillHold) {
+  testing::TempDir dir;
+  const std::string config = config_with(dir, "{ max_attempts: 3, retry_delay_seconds: 600 }",
+                                         ", timeout_seconds: 1");
+  std::vector<int64_t> ids = submit(config, {"stuck POISON-HANG", "fine"});
+  ASSERT_EQ(ids.size(), 2u);
+  std::ofstream(dir.file("herald.db.workers")) << "not a folder";
+  const std::string log = dir.file("run.log");
+  pid_t worker = start_run(config, log);
+  ASSERT_GT(worker, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(kill(worker, SIGTERM), 0);
+  int code = wait_for(worker, 8);
+  if (code == -1) {
+    kill(worker, SIGKILL);
+    wait_for(worker, 5);
+  }
+  const std::string output = testing::read_file(log);
+  EXPECT_EQ(code, 128 + SIGTERM) << output;
+  EXPECT_NE(output.find("without a journal"), std::string::npos) << output;
+  EXPECT_NE(output.find("past its deadline of 1 s"), std::string::npos) << output;
 }
 
 // Defect: the journal had 64 slots while engine.publish_concurrency may be 256: the steps past
