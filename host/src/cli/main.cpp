@@ -11,6 +11,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -261,6 +264,13 @@ int main(int argc, char** argv) {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    if (supervised) {
+      // A worker whose supervisor is gone (kill -9) stops as if told to by SIGTERM: left
+      // running it would be started a second time with the next supervisor, and not again
+      // after a crash.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() == 1) raise(SIGTERM);
+    }
     herald::keep_heap_between_rounds();  // this process is the worker
     herald::RunOptions run_options;
     run_options.until_idle = until_idle;

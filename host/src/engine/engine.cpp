@@ -191,6 +191,14 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
             ? journal_->begin(claimed.id, claim_seq, step_index, step_name, step.plugin().name,
                               now_ms, step.config().timeout_s)
             : StepJournal::Running{};
+    // An isolated step keeps its own deadline, but a worker told to stop now must know it runs.
+    struct IsolatedScope {
+      std::atomic<int>* count;
+      ~IsolatedScope() {
+        if (count) count->fetch_sub(1);
+      }
+    } isolated_scope{step.isolated() ? &isolated_running_ : nullptr};
+    if (isolated_scope.count) isolated_scope.count->fetch_add(1);
     herald_status status = step.run(call);
     const bool late = running.overdue();
     std::string plugin_error = call.error.empty() ? "no message" : call.error;
@@ -633,7 +641,7 @@ std::string signal_name(int signal) {
 }  // namespace
 
 Status Engine::recover_dead_workers(int64_t now_ms) {
-  if (!journal_) return Status::ok();
+  if (!journal_ || journal_->in_memory()) return Status::ok();
   const std::string location = store_.location();
   for (const DeadWorker& worker :
        StepJournal::dead_workers(StepJournal::directory_for(location), lease_.owner)) {
@@ -661,6 +669,9 @@ Status Engine::recover_dead_workers(int64_t now_ms) {
       Transition t;
       t.expected_claim_seq = post.claim_seq;
       t.post = std::move(post);
+      // Taking the claim over ends it (as rescue_owner does): another worker that read the
+      // same journal before this commit loses its copy instead of counting the crash again.
+      t.post.claim_seq += 1;
       t.post.attempt += 1;
       const int max = config_.engine.max_attempts;
       const std::string what = "step " + e.step + " (plugin " + e.plugin + ") " + cause;
@@ -715,7 +726,7 @@ void Engine::watch(const RunOptions& options, const std::atomic<bool>* stop) {
       if (options.abandon && (options.abandon_overdue_steps || stopping)) options.abandon(what);
     }
     if (!stopping) continue;
-    const int running = journal_->running();
+    const int running = journal_->running() + isolated_running_.load();
     if (running > 0 && options.stop_now && options.stop_now->load() && options.abandon)
       options.abandon(std::to_string(running) + " step(s) still running when told to stop now");
     if (running > 0 && !told_waiting) {
@@ -745,6 +756,8 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
           "will not be told from the others",
           error);
   }
+  // Without a file the journal is kept in memory: step deadlines and stopping still need it.
+  if (!journal_) journal_ = StepJournal::open_in_memory(lease_.owner);
   std::thread watchdog;
   if (journal_) {
     watch_done_ = false;

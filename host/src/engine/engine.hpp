@@ -144,7 +144,8 @@ class Engine final : private PlanSource {
   const Notifiers* notifiers_ = nullptr;
   std::function<void()> periodic_;
   int64_t periodic_every_ms_ = 0;
-  std::unique_ptr<StepJournal> journal_;  // while run() runs, for a store in a file
+  std::unique_ptr<StepJournal> journal_;  // while run() runs (in memory when not in a file)
+  std::atomic<int> isolated_running_{0};  // isolated steps under way (not in the journal)
   std::mutex watch_mutex_;
   std::condition_variable watch_wake_;
   bool watch_done_ = false;

@@ -21,8 +21,10 @@ void record_crash(int signal);
 namespace {
 
 constexpr char kMagic[8] = "HERALDJ";
-constexpr uint32_t kVersion = 1;
-constexpr int kSlots = 64;
+constexpr uint32_t kVersion = 2;
+// Every step that can run at once: engine.publish_concurrency (at most 256) publish steps, the
+// engine's own thread, and room to spare.
+constexpr int kSlots = 320;
 constexpr size_t kNameSize = 96;
 constexpr const char* kSuffix = ".journal";
 
@@ -174,6 +176,22 @@ std::unique_ptr<StepJournal> StepJournal::open(const std::filesystem::path& dire
   return journal;
 }
 
+std::unique_ptr<StepJournal> StepJournal::open_in_memory(const std::string& owner) {
+  void* memory =
+      mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return nullptr;
+  std::unique_ptr<StepJournal> journal(new StepJournal);
+  journal->header_ = new (memory) Header{};
+  std::memcpy(journal->header_->magic, kMagic, sizeof kMagic);
+  journal->header_->version = kVersion;
+  journal->header_->slots = kSlots;
+  journal->header_->pid = getpid();
+  copy_name(journal->header_->owner, owner);
+  journal->slots_ = reinterpret_cast<Slot*>(static_cast<char*>(memory) + sizeof(Header));
+  for (int i = 0; i < kSlots; ++i) new (&journal->slots_[i]) Slot{};
+  return journal;  // not registered for the crash handler: nothing would read what it wrote
+}
+
 StepJournal::~StepJournal() {
   for (auto& open : g_open) {
     StepJournal* self = this;
@@ -182,7 +200,7 @@ StepJournal::~StepJournal() {
   if (header_) {
     // A worker that ends normally leaves nothing behind.
     std::error_code ec;
-    std::filesystem::remove(file_, ec);
+    if (!file_.empty()) std::filesystem::remove(file_, ec);
     munmap(header_, kFileSize);
   }
   if (fd_ >= 0) ::close(fd_);
@@ -246,8 +264,14 @@ std::vector<DeadWorker> StepJournal::dead_workers(const std::filesystem::path& d
   std::error_code ec;
   for (const auto& item : std::filesystem::directory_iterator(directory, ec)) {
     if (item.path().extension() != kSuffix) continue;
-    int fd = ::open(item.path().c_str(), O_RDONLY | O_CLOEXEC);
+    // Not blocking: a FIFO or a device named like a journal must not stop the worker here.
+    int fd = ::open(item.path().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) continue;
+    struct stat info {};
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {  // not a journal; left alone
+      ::close(fd);
+      continue;
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {  // its worker is alive
       ::close(fd);
       continue;

@@ -45,6 +45,10 @@ class StepJournal {
   /// Creates (and locks) the journal of worker `owner` in `directory`.
   static std::unique_ptr<StepJournal> open(const std::filesystem::path& directory,
                                            const std::string& owner, std::string& error);
+  /// A journal kept in this process's memory only (when the store is not in a file, or its
+  /// folder cannot hold one): it keeps step deadlines and what runs, but no crash outlives it.
+  static std::unique_ptr<StepJournal> open_in_memory(const std::string& owner);
+  bool in_memory() const { return fd_ < 0; }
   ~StepJournal();
   StepJournal(const StepJournal&) = delete;
   StepJournal& operator=(const StepJournal&) = delete;

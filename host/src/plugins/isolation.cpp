@@ -2,6 +2,7 @@
 
 #include "engine/workflow.hpp"
 #include "plugins/registry.hpp"
+#include "store/audit_chain.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -9,6 +10,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -19,7 +21,9 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 extern char** environ;
 
@@ -262,6 +266,25 @@ std::string signal_name(int signal) {
   return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
 }
 
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// The exit code of a child that finds the configuration file changed since the worker read it.
+constexpr int kConfigChanged = 5;
+
+extern "C" void* end_with_worker(void*) {
+  for (;;) {
+    pollfd p{kRequestFd, 0, 0};
+    int ready = ::poll(&p, 1, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) _exit(0);
+  }
+}
+
 }  // namespace
 
 std::string plugin_host_program() {
@@ -287,7 +310,8 @@ ProcessStep::ProcessStep(std::string config_path, std::string workflow, int step
       plugin_name_(std::move(plugin_name)),
       step_index_(step_index),
       deadline_s_(deadline_s),
-      memory_limit_mb_(memory_limit_mb) {}
+      memory_limit_mb_(memory_limit_mb),
+      config_sha256_(sha256_hex(read_bytes(config_path_))) {}
 
 ProcessStep::~ProcessStep() {
   std::lock_guard lock(mutex_);
@@ -312,7 +336,8 @@ bool ProcessStep::start(std::string& error) {
   const std::string program = plugin_host_program();
   std::vector<std::string> args = {program,   config_path_,
                                    workflow_, std::to_string(step_index_),
-                                   library_,  std::to_string(memory_limit_mb_)};
+                                   library_,  std::to_string(memory_limit_mb_),
+                                   config_sha256_};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -347,6 +372,10 @@ std::string ProcessStep::reap() {
   pid_ = 0;
   if (done < 0) return "it ended";
   if (WIFSIGNALED(status)) return "its process died of " + signal_name(WTERMSIG(status));
+  if (WEXITSTATUS(status) == kConfigChanged)
+    return "its process would not run it: " + config_path_ +
+           " changed since the worker read it (restart `herald run` to use the new "
+           "configuration)";
   return "its process exited with code " + std::to_string(WEXITSTATUS(status));
 }
 
@@ -409,12 +438,27 @@ herald_status ProcessStep::run(CallContext& call) {
 }
 
 int plugin_host_main(int argc, char** argv) {
-  if (argc != 6) {
-    std::cerr << "usage: herald-plugin-host CONFIG WORKFLOW STEP_INDEX LIBRARY MEMORY_LIMIT_MB\n"
+  if (argc != 7) {
+    std::cerr << "usage: herald-plugin-host CONFIG WORKFLOW STEP_INDEX LIBRARY MEMORY_LIMIT_MB "
+                 "CONFIG_SHA256\n"
                  "Runs one step's plugin for `herald run` (isolation: process); not for use by "
                  "hand.\n";
     return 2;
   }
+  // What the plugin starts (system(), popen()) does not inherit the pipes: a helper left
+  // running would otherwise keep the answer pipe open after this process died, and the worker
+  // would wait out the step's deadline instead of seeing the crash.
+  for (int fd : {kRequestFd, kAnswerFd}) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  // This process ends with its worker, even in a call that hangs or ignores SIGTERM: the
+  // request pipe hangs up when the worker is gone, however it went.
+  // (A thread with a small stack: it counts against memory_limit_mb.)
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstacksize(&attributes, 64 << 10);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_t watcher;
+  pthread_create(&watcher, &attributes, &end_with_worker, nullptr);
+  pthread_attr_destroy(&attributes);
   const std::string workflow_name = argv[2], library = argv[4];
   const int step_index = std::atoi(argv[3]);
   const int64_t memory_limit_mb = std::atoll(argv[5]);
@@ -422,6 +466,13 @@ int plugin_host_main(int argc, char** argv) {
     rlimit limit{};
     limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(memory_limit_mb) << 20;
     setrlimit(RLIMIT_AS, &limit);
+  }
+  // The step must run as the worker configured it: a configuration edited since the worker
+  // started (and read only by this process, started later) could send the post elsewhere.
+  if (sha256_hex(read_bytes(argv[1])) != argv[6]) {
+    std::cerr << "herald-plugin-host: " << argv[1]
+              << " changed since the worker read it; restart `herald run` to use it\n";
+    return kConfigChanged;
   }
   Result<Configuration> config = load_configuration(argv[1]);
   if (!config) {

@@ -46,6 +46,7 @@ class ProcessStep {
   std::string config_path_, workflow_, library_, plugin_name_;
   int step_index_;
   int64_t deadline_s_, memory_limit_mb_;
+  std::string config_sha256_;  // of the configuration file as the worker read it
   std::mutex mutex_;
   pid_t pid_ = 0;
   int to_child_ = -1, from_child_ = -1;
@@ -54,7 +55,8 @@ class ProcessStep {
 /// The path of herald-plugin-host: $HERALD_PLUGIN_HOST, else next to this program or library.
 std::string plugin_host_program();
 
-/// `herald-plugin-host CONFIG WORKFLOW STEP_INDEX LIBRARY MEMORY_LIMIT_MB`: the child's side.
+/// `herald-plugin-host CONFIG WORKFLOW STEP_INDEX LIBRARY MEMORY_LIMIT_MB CONFIG_SHA256`: the
+/// child's side; it refuses to run when the configuration file changed since the worker read it.
 int plugin_host_main(int argc, char** argv);
 
 }  // namespace herald
