@@ -184,8 +184,8 @@ TEST(CrashPoisonBreak, ASecondSigintStopsAtOnceWhileAnIsolatedStepHangs) {
 // crash in another thread): a plugin that hangs, or ignores SIGTERM, kept running for ever.
 TEST(CrashPoisonBreak, TheIsolatedPluginsProcessDiesWithAKilledWorker) {
   testing::TempDir dir;
-  const std::string config = config_with(dir, "{ max_attempts: 3 }",
-                                         ", timeout_seconds: 60, isolation: process");
+  const std::string config =
+      config_with(dir, "{ max_attempts: 3 }", ", timeout_seconds: 60, isolation: process");
   ASSERT_EQ(submit(config, {"stuck POISON-HANG"}).size(), 1u);
   const std::string log = dir.file("run.log");
   pid_t worker = start_run(config, log);
@@ -195,8 +195,8 @@ TEST(CrashPoisonBreak, TheIsolatedPluginsProcessDiesWithAKilledWorker) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(worker, SIGKILL);
   EXPECT_EQ(wait_for(worker, 5), 128 + SIGKILL);
-  EXPECT_TRUE(gone_within(children[0], 3)) << "herald-plugin-host " << children[0]
-                                           << " still runs after its worker was killed";
+  EXPECT_TRUE(gone_within(children[0], 3))
+      << "herald-plugin-host " << children[0] << " still runs after its worker was killed";
   if (alive(children[0])) kill(children[0], SIGKILL);
 }
 
@@ -284,7 +284,8 @@ TEST(CrashPoisonBreak, AnIsolatedStepRunsTheConfigurationTheWorkerRead) {
   auto config_to = [&](const std::string& folder) {
     return dir.write("company.yaml", std::string(R"(herald: 1
 store: { path: herald.db }
-plugin_paths: [ )") + BUILTIN_PLUGIN_DIR + R"( ]
+plugin_paths: [ )") + BUILTIN_PLUGIN_DIR +
+                                         R"( ]
 engine: { max_attempts: 3, retry_delay_seconds: 600 }
 accounts:
   corp: { network: mastodon }
@@ -294,7 +295,7 @@ workflows:
   announce:
     steps:
       - { kind: publish, plugin: outbox, isolation: process, config: { directory: )" +
-                                           folder + R"( } }
+                                         folder + R"( } }
 )");
   };
   const std::string config = config_to("out");
@@ -433,8 +434,8 @@ TEST(CrashPoisonBreak, AStrayFileInTheJournalFolderDoesNotStopTheWorker) {
 // second SIGINT stopped a step that hangs.
 TEST(CrashPoisonBreak, WithoutAJournalFileDeadlinesAndStopSignalsStillHold) {
   testing::TempDir dir;
-  const std::string config = config_with(dir, "{ max_attempts: 3, retry_delay_seconds: 600 }",
-                                         ", timeout_seconds: 1");
+  const std::string config =
+      config_with(dir, "{ max_attempts: 3, retry_delay_seconds: 600 }", ", timeout_seconds: 1");
   std::vector<int64_t> ids = submit(config, {"stuck POISON-HANG", "fine"});
   ASSERT_EQ(ids.size(), 2u);
   std::ofstream(dir.file("herald.db.workers")) << "not a folder";

@@ -334,9 +334,9 @@ bool ProcessStep::start(std::string& error) {
     return false;
   }
   const std::string program = plugin_host_program();
-  std::vector<std::string> args = {program,   config_path_,
-                                   workflow_, std::to_string(step_index_),
-                                   library_,  std::to_string(memory_limit_mb_),
+  std::vector<std::string> args = {program,       config_path_,
+                                   workflow_,     std::to_string(step_index_),
+                                   library_,      std::to_string(memory_limit_mb_),
                                    config_sha256_};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
