@@ -325,15 +325,12 @@ workflows:
   EXPECT_NE(output.find("changed since the worker read it"), std::string::npos) << output;
 }
 
-// Defect (not fixed): a before_ hook runs outside the journal and only when the post first
-// reaches its step (`from == ready && attempt == 0 && step_events == 0`). When the worker dies
-// in a before_publish hook (a crash in the hook, or kill -9 during a slow one), the post is
-// taken up as `unconfirmed`, and the publish step then runs as a retry: the hook is skipped and
-// the post is published without the check that would have refused it (no audit entry says the
-// hook never finished). Counting the crash against the post would not help: attempt > 0 skips
-// the hook as well. A fix needs the store to know whether the step's before_ hooks have passed
-// (a column), so that a post taken up before that runs them again.
-TEST(CrashPoisonBreak, DISABLED_AWorkerThatDiesInABeforePublishHookDoesNotSkipTheHook) {
+// A before_ hook runs when the post reaches its step, not when the step runs again after a
+// retry. A worker that died in a before_publish hook (a crash in the hook, or kill -9 during a
+// slow one) left the post `unconfirmed` with no attempt used, and the step then ran as if it were
+// a retry: the hook was skipped and the post published without the check that would have
+// refused it. Such a post now runs its before_ hooks again.
+TEST(CrashPoisonBreak, AWorkerThatDiesInABeforePublishHookDoesNotSkipTheHook) {
   testing::TempDir dir;
   fs::create_directories(dir.file("hooks"));
   dir.write("hooks/compliance.py", R"(import os, herald

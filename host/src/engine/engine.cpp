@@ -157,7 +157,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
   const std::string& kind = step.config().kind;
   const bool is_publish = kind == "publish";
   // Hooks: before_<kind> when the post reaches the step (not when the step runs again after a
-  // wait, an event or a retry), after_<kind> when the step is done with it.
+  // wait, an event or a retry; again for a post taken up from a worker that died, which may
+  // have died in them), after_<kind> when the step is done with it.
   auto hooks = [&](const std::string& point, bool may_stop) {
     return run_hooks(*bound, point, t, *account, step_name, kind, outcome_name(outcome), reason,
                      now_ms, may_stop);
@@ -166,8 +167,8 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
   if (!step.config().when.matches(claimed, account->network)) {
     action = "skip";
     reason = "condition not met: " + step.config().when.describe();
-  } else if (from == PostState::ready && attempt == 0 && t.post.step_events == 0 &&
-             (hooked = hooks("before_" + kind, true))) {
+  } else if ((from == PostState::ready || from == PostState::unconfirmed) && attempt == 0 &&
+             t.post.step_events == 0 && (hooked = hooks("before_" + kind, true))) {
     outcome = hooked->outcome;
     reason = hooked->reason;
     action = outcome_name(outcome);
