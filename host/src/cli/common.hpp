@@ -103,7 +103,8 @@ inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit
 constexpr int kAbandoned = 70;
 /// `herald run --supervise`: runs `herald run` (argv, with --supervised) as a child, and starts
 /// a new one whenever it dies of a signal or abandons a step; returns the exit code to end with.
-int supervise_worker(int argc, char** argv);
+/// The first restart waits `restart_delay_s`, each next one twice as long, up to 30 s.
+int supervise_worker(int argc, char** argv, double restart_delay_s);
 
 void add_governance_commands(CLI::App& app, int& exit_code);
 

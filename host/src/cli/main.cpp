@@ -249,9 +249,14 @@ int main(int argc, char** argv) {
                 "run the worker as a child process and start a new one whenever a plugin crashes "
                 "it or a step hangs past its deadline (see docs/reliability.md)");
   run->add_flag("--supervised", supervised)->group("");  // the child of --supervise
+  double restart_delay = 1;
+  run->add_option("--restart-delay", restart_delay,
+                  "with --supervise: seconds before the first restart (doubling, up to 30 s, "
+                  "while workers keep stopping)")
+      ->check(CLI::Range(0.01, 30.0));
   run->callback([&] {
     if (supervise) {
-      exit_code = herald::supervise_worker(argc, argv);
+      exit_code = herald::supervise_worker(argc, argv, restart_delay);
       return;
     }
     herald::HostOptions options;

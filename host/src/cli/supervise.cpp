@@ -47,7 +47,7 @@ std::string describe(int status) {
 
 }  // namespace
 
-int supervise_worker(int argc, char** argv) {
+int supervise_worker(int argc, char** argv, double restart_delay_s) {
   std::vector<std::string> args;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
@@ -63,7 +63,9 @@ int supervise_worker(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
-  auto delay = std::chrono::seconds(1);
+  using std::chrono::milliseconds;
+  const milliseconds first(static_cast<int64_t>(restart_delay_s * 1000));
+  milliseconds delay = first;
   int restarts = 0;
   for (;;) {
     const auto started = std::chrono::steady_clock::now();
@@ -86,16 +88,15 @@ int supervise_worker(int argc, char** argv) {
       return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
     // A worker that ran a good while before it stopped is started again quickly; one that
     // keeps stopping waits longer each time, up to 30 s.
-    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60))
-      delay = std::chrono::seconds(1);
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) delay = first;
     ++restarts;
     spdlog::error("the worker (pid {}) {}; starting worker {} in {} s", pid, describe(status),
-                  restarts + 1, delay.count());
+                  restarts + 1, static_cast<double>(delay.count()) / 1000);
     for (auto waited = std::chrono::milliseconds(0); waited < delay && !g_stop_signal.load();
          waited += std::chrono::milliseconds(50))
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (g_stop_signal.load() != 0) return 128 + g_stop_signal.load();
-    delay = std::min(delay * 2, std::chrono::seconds(30));
+    delay = std::min<milliseconds>(delay * 2, std::chrono::seconds(30));
   }
 }
 
