@@ -64,8 +64,10 @@ run_asan() {
   # fails the run if it fails again; the first attempt's report stays in the output.
   # The crash suites start `herald run` hundreds of times, many of them killed on purpose;
   # there LeakSanitizer's end-of-process check is off, because its tracer can itself crash
-  # ("Tracer caught signal 11") and fail a run that had nothing wrong. Every other suite, and
-  # every sanitizer check but leaks in those, stays on.
+  # ("Tracer caught signal 11") and fail a run that had nothing wrong. There too the faults
+  # the poison plugin makes on purpose are left to kill the process (AddressSanitizer would
+  # report them and exit with code 1, and a worker must be seen to die of its signal). Every
+  # other suite, and every other sanitizer check in those, stays on.
   local status=0 options=detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1
   local skip='^(installed_package_builds_samples|clang_format_clean|pds_setup|RealBluesky)'
   local crash='^Crash[A-Za-z]*\.'
@@ -73,7 +75,8 @@ run_asan() {
     LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp" \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --repeat until-pass:2 \
     -E "$skip|$crash" "$@" || status=$?
-  ASAN_OPTIONS=$options:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=$options:detect_leaks=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0 \
+    UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --repeat until-pass:2 \
     -R "$crash" -E "$skip" "$@" || status=$?
   return "$status"
@@ -81,7 +84,8 @@ run_asan() {
 
 run_tsan() {
   sanitizer_build build-tsan thread --target herald_tests
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/sanitizers/tsan.supp" \
+  # The faults the poison plugin makes on purpose are left to kill the process (see run_asan).
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 handle_segv=0 handle_sigbus=0 handle_sigfpe=0 suppressions=$PWD/tests/sanitizers/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" -R "$thread_tests" "$@"
 }
 
