@@ -21,7 +21,7 @@ void record_crash(int signal);
 namespace {
 
 constexpr char kMagic[8] = "HERALDJ";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 // Every step that can run at once: engine.publish_concurrency (at most 256) publish steps, the
 // engine's own thread, and room to spare.
 constexpr int kSlots = 320;
@@ -48,6 +48,24 @@ void copy_name(char (&to)[N], const std::string& from) {
 }
 
 template <size_t N>
+void copy_name(std::atomic<char> (&to)[N], const std::string& from) {
+  const size_t n = std::min(from.size(), N - 1);
+  for (size_t i = 0; i < n; ++i) to[i].store(from[i], std::memory_order_relaxed);
+  to[n].store('\0', std::memory_order_relaxed);
+}
+
+template <size_t N>
+std::string read_name(const std::atomic<char> (&from)[N]) {
+  std::string out;
+  for (size_t i = 0; i < N; ++i) {
+    const char c = from[i].load(std::memory_order_relaxed);
+    if (c == '\0') break;
+    out += c;
+  }
+  return out;
+}
+
+template <size_t N>
 std::string read_name(const char (&from)[N]) {
   return std::string(from, strnlen(from, N));
 }
@@ -69,16 +87,18 @@ struct StepJournal::Slot {
   int32_t tid;
   std::atomic<int32_t> overdue;
   int32_t step_index;
-  int64_t post_id;
+  // What the watchdog reads while the step may end (and the slot be taken by the next step)
+  // is atomic: it may read a mix of two steps' names in that instant, never undefined data.
+  std::atomic<int64_t> post_id;
   int64_t claim_seq;
   int64_t started_ms;
-  int64_t deadline_s;
-  std::atomic<int64_t> deadline_mono_ns;  // read by the watchdog while the step may end
-  char step[kNameSize];
-  char plugin[kNameSize];
+  std::atomic<int64_t> deadline_s;
+  std::atomic<int64_t> deadline_mono_ns;
+  std::atomic<char> step[kNameSize];
+  std::atomic<char> plugin[kNameSize];
 };
 
-static_assert(std::atomic<int32_t>::is_always_lock_free &&
+static_assert(std::atomic<char>::is_always_lock_free && std::atomic<int32_t>::is_always_lock_free &&
                   std::atomic<int64_t>::is_always_lock_free,
               "journal atomics must be lock-free: they are shared between processes");
 constexpr size_t kFileSize = sizeof(StepJournal::Header) + kSlots * sizeof(StepJournal::Slot);
@@ -216,10 +236,10 @@ StepJournal::Running StepJournal::begin(int64_t post_id, int64_t claim_seq, int 
     slot.tid = current_tid();
     slot.overdue.store(0, std::memory_order_relaxed);
     slot.step_index = step_index;
-    slot.post_id = post_id;
+    slot.post_id.store(post_id, std::memory_order_relaxed);
     slot.claim_seq = claim_seq;
     slot.started_ms = started_ms;
-    slot.deadline_s = deadline_s;
+    slot.deadline_s.store(deadline_s, std::memory_order_relaxed);
     slot.deadline_mono_ns.store(monotonic_ns() + deadline_s * 1'000'000'000,
                                 std::memory_order_relaxed);
     copy_name(slot.step, step);
@@ -247,7 +267,8 @@ std::vector<StepJournal::Overdue> StepJournal::check_deadlines() {
     if (now < slot.deadline_mono_ns.load(std::memory_order_relaxed) || slot.overdue.load() != 0)
       continue;
     slot.overdue.store(1);
-    found.push_back({slot.post_id, read_name(slot.step), read_name(slot.plugin), slot.deadline_s});
+    found.push_back({slot.post_id.load(std::memory_order_relaxed), read_name(slot.step),
+                     read_name(slot.plugin), slot.deadline_s.load(std::memory_order_relaxed)});
   }
   return found;
 }
@@ -297,13 +318,13 @@ std::vector<DeadWorker> StepJournal::dead_workers(const std::filesystem::path& d
       const Slot& slot = slots[i];
       if (slot.state.load() != kRunning) continue;
       JournalEntry entry;
-      entry.post_id = slot.post_id;
+      entry.post_id = slot.post_id.load();
       entry.claim_seq = slot.claim_seq;
       entry.step_index = slot.step_index;
       entry.step = read_name(slot.step);
       entry.plugin = read_name(slot.plugin);
       entry.started_ms = slot.started_ms;
-      entry.deadline_s = slot.deadline_s;
+      entry.deadline_s = slot.deadline_s.load();
       entry.overdue = slot.overdue.load() != 0;
       entry.signal = worker.signal != 0 && slot.tid == signal_tid ? worker.signal : 0;
       worker.running.push_back(std::move(entry));
