@@ -5,6 +5,7 @@
 // SIGTERM are passed on to the worker; the supervisor ends when the worker ends of its own
 // accord.
 #include "cli/common.hpp"
+#include "engine/step_journal.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,11 +37,7 @@ extern "C" void pass_on(int signal) {
 }
 
 std::string describe(int status) {
-  if (WIFSIGNALED(status)) {
-    const char* name = sigabbrev_np(WTERMSIG(status));
-    return name ? std::string("died of SIG") + name
-                : "died of signal " + std::to_string(WTERMSIG(status));
-  }
+  if (WIFSIGNALED(status)) return "died of " + signal_name(WTERMSIG(status));
   if (WEXITSTATUS(status) == kAbandoned) return "abandoned a step that ran past its deadline";
   return "exited with code " + std::to_string(WEXITSTATUS(status));
 }

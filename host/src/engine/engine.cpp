@@ -632,15 +632,6 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
   return slots;
 }
 
-namespace {
-
-std::string signal_name(int signal) {
-  const char* abbreviation = sigabbrev_np(signal);
-  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
-}
-
-}  // namespace
-
 Status Engine::recover_dead_workers(int64_t now_ms) {
   if (!journal_ || journal_->in_memory()) return Status::ok();
   const std::string location = store_.location();

@@ -121,6 +121,11 @@ extern "C" void on_crash(int signal) {
 
 }  // namespace
 
+std::string signal_name(int signal) {
+  const char* abbreviation = sigabbrev_np(signal);
+  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
+}
+
 void record_crash(int signal) {
   const int32_t tid = current_tid();
   for (auto& open : g_open)

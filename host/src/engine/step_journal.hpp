@@ -40,6 +40,9 @@ struct DeadWorker {
   std::vector<JournalEntry> running;
 };
 
+/// "SIGSEGV", "SIGABRT", ... ("signal N" for one without a name).
+std::string signal_name(int signal);
+
 class StepJournal {
  public:
   /// Creates (and locks) the journal of worker `owner` in `directory`.

@@ -1,5 +1,6 @@
 #include "plugins/isolation.hpp"
 
+#include "engine/step_journal.hpp"
 #include "engine/workflow.hpp"
 #include "plugins/registry.hpp"
 #include "store/audit_chain.hpp"
@@ -259,11 +260,6 @@ Read read_frame(int fd, json& message,
   if (Read r = read_all(fd, bytes.data(), size, deadline); r != Read::ok) return r;
   message = json::parse(bytes, nullptr, false);
   return message.is_discarded() ? Read::closed : Read::ok;
-}
-
-std::string signal_name(int signal) {
-  const char* abbreviation = sigabbrev_np(signal);
-  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
 }
 
 std::string read_bytes(const std::string& path) {

@@ -905,27 +905,17 @@ class SqliteStore final : public Store {
   }
 
   Result<int64_t> rescue_expired(int64_t now_ms) override {
-    const std::lock_guard hold(mutex_);
-    int64_t rescued = 0;
-    Status status = in_transaction([&]() -> Status {
-      Statement& rescue = statement(
-          "UPDATE post_states SET state = CASE WHEN step_kind = 'publish' THEN 'unconfirmed' "
-          "ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
-          "?1, claim_seq = claim_seq + 1, "
-          "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
-          "WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND state = 'in_flight'");
-      rescue.bind(1, now_ms);
-      int rc = sqlite3_step(rescue.get());
-      rescue.reset();
-      if (rc != SQLITE_DONE) return error("rescuing expired claims");
-      rescued = sqlite3_changes(db_);
-      return Status::ok();
-    });
-    if (!status) return status;
-    return rescued;
+    return take_up("due_ms IS NOT NULL AND due_ms <= ?1", "", now_ms, "rescuing expired claims");
   }
 
   Result<int64_t> rescue_owner(const std::string& owner, int64_t now_ms) override {
+    return take_up("lease_owner = ?2", owner, now_ms, "taking up the claims of a stopped worker");
+  }
+
+  /// Turns the claims that match `where` (?1 is now_ms, ?2 the owner) back into work: `ready`,
+  /// or `unconfirmed` at a publish step; their claim_seq bumped, which fences off the worker.
+  Result<int64_t> take_up(const std::string& where, const std::string& owner, int64_t now_ms,
+                          const char* doing) {
     const std::lock_guard hold(mutex_);
     int64_t rescued = 0;
     Status status = in_transaction([&]() -> Status {
@@ -934,11 +924,13 @@ class SqliteStore final : public Store {
           "ELSE 'ready' END, wake_ms = ?1, due_ms = ?1, updated_ms = "
           "?1, claim_seq = claim_seq + 1, "
           "lease_owner = '', reason = 'the worker that claimed it stopped; taken up again' "
-          "WHERE lease_owner = ?2 AND state = 'in_flight'");
-      rescue.bind(1, now_ms).bind(2, owner);
+          "WHERE state = 'in_flight' AND " +
+          where);
+      rescue.bind(1, now_ms);
+      if (!owner.empty()) rescue.bind(2, owner);
       int rc = sqlite3_step(rescue.get());
       rescue.reset();
-      if (rc != SQLITE_DONE) return error("taking up the claims of a stopped worker");
+      if (rc != SQLITE_DONE) return error(doing);
       rescued = sqlite3_changes(db_);
       return Status::ok();
     });
