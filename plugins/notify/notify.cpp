@@ -54,12 +54,15 @@ class Webhook : public herald::Step {
       {"timeout_seconds", HERALD_TYPE_INT, 0, "10", "how long to wait for an answer"},
   }};
 
-  explicit Webhook(herald::Config& config)
-      : url_(config.string("url")), timeout_ms_(config.integer("timeout_seconds", 10) * 1000) {
+  explicit Webhook(herald::Config& config) : url_(config.string("url")) {
     if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
       throw std::invalid_argument("url: expected an http:// or https:// address, got '" + url_ +
                                   "'");
-    if (timeout_ms_ <= 0) throw std::invalid_argument("timeout_seconds must be 1 or more");
+    const int64_t seconds = config.integer("timeout_seconds", 10);
+    if (seconds < 1 || seconds > 86400)
+      throw std::invalid_argument("timeout_seconds must be from 1 to 86400, got " +
+                                  std::to_string(seconds));
+    timeout_ms_ = seconds * 1000;
   }
 
   void run(herald::Context& post) override {

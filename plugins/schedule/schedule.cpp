@@ -24,8 +24,13 @@ class PublishAt : public herald::Step {
        "minimum time between approval and publication, for posts without a time"},
   }};
 
-  explicit PublishAt(herald::Config& config) : delay_ms_(config.integer("delay_minutes") * 60'000) {
-    if (delay_ms_ < 0) throw std::invalid_argument("delay_minutes must be 0 or more");
+  explicit PublishAt(herald::Config& config) {
+    const int64_t minutes = config.integer("delay_minutes");
+    // A year: a longer delay is a mistyped number, not a plan.
+    if (minutes < 0 || minutes > 366 * 1440)
+      throw std::invalid_argument("delay_minutes must be from 0 to 527040 (a year), got " +
+                                  std::to_string(minutes));
+    delay_ms_ = minutes * 60'000;
   }
 
   void run(herald::Context& post) override {

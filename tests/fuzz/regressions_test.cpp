@@ -428,5 +428,40 @@ TEST(FuzzRegressions, ValidateJsonOfAConfigurationWithInvalidUtf8IsRefusedAtTheB
       << result.output;
 }
 
+// config/regress-retry-delay-overflow.yaml: an engine.retry_delay_seconds of 6e29 was converted
+// to milliseconds past int64_t's range (undefined behaviour). Delays and timeouts are now checked
+// against their range before any conversion, and .nan or .inf is not a number a setting takes.
+TEST(FuzzRegressions, ADelayOrTimeoutOutOfRangeIsRefusedWhereItIsWritten) {
+  TempDir dir;
+  const std::string config =
+      dir.write("herald.yaml", testing::read_file(std::string(FUZZ_CORPUS_DIR) +
+                                                  "/config/regress-retry-delay-overflow.yaml"));
+  auto result = testing::run_command(std::string(HERALD_CLI) + " validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find(config + ":3:32 (engine.retry_delay_seconds): must be more than 0 "
+                                        "and at most 2592000 (30 days), got 6.06667e+29"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find(config + ":3:70 (engine.max_retry_delay_seconds): expected a "
+                                        "finite number, got '.nan'"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(FuzzRegressions, APublisherSettleTimePastItsRangeIsRefusedByThePlugin) {
+  TempDir dir;
+  std::string text = testing::read_file(std::string(FUZZ_CORPUS_DIR) +
+                                        "/config/regress-retry-delay-overflow.yaml");
+  text.replace(text.find("engine:"), text.find("\naccounts:") - text.find("engine:") + 1, "");
+  const std::string config = dir.write("herald.yaml", text);
+  auto result = testing::run_command(std::string(HERALD_CLI) + " validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find(":10:70 (workflows.announce.steps[0].config.settle_seconds): plugin "
+                               "mastodon refused this configuration: settle_seconds must be from 0 "
+                               "to 86400"),
+            std::string::npos)
+      << result.output;
+}
+
 }  // namespace
 }  // namespace herald

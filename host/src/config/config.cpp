@@ -3,6 +3,7 @@
 #include "text/input_check.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -291,6 +292,10 @@ class Reader {
     double value = 0;
     if (!node.IsScalar() || !YAML::convert<double>::decode(node, value)) {
       error(node, path, "expected a number, got '" + (node.IsScalar() ? node.Scalar() : "") + "'");
+      return std::nullopt;
+    }
+    if (!std::isfinite(value)) {
+      error(node, path, "expected a finite number, got '" + node.Scalar() + "'");
       return std::nullopt;
     }
     return value;
@@ -686,8 +691,10 @@ void read_python(Reader& r, const YAML::Node& node, Configuration& config) {
     }
   if (node["timeout_seconds"]) {
     double seconds = r.number(node["timeout_seconds"], "python.timeout_seconds").value_or(10);
-    if (seconds < 0)
-      r.error(node["timeout_seconds"], "python.timeout_seconds", "must be 0 (no limit) or more");
+    if (seconds < 0 || seconds > 86400)
+      r.error(
+          node["timeout_seconds"], "python.timeout_seconds",
+          "must be 0 (no limit) or up to 86400 (a day), got " + node["timeout_seconds"].Scalar());
     else
       config.python.timeout_ms = static_cast<int64_t>(seconds * 1000);
   }
@@ -989,11 +996,17 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
         config.engine.max_attempts = static_cast<int>(*n);
     }
   }
+  // A retry waits at most 30 days: past that a post is better failed and looked at.
+  constexpr double kMaxDelaySeconds = 30 * 86400;
   auto seconds = [&](const char* key, int64_t fallback_ms) {
-    double value = r.number(node[key], std::string("engine.") + key)
-                       .value_or(static_cast<double>(fallback_ms) / 1000);
-    if (value <= 0) r.error(node[key], std::string("engine.") + key, "must be more than 0");
-    return static_cast<int64_t>(value * 1000);
+    const std::optional<double> value = r.number(node[key], std::string("engine.") + key);
+    if (!value) return fallback_ms;
+    if (!(*value > 0 && *value <= kMaxDelaySeconds)) {
+      r.error(node[key], std::string("engine.") + key,
+              "must be more than 0 and at most 2592000 (30 days), got " + node[key].Scalar());
+      return fallback_ms;
+    }
+    return static_cast<int64_t>(*value * 1000);
   };
   if (node["retry_delay_seconds"])
     config.engine.retry_delay_ms = seconds("retry_delay_seconds", config.engine.retry_delay_ms);

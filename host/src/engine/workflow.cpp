@@ -1,5 +1,6 @@
 #include "engine/workflow.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 namespace herald {
@@ -30,6 +31,7 @@ std::string check_scalar(const YAML::Node& node, herald_value_type type, std::st
     case HERALD_TYPE_DOUBLE: {
       double v;
       if (!YAML::convert<double>::decode(node, v)) return "expected a number, got '" + out + "'";
+      if (!std::isfinite(v)) return "expected a finite number, got '" + out + "'";
       return "";
     }
     default: return "";
@@ -74,7 +76,7 @@ Status check_timeout_within_lease(const StepConfig& step, const StepSettings& se
   auto timeout = settings.find("timeout_seconds");
   if (timeout == settings.end() || timeout->second.type != HERALD_TYPE_INT) return Status::ok();
   const int64_t seconds = std::stoll(timeout->second.scalar);
-  if (seconds <= 0 || seconds * 1000 < config.engine.lease_ms) return Status::ok();
+  if (seconds <= 0 || seconds < config.engine.lease_ms / 1000) return Status::ok();
   const YAML::Node& written = step.config;
   const bool given = written.IsMap() && written["timeout_seconds"];
   const std::string where = given ? location(written["timeout_seconds"], step, "timeout_seconds")
