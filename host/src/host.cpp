@@ -624,8 +624,11 @@ Result<std::vector<InboxItem>> Host::inbox(const std::string& person) {
       if (!as->empty()) item.on_behalf = *as;
     }
     if (item.actions.empty()) continue;
+    // Each finding once: legal's rules are run when the post starts and again by the legal step.
     for (const PostEvent& ev : *events)
-      if (ev.type == "finding" && ev.revision == post.revision) item.findings.push_back(ev.comment);
+      if (ev.type == "finding" && ev.revision == post.revision &&
+          std::find(item.findings.begin(), item.findings.end(), ev.comment) == item.findings.end())
+        item.findings.push_back(ev.comment);
     item.post = view_of(post, config);
     items.push_back(std::move(item));
   }

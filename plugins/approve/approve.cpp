@@ -34,7 +34,7 @@ std::string plural(int64_t n, const std::string& word) {
 
 class Chain : public herald::Step {
  public:
-  static constexpr std::array<herald_config_key, 5> config_keys{{
+  static constexpr std::array<herald_config_key, 6> config_keys{{
       {"stages", HERALD_TYPE_MAP_LIST, 0, nullptr,
        "ordered stages: name, roles/teams/people, quorum, when, deadline, on_late, escalate_to"},
       {"role", HERALD_TYPE_STRING, 0, nullptr,
@@ -44,34 +44,38 @@ class Chain : public herald::Step {
        "revise (back to the author for an edit) or terminal"},
       {"templates", HERALD_TYPE_PATH, 0, nullptr,
        "pre-approved templates: an unchanged instance skips the chain (fast lane)"},
+      {"notifier", HERALD_TYPE_STRING, 0, "outbox",
+       "the notifier that tells the stage's approvers and escalate_to of an escalation"},
   }};
 
-  explicit Chain(herald::Config& config) {
+  explicit Chain(herald::Config& config) : notifier_(config.string("notifier")) {
     people_ = config.people();
+    if (!config.has_notifier(notifier_))
+      throw std::invalid_argument(config.where("notifier") + ": no notifier '" + notifier_ +
+                                  "' in the configuration; declare it under notifiers: with a "
+                                  "plugin such as notify/webhook (outbox is built in)");
     std::optional<std::string> role = config.optional_string("role");
     const size_t stage_count = config.size("stages");
+    // Every mistake is recorded (config.error) and the rest still checked, so that all of them
+    // are shown at once.
     if (role && !role->empty() && stage_count > 0)
-      throw std::invalid_argument(config.where("role") +
-                                  ": write either `role` (one stage) or `stages`, not both");
+      config.error("role", "write either `role` (one stage) or `stages`, not both");
     if (role && !role->empty()) {
       Stage stage;
       stage.name = *role;
       stage.whos = {*role};
       stage.quorum = Stage::Quorum::count;
       stage.count = config.integer("count", 1);
-      if (stage.count < 1)
-        throw std::invalid_argument(config.where("count") + ": count must be at least 1");
-      check_pool(stage, config.where("role"));
+      if (stage.count < 1) config.error("count", "count must be at least 1");
+      check_pool(config, stage);
       stages_.push_back(std::move(stage));
     }
     for (size_t i = 0; i < stage_count; ++i) read_stage(config, i);
-    if (stages_.empty())
-      throw std::invalid_argument(config.where("stages") +
-                                  ": the chain needs `stages` (or `role` for a single stage)");
+    if (stages_.empty() && stage_count == 0)
+      config.error("stages", "the chain needs `stages` (or `role` for a single stage)");
     std::string on_reject = config.string("on_reject");
     if (on_reject != "revise" && on_reject != "terminal")
-      throw std::invalid_argument(config.where("on_reject") +
-                                  ": expected revise or terminal, got '" + on_reject + "'");
+      config.error("on_reject", "expected revise or terminal, got '" + on_reject + "'");
     revise_on_reject_ = on_reject == "revise";
     if (auto path = config.optional_string("templates"); path && !path->empty())
       templates_ = herald::builtin::load_templates(*path);
@@ -178,6 +182,10 @@ class Chain : public herald::Step {
           return;
         case LatePolicy::escalate:
           if (!escalated) {
+            if (!herald::builtin::tell_of_escalation(post, notifier_, people_, stage.whos,
+                                                     stage.deadline.escalate_to,
+                                                     "stage " + stage.name, late))
+              return;
             post.emit("escalated", stage.name);
             post.emit("notify", "{\"event\":\"escalated\",\"stage\":\"" + stage.name +
                                     "\",\"to\":\"" + stage.deadline.escalate_to +
@@ -235,13 +243,13 @@ class Chain : public herald::Step {
   }
 
   /// The `role` shorthand: one stage, checked like a stage of `stages`.
-  void check_pool(const Stage& stage, const std::string& where) const {
+  void check_pool(const herald::Config& config, const Stage& stage) const {
     for (const auto& who : stage.whos)
       if (std::string problem = unknown_who(stage, who); !problem.empty())
-        throw std::invalid_argument(where + ": " + problem);
+        config.error("role", problem);
     std::vector<std::string> names = named(stage.whos);
     if (stage.count > static_cast<int64_t>(names.size()))
-      throw std::invalid_argument(where + ": " + too_few(stage, stage.count, names));
+      config.error("role", too_few(stage, stage.count, names));
   }
 
   void read_stage(herald::Config& config, size_t index) {
@@ -252,19 +260,19 @@ class Chain : public herald::Step {
     Stage stage;
     stage.name = item.string("name").value_or("stage " + std::to_string(index + 1));
     for (const Stage& other : stages_)
-      if (other.name == stage.name) item.fail("name", "stage '" + stage.name + "' is named twice");
+      if (other.name == stage.name) item.error("name", "stage '" + stage.name + "' is named twice");
     for (const auto& role : item.strings("roles")) stage.whos.push_back(role);
     for (const auto& team : item.strings("teams")) stage.whos.push_back("team:" + team);
     for (const auto& person : item.strings("people")) stage.whos.push_back("person:" + person);
     if (stage.whos.empty())
-      item.fail("", "stage '" + stage.name + "' names nobody: give roles, teams or people");
+      item.error("", "stage '" + stage.name + "' names nobody: give roles, teams or people");
     // Check the names before the quorum, so the error says which name is wrong.
     for (const auto& who : stage.whos)
       if (std::string problem = unknown_who(stage, who); !problem.empty())
-        item.fail(who.rfind("person:", 0) == 0 ? "people"
-                  : who.rfind("team:", 0) == 0 ? "teams"
-                                               : "roles",
-                  problem);
+        item.error(who.rfind("person:", 0) == 0 ? "people"
+                   : who.rfind("team:", 0) == 0 ? "teams"
+                                                : "roles",
+                   problem);
     const std::vector<std::string> names = named(stage.whos);
     const int64_t pool = static_cast<int64_t>(names.size());
     std::string quorum = item.string("quorum").value_or("any");
@@ -277,39 +285,45 @@ class Chain : public herald::Step {
       char rest = 0;
       int fields = std::sscanf(quorum.c_str(), "%ld of %ld%c", &n, &m, &rest);
       if (!(fields == 1 || fields == 2) || n < 1)
-        item.fail("quorum", "quorum '" + quorum + "' is not any, all, N or 'N of M'");
-      if (fields == 2 && m != pool)
-        item.fail("quorum", "quorum '" + quorum + "' says " + std::to_string(m) + " people, but " +
-                                std::to_string(pool) + " can approve (" + join(names) +
-                                "); write '" + std::to_string(n) + " of " + std::to_string(pool) +
-                                "' or just '" + std::to_string(n) + "'");
-      if (n > pool) item.fail("quorum", too_few(stage, n, names));
+        item.error("quorum", "quorum '" + quorum + "' is not any, all, N or 'N of M'");
+      else if (fields == 2 && m != pool)
+        item.error("quorum", "quorum '" + quorum + "' says " + std::to_string(m) + " people, but " +
+                                 std::to_string(pool) + " can approve (" + join(names) +
+                                 "); write '" + std::to_string(n) + " of " + std::to_string(pool) +
+                                 "' or just '" + std::to_string(n) + "'");
+      else if (n > pool)
+        item.error("quorum", too_few(stage, n, names));
       stage.quorum = Stage::Quorum::count;
       stage.count = n;
     }
     stage.when = item.condition("when");
     if (auto deadline = item.string("deadline")) {
       auto ms = herald::builtin::parse_duration(*deadline);
-      if (!ms) item.fail("deadline", "'" + *deadline + "' is not a duration like 30m, 4h or 2d");
-      stage.deadline.after_ms = *ms;
+      if (!ms)
+        item.error("deadline", "'" + *deadline + "' is not a duration like 30m, 4h or 2d");
+      else
+        stage.deadline.after_ms = *ms;
     }
     if (auto policy = item.string("on_late")) {
       auto parsed = herald::builtin::parse_late_policy(*policy);
-      if (!parsed) item.fail("on_late", "expected hold, expire, escalate or publish");
-      if (stage.deadline.after_ms == 0) item.fail("on_late", "on_late needs a `deadline`");
-      stage.deadline.policy = *parsed;
+      if (!parsed)
+        item.error("on_late", "expected hold, expire, escalate or publish");
+      else if (stage.deadline.after_ms == 0 && !item.has("deadline"))
+        item.error("on_late", "on_late needs a `deadline`");
+      if (parsed) stage.deadline.policy = *parsed;
     }
     if (auto to = item.string("escalate_to")) {
       if (!herald::builtin::anyone_is(people_, *to))
-        item.fail("escalate_to", "nobody has " + describe_who(*to) + " to escalate to");
+        item.error("escalate_to", "nobody has " + describe_who(*to) + " to escalate to");
       stage.deadline.escalate_to = *to;
     }
     if (stage.deadline.policy == LatePolicy::escalate && stage.deadline.escalate_to.empty())
-      item.fail("on_late",
-                "on_late: escalate needs `escalate_to` (a role, team:NAME or person:ID)");
+      item.error("on_late",
+                 "on_late: escalate needs `escalate_to` (a role, team:NAME or person:ID)");
     stages_.push_back(std::move(stage));
   }
 
+  std::string notifier_;
   std::vector<herald::Person> people_;
   std::vector<Stage> stages_;
   bool revise_on_reject_ = true;

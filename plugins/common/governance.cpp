@@ -1,6 +1,7 @@
 #include "common/governance.hpp"
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <ctime>
@@ -190,13 +191,48 @@ bool anyone_is(const std::vector<herald::Person>& people, const std::string& who
   return false;
 }
 
+bool tell_of_escalation(herald::Context& post, const std::string& notifier,
+                        const std::vector<herald::Person>& people,
+                        const std::vector<std::string>& whos, const std::string& escalate_to,
+                        const std::string& what, const std::string& why) {
+  const std::string author = post.author();
+  std::vector<std::string> told, refused;
+  for (const herald::Person& person : people) {
+    if (person.id == author) continue;
+    const bool target = person_is(person, escalate_to);
+    if (!target && std::none_of(whos.begin(), whos.end(),
+                                [&](const std::string& who) { return person_is(person, who); }))
+      continue;
+    const nlohmann::json message = {{"event", "escalated"},
+                                    {"post", std::stoll(post.id())},
+                                    {"escalated", what},
+                                    {"person", person.id},
+                                    {"as", target ? "escalate_to" : "approver"},
+                                    {"account", post.account()},
+                                    {"why", why},
+                                    {"text", post.text()}};
+    const std::string key = post.id() + ":escalated:" + what + ":" + person.id;
+    const herald::Delivery delivery = post.notify(notifier, person.id, key, message.dump());
+    if (delivery.state == herald::Delivery::State::later) {
+      post.retry(0, "telling " + person.id + " of the escalation: " + delivery.reason);
+      return false;
+    }
+    (delivery.sent() ? told : refused).push_back(person.id);
+  }
+  if (!refused.empty()) post.warn("the notifier refused the escalation notice to " + join(refused));
+  if (!told.empty()) post.emit("notified", "escalation of " + what + ": " + join(told));
+  return true;
+}
+
 MapItem::MapItem(const herald::Config& config, std::string path, std::vector<std::string> known)
     : config_(config), path_(std::move(path)) {
   keys_ = config_.keys(path_);
   for (const auto& key : keys_)
-    if (!contains(known, key))
-      throw std::invalid_argument(config_.where(path_ + "." + key) + ": unknown key '" + key +
-                                  "' (known: " + join(known) + ")");
+    if (!contains(known, key)) error(key, "unknown key '" + key + "' (known: " + join(known) + ")");
+}
+
+void MapItem::error(const std::string& key, const std::string& message) const {
+  config_.error(key.empty() ? path_ : path_ + "." + key, message);
 }
 
 bool MapItem::has(const std::string& key) const {

@@ -66,6 +66,16 @@ const Template* match_template(const std::vector<Template>& templates, const std
 bool anyone_is(const std::vector<herald::Person>& people, const std::string& who);
 bool person_is(const herald::Person& person, const std::string& who);
 
+/// Tells the people `whos` names (the approvers or reviewers) and those of `escalate_to`, except
+/// the post's author, that `what` ("stage marketing", "legal review") was escalated because
+/// `why`: one message each through `notifier`, keyed by the post, `what` and the person, so
+/// that a notifier, which never delivers a key twice, tells each of them once. Records who was
+/// told. False when a notifier asked to be tried later: the post is then set to retry.
+bool tell_of_escalation(herald::Context& post, const std::string& notifier,
+                        const std::vector<herald::Person>& people,
+                        const std::vector<std::string>& whos, const std::string& escalate_to,
+                        const std::string& what, const std::string& why);
+
 /// Reads settings from one map of a map-list setting ("stages[2]"): checks its keys against
 /// `known` and says where a problem is (file:line:column).
 class MapItem {
@@ -76,6 +86,8 @@ class MapItem {
   bool has(const std::string& key) const;
   /// Throws std::invalid_argument: "file:line:column (path.key): message".
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  /// Records the mistake (Config::error) and goes on: "file:line:column (path.key): message".
+  void error(const std::string& key, const std::string& message) const;
   PostCondition condition(const std::string& key) const;
   const std::string& path() const { return path_; }
 

@@ -167,13 +167,68 @@ bool covers(const std::vector<std::string>& list, const std::string& value) {
   return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
 }
 
+/// Every place a rule that covers the account and network matches `text`.
+std::vector<Match> match_rules(const std::vector<Rule>& rules, const std::string& text,
+                               const std::string& account, const std::string& network) {
+  std::vector<Match> matches;
+  for (const Rule& rule : rules) {
+    if (!covers(rule.accounts, account) || !covers(rule.networks, network)) continue;
+    re2::StringPiece input(text);
+    re2::StringPiece found;
+    size_t from = 0;
+    while (from <= text.size() &&
+           rule.pattern->Match(input, from, text.size(), RE2::UNANCHORED, &found, 1)) {
+      size_t start = static_cast<size_t>(found.data() - text.data());
+      size_t end = start + found.size();
+      matches.push_back({&rule, start, end});
+      from = end > start ? end : end + 1;
+    }
+  }
+  return matches;
+}
+
+/// A match as the `finding` event the inbox shows.
+std::string finding_of(const Match& m, const std::string& text) {
+  const std::string excerpt = text.substr(m.start, m.end - m.start);
+  return "{\"rule\":\"legal_review/" + herald::builtin::json_escape(m.rule->name) +
+         "\",\"severity\":\"" + severity_name(m.rule->severity) + "\",\"message\":\"" +
+         herald::builtin::json_escape(m.rule->message) + "\",\"start\":" + std::to_string(m.start) +
+         ",\"end\":" + std::to_string(m.end) + ",\"excerpt\":\"" +
+         herald::builtin::json_escape(excerpt) + "\"}";
+}
+
+/// Whether this revision's findings of legal's rules are recorded already (by the screen).
+bool legal_findings_recorded(const std::vector<herald::Event>& events) {
+  return std::any_of(events.begin(), events.end(), [](const herald::Event& e) {
+    return e.type == "finding" && e.comment.find("\"rule\":\"legal_review/") != std::string::npos;
+  });
+}
+
+/// Legal's rules of the step's `rules` file and `keywords`.
+void load_step_rules(herald::Config& config, std::vector<Rule>& rules,
+                     std::vector<Disclaimer>& disclaimers) {
+  if (auto file = config.optional_string("rules"); file && !file->empty())
+    load_rules(*file, rules, disclaimers);
+  std::vector<std::string> keywords = config.strings("keywords");
+  if (!keywords.empty()) {
+    Rule rule;
+    rule.name = "keywords";
+    std::string alternatives;
+    for (const auto& word : keywords)
+      alternatives += (alternatives.empty() ? "" : "|") + RE2::QuoteMeta(word);
+    rule.pattern = std::make_shared<re2::RE2>("(?i)(?:" + alternatives + ")");
+    rule.message = "matches a word legal reviews";
+    rules.push_back(std::move(rule));
+  }
+}
+
 bool countable(const std::string& network) {
   return network == "x" || network == "mastodon" || network == "bluesky" || network == "linkedin";
 }
 
 class Review : public herald::Step {
  public:
-  static constexpr std::array<herald_config_key, 7> config_keys{{
+  static constexpr std::array<herald_config_key, 8> config_keys{{
       {"rules", HERALD_TYPE_PATH, 0, nullptr,
        "legal's rules file (YAML): rules with RE2 patterns or word lists, and disclaimers"},
       {"keywords", HERALD_TYPE_STRING_LIST, 0, nullptr,
@@ -185,26 +240,22 @@ class Review : public herald::Step {
        "with on_late: escalate, who else may decide (role, team:NAME or person:ID)"},
       {"templates", HERALD_TYPE_PATH, 0, nullptr,
        "pre-approved templates: an unchanged instance skips review (fast lane)"},
+      {"notifier", HERALD_TYPE_STRING, 0, "outbox",
+       "the notifier that tells the reviewers and escalate_to of an escalation"},
   }};
 
-  explicit Review(herald::Config& config) : role_(config.string("role")) {
-    if (auto file = config.optional_string("rules"); file && !file->empty())
-      load_rules(*file, rules_, disclaimers_);
-    std::vector<std::string> keywords = config.strings("keywords");
-    if (!keywords.empty()) {
-      Rule rule;
-      rule.name = "keywords";
-      std::string alternatives;
-      for (const auto& word : keywords)
-        alternatives += (alternatives.empty() ? "" : "|") + RE2::QuoteMeta(word);
-      rule.pattern = std::make_shared<re2::RE2>("(?i)(?:" + alternatives + ")");
-      rule.message = "matches a word legal reviews";
-      rules_.push_back(std::move(rule));
-    }
+  explicit Review(herald::Config& config)
+      : role_(config.string("role")), notifier_(config.string("notifier")) {
+    if (!config.has_notifier(notifier_))
+      throw std::invalid_argument(config.where("notifier") + ": no notifier '" + notifier_ +
+                                  "' in the configuration; declare it under notifiers: with a "
+                                  "plugin such as notify/webhook (outbox is built in)");
+    load_step_rules(config, rules_, disclaimers_);
     if (rules_.empty() && disclaimers_.empty())
       throw std::invalid_argument(config.where("rules") +
                                   ": legal review needs `rules` (a rules file) or `keywords`");
-    std::vector<herald::Person> people = config.people();
+    people_ = config.people();
+    const std::vector<herald::Person>& people = people_;
     if (!herald::builtin::anyone_is(people, role_))
       throw std::invalid_argument(config.where("role") + ": nobody has role '" + role_ +
                                   "' to review held posts; give someone that role under `people`");
@@ -265,35 +316,15 @@ class Review : public herald::Step {
       return;
     }
 
-    std::vector<Match> matches;
-    for (const Rule& rule : rules_) {
-      if (!covers(rule.accounts, account) || !covers(rule.networks, network)) continue;
-      re2::StringPiece input(text);
-      re2::StringPiece found;
-      size_t from = 0;
-      while (from <= text.size() &&
-             rule.pattern->Match(input, from, text.size(), RE2::UNANCHORED, &found, 1)) {
-        size_t start = static_cast<size_t>(found.data() - text.data());
-        size_t end = start + found.size();
-        matches.push_back({&rule, start, end});
-        from = end > start ? end : end + 1;
-      }
-    }
+    const std::vector<Match> matches = match_rules(rules_, text, account, network);
     std::vector<herald::Event> events = post.events();
-    bool reported = std::any_of(events.begin(), events.end(),
-                                [](const herald::Event& e) { return e.type == "finding"; });
+    const bool reported = legal_findings_recorded(events);
     std::vector<std::string> review, warn;
     for (const Match& m : matches) {
       std::string excerpt = text.substr(m.start, m.end - m.start);
       std::string line = "'" + m.rule->name + "' matched \"" + excerpt + "\" at " +
                          std::to_string(m.start) + ".." + std::to_string(m.end);
-      if (!reported)
-        post.emit("finding", "{\"rule\":\"legal_review/" +
-                                 herald::builtin::json_escape(m.rule->name) + "\",\"severity\":\"" +
-                                 severity_name(m.rule->severity) + "\",\"message\":\"" +
-                                 herald::builtin::json_escape(m.rule->message) + "\",\"start\":" +
-                                 std::to_string(m.start) + ",\"end\":" + std::to_string(m.end) +
-                                 ",\"excerpt\":\"" + herald::builtin::json_escape(excerpt) + "\"}");
+      if (!reported) post.emit("finding", finding_of(m, text));
       if (m.rule->severity == Severity::block) {
         post.reject("legal: blocked by rule " + line + ": " + m.rule->message);
         return;
@@ -350,6 +381,9 @@ class Review : public herald::Step {
         return;
       case LatePolicy::escalate:
         if (!escalated) {
+          if (!herald::builtin::tell_of_escalation(post, notifier_, people_, {role_},
+                                                   deadline_.escalate_to, "legal review", late))
+            return;
           post.emit("escalated", "legal");
           post.emit("notify", "{\"event\":\"escalated\",\"step\":\"legal_review\",\"to\":\"" +
                                   herald::builtin::json_escape(deadline_.escalate_to) +
@@ -364,15 +398,42 @@ class Review : public herald::Step {
 
  private:
   std::string role_;
+  std::string notifier_;
+  std::vector<herald::Person> people_;
   std::vector<Rule> rules_;
   std::vector<Disclaimer> disclaimers_;
   Deadline deadline_;
   std::vector<herald::builtin::Template> templates_;
 };
 
+/// Legal's rules, run as soon as the text exists: the host runs it (with the legal step's own
+/// settings) when a post, or a new revision of it, starts its workflow, so that approvers see
+/// in their inbox what legal's rules will say before they spend time on the post. It only
+/// records findings; the legal step still decides in its place in the chain.
+class Screen : public herald::Step {
+ public:
+  static constexpr auto config_keys = Review::config_keys;
+
+  explicit Screen(herald::Config& config) { load_step_rules(config, rules_, disclaimers_); }
+
+  void run(herald::Context& post) override {
+    const std::string text = post.text();
+    for (const Match& m : match_rules(rules_, text, post.account(), post.network()))
+      post.emit("finding", finding_of(m, text));
+    post.advance();
+  }
+
+ private:
+  std::vector<Rule> rules_;
+  std::vector<Disclaimer> disclaimers_;
+};
+
 }  // namespace
 
-HERALD_PLUGIN("legal_review", "0.2.0", "Apache-2.0",
+HERALD_PLUGIN("legal_review", "0.3.0", "Apache-2.0",
               HERALD_COMPONENT(Review, HERALD_KIND_LEGAL_REVIEW, "rules",
                                "legal's rules (RE2 patterns, word lists) hold a post for a lawyer; "
-                               "disclaimers; templates skip review"))
+                               "disclaimers; templates skip review"),
+              HERALD_COMPONENT(Screen, HERALD_KIND_DRAFT, "screen",
+                               "legal's rules as soon as the text exists: findings for the "
+                               "approvers' inbox (run by the host for each legal_review step)"))

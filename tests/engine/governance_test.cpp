@@ -9,6 +9,10 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace herald {
 namespace {
@@ -122,6 +126,11 @@ workflows:
         plugin: legal_review
         config: { rules: rules.yaml, deadline: 4h, on_late: escalate, escalate_to: general_counsel }
       - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+  screened:
+    steps:
+      - { kind: approve, plugin: approve, config: { role: marketing } }
+      - { kind: legal_review, plugin: legal_review, config: { rules: rules.yaml } }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
   support:
     steps:
       - kind: approve
@@ -167,6 +176,23 @@ class Governance : public ::testing::Test {
     RunOptions options;
     options.until_ms = at;
     ASSERT_TRUE(host_->run(options));
+  }
+  /// The comments of a post's events of one type, as the store keeps them.
+  std::vector<std::string> event_comments(int64_t id, const std::string& type) {
+    std::vector<std::string> out;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(dir_.file("governance.db").c_str(), &db), SQLITE_OK);
+    const std::string sql = "SELECT comment FROM events WHERE post_id = " + std::to_string(id) +
+                            " AND type = '" + type + "' ORDER BY id";
+    sqlite3_exec(
+        db, sql.c_str(),
+        [](void* into, int, char** values, char**) {
+          static_cast<std::vector<std::string>*>(into)->push_back(values[0]);
+          return 0;
+        },
+        &out, nullptr);
+    sqlite3_close(db);
+    return out;
   }
   void approve(int64_t id, const std::string& who, const std::string& stage = "") {
     Status s = host_->approve(id, who, "ok", stage);
@@ -333,6 +359,82 @@ TEST_F(Governance, LatePolicies) {
   EXPECT_EQ((*inbox)[0].post.id, escalate);
   approve(escalate, "vp");
   EXPECT_EQ(post(escalate).state, "done");
+}
+
+TEST_F(Governance, AnEscalationTellsTheApproversAndItsTargetsOnceEach) {
+  int64_t escalate = submit("late_escalate", "Escalate me");
+  run_now();
+  const std::string notes = (dir_.path() / "outbox" / "share-requests.jsonl").string();
+  EXPECT_FALSE(std::filesystem::exists(notes)) << "nobody is told before the deadline";
+  run_until(start_ + 3 * kHour);
+  run_until(start_ + 5 * kHour);  // more rounds of the same waiting post tell nobody again
+  std::map<std::string, std::string> told;  // person -> as
+  std::istringstream lines(testing::read_file(notes));
+  for (std::string line; std::getline(lines, line);) {
+    auto note = nlohmann::json::parse(line);
+    EXPECT_EQ(note["event"], "escalated");
+    EXPECT_EQ(note["post"], escalate);
+    EXPECT_EQ(note["escalated"], "stage marketing");
+    EXPECT_TRUE(told.emplace(note["to"], note["as"]).second) << "told twice: " << line;
+  }
+  EXPECT_EQ(told, (std::map<std::string, std::string>{
+                      {"li", "approver"}, {"mo", "approver"}, {"vp", "escalate_to"}}));
+  EXPECT_EQ(event_comments(escalate, "notified"),
+            std::vector<std::string>{"escalation of stage marketing: mo, li, vp"});
+}
+
+TEST_F(Governance, ApproversSeeWhatLegalsRulesWillSayBeforeTheyApprove) {
+  int64_t blocked = submit("screened", "Big news: the merger with Globex is done");
+  int64_t clean = submit("screened", "Big news: our new office is open");
+  run_now();
+  auto inbox = host_->inbox("mo");
+  ASSERT_TRUE(inbox);
+  ASSERT_EQ(inbox->size(), 2u);
+  const InboxItem& first = (*inbox)[0].post.id == blocked ? (*inbox)[0] : (*inbox)[1];
+  const InboxItem& second = (*inbox)[0].post.id == blocked ? (*inbox)[1] : (*inbox)[0];
+  std::map<std::string, std::string> found;  // rule -> severity
+  for (const std::string& f : first.findings) {
+    auto finding = nlohmann::json::parse(f);
+    found[finding["rule"]] = finding["severity"];
+  }
+  EXPECT_EQ(found, (std::map<std::string, std::string>{{"legal_review/insider", "block"},
+                                                       {"legal_review/competitors", "warn"}}));
+  EXPECT_TRUE(second.findings.empty());
+  EXPECT_EQ(post(blocked).state, "waiting") << "the findings decide nothing before legal's step";
+
+  // The legal step still decides in its place.
+  approve(blocked, "mo");
+  EXPECT_EQ(post(blocked).state, "rejected");
+  EXPECT_NE(post(blocked).reason.find("blocked by rule 'insider'"), std::string::npos)
+      << post(blocked).reason;
+  approve(clean, "mo");
+  EXPECT_EQ(post(clean).state, "done");
+}
+
+TEST_F(Governance, TheLawyerSeesEachFindingOnceThoughLegalsRulesRanTwice) {
+  int64_t id = submit("screened", "For next year we expect growth");
+  run_now();
+  approve(id, "mo");
+  ASSERT_EQ(post(id).state, "held") << post(id).reason;
+  auto inbox = host_->inbox("grace");
+  ASSERT_TRUE(inbox);
+  ASSERT_EQ(inbox->size(), 1u);
+  ASSERT_EQ((*inbox)[0].findings.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse((*inbox)[0].findings[0])["rule"], "legal_review/forward-looking");
+  EXPECT_EQ(event_comments(id, "finding").size(), 2u) << "the early run's and the legal step's";
+}
+
+TEST_F(Governance, AnEditIsScreenedAgainAndOnlyItsOwnFindingsShow) {
+  int64_t id = submit("screened", "We plan a merger");
+  run_now();
+  ASSERT_TRUE(host_->edit(id, "ana", "We plan a party", "no deal talk"));
+  run_now();
+  auto inbox = host_->inbox("mo");
+  ASSERT_TRUE(inbox);
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_TRUE((*inbox)[0].findings.empty()) << (*inbox)[0].findings.front();
+  approve(id, "mo");
+  EXPECT_EQ(post(id).state, "done");
 }
 
 TEST_F(Governance, DelegationForAPeriod) {

@@ -359,7 +359,10 @@ struct RunSummary {
   int64_t rounds = 0;
   int64_t steps_run = 0;
   int64_t transitions = 0;
-  int64_t finished = 0;  // posts that reached done, rejected or failed
+  int64_t finished = 0;  // posts that reached done, rejected, failed or cancelled
+  int64_t done = 0;      // of those: finished every step
+  int64_t rejected = 0;  // a step rejected them
+  int64_t failed = 0;    // a step failed them, or their attempts ran out
 };
 
 /// Describes the plugins found in `plugin_paths` (or the built-in folder when empty), without a

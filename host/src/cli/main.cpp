@@ -41,6 +41,16 @@ extern "C" void on_signal(int signal) {
   if (g_stop.exchange(true)) g_stop_now.store(true);  // the second time: now
 }
 
+/// "4 done, 2 failed": how the finished posts ended (every count but done only when not 0).
+std::string summary_counts(const herald::RunSummary& s) {
+  std::string out = std::to_string(s.done) + " done";
+  const int64_t cancelled = s.finished - s.done - s.rejected - s.failed;
+  if (s.rejected > 0) out += ", " + std::to_string(s.rejected) + " rejected";
+  if (s.failed > 0) out += ", " + std::to_string(s.failed) + " failed";
+  if (cancelled > 0) out += ", " + std::to_string(cancelled) + " cancelled";
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -302,13 +312,17 @@ int main(int argc, char** argv) {
                 {"steps_run", summary->steps_run},
                 {"transitions", summary->transitions},
                 {"finished", summary->finished},
+                {"done", summary->done},
+                {"rejected", summary->rejected},
+                {"failed", summary->failed},
                 {"clock", herald::format_time(host->clock().now_ms(), "UTC")}};
     if (as_json)
       std::cout << out.dump() << "\n";
     else
       std::cout << "ran " << summary->steps_run << " step(s) in " << summary->rounds
-                << " round(s); " << summary->finished << " post(s) finished; clock at "
-                << out["clock"].get<std::string>() << "\n";
+                << " round(s); " << summary->finished << " post(s) finished ("
+                << summary_counts(*summary) << "); clock at " << out["clock"].get<std::string>()
+                << "\n";
   });
 
   herald::add_governance_commands(app, exit_code);

@@ -23,6 +23,15 @@ std::string make_lease_owner() {
   return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(random());
 }
 
+/// Counts a post that left the engine in `state` (nothing when it is not finished).
+void count_finished(PostState state, RunSummary& summary) {
+  if (!is_terminal(state)) return;
+  ++summary.finished;
+  if (state == PostState::done) ++summary.done;
+  if (state == PostState::rejected) ++summary.rejected;
+  if (state == PostState::failed) ++summary.failed;
+}
+
 }  // namespace
 
 Engine::Engine(const Configuration& config, const std::vector<BoundWorkflow>& workflows,
@@ -200,6 +209,9 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
       }
     } isolated_scope{step.isolated() ? &isolated_running_ : nullptr};
     if (isolated_scope.count) isolated_scope.count->fetch_add(1);
+    // A post (or a new revision) that starts its workflow: legal's rules run first, so that
+    // approvers see what they will find.
+    if (step_index == 0 && attempt == 0 && t.post.step_events == 0) run_screens(*bound, call, t);
     herald_status status = step.run(call);
     const bool late = running.overdue();
     std::string plugin_error = call.error.empty() ? "no message" : call.error;
@@ -410,6 +422,34 @@ void Engine::spawn(Transition& t, CallContext& call, const std::string& step, in
   }
 }
 
+void Engine::run_screens(const BoundWorkflow& bound, const CallContext& step_call, Transition& t) {
+  for (const auto& screen : bound.screens) {
+    Post post = t.post;  // a screen records findings; it changes nothing of the post
+    CallContext call;
+    call.post = &post;
+    call.account = step_call.account;
+    call.config = step_call.config;
+    call.events = step_call.events;
+    call.clock = step_call.clock;
+    call.account_limits = step_call.account_limits;
+    call.text_limits = step_call.text_limits;
+    call.advocates = step_call.advocates;
+    call.plugin_name = screen->plugin().name;
+    call.step_name = screen->config().name;
+    const herald_status status = screen->run(call);
+    if (status != HERALD_OK || !call.violation.empty()) {
+      spdlog::warn("post {}: {} (plugin {}) did not run: {}", t.post.id, call.step_name,
+                   call.plugin_name, call.violation.empty() ? call.error : call.violation);
+      continue;
+    }
+    for (PostEvent& e : call.emitted) {
+      if (e.type != "finding") continue;
+      t.emitted.push_back(std::move(e));
+      ++t.post.step_events;
+    }
+  }
+}
+
 std::optional<Engine::HookVerdict> Engine::run_hooks(
     const BoundWorkflow& bound, const std::string& point, Transition& t,
     const AccountConfig& account, const std::string& step, const std::string& kind,
@@ -569,7 +609,7 @@ Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided,
   const bool carry = carried > 0 && lost == 0;
   if (carry) round.next.reserve(carried + claimed->size());
   for (Transition& t : decided) {
-    if (is_terminal(t.post.state)) ++round.finished;
+    count_finished(t.post.state, round.finished);
     if (t.post.state == PostState::in_flight && carry) round.next.push_back(std::move(t.post));
   }
   round.written = std::move(decided);  // destroyed by the caller, off this thread
@@ -811,7 +851,10 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     // A failed commit keeps nothing of its transaction: what this round decided rests on it.
     if (!committed) return committed.status();
     summary.transitions += committed->transitions;
-    summary.finished += committed->finished;
+    summary.finished += committed->finished.finished;
+    summary.done += committed->finished.done;
+    summary.rejected += committed->finished.rejected;
+    summary.failed += committed->finished.failed;
     if (committed->lost > 0)
       spdlog::warn("{} transition(s) dropped: their claim was taken over", committed->lost);
     pending = std::move(decided);
@@ -868,8 +911,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
         store_.commit_and_claim(pending, clock_.now_ms(), 0, lease_, &lost);
     if (!last) return last.status();
     summary.transitions += static_cast<int64_t>(decided) - lost;
-    for (size_t i = 0; i < decided; ++i)
-      if (is_terminal(pending[i].post.state)) ++summary.finished;
+    for (size_t i = 0; i < decided; ++i) count_finished(pending[i].post.state, summary);
   }
   if (periodic_) periodic_();
   return summary;

@@ -60,6 +60,8 @@ class Engine final : private PlanSource {
   /// Runs the hooks at `point` for the post in `t`, in order: their changes go to t.post and
   /// their notes to t.audit. A veto or an error stops the hooks and is returned when `may_stop`;
   /// otherwise it is only recorded.
+  /// Runs the workflow's screens (legal's rules, early) on `t`'s post and keeps their findings.
+  void run_screens(const BoundWorkflow& bound, const CallContext& step_call, Transition& t);
   std::optional<HookVerdict> run_hooks(const BoundWorkflow& bound, const std::string& point,
                                        Transition& t, const AccountConfig& account,
                                        const std::string& step, const std::string& kind,
@@ -100,8 +102,8 @@ class Engine final : private PlanSource {
     std::vector<Transition> written;  // what it wrote (their posts moved to `next`)
     RoundInputs inputs;               // for them
     int64_t transitions = 0;
-    int64_t finished = 0;
-    int64_t lost = 0;  // transitions dropped because their claim was taken over
+    RunSummary finished;  // of it, only the counts of posts that finished
+    int64_t lost = 0;     // transitions dropped because their claim was taken over
   };
   /// One transaction: writes `decided` (and clears it), claims due posts up to the batch size
   /// (a quarter of it when `starting`), reads the next round's inputs, and commits. Uses

@@ -95,6 +95,25 @@ Status check_timeout_within_lease(const StepConfig& step, const StepSettings& se
 
 }  // namespace
 
+namespace {
+
+/// The `screen` component of a legal step's plugin, when it offers one, made with the step's
+/// own settings (docs/approvals.md: legal's rules are seen before anyone approves).
+void bind_screen(const StepConfig& legal, const std::string& plugin, const Configuration& config,
+                 const PluginRegistry& registry, BoundWorkflow& bound) {
+  auto screen = std::make_unique<StepConfig>(legal);  // the bound step keeps a reference to it
+  screen->kind = "draft";
+  screen->plugin = plugin + "/screen";
+  screen->name = legal.name + " (early)";
+  if (!registry.resolve(screen->plugin, screen->kind)) return;
+  Result<std::unique_ptr<BoundStep>> made = bind_plugin_step(*screen, config, registry);
+  if (!made) return;
+  bound.screens.push_back(std::move(*made));
+  bound.screen_configs.push_back(std::move(screen));
+}
+
+}  // namespace
+
 /// Resolves a step's (or notifier's) plugin component, checks its config and creates it.
 Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
                                                     const Configuration& config,
@@ -114,16 +133,21 @@ Result<std::unique_ptr<BoundStep>> bind_plugin_step(const StepConfig& step,
   void* instance = nullptr;
   herald_status status = component->create(host_api(), as_handle(context), &instance);
   if (status != HERALD_OK) {
-    // A plugin may say where the problem is (config_where): "file:line:col (path): why".
-    std::string where = step.config_where.describe();
-    std::string why = context.error.empty() ? "no reason given" : context.error;
-    if (size_t split = why.find("): ");
-        why.rfind(step.config_where.file + ":", 0) == 0 && split != std::string::npos) {
-      where = why.substr(0, split + 1);
-      why = why.substr(split + 3);
+    // A plugin may say where each mistake is (config_where): "file:line:col (path): why", one
+    // line each.
+    std::string message;
+    std::istringstream lines(context.error.empty() ? "no reason given" : context.error);
+    for (std::string why; std::getline(lines, why);) {
+      std::string where = step.config_where.describe();
+      if (size_t split = why.find("): ");
+          why.rfind(step.config_where.file + ":", 0) == 0 && split != std::string::npos) {
+        where = why.substr(0, split + 1);
+        why = why.substr(split + 3);
+      }
+      message += (message.empty() ? "" : "\n") + where + ": plugin " + plugin->name +
+                 " refused this configuration: " + why;
     }
-    return Status(ErrorCode::config,
-                  where + ": plugin " + plugin->name + " refused this configuration: " + why);
+    return Status(ErrorCode::config, message);
   }
   return std::make_unique<BoundStep>(step, plugin, component, std::move(*settings), instance);
 }
@@ -293,6 +317,9 @@ Result<std::vector<BoundWorkflow>> bind_workflows(const Configuration& config,
         add_error(made.status().message());
         continue;
       }
+      // A legal step after the first: its rules also run as soon as the text exists.
+      if (step.kind == "legal_review" && !bound.steps.empty() && step.isolation != "process")
+        bind_screen(step, (*made)->plugin().name, config, registry, bound);
       if (step.isolation == "process")  // its calls run in a child process
         (*made)->isolate(std::make_unique<ProcessStep>(
             config.file, workflow.name, static_cast<int>(bound.steps.size()),

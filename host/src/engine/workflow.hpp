@@ -73,7 +73,11 @@ struct BoundHook {
 struct BoundWorkflow {
   const WorkflowConfig* config = nullptr;
   std::vector<std::unique_ptr<BoundStep>> steps;
-  std::map<std::string, std::vector<BoundHook>> hooks;  // by hook point, in the order they run
+  /// The `screen` components of its later legal steps, with their settings: run when a post (or
+  /// a new revision) starts the workflow, they record what legal's rules will find.
+  std::vector<std::unique_ptr<BoundStep>> screens;
+  std::vector<std::unique_ptr<StepConfig>> screen_configs;  // what `screens` were made with
+  std::map<std::string, std::vector<BoundHook>> hooks;      // by hook point, in the order they run
 
   /// The hooks at `point`, or null when there are none.
   const std::vector<BoundHook>* hooks_at(const std::string& point) const {

@@ -285,8 +285,12 @@ herald_status config_account_field(herald_config* config, size_t index, herald_s
 }
 
 void config_error(herald_config* config, herald_str message) {
-  config_of(config).error =
-      repaired_utf8(view_of(message).substr(0, kLongTextLimit), kLongTextLimit);
+  // One line a mistake: a plugin may report several (at most 100 are kept).
+  std::string& errors = config_of(config).error;
+  if (std::count(errors.begin(), errors.end(), '\n') >= 99) return;
+  std::string line = repaired_utf8(view_of(message).substr(0, kLongTextLimit), kLongTextLimit);
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  errors += (errors.empty() ? "" : "\n") + line;
 }
 
 /// The fields of the mention an inbound step reads; null when `field` is not one.

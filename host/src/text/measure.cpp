@@ -75,8 +75,11 @@ Result<Network> parse_network(std::string_view name) {
   if (name == "mastodon") return Network::mastodon;
   if (name == "bluesky") return Network::bluesky;
   if (name == "linkedin") return Network::linkedin;
-  return Status(ErrorCode::invalid_argument, "unknown network '" + std::string(name) +
-                                                 "'; use one of x, mastodon, bluesky, linkedin");
+  if (name == "plain" || name == "outbox" || name == "webhook") return Network::plain;
+  return Status(ErrorCode::invalid_argument,
+                "unknown network '" + std::string(name) +
+                    "'; use one of x, mastodon, bluesky, linkedin, or plain (code points with no "
+                    "limit, as outbox and webhook accounts count)");
 }
 
 std::string_view network_name(Network network) {
@@ -85,6 +88,7 @@ std::string_view network_name(Network network) {
     case Network::mastodon: return "mastodon";
     case Network::bluesky: return "bluesky";
     case Network::linkedin: return "linkedin";
+    case Network::plain: return "plain";
   }
   return "x";
 }
@@ -95,6 +99,7 @@ int64_t default_limit(Network network) {
     case Network::mastodon: return 500;
     case Network::bluesky: return 300;
     case Network::linkedin: return 3000;
+    case Network::plain: return 0;  // none
   }
   return 0;
 }
@@ -140,6 +145,10 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
     case Network::linkedin:
       m.length = static_cast<int64_t>(code_point_count(*text));
       m.valid = m.length > 0 && m.length <= m.limit;
+      return m;
+    case Network::plain:
+      m.length = static_cast<int64_t>(code_point_count(*text));
+      m.valid = m.length > 0 && (m.limit == 0 || m.length <= m.limit);
       return m;
   }
   return m;

@@ -13,9 +13,11 @@
 
 namespace herald::text {
 
-enum class Network { x, mastodon, bluesky, linkedin };
+/// `plain` is the rule of accounts whose network counts nothing (outbox, webhook): code points,
+/// with no limit unless one is given.
+enum class Network { x, mastodon, bluesky, linkedin, plain };
 
-/// "x" (or "twitter"), "mastodon", "bluesky", "linkedin".
+/// "x" (or "twitter"), "mastodon", "bluesky", "linkedin", "plain" (or "outbox", "webhook").
 Result<Network> parse_network(std::string_view name);
 std::string_view network_name(Network network);
 /// The limit a network applies when the account says nothing else.

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -223,6 +224,15 @@ class Config {
     }
     return accounts;
   }
+  /// Records a mistake in the setting at `path` ("file:line:column (path): message") and goes
+  /// on, so that a step names every mistake of its configuration at once; creating the step
+  /// fails when any was recorded. Throw instead when nothing after the mistake can be checked.
+  void error(std::string_view path, std::string_view message) const {
+    host_->config_error(config_, detail::to_abi(where(path) + ": " + std::string(message)));
+    ++errors_;
+  }
+  /// How many mistakes `error` has recorded.
+  int errors() const { return errors_; }
   /// Whether the configuration declares the notifier `name` (`outbox` always exists). ABI 1.7.
   bool has_notifier(std::string_view name) const {
     detail::require(detail::has_abi_1_7(host_), "1.7");
@@ -240,6 +250,7 @@ class Config {
   }
   const herald_host_api* host_;
   herald_config* config_;
+  mutable int errors_ = 0;
 };
 
 /// An event delivered to the current step (an approval, a rejection, a legal decision).
@@ -692,8 +703,9 @@ template <typename StepClass>
 herald_status create(const herald_host_api* host, herald_config* config, void** out) {
   try {
     Config wrapped(host, config);
-    auto* step = new StepClass(wrapped);
-    *out = new Instance{host, step};
+    auto step = std::make_unique<StepClass>(wrapped);
+    if (wrapped.errors() > 0) return HERALD_ERROR;  // each was recorded with config_error
+    *out = new Instance{host, step.release()};
     return HERALD_OK;
   } catch (const std::exception& error) {
     host->config_error(config, to_abi(error.what()));

@@ -152,7 +152,8 @@ typedef struct herald_host_api {
   herald_status (*config_list_size)(herald_config* config, herald_str key, size_t* out);
   herald_status (*config_list_item)(herald_config* config, herald_str key, size_t index,
                                     herald_str* out);
-  /* Records why create failed. Copied. */
+  /* Records why create failed. Copied. Each call is one mistake: a plugin may call it once per
+   * mistake, so that its user sees them all at once (older hosts keep the last). */
   void (*config_error)(herald_config* config, herald_str message);
 
   /* Post fields (see docs/plugin-guide.md for the list): id, text, account, network, handle,

@@ -1,0 +1,115 @@
+// What a new user meets first: a length rule on an account of a network that counts nothing,
+// the run summary that says how posts ended, every mistake of a plugin's config at once, legal
+// rules that block before anyone approves, and escalations that reach people.
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace herald {
+namespace {
+
+class FirstUse : public ::testing::Test {
+ protected:
+  std::string write_config(const std::string& body) {
+    return dir_.write("company.yaml",
+                      std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR + "]\n" + body);
+  }
+  testing::CommandResult herald(const std::string& args) {
+    return testing::run_command(std::string(HERALD_CLI) + " " + args);
+  }
+  // A virtual clock: no date here can expire.
+  static std::string clock() { return "--clock virtual --start 2031-03-03T09:00:00Z"; }
+  testing::TempDir dir_;
+};
+
+const char* kOutboxLength = R"(herald: 1
+store: { path: herald.db }
+accounts:
+  archive: { network: outbox }
+  short: { network: outbox, char_limit: 10 }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - { kind: draft, plugin: draft/length }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)";
+
+TEST_F(FirstUse, ALengthRuleOnAnOutboxAccountCountsCodePointsWithNoLimitOfItsOwn) {
+  const std::string config = write_config(kOutboxLength);
+  ASSERT_EQ(herald("validate " + config).exit_code, 0);
+  const std::string long_text(5000, 'a');
+  for (const std::string& text : {std::string("Hello"), long_text})
+    ASSERT_EQ(herald("submit " + config + " -w announce -a archive --author ana --text '" + text +
+                     "' " + clock())
+                  .exit_code,
+              0);
+  auto run = herald("run " + config + " --until-idle " + clock());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("2 post(s) finished (2 done)"), std::string::npos) << run.output;
+}
+
+TEST_F(FirstUse, TheRunSummarySaysHowManyPostsFailedOrWereRejected) {
+  const std::string config = write_config(kOutboxLength);
+  for (const char* text : {"Fits here", "This text is longer than ten"})
+    ASSERT_EQ(herald("submit " + config + " -w announce -a short --author ana --text '" + text +
+                     "' " + clock())
+                  .exit_code,
+              0);
+  auto run = herald("run " + config + " --until-idle --json " + clock());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto summary = nlohmann::json::parse(run.output.substr(run.output.rfind('{')));
+  EXPECT_EQ(summary["finished"], 2);
+  EXPECT_EQ(summary["done"], 1);
+  EXPECT_EQ(summary["rejected"], 1);
+  EXPECT_EQ(summary["failed"], 0);
+  auto status = herald("status " + config + " 2");
+  EXPECT_NE(status.output.find("counts 28 on outbox, whose limit is 10"), std::string::npos)
+      << status.output;
+}
+
+const char* kThreeMistakes = R"(herald: 1
+store: { path: herald.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+  mo: { roles: [marketing] }
+workflows:
+  announce:
+    steps:
+      - kind: approve
+        plugin: approve
+        config:
+          stages:
+            - { name: marketing, roles: [marketing], quorum: 3 }
+            - { name: legal, people: [nobody] }
+            - { name: exec, roles: [marketing], deadline: soon }
+          on_reject: forget
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)";
+
+TEST_F(FirstUse, EveryMistakeOfAnApprovalChainIsNamedAtOnceWithItsPlace) {
+  const std::string config = write_config(kThreeMistakes);
+  auto result = herald("validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  // The plugin_paths line comes first: the file's lines are one further down.
+  for (const std::string& expected :
+       {config + ":16:62 (workflows.announce.steps[0].config.stages[0].quorum): plugin approve "
+                 "refused this configuration: stage 'marketing' needs 3 approvals but only 1 "
+                 "person can give one (mo)",
+        config + ":17:38 (workflows.announce.steps[0].config.stages[1].people): plugin approve "
+                 "refused this configuration: stage 'legal': 'nobody' is not one of `people`",
+        config + ":18:59 (workflows.announce.steps[0].config.stages[2].deadline): plugin approve "
+                 "refused this configuration: 'soon' is not a duration like 30m, 4h or 2d",
+        config + ":19:22 (workflows.announce.steps[0].config.on_reject): plugin approve refused "
+                 "this configuration: expected revise or terminal, got 'forget'"})
+    EXPECT_NE(result.output.find(expected), std::string::npos)
+        << "missing: " << expected << "\n" << result.output;
+}
+
+}  // namespace
+}  // namespace herald
