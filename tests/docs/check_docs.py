@@ -428,6 +428,11 @@ def main():
     parser.add_argument("docs", nargs="*", help="documents to check (default: README.md, docs/*.md)")
     args = parser.parse_args()
     checker = Checker(args)
+    for needed in (checker.herald, checker.plugin_dir):
+        if not os.path.exists(needed):
+            print(f"{needed} is missing: build herald, its plugins and herald_python first",
+                  file=sys.stderr)
+            return 2
     if checker.work.exists():
         shutil.rmtree(checker.work)
     checker.work.mkdir(parents=True)
