@@ -225,8 +225,19 @@ class Checker:
         if any("audit-ed25519.pem" in (folder / n).read_text() for _, n in self.pending_configs):
             subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out",
                             str(folder / "audit-ed25519.pem")], check=True, capture_output=True)
+        # Credentials are references: the example's own are given placeholder values here.
+        env = dict(self.env)
+        for _, name in self.pending_configs:
+            text = (folder / name).read_text()
+            for variable in re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", text):
+                env.setdefault(variable, "placeholder-" + variable.lower())
+            for secret in re.findall(r"\$\{file:([^}]+)\}", text):
+                path = folder / secret
+                if not path.exists() and not secret.endswith(".pem"):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text("placeholder\n")
         for block, name in self.pending_configs:
-            done = self.run([self.herald, "validate", name], folder)
+            done = self.run([self.herald, "validate", name], folder, env=env)
             if done.returncode != 0:
                 self.fail(block, "`herald validate` refuses it:\n    " + self.tail(done.stdout + done.stderr))
 
@@ -241,10 +252,13 @@ class Checker:
                 yield line
 
     def help_of(self, words):
+        """`herald WORDS --help`, or None when WORDS is not a chain of subcommands (herald then
+        prints its own help)."""
         key = tuple(words)
         if key not in self.help_cache:
             done = self.run([self.herald, *words, "--help"], self.work, timeout=30)
-            self.help_cache[key] = done
+            usage = ("Usage: herald " + " ".join(words)).rstrip() + " "
+            self.help_cache[key] = done if done.returncode == 0 and usage in done.stdout else None
         return self.help_cache[key]
 
     def check_herald_command(self, block, command):
@@ -261,14 +275,14 @@ class Checker:
             else:
                 break
         # The longest prefix of those words that is a subcommand chain.
-        while subcommand and self.help_of(subcommand).returncode != 0:
+        while subcommand and self.help_of(subcommand) is None:
             subcommand.pop()
         if not subcommand:
             if words[1:2] and words[1] in ("--help", "--version", "-h"):
                 return
             return self.fail(block, f"`{command}`: herald has no such subcommand")
-        done = self.help_of(subcommand)
-        help_text = done.stdout + done.stderr
+        # The subcommand's options, and the program's own (--log-level).
+        help_text = self.help_of(subcommand).stdout + self.help_of([]).stdout
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", command):
             if option in ("--help",):
                 continue
