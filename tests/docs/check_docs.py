@@ -13,12 +13,19 @@ Each block is checked by its language (the first word after the opening fence):
            company.yaml has the accounts, people and workflow the examples use) under a fixed
            date; anything else is compiled with -fsyntax-only.
   python   run with this Python (the build's `herald` module importable) in a copy of the
-           fixture; a block preceded by <!-- fragment --> is only compiled (py_compile).
-  yaml     parsed; a block whose first line is "# file: NAME" is written to the document's
-           scratch folder under that name, and one that starts a configuration (`herald: 1`) and
-           is not a fragment is checked with `herald validate` there, with the document's other
-           files and the plugins its cpp blocks built (in build/, as herald_add_plugin names
-           them). The install prefix /opt/herald stands for the build tree.
+           fixture under a fixed date; a block preceded by <!-- fragment --> is only compiled
+           (py_compile). A block preceded by <!-- file: PATH --> is also written to the
+           document's scratch folder as PATH (a hook or step module its configurations name).
+  yaml     parsed. A block whose first line is "# file: NAME" is written to the document's
+           scratch folder under that name, and one that starts a configuration (`herald: 1`) is
+           checked with `herald validate` there, with the document's other files and the
+           plugins its cpp blocks built (in build/, as herald_add_plugin names them); the
+           install prefix /opt/herald stands for the build tree, and the credentials it
+           references get placeholder values. A part of a configuration (a mapping of its
+           top-level keys, such as `inbound:` or `notifiers:`) replaces those sections of
+           tests/docs/fixture/company.yaml, and a list of steps becomes a workflow of it; the
+           result must pass `herald validate`, with every plugin the documents build. A block
+           preceded by <!-- fragment --> is only parsed.
   sh, bash syntax-checked with `bash -n`; every `herald SUBCOMMAND ...` line must name a real
            subcommand (`herald SUBCOMMAND --help` succeeds) and only options that its help
            lists; every scripts/NAME must exist and every build/bin/NAME must be a target.
@@ -49,13 +56,18 @@ import yaml
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 FRAGMENT = re.compile(r"^\s*<!--\s*fragment\b.*-->\s*$")
+FILE_NOTE = re.compile(r"^\s*<!--\s*file:\s*(\S+)\s*-->\s*$")
+# The top-level keys of a configuration: a YAML block made of them only is a part of one.
+CONFIG_KEYS = {"herald", "store", "plugin_paths", "engine", "accounts", "people", "teams",
+               "workflows", "python", "hooks", "inbound", "notifiers", "audit", "secrets"}
 # The date the examples run at: the docs' examples are set in late 2026.
 FIXED_DATE = "2026-11-30 12:00:00"
 
 
 class Block:
-    def __init__(self, doc, line, lang, text, fragment):
+    def __init__(self, doc, line, lang, text, fragment, file=None):
         self.doc, self.line, self.lang, self.text, self.fragment = doc, line, lang, text, fragment
+        self.file = file  # <!-- file: PATH -->: also written to the document's folder as PATH
 
     @property
     def where(self):
@@ -79,8 +91,10 @@ def blocks_of(path, rel):
         while prev >= 0 and not lines[prev].strip():
             prev -= 1
         fragment = prev >= 0 and bool(FRAGMENT.match(lines[prev]))
+        note = FILE_NOTE.match(lines[prev]) if prev >= 0 else None
         lang = info.split()[0] if info else ""
-        blocks.append(Block(rel, i + 1, lang, "\n".join(lines[i + 1:end]) + "\n", fragment))
+        blocks.append(Block(rel, i + 1, lang, "\n".join(lines[i + 1:end]) + "\n", fragment,
+                            note.group(1) if note else None))
         i = end + 1
     return blocks
 
@@ -147,7 +161,7 @@ class Checker:
         flags = [self.cxx, "-std=c++20", "-Wall", "-Wextra", "-Werror"]
         if "HERALD_PLUGIN(" in block.text:
             name = re.search(r'HERALD_PLUGIN\(\s*"([^"]+)"', block.text)
-            out = self.doc_dir(block) / "build" / f"herald_{name.group(1) if name else tag}.so"
+            out = self.work / "plugins" / f"herald_{name.group(1) if name else tag}.so"
             out.parent.mkdir(parents=True, exist_ok=True)
             done = self.run(flags + ["-fPIC", "-shared", "-fvisibility=hidden",
                                      "-fvisibility-inlines-hidden", "-Wl,-z,defs",
@@ -159,6 +173,9 @@ class Checker:
             if done.returncode != 0:
                 return self.fail(block, "herald does not load the plugin:\n    " +
                                  self.tail(done.stdout + done.stderr))
+            # Where the document's own CMake (herald_add_plugin) puts it.
+            (self.doc_dir(block) / "build").mkdir(parents=True, exist_ok=True)
+            shutil.copy(out, self.doc_dir(block) / "build" / out.name)
         elif re.search(r"\bint\s+main\s*\(", block.text):
             program = folder / tag
             done = self.run(flags + ["-I", str(self.src / "host" / "include"), str(source),
@@ -189,6 +206,13 @@ class Checker:
             py_compile.compile(str(script), cfile=str(script) + "c", doraise=True)
         except py_compile.PyCompileError as error:
             return self.fail(block, f"does not compile: {error.msg}")
+        if block.file:
+            module = self.doc_dir(block) / block.file
+            module.parent.mkdir(parents=True, exist_ok=True)
+            module.write_text(block.text, encoding="utf-8")
+            for package in module.relative_to(self.doc_dir(block)).parents:
+                if str(package) != ".":
+                    (self.doc_dir(block) / package / "__init__.py").touch()
         if block.fragment:
             return
         done = self.run(["faketime", FIXED_DATE, sys.executable, str(script)], self.fixture(tag))
@@ -199,12 +223,25 @@ class Checker:
 
     def check_yaml(self, block):
         try:
-            list(yaml.safe_load_all(block.text))
+            documents = list(yaml.safe_load_all(block.text))
         except yaml.YAMLError as error:
             return self.fail(block, f"does not parse: {error}")
         first = block.text.split("\n", 1)[0]
         m = re.match(r"^# file: (\S+)\s*$", first)
         whole = re.search(r"^herald: 1\b", block.text, re.M) is not None
+        part = documents[0] if len(documents) == 1 else None
+        if not m and not whole and isinstance(part, dict) and set(part) <= CONFIG_KEYS:
+            # A part of a configuration: checked in the fixture's configuration, its own
+            # sections replacing the fixture's.
+            if block.fragment:
+                return
+            return self.add_part(block, part)
+        if not m and not whole and isinstance(part, list) and part and \
+                all(isinstance(step, dict) and "kind" in step for step in part):
+            # Steps of a workflow: checked as the steps of a workflow of the fixture's.
+            if block.fragment:
+                return
+            return self.add_part(block, {"workflows": {"example": {"steps": part}}}, merge=True)
         if not m and not whole:
             return
         if not m and block.fragment:
@@ -217,6 +254,25 @@ class Checker:
         (folder / name).write_text(text, encoding="utf-8")
         if whole and not block.fragment:
             self.pending_configs.append((block, name))
+
+    def add_part(self, block, part, merge=False):
+        """Validates `part` in the fixture's configuration: its sections replace the fixture's,
+        or with `merge` add to them."""
+        config = yaml.safe_load((self.src / "tests" / "docs" / "fixture" / "company.yaml")
+                                .read_text(encoding="utf-8"))
+        for key, value in part.items():
+            if merge and isinstance(config.get(key), dict):
+                config[key].update(value)
+            else:
+                config[key] = value
+        config["plugin_paths"] = [self.plugin_dir, str(self.work / "plugins")]
+        if "python:" in block.text:
+            config.setdefault("python", {"paths": ["."]})
+        name = f"part-{block.line}.yaml"
+        folder = self.doc_dir(block)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        self.pending_configs.append((block, name))
 
     def validate_configs(self, doc):
         if not self.pending_configs:
@@ -409,13 +465,9 @@ class Checker:
     def check_doc(self, path):
         rel = str(path.relative_to(self.src))
         self.pending_configs = []
-        folder = self.work / "docs" / path.stem
-        if folder.exists():
-            shutil.rmtree(folder)
-        blocks = blocks_of(path, rel)
-        # Plugins first, so that the document's configurations can load them.
-        blocks.sort(key=lambda b: (not (b.lang == "cpp" and "HERALD_PLUGIN(" in b.text), b.line))
-        for block in blocks:
+        for block in blocks_of(path, rel):
+            if self.plugin_pass != (block.lang == "cpp" and "HERALD_PLUGIN(" in block.text):
+                continue
             method = self.CHECKS.get(block.lang)
             if method is None:
                 self.fail(block, "unknown language; every block must say what it is (cpp, python, "
@@ -429,7 +481,8 @@ class Checker:
             self.counts[block.lang] = self.counts.get(block.lang, 0) + 1
             if self.verbose:
                 print(f"{'ok  ' if len(self.failures) == before else 'FAIL'} {block.where} {block.lang}")
-        self.validate_configs(rel)
+        if not self.plugin_pass:
+            self.validate_configs(rel)
 
 
 def main():
@@ -452,8 +505,11 @@ def main():
     checker.work.mkdir(parents=True)
     docs = [pathlib.Path(d).resolve() for d in args.docs] or \
         [checker.src / "README.md"] + sorted((checker.src / "docs").glob("*.md"))
-    for doc in docs:
-        checker.check_doc(doc)
+    # The plugins first: every document's configurations may load the plugins the guides build.
+    for plugin_pass in (True, False):
+        checker.plugin_pass = plugin_pass
+        for doc in docs:
+            checker.check_doc(doc)
     summary = ", ".join(f"{lang} {n}" for lang, n in sorted(checker.counts.items()))
     print(f"{sum(checker.counts.values())} blocks in {len(docs)} documents ({summary})")
     for failure in checker.failures:
