@@ -54,7 +54,7 @@ import tempfile
 
 import yaml
 
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 FRAGMENT = re.compile(r"^\s*<!--\s*fragment\b.*-->\s*$")
 FILE_NOTE = re.compile(r"^\s*<!--\s*file:\s*(\S+)\s*-->\s*$")
 # The top-level keys of a configuration: a YAML block made of them only is a part of one.
@@ -84,16 +84,18 @@ def blocks_of(path, rel):
             continue
         fence, info = m.group("fence"), m.group("info").strip()
         end = i + 1
-        while end < len(lines) and not re.match(r"^ {0,3}" + re.escape(fence[0]) + "{" +
+        while end < len(lines) and not re.match(r"^ *" + re.escape(fence[0]) + "{" +
                                                   str(len(fence)) + r",}\s*$", lines[end]):
             end += 1
+        indent = len(m.group("indent"))  # a block inside a list item: its lines lose the indent
+        body = [line[indent:] if line[:indent].isspace() else line for line in lines[i + 1:end]]
         prev = i - 1
         while prev >= 0 and not lines[prev].strip():
             prev -= 1
         fragment = prev >= 0 and bool(FRAGMENT.match(lines[prev]))
         note = FILE_NOTE.match(lines[prev]) if prev >= 0 else None
         lang = info.split()[0] if info else ""
-        blocks.append(Block(rel, i + 1, lang, "\n".join(lines[i + 1:end]) + "\n", fragment,
+        blocks.append(Block(rel, i + 1, lang, "\n".join(body) + "\n", fragment,
                             note.group(1) if note else None))
         i = end + 1
     return blocks
