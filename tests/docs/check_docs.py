@@ -122,7 +122,8 @@ class Checker:
         self.env.pop("TZ", None)
         self.targets = set()
         for cmakelists in self.src.rglob("CMakeLists.txt"):
-            if "build" in cmakelists.relative_to(self.src).parts[:1]:
+            top = cmakelists.relative_to(self.src).parts[0]
+            if top.startswith(("build", ".")) or cmakelists.is_relative_to(self.build):
                 continue
             text = cmakelists.read_text(encoding="utf-8", errors="replace")
             self.targets.update(re.findall(r"add_executable\(\s*([\w.-]+)", text))
