@@ -107,12 +107,14 @@ PY
 test "$(wc -l < "$work/outbox/corp.jsonl")" -eq 1
 
 # A configuration that names no plugin_paths gets the plugins installed beside the package, not
-# the build tree's (which is still there), and not those of another prefix.
+# the build tree's (which is still there), and not those of another prefix; its isolated publish
+# step runs in the installed herald-plugin-host.
 mkdir -p "$work/builtin"
 sed -e '/^plugin_paths:/d' -e '/^notifiers:/,/^workflows:/{/^workflows:/!d}' \
     -e 's/^      - { kind: draft, plugin: shout.*$//' -e 's/^      - { kind: amplify.*$//' \
+    -e 's/{ kind: publish, plugin: outbox }/{ kind: publish, plugin: outbox, isolation: process }/' \
     "$work/company.yaml" > "$work/builtin/company.yaml"
-grep -q "plugin: outbox" "$work/builtin/company.yaml"
+grep -q "plugin: outbox, isolation: process" "$work/builtin/company.yaml"
 if grep -q "plugin_paths\|shout\|crm/" "$work/builtin/company.yaml"; then
   echo "the builtin-plugins configuration still names other plugins" >&2
   exit 1
