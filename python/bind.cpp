@@ -524,8 +524,10 @@ void bind_host(py::module_& m) {
       .def(
           "submit",
           [](Host& host, std::string workflow, std::string account, std::string text,
-             std::optional<std::string> author, std::vector<std::string> tags, py::object at) {
+             std::optional<std::string> author, std::vector<std::string> tags, py::object at,
+             std::optional<std::string> dst) {
             SubmitRequest request;
+            request.dst_policy = dst.value_or("");
             request.workflow = std::move(workflow);
             request.account = std::move(account);
             request.text = std::move(text);
@@ -544,8 +546,11 @@ void bind_host(py::module_& m) {
           },
           py::arg("workflow"), py::arg("account"), py::arg("text"), py::arg("author") = py::none(),
           py::arg("tags") = std::vector<std::string>{}, py::arg("at") = py::none(),
+          py::arg("dst") = py::none(),
           "Submits a post and returns it. `at`: a datetime, or text such as "
-          "'2026-12-01T09:00:00Z' or '2026-12-01 09:00 America/New_York'.")
+          "'2026-12-01T09:00:00Z' or '2026-12-01 09:00 America/New_York'. `dst` (reject, "
+          "shift_forward, earliest, latest) decides a local time that a DST change skips or "
+          "repeats (default: the account's dst_policy).")
       .def(
           "approve",
           [](Host& host, int64_t post_id, const std::string& as, std::optional<std::string> comment,
@@ -1091,6 +1096,34 @@ void bind_governance(py::module_& m) {
           },
           "The configured accounts: name, network, handle, timezone.");
 
+  auto steps = [](const std::vector<StepDescription>& described) {
+    py::list out;
+    for (const StepDescription& s : described) out.append(py::make_tuple(s.name, s.kind, s.plugin));
+    return out;
+  };
+  host.def(
+          "notifiers", [steps](const Host& host) { return steps(host.notifiers()); },
+          "The configured notifiers: (name, 'notify', plugin/component).")
+      .def(
+          "inbound_steps", [steps](const Host& host) { return steps(host.inbound_steps()); },
+          "The inbound steps every mention goes through, in order: (name, 'inbound', "
+          "plugin/component).")
+      .def_property_readonly("store_location", &Host::store_location,
+                             "Where the store is (the SQLite file).");
+  m.def(
+      "plugins",
+      [](std::optional<std::vector<py::object>> paths) {
+        std::vector<std::string> folders;
+        for (const py::object& p : paths.value_or(std::vector<py::object>{}))
+          folders.push_back(path_text(p));
+        py::list out;
+        for (const PluginDescription& p : take(describe_plugins(folders)))
+          out.append(plugin_dict(p));
+        return out;
+      },
+      py::arg("paths") = py::none(),
+      "Describes the plugins in `paths` (folders or plugin files; default: plugin_dir()), "
+      "without a configuration, as `herald plugins --plugin-path` does.");
   m.def("plugin_dir", &builtin_plugin_dir,
         "The folder Herald's own plugins are loaded from when a configuration names no "
         "plugin_paths: the one installed with this module ($HERALD_PLUGIN_DIR overrides it).");

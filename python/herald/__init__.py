@@ -17,7 +17,7 @@ __all__ = [
     "advance", "wait", "hold", "reject", "revise", "retry", "fail", "count", "count_many",
     "Mention", "InboundDecision", "stop", "answer",
     "Delegation", "InboxItem", "Revision", "Pause", "Resumed", "Slot", "EngagementImport",
-    "AuditVerification", "CheckpointCheck", "AuditCheckpoint", "plugin_dir",
+    "AuditVerification", "CheckpointCheck", "AuditCheckpoint", "plugin_dir", "plugins",
     "Error", "ConfigError", "PluginError", "NotAllowed", "NotFound", "InvalidArgument",
     "WrongState", "StoreError", "Closed", "Veto", "Timeout",
 ]

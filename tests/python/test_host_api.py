@@ -361,3 +361,28 @@ def test_revisions_advocacy_plugins_and_accounts(company: Config) -> None:
     assert any("outbox" in f for f in files)
     assert {a["name"]: a["timezone"] for a in host.accounts()}["help"] == "Europe/Oslo"
     assert all(f.startswith(herald.plugin_dir()) for f in files), (files, herald.plugin_dir())
+
+
+def test_a_local_time_that_dst_skips_follows_the_policy_given(company: Config) -> None:
+    host = herald.Host(company(), clock=herald.VirtualClock(START))
+    gap = "2027-03-28 02:30"  # Oslo's clocks jump from 02:00 to 03:00
+    with pytest.raises(herald.InvalidArgument, match="02:30"):
+        host.submit("later", "help", "In the gap", at=gap, dst="reject")
+    shifted = host.submit("later", "help", "In the gap", at=gap, dst="shift_forward")
+    assert shifted.publish_at_ms == int(
+        datetime.datetime(2027, 3, 28, 1, 30, tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    with pytest.raises(herald.InvalidArgument, match="sideways"):
+        host.submit("later", "help", "Bad policy", at=gap, dst="sideways")  # type: ignore[arg-type]
+
+
+def test_plugins_are_described_without_a_configuration(company: Config) -> None:
+    described = {str(p["name"]): p for p in herald.plugins()}
+    assert "outbox" in described and "approve" in described
+    assert str(described["outbox"]["file"]).startswith(herald.plugin_dir())
+    assert [p["name"] for p in herald.plugins([described["outbox"]["file"]])] == ["outbox"]
+    with pytest.raises(herald.PluginError, match="no-such-folder"):
+        herald.plugins(["/no-such-folder"])
+    host = herald.Host(company(), clock=herald.VirtualClock(START))
+    assert host.store_location.endswith("herald.db")
+    assert [n[:2] for n in host.notifiers()] == [("outbox", "notify")]  # the default notifier
+    assert host.inbound_steps() == []
