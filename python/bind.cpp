@@ -1,6 +1,8 @@
 #include "herald_python.hpp"
 
+#include "cli/render.hpp"
 #include "text/measure.hpp"
+#include "time/time.hpp"
 
 #include <herald/host.hpp>
 
@@ -8,6 +10,9 @@
 #include <pybind11/stl.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace py = pybind11;
@@ -519,8 +524,10 @@ void bind_host(py::module_& m) {
       .def(
           "submit",
           [](Host& host, std::string workflow, std::string account, std::string text,
-             std::optional<std::string> author, std::vector<std::string> tags, py::object at) {
+             std::optional<std::string> author, std::vector<std::string> tags, py::object at,
+             std::optional<std::string> dst) {
             SubmitRequest request;
+            request.dst_policy = dst.value_or("");
             request.workflow = std::move(workflow);
             request.account = std::move(account);
             request.text = std::move(text);
@@ -528,9 +535,10 @@ void bind_host(py::module_& m) {
             request.tags = std::move(tags);
             if (!at.is_none()) {
               py::module_ datetime = py::module_::import("datetime");
-              if (py::isinstance(at, datetime.attr("datetime")))
+              if (py::isinstance(at, datetime.attr("datetime"))) {
+                (void)to_ms(at, "at");  // refuses a datetime without a time zone
                 request.at = at.attr("isoformat")().cast<std::string>();
-              else
+              } else
                 request.at = at.cast<std::string>();
             }
             int64_t id = take(host.submit(request));
@@ -538,8 +546,11 @@ void bind_host(py::module_& m) {
           },
           py::arg("workflow"), py::arg("account"), py::arg("text"), py::arg("author") = py::none(),
           py::arg("tags") = std::vector<std::string>{}, py::arg("at") = py::none(),
+          py::arg("dst") = py::none(),
           "Submits a post and returns it. `at`: a datetime, or text such as "
-          "'2026-12-01T09:00:00Z' or '2026-12-01 09:00 America/New_York'.")
+          "'2026-12-01T09:00:00Z' or '2026-12-01 09:00 America/New_York'. `dst` (reject, "
+          "shift_forward, earliest, latest) decides a local time that a DST change skips or "
+          "repeats (default: the account's dst_policy).")
       .def(
           "approve",
           [](Host& host, int64_t post_id, const std::string& as, std::optional<std::string> comment,
@@ -684,6 +695,466 @@ void bind_host(py::module_& m) {
         "Counts `text` as `network` does (see Host.text).");
 }
 
+// Delegations, the inbox, pauses, the schedule, the audit trail's checks and exports, revisions,
+// advocacy, plugins, and counting many texts: what the CLI does, from Python.
+
+/// An instant from ms since 1970, an aware datetime, or text ("2026-12-24T18:00:00Z",
+/// "2026-12-24 18:00 Europe/Oslo"; UTC when it names no zone).
+int64_t instant(const py::handle& value, const char* what) {
+  if (py::isinstance<py::str>(value)) {
+    Result<ZonedInstant> parsed = parse_time(value.cast<std::string>(), "UTC");
+    if (!parsed)
+      raise(Status(ErrorCode::invalid_argument,
+                   std::string(what) + ": " + parsed.status().message()));
+    return parsed->utc_ms;
+  }
+  return to_ms(value, what);
+}
+
+/// A JSON text (a finding) as a Python dict; text that is not JSON becomes {"message": text}.
+py::object json_object(const std::string& text) {
+  try {
+    return py::module_::import("json").attr("loads")(text);
+  } catch (const py::error_already_set&) {
+    py::dict d;
+    d["message"] = text;
+    return d;
+  }
+}
+
+std::string path_text(const py::handle& path) {
+  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
+}
+
+void bind_governance_values(py::module_& m) {
+  py::class_<DelegationView>(m, "Delegation",
+                             "A delegation: `to` acts for `from_` (approvals, legal decisions) "
+                             "from since_ms until until_ms, unless revoked.")
+      .def_readonly("id", &DelegationView::id)
+      .def_readonly("from_", &DelegationView::from, "Who delegated.")
+      .def_readonly("to", &DelegationView::to, "Who acts for them.")
+      .def_readonly("since_ms", &DelegationView::since_ms)
+      .def_readonly("until_ms", &DelegationView::until_ms)
+      .def_readonly("state", &DelegationView::state, "active, expired or revoked.")
+      .def_readonly("created_by", &DelegationView::created_by)
+      .def_readonly("created_ms", &DelegationView::created_ms)
+      .def_readonly("revoked_ms", &DelegationView::revoked_ms, "0 unless revoked.")
+      .def_readonly("revoked_by", &DelegationView::revoked_by)
+      .def_readonly("revoke_reason", &DelegationView::revoke_reason)
+      .def("__repr__", [](const DelegationView& d) {
+        return "<herald.Delegation " + std::to_string(d.id) + " " + d.to + " for " + d.from +
+               " until " + format_utc(d.until_ms) + " " + d.state + ">";
+      });
+
+  py::class_<InboxItem>(m, "InboxItem",
+                        "A post waiting for one person, as `herald inbox` shows it.")
+      .def_readonly("post", &InboxItem::post)
+      .def_readonly("actions", &InboxItem::actions,
+                    "What this person may do: approve, reject, clear, require_edit, edit.")
+      .def_readonly("on_behalf", &InboxItem::on_behalf,
+                    "The person they would act for (a delegation), or ''.")
+      .def_property_readonly(
+          "findings",
+          [](const InboxItem& item) {
+            py::list out;
+            for (const std::string& f : item.findings) out.append(json_object(f));
+            return out;
+          },
+          "What the draft and legal rules found: dicts with rule, severity, message, start, end, "
+          "excerpt.")
+      .def("__repr__", [](const InboxItem& item) {
+        return "<herald.InboxItem post " + std::to_string(item.post.id) + ">";
+      });
+
+  py::class_<RevisionView>(m, "Revision", "The text a post had before an edit.")
+      .def_readonly("revision", &RevisionView::revision)
+      .def_readonly("text", &RevisionView::text)
+      .def_readonly("editor", &RevisionView::editor)
+      .def_readonly("replaced_ms", &RevisionView::replaced_ms)
+      .def_readonly("reason", &RevisionView::reason);
+
+  py::class_<PauseView>(m, "Pause", "A crisis pause of one account, or of all ('').")
+      .def_readonly("id", &PauseView::id)
+      .def_readonly("account", &PauseView::account, "The account, or '' for every account.")
+      .def_readonly("reason", &PauseView::reason)
+      .def_readonly("paused_by", &PauseView::paused_by)
+      .def_readonly("paused_ms", &PauseView::paused_ms)
+      .def_readonly("resumed_by", &PauseView::resumed_by)
+      .def_readonly("resumed_ms", &PauseView::resumed_ms, "0 while in effect.")
+      .def_readonly("resume_reason", &PauseView::resume_reason)
+      .def("__repr__", [](const PauseView& p) {
+        return "<herald.Pause " + std::to_string(p.id) + " " +
+               (p.account.empty() ? std::string("every account") : p.account) + ": " + p.reason +
+               ">";
+      });
+
+  py::class_<ResumeSummary>(m, "Resumed", "What ending a pause released.")
+      .def_readonly("pause", &ResumeSummary::pause)
+      .def_readonly("due", &ResumeSummary::due, "Posts that became due during the pause.")
+      .def_readonly("replanned", &ResumeSummary::replanned,
+                    "Of those, posts that take the next free slot.")
+      .def_readonly("still_paused", &ResumeSummary::still_paused, "Other pauses in effect.");
+
+  py::class_<SlotSuggestion>(m, "Slot", "A suggested weekly slot, with the evidence behind it.")
+      .def_readonly("weekday", &SlotSuggestion::weekday, "0 Monday .. 6 Sunday.")
+      .def_readonly("minute", &SlotSuggestion::minute,
+                    "Minute of the day in the account's time zone.")
+      .def_readonly("rate", &SlotSuggestion::rate, "Smoothed engagements per impression.")
+      .def_readonly("raw_rate", &SlotSuggestion::raw_rate)
+      .def_readonly("lift", &SlotSuggestion::lift, "rate / the account's overall rate.")
+      .def_readonly("posts", &SlotSuggestion::posts)
+      .def_readonly("impressions", &SlotSuggestion::impressions)
+      .def_readonly("engagements", &SlotSuggestion::engagements)
+      .def("__repr__", [](const SlotSuggestion& s) {
+        static const char* const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+        char when[16];
+        std::snprintf(when, sizeof when, "%02d:%02d", s.minute / 60, s.minute % 60);
+        return std::string("<herald.Slot ") + days[s.weekday % 7] + " " + when +
+               " lift=" + std::to_string(s.lift) + ">";
+      });
+
+  py::class_<EngagementImport>(m, "EngagementImport", "What importing engagement history read.")
+      .def_readonly("rows", &EngagementImport::rows)
+      .def_readonly("added", &EngagementImport::added)
+      .def_readonly("replaced", &EngagementImport::replaced)
+      .def_readonly("first_ms", &EngagementImport::first_ms)
+      .def_readonly("last_ms", &EngagementImport::last_ms);
+
+  py::class_<CheckpointCheck>(m, "CheckpointCheck", "What one signed checkpoint says.")
+      .def_readonly("file", &CheckpointCheck::source)
+      .def_readonly("size", &CheckpointCheck::size, "The entries it vouches for.")
+      .def_readonly("holds", &CheckpointCheck::holds)
+      .def_readonly("first_missing_id", &CheckpointCheck::first_missing_id)
+      .def_readonly("problem", &CheckpointCheck::problem);
+
+  py::class_<AuditVerification>(m, "AuditVerification", "What checking the audit trail found.")
+      .def_readonly("intact", &AuditVerification::intact,
+                    "The chain is whole and every checkpoint holds.")
+      .def_readonly("entries", &AuditVerification::entries)
+      .def_readonly("broken_id", &AuditVerification::broken_id,
+                    "The first entry that breaks the chain (0: none).")
+      .def_readonly("problem", &AuditVerification::problem)
+      .def_readonly("head_id", &AuditVerification::head_id)
+      .def_readonly("head_hash", &AuditVerification::head_hash)
+      .def_readonly("checkpoints", &AuditVerification::checkpoints)
+      .def("__bool__", [](const AuditVerification& v) { return v.intact; })
+      .def("__repr__", [](const AuditVerification& v) {
+        return std::string("<herald.AuditVerification ") + (v.intact ? "intact" : "BROKEN") + " " +
+               std::to_string(v.entries) + " entries>";
+      });
+
+  py::class_<AuditCheckpointResult>(m, "AuditCheckpoint", "What signing a checkpoint did.")
+      .def_readonly("written", &AuditCheckpointResult::written)
+      .def_readonly("file", &AuditCheckpointResult::file)
+      .def_readonly("text", &AuditCheckpointResult::text)
+      .def_readonly("size", &AuditCheckpointResult::size)
+      .def_readonly("head_hash", &AuditCheckpointResult::head_hash)
+      .def_readonly("verified", &AuditCheckpointResult::verified);
+}
+
+py::dict plugin_dict(const PluginDescription& p) {
+  py::dict d;
+  d["name"] = p.name;
+  d["version"] = p.version;
+  d["license"] = p.license;
+  d["file"] = p.file;
+  d["abi"] = p.abi;
+  py::list components;
+  for (const PluginComponentDescription& c : p.components)
+    components.append(py::make_tuple(c.kind, c.name, c.description));
+  d["components"] = components;
+  return d;
+}
+
+void bind_governance(py::module_& m) {
+  auto host = py::reinterpret_borrow<py::class_<Host>>(m.attr("Host"));
+  host.def(
+          "delegate",
+          [](Host& host, const std::string& from, const std::string& to, py::object until) {
+            int64_t id = take(host.delegate(from, to, instant(until, "until")));
+            for (const DelegationView& d : take(host.delegations(true)))
+              if (d.id == id) return d;
+            raise(Status(ErrorCode::internal, "delegation " + std::to_string(id) + " not found"));
+          },
+          py::kw_only(), py::arg("from_"), py::arg("to"), py::arg("until"),
+          "Lets `to` act for `from_` (approvals, legal decisions) until `until` (an aware "
+          "datetime, ms, or text such as '2026-12-24 18:00 Europe/Oslo'). Returns the "
+          "Delegation.")
+      .def(
+          "delegations", [](Host& host, bool all) { return take(host.delegations(all)); },
+          py::arg("all") = false,
+          "The delegations in effect, oldest first; all=True adds those that expired or were "
+          "revoked.")
+      .def(
+          "revoke_delegation",
+          [](Host& host, int64_t id, const std::string& as, const std::string& reason) {
+            return take(host.revoke_delegation(id, as, reason));
+          },
+          py::arg("delegation_id"), py::kw_only(), py::arg("as_"), py::arg("reason") = "",
+          "Ends a delegation now; `as_` is the person who delegated or the delegate.")
+      .def(
+          "inbox", [](Host& host, const std::string& as) { return take(host.inbox(as)); },
+          py::arg("as_"), "What waits for this person (directly or by delegation), oldest first.")
+      .def(
+          "revisions", [](Host& host, int64_t post_id) { return take(host.revisions(post_id)); },
+          py::arg("post_id"), "The texts a post had before its edits.")
+      .def(
+          "retry",
+          [](Host& host, int64_t post_id, const std::string& as, const std::string& reason) {
+            check(host.retry(post_id, as, reason));
+            return take(host.post(post_id));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("as_"), py::arg("reason") = "",
+          "Tries a held or quarantined post again.")
+      .def(
+          "urgent",
+          [](Host& host, int64_t post_id, const std::string& as, const std::string& reason) {
+            check(host.mark_urgent(post_id, as, reason));
+            return take(host.post(post_id));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("as_"), py::arg("reason"),
+          "Lets a post held for its cadence or a blackout go out at its requested time.")
+      .def(
+          "pause",
+          [](Host& host, std::optional<std::string> account, const std::string& as,
+             const std::string& reason) {
+            return take(host.pause(account.value_or(""), as, reason));
+          },
+          py::arg("account") = py::none(), py::kw_only(), py::arg("as_"), py::arg("reason"),
+          "Stops every post of the account (None: of every account) not yet published, at once.")
+      .def(
+          "resume",
+          [](Host& host, std::optional<std::string> account, const std::string& as,
+             const std::string& reason) {
+            return take(host.resume(account.value_or(""), as, reason));
+          },
+          py::arg("account") = py::none(), py::kw_only(), py::arg("as_"), py::arg("reason") = "",
+          "Ends the pause of the account (None: the pause of every account).")
+      .def(
+          "pauses", [](Host& host) { return take(host.pauses()); }, "The pauses in effect.")
+      .def(
+          "calendar",
+          [](Host& host, py::object start, py::object end, std::optional<std::string> account) {
+            int64_t from_ms = instant(start, "start");
+            int64_t to_ms_ = instant(end, "end");
+            if (to_ms_ <= from_ms)
+              raise(Status(ErrorCode::invalid_argument, "calendar: end " + format_utc(to_ms_) +
+                                                            " is not after start " +
+                                                            format_utc(from_ms)));
+            return take(host.calendar(from_ms, to_ms_, account.value_or("")));
+          },
+          py::arg("start"), py::arg("end"), py::arg("account") = py::none(),
+          "Posts planned (or requested) in [start, end), by time; start and end are aware "
+          "datetimes, ms, or text.")
+      .def(
+          "import_engagement",
+          [](Host& host, const std::string& account, py::object path) {
+            return take(host.import_engagement(account, path_text(path)));
+          },
+          py::arg("account"), py::arg("path"),
+          "Imports engagement history from CSV (timestamp, impressions, engagements); all rows "
+          "or none.")
+      .def(
+          "slots",
+          [](Host& host, const std::string& account, size_t count) {
+            return take(host.best_slots(account, count));
+          },
+          py::arg("account"), py::arg("count") = 5,
+          "The best weekly slots from the account's engagement history, best first.")
+      .def(
+          "verify_audit",
+          [](Host& host, std::optional<std::vector<py::object>> checkpoints,
+             std::optional<py::object> public_key) {
+            std::vector<std::string> files;
+            if (checkpoints) {
+              for (const py::object& c : *checkpoints) files.push_back(path_text(c));
+            } else {
+              std::string configured = host.audit_checkpoint_directory();
+              std::error_code ec;
+              if (!configured.empty() && std::filesystem::is_directory(configured, ec))
+                files.push_back(configured);
+            }
+            std::string pem;
+            if (public_key) {
+              std::string file = path_text(*public_key);
+              std::ifstream in(file, std::ios::binary);
+              if (!in)
+                raise(Status(ErrorCode::invalid_argument,
+                             "public_key: cannot read " + file + " (a PEM public key file)"));
+              std::stringstream content;
+              content << in.rdbuf();
+              pem = content.str();
+            }
+            Result<AuditVerification> result = [&] {
+              py::gil_scoped_release nogil;
+              return host.verify_audit(files, pem);
+            }();
+            return take(std::move(result));
+          },
+          py::arg("checkpoints") = py::none(), py::arg("public_key") = py::none(),
+          "Checks the audit trail's hash chain and the signed checkpoints (files or folders; "
+          "default: the configured folder). public_key: a PEM file to check signatures with.")
+      .def(
+          "checkpoint_audit", [](Host& host) { return take(host.checkpoint_audit()); },
+          "Verifies the trail, then signs a checkpoint of it into the configured folder.")
+      .def(
+          "audit_public_key", [](Host& host) { return take(host.audit_public_key()); },
+          "The checkpoint key's public half: PEM, then the signed-note verifier key.")
+      .def(
+          "export_audit",
+          [](Host& host, py::object path, const std::string& format, py::object since) {
+            if (format != "jsonl" && format != "csv")
+              throw py::value_error("export_audit: format is 'jsonl' or 'csv', not '" + format +
+                                    "'");
+            std::string file = path_text(path);
+            int64_t since_ms = since.is_none() ? 0 : instant(since, "since");
+            std::string partial = file + ".partial";
+            int64_t count = 0;
+            Status scanned = [&] {
+              py::gil_scoped_release nogil;
+              std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+              if (!out) return Status(ErrorCode::invalid_argument, partial + ": cannot write");
+              bool csv = format == "csv";
+              if (csv) out << audit_export_header();
+              Status s = host.scan_audit(since_ms, [&](const AuditRecord& r) {
+                ++count;
+                out << audit_export_line(r, csv);
+              });
+              out.close();
+              if (s && !out) s = Status(ErrorCode::invalid_argument, partial + ": cannot write");
+              if (s && std::rename(partial.c_str(), file.c_str()) != 0)
+                s = Status(ErrorCode::invalid_argument, file + ": cannot write");
+              if (!s) std::remove(partial.c_str());
+              return s;
+            }();
+            check(scanned);
+            return count;
+          },
+          py::arg("path"), py::kw_only(), py::arg("format") = "jsonl",
+          py::arg("since") = py::none(),
+          "Writes the audit trail, with hashes, to `path` (JSON lines or CSV; the file is written "
+          "whole or not at all); `since` keeps entries at or after that time. Returns the number "
+          "of entries.")
+      .def(
+          "advocacy",
+          [](Host& host, const std::string& person, const std::string& account, bool opted_in) {
+            return take(host.advocacy(person, account, opted_in));
+          },
+          py::arg("person"), py::arg("account"), py::arg("opted_in") = true,
+          "Opts a person in to sharing the account's posts (or out with opted_in=False); False "
+          "when it was already so.")
+      .def(
+          "advocates", [](Host& host) { return take(host.advocates()); },
+          "The accounts each person opted in to, by person.")
+      .def(
+          "report_share",
+          [](Host& host, int64_t post_id, const std::string& person, const std::string& url) {
+            check(host.report_share(post_id, person, url));
+          },
+          py::arg("post_id"), py::kw_only(), py::arg("person"), py::arg("url"),
+          "Records that a person shared the published post, on its audit trail.")
+      .def(
+          "amplify_status",
+          [](Host& host, int64_t post_id) {
+            AmplifyStatus status = take(host.amplify_status(post_id));
+            py::dict d;
+            d["post"] = status.post;
+            d["requests_sent"] = status.requests_sent;
+            d["requests_over_cap"] = status.requests_over_cap;
+            d["requests_refused"] = status.requests_refused;
+            py::list shares;
+            for (const AmplifyStatus::Share& s : status.shares)
+              shares.append(py::make_tuple(s.person, s.url, s.at_ms));
+            d["shares"] = shares;
+            return d;
+          },
+          py::arg("post_id"),
+          "A published post's share requests and the shares reported: requests_sent, "
+          "requests_over_cap, requests_refused, shares [(person, url, at_ms)].")
+      .def(
+          "plugins",
+          [](const Host& host) {
+            py::list out;
+            for (const PluginDescription& p : host.plugins()) out.append(plugin_dict(p));
+            return out;
+          },
+          "The plugins loaded: name, version, license, file, abi, components [(kind, name, "
+          "description)].")
+      .def(
+          "accounts",
+          [](const Host& host) {
+            py::list out;
+            for (const AccountDescription& a : host.accounts()) {
+              py::dict d;
+              d["name"] = a.name;
+              d["network"] = a.network;
+              d["handle"] = a.handle;
+              d["timezone"] = a.timezone;
+              out.append(d);
+            }
+            return out;
+          },
+          "The configured accounts: name, network, handle, timezone.");
+
+  auto steps = [](const std::vector<StepDescription>& described) {
+    py::list out;
+    for (const StepDescription& s : described) out.append(py::make_tuple(s.name, s.kind, s.plugin));
+    return out;
+  };
+  host.def(
+          "notifiers", [steps](const Host& host) { return steps(host.notifiers()); },
+          "The configured notifiers: (name, 'notify', plugin/component).")
+      .def(
+          "inbound_steps", [steps](const Host& host) { return steps(host.inbound_steps()); },
+          "The inbound steps every mention goes through, in order: (name, 'inbound', "
+          "plugin/component).")
+      .def_property_readonly("store_location", &Host::store_location,
+                             "Where the store is (the SQLite file).");
+  m.def(
+      "plugins",
+      [](std::optional<std::vector<py::object>> paths) {
+        std::vector<std::string> folders;
+        for (const py::object& p : paths.value_or(std::vector<py::object>{}))
+          folders.push_back(path_text(p));
+        py::list out;
+        for (const PluginDescription& p : take(describe_plugins(folders)))
+          out.append(plugin_dict(p));
+        return out;
+      },
+      py::arg("paths") = py::none(),
+      "Describes the plugins in `paths` (folders or plugin files; default: plugin_dir()), "
+      "without a configuration, as `herald plugins --plugin-path` does.");
+  m.def("plugin_dir", &builtin_plugin_dir,
+        "The folder Herald's own plugins are loaded from when a configuration names no "
+        "plugin_paths: the one installed with this module ($HERALD_PLUGIN_DIR overrides it).");
+  m.def(
+      "count_many",
+      [](const std::string& network, const std::vector<std::string>& texts, int64_t limit) {
+        text::Network parsed = take(text::parse_network(network));
+        std::vector<text::Measure> measured;
+        measured.reserve(texts.size());
+        Status failure;
+        {
+          py::gil_scoped_release nogil;
+          for (size_t i = 0; i < texts.size() && failure; ++i) {
+            Result<text::Measure> one = text::measure(parsed, texts[i], limit);
+            if (!one)
+              failure = Status(one.status().code(),
+                               "texts[" + std::to_string(i) + "]: " + one.status().message());
+            else
+              measured.push_back(std::move(*one));
+          }
+        }
+        check(failure);
+        py::list out;
+        for (const text::Measure& one : measured) out.append(measure_dict(one));
+        return out;
+      },
+      py::arg("network"), py::arg("texts"), py::arg("limit") = 0,
+      "Counts each text of a list as `network` does (as `herald text` counts a file of texts); "
+      "one dict per text, in order.");
+}
+
 }  // namespace
 
 const ExceptionTypes& exception_types() {
@@ -698,6 +1169,8 @@ void bind_all(py::module_& m) {
   bind_errors(m);
   bind_values(m);
   bind_host(m);
+  bind_governance_values(m);
+  bind_governance(m);
 }
 
 }  // namespace herald::python

@@ -17,7 +17,7 @@ packages=(
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev
   libcli11-dev nlohmann-json3-dev libsqlite3-dev libicu-dev libssl-dev libre2-dev
   libcurl4-openssl-dev libcpp-httplib-dev
-  python3 python3-dev pybind11-dev python3-pytest python3-yaml  # python3-yaml: tests/docs
+  python3 python3-dev pybind11-dev python3-pytest python3-mypy python3-yaml  # yaml: tests/docs
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
 )

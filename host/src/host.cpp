@@ -2,6 +2,7 @@
 #include <herald/host.hpp>
 
 #include "host_impl.hpp"
+#include "install_layout.hpp"
 
 #include "engine/engine.hpp"
 #include "store/audit_chain.hpp"
@@ -103,6 +104,9 @@ std::string builtin_plugin_dir() {
   if (const char* env = std::getenv("HERALD_PLUGIN_DIR"); env && *env) return env;
   std::error_code ec;
   fs::path here = boost::dll::this_line_location().parent_path();
+  // The installed Python package finds the plugins installed with it, never a build tree's.
+  if (std::optional<fs::path> prefix = python_package_prefix(here))
+    return installed_plugin_dir(*prefix).string();
   for (const fs::path& candidate :
        {here / "herald" / "plugins", here / ".." / "lib" / "herald" / "plugins"})
     if (fs::is_directory(candidate, ec)) return candidate.lexically_normal().string();
@@ -309,8 +313,31 @@ std::string past_tense(const std::string& type) {
   return type + "ed";
 }
 
+/// When a delegation ends: its `until`, or when it was revoked, whichever is first.
+int64_t end_ms(const Delegation& d) {
+  return d.revoked_ms != 0 ? std::min(d.until_ms, d.revoked_ms) : d.until_ms;
+}
+
 bool active(const Delegation& d, int64_t now_ms) {
-  return d.since_ms <= now_ms && now_ms < d.until_ms;
+  return d.since_ms <= now_ms && now_ms < end_ms(d);
+}
+
+DelegationView delegation_view(const Delegation& d, int64_t now_ms) {
+  DelegationView v;
+  v.id = d.id;
+  v.from = d.from;
+  v.to = d.to;
+  v.since_ms = d.since_ms;
+  v.until_ms = d.until_ms;
+  v.created_by = d.created_by;
+  v.created_ms = d.created_ms;
+  v.revoked_ms = d.revoked_ms;
+  v.revoked_by = d.revoked_by;
+  v.revoke_reason = d.revoke_reason;
+  v.state = d.revoked_ms != 0 && d.revoked_ms < d.until_ms ? "revoked"
+            : now_ms < d.until_ms                          ? "active"
+                                                           : "expired";
+  return v;
 }
 
 /// Who `person` may act as on an expectation naming `whos`: themself (""), someone who
@@ -565,7 +592,7 @@ Result<int64_t> Host::delegate(const std::string& from, const std::string& to, i
   std::vector<std::string> path{from, to};
   std::function<bool(const std::string&)> reaches = [&](const std::string& person) {
     for (const Delegation& d : *existing) {
-      if (d.from != person || d.until_ms <= now || d.since_ms >= until_ms) continue;
+      if (d.from != person || end_ms(d) <= now || d.since_ms >= until_ms) continue;
       if (std::find(path.begin(), path.end(), d.to) != path.end() && d.to != from) continue;
       path.push_back(d.to);
       if (d.to == from || reaches(d.to)) return true;
@@ -580,12 +607,66 @@ Result<int64_t> Host::delegate(const std::string& from, const std::string& to, i
                   "circular delegation: " + circle +
                       "; a delegate cannot hand approvals back to the person they act for");
   }
-  Delegation delegation{0, from, to, now, until_ms, from, now};
+  Delegation delegation{0, from, to, now, until_ms, from, now, 0, "", ""};
   AuditEntry audit{
       0,  now, from, "delegate",
       "", "",  "",   from + " delegates approvals to " + to + " until " + format_utc(until_ms)};
   if (Status s = impl_->store->add_delegation(delegation, audit); !s) return s;
   return delegation.id;
+}
+
+Result<std::vector<DelegationView>> Host::delegations(bool include_ended) {
+  if (Status s = impl_->require_store(); !s) return s;
+  Result<std::vector<Delegation>> all = impl_->store->delegations();
+  if (!all) return all.status();
+  int64_t now = impl_->clock->now_ms();
+  std::vector<DelegationView> out;
+  for (const Delegation& d : *all)
+    if (include_ended || now < end_ms(d)) out.push_back(delegation_view(d, now));
+  return out;
+}
+
+Result<DelegationView> Host::revoke_delegation(int64_t delegation_id, const std::string& person,
+                                               const std::string& reason) {
+  if (Status s = impl_->require_store(); !s) return s;
+  const Configuration& config = impl_->config;
+  if (!config.person(person)) return unknown_person(config, person);
+  Result<std::vector<Delegation>> all = impl_->store->delegations();
+  if (!all) return all.status();
+  auto found = std::find_if(all->begin(), all->end(),
+                            [&](const Delegation& d) { return d.id == delegation_id; });
+  if (found == all->end())
+    return Status(ErrorCode::not_found, "no delegation " + std::to_string(delegation_id) + " in " +
+                                            impl_->store->location() +
+                                            "; `herald delegate list CONFIG --all` lists them");
+  Delegation d = *found;
+  int64_t now = impl_->clock->now_ms();
+  if (person != d.from && person != d.to)
+    return Status(ErrorCode::permission_denied,
+                  person + " may not revoke delegation " + std::to_string(d.id) + " (" + d.from +
+                      " to " + d.to + "): only " + d.from + " or " + d.to + " may");
+  if (d.revoked_ms != 0)
+    return Status(ErrorCode::failed_precondition, "delegation " + std::to_string(d.id) +
+                                                      " was already revoked by " + d.revoked_by +
+                                                      " at " + format_utc(d.revoked_ms));
+  if (d.until_ms <= now)
+    return Status(ErrorCode::failed_precondition,
+                  "delegation " + std::to_string(d.id) + " already ended at " +
+                      format_utc(d.until_ms) + "; there is nothing to revoke");
+  d.revoked_ms = now;
+  d.revoked_by = person;
+  d.revoke_reason = reason;
+  AuditEntry audit{0,
+                   now,
+                   person,
+                   "revoke_delegation",
+                   "",
+                   "",
+                   "",
+                   person + " revoked delegation " + std::to_string(d.id) + " (" + d.from + " to " +
+                       d.to + ")" + (reason.empty() ? "" : ": " + reason)};
+  if (Status s = impl_->store->revoke_delegation(d, audit); !s) return s;
+  return delegation_view(d, now);
 }
 
 Result<std::vector<InboxItem>> Host::inbox(const std::string& person) {

@@ -464,6 +464,35 @@ TEST_F(Governance, DelegationForAPeriod) {
   EXPECT_EQ(host_->approve(later, "zed", "", "").code(), ErrorCode::permission_denied);
 }
 
+TEST_F(Governance, RevokedDelegationNoLongerLetsTheDelegateAct) {
+  int64_t id = submit("one", "While mo is away, briefly");
+  run_now();
+  auto made = host_->delegate("mo", "zed", start_ + 2 * kHour);
+  ASSERT_TRUE(made) << made.status().message();
+  auto listed = host_->delegations();
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].state, "active");
+  EXPECT_EQ(host_->revoke_delegation(*made, "li", "").status().code(),
+            ErrorCode::permission_denied);
+  EXPECT_EQ(host_->revoke_delegation(*made + 1, "mo", "").status().code(), ErrorCode::not_found);
+  auto revoked = host_->revoke_delegation(*made, "zed", "mo is back");
+  ASSERT_TRUE(revoked) << revoked.status().message();
+  EXPECT_EQ(revoked->state, "revoked");
+  EXPECT_EQ(revoked->revoked_by, "zed");
+  EXPECT_EQ(host_->revoke_delegation(*made, "mo", "").status().code(),
+            ErrorCode::failed_precondition);
+  EXPECT_TRUE(host_->delegations()->empty());
+  auto all = host_->delegations(true);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].revoke_reason, "mo is back");
+  EXPECT_TRUE(host_->inbox("zed")->empty());
+  EXPECT_EQ(host_->approve(id, "zed", "", "").code(), ErrorCode::permission_denied);
+  // A new delegation the other way is no circle once the first is revoked.
+  EXPECT_TRUE(host_->delegate("zed", "mo", start_ + kHour));
+}
+
 TEST_F(Governance, LegalRulesHoldWithSpansAndLegalDecides) {
   int64_t forward = submit("legal", "Next year we expect growth. Unlike Globex.");
   int64_t blocked = submit("legal", "Big merger news soon");

@@ -106,6 +106,38 @@ print("installed Python package published a post")
 PY
 test "$(wc -l < "$work/outbox/corp.jsonl")" -eq 1
 
+# A configuration that names no plugin_paths gets the plugins installed beside the package, not
+# the build tree's (which is still there), and not those of another prefix; its isolated publish
+# step runs in the installed herald-plugin-host.
+mkdir -p "$work/builtin"
+sed -e '/^plugin_paths:/d' -e '/^notifiers:/,/^workflows:/{/^workflows:/!d}' \
+    -e 's/^      - { kind: draft, plugin: shout.*$//' -e 's/^      - { kind: amplify.*$//' \
+    -e 's/{ kind: publish, plugin: outbox }/{ kind: publish, plugin: outbox, isolation: process }/' \
+    "$work/company.yaml" > "$work/builtin/company.yaml"
+grep -q "plugin: outbox, isolation: process" "$work/builtin/company.yaml"
+if grep -q "plugin_paths\|shout\|crm/" "$work/builtin/company.yaml"; then
+  echo "the builtin-plugins configuration still names other plugins" >&2
+  exit 1
+fi
+/usr/bin/python3 -s - "$(dirname "$site")" "$work/builtin/company.yaml" "$prefix" <<'PY'
+import os, sys
+site, config, prefix = sys.argv[1], sys.argv[2], os.path.realpath(sys.argv[3])
+sys.path = [site] + [p for p in sys.path if "-packages" not in p]
+import herald
+plugins = os.path.realpath(os.path.join(prefix, "lib", "herald", "plugins"))
+assert os.path.realpath(herald.plugin_dir()) == plugins, (herald.plugin_dir(), plugins)
+with herald.Host(config, clock=herald.VirtualClock("2027-01-02T00:00:00Z")) as host:
+    files = [os.path.realpath(str(p["file"])) for p in host.plugins()]
+    assert files and all(f.startswith(plugins + os.sep) for f in files), files
+    post = host.submit("careful", "corp", "Published with the installed plugins.", author="ana")
+    host.run()
+    host.approve(post.id, as_="mo")
+    host.run()
+    assert host.status(post.id).state == "done", host.status(post.id)
+print("installed Python package found its own plugins: " + plugins)
+PY
+test "$(wc -l < "$work/builtin/outbox/corp.jsonl")" -eq 1
+
 # The installed `herald` loads its Python module (lib/herald/herald-python.so) when a
 # configuration uses Python, and only then: the Python sample's steps and hooks.
 test -f "$prefix/lib/herald/herald-python.so"

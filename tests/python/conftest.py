@@ -6,6 +6,7 @@ import select
 import textwrap
 import time
 import uuid
+from typing import Callable
 
 import pytest
 
@@ -20,7 +21,7 @@ PLUGIN_DIR = os.environ.get("HERALD_PLUGIN_DIR", "")
 
 
 @pytest.fixture
-def deployment(tmp_path: pathlib.Path):
+def deployment(tmp_path: pathlib.Path) -> Callable[..., tuple[str, str]]:
     """Writes herald.yaml (and a hook package) into tmp_path; returns a function that takes the
     YAML after `accounts`/`people` and returns the config path and the package name."""
     package = "rules_" + uuid.uuid4().hex[:8]

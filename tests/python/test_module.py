@@ -5,10 +5,13 @@ import datetime
 import importlib
 import pathlib
 import threading
+from typing import Callable
 
 import pytest
 
 import herald
+
+Deployment = Callable[..., tuple[str, str]]
 
 APPROVAL = """\
     workflows:
@@ -25,7 +28,7 @@ APPROVAL = """\
     """
 
 
-def test_a_post_goes_from_submit_through_two_approvals_to_published(deployment, tmp_path):
+def test_a_post_goes_from_submit_through_two_approvals_to_published(deployment: Deployment, tmp_path: pathlib.Path) -> None:
     config, _ = deployment(APPROVAL)
     clock = herald.VirtualClock("2026-12-01T09:00:00Z")
     host = herald.Host(config, clock=clock)
@@ -54,7 +57,7 @@ def test_a_post_goes_from_submit_through_two_approvals_to_published(deployment, 
     assert [p.id for p in host.status()] == [post.id]
 
 
-def test_decisions_raise_errors_that_mirror_herald_s(deployment):
+def test_decisions_raise_errors_that_mirror_herald_s(deployment: Deployment) -> None:
     config, _ = deployment(APPROVAL)
     host = herald.Host(config, clock=herald.VirtualClock("2026-12-01T09:00:00Z"))
     post = host.submit("announce", "corp", "Hello", author="ana")
@@ -76,7 +79,7 @@ def test_decisions_raise_errors_that_mirror_herald_s(deployment):
     assert host.status(rejected.id).state in ("rejected", "held")
 
 
-def test_a_bad_configuration_raises_config_error_with_file_line_and_column(deployment):
+def test_a_bad_configuration_raises_config_error_with_file_line_and_column(deployment: Deployment) -> None:
     config, _ = deployment(APPROVAL.replace("quorum: 2", "quorum: 2, colour: red"))
     with pytest.raises(herald.ConfigError) as raised:
         herald.Host(config)
@@ -84,7 +87,7 @@ def test_a_bad_configuration_raises_config_error_with_file_line_and_column(deplo
     assert "colour" in str(raised.value)
 
 
-def test_a_scheduled_post_waits_for_its_time_on_the_virtual_clock(deployment):
+def test_a_scheduled_post_waits_for_its_time_on_the_virtual_clock(deployment: Deployment) -> None:
     config, _ = deployment("""\
         workflows:
           later:
@@ -104,7 +107,7 @@ def test_a_scheduled_post_waits_for_its_time_on_the_virtual_clock(deployment):
     assert clock.now_ms == int(at.timestamp() * 1000)
 
 
-def test_text_counts_as_the_draft_step_does():
+def test_text_counts_as_the_draft_step_does() -> None:
     host_free = herald.count("x", "Read https://example.com/a/very/long/path " + "é" * 10)
     assert host_free["length"] == 5 + 23 + 1 + 10
     assert host_free["weighted_length"] == host_free["length"]
@@ -116,9 +119,12 @@ def test_text_counts_as_the_draft_step_does():
         herald.count("myspace", "hello")
 
 
-def test_help_explains_and_the_stubs_are_installed():
-    assert "Submits a post" in herald.Host.submit.__doc__
-    assert "Veto" in herald.Veto.__doc__ or "hook" in herald.Veto.__doc__
+def test_help_explains_and_the_stubs_are_installed() -> None:
+    assert "Submits a post" in (herald.Host.submit.__doc__ or "")
+    assert "Records `as_`'s approval" in (herald.Host.approve.__doc__ or "")
+    assert "Ends a delegation now" in (herald.Host.revoke_delegation.__doc__ or "")
+    veto_doc = herald.Veto.__doc__ or ""
+    assert "Veto" in veto_doc or "hook" in veto_doc
     package = pathlib.Path(herald.__file__).parent
     assert (package / "__init__.pyi").is_file() and (package / "py.typed").is_file()
     stubs = (package / "__init__.pyi").read_text()
@@ -126,7 +132,7 @@ def test_help_explains_and_the_stubs_are_installed():
         assert f" {name}" in stubs, name
 
 
-def test_hooks_and_steps_run_in_this_interpreter_with_the_same_post_type(deployment, tmp_path):
+def test_hooks_and_steps_run_in_this_interpreter_with_the_same_post_type(deployment: Deployment, tmp_path: pathlib.Path) -> None:
     config, package = deployment(
         hooks="""\
             hooks:
@@ -175,14 +181,14 @@ def test_hooks_and_steps_run_in_this_interpreter_with_the_same_post_type(deploym
     assert threading.get_ident() not in {s[1] for s in seen} or len(seen) == 2
 
 
-def test_a_hook_that_does_not_import_is_a_config_error_naming_the_module(deployment):
+def test_a_hook_that_does_not_import_is_a_config_error_naming_the_module(deployment: Deployment) -> None:
     config, _ = deployment(hooks='hooks: { on_fail: "no_such_pkg.hooks:tell" }\n',
                            workflows=APPROVAL)
     with pytest.raises(herald.ConfigError, match="no_such_pkg"):
         herald.Host(config)
 
 
-def test_missing_credentials_are_a_config_error_unless_the_script_only_reads(deployment):
+def test_missing_credentials_are_a_config_error_unless_the_script_only_reads(deployment: Deployment) -> None:
     config, _ = deployment(APPROVAL, extra="""\
         engine: { max_attempts: 2 }
         """)
@@ -196,7 +202,7 @@ def test_missing_credentials_are_a_config_error_unless_the_script_only_reads(dep
     assert reader.status() == []
 
 
-def test_mentions_go_through_the_inbound_workflow_with_a_python_step(deployment, tmp_path):
+def test_mentions_go_through_the_inbound_workflow_with_a_python_step(deployment: Deployment, tmp_path: pathlib.Path) -> None:
     code = """
         import herald
 

@@ -13,13 +13,13 @@ SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "samples" / "python"
 
 
 @pytest.fixture
-def sample(tmp_path):
+def sample(tmp_path: pathlib.Path) -> pathlib.Path:
     target = tmp_path / "python"
     shutil.copytree(SAMPLES, target, ignore=shutil.ignore_patterns("*.db*", "outbox", "__pycache__"))
     return target
 
 
-def test_drive_runs_the_whole_workflow_and_prints_the_audit(sample):
+def test_drive_runs_the_whole_workflow_and_prints_the_audit(sample: pathlib.Path) -> None:
     done = subprocess.run([sys.executable, str(sample / "drive.py"), "--fresh"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -32,11 +32,11 @@ def test_drive_runs_the_whole_workflow_and_prints_the_audit(sample):
     assert "refund" in published and "utm_campaign=announce" in published
 
 
-def test_the_herald_program_runs_the_same_hooks_and_steps(sample):
+def test_the_herald_program_runs_the_same_hooks_and_steps(sample: pathlib.Path) -> None:
     herald_cli = os.environ["HERALD_CLI"]
     config = str(sample / "herald.yaml")
 
-    def cli(*args):
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([herald_cli, *args], capture_output=True, text=True, timeout=120)
 
     validated = cli("validate", config)
@@ -54,20 +54,20 @@ def test_the_herald_program_runs_the_same_hooks_and_steps(sample):
     assert "utm_source=mastodon" in (sample / "outbox" / "acme_support.jsonl").read_text()
 
 
-def test_the_utm_hook_keeps_existing_parameters_and_trailing_punctuation():
+def test_the_utm_hook_keeps_existing_parameters_and_trailing_punctuation() -> None:
     sys.path.insert(0, str(SAMPLES))
     try:
         from acme import hooks
     finally:
         sys.path.remove(str(SAMPLES))
-    notes = []
+    notes: list[str] = []
     ctx = types.SimpleNamespace(network="bluesky", workflow="launch", note=notes.append)
     post = types.SimpleNamespace(text="See https://a.example/p?utm_source=mail. And http://b.example!")
-    hooks.add_utm(post, ctx)
+    hooks.add_utm(post, ctx)  # type: ignore[arg-type]
     assert post.text == ("See https://a.example/p?utm_source=mail&utm_medium=social&"
                          "utm_campaign=launch. And http://b.example?utm_source=bluesky&"
                          "utm_medium=social&utm_campaign=launch!")
     assert notes == ["UTM parameters added to the links"]
     unchanged = types.SimpleNamespace(text="No links here")
-    hooks.add_utm(unchanged, ctx)
+    hooks.add_utm(unchanged, ctx)  # type: ignore[arg-type]
     assert unchanged.text == "No links here" and len(notes) == 1

@@ -381,6 +381,21 @@ std::string builtin_plugin_dir();
 /// application decides; a no-op where the C library has no such setting.
 void keep_heap_between_rounds(size_t bytes = size_t{64} << 20);
 
+/// A delegation, as `herald delegate list` shows it.
+struct DelegationView {
+  int64_t id = 0;
+  std::string from;  // who delegated
+  std::string to;    // who acts for them
+  int64_t since_ms = 0;
+  int64_t until_ms = 0;
+  std::string created_by;
+  int64_t created_ms = 0;
+  std::string state;       // active, expired (its end passed) or revoked
+  int64_t revoked_ms = 0;  // 0: not revoked
+  std::string revoked_by;  // the person who revoked it
+  std::string revoke_reason;
+};
+
 class Host {
  public:
   /// Loads the configuration, its plugins and its store. Every error says file:line:column.
@@ -488,6 +503,14 @@ class Host {
   Result<std::string> audit_public_key();
   /// Visits audit entries at or after `since_ms`, in order, from one snapshot.
   Status scan_audit(int64_t since_ms, const std::function<void(const AuditRecord&)>& visit);
+
+  /// Delegations, oldest first: the ones in effect, or with `include_ended` also those that
+  /// expired or were revoked.
+  Result<std::vector<DelegationView>> delegations(bool include_ended = false);
+  /// Ends a delegation now. `person` is the one who delegated or the delegate; `reason` is kept
+  /// in the audit trail. Refuses an unknown id and a delegation that already ended.
+  Result<DelegationView> revoke_delegation(int64_t delegation_id, const std::string& person,
+                                           const std::string& reason);
 
   /// Runs the worker loop in this thread.
   Result<RunSummary> run(const RunOptions& options);

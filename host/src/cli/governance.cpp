@@ -89,6 +89,38 @@ json inbox_json(const std::vector<InboxItem>& items) {
   return out;
 }
 
+std::string delegations_listing(const std::vector<DelegationView>& delegations, bool as_json,
+                                bool all) {
+  if (as_json) {
+    json out = json::array();
+    for (const DelegationView& d : delegations)
+      out.push_back({{"id", d.id},
+                     {"from", d.from},
+                     {"to", d.to},
+                     {"since", format_utc(d.since_ms)},
+                     {"until", format_utc(d.until_ms)},
+                     {"state", d.state},
+                     {"created_by", d.created_by},
+                     {"revoked", d.revoked_ms ? format_utc(d.revoked_ms) : ""},
+                     {"revoked_by", d.revoked_by},
+                     {"revoke_reason", d.revoke_reason}});
+    return json_text(out);
+  }
+  if (delegations.empty())
+    return all ? "no delegations\n" : "no delegations in effect (--all shows those that ended)\n";
+  std::ostringstream out;
+  for (const DelegationView& d : delegations) {
+    out << "delegation " << d.id << "  " << d.to << " acts for " << d.from << "  "
+        << format_utc(d.since_ms) << " .. " << format_utc(d.until_ms) << "  " << d.state;
+    if (d.state == "revoked") {
+      out << " by " << d.revoked_by << " at " << format_utc(d.revoked_ms);
+      if (!d.revoke_reason.empty()) out << ": " << d.revoke_reason;
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace
 
 void add_governance_commands(CLI::App& app, int& exit_code) {
@@ -175,19 +207,34 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
               << "; it goes through the workflow again from step " << post->step << "\n";
   });
 
-  // delegate
+  // delegate, delegate list, delegate revoke
   auto* delegate = app.add_subcommand(
-      "delegate", "Let another person act for you (approvals, legal decisions) until a time.");
-  delegate->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
-  delegate->add_option("--from", o->from, "who delegates")->required();
-  delegate->add_option("--to", o->to, "who acts for them")->required();
-  delegate
-      ->add_option("--until", o->until,
-                   "end of the delegation: 2026-12-24T18:00:00Z or '2026-12-24 18:00 "
-                   "Europe/Oslo'")
-      ->required();
+      "delegate",
+      "Let another person act for you (approvals, legal decisions) until a time; list and "
+      "revoke delegations.");
+  delegate->add_option("CONFIG", o->config, "workflow configuration (YAML)");
+  delegate->add_option("--from", o->from, "who delegates");
+  delegate->add_option("--to", o->to, "who acts for them");
+  delegate->add_option("--until", o->until,
+                       "end of the delegation: 2026-12-24T18:00:00Z or '2026-12-24 18:00 "
+                       "Europe/Oslo'");
   add_clock_options(delegate, o->clock);
-  delegate->callback([o, &exit_code] {
+  delegate->callback([o, &exit_code, delegate] {
+    if (!delegate->get_subcommands().empty()) return;
+    std::string missing;
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"CONFIG", &o->config},
+          {"--from", &o->from},
+          {"--to", &o->to},
+          {"--until", &o->until}})
+      if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(name);
+    if (!missing.empty()) {
+      exit_code = fail(Status(ErrorCode::invalid_argument,
+                              "delegate needs " + missing +
+                                  ": herald delegate CONFIG --from P --to Q --until TIME (or: "
+                                  "herald delegate list|revoke CONFIG)"));
+      return;
+    }
     Result<int64_t> until = parse_cli_instant(o->until);
     if (failed(until, exit_code)) return;
     auto host = open_or_report(o->config, exit_code, o->clock);
@@ -196,6 +243,49 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (failed(id, exit_code)) return;
     std::cout << "delegation " << *id << ": " << o->to << " acts for " << o->from << " until "
               << format_utc(*until) << "\n";
+  });
+  struct DelegateOptions {
+    bool all = false;
+    std::string person;
+    int64_t id = 0;
+  };
+  auto list_options = std::make_shared<DelegateOptions>();
+  auto* delegate_list = delegate->add_subcommand(
+      "list", "The delegations in effect (with --all also those that expired or were revoked).");
+  delegate_list->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  delegate_list->add_flag("--all", list_options->all, "also the delegations that ended");
+  delegate_list->add_option("--as", list_options->person,
+                            "only the delegations this person gave or received");
+  delegate_list->add_flag("--json", o->as_json, "print JSON");
+  delegate_list->callback([o, list_options, &exit_code] {
+    auto host = open_or_report(o->config, exit_code);
+    if (!host) return;
+    auto all = host->delegations(list_options->all);
+    if (failed(all, exit_code)) return;
+    std::vector<DelegationView> shown;
+    for (const DelegationView& d : *all)
+      if (list_options->person.empty() || d.from == list_options->person ||
+          d.to == list_options->person)
+        shown.push_back(d);
+    std::cout << delegations_listing(shown, o->as_json, list_options->all);
+  });
+  auto* delegate_revoke = delegate->add_subcommand(
+      "revoke", "End a delegation now (the person who delegated, or the delegate).");
+  delegate_revoke->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  delegate_revoke->add_option("ID", list_options->id, "delegation id (see `delegate list`)")
+      ->required();
+  delegate_revoke->add_option("--as", o->person, "who revokes it (the delegator or the delegate)")
+      ->required();
+  delegate_revoke->add_option("--reason", o->reason, "why (kept in the audit trail)");
+  add_clock_options(delegate_revoke, o->clock);
+  delegate_revoke->callback([o, list_options, &exit_code] {
+    auto host = open_or_report(o->config, exit_code, o->clock);
+    if (!host) return;
+    auto revoked = host->revoke_delegation(list_options->id, o->person, o->reason);
+    if (failed(revoked, exit_code)) return;
+    std::cout << "delegation " << revoked->id << " revoked: " << revoked->to
+              << " no longer acts for " << revoked->from << " (from "
+              << format_utc(revoked->revoked_ms) << ")\n";
   });
 
   // audit, audit verify, audit export

@@ -101,6 +101,9 @@ struct Delegation {
   int64_t until_ms = 0;
   std::string created_by;
   int64_t created_ms = 0;
+  int64_t revoked_ms = 0;  // 0: not revoked
+  std::string revoked_by;
+  std::string revoke_reason;
 };
 
 /// One post's place in an account's plan.

@@ -2,6 +2,7 @@
 
 #include "engine/step_journal.hpp"
 #include "engine/workflow.hpp"
+#include "install_layout.hpp"
 #include "plugins/registry.hpp"
 #include "store/audit_chain.hpp"
 
@@ -287,6 +288,8 @@ std::string plugin_host_program() {
   if (const char* env = std::getenv("HERALD_PLUGIN_HOST"); env && *env) return env;
   std::error_code ec;
   const fs::path here = boost::dll::this_line_location().parent_path().string();
+  if (std::optional<fs::path> prefix = python_package_prefix(here))
+    return installed_plugin_host(*prefix).string();
   for (const fs::path& candidate :
        {here / "herald-plugin-host", here / ".." / "bin" / "herald-plugin-host"})
     if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();

@@ -25,7 +25,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 10> kMigrations = {
+constexpr std::array<const char*, 11> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -250,6 +250,12 @@ ALTER TABLE audit_v9 RENAME TO audit;
     // (X, LinkedIn) asks whether another post of the account already claimed the id it found.
     R"sql(
 CREATE INDEX post_states_remote_id ON post_states (remote_id) WHERE remote_id <> '';
+)sql",
+    // 11: a delegation can be revoked before its end: when, by whom and why.
+    R"sql(
+ALTER TABLE delegations ADD COLUMN revoked_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE delegations ADD COLUMN revoked_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE delegations ADD COLUMN revoke_reason TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -1074,6 +1080,22 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status revoke_delegation(const Delegation& delegation, const AuditEntry& audit) override {
+    const std::lock_guard hold(mutex_);
+    return in_transaction([&]() -> Status {
+      Statement& stmt = statement(
+          "UPDATE delegations SET revoked_ms = ?2, revoked_by = ?3, revoke_reason = ?4 "
+          "WHERE id = ?1 AND revoked_ms = 0");
+      stmt.bind(1, delegation.id).bind(2, delegation.revoked_ms).bind(3, delegation.revoked_by);
+      stmt.bind(4, delegation.revoke_reason);
+      if (Status s = run(stmt, "revoking the delegation"); !s) return s;
+      if (sqlite3_changes(db_) != 1)
+        return Status(ErrorCode::failed_precondition,
+                      "delegation " + std::to_string(delegation.id) + " was already revoked");
+      return append_audit(audit);
+    });
+  }
+
   Status insert_posts(std::vector<Post>& posts, const std::vector<AuditEntry>& audits) override {
     const std::lock_guard hold(mutex_);
     if (posts.size() != audits.size())
@@ -1447,15 +1469,16 @@ class SqliteStore final : public Store {
   Result<std::vector<Delegation>> delegations() override {
     const std::lock_guard hold(mutex_);
     Statement& stmt = statement(
-        "SELECT id, from_person, to_person, since_ms, until_ms, created_by, created_ms FROM "
-        "delegations ORDER BY id");
+        "SELECT id, from_person, to_person, since_ms, until_ms, created_by, created_ms, "
+        "revoked_ms, revoked_by, revoke_reason FROM delegations ORDER BY id");
     return collect<Delegation>(
         stmt,
         [](sqlite3_stmt* row) {
           return Delegation{sqlite3_column_int64(row, 0), column_text(row, 1),
                             column_text(row, 2),          sqlite3_column_int64(row, 3),
                             sqlite3_column_int64(row, 4), column_text(row, 5),
-                            sqlite3_column_int64(row, 6)};
+                            sqlite3_column_int64(row, 6), sqlite3_column_int64(row, 7),
+                            column_text(row, 8),          column_text(row, 9)};
         },
         "reading delegations");
   }

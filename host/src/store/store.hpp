@@ -103,6 +103,9 @@ class Store {
   /// Records a delegation and its audit entry; fills in delegation.id.
   virtual Status add_delegation(Delegation& delegation, const AuditEntry& audit) = 0;
   virtual Result<std::vector<Delegation>> delegations() = 0;
+  /// Records that a delegation was revoked (revoked_ms, revoked_by, revoke_reason), with its
+  /// audit entry; failed_precondition if it was revoked before.
+  virtual Status revoke_delegation(const Delegation& delegation, const AuditEntry& audit) = 0;
 
   /// The planned instants of an account's posts in [from_ms, to_ms), oldest first, leaving out
   /// posts that will not be published (rejected, failed, cancelled).

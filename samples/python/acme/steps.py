@@ -1,5 +1,7 @@
 """Steps written in Python: a class whose run(post, ctx) returns what a C++ step can return."""
 
+from typing import Any
+
 import herald
 
 
@@ -14,7 +16,7 @@ class RouteComplaints:
                                 description="Words that mark a complaint (any case)"),
     }
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.support_account = config["support_account"]
         self.words = [w.lower() for w in config["words"]]
 
