@@ -226,8 +226,14 @@ TEST_F(Conventions, AMistypedCommandGetsTheClosestOne) {
   EXPECT_NE(far.output.find("herald: unknown command 'frobnicate'; the commands are: validate, "),
             std::string::npos)
       << far.output;
+  // A command that takes arguments as well as commands: a word close to one of its commands,
+  // and not a file, is a mistyped command.
+  auto verify = herald("audit verfy " + config_);
+  EXPECT_EQ(verify.exit_code, 2);
+  EXPECT_EQ(verify.output, "herald audit: unknown command 'verfy'; did you mean 'verify'?\n");
   // A word where a command takes an argument is the argument, not a command.
   EXPECT_EQ(herald("status " + config_).exit_code, 0);
+  EXPECT_EQ(herald("audit " + config_).exit_code, 0);
 }
 
 TEST_F(Conventions, ColourOnlyOnATerminalAndNeverWithNoColor) {
@@ -392,6 +398,33 @@ TEST_F(Conventions, ABadJsonLineSaysLineAndColumnInWords) {
   auto plain = herald("text " + input);
   EXPECT_NE(plain.output.find("line 2, column 10: error: expected a value"), std::string::npos)
       << plain.output;
+}
+
+TEST_F(Conventions, AMentionLineThatIsNotJsonSaysWhere) {
+  const std::string config =
+      dir_.write("inbound.yaml", std::string("plugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+herald: 1
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+inbound:
+  accounts: [corp]
+workflows:
+  w:
+    steps:
+      - { kind: publish, plugin: outbox }
+)");
+  const std::string mentions =
+      dir_.write("mentions.jsonl",
+                 "{\"author\": \"@a\", \"text\": \"hi\", \"network\": \"mastodon\"}\n"
+                 "{\"author\": \"@b\", text: \"x\"}\n");
+  auto result = herald("inbound import " + config + " " + mentions);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find(mentions + ":2: not JSON: column 19: expected"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("nothing was imported"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("json.exception"), std::string::npos) << result.output;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -319,9 +320,13 @@ std::string unknown_command(CLI::App& app, const std::vector<std::string>& args)
       path += " " + word;
       continue;
     }
-    // A command that takes arguments reads this word as one.
-    if (!positionals(*current).empty() || names.empty()) return "";
+    if (names.empty()) return "";
     std::string suggestion = did_you_mean(word, names);
+    // A command that takes arguments reads this word as one, unless it is close to one of its
+    // commands and names no file.
+    std::error_code ec;
+    if (!positionals(*current).empty() && (suggestion.empty() || std::filesystem::exists(word, ec)))
+      return "";
     return path + ": unknown command '" + word + "'" +
            (suggestion.empty() ? "; the commands are: " + join(names, ", ") : suggestion);
   }
