@@ -274,6 +274,21 @@ TEST_F(Conventions, TablesWrapTheirLastColumnToFitTheTerminal) {
   EXPECT_NE(joined.find("changed again"), std::string::npos) << joined;
   EXPECT_EQ(joined.find("…"), std::string::npos) << joined;
 
+  // The calendar's week grid: fewer days a row on a narrow terminal.
+  auto calendar =
+      on_terminal("calendar " + config_ + " --from 2031-03-01", "COLUMNS=60 NO_COLOR=1");
+  ASSERT_EQ(calendar.exit_code, 0) << calendar.output;
+  std::istringstream grid(calendar.output);
+  for (std::string line; std::getline(grid, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("✓", 0) == 0) continue;  // the legend
+    size_t shown = 0;
+    for (unsigned char c : line) shown += (c & 0xC0) != 0x80;
+    EXPECT_LE(shown, 60u) << line;
+  }
+  EXPECT_NE(calendar.output.find("Sat 03-01"), std::string::npos) << calendar.output;
+  EXPECT_NE(calendar.output.find("Fri 03-07"), std::string::npos) << calendar.output;
+
   auto wide = on_terminal("audit " + config_ + " --wide", "COLUMNS=100 NO_COLOR=1");
   EXPECT_NE(wide.output.find(reason), std::string::npos) << "--wide prints the column whole";
   auto piped = herald("audit " + config_, "COLUMNS=100");

@@ -51,6 +51,8 @@ std::vector<std::string> wrap(const std::string& text, size_t width) {
     while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
   }
   lines.push_back(rest);
+  for (std::string& line : lines)
+    while (!line.empty() && line.back() == ' ') line.pop_back();
   return lines;
 }
 

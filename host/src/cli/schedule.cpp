@@ -75,6 +75,11 @@ std::string calendar_text(const std::vector<AccountWeek>& weeks, int64_t first_d
     for (unsigned char c : cell) shown += (c & 0xC0) != 0x80;
     return cell + std::string(shown < kWidth ? kWidth - shown : 1, ' ');
   };
+  // A week a row, or fewer days on a terminal too narrow for seven.
+  const size_t width = output_style().width;
+  const int per_row = width == 0 ? 7
+                                 : static_cast<int>(std::clamp<size_t>(
+                                       (width - std::min<size_t>(width, 2)) / kWidth, 1, 7));
   for (const PauseView& p : pauses)
     out << "PAUSED: " << scope(p.account) << " since " << format_utc(p.paused_ms) << " by "
         << p.paused_by << ": " << p.reason << "\n";
@@ -82,8 +87,8 @@ std::string calendar_text(const std::vector<AccountWeek>& weeks, int64_t first_d
   for (const AccountWeek& w : weeks) {
     out << w.account.name << " (" << w.account.network << ", "
         << (w.account.timezone.empty() ? "UTC" : w.account.timezone) << ")\n";
-    for (int start = 0; start < days; start += 7) {
-      const int end = std::min(days, start + 7);
+    for (int start = 0; start < days; start += per_row) {
+      const int end = std::min(days, start + per_row);
       std::string header;
       for (int d = start; d < end; ++d) header += pad(day_label(first_day + d));
       while (!header.empty() && header.back() == ' ') header.pop_back();
