@@ -310,6 +310,7 @@ TEST_F(Conventions, BashCompletionCompletesCommandsOptionsAndValues) {
   EXPECT_EQ(complete("herald legal re", 2), "reject require-edit\n");
   EXPECT_EQ(complete("herald status x.yaml --j", 3), "--json --journey\n");
   EXPECT_EQ(complete("herald status x.yaml --js", 3), "--json\n");
+  EXPECT_EQ(complete("herald status \"\" --log", 3), "--log-level\n") << "after an empty word";
   EXPECT_EQ(complete("herald status x.yaml --log-level d", 4), "debug\n");
   EXPECT_EQ(complete("herald submit x.yaml --col", 3), "--color\n") << "global options too";
 

@@ -122,9 +122,11 @@ std::string bash_completion(CLI::App& app) {
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
-    if [[ " ${_herald_commands[$path]} " == *" $word "* ]]; then path="$path $word"; fi
+    if [[ -n $word && " ${_herald_commands[$path]} " == *" $word "* ]]; then
+      path="$path $word"
+    fi
   done
-  if [[ -n ${_herald_values[$prev]} ]]; then
+  if [[ -n $prev && -n ${_herald_values[$prev]} ]]; then
     COMPREPLY=($(compgen -W "${_herald_values[$prev]}" -- "$cur"))
     return
   fi
@@ -147,11 +149,11 @@ std::string zsh_completion(CLI::App& app) {
       << completion_tables(app, "") << R"(_herald() {
   local cmdpath=herald prev=${words[CURRENT-1]} i
   for ((i = 2; i < CURRENT; i++)); do
-    if [[ " ${_herald_commands[$cmdpath]} " == *" ${words[i]} "* ]]; then
+    if [[ -n ${words[i]} && " ${_herald_commands[$cmdpath]} " == *" ${words[i]} "* ]]; then
       cmdpath="$cmdpath ${words[i]}"
     fi
   done
-  if [[ -n ${_herald_values[$prev]} ]]; then
+  if [[ -n $prev && -n ${_herald_values[$prev]} ]]; then
     compadd -- ${=_herald_values[$prev]}
   elif [[ ${words[CURRENT]} == -* ]]; then
     compadd -- ${=_herald_options[$cmdpath]}
