@@ -251,6 +251,24 @@ TEST_F(Conventions, ColourOnlyOnATerminalAndNeverWithNoColor) {
   EXPECT_EQ(never.output.find('\x1b'), std::string::npos) << never.output;
   auto always = herald("status " + config_ + " --color always", "NO_COLOR=1");
   EXPECT_NE(always.output.find(bold + "ID"), std::string::npos) << always.output;
+
+  // The logs on stderr follow the same rules.
+  submit_waiting("Second");
+  const std::string submit =
+      "submit " + config_ + " -w announce -a corp --author ana --text t --at '2031-03-03 09:00'";
+  ASSERT_EQ(herald(submit).exit_code, 0);
+  auto plain_logs = on_terminal("run " + config_ +
+                                    " --clock virtual --until-idle --until "
+                                    "2031-03-01T11:00Z --log-level debug",
+                                "TERM=xterm NO_COLOR=1");
+  EXPECT_NE(plain_logs.output.find("[debug]"), std::string::npos) << plain_logs.output;
+  EXPECT_EQ(plain_logs.output.find('\x1b'), std::string::npos) << plain_logs.output;
+  ASSERT_EQ(herald(submit).exit_code, 0);
+  auto coloured_logs = on_terminal("run " + config_ +
+                                       " --clock virtual --until-idle --until "
+                                       "2031-03-01T12:00Z --log-level debug",
+                                   "TERM=xterm NO_COLOR=");
+  EXPECT_NE(coloured_logs.output.find("\x1b["), std::string::npos) << coloured_logs.output;
 }
 
 TEST_F(Conventions, TablesWrapTheirLastColumnToFitTheTerminal) {
