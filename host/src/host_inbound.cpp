@@ -1,6 +1,7 @@
 // Inbound mentions: import and fetch, then the inbound workflow: each mention goes through the
 // inbound steps (plugins of kind inbound: influence, moderation, routes to reply drafts, or a
 // company's own) until one stops it or answers it; replies go through a workflow like any post.
+#include "config/json_problem.hpp"
 #include "host_impl.hpp"
 #include "text/input_check.hpp"
 #include "time/time.hpp"
@@ -19,9 +20,13 @@ using nlohmann::json;
 
 /// Reads one JSON line into a mention; an error says what is wrong with it.
 Result<Mention> read_mention(const std::string& line, const Configuration& config, int64_t now_ms) {
-  json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Status(ErrorCode::invalid_argument, "not a JSON object");
+  json j;
+  try {
+    j = json::parse(line);
+  } catch (const json::exception& e) {
+    return Status(ErrorCode::invalid_argument, "not JSON: " + json_problem(e, -1));
+  }
+  if (!j.is_object()) return Status(ErrorCode::invalid_argument, "not a JSON object");
   Mention m;
   auto text = [&](const char* key, bool required) -> Result<std::string> {
     if (!j.contains(key)) {

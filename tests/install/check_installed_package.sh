@@ -11,6 +11,17 @@ rm -rf "$work" && mkdir -p "$work"
 real_clock() { env -u LD_PRELOAD -u FAKETIME "$@"; }
 prefix=$work/prefix
 real_clock cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+# Shell completion and the manual page, where shells and man look for them.
+for file in share/bash-completion/completions/herald share/zsh/site-functions/_herald \
+  share/fish/vendor_completions.d/herald.fish share/man/man1/herald.1; do
+  test -s "$prefix/$file" || { echo "cmake --install did not install $file" >&2; exit 1; }
+done
+bash --norc --noprofile -c "source '$prefix/share/bash-completion/completions/herald' &&
+  COMP_WORDS=(herald sta) && COMP_CWORD=1 && _herald && [[ \${COMPREPLY[*]} == status ]]" || {
+  echo "the installed bash completion does not complete 'herald sta' to 'status'" >&2
+  exit 1
+}
+echo "installed: bash, zsh and fish completion, and herald.1"
 generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 for sample in plugin embed; do

@@ -3,6 +3,7 @@
 
 #include <herald/host.hpp>
 
+#include "cli/render.hpp"
 #include "time/time.hpp"
 
 #include <CLI/CLI.hpp>
@@ -98,7 +99,19 @@ inline std::unique_ptr<Host> open_or_report(const std::string& config, int& exit
   return host;
 }
 
-/// The approval, legal, edit, delegation, inbox and audit commands (cli/governance.cpp).
+/// What a command that acts on a post prints: with --json the post as it is now (the fields of
+/// `status --json`), else `said` on a line.
+inline void print_post_result(Host& host, int64_t post_id, bool as_json, const std::string& said,
+                              int& exit_code) {
+  if (!as_json) {
+    std::cout << said << "\n";
+    return;
+  }
+  auto post = host.post(post_id);
+  if (failed(post, exit_code)) return;
+  std::cout << json_text(posts_json({*post})[0]);
+}
+
 /// The exit code of a worker that abandoned a step past its deadline (`herald run --supervised`).
 constexpr int kAbandoned = 70;
 /// `herald run --supervise`: runs `herald run` (argv, with --supervised) as a child, and starts
@@ -106,7 +119,15 @@ constexpr int kAbandoned = 70;
 /// The first restart waits `restart_delay_s`, each next one twice as long, up to 30 s.
 int supervise_worker(int argc, char** argv, double restart_delay_s);
 
+/// The approval, legal, edit, delegation, inbox and audit commands (cli/governance.cpp).
 void add_governance_commands(CLI::App& app, int& exit_code);
+
+/// `herald completion bash|zsh|fish` and `herald man`, from `app`'s own definitions
+/// (cli/shell.cpp); add them last.
+void add_shell_commands(CLI::App& app, const std::string& version);
+/// "herald: unknown command 'statsu'; did you mean 'status'?" when the words of a command line
+/// name no command where one is expected, else "".
+std::string unknown_command(CLI::App& app, const std::vector<std::string>& args);
 
 /// `inbound import` and `inbound list` (cli/inbound.cpp).
 void add_inbound_commands(CLI::App& app, int& exit_code);

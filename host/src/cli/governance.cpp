@@ -173,6 +173,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
         ->required();
     auto* reason = command->add_option("--reason", o->reason, "why (shown to the author)");
     if (d.needs_reason) reason->required();
+    command->add_flag("--json", o->as_json, "print the post as it is now, as JSON");
     std::string decision = d.decision;
     std::string verb = d.name;
     command->callback([o, &exit_code, decision, verb] {
@@ -180,7 +181,9 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
       if (!host) return;
       if (failed(host->legal_decision(o->post_id, o->person, decision, o->reason), exit_code))
         return;
-      std::cout << "post " << o->post_id << ": legal " << verb << " by " << o->person << "\n";
+      print_post_result(
+          *host, o->post_id, o->as_json,
+          "post " + std::to_string(o->post_id) + ": legal " + verb + " by " + o->person, exit_code);
     });
   }
 
@@ -195,6 +198,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
   auto* file_option = edit->add_option("--file,-f", o->file, "read the new text from a file");
   text_option->excludes(file_option);
   edit->add_option("--reason", o->reason, "what changed and why (kept with the revision)");
+  edit->add_flag("--json", o->as_json, "print the post as it is now, as JSON");
   edit->callback([o, &exit_code, text_option] {
     Result<std::string> text = read_text(o->text, o->file, text_option->count() > 0);
     if (failed(text, exit_code)) return;
@@ -203,6 +207,10 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (failed(host->edit(o->post_id, o->person, *text, o->reason), exit_code)) return;
     auto post = host->post(o->post_id);
     if (failed(post, exit_code)) return;
+    if (o->as_json) {
+      std::cout << json_text(posts_json({*post})[0]);
+      return;
+    }
     std::cout << "post " << o->post_id << " is now revision " << post->revision
               << "; it goes through the workflow again from step " << post->step << "\n";
   });
@@ -219,6 +227,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
                        "end of the delegation: 2026-12-24T18:00:00Z or '2026-12-24 18:00 "
                        "Europe/Oslo'");
   add_clock_options(delegate, o->clock);
+  delegate->add_flag("--json", o->as_json, "print JSON");
   delegate->callback([o, &exit_code, delegate] {
     if (!delegate->get_subcommands().empty()) return;
     std::string missing;
@@ -241,6 +250,11 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (!host) return;
     auto id = host->delegate(o->from, o->to, *until);
     if (failed(id, exit_code)) return;
+    if (o->as_json) {
+      std::cout << json_text(
+          json{{"id", *id}, {"from", o->from}, {"to", o->to}, {"until", format_utc(*until)}});
+      return;
+    }
     std::cout << "delegation " << *id << ": " << o->to << " acts for " << o->from << " until "
               << format_utc(*until) << "\n";
   });
@@ -396,6 +410,7 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
       "Print the checkpoint key's public half (PEM, then the signed-note verifier key) for "
       "auditors: `audit verify --public-key FILE`.");
   public_key->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
+  public_key->add_flag("--json", o->as_json, "print JSON");
   public_key->callback([o, &exit_code] {
     herald::HostOptions options;
     options.open_store = false;
@@ -403,7 +418,10 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
     if (!host) return;
     auto pem = host->audit_public_key();
     if (failed(pem, exit_code)) return;
-    std::cout << *pem;
+    if (o->as_json)
+      std::cout << json_text(json{{"public_key", *pem}});
+    else
+      std::cout << *pem;
   });
   auto* exporter = audit->add_subcommand(
       "export", "Write the audit trail for records retention: JSON lines or CSV, with hashes.");

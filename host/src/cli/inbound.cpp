@@ -203,11 +203,19 @@ void add_amplify_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("CONFIG", o->config, "workflow configuration (YAML)")->required();
     cmd->add_option("--person", o->person, "a person from `people`")->required();
     cmd->add_option("--account", o->account, "an account")->required();
+    cmd->add_flag("--json", o->as_json, "print JSON");
     cmd->callback([o, opt_in, &exit_code] {
       auto host = open_or_report(o->config, exit_code);
       if (!host) return;
       auto changed = host->advocacy(o->person, o->account, opt_in);
       if (failed(changed, exit_code)) return;
+      if (o->as_json) {
+        std::cout << json_text(json{{"person", o->person},
+                                    {"account", o->account},
+                                    {"opted_in", opt_in},
+                                    {"changed", *changed}});
+        return;
+      }
       std::cout << o->person << (opt_in ? " shares " : " no longer shares ") << o->account
                 << "'s posts" << (*changed ? "" : " (already so)") << "\n";
     });
@@ -236,10 +244,15 @@ void add_amplify_commands(CLI::App& app, int& exit_code) {
   report->add_option("ID", o->post_id, "the published post")->required();
   report->add_option("--person", o->person, "who shared it")->required();
   report->add_option("--url", o->url, "where their share is")->required();
+  report->add_flag("--json", o->as_json, "print JSON");
   report->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
     if (!host) return;
     if (failed(host->report_share(o->post_id, o->person, o->url), exit_code)) return;
+    if (o->as_json) {
+      std::cout << json_text(json{{"post", o->post_id}, {"person", o->person}, {"url", o->url}});
+      return;
+    }
     std::cout << "post " << o->post_id << ": share by " << o->person << " recorded\n";
   });
 

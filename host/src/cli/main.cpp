@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
                                         std::to_string(HERALD_ABI_MAJOR) + "." +
                                         std::to_string(HERALD_ABI_MINOR) + ")");
   app.require_subcommand(1);
+  // Global options work before or after the command: a command passes on the options it does
+  // not know to the app (every subcommand inherits this).
+  app.fallthrough();
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 bad usage or input, 3 invalid configuration, "
       "4 plugin refused, 5 store error, 6 not found, 7 not allowed (role, four eyes, "
@@ -73,6 +76,32 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", "log detail on stderr: trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->each([](const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); });
+  auto set_log_colors = [](const std::string& choice) {
+    const char* no_color = std::getenv("NO_COLOR");
+    auto mode = choice == "always"                             ? spdlog::color_mode::always
+                : choice == "never" || (no_color && *no_color) ? spdlog::color_mode::never
+                                                               : spdlog::color_mode::automatic;
+    for (auto& sink : spdlog::default_logger()->sinks())
+      if (auto colored = std::dynamic_pointer_cast<spdlog::sinks::stderr_color_sink_mt>(sink))
+        colored->set_color_mode(mode);
+  };
+  set_log_colors("auto");
+  std::string color = "auto";
+  bool wide = false;
+  app.add_option("--color", color,
+                 "colour: auto (on a terminal, unless NO_COLOR is set), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->each([&](const std::string& choice) {
+        set_log_colors(choice);
+        herald::set_output_choices(choice, wide);
+      });
+  app.add_flag_callback(
+      "--wide",
+      [&] {
+        wide = true;
+        herald::set_output_choices(color, wide);
+      },
+      "print tables in full on a terminal (default: the last column wraps to fit its width)");
 
   std::string config;
   bool as_json = false;
@@ -187,11 +216,14 @@ int main(int argc, char** argv) {
   approve->add_option("--comment", comment, "a comment for the audit trail");
   approve->add_option("--stage", stage,
                       "the approval stage you mean to approve (refused if the post is elsewhere)");
+  approve->add_flag("--json", as_json, "print the post as it is now, as JSON");
   approve->callback([&] {
     auto host = open_or_report(config, exit_code);
     if (!host) return;
     if (failed(host->approve(post_id, person, comment, stage), exit_code)) return;
-    std::cout << "post " << post_id << " approved by " << person << "\n";
+    herald::print_post_result(*host, post_id, as_json,
+                              "post " + std::to_string(post_id) + " approved by " + person,
+                              exit_code);
   });
   auto* reject = app.add_subcommand("reject", "Reject a post with a reason.");
   reject->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
@@ -199,11 +231,14 @@ int main(int argc, char** argv) {
   reject->add_option("--as", person, "who rejects (a person from `people`)")->required();
   reject->add_option("--reason", reason, "why (shown to the author)")->required();
   reject->add_option("--stage", stage, "the approval stage you mean to reject at");
+  reject->add_flag("--json", as_json, "print the post as it is now, as JSON");
   reject->callback([&] {
     auto host = open_or_report(config, exit_code);
     if (!host) return;
     if (failed(host->reject(post_id, person, reason, stage), exit_code)) return;
-    std::cout << "post " << post_id << " rejected by " << person << "\n";
+    herald::print_post_result(*host, post_id, as_json,
+                              "post " + std::to_string(post_id) + " rejected by " + person,
+                              exit_code);
   });
 
   // status
@@ -331,7 +366,15 @@ int main(int argc, char** argv) {
   herald::add_amplify_commands(app, exit_code);
 
   herald::add_text_command(app, exit_code);
+  herald::add_shell_commands(app, std::string("herald ") + HERALD_VERSION);
 
+  // A mistyped command gets the closest one, rather than being read as an argument.
+  if (std::string unknown =
+          herald::unknown_command(app, std::vector<std::string>(argv + 1, argv + argc));
+      !unknown.empty()) {
+    std::cerr << unknown << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

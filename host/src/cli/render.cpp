@@ -3,37 +3,112 @@
 #include "config/config.hpp"
 #include "time/time.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
 namespace herald {
 namespace {
 
-/// A plain text table with columns sized to their widest cell.
+std::string g_color = "auto";
+bool g_wide = false;
+
+/// Characters shown: UTF-8 continuation bytes and colour escapes take no room.
+size_t width_of(const std::string& s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\x1b') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+  }
+  return n;
+}
+
+/// `text` cut into lines of at most `width` characters, at spaces where it can be.
+std::vector<std::string> wrap(const std::string& text, size_t width) {
+  std::vector<std::string> lines;
+  std::string rest = text;
+  while (width_of(rest) > width) {
+    // The byte where the width-th character ends.
+    size_t end = 0;
+    for (size_t shown = 0; end < rest.size() && shown < width; ++shown) {
+      ++end;
+      while (end < rest.size() && (static_cast<unsigned char>(rest[end]) & 0xC0) == 0x80) ++end;
+    }
+    size_t cut = end;
+    if (end < rest.size() && rest[end] != ' ') {
+      const size_t space = rest.rfind(' ', end - 1);
+      if (space != std::string::npos && space > 0) cut = space;
+    }
+    lines.push_back(rest.substr(0, cut));
+    rest = rest.substr(cut);
+    while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+  }
+  lines.push_back(rest);
+  for (std::string& line : lines)
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+  return lines;
+}
+
+/// A plain text table with columns sized to their widest cell. When the style has a width,
+/// the last column is wrapped to fit it (other columns stay whole).
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows) {
+  const OutputStyle style = output_style();
   std::vector<size_t> widths(header.size());
-  auto width_of = [](const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-    return n;
-  };
   for (size_t c = 0; c < header.size(); ++c) widths[c] = width_of(header[c]);
   for (const auto& row : rows)
     for (size_t c = 0; c < row.size() && c < widths.size(); ++c)
       widths[c] = std::max(widths[c], width_of(row[c]));
+  size_t last_start = 0;
+  for (size_t c = 0; c + 1 < widths.size(); ++c) last_start += widths[c] + 2;
+  constexpr size_t kNarrowest = 20;  // the last column never gets narrower than this
+  const size_t last_width =
+      style.width == 0
+          ? 0
+          : std::max(kNarrowest, style.width > last_start ? style.width - last_start : 0);
   std::ostringstream out;
-  auto line = [&](const std::vector<std::string>& cells) {
+  auto line = [&](const std::vector<std::string>& cells, bool is_header) {
     for (size_t c = 0; c < cells.size(); ++c) {
-      out << cells[c];
-      if (c + 1 < cells.size()) out << std::string(widths[c] - width_of(cells[c]) + 2, ' ');
+      const bool last = c + 1 == cells.size();
+      if (last && last_width > 0 && !is_header && width_of(cells[c]) > last_width) {
+        std::vector<std::string> parts = wrap(cells[c], last_width);
+        for (size_t k = 0; k < parts.size(); ++k)
+          out << (k ? "\n" + std::string(last_start, ' ') : "") << parts[k];
+        continue;
+      }
+      out << (is_header ? paint(cells[c], "1") : cells[c]);
+      if (!last) out << std::string(widths[c] - width_of(cells[c]) + 2, ' ');
     }
     out << "\n";
   };
-  line(header);
-  for (const auto& row : rows) line(row);
+  line(header, true);
+  for (const auto& row : rows) line(row, false);
   return out.str();
+}
+
+/// The text on one line (line breaks become spaces).
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
+  return text;
+}
+
+/// A post's state, coloured by what it means: green done, red rejected or failed, yellow held
+/// or paused.
+std::string state_cell(const PostView& p) {
+  std::string text = p.paused.empty() ? p.state : p.state + " (paused)";
+  if (p.state == "done") return paint(text, "32");
+  if (p.state == "rejected" || p.state == "failed" || p.state == "cancelled")
+    return paint(text, "31");
+  if (p.state == "held" || !p.paused.empty()) return paint(text, "33");
+  return text;
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
@@ -50,6 +125,36 @@ std::string csv_field(const std::string& value) {
 }
 
 }  // namespace
+
+void set_output_choices(const std::string& color, bool wide) {
+  g_color = color;
+  g_wide = wide;
+}
+
+OutputStyle output_style() {
+  OutputStyle style;
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  style.color = g_color == "always" || (g_color == "auto" && terminal && !(no_color && *no_color) &&
+                                        !(term && std::string(term) == "dumb"));
+  if (terminal && !g_wide) {
+    style.width = 80;
+    winsize size{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) style.width = size.ws_col;
+    if (const char* columns = std::getenv("COLUMNS"); columns && *columns) {
+      char* end = nullptr;
+      long value = std::strtol(columns, &end, 10);
+      if (*end == '\0' && value > 0 && value < 10000) style.width = static_cast<size_t>(value);
+    }
+  }
+  return style;
+}
+
+std::string paint(const std::string& text, const char* sgr) {
+  if (!output_style().color) return text;
+  return "\x1b[" + std::string(sgr) + "m" + text + "\x1b[0m";
+}
 
 std::string shorten(const std::string& text, size_t limit) {
   std::string flat = text;
@@ -193,11 +298,10 @@ std::string posts_text(const std::vector<PostView>& posts, bool detailed) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : posts)
-    rows.push_back({std::to_string(p.id), p.workflow, p.account,
-                    p.paused.empty() ? p.state : p.state + " (paused)",
+    rows.push_back({std::to_string(p.id), p.workflow, p.account, state_cell(p),
                     p.step.empty() ? "-" : p.step,
                     describe_wait(p).empty() ? "-" : describe_wait(p),
-                    shorten(p.reason.empty() ? "-" : p.reason, 60)});
+                    p.reason.empty() ? "-" : one_line(p.reason)});
   return table({"ID", "WORKFLOW", "ACCOUNT", "STATE", "STEP", "WAITS FOR", "WHY"}, rows);
 }
 
@@ -265,8 +369,8 @@ std::string journey_text(const std::vector<PostView>& posts,
       parts.push_back(step + " " + mark + who);
     }
     std::string when = p.publish_at_ms ? format_time(p.publish_at_ms, p.zone) : "";
-    rows.push_back(
-        {std::to_string(p.id), p.account, p.state, when.empty() ? "-" : when, join(parts, " → ")});
+    rows.push_back({std::to_string(p.id), p.account, state_cell(p), when.empty() ? "-" : when,
+                    join(parts, " → ")});
   }
   return table({"ID", "ACCOUNT", "STATE", "MEANT FOR", "JOURNEY"}, rows);
 }
@@ -278,7 +382,7 @@ std::string audit_text(const std::vector<AuditRecord>& records) {
     rows.push_back({format_utc(r.at_ms), std::to_string(r.post_id), r.actor, r.action,
                     r.step.empty() ? "-" : r.step,
                     (r.from_state.empty() ? "-" : r.from_state) + " → " + r.to_state,
-                    r.detail.empty() ? "-" : shorten(r.detail, 70)});
+                    r.detail.empty() ? "-" : one_line(r.detail)});
   return table({"AT (UTC)", "POST", "ACTOR", "ACTION", "STEP", "STATE", "DETAIL"}, rows);
 }
 

@@ -45,6 +45,20 @@ std::string audit_export_line(const AuditRecord& record, bool csv);
 /// configuration file or a changed database can hold them) are written as U+FFFD.
 std::string json_text(const nlohmann::json& value);
 
+/// How standard output shows tables: in colour or not, and the width they fit (0: in full).
+struct OutputStyle {
+  bool color = false;
+  size_t width = 0;
+};
+/// `--color` (auto, always or never) and `--wide`, as given on the command line.
+void set_output_choices(const std::string& color, bool wide);
+/// The style for standard output: colour with --color=always, or with auto on a terminal
+/// when NO_COLOR is empty or unset; on a terminal, tables fit its width (COLUMNS, else the
+/// terminal's) unless --wide.
+OutputStyle output_style();
+/// `text` in an SGR colour ("1" bold, "31" red...) when the style has colour.
+std::string paint(const std::string& text, const char* sgr);
+
 /// At most `limit` characters of `text` on one line, with "…" when cut.
 std::string shorten(const std::string& text, size_t limit);
 

@@ -75,6 +75,11 @@ std::string calendar_text(const std::vector<AccountWeek>& weeks, int64_t first_d
     for (unsigned char c : cell) shown += (c & 0xC0) != 0x80;
     return cell + std::string(shown < kWidth ? kWidth - shown : 1, ' ');
   };
+  // A week a row, or fewer days on a terminal too narrow for seven.
+  const size_t width = output_style().width;
+  const int per_row = width == 0 ? 7
+                                 : static_cast<int>(std::clamp<size_t>(
+                                       (width - std::min<size_t>(width, 2)) / kWidth, 1, 7));
   for (const PauseView& p : pauses)
     out << "PAUSED: " << scope(p.account) << " since " << format_utc(p.paused_ms) << " by "
         << p.paused_by << ": " << p.reason << "\n";
@@ -82,8 +87,8 @@ std::string calendar_text(const std::vector<AccountWeek>& weeks, int64_t first_d
   for (const AccountWeek& w : weeks) {
     out << w.account.name << " (" << w.account.network << ", "
         << (w.account.timezone.empty() ? "UTC" : w.account.timezone) << ")\n";
-    for (int start = 0; start < days; start += 7) {
-      const int end = std::min(days, start + 7);
+    for (int start = 0; start < days; start += per_row) {
+      const int end = std::min(days, start + per_row);
       std::string header;
       for (int d = start; d < end; ++d) header += pad(day_label(first_day + d));
       while (!header.empty() && header.back() == ' ') header.pop_back();
@@ -175,6 +180,38 @@ th{background:#eef1f6;font-weight:600;font-size:.85rem}
   return out.str();
 }
 
+json pause_json(const PauseView& p) {
+  return json{{"id", p.id},
+              {"account", p.account},
+              {"reason", p.reason},
+              {"paused_by", p.paused_by},
+              {"paused_at", format_utc(p.paused_ms)}};
+}
+
+json calendar_json(const std::vector<AccountWeek>& weeks, int64_t first_day, int days,
+                   const std::vector<PauseView>& pauses) {
+  json accounts = json::array();
+  for (const AccountWeek& w : weeks) {
+    json out_days = json::array();
+    for (int d = 0; d < days; ++d) {
+      std::vector<PostView> posts;
+      for (const PostView* p : w.days[static_cast<size_t>(d)]) posts.push_back(*p);
+      out_days.push_back({{"day", zoned::format_local((first_day + d) * kDay).substr(0, 10)},
+                          {"posts", posts_json(posts)}});
+    }
+    accounts.push_back({{"account", w.account.name},
+                        {"network", w.account.network},
+                        {"timezone", w.account.timezone.empty() ? "UTC" : w.account.timezone},
+                        {"days", out_days}});
+  }
+  json paused = json::array();
+  for (const PauseView& p : pauses) paused.push_back(pause_json(p));
+  return json{{"from", zoned::format_local(first_day * kDay).substr(0, 10)},
+              {"days", days},
+              {"pauses", paused},
+              {"accounts", accounts}};
+}
+
 /// Writes a file whole or not at all: a temporary file beside it, renamed into place.
 Status write_whole(const std::string& path, const std::string& content) {
   std::string temporary = path + ".partial";
@@ -217,11 +254,14 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
   urgent->add_option("--as", o->person, "who decides (the schedule step's urgent_role)")
       ->required();
   urgent->add_option("--reason", o->reason, "why it cannot wait (audited)")->required();
+  urgent->add_flag("--json", o->as_json, "print the post as it is now, as JSON");
   urgent->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
     if (!host) return;
     if (failed(host->mark_urgent(o->post_id, o->person, o->reason), exit_code)) return;
-    std::cout << "post " << o->post_id << " marked urgent by " << o->person << "\n";
+    print_post_result(*host, o->post_id, o->as_json,
+                      "post " + std::to_string(o->post_id) + " marked urgent by " + o->person,
+                      exit_code);
   });
 
   // retry
@@ -231,11 +271,13 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
   retry->add_option("ID", o->post_id, "post id")->required();
   retry->add_option("--as", o->person, "who asks (a person from `people`)")->required();
   retry->add_option("--reason", o->reason, "what was fixed (audited)");
+  retry->add_flag("--json", o->as_json, "print the post as it is now, as JSON");
   retry->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
     if (!host) return;
     if (failed(host->retry(o->post_id, o->person, o->reason), exit_code)) return;
-    std::cout << "post " << o->post_id << " will be tried again\n";
+    print_post_result(*host, o->post_id, o->as_json,
+                      "post " + std::to_string(o->post_id) + " will be tried again", exit_code);
   });
 
   // pause / resume / pauses
@@ -245,11 +287,16 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
   pause->add_option("--account", o->account, "pause one account (default: every account)");
   pause->add_option("--reason", o->reason, "why (shown on every paused post)")->required();
   pause->add_option("--as", o->person, "who pauses (a person from `people`)")->required();
+  pause->add_flag("--json", o->as_json, "print JSON");
   pause->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
     if (!host) return;
     auto paused = host->pause(o->account, o->person, o->reason);
     if (failed(paused, exit_code)) return;
+    if (o->as_json) {
+      std::cout << json_text(pause_json(*paused));
+      return;
+    }
     std::cout << scope(o->account) << " paused by " << o->person << " at "
               << format_utc(paused->paused_ms)
               << "; nothing of it is published until `herald resume`\n";
@@ -263,11 +310,21 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
                      "account)");
   resume->add_option("--as", o->person, "who resumes (a person from `people`)")->required();
   resume->add_option("--reason", o->reason, "why it is safe again (audited)");
+  resume->add_flag("--json", o->as_json, "print JSON");
   resume->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
     if (!host) return;
     auto resumed = host->resume(o->account, o->person, o->reason);
     if (failed(resumed, exit_code)) return;
+    if (o->as_json) {
+      json still = json::array();
+      for (const PauseView& p : resumed->still_paused) still.push_back(pause_json(p));
+      std::cout << json_text(json{{"pause", pause_json(resumed->pause)},
+                                  {"due", resumed->due},
+                                  {"replanned", resumed->replanned},
+                                  {"still_paused", still}});
+      return;
+    }
     std::cout << scope(o->account) << " resumed by " << o->person << " (paused by "
               << resumed->pause.paused_by << " since " << format_utc(resumed->pause.paused_ms)
               << "); " << resumed->due << " post(s) became due during the pause, "
@@ -286,11 +343,7 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
     if (failed(active, exit_code)) return;
     if (o->as_json) {
       json out = json::array();
-      for (const PauseView& p : *active)
-        out.push_back({{"account", p.account},
-                       {"reason", p.reason},
-                       {"paused_by", p.paused_by},
-                       {"paused_at", format_utc(p.paused_ms)}});
+      for (const PauseView& p : *active) out.push_back(pause_json(p));
       std::cout << json_text(out);
       return;
     }
@@ -312,11 +365,21 @@ void add_schedule_commands(CLI::App& app, int& exit_code) {
                    "CSV file; timestamps without a zone are read in the "
                    "account's")
       ->required();
+  import->add_flag("--json", o->as_json, "print JSON");
   import->callback([o, &exit_code] {
     auto host = open_or_report(o->config, exit_code);
   if (!host) return;
   auto imported = host->import_engagement(o->account, o->file);
   if (failed(imported, exit_code)) return;
+  if (o->as_json) {
+    std::cout << json_text(json{{"account", o->account},
+                                {"rows", imported->rows},
+                                {"added", imported->added},
+                                {"replaced", imported->replaced},
+                                {"first_at", format_utc(imported->first_ms)},
+                                {"last_at", format_utc(imported->last_ms)}});
+    return;
+  }
   std::cout << "imported " << imported->rows << " row(s) for " << o->account << " ("
             << imported->added << " new, " << imported->replaced << " replaced), "
             << format_utc(imported->first_ms) << " to " << format_utc(imported->last_ms) << "\n";
@@ -384,6 +447,7 @@ calendar->add_option("--from", o->from, "first day, 2026-11-30 (default: today)"
 calendar->add_option("--days", o->days, "how many days (default 7)")->check(CLI::Range(1, 366));
 calendar->add_option("--account", o->account, "one account (default: all)");
 calendar->add_option("--html", o->html, "write one self-contained HTML page to this file");
+calendar->add_flag("--json", o->as_json, "print JSON: each account's days and their posts");
 calendar->callback([o, &exit_code] {
   auto host = open_or_report(o->config, exit_code);
   if (!host) return;
@@ -416,6 +480,10 @@ calendar->callback([o, &exit_code] {
       if (day >= 0 && day < o->days) w.days[static_cast<size_t>(day)].push_back(&p);
     }
     weeks.push_back(std::move(w));
+  }
+  if (o->as_json) {
+    std::cout << json_text(calendar_json(weeks, first_day, o->days, *active));
+    return;
   }
   if (o->html.empty()) {
     std::cout << calendar_text(weeks, first_day, o->days, *active);

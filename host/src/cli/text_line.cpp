@@ -3,6 +3,7 @@
 // {"text": "...", "spoiler_text": "..."} is read and its result written without a JSON library;
 // any other line goes through nlohmann::json, which also words every error.
 #include "cli/text_line.hpp"
+#include "config/json_problem.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -297,6 +298,8 @@ bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t nu
     else
       append_summary(out, number, *measured);
     return true;
+  } catch (const json::exception& e) {
+    error = json_problem(e, number);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -306,7 +309,13 @@ bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t nu
                                                          json::error_handler_t::replace);
     out += '\n';
   } else {
-    out += "line " + std::to_string(number) + ": error: " + error + "\n";
+    // "line 2, column 10: error: expected a value, ..." for JSON that does not parse.
+    const std::string where = "line " + std::to_string(number);
+    const size_t colon = error.find(": ");
+    if (error.rfind(where + ", column ", 0) == 0 && colon != std::string::npos)
+      out += error.substr(0, colon) + ": error: " + error.substr(colon + 2) + "\n";
+    else
+      out += where + ": error: " + error + "\n";
   }
   return false;
 }

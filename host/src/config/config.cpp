@@ -1089,7 +1089,10 @@ Result<Configuration> load_configuration(const std::string& path) {
                                          std::to_string(e.mark.column + 1) +
                                          ": malformed YAML: " + e.msg);
   } catch (const YAML::Exception& e) {
-    return Status(ErrorCode::config, file + ": cannot be read: " + e.what());
+    const std::string where = e.mark.is_null() ? ""
+                                               : ":" + std::to_string(e.mark.line + 1) + ":" +
+                                                     std::to_string(e.mark.column + 1);
+    return Status(ErrorCode::config, file + where + ": cannot be read as YAML: " + e.msg);
   }
 
   Reader r(file);

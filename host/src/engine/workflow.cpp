@@ -209,7 +209,7 @@ Result<StepSettings> validate_step_config(const StepConfig& step, const herald_c
                         : YAML::Node(std::string(key.default_value)));
       } catch (const YAML::Exception& e) {
         errors.push_back(step.where.describe() + ": plugin " + step.plugin +
-                         " declares an invalid default for '" + key.name + "': " + e.what());
+                         " declares an invalid default for '" + key.name + "': " + e.msg);
         continue;
       }
       from_default = true;

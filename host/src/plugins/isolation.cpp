@@ -1,5 +1,6 @@
 #include "plugins/isolation.hpp"
 
+#include "config/json_problem.hpp"
 #include "engine/step_journal.hpp"
 #include "engine/workflow.hpp"
 #include "install_layout.hpp"
@@ -431,7 +432,7 @@ herald_status ProcessStep::run(CallContext& call) {
   } catch (const json::exception& e) {
     stop(true);
     call.error = std::string("its process answered what Herald cannot read") + isolated + " (" +
-                 e.what() + ")";
+                 json_problem(e) + ")";
     return HERALD_UNAVAILABLE;
   }
 }
@@ -523,7 +524,7 @@ int plugin_host_main(int argc, char** argv) {
       herald_status status = (*bound)->run(call);
       if (!write_frame(kAnswerFd, answer_of(status, call))) return 0;
     } catch (const json::exception& e) {
-      std::cerr << "herald-plugin-host: a request it cannot read: " << e.what() << "\n";
+      std::cerr << "herald-plugin-host: a request it cannot read: " << json_problem(e) << "\n";
       return 2;
     }
   }

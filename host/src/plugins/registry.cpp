@@ -49,10 +49,30 @@ Result<int> declared_abi_major(const std::string& file) {
         return std::stoi(symbol.substr(15));
     }
     return 0;
-  } catch (const std::exception& e) {
-    return refuse(file, std::string("not a shared library for this platform (") + e.what() +
-                            "); plugin folders should hold only Herald plugins");
+  } catch (const std::exception&) {
+    // boost reads the file as ELF; its messages ("basic_ios::clear: iostream error") mean
+    // nothing to a user.
+    return refuse(file,
+                  "not a loadable plugin: not a shared library for this platform (a file "
+                  "of other bytes, or a truncated one); remove it from the plugin folder, "
+                  "or replace it with a plugin built for this Herald");
   }
+}
+
+/// The system loader's own words from a boost::dll error ("... (dlerror system message: X):
+/// ..."), else the message without boost's prefix.
+std::string loader_reason(const std::string& message) {
+  const std::string marker = "dlerror system message: ";
+  size_t at = message.find(marker);
+  if (at == std::string::npos) {
+    const size_t colon = message.rfind(": ");
+    return colon == std::string::npos ? message : message.substr(colon + 2);
+  }
+  std::string reason = message.substr(at + marker.size());
+  // "/path/x.so: file too short)": up to the bracket that closes it.
+  const size_t close = reason.rfind(')');
+  if (close != std::string::npos) reason = reason.substr(0, close);
+  return reason;
 }
 
 std::string safe(const char* text) {
@@ -127,7 +147,10 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& file) {
     library->load(fs::path(file),
                   boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    return refuse(file, std::string("cannot be loaded: ") + e.what());
+    return refuse(file, "not a loadable plugin: the system's loader refused it (" +
+                            loader_reason(e.what()) +
+                            "); rebuild it for this platform and Herald, or remove it from the "
+                            "plugin folder");
   }
   if (!library->has(HERALD_ENTRY_SYMBOL))
     return refuse(file, "has the Herald ABI marker but no entry symbol '" HERALD_ENTRY_SYMBOL

@@ -1,0 +1,354 @@
+// What the shell learns from the command definitions themselves: the closest command to a
+// mistyped one, completion scripts for bash, zsh and fish, and the manual page. All of them walk
+// the CLI11 app's subcommands and options, so they list what `herald` accepts and nothing else.
+#include "cli/common.hpp"
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+namespace herald {
+namespace {
+
+/// The commands people see (a subcommand in the group "" is internal).
+std::vector<CLI::App*> visible_commands(CLI::App& app) {
+  return app.get_subcommands([](CLI::App* sub) { return !sub->get_group().empty(); });
+}
+
+std::vector<const CLI::Option*> visible_options(const CLI::App& app) {
+  return app.get_options(
+      [](const CLI::Option* o) { return o->nonpositional() && !o->get_group().empty(); });
+}
+
+std::vector<const CLI::Option*> positionals(const CLI::App& app) {
+  return app.get_options([](const CLI::Option* o) { return !o->nonpositional(); });
+}
+
+bool takes_value(const CLI::Option& option) {
+  return option.get_type_size_max() > 0;
+}
+
+/// "-w --workflow": every name of an option, with its dashes.
+std::vector<std::string> option_names(const CLI::Option& option) {
+  std::vector<std::string> names;
+  for (const std::string& s : option.get_snames()) names.push_back("-" + s);
+  for (const std::string& l : option.get_lnames()) names.push_back("--" + l);
+  return names;
+}
+
+/// The values a `check(CLI::IsMember({...}))` allows, from the type name "TEXT:{a,b,c}".
+std::vector<std::string> choices(const CLI::Option& option) {
+  std::vector<std::string> out;
+  const std::string type = option.get_type_name();
+  const size_t open = type.find('{'), close = type.rfind('}');
+  if (open == std::string::npos || close == std::string::npos || close < open) return out;
+  std::stringstream list(type.substr(open + 1, close - open - 1));
+  for (std::string item; std::getline(list, item, ',');) {
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+/// Every command, depth first, with its path ("herald", "herald audit", "herald audit verify").
+void walk(CLI::App& app, const std::string& path,
+          std::vector<std::pair<std::string, CLI::App*>>& out) {
+  out.emplace_back(path, &app);
+  for (CLI::App* sub : visible_commands(app)) walk(*sub, path + " " + sub->get_name(), out);
+}
+
+std::vector<std::pair<std::string, CLI::App*>> all_commands(CLI::App& app) {
+  std::vector<std::pair<std::string, CLI::App*>> out;
+  walk(app, "herald", out);
+  return out;
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+/// The tables both bash and zsh scripts read: subcommands and options per command path, and
+/// the values of options that take one of a list.
+std::string completion_tables(CLI::App& app, const std::string& prefix) {
+  std::ostringstream out;
+  const auto commands = all_commands(app);
+  std::vector<std::string> global;
+  for (const CLI::Option* o : visible_options(app))
+    for (const std::string& n : option_names(*o)) global.push_back(n);
+  out << prefix << "_herald_commands=(\n";
+  for (const auto& [path, command] : commands) {
+    std::vector<std::string> names;
+    for (CLI::App* sub : visible_commands(*command)) names.push_back(sub->get_name());
+    out << "  [" << shell_quote(path) << "]=" << shell_quote(join(names, " ")) << "\n";
+  }
+  out << ")\n" << prefix << "_herald_options=(\n";
+  for (const auto& [path, command] : commands) {
+    std::vector<std::string> names = global;  // global options work after any command
+    if (command != &app)
+      for (const CLI::Option* o : visible_options(*command))
+        for (const std::string& n : option_names(*o)) names.push_back(n);
+    out << "  [" << shell_quote(path) << "]=" << shell_quote(join(names, " ")) << "\n";
+  }
+  out << ")\n" << prefix << "_herald_values=(\n";
+  std::map<std::string, std::vector<std::string>> values;
+  for (const auto& [path, command] : commands)
+    for (const CLI::Option* o : visible_options(*command))
+      for (const std::string& n : option_names(*o))
+        for (const std::string& v : choices(*o))
+          if (std::find(values[n].begin(), values[n].end(), v) == values[n].end())
+            values[n].push_back(v);
+  for (const auto& [name, list] : values)
+    if (!list.empty())
+      out << "  [" << shell_quote(name) << "]=" << shell_quote(join(list, " ")) << "\n";
+  out << ")\n";
+  return out.str();
+}
+
+std::string bash_completion(CLI::App& app) {
+  std::ostringstream out;
+  out << "# bash completion for herald (generated by `herald completion bash`)\n"
+      << completion_tables(app, "declare -gA ") << R"(_herald() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev= path=herald i word
+  ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    if [[ -n $word && " ${_herald_commands[$path]} " == *" $word "* ]]; then
+      path="$path $word"
+    fi
+  done
+  if [[ -n $prev && -n ${_herald_values[$prev]} ]]; then
+    COMPREPLY=($(compgen -W "${_herald_values[$prev]}" -- "$cur"))
+    return
+  fi
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "${_herald_options[$path]}" -- "$cur"))
+    return
+  fi
+  COMPREPLY=($(compgen -W "${_herald_commands[$path]}" -- "$cur"))
+  if ((${#COMPREPLY[@]} == 0)); then COMPREPLY=($(compgen -f -- "$cur")); fi
+}
+complete -o filenames -F _herald herald
+)";
+  return out.str();
+}
+
+std::string zsh_completion(CLI::App& app) {
+  std::ostringstream out;
+  out << "#compdef herald\n# zsh completion for herald (generated by `herald completion zsh`)\n"
+      << "typeset -gA _herald_commands _herald_options _herald_values\n"
+      << completion_tables(app, "") << R"(_herald() {
+  local cmdpath=herald prev=${words[CURRENT-1]} i
+  for ((i = 2; i < CURRENT; i++)); do
+    if [[ -n ${words[i]} && " ${_herald_commands[$cmdpath]} " == *" ${words[i]} "* ]]; then
+      cmdpath="$cmdpath ${words[i]}"
+    fi
+  done
+  if [[ -n $prev && -n ${_herald_values[$prev]} ]]; then
+    compadd -- ${=_herald_values[$prev]}
+  elif [[ ${words[CURRENT]} == -* ]]; then
+    compadd -- ${=_herald_options[$cmdpath]}
+  elif [[ -n ${_herald_commands[$cmdpath]} ]]; then
+    compadd -- ${=_herald_commands[$cmdpath]}
+  else
+    _files
+  fi
+}
+_herald "$@"
+)";
+  return out.str();
+}
+
+std::string fish_text(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out + "'";
+}
+
+std::string fish_completion(CLI::App& app) {
+  std::ostringstream out;
+  out << "# fish completion for herald (generated by `herald completion fish`)\n";
+  for (const CLI::Option* o : visible_options(app)) {
+    out << "complete -c herald";
+    for (const std::string& s : o->get_snames()) out << " -s " << s;
+    for (const std::string& l : o->get_lnames()) out << " -l " << l;
+    if (!choices(*o).empty()) out << " -x -a " << fish_text(join(choices(*o), " "));
+    out << " -d " << fish_text(o->get_description()) << "\n";
+  }
+  for (const auto& [path, command] : all_commands(app)) {
+    std::vector<std::string> subs;
+    for (CLI::App* sub : visible_commands(*command)) subs.push_back(sub->get_name());
+    const bool root = command == &app;
+    const std::string name = command->get_name();
+    for (CLI::App* sub : visible_commands(*command)) {
+      std::string condition = root ? "__fish_use_subcommand"
+                                   : "__fish_seen_subcommand_from " + name +
+                                         "; and not __fish_seen_subcommand_from " + join(subs, " ");
+      out << "complete -c herald -f -n " << fish_text(condition) << " -a " << sub->get_name()
+          << " -d " << fish_text(sub->get_description()) << "\n";
+    }
+    if (root) continue;
+    for (const CLI::Option* o : visible_options(*command)) {
+      out << "complete -c herald -n " << fish_text("__fish_seen_subcommand_from " + name);
+      for (const std::string& s : o->get_snames()) out << " -s " << s;
+      for (const std::string& l : o->get_lnames()) out << " -l " << l;
+      if (!choices(*o).empty())
+        out << " -x -a " << fish_text(join(choices(*o), " "));
+      else if (takes_value(*o))
+        out << " -r";
+      out << " -d " << fish_text(o->get_description()) << "\n";
+    }
+  }
+  return out.str();
+}
+
+/// Text for roff: backslashes doubled, hyphens as minus signs, no control word at a line start.
+std::string roff(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\')
+      out += "\\e";
+    else if (c == '-')
+      out += "\\-";
+    else
+      out += c;
+  }
+  if (!out.empty() && (out.front() == '.' || out.front() == '\'')) out = "\\&" + out;
+  std::string lines;
+  for (size_t i = 0; i < out.size(); ++i) {
+    lines += out[i];
+    if (out[i] == '\n' && i + 1 < out.size() && (out[i + 1] == '.' || out[i + 1] == '\''))
+      lines += "\\&";
+  }
+  return lines;
+}
+
+std::string option_synopsis(const CLI::Option& o) {
+  std::vector<std::string> names;
+  for (const std::string& n : option_names(o)) names.push_back("\\fB" + roff(n) + "\\fR");
+  std::string out = join(names, ", ");
+  if (takes_value(o)) {
+    std::vector<std::string> allowed = choices(o);
+    std::string type = o.get_type_name();
+    type = type.substr(0, type.find(':'));
+    out += " \\fI" + roff(allowed.empty() ? type : join(allowed, "|")) + "\\fR";
+  }
+  return out;
+}
+
+void man_options(std::ostringstream& out, const CLI::App& command) {
+  for (const CLI::Option* o : visible_options(command)) {
+    out << ".TP\n"
+        << option_synopsis(*o) << "\n"
+        << roff(o->get_description() + (o->get_required() ? " (required)" : "")) << "\n";
+  }
+}
+
+std::string man_page(CLI::App& app, const std::string& version) {
+  std::ostringstream out;
+  out << ".TH HERALD 1 \"\" \"" << roff(version) << "\" \"User Commands\"\n"
+      << ".SH NAME\nherald \\- " << roff(app.get_description()) << "\n"
+      << ".SH SYNOPSIS\n\\fBherald\\fR [\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR] "
+         "[\\fIOPTIONS\\fR]\n"
+      << ".SH DESCRIPTION\nEvery command takes \\fB\\-\\-help\\fR. Global options may come "
+         "before or after the command. Results go to standard output, logs to standard "
+         "error.\n"
+      << ".SH GLOBAL OPTIONS\n";
+  man_options(out, app);
+  out << ".SH COMMANDS\n";
+  for (const auto& [path, command] : all_commands(app)) {
+    if (command == &app) continue;
+    // The command's words as they are typed (a hyphen in roff text is a hyphen).
+    std::string usage = path;
+    for (const CLI::Option* p : positionals(*command))
+      usage += p->get_required() ? " " + p->get_name() : " [" + p->get_name() + "]";
+    if (!visible_options(*command).empty()) usage += " [OPTIONS]";
+    if (command->get_require_subcommand_min() > 0) usage += " COMMAND";
+    out << ".SS \"" << usage << "\"\n" << roff(command->get_description()) << "\n";
+    man_options(out, *command);
+  }
+  out << ".SH ENVIRONMENT\n"
+      << ".TP\n\\fBNO_COLOR\\fR\nAny value but empty: no colour (as \\fB\\-\\-color=never\\fR; "
+         "\\fB\\-\\-color=always\\fR still colours).\n"
+      << ".TP\n\\fBCOLUMNS\\fR\nThe width tables fit on a terminal (default: the terminal's).\n"
+      << ".SH EXIT STATUS\n"
+      << roff(app.get_footer().substr(0, app.get_footer().find('\n'))) << "\n"
+      << ".SH SEE ALSO\nThe documentation in docs/cli.md.\n";
+  return out.str();
+}
+
+}  // namespace
+
+std::string unknown_command(CLI::App& app, const std::vector<std::string>& args) {
+  CLI::App* current = &app;
+  std::string path = "herald";
+  std::vector<CLI::App*> chain{&app};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--") return "";
+    if (word.size() > 1 && word[0] == '-') {
+      if (word.find('=') != std::string::npos || (word[1] != '-' && word.size() > 2)) continue;
+      const CLI::Option* option = nullptr;
+      for (auto it = chain.rbegin(); it != chain.rend() && !option; ++it)
+        option = (*it)->get_option_no_throw(word);
+      if (option && takes_value(*option)) ++i;  // its value
+      continue;
+    }
+    std::vector<std::string> names;
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : visible_commands(*current)) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == word) next = sub;
+    }
+    if (!next) {
+      for (CLI::App* sub : current->get_subcommands([](CLI::App*) { return true; }))
+        if (sub->get_name() == word) next = sub;
+    }
+    if (next) {
+      current = next;
+      chain.push_back(next);
+      path += " " + word;
+      continue;
+    }
+    if (names.empty()) return "";
+    std::string suggestion = did_you_mean(word, names);
+    // A command that takes arguments reads this word as one, unless it is close to one of its
+    // commands and names no file.
+    std::error_code ec;
+    if (!positionals(*current).empty() && (suggestion.empty() || std::filesystem::exists(word, ec)))
+      return "";
+    return path + ": unknown command '" + word + "'" +
+           (suggestion.empty() ? "; the commands are: " + join(names, ", ") : suggestion);
+  }
+  return "";
+}
+
+void add_shell_commands(CLI::App& app, const std::string& version) {
+  auto shell = std::make_shared<std::string>();
+  auto* completion = app.add_subcommand(
+      "completion", "Print a shell completion script: bash, zsh or fish (see docs/cli.md).");
+  completion->add_option("SHELL", *shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  completion->callback([&app, shell] {
+    std::cout << (*shell == "bash"  ? bash_completion(app)
+                  : *shell == "zsh" ? zsh_completion(app)
+                                    : fish_completion(app));
+  });
+  auto* man = app.add_subcommand("man", "Print the manual page (roff; `herald man | man -l -`).");
+  man->callback([&app, version] { std::cout << man_page(app, version); });
+}
+
+}  // namespace herald
