@@ -684,6 +684,77 @@ void bind_host(py::module_& m) {
         "Counts `text` as `network` does (see Host.text).");
 }
 
+/// Host.submit_many: many posts checked first, then stored in one transaction, all or none.
+void bind_submit_many(py::module_& m) {
+  py::class_<Host> host_class(py::object(m.attr("Host")));
+  host_class.def(
+      "submit_many",
+      [](Host& host, const py::iterable& posts) {
+        py::module_ datetime = py::module_::import("datetime");
+        std::vector<SubmitRequest> requests;
+        for (py::handle item : posts) {
+          const std::string row = "post " + std::to_string(requests.size());
+          if (!py::isinstance<py::dict>(item))
+            throw py::type_error(row +
+                                 ": expected a dict with workflow, account, text and "
+                                 "optionally author, tags, at, dst");
+          SubmitRequest request;
+          for (auto [key, value] : item.cast<py::dict>()) {
+            const std::string name = py::str(key);
+            if (value.is_none()) continue;
+            if (name == "tags") {
+              if (py::isinstance<py::str>(value))
+                throw py::type_error(row + ": tags is a list of texts, not one text");
+              request.tags = value.cast<std::vector<std::string>>();
+            } else if (name == "at" && py::isinstance(value, datetime.attr("datetime"))) {
+              request.at = value.attr("isoformat")().cast<std::string>();
+            } else if (!py::isinstance<py::str>(value)) {
+              throw py::type_error(row + ": " + name + " must be a str");
+            } else if (name == "workflow") {
+              request.workflow = value.cast<std::string>();
+            } else if (name == "account") {
+              request.account = value.cast<std::string>();
+            } else if (name == "text") {
+              request.text = value.cast<std::string>();
+            } else if (name == "author") {
+              request.author = value.cast<std::string>();
+            } else if (name == "at") {
+              request.at = value.cast<std::string>();
+            } else if (name == "dst") {
+              request.dst_policy = value.cast<std::string>();
+            } else {
+              throw py::key_error(row + ": unknown key '" + name +
+                                  "' (keys: workflow, account, text, author, tags, at, dst)");
+            }
+          }
+          requests.push_back(std::move(request));
+        }
+        std::vector<SubmitProblem> problems;
+        Result<std::vector<int64_t>> ids = [&] {
+          py::gil_scoped_release release;
+          return host.submit_many(requests, &problems);
+        }();
+        if (!ids) {
+          PyObject* type = g_errors[static_cast<int>(ids.status().code())];
+          py::object error = py::reinterpret_borrow<py::object>(type)(ids.status().message());
+          py::list refused;
+          for (const SubmitProblem& p : problems)
+            refused.append(
+                py::make_tuple(p.index, p.field == "dst_policy" ? "dst" : p.field, p.message));
+          error.attr("problems") = refused;
+          PyErr_SetObject(type, error.ptr());
+          throw py::error_already_set();
+        }
+        return std::move(*ids);
+      },
+      py::arg("posts"),
+      "Submits many posts at once and returns their ids, in order. Each post is a dict with "
+      "workflow, account, text and optionally author, tags, at (as submit takes them) and dst "
+      "(a DST policy). Every post is checked first, as submit checks it; if any is refused "
+      "nothing is stored, and the error (InvalidArgument, NotFound, ...) lists each refused "
+      "post by its index, also as error.problems: (index, field, message) tuples.");
+}
+
 }  // namespace
 
 const ExceptionTypes& exception_types() {
@@ -698,6 +769,7 @@ void bind_all(py::module_& m) {
   bind_errors(m);
   bind_values(m);
   bind_host(m);
+  bind_submit_many(m);
 }
 
 }  // namespace herald::python

@@ -1,7 +1,7 @@
 """Type stubs for Herald's Python API (the extension module herald._herald)."""
 
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 class Error(Exception): ...
 class ConfigError(Error): ...
@@ -152,6 +152,11 @@ class Host:
         tags: Sequence[str] = (),
         at: str | datetime | None = None,
     ) -> Post: ...
+    def submit_many(
+        self, posts: Iterable[Mapping[str, str | Sequence[str] | datetime | None]]
+    ) -> list[int]:
+        """All or none; a refused batch raises an Error whose `problems` lists
+        (index, field, message) for each refused post."""
     def approve(
         self, post_id: int, *, as_: str, comment: str | None = None, stage: str | None = None
     ) -> Post: ...
