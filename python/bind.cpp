@@ -462,7 +462,10 @@ void bind_values(py::module_& m) {
       .def_readonly("rounds", &RunSummary::rounds)
       .def_readonly("steps_run", &RunSummary::steps_run)
       .def_readonly("transitions", &RunSummary::transitions)
-      .def_readonly("finished", &RunSummary::finished)
+      .def_readonly("finished", &RunSummary::finished, "Posts that finished, however they ended.")
+      .def_readonly("done", &RunSummary::done, "Of those: posts that finished every step.")
+      .def_readonly("rejected", &RunSummary::rejected, "Of those: posts a step rejected.")
+      .def_readonly("failed", &RunSummary::failed, "Of those: posts that failed.")
       .def("__repr__", [](const RunSummary& r) {
         return "<herald.RunSummary rounds=" + std::to_string(r.rounds) +
                " steps_run=" + std::to_string(r.steps_run) +
@@ -1153,6 +1156,75 @@ void bind_governance(py::module_& m) {
       py::arg("network"), py::arg("texts"), py::arg("limit") = 0,
       "Counts each text of a list as `network` does (as `herald text` counts a file of texts); "
       "one dict per text, in order.");
+/// Host.submit_many: many posts checked first, then stored in one transaction, all or none.
+void bind_submit_many(py::module_& m) {
+  py::class_<Host> host_class(py::object(m.attr("Host")));
+  host_class.def(
+      "submit_many",
+      [](Host& host, const py::iterable& posts) {
+        py::module_ datetime = py::module_::import("datetime");
+        std::vector<SubmitRequest> requests;
+        for (py::handle item : posts) {
+          const std::string row = "post " + std::to_string(requests.size());
+          if (!py::isinstance<py::dict>(item))
+            throw py::type_error(row +
+                                 ": expected a dict with workflow, account, text and "
+                                 "optionally author, tags, at, dst");
+          SubmitRequest request;
+          for (auto [key, value] : item.cast<py::dict>()) {
+            const std::string name = py::str(key);
+            if (value.is_none()) continue;
+            if (name == "tags") {
+              if (py::isinstance<py::str>(value))
+                throw py::type_error(row + ": tags is a list of texts, not one text");
+              request.tags = value.cast<std::vector<std::string>>();
+            } else if (name == "at" && py::isinstance(value, datetime.attr("datetime"))) {
+              request.at = value.attr("isoformat")().cast<std::string>();
+            } else if (!py::isinstance<py::str>(value)) {
+              throw py::type_error(row + ": " + name + " must be a str");
+            } else if (name == "workflow") {
+              request.workflow = value.cast<std::string>();
+            } else if (name == "account") {
+              request.account = value.cast<std::string>();
+            } else if (name == "text") {
+              request.text = value.cast<std::string>();
+            } else if (name == "author") {
+              request.author = value.cast<std::string>();
+            } else if (name == "at") {
+              request.at = value.cast<std::string>();
+            } else if (name == "dst") {
+              request.dst_policy = value.cast<std::string>();
+            } else {
+              throw py::key_error(row + ": unknown key '" + name +
+                                  "' (keys: workflow, account, text, author, tags, at, dst)");
+            }
+          }
+          requests.push_back(std::move(request));
+        }
+        std::vector<SubmitProblem> problems;
+        Result<std::vector<int64_t>> ids = [&] {
+          py::gil_scoped_release release;
+          return host.submit_many(requests, &problems);
+        }();
+        if (!ids) {
+          PyObject* type = g_errors[static_cast<int>(ids.status().code())];
+          py::object error = py::reinterpret_borrow<py::object>(type)(ids.status().message());
+          py::list refused;
+          for (const SubmitProblem& p : problems)
+            refused.append(
+                py::make_tuple(p.index, p.field == "dst_policy" ? "dst" : p.field, p.message));
+          error.attr("problems") = refused;
+          PyErr_SetObject(type, error.ptr());
+          throw py::error_already_set();
+        }
+        return std::move(*ids);
+      },
+      py::arg("posts"),
+      "Submits many posts at once and returns their ids, in order. Each post is a dict with "
+      "workflow, account, text and optionally author, tags, at (as submit takes them) and dst "
+      "(a DST policy). Every post is checked first, as submit checks it; if any is refused "
+      "nothing is stored, and the error (InvalidArgument, NotFound, ...) lists each refused "
+      "post by its index, also as error.problems: (index, field, message) tuples.");
 }
 
 }  // namespace
@@ -1171,6 +1243,7 @@ void bind_all(py::module_& m) {
   bind_host(m);
   bind_governance_values(m);
   bind_governance(m);
+  bind_submit_many(m);
 }
 
 }  // namespace herald::python

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <tuple>
 #if __has_include(<malloc.h>)
 #include <malloc.h>
 #endif
@@ -214,26 +215,35 @@ Result<std::unique_ptr<Host>> Host::open(const std::string& config_path, HostOpt
   return std::unique_ptr<Host>(new Host(std::move(impl)));
 }
 
-Status Host::Impl::prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit) {
+Status Host::Impl::prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit,
+                                std::string* field) {
+  auto in = [field](const char* name, Status status) {
+    if (field && !status) *field = name;
+    return status;
+  };
   // What would be stored is checked before anything is looked up, so that no message repeats
   // bytes that are not text.
-  for (const auto& [what, value] :
-       {std::pair<const char*, const std::string&>{"the workflow name", request.workflow},
-        {"the account name", request.account},
-        {"the author", request.author}})
-    if (Status s = check_input(what, value, kShortTextLimit, Lines::one); !s) return s;
-  if (Status s = check_input("the post's text", request.text, kLongTextLimit); !s) return s;
+  for (const auto& [name, what, value] : {std::tuple<const char*, const char*, const std::string&>{
+                                              "workflow", "the workflow name", request.workflow},
+                                          {"account", "the account name", request.account},
+                                          {"author", "the author", request.author}})
+    if (Status s = check_input(what, value, kShortTextLimit, Lines::one); !s) return in(name, s);
+  if (Status s = check_input("the post's text", request.text, kLongTextLimit); !s)
+    return in("text", s);
   for (const std::string& tag : request.tags)
-    if (Status s = check_input("a tag", tag, kShortTextLimit, Lines::one); !s) return s;
+    if (Status s = check_input("a tag", tag, kShortTextLimit, Lines::one); !s) return in("tags", s);
   const WorkflowConfig* workflow = config.workflow(request.workflow);
-  if (!workflow) return unknown("workflow", request.workflow, config.workflows, config.file);
+  if (!workflow)
+    return in("workflow", unknown("workflow", request.workflow, config.workflows, config.file));
   const AccountConfig* account = config.account(request.account);
-  if (!account) return unknown("account", request.account, config.accounts, config.file);
+  if (!account)
+    return in("account", unknown("account", request.account, config.accounts, config.file));
   if (!request.author.empty() && !config.person(request.author))
-    return Status(ErrorCode::not_found, "unknown author '" + request.author +
-                                            "'; authors are listed under `people` in " +
-                                            config.file);
-  if (request.text.empty()) return Status(ErrorCode::invalid_argument, "the post has no text");
+    return in("author", Status(ErrorCode::not_found,
+                               "unknown author '" + request.author +
+                                   "'; authors are listed under `people` in " + config.file));
+  if (request.text.empty())
+    return in("text", Status(ErrorCode::invalid_argument, "the post has no text"));
 
   int64_t now = clock->now_ms();
   post = Post{};
@@ -261,23 +271,26 @@ Status Host::Impl::prepare_post(const SubmitRequest& request, Post& post, AuditE
     if (!request.dst_policy.empty()) {
       std::optional<DstPolicy> chosen = zoned::parse_dst_policy(request.dst_policy);
       if (!chosen)
-        return Status(ErrorCode::invalid_argument, "unknown DST policy '" + request.dst_policy +
-                                                       "'; use " + zoned::dst_policy_names());
+        return in("dst_policy",
+                  Status(ErrorCode::invalid_argument, "unknown DST policy '" + request.dst_policy +
+                                                          "'; use " + zoned::dst_policy_names()));
       policy = *chosen;
     }
     Result<ZonedInstant> at = parse_time(request.at, account->timezone, policy);
     if (!at)
-      return Status(at.status().code(),
-                    "--at: " + at.status().message() +
-                        (account->timezone.empty()
-                             ? ""
-                             : " (account " + account->name + " is in " + account->timezone + ")"));
+      return in("at",
+                Status(at.status().code(),
+                       "--at: " + at.status().message() +
+                           (account->timezone.empty() ? ""
+                                                      : " (account " + account->name + " is in " +
+                                                            account->timezone + ")")));
     if (at->utc_ms < now)
-      return Status(ErrorCode::invalid_argument, "--at " + request.at + " is in the past (it is " +
-                                                     format_time(at->utc_ms, at->zone) +
-                                                     "; now is " + format_time(now, at->zone) +
-                                                     "); give a time ahead, or leave --at out to "
-                                                     "publish as soon as the workflow allows");
+      return in("at", Status(ErrorCode::invalid_argument,
+                             "--at " + request.at + " is in the past (it is " +
+                                 format_time(at->utc_ms, at->zone) + "; now is " +
+                                 format_time(now, at->zone) +
+                                 "); give a time ahead, or leave --at out to "
+                                 "publish as soon as the workflow allows"));
     post.publish_at_ms = at->utc_ms;
     post.zone = at->zone;
     post.time_note = at->dst_note;
@@ -301,6 +314,42 @@ Result<int64_t> Host::submit(const SubmitRequest& request) {
   if (Status s = impl_->prepare_post(request, post, audit); !s) return s;
   if (Status s = impl_->store->insert_post(post, audit); !s) return s;
   return post.id;
+}
+
+Result<std::vector<int64_t>> Host::submit_many(const std::vector<SubmitRequest>& requests,
+                                               std::vector<SubmitProblem>* problems) {
+  if (Status s = impl_->require_store(); !s) return s;
+  if (problems) problems->clear();
+  std::vector<Post> posts(requests.size());
+  std::vector<AuditEntry> audits(requests.size());
+  std::vector<SubmitProblem> refused;
+  ErrorCode code = ErrorCode::ok;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    std::string field;
+    Status s = impl_->prepare_post(requests[i], posts[i], audits[i], &field);
+    if (s) continue;
+    if (code == ErrorCode::ok) code = s.code();
+    refused.push_back({i, field, s.message()});
+  }
+  if (!refused.empty()) {
+    constexpr size_t kShown = 20;
+    std::string message = std::to_string(refused.size()) + " of " +
+                          std::to_string(requests.size()) +
+                          " posts refused; nothing was stored. Correct these and submit them "
+                          "all again:";
+    for (size_t k = 0; k < refused.size() && k < kShown; ++k)
+      message += "\n  row " + std::to_string(refused[k].index) + " (" + refused[k].field +
+                 "): " + refused[k].message;
+    if (refused.size() > kShown)
+      message += "\n  and " + std::to_string(refused.size() - kShown) + " more";
+    if (problems) *problems = std::move(refused);
+    return Status(code, message);
+  }
+  if (Status s = impl_->store->insert_posts(posts, audits); !s) return s;
+  std::vector<int64_t> ids;
+  ids.reserve(posts.size());
+  for (const Post& post : posts) ids.push_back(post.id);
+  return ids;
 }
 
 namespace {

@@ -31,7 +31,11 @@ struct Host::Impl {
 
   /// A submitted post, checked and routed, at its workflow's first step, with its audit entry;
   /// not stored yet.
-  Status prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit);
+  /// Checks `request` as submit does and makes the post and its first audit entry. When it
+  /// is refused, `field` (if given) names what was wrong: workflow, account, author, text,
+  /// tags, at or dst_policy.
+  Status prepare_post(const SubmitRequest& request, Post& post, AuditEntry& audit,
+                      std::string* field = nullptr);
 
   /// Fills in PostView::paused from the pauses in effect.
   Status mark_paused(std::vector<PostView>& views) const;

@@ -1,6 +1,7 @@
 // The scheduling side of the Host: urgent posts, crisis pauses, engagement history, best-time
 // suggestions and the calendar.
 #include "host_impl.hpp"
+#include "text/csv.hpp"
 #include "text/input_check.hpp"
 
 #include "schedule/best_time.hpp"
@@ -27,29 +28,11 @@ Status check_account(const Configuration& config, const std::string& account, bo
   return unknown("account", account, config.accounts, config.file);
 }
 
-/// Splits one CSV line (no quoted commas are needed for these three columns, but quotes around
-/// a field are accepted).
-std::vector<std::string> csv_fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.push_back(field);
-      field.clear();
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  out.push_back(field);
-  for (std::string& f : out) {
-    size_t start = f.find_first_not_of(" \t");
-    size_t end = f.find_last_not_of(" \t");
-    f = start == std::string::npos ? "" : f.substr(start, end - start + 1);
-  }
-  return out;
+/// `f` without the spaces and tabs around it.
+std::string trimmed(const std::string& f) {
+  size_t start = f.find_first_not_of(" \t");
+  size_t end = f.find_last_not_of(" \t");
+  return start == std::string::npos ? "" : f.substr(start, end - start + 1);
 }
 
 std::optional<int64_t> whole_number(const std::string& text) {
@@ -158,18 +141,25 @@ Result<EngagementImport> Host::import_engagement(const std::string& account,
   const AccountConfig& settings = *config.account(account);
   std::ifstream in(csv_path, std::ios::binary);
   if (!in) return Status(ErrorCode::not_found, csv_path + ": cannot open the engagement history");
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return Status(ErrorCode::store, csv_path + ": read error");
+  auto records = csv::parse(content.str());
+  if (!records)
+    return Status(ErrorCode::invalid_argument,
+                  csv_path + ":" + records.status().message() + "; nothing was imported");
   std::vector<EngagementRow> rows;
-  std::string line;
-  int number = 0;
+  int64_t number = 0;
   auto bad = [&](const std::string& why) {
     return Status(ErrorCode::invalid_argument,
                   csv_path + ":" + std::to_string(number) + ": " + why + "; nothing was imported");
   };
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    std::vector<std::string> fields = csv_fields(line);
-    if (number == 1 && !fields.empty() && fields[0] == "timestamp") {
+  for (const csv::Row& record : *records) {
+    number = record.line;
+    std::vector<std::string> fields;
+    for (const std::string& f : record.fields) fields.push_back(trimmed(f));
+    if (fields.size() == 1 && fields[0].empty()) continue;  // a line of spaces
+    if (&record == &records->front() && fields[0] == "timestamp") {
       if (fields.size() < 3 || fields[1] != "impressions" || fields[2] != "engagements")
         return bad("the header must be timestamp,impressions,engagements");
       continue;
@@ -194,7 +184,6 @@ Result<EngagementImport> Host::import_engagement(const std::string& account,
                  fields[1] + ") a hundredfold; are the columns swapped?");
     rows.push_back({at->utc_ms, *impressions, *engagements});
   }
-  if (in.bad()) return Status(ErrorCode::store, csv_path + ": read error");
   if (rows.empty()) return Status(ErrorCode::invalid_argument, csv_path + ": no rows to import");
   Result<int64_t> added = impl_->store->import_engagement(account, rows);
   if (!added) return added.status();

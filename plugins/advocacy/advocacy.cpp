@@ -121,7 +121,8 @@ class Advocacy : public herald::Step {
                       {"due", due},
                       {"message", message_},
                       {"suggestions", suggestions(post)}};
-      herald::Delivery delivery = post.notify(notifier_, person, key, request.dump());
+      herald::Delivery delivery = post.notify(
+          notifier_, person, key, request.dump(-1, ' ', false, json::error_handler_t::replace));
       if (delivery.state == herald::Delivery::State::later) {
         post.retry(0, "share request to " + person + ": " + delivery.reason);
         return;

@@ -10,8 +10,6 @@
 
 namespace {
 
-using herald::builtin::json_escape;
-
 class ShareRequests : public herald::Step {
  public:
   static constexpr std::array<herald_config_key, 4> config_keys{{
@@ -38,11 +36,12 @@ class ShareRequests : public herald::Step {
       if (asked >= max_people_) break;
       if (person == author) continue;
       std::string key = post.field("idempotency_key") + ":" + person;
-      std::string record = "{\"share_key\":\"" + json_escape(key) + "\",\"post\":" + post.id() +
-                           ",\"person\":\"" + json_escape(person) + "\",\"published_as\":\"" +
-                           json_escape(post.field("remote_id")) + "\",\"message\":\"" +
-                           json_escape(message_) + "\",\"text\":\"" + json_escape(post.text()) +
-                           "\"}";
+      const std::string record = herald::json_line({{"share_key", key},
+                                                    {"post", std::stoll(post.id())},
+                                                    {"person", person},
+                                                    {"published_as", post.field("remote_id")},
+                                                    {"message", message_},
+                                                    {"text", post.text()}});
       files_.append_once(path, key, record, true);
       ++asked;
     }

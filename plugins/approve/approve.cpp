@@ -2,6 +2,7 @@
 // teams or people and a quorum (any, all, N, "N of M"), each optionally conditional on the post
 // and with a deadline and a late policy. Approvals are bound to the exact text they saw, the
 // author never counts, and each person counts once per stage.
+#include <herald/json.hpp>
 #include <herald/plugin.hpp>
 
 #include "common/governance.hpp"
@@ -187,9 +188,10 @@ class Chain : public herald::Step {
                                                      "stage " + stage.name, late))
               return;
             post.emit("escalated", stage.name);
-            post.emit("notify", "{\"event\":\"escalated\",\"stage\":\"" + stage.name +
-                                    "\",\"to\":\"" + stage.deadline.escalate_to +
-                                    "\",\"post\":" + post.id() + "}");
+            post.emit("notify", herald::json_line({{"event", "escalated"},
+                                                   {"stage", stage.name},
+                                                   {"to", stage.deadline.escalate_to},
+                                                   {"post", std::stoll(post.id())}}));
             post.expect("approve", stage.deadline.escalate_to);
             post.expect("reject", stage.deadline.escalate_to);
             from += " or " + describe_who(stage.deadline.escalate_to);

@@ -37,7 +37,8 @@ class JsonLedger {
   /// Appends `record` (which must carry `key` in its key field) unless the key is there.
   void add(const std::string& key, nlohmann::json record) {
     record[key_field_] = key;
-    auto written = files_.append_once(path_, key, record.dump(), true);
+    auto written = files_.append_once(
+        path_, key, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), true);
     std::lock_guard lock(mutex_);
     load();
     if (!written.already_there && records_.emplace(key, record).second) on_record_(record);

@@ -1,6 +1,7 @@
 // Append-only JSON-lines files for the built-in outbox and amplify plugins: each record is one
 // line written with a single write(2) under an exclusive lock, then fsync'd, and every record
 // carries a key so that a record is never written twice (a re-run finds it and reuses it).
+// Records are written with herald::json_line (sdk/include/herald/json.hpp).
 //
 // The lock is held across appends that follow each other closely (a worker publishing a round
 // of posts) and let go once the file has been idle for a moment, or held for a while: while it
@@ -26,40 +27,15 @@
 #include <thread>
 #include <unordered_map>
 
+#include <herald/json.hpp>
+
 namespace herald::builtin {
-
-/// Appends `text` to `out` as the inside of a JSON string.
-inline void append_json_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-}
-
-inline std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  append_json_escaped(out, text);
-  return out;
-}
 
 /// Key-indexed JSON-lines files. Records are found by the value of `key_field`.
 class JsonlFiles {
  public:
-  explicit JsonlFiles(std::string key_field) : key_field_("\"" + key_field + "\":\"") {}
+  explicit JsonlFiles(const std::string& key_field)
+      : key_field_(json_line(Json(key_field)) + ":\"") {}
   ~JsonlFiles() {
     {
       std::lock_guard<std::mutex> guard(mutex_);
@@ -224,16 +200,34 @@ class JsonlFiles {
           continue;
         }
         ++index.line_count;
-        if (auto at = index.partial.find(key_field_); at != std::string::npos) {
-          size_t start = at + key_field_.size();
-          size_t end = index.partial.find('"', start);
-          if (end != std::string::npos)
-            index.lines.emplace(index.partial.substr(start, end - start), index.line_count);
-        }
+        if (auto key = key_of(index.partial))
+          index.lines.emplace(std::move(*key), index.line_count);
         index.partial.clear();
       }
     }
     index.ends_mid_line = !index.partial.empty();
+  }
+
+  /// The value of the key field in a line written by json_line, or nothing. A key without
+  /// escapes is read as it is; one with escapes is decoded by the JSON parser.
+  std::optional<std::string> key_of(const std::string& line) const {
+    size_t at = line.find(key_field_);
+    if (at == std::string::npos) return std::nullopt;
+    size_t start = at + key_field_.size();
+    size_t end = start;
+    bool escaped = false;
+    for (; end < line.size() && line[end] != '"'; ++end) {
+      if (line[end] == '\\') {
+        escaped = true;
+        if (++end == line.size()) return std::nullopt;
+      }
+    }
+    if (end == line.size()) return std::nullopt;
+    if (!escaped) return line.substr(start, end - start);
+    Json value = Json::parse(line.begin() + static_cast<std::ptrdiff_t>(start - 1),
+                             line.begin() + static_cast<std::ptrdiff_t>(end + 1), nullptr, false);
+    if (!value.is_string()) return std::nullopt;
+    return value.get<std::string>();
   }
 
   std::string key_field_;

@@ -1,6 +1,6 @@
 #include "rules.hpp"
 
-#include "../common/jsonl_file.hpp"
+#include <herald/json.hpp>
 
 #include <unicode/brkiter.h>
 #include <unicode/uchar.h>
@@ -21,10 +21,6 @@ std::string fold(std::string_view utf8) {
   std::string out;
   text.toUTF8String(out);
   return out;
-}
-
-std::string json_string(std::string_view s) {
-  return "\"" + builtin::json_escape(s) + "\"";
 }
 
 /// A word of the text: its UTF-8 span and its case-folded form.
@@ -215,11 +211,12 @@ Severity parse_severity(std::string_view name) {
 std::string Finding::to_json(std::string_view text) const {
   size_t s = std::min(start, text.size());
   size_t e = std::clamp(end, s, text.size());
-  return "{\"rule\":" + json_string(rule) +
-         ",\"severity\":" + json_string(severity_name(severity)) +
-         ",\"message\":" + json_string(message) + ",\"start\":" + std::to_string(s) +
-         ",\"end\":" + std::to_string(e) + ",\"excerpt\":" + json_string(text.substr(s, e - s)) +
-         "}";
+  return json_line({{"rule", rule},
+                    {"severity", severity_name(severity)},
+                    {"message", message},
+                    {"start", s},
+                    {"end", e},
+                    {"excerpt", text.substr(s, e - s)}});
 }
 
 const std::vector<std::string>& voice_languages() {

@@ -3,10 +3,10 @@
 // the post for a person with the legal role, who clears it, rejects it or requires an edit;
 // `block` rejects at once; `warn` is noted. Required disclaimers are appended and counted
 // against the network's limit; an unchanged instance of a pre-approved template skips review.
+#include <herald/json.hpp>
 #include <herald/plugin.hpp>
 
 #include "common/governance.hpp"
-#include "common/jsonl_file.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -189,12 +189,12 @@ std::vector<Match> match_rules(const std::vector<Rule>& rules, const std::string
 
 /// A match as the `finding` event the inbox shows.
 std::string finding_of(const Match& m, const std::string& text) {
-  const std::string excerpt = text.substr(m.start, m.end - m.start);
-  return "{\"rule\":\"legal_review/" + herald::builtin::json_escape(m.rule->name) +
-         "\",\"severity\":\"" + severity_name(m.rule->severity) + "\",\"message\":\"" +
-         herald::builtin::json_escape(m.rule->message) + "\",\"start\":" + std::to_string(m.start) +
-         ",\"end\":" + std::to_string(m.end) + ",\"excerpt\":\"" +
-         herald::builtin::json_escape(excerpt) + "\"}";
+  return herald::json_line({{"rule", "legal_review/" + m.rule->name},
+                            {"severity", severity_name(m.rule->severity)},
+                            {"message", m.rule->message},
+                            {"start", m.start},
+                            {"end", m.end},
+                            {"excerpt", text.substr(m.start, m.end - m.start)}});
 }
 
 /// Whether this revision's findings of legal's rules are recorded already (by the screen).
@@ -385,9 +385,10 @@ class Review : public herald::Step {
                                                    deadline_.escalate_to, "legal review", late))
             return;
           post.emit("escalated", "legal");
-          post.emit("notify", "{\"event\":\"escalated\",\"step\":\"legal_review\",\"to\":\"" +
-                                  herald::builtin::json_escape(deadline_.escalate_to) +
-                                  "\",\"post\":" + post.id() + "}");
+          post.emit("notify", herald::json_line({{"event", "escalated"},
+                                                 {"step", "legal_review"},
+                                                 {"to", deadline_.escalate_to},
+                                                 {"post", std::stoll(post.id())}}));
           for (const char* type : {"clear", "reject", "require_edit"})
             post.expect(type, deadline_.escalate_to);
         }

@@ -20,7 +20,7 @@ std::string record_of(const herald::Notification& note) {
   if (!body.is_object()) body = json{{"message", note.message}};
   body["notify_key"] = note.key;
   body["to"] = note.to;
-  return body.dump();
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 class Outbox : public herald::Step {

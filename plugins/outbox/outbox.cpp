@@ -7,8 +7,6 @@
 
 namespace {
 
-using herald::builtin::append_json_escaped;
-
 class Outbox : public herald::Step {
  public:
   static constexpr std::array<herald_config_key, 2> config_keys{{
@@ -24,26 +22,14 @@ class Outbox : public herald::Step {
     std::string key = post.field("idempotency_key");
     std::string account = post.account();
     std::string path = directory_ + "/" + account + ".jsonl";
-    const std::string text = post.text();
-    std::string record;
-    record.reserve(192 + text.size());
-    record += "{\"idempotency_key\":\"";
-    append_json_escaped(record, key);
-    record += "\",\"post\":";
-    record += post.id();
-    record += ",\"account\":\"";
-    append_json_escaped(record, account);
-    record += "\",\"network\":\"";
-    append_json_escaped(record, post.network());
-    record += "\",\"handle\":\"";
-    append_json_escaped(record, post.field("handle"));
-    record += "\",\"author\":\"";
-    append_json_escaped(record, post.author());
-    record += "\",\"published_at_ms\":";
-    record += std::to_string(post.now_ms());
-    record += ",\"text\":\"";
-    append_json_escaped(record, text);
-    record += "\"}";
+    const std::string record = herald::json_line({{"idempotency_key", key},
+                                                  {"post", std::stoll(post.id())},
+                                                  {"account", account},
+                                                  {"network", post.network()},
+                                                  {"handle", post.field("handle")},
+                                                  {"author", post.author()},
+                                                  {"published_at_ms", post.now_ms()},
+                                                  {"text", post.text()}});
     auto written = files_.append_once(path, key, record, sync_);
     post.set_field("remote_id", path + "#" + std::to_string(written.line));
     if (written.already_there)

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -19,6 +18,17 @@ using zoned::kMinute;
 constexpr std::array<const char*, 7> kDayNames = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr std::array<const char*, 7> kLongNames = {"monday", "tuesday",  "wednesday", "thursday",
                                                    "friday", "saturday", "sunday"};
+
+/// Reads `n` ASCII digits of `s` from `at` (moving it past them) into `out`.
+bool digits(std::string_view s, size_t& at, size_t n, int& out) {
+  if (at + n > s.size()) return false;
+  out = 0;
+  for (size_t k = 0; k < n; ++k, ++at) {
+    if (s[at] < '0' || s[at] > '9') return false;
+    out = out * 10 + (s[at] - '0');
+  }
+  return true;
+}
 
 std::optional<int> day_index(const std::string& word) {
   for (int i = 0; i < 7; ++i)
@@ -97,11 +107,14 @@ std::string describe_days(uint8_t days) {
 }
 
 std::optional<int> parse_clock(const std::string& text, bool allow_end_of_day) {
-  static const std::regex pattern(R"(^(\d{1,2}):(\d{2})$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  int hours = std::stoi(m[1].str());
-  int minutes = std::stoi(m[2].str());
+  // H:MM or HH:MM
+  const size_t colon = text.find(':');
+  if (colon != 1 && colon != 2) return std::nullopt;
+  size_t at = 0;
+  int hours = 0, minutes = 0;
+  if (!digits(text, at, colon, hours) || text[at++] != ':' || !digits(text, at, 2, minutes) ||
+      at != text.size())
+    return std::nullopt;
   if (allow_end_of_day && hours == 24 && minutes == 0) return 1440;
   if (hours > 23 || minutes > 59) return std::nullopt;
   return hours * 60 + minutes;
@@ -175,25 +188,34 @@ std::optional<std::vector<Slot>> parse_slots(const std::string& text, std::strin
 }
 
 std::optional<int64_t> parse_local(const std::string& text) {
-  static const std::regex pattern(R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  date::year_month_day day{date::year{std::stoi(m[1].str())},
-                           date::month{static_cast<unsigned>(std::stoi(m[2].str()))},
-                           date::day{static_cast<unsigned>(std::stoi(m[3].str()))}};
-  int hours = m[4].matched ? std::stoi(m[4].str()) : 0;
-  int minutes = m[5].matched ? std::stoi(m[5].str()) : 0;
+  // YYYY-MM-DD, optionally followed by T or a space and HH:MM
+  size_t at = 0;
+  int year = 0, month = 0, day_of_month = 0, hours = 0, minutes = 0;
+  if (!digits(text, at, 4, year) || at == text.size() || text[at++] != '-' ||
+      !digits(text, at, 2, month) || at == text.size() || text[at++] != '-' ||
+      !digits(text, at, 2, day_of_month))
+    return std::nullopt;
+  if (at != text.size()) {
+    if (text[at] != 'T' && text[at] != ' ') return std::nullopt;
+    ++at;
+    if (!digits(text, at, 2, hours) || at == text.size() || text[at++] != ':' ||
+        !digits(text, at, 2, minutes) || at != text.size())
+      return std::nullopt;
+  }
+  date::year_month_day day{date::year{year}, date::month{static_cast<unsigned>(month)},
+                           date::day{static_cast<unsigned>(day_of_month)}};
   if (!day.ok() || hours > 23 || minutes > 59) return std::nullopt;
   return static_cast<int64_t>(date::local_days{day}.time_since_epoch().count()) * kDay +
          (hours * 60 + minutes) * kMinute;
 }
 
 std::optional<int> parse_month_day(const std::string& text) {
-  static const std::regex pattern(R"(^(\d{2})-(\d{2})$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  int month = std::stoi(m[1].str());
-  int day = std::stoi(m[2].str());
+  // MM-DD
+  size_t at = 0;
+  int month = 0, day = 0;
+  if (!digits(text, at, 2, month) || at == text.size() || text[at++] != '-' ||
+      !digits(text, at, 2, day) || at != text.size())
+    return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
   return month * 100 + day;
 }

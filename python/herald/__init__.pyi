@@ -3,7 +3,7 @@
 import os
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Iterable, Literal, Sequence, overload
+from typing import Any, Iterable, Literal, Mapping, Sequence, overload
 
 __all__: list[str]
 
@@ -140,6 +140,9 @@ class RunSummary:
     steps_run: int
     transitions: int
     finished: int
+    done: int
+    rejected: int
+    failed: int
 
 class VirtualClock:
     now_ms: int
@@ -255,6 +258,11 @@ class Host:
         at: str | datetime | None = None,
         dst: Literal["reject", "shift_forward", "earliest", "latest"] | None = None,
     ) -> Post: ...
+    def submit_many(
+        self, posts: Iterable[Mapping[str, str | Sequence[str] | datetime | None]]
+    ) -> list[int]:
+        """All or none; a refused batch raises an Error whose `problems` lists
+        (index, field, message) for each refused post."""
     def approve(
         self, post_id: int, *, as_: str, comment: str | None = None, stage: str | None = None
     ) -> Post: ...

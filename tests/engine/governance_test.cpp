@@ -3,6 +3,7 @@
 #include <herald/host.hpp>
 
 #include "support/test_support.hpp"
+#include "text/csv.hpp"
 #include "time/time.hpp"
 
 #include <gtest/gtest.h>
@@ -628,7 +629,19 @@ TEST_F(Governance, AuditExportsAsJsonLinesAndCsv) {
   std::string file = dir_.file("audit.csv");
   auto csv = testing::run_command(cli + " --format csv --output " + file);
   ASSERT_EQ(csv.exit_code, 0) << csv.output;
-  EXPECT_EQ(testing::count_lines(testing::read_file(file)), entries + 1) << "a header line";
+  auto rows = csv::parse(testing::read_file(file));
+  ASSERT_TRUE(rows) << rows.status().message();
+  ASSERT_EQ(rows->size(), entries + 1) << "a header line";
+  EXPECT_EQ((*rows)[0].fields[0], "id");
+  for (size_t i = 0; i < entries; ++i) {
+    const AuditRecord& r = (*records)[i];
+    const auto& fields = (*rows)[i + 1].fields;
+    ASSERT_EQ(fields.size(), 11u) << (*rows)[i + 1].line;
+    EXPECT_EQ(fields[0], std::to_string(r.id));
+    EXPECT_EQ(fields[3], r.actor);
+    EXPECT_EQ(fields[8], r.detail) << "a detail with commas, quotes or lines reads back as it is";
+    EXPECT_EQ(fields[10], r.hash);
+  }
   auto later = testing::run_command(cli + " --since 2030-01-01T00:00:00Z");
   EXPECT_EQ(later.exit_code, 0);
   EXPECT_EQ(later.output, "");

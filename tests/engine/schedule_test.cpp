@@ -409,6 +409,33 @@ TEST_F(Scheduling, BestTimesComeFromTheAccountsOwnHistory) {
       << post(id).plan_note;
 }
 
+TEST_F(Scheduling, EngagementHistoryIsReadAsRfc4180Csv) {
+  std::string file = dir_.write("quoted.csv",
+                                "\xEF\xBB\xBF\"timestamp\",\"impressions\",\"engagements\"\r\n"
+                                "\"2026-06-01T10:00:00Z\",\"1000\",20\r\n"
+                                "\r\n"
+                                "2026-06-01T11:00:00Z, 500 ,\"5\"");
+  auto imported = host_->import_engagement("corp", file);
+  ASSERT_TRUE(imported) << imported.status().message();
+  EXPECT_EQ(imported->rows, 2);
+
+  std::string open = dir_.write("open.csv",
+                                "timestamp,impressions,engagements\n"
+                                "2026-06-01T10:00:00Z,1000,20\n"
+                                "2026-06-01T11:00:00Z,\"500,5\n");
+  auto refused = host_->import_engagement("corp", open);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().message().rfind(open + ":3:22: this quote is never closed", 0), 0u)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("nothing was imported"), std::string::npos);
+
+  std::string stray = dir_.write("stray.csv", "2026-06-01T10:00:00Z,1\"000,20\n");
+  refused = host_->import_engagement("corp", stray);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().message().rfind(stray + ":1:23: a quote inside a field", 0), 0u)
+      << refused.status().message();
+}
+
 TEST_F(Scheduling, ABadEngagementRowImportsNothing) {
   std::string file = dir_.write("bad.csv",
                                 "timestamp,impressions,engagements\n"

@@ -81,8 +81,28 @@ TEST(JsonlFiles, AnIdleFileIsNotKeptLocked) {
   ::close(other);
 }
 
-TEST(JsonlFiles, EscapesText) {
-  EXPECT_EQ(builtin::json_escape("a\"b\\c\nd\te\x01"), "a\\\"b\\\\c\\nd\\te\\u0001");
+TEST(JsonlFiles, FindsAKeyWithQuotesAndBackslashesAfterARestart) {
+  testing::TempDir dir;
+  std::string path = dir.file("corp.jsonl");
+  const std::string key = "ana \"the boss\" \\ 2:\x01";
+  const std::string record = json_line(Json{{"text", "x\"y"}, {"key", key}});
+  EXPECT_EQ(record, R"({"text":"x\"y","key":"ana \"the boss\" \\ 2:\u0001"})");
+  {
+    builtin::JsonlFiles files("key");
+    EXPECT_FALSE(files.append_once(path, key, record, false).already_there);
+  }
+  builtin::JsonlFiles reopened("key");
+  auto again = reopened.append_once(path, key, record, false);
+  EXPECT_TRUE(again.already_there) << "the escaped key is read back as it was written";
+  EXPECT_EQ(again.line, 1u);
+  EXPECT_FALSE(reopened.append_once(path, "ana ", record, false).already_there)
+      << "a key that is only the start of another is a key of its own";
+}
+
+TEST(JsonLine, WritesOneLineAndReplacesBytesThatAreNotUtf8) {
+  EXPECT_EQ(json_line(Json{{"a", "1\n2"}, {"b", 3}}), R"({"a":"1\n2","b":3})")
+      << "keys in the order given, a newline escaped";
+  EXPECT_EQ(json_line(Json("bad \xff byte")), "\"bad \xEF\xBF\xBD byte\"");
 }
 
 }  // namespace

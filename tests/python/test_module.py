@@ -47,6 +47,7 @@ def test_a_post_goes_from_submit_through_two_approvals_to_published(deployment: 
     host.approve(post.id, as_="li")
     summary = host.run(clock=clock)
     assert summary.finished == 1
+    assert (summary.done, summary.rejected, summary.failed) == (1, 0, 0)
     done = host.status(post.id)
     assert done.state == "done"
     assert "We open in Oslo" in (tmp_path / "out" / "corp.jsonl").read_text()

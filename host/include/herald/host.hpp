@@ -78,6 +78,13 @@ struct SubmitRequest {
   std::string dst_policy{};
 };
 
+/// A request that Host::submit_many refused.
+struct SubmitProblem {
+  size_t index = 0;   // its position in the requests, from 0
+  std::string field;  // workflow, account, author, text, tags, at or dst_policy
+  std::string message;
+};
+
 /// An expected event: who may act on a waiting or held post.
 struct Expectation {
   std::string type;  // approve, reject, clear, require_edit, edit
@@ -406,6 +413,13 @@ class Host {
   Host& operator=(const Host&) = delete;
 
   Result<int64_t> submit(const SubmitRequest& request);
+  /// Submits many posts at once: every request is checked as submit() checks it, then all of
+  /// them are stored in one transaction, or none. Returns the ids in the order of `requests`.
+  /// When any request is refused nothing is stored, and the status (the first refusal's code)
+  /// lists each refused request as "row INDEX (FIELD): why", INDEX counting from 0; `problems`,
+  /// when given, receives all of them.
+  Result<std::vector<int64_t>> submit_many(const std::vector<SubmitRequest>& requests,
+                                           std::vector<SubmitProblem>* problems = nullptr);
   /// Records an approval. `stage`, when given, must be the stage the post waits at. A person
   /// may approve directly (role, team or name) or for someone who delegated to them.
   Status approve(int64_t post_id, const std::string& person, const std::string& comment,

@@ -4,6 +4,7 @@
 
 #include "cli/common.hpp"
 #include "cli/render.hpp"
+#include "cli/submit_from.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -156,12 +157,19 @@ int main(int argc, char** argv) {
   herald::SubmitRequest request;
   std::string text_file;
   submit->add_option("CONFIG", config, "workflow configuration (YAML)")->required();
-  submit->add_option("--workflow,-w", request.workflow, "workflow name")->required();
-  submit->add_option("--account,-a", request.account, "account name")->required();
+  submit->add_option("--workflow,-w", request.workflow, "workflow name");
+  submit->add_option("--account,-a", request.account, "account name");
   auto* text_option = submit->add_option("--text,-t", request.text, "the post's text");
   auto* file_option =
       submit->add_option("--file,-f", text_file, "read the text from a file (- for stdin)");
   text_option->excludes(file_option);
+  std::string posts_file;
+  submit
+      ->add_option("--from", posts_file,
+                   "submit every post of a .csv or .jsonl file, all or none (the other options "
+                   "give what a post leaves out)")
+      ->excludes(text_option)
+      ->excludes(file_option);
   submit->add_option("--author", request.author, "who wrote it (a person from `people`)");
   submit->add_option("--tag", request.tags, "a tag (repeatable)");
   submit->add_option("--at", request.at,
@@ -176,6 +184,17 @@ int main(int argc, char** argv) {
   herald::ClockOptions submit_clock;
   herald::add_clock_options(submit, submit_clock);
   submit->callback([&] {
+    if (!posts_file.empty()) {
+      exit_code = herald::submit_from_file(config, posts_file, request, submit_clock, as_json);
+      return;
+    }
+    for (const auto& [value, name] :
+         {std::pair{&request.workflow, "--workflow"}, std::pair{&request.account, "--account"}})
+      if (value->empty()) {
+        exit_code = fail(Status(herald::ErrorCode::invalid_argument,
+                                std::string(name) + " is required (or --from FILE)"));
+        return;
+      }
     if (!text_file.empty()) {
       std::stringstream content;
       if (text_file == "-") {

@@ -1,6 +1,7 @@
 #include "cli/render.hpp"
 
 #include "config/config.hpp"
+#include "text/csv.hpp"
 #include "time/time.hpp"
 
 #include <sys/ioctl.h>
@@ -115,13 +116,6 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
   return out;
-}
-
-std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace
@@ -412,18 +406,15 @@ std::string audit_listing(const std::vector<AuditRecord>& records, bool as_json)
 }
 
 std::string audit_export_header() {
-  return "id,post_id,at,actor,action,step,from_state,to_state,detail,prev_hash,hash\n";
+  return csv::record({"id", "post_id", "at", "actor", "action", "step", "from_state", "to_state",
+                      "detail", "prev_hash", "hash"});
 }
 
-std::string audit_export_line(const AuditRecord& r, bool csv) {
-  if (csv) {
-    std::ostringstream out;
-    out << r.id << ',' << r.post_id << ',' << format_utc(r.at_ms) << ',' << csv_field(r.actor)
-        << ',' << csv_field(r.action) << ',' << csv_field(r.step) << ',' << csv_field(r.from_state)
-        << ',' << csv_field(r.to_state) << ',' << csv_field(r.detail) << ',' << r.prev_hash << ','
-        << r.hash << '\n';
-    return out.str();
-  }
+std::string audit_export_line(const AuditRecord& r, bool as_csv) {
+  if (as_csv)
+    return csv::record({std::to_string(r.id), std::to_string(r.post_id), format_utc(r.at_ms),
+                        r.actor, r.action, r.step, r.from_state, r.to_state, r.detail, r.prev_hash,
+                        r.hash});
   using nlohmann::json;
   return json{{"id", r.id},         {"post_id", r.post_id},       {"at", format_utc(r.at_ms)},
               {"at_ms", r.at_ms},   {"actor", r.actor},           {"action", r.action},

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -152,15 +151,26 @@ bool is_inside(const fs::path& path, const fs::path& folder) {
 
 }  // namespace
 
+std::optional<SecretReference> secret_reference(std::string_view text) {
+  for (std::string_view source : {"env", "file"}) {
+    const std::string open = "${" + std::string(source) + ":";
+    if (text.size() < open.size() + 2 || text.substr(0, open.size()) != open || text.back() != '}')
+      continue;
+    std::string_view name = text.substr(open.size(), text.size() - open.size() - 1);
+    if (name.find('}') != std::string_view::npos) return std::nullopt;
+    return SecretReference{std::string(source), std::string(name)};
+  }
+  return std::nullopt;
+}
+
 Result<std::string> resolve_secret(const std::string& reference, const std::string& base_dir,
                                    const std::vector<std::string>& allowed_directories) {
-  static const std::regex pattern(R"(^\$\{(env|file):([^}]+)\}$)");
-  std::smatch match;
-  if (!std::regex_match(reference, match, pattern))
+  std::optional<SecretReference> parsed = secret_reference(reference);
+  if (!parsed)
     return Status(ErrorCode::config,
                   "a credential must be a reference like ${env:NAME} or ${file:PATH}");
-  std::string source = match[1];
-  std::string name = match[2];
+  const std::string& source = parsed->source;
+  const std::string& name = parsed->name;
   if (source == "env") {
     const char* value = std::getenv(name.c_str());
     if (!value)
@@ -337,8 +347,7 @@ class Reader {
 };
 
 bool is_secret_reference(const std::string& value) {
-  static const std::regex reference(R"(^\$\{(env|file):[^}]+\}$)");
-  return std::regex_match(value, reference);
+  return secret_reference(value).has_value();
 }
 
 void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {

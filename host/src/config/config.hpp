@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald {
@@ -189,6 +190,14 @@ struct Configuration {
 /// Loads and checks a configuration file. All problems are reported at once, one per line,
 /// each with file:line:column.
 Result<Configuration> load_configuration(const std::string& path);
+
+/// The parts of a ${env:NAME} or ${file:PATH} reference: source "env" or "file", and the name
+/// (not empty, without '}'); nothing when `text` is not exactly such a reference.
+struct SecretReference {
+  std::string source;
+  std::string name;
+};
+std::optional<SecretReference> secret_reference(std::string_view text);
 
 /// Resolves a ${env:NAME} or ${file:PATH} reference. A relative PATH is read from `base_dir`;
 /// the file must be inside one of `allowed_directories` once `..` and symlinks are resolved.

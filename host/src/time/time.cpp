@@ -3,7 +3,6 @@
 #include <date/date.h>
 #include <date/tz.h>
 
-#include <regex>
 #include <sstream>
 
 namespace herald {
@@ -14,6 +13,70 @@ using std::chrono::seconds;
 
 using zoned::find_zone;
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_letter(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/// Reads exactly `n` ASCII digits at `at` into `out`.
+bool digits(std::string_view s, size_t& at, int n, int& out) {
+  if (at + static_cast<size_t>(n) > s.size()) return false;
+  out = 0;
+  for (int k = 0; k < n; ++k) {
+    if (!is_digit(s[at])) return false;
+    out = out * 10 + (s[at++] - '0');
+  }
+  return true;
+}
+
+struct TimeText {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  std::string suffix;  // "", "Z", an offset (+01:00, -0500) or a zone name
+};
+
+/// YYYY-MM-DD[T ]HH:MM[:SS], then optionally (after spaces) Z, an offset or a zone name; spaces
+/// around the whole are allowed.
+std::optional<TimeText> read_time_text(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && is_space(s[i])) ++i;
+  size_t end = s.size();
+  while (end > i && is_space(s[end - 1])) --end;
+  s = s.substr(0, end);
+  TimeText t;
+  if (!digits(s, i, 4, t.year) || i >= s.size() || s[i++] != '-') return std::nullopt;
+  if (!digits(s, i, 2, t.month) || i >= s.size() || s[i++] != '-') return std::nullopt;
+  if (!digits(s, i, 2, t.day) || i >= s.size() || (s[i] != 'T' && s[i] != ' ')) return std::nullopt;
+  ++i;
+  if (!digits(s, i, 2, t.hour) || i >= s.size() || s[i++] != ':') return std::nullopt;
+  if (!digits(s, i, 2, t.minute)) return std::nullopt;
+  if (i < s.size() && s[i] == ':' && !digits(s, ++i, 2, t.second)) return std::nullopt;
+  while (i < s.size() && is_space(s[i])) ++i;
+  std::string_view suffix = s.substr(i);
+  if (suffix.empty() || suffix == "Z") {
+    t.suffix = suffix;
+    return t;
+  }
+  if (suffix[0] == '+' || suffix[0] == '-') {
+    size_t j = 1;
+    int hours = 0, minutes = 0;
+    if (!digits(suffix, j, 2, hours)) return std::nullopt;
+    if (j < suffix.size() && suffix[j] == ':') ++j;
+    if (!digits(suffix, j, 2, minutes) || j != suffix.size()) return std::nullopt;
+  } else {
+    if (!is_letter(suffix[0])) return std::nullopt;
+    for (char c : suffix)
+      if (!is_letter(c) && !is_digit(c) && c != '_' && c != '+' && c != '-' && c != '/')
+        return std::nullopt;
+  }
+  t.suffix = suffix;
+  return t;
+}
+
 }  // namespace
 
 bool is_known_zone(const std::string& zone) {
@@ -22,22 +85,19 @@ bool is_known_zone(const std::string& zone) {
 
 Result<ZonedInstant> parse_time(const std::string& text, const std::string& default_zone,
                                 DstPolicy policy) {
-  static const std::regex pattern(
-      R"(^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2}|[A-Za-z][A-Za-z0-9_+\-/]*)?\s*$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern))
+  std::optional<TimeText> t = read_time_text(text);
+  if (!t)
     return Status(ErrorCode::invalid_argument,
                   "cannot read the time '" + text +
                       "'; write 2026-12-01T09:00:00Z, 2026-12-01T09:00+01:00 or "
                       "'2026-12-01 09:00 America/New_York'");
-  auto number = [&](int i) { return m[i].matched ? std::stoi(m[i].str()) : 0; };
-  date::year_month_day day{date::year{number(1)}, date::month{static_cast<unsigned>(number(2))},
-                           date::day{static_cast<unsigned>(number(3))}};
-  if (!day.ok() || number(4) > 23 || number(5) > 59 || number(6) > 59)
+  date::year_month_day day{date::year{t->year}, date::month{static_cast<unsigned>(t->month)},
+                           date::day{static_cast<unsigned>(t->day)}};
+  if (!day.ok() || t->hour > 23 || t->minute > 59 || t->second > 59)
     return Status(ErrorCode::invalid_argument, "'" + text + "' is not a real date and time");
-  auto local = date::local_days{day} + std::chrono::hours{number(4)} +
-               std::chrono::minutes{number(5)} + seconds{number(6)};
-  std::string suffix = m[7].matched ? m[7].str() : "";
+  auto local = date::local_days{day} + std::chrono::hours{t->hour} +
+               std::chrono::minutes{t->minute} + seconds{t->second};
+  const std::string& suffix = t->suffix;
 
   ZonedInstant out;
   if (suffix == "Z") {
