@@ -1156,6 +1156,8 @@ void bind_governance(py::module_& m) {
       py::arg("network"), py::arg("texts"), py::arg("limit") = 0,
       "Counts each text of a list as `network` does (as `herald text` counts a file of texts); "
       "one dict per text, in order.");
+}
+
 /// Host.submit_many: many posts checked first, then stored in one transaction, all or none.
 void bind_submit_many(py::module_& m) {
   py::class_<Host> host_class(py::object(m.attr("Host")));

@@ -107,8 +107,8 @@ TEST_F(FirstUse, EveryMistakeOfAnApprovalChainIsNamedAtOnceWithItsPlace) {
                  "refused this configuration: 'soon' is not a duration like 30m, 4h or 2d",
         config + ":19:22 (workflows.announce.steps[0].config.on_reject): plugin approve refused "
                  "this configuration: expected revise or terminal, got 'forget'"})
-    EXPECT_NE(result.output.find(expected), std::string::npos)
-        << "missing: " << expected << "\n" << result.output;
+    EXPECT_NE(result.output.find(expected), std::string::npos) << "missing: " << expected << "\n"
+                                                               << result.output;
 }
 
 }  // namespace

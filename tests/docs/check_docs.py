@@ -42,6 +42,8 @@ Any other language, or a block without one, is an error. Errors name DOC:LINE.
 """
 
 import argparse
+import csv
+import io
 import json
 import os
 import pathlib
@@ -218,6 +220,8 @@ class Checker:
                     (self.doc_dir(block) / package / "__init__.py").touch()
         if block.fragment:
             return
+        if block.doc == "docs/python.md":
+            return  # run by tests/python/test_docs.py, with that document's own configuration
         done = self.run(["faketime", FIXED_DATE, sys.executable, str(script)], self.fixture(tag))
         if done.returncode != 0:
             self.fail(block, f"exits with {done.returncode}:\n    " + self.tail(done.stdout + done.stderr))
@@ -456,6 +460,11 @@ class Checker:
             except json.JSONDecodeError as error:
                 self.fail(block, f"the body is not JSON: {error}")
 
+    def check_csv(self, block):
+        rows = list(csv.reader(io.StringIO(block.text), strict=True))
+        if not rows or any(len(row) != len(rows[0]) for row in rows):
+            self.fail(block, "every row of a CSV example has as many fields as its header")
+
     def check_text(self, block):
         if not block.text.strip():
             self.fail(block, "empty")
@@ -463,7 +472,7 @@ class Checker:
     CHECKS = {"cpp": "check_cpp", "python": "check_python", "yaml": "check_yaml",
               "sh": "check_sh", "bash": "check_sh", "console": "check_console",
               "json": "check_json", "cmake": "check_cmake", "http": "check_http",
-              "text": "check_text"}
+              "text": "check_text", "csv": "check_csv"}
 
     def check_doc(self, path):
         rel = str(path.relative_to(self.src))

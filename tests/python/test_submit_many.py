@@ -2,6 +2,7 @@
 by its index."""
 
 import datetime
+from typing import Callable
 
 import pytest
 
@@ -16,8 +17,10 @@ WORKFLOW = """\
             config: { directory: out, fsync: false }
     """
 
+Deployment = Callable[..., tuple[str, str]]
 
-def test_submit_many_stores_every_post_and_returns_their_ids_in_order(deployment):
+
+def test_submit_many_stores_every_post_and_returns_their_ids_in_order(deployment: Deployment) -> None:
     config, _ = deployment(WORKFLOW)
     clock = herald.VirtualClock("2026-12-01T09:00:00Z")
     host = herald.Host(config, clock=clock)
@@ -37,7 +40,7 @@ def test_submit_many_stores_every_post_and_returns_their_ids_in_order(deployment
     assert host.submit_many([]) == []
 
 
-def test_one_bad_post_among_many_stores_nothing_and_is_named(deployment):
+def test_one_bad_post_among_many_stores_nothing_and_is_named(deployment: Deployment) -> None:
     config, _ = deployment(WORKFLOW)
     host = herald.Host(config, clock=herald.VirtualClock("2026-12-01T09:00:00Z"))
     posts = [{"workflow": "announce", "account": "corp", "text": f"Post {i}"} for i in range(500)]
@@ -53,12 +56,12 @@ def test_one_bad_post_among_many_stores_nothing_and_is_named(deployment):
     assert host.status() == []
 
 
-def test_malformed_posts_are_refused_before_anything_is_stored(deployment):
+def test_malformed_posts_are_refused_before_anything_is_stored(deployment: Deployment) -> None:
     config, _ = deployment(WORKFLOW)
     host = herald.Host(config, clock=herald.VirtualClock("2026-12-01T09:00:00Z"))
     good = {"workflow": "announce", "account": "corp", "text": "fine"}
     with pytest.raises(TypeError, match="post 1: expected a dict"):
-        host.submit_many([good, "text"])
+        host.submit_many([good, "text"])  # type: ignore[list-item]
     with pytest.raises(KeyError, match="post 0: unknown key 'txt'"):
         host.submit_many([{"workflow": "announce", "account": "corp", "txt": "typo"}])
     with pytest.raises(TypeError, match="tags is a list"):
