@@ -149,27 +149,26 @@ Publisher::Publisher(herald::Config& config, std::string network, std::string de
       default_base_url_(std::move(default_base_url)),
       configured_base_url_(config.string("base_url")),
       per_account_per_minute_(config.number("per_account_per_minute", 0)) {
+  // Each mistake is recorded (config.error) and the rest still checked. Numbers are compared
+  // before they are converted: a double out of int64_t's range has no conversion.
   const int64_t timeout_s = config.integer("timeout_seconds", 30);
   if (timeout_s < 1 || timeout_s > 86400)
-    throw std::invalid_argument(config.where("timeout_seconds") +
-                                ": timeout_seconds must be from 1 to 86400");
-  timeout_ms_ = timeout_s * 1000;
-  // Compared before they are converted: a double out of int64_t's range has no conversion.
+    config.error("timeout_seconds", "timeout_seconds must be from 1 to 86400");
+  else
+    timeout_ms_ = timeout_s * 1000;
   const double settle_s = config.number("settle_seconds", 30);
   if (!(settle_s >= 0 && settle_s <= 86400))
-    throw std::invalid_argument(config.where("settle_seconds") +
-                                ": settle_seconds must be from 0 to 86400");
-  settle_ms_ = static_cast<int64_t>(settle_s * 1000);
+    config.error("settle_seconds", "settle_seconds must be from 0 to 86400");
+  else
+    settle_ms_ = static_cast<int64_t>(settle_s * 1000);
   const double skew_s = config.number("clock_skew_seconds", 60);
   if (!(skew_s >= 0 && skew_s <= 86400))
-    throw std::invalid_argument(config.where("clock_skew_seconds") +
-                                ": clock_skew_seconds must be from 0 to 86400");
-  clock_skew_ms_ = static_cast<int64_t>(skew_s * 1000);
-  if (per_account_per_minute_ < 0)
-    throw std::invalid_argument(config.where("per_account_per_minute") + ": cannot be negative");
+    config.error("clock_skew_seconds", "clock_skew_seconds must be from 0 to 86400");
+  else
+    clock_skew_ms_ = static_cast<int64_t>(skew_s * 1000);
+  if (per_account_per_minute_ < 0) config.error("per_account_per_minute", "cannot be negative");
   double per_app = config.number("per_app_per_minute", 0);
-  if (per_app < 0)
-    throw std::invalid_argument(config.where("per_app_per_minute") + ": cannot be negative");
+  if (per_app < 0) config.error("per_app_per_minute", "cannot be negative");
   if (per_app > 0) app_bucket_.emplace(per_app, per_app);
   while (!configured_base_url_.empty() && configured_base_url_.back() == '/')
     configured_base_url_.pop_back();

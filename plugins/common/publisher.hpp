@@ -156,9 +156,9 @@ class Publisher : public herald::Step {
 
   std::string default_base_url_;
   std::string configured_base_url_;
-  int64_t timeout_ms_;
-  int64_t settle_ms_;      // how long after an unknown outcome the network is looked at
-  int64_t clock_skew_ms_;  // how far the network's clock may be behind Herald's
+  int64_t timeout_ms_ = 30'000;
+  int64_t settle_ms_ = 30'000;      // how long after an unknown outcome the network is looked at
+  int64_t clock_skew_ms_ = 60'000;  // how far the network's clock may be behind Herald's
   double per_account_per_minute_;
   std::optional<TokenBucket> app_bucket_;
   std::map<std::string, TokenBucket> account_buckets_;

@@ -59,7 +59,7 @@ class DraftCheck : public herald::Step {
       : limit_(config.integer("limit")),
         forbidden_(config.strings("forbidden_words")),
         min_length_(config.integer("min_length", 1)) {
-    if (limit_ < 0) throw std::invalid_argument("limit must be 0 or more");
+    if (limit_ < 0) config.error("limit", "limit must be 0 or more");
   }
 
   void run(herald::Context& post) override {
@@ -140,7 +140,7 @@ class Length : public herald::Step {
        "limit to check against; 0 uses the account's char_limit, else the network's"},
   }};
   explicit Length(herald::Config& config) : limit_(config.integer("limit")) {
-    if (limit_ < 0) throw std::invalid_argument("limit must be 0 or more");
+    if (limit_ < 0) config.error("limit", "limit must be 0 or more");
   }
 
   void run(herald::Context& post) override {
@@ -222,9 +222,8 @@ class Signature : public herald::Step {
   explicit Signature(herald::Config& config)
       : form_(config.string("form")), principals_(config.strings("principals")) {
     if (form_.find("{initials}") == std::string::npos)
-      throw std::invalid_argument("form must contain {initials}, as in \" -{initials}\"");
-    if (principals_.empty())
-      throw std::invalid_argument("principals must name at least one person");
+      config.error("form", "form must contain {initials}, as in \" -{initials}\"");
+    if (principals_.empty()) config.error("principals", "principals must name at least one person");
   }
 
   void run(herald::Context& post) override {
@@ -318,12 +317,12 @@ class Style : public herald::Step {
     for (const std::string& rule : rules)
       if (rule != "abbreviation" && rule != "shouting" && rule != "punctuation" &&
           rule != "hashtags" && rule != "sales" && rule != "link")
-        throw std::invalid_argument("error_rules: unknown rule '" + rule + "'");
+        config.error("error_rules", "unknown rule '" + rule + "'");
     if (options_.max_capitals <= 0 || options_.max_capitals > 1)
-      throw std::invalid_argument("max_capitals must be above 0 and at most 1");
+      config.error("max_capitals", "max_capitals must be above 0 and at most 1");
     other_ = severity_key(config);
     if (other_ == Severity::error)
-      throw std::invalid_argument("severity: list the blocking rules in error_rules instead");
+      config.error("severity", "list the blocking rules in error_rules instead");
   }
   void run(herald::Context& post) override {
     const std::string text = post.text();
@@ -352,8 +351,8 @@ class Thread : public herald::Step {
     options_.numbering = config.string("numbering");
     options_.max_parts = config.integer("max_parts", 25);
     if (options_.numbering.find("{i}") == std::string::npos)
-      throw std::invalid_argument("numbering must contain {i}, as in \" {i}/{n}\"");
-    if (options_.max_parts < 2) throw std::invalid_argument("max_parts must be 2 or more");
+      config.error("numbering", "numbering must contain {i}, as in \" {i}/{n}\"");
+    if (options_.max_parts < 2) config.error("max_parts", "max_parts must be 2 or more");
   }
   void run(herald::Context& post) override {
     const std::string text = post.text();

@@ -246,38 +246,35 @@ class Review : public herald::Step {
 
   explicit Review(herald::Config& config)
       : role_(config.string("role")), notifier_(config.string("notifier")) {
+    // Each mistake is recorded (config.error) and the rest still checked; a rules file that
+    // does not load throws, with its own file:line:column.
     if (!config.has_notifier(notifier_))
-      throw std::invalid_argument(config.where("notifier") + ": no notifier '" + notifier_ +
-                                  "' in the configuration; declare it under notifiers: with a "
-                                  "plugin such as notify/webhook (outbox is built in)");
-    load_step_rules(config, rules_, disclaimers_);
-    if (rules_.empty() && disclaimers_.empty())
-      throw std::invalid_argument(config.where("rules") +
-                                  ": legal review needs `rules` (a rules file) or `keywords`");
+      config.error("notifier", "no notifier '" + notifier_ +
+                                   "' in the configuration; declare it under notifiers: with a "
+                                   "plugin such as notify/webhook (outbox is built in)");
     people_ = config.people();
-    const std::vector<herald::Person>& people = people_;
-    if (!herald::builtin::anyone_is(people, role_))
-      throw std::invalid_argument(config.where("role") + ": nobody has role '" + role_ +
-                                  "' to review held posts; give someone that role under `people`");
+    if (!herald::builtin::anyone_is(people_, role_))
+      config.error("role", "nobody has role '" + role_ +
+                               "' to review held posts; give someone that role under `people`");
     if (auto deadline = config.optional_string("deadline")) {
-      auto ms = herald::builtin::parse_duration(*deadline);
-      if (!ms)
-        throw std::invalid_argument(config.where("deadline") + ": '" + *deadline +
-                                    "' is not a duration like 30m, 4h or 2d");
-      deadline_.after_ms = *ms;
+      if (auto ms = herald::builtin::parse_duration(*deadline))
+        deadline_.after_ms = *ms;
+      else
+        config.error("deadline", "'" + *deadline + "' is not a duration like 30m, 4h or 2d");
     }
-    auto policy = herald::builtin::parse_late_policy(config.string("on_late"));
-    if (!policy)
-      throw std::invalid_argument(config.where("on_late") +
-                                  ": expected hold, expire, escalate or publish");
-    deadline_.policy = *policy;
+    if (auto policy = herald::builtin::parse_late_policy(config.string("on_late")))
+      deadline_.policy = *policy;
+    else
+      config.error("on_late", "expected hold, expire, escalate or publish");
     deadline_.escalate_to = config.string("escalate_to");
     if (deadline_.policy == LatePolicy::escalate && deadline_.escalate_to.empty())
-      throw std::invalid_argument(config.where("on_late") + ": escalate needs `escalate_to`");
+      config.error("on_late", "escalate needs `escalate_to`");
     if (!deadline_.escalate_to.empty() &&
-        !herald::builtin::anyone_is(people, deadline_.escalate_to))
-      throw std::invalid_argument(config.where("escalate_to") + ": nobody is '" +
-                                  deadline_.escalate_to + "' to escalate to");
+        !herald::builtin::anyone_is(people_, deadline_.escalate_to))
+      config.error("escalate_to", "nobody is '" + deadline_.escalate_to + "' to escalate to");
+    load_step_rules(config, rules_, disclaimers_);
+    if (rules_.empty() && disclaimers_.empty())
+      config.error("rules", "legal review needs `rules` (a rules file) or `keywords`");
     if (auto path = config.optional_string("templates"); path && !path->empty())
       templates_ = herald::builtin::load_templates(*path);
   }

@@ -30,7 +30,7 @@ class LinkedIn : public Publisher {
         version_(config.string("version")),
         visibility_(config.string("visibility")) {
     if (version_.size() != 6 || version_.find_first_not_of("0123456789") != std::string::npos)
-      throw std::invalid_argument(config.where("version") + ": write the version as YYYYMM");
+      config.error("version", "write the version as YYYYMM");
   }
 
  protected:

@@ -35,8 +35,8 @@ class Mastodon : public Publisher {
         visibility_(config.string("visibility")) {
     if (visibility_ != "public" && visibility_ != "unlisted" && visibility_ != "private" &&
         visibility_ != "direct")
-      throw std::invalid_argument(config.where("visibility") + ": unknown visibility '" +
-                                  visibility_ + "'; use public, unlisted, private or direct");
+      config.error("visibility", "unknown visibility '" + visibility_ +
+                                     "'; use public, unlisted, private or direct");
   }
 
  protected:

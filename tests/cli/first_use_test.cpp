@@ -111,5 +111,43 @@ TEST_F(FirstUse, EveryMistakeOfAnApprovalChainIsNamedAtOnceWithItsPlace) {
                                                                << result.output;
 }
 
+// Every mistake of a publisher's and of a legal step's settings, each at its place.
+TEST_F(FirstUse, EveryMistakeOfAPublisherAndOfALegalStepIsNamedAtOnce) {
+  const std::string config = write_config(R"(herald: 1
+store: { path: herald.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  announce:
+    steps:
+      - kind: legal_review
+        plugin: legal_review
+        config: { keywords: [merger], role: counsel, deadline: soon, on_late: never }
+      - kind: publish
+        plugin: mastodon
+        config: { visibility: everyone, settle_seconds: -1, per_app_per_minute: -5 }
+)");
+  auto result = herald("validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  for (const std::string& expected :
+       {std::string(":13:45 (workflows.announce.steps[0].config.role): plugin legal_review "
+                    "refused this configuration: nobody has role 'counsel'"),
+        std::string(":13:64 (workflows.announce.steps[0].config.deadline): plugin legal_review "
+                    "refused this configuration: 'soon' is not a duration"),
+        std::string(":13:79 (workflows.announce.steps[0].config.on_late): plugin legal_review "
+                    "refused this configuration: expected hold, expire, escalate or publish"),
+        std::string(":16:31 (workflows.announce.steps[1].config.visibility): plugin mastodon "
+                    "refused this configuration: unknown visibility 'everyone'"),
+        std::string(":16:57 (workflows.announce.steps[1].config.settle_seconds): plugin mastodon "
+                    "refused this configuration: settle_seconds must be from 0 to 86400"),
+        std::string(":16:81 (workflows.announce.steps[1].config.per_app_per_minute): plugin "
+                    "mastodon refused this configuration: cannot be negative")})
+    EXPECT_NE(result.output.find(config + expected), std::string::npos)
+        << "missing: " << expected << "\n"
+        << result.output;
+}
+
 }  // namespace
 }  // namespace herald
