@@ -71,14 +71,15 @@ class Advocacy : public herald::Step {
         ledger_(directory_ + "/advocacy-ledger.jsonl") {
     std::optional<int64_t> window = herald::builtin::parse_duration(config.string("window"), true);
     if (!window || *window < 0)
-      throw std::invalid_argument("window: expected a duration such as 30m or 2h, got '" +
-                                  config.string("window") + "'");
-    window_ms_ = *window;
+      config.error("window",
+                   "expected a duration such as 30m or 2h, got '" + config.string("window") + "'");
+    else
+      window_ms_ = *window;
     if (!config.has_notifier(notifier_))
-      throw std::invalid_argument("notifier: no notifier '" + notifier_ +
-                                  "' in the configuration; declare it under notifiers: with a "
-                                  "plugin such as notify/webhook (outbox is built in)");
-    if (max_per_day_ < 1) throw std::invalid_argument("max_per_day must be 1 or more");
+      config.error("notifier", "no notifier '" + notifier_ +
+                                   "' in the configuration; declare it under notifiers: with a "
+                                   "plugin such as notify/webhook (outbox is built in)");
+    if (max_per_day_ < 1) config.error("max_per_day", "max_per_day must be 1 or more");
   }
 
   void run(herald::Context& post) override {

@@ -25,7 +25,7 @@ class ShareRequests : public herald::Step {
         max_people_(config.integer("max_people", 25)),
         role_(config.string("role")),
         message_(config.string("message")) {
-    if (max_people_ < 0) throw std::invalid_argument("max_people must be 0 or more");
+    if (max_people_ < 0) config.error("max_people", "max_people must be 0 or more");
   }
 
   void run(herald::Context& post) override {

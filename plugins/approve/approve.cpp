@@ -52,9 +52,9 @@ class Chain : public herald::Step {
   explicit Chain(herald::Config& config) : notifier_(config.string("notifier")) {
     people_ = config.people();
     if (!config.has_notifier(notifier_))
-      throw std::invalid_argument(config.where("notifier") + ": no notifier '" + notifier_ +
-                                  "' in the configuration; declare it under notifiers: with a "
-                                  "plugin such as notify/webhook (outbox is built in)");
+      config.error("notifier", "no notifier '" + notifier_ +
+                                   "' in the configuration; declare it under notifiers: with a "
+                                   "plugin such as notify/webhook (outbox is built in)");
     std::optional<std::string> role = config.optional_string("role");
     const size_t stage_count = config.size("stages");
     // Every mistake is recorded (config.error) and the rest still checked, so that all of them

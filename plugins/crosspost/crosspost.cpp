@@ -29,22 +29,25 @@ class CrossPost : public herald::Step {
         workflow_(config.string("workflow")),
         mode_(config.string("mode")) {
     if (mode_ != "copy" && mode_ != "boost")
-      throw std::invalid_argument("mode: copy or boost, not '" + mode_ + "'");
+      config.error("mode", "copy or boost, not '" + mode_ + "'");
     std::optional<int64_t> delay = herald::builtin::parse_duration(config.string("delay"), true);
     if (!delay || *delay < 0)
-      throw std::invalid_argument("delay: expected a duration such as 30m or 2h, got '" +
-                                  config.string("delay") + "'");
-    delay_ms_ = *delay;
-    if (to_.empty()) throw std::invalid_argument("to: name at least one account");
+      config.error("delay",
+                   "expected a duration such as 30m or 2h, got '" + config.string("delay") + "'");
+    else
+      delay_ms_ = *delay;
+    if (to_.empty()) config.error("to", "name at least one account");
     for (const herald::Account& account : config.accounts())
       networks_[account.name] = account.network;
     for (const std::string& name : to_) {
-      if (!networks_.count(name)) throw std::invalid_argument("to: unknown account '" + name + "'");
+      if (!networks_.count(name)) {
+        config.error("to", "unknown account '" + name + "'");
+        continue;
+      }
       const std::string& network = networks_[name];
       if (mode_ == "boost" && network != "mastodon" && network != "bluesky" && network != "x")
-        throw std::invalid_argument(
-            "to: " + name + " is on " + network +
-            "; boosts are made on Mastodon, Bluesky and X (use mode: copy)");
+        config.error("to", name + " is on " + network +
+                               "; boosts are made on Mastodon, Bluesky and X (use mode: copy)");
     }
   }
 

@@ -33,7 +33,7 @@ class Outbox : public herald::Step {
   explicit Outbox(herald::Config& config)
       : path_(config.string("directory") + "/" + config.string("file")) {
     if (config.string("file").find('/') != std::string::npos)
-      throw std::invalid_argument("file: a file name, not a path (use directory for the folder)");
+      config.error("file", "a file name, not a path (use directory for the folder)");
   }
 
   void run(herald::Context& post) override {
@@ -56,13 +56,13 @@ class Webhook : public herald::Step {
 
   explicit Webhook(herald::Config& config) : url_(config.string("url")) {
     if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
-      throw std::invalid_argument("url: expected an http:// or https:// address, got '" + url_ +
-                                  "'");
+      config.error("url", "expected an http:// or https:// address, got '" + url_ + "'");
     const int64_t seconds = config.integer("timeout_seconds", 10);
     if (seconds < 1 || seconds > 86400)
-      throw std::invalid_argument("timeout_seconds must be from 1 to 86400, got " +
-                                  std::to_string(seconds));
-    timeout_ms_ = seconds * 1000;
+      config.error("timeout_seconds",
+                   "timeout_seconds must be from 1 to 86400, got " + std::to_string(seconds));
+    else
+      timeout_ms_ = seconds * 1000;
   }
 
   void run(herald::Context& post) override {
@@ -86,7 +86,7 @@ class Webhook : public herald::Step {
 
  private:
   std::string url_;
-  int64_t timeout_ms_;
+  int64_t timeout_ms_ = 10'000;
 };
 
 }  // namespace

@@ -86,11 +86,12 @@ class Promote : public herald::Step {
         daily_budget_(config.number("daily_budget")),
         campaign_budget_(config.number("campaign_budget")),
         spending_(config.string("directory") + "/promote-ledger.jsonl") {
-    if (!(amount_ > 0)) throw std::invalid_argument("amount must be more than 0");
-    if (!(daily_budget_ > 0) || !(campaign_budget_ > 0))
-      throw std::invalid_argument("daily_budget and campaign_budget must be more than 0");
+    if (!(amount_ > 0)) config.error("amount", "amount must be more than 0");
+    if (!(daily_budget_ > 0)) config.error("daily_budget", "daily_budget must be more than 0");
+    if (!(campaign_budget_ > 0))
+      config.error("campaign_budget", "campaign_budget must be more than 0");
     if (endpoint_.rfind("http://", 0) != 0 && endpoint_.rfind("https://", 0) != 0)
-      throw std::invalid_argument("endpoint must be an http(s) URL, not '" + endpoint_ + "'");
+      config.error("endpoint", "endpoint must be an http(s) URL, not '" + endpoint_ + "'");
   }
 
   void run(herald::Context& post) override {

@@ -28,9 +28,10 @@ class PublishAt : public herald::Step {
     const int64_t minutes = config.integer("delay_minutes");
     // A year: a longer delay is a mistyped number, not a plan.
     if (minutes < 0 || minutes > 366 * 1440)
-      throw std::invalid_argument("delay_minutes must be from 0 to 527040 (a year), got " +
-                                  std::to_string(minutes));
-    delay_ms_ = minutes * 60'000;
+      config.error("delay_minutes", "delay_minutes must be from 0 to 527040 (a year), got " +
+                                        std::to_string(minutes));
+    else
+      delay_ms_ = minutes * 60'000;
   }
 
   void run(herald::Context& post) override {
@@ -53,7 +54,7 @@ class PublishAt : public herald::Step {
   }
 
  private:
-  int64_t delay_ms_;
+  int64_t delay_ms_ = 0;
 };
 
 /// A duration setting that may also be "0".
@@ -144,15 +145,12 @@ class Cadence : public herald::Step {
       bool someone = false;
       for (const herald::Person& p : config.people())
         for (const std::string& role : p.roles) someone = someone || role == urgent_role_;
-      if (!someone)
-        throw std::invalid_argument(config.where("urgent_role") + ": nobody has the role '" +
-                                    urgent_role_ + "'");
+      if (!someone) config.error("urgent_role", "nobody has the role '" + urgent_role_ + "'");
     }
     late_after_ms_ = duration_setting(config.string("late_after"), config.where("late_after"));
     const std::string on_missed = config.string("on_missed");
     if (on_missed != "next_slot" && on_missed != "publish")
-      throw std::invalid_argument(config.where("on_missed") + ": unknown policy '" + on_missed +
-                                  "'; use next_slot or publish");
+      config.error("on_missed", "unknown policy '" + on_missed + "'; use next_slot or publish");
     publish_missed_ = on_missed == "publish";
   }
 
