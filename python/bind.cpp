@@ -57,6 +57,18 @@ int64_t to_ms(const py::handle& value, const char* what) {
                        ": expected milliseconds since 1970 (int) or an aware datetime");
 }
 
+/// A publish time as submit reads it: text as written, an aware datetime, or milliseconds since
+/// 1970 (a datetime without a time zone is refused).
+std::string at_text(const py::handle& value, const std::string& what) {
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  const int64_t ms = to_ms(value, what.c_str());
+  py::module_ datetime = py::module_::import("datetime");
+  return datetime.attr("datetime")
+      .attr("fromtimestamp")(static_cast<double>(ms) / 1000, datetime.attr("timezone").attr("utc"))
+      .attr("isoformat")()
+      .cast<std::string>();
+}
+
 std::string repr_post(const PostView& p) {
   std::ostringstream out;
   out << "<herald.Post " << p.id << " " << p.workflow << "/" << p.account << " " << p.state;
@@ -536,14 +548,7 @@ void bind_host(py::module_& m) {
             request.text = std::move(text);
             request.author = author.value_or("");
             request.tags = std::move(tags);
-            if (!at.is_none()) {
-              py::module_ datetime = py::module_::import("datetime");
-              if (py::isinstance(at, datetime.attr("datetime"))) {
-                (void)to_ms(at, "at");  // refuses a datetime without a time zone
-                request.at = at.attr("isoformat")().cast<std::string>();
-              } else
-                request.at = at.cast<std::string>();
-            }
+            if (!at.is_none()) request.at = at_text(at, "at");
             int64_t id = take(host.submit(request));
             return take(host.post(id));
           },
@@ -1164,7 +1169,6 @@ void bind_submit_many(py::module_& m) {
   host_class.def(
       "submit_many",
       [](Host& host, const py::iterable& posts) {
-        py::module_ datetime = py::module_::import("datetime");
         std::vector<SubmitRequest> requests;
         for (py::handle item : posts) {
           const std::string row = "post " + std::to_string(requests.size());
@@ -1180,8 +1184,8 @@ void bind_submit_many(py::module_& m) {
               if (py::isinstance<py::str>(value))
                 throw py::type_error(row + ": tags is a list of texts, not one text");
               request.tags = value.cast<std::vector<std::string>>();
-            } else if (name == "at" && py::isinstance(value, datetime.attr("datetime"))) {
-              request.at = value.attr("isoformat")().cast<std::string>();
+            } else if (name == "at") {
+              request.at = at_text(value, row + ": at");
             } else if (!py::isinstance<py::str>(value)) {
               throw py::type_error(row + ": " + name + " must be a str");
             } else if (name == "workflow") {
@@ -1192,8 +1196,6 @@ void bind_submit_many(py::module_& m) {
               request.text = value.cast<std::string>();
             } else if (name == "author") {
               request.author = value.cast<std::string>();
-            } else if (name == "at") {
-              request.at = value.cast<std::string>();
             } else if (name == "dst") {
               request.dst_policy = value.cast<std::string>();
             } else {

@@ -678,6 +678,8 @@ Result<std::vector<DelegationView>> Host::delegations(bool include_ended) {
 Result<DelegationView> Host::revoke_delegation(int64_t delegation_id, const std::string& person,
                                                const std::string& reason) {
   if (Status s = impl_->require_store(); !s) return s;
+  if (Status s = check_input("the person", person, kShortTextLimit, Lines::one); !s) return s;
+  if (Status s = check_input("the reason", reason, kLongTextLimit); !s) return s;
   const Configuration& config = impl_->config;
   if (!config.person(person)) return unknown_person(config, person);
   Result<std::vector<Delegation>> all = impl_->store->delegations();

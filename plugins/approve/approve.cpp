@@ -183,18 +183,26 @@ class Chain : public herald::Step {
           return;
         case LatePolicy::escalate:
           if (!escalated) {
-            if (!herald::builtin::tell_of_escalation(post, notifier_, people_, stage.whos,
-                                                     stage.deadline.escalate_to,
-                                                     "stage " + stage.name, late))
+            // escalate_to may approve from now on, also while a notice waits for its notifier.
+            post.expect("approve", stage.deadline.escalate_to);
+            post.expect("reject", stage.deadline.escalate_to);
+            from += " or " + describe_who(stage.deadline.escalate_to);
+            const std::string waiting = herald::builtin::tell_of_escalation(
+                post, notifier_, people_, stage.whos, stage.deadline.escalate_to,
+                "stage " + stage.name, late);
+            if (!waiting.empty()) {
+              post.wait_until(now + herald::builtin::kNoticeRetryMs,
+                              "escalated to " + describe_who(stage.deadline.escalate_to) + ": " +
+                                  late + "; stage " + stage.name + " needs " +
+                                  plural(missing, "more approval") + " from " + from + "; " +
+                                  waiting);
               return;
+            }
             post.emit("escalated", stage.name);
             post.emit("notify", herald::json_line({{"event", "escalated"},
                                                    {"stage", stage.name},
                                                    {"to", stage.deadline.escalate_to},
                                                    {"post", std::stoll(post.id())}}));
-            post.expect("approve", stage.deadline.escalate_to);
-            post.expect("reject", stage.deadline.escalate_to);
-            from += " or " + describe_who(stage.deadline.escalate_to);
           }
           post.wait_for_event("escalated to " + describe_who(stage.deadline.escalate_to) + ": " +
                               late + "; stage " + stage.name + " needs " +
@@ -261,6 +269,7 @@ class Chain : public herald::Step {
                   "escalate_to"});
     Stage stage;
     stage.name = item.string("name").value_or("stage " + std::to_string(index + 1));
+    if (stage.name.empty()) item.error("name", "a stage's name cannot be empty (or leave it out)");
     for (const Stage& other : stages_)
       if (other.name == stage.name) item.error("name", "stage '" + stage.name + "' is named twice");
     for (const auto& role : item.strings("roles")) stage.whos.push_back(role);
@@ -286,7 +295,8 @@ class Chain : public herald::Step {
       int64_t n = 0, m = 0;
       char rest = 0;
       int fields = std::sscanf(quorum.c_str(), "%ld of %ld%c", &n, &m, &rest);
-      if (!(fields == 1 || fields == 2) || n < 1)
+      const bool whole_number = quorum.find_first_not_of("0123456789") == std::string::npos;
+      if (!((fields == 1 && whole_number) || fields == 2) || n < 1)
         item.error("quorum", "quorum '" + quorum + "' is not any, all, N or 'N of M'");
       else if (fields == 2 && m != pool)
         item.error("quorum", "quorum '" + quorum + "' says " + std::to_string(m) + " people, but " +

@@ -191,10 +191,10 @@ bool anyone_is(const std::vector<herald::Person>& people, const std::string& who
   return false;
 }
 
-bool tell_of_escalation(herald::Context& post, const std::string& notifier,
-                        const std::vector<herald::Person>& people,
-                        const std::vector<std::string>& whos, const std::string& escalate_to,
-                        const std::string& what, const std::string& why) {
+std::string tell_of_escalation(herald::Context& post, const std::string& notifier,
+                               const std::vector<herald::Person>& people,
+                               const std::vector<std::string>& whos, const std::string& escalate_to,
+                               const std::string& what, const std::string& why) {
   const std::string author = post.author();
   std::vector<std::string> told, refused;
   for (const herald::Person& person : people) {
@@ -211,17 +211,16 @@ bool tell_of_escalation(herald::Context& post, const std::string& notifier,
                                     {"account", post.account()},
                                     {"why", why},
                                     {"text", post.text()}};
-    const std::string key = post.id() + ":escalated:" + what + ":" + person.id;
+    const std::string key =
+        post.id() + ":" + post.field("revision") + ":escalated:" + what + ":" + person.id;
     const herald::Delivery delivery = post.notify(notifier, person.id, key, message.dump());
-    if (delivery.state == herald::Delivery::State::later) {
-      post.retry(0, "telling " + person.id + " of the escalation: " + delivery.reason);
-      return false;
-    }
+    if (delivery.state == herald::Delivery::State::later)
+      return "the escalation notice to " + person.id + " waits (" + delivery.reason + ")";
     (delivery.sent() ? told : refused).push_back(person.id);
   }
   if (!refused.empty()) post.warn("the notifier refused the escalation notice to " + join(refused));
   if (!told.empty()) post.emit("notified", "escalation of " + what + ": " + join(told));
-  return true;
+  return "";
 }
 
 MapItem::MapItem(const herald::Config& config, std::string path, std::vector<std::string> known)

@@ -69,12 +69,15 @@ bool person_is(const herald::Person& person, const std::string& who);
 /// Tells the people `whos` names (the approvers or reviewers) and those of `escalate_to`, except
 /// the post's author, that `what` ("stage marketing", "legal review") was escalated because
 /// `why`: one message each through `notifier`, keyed by the post, `what` and the person, so
-/// that a notifier, which never delivers a key twice, tells each of them once. Records who was
-/// told. False when a notifier asked to be tried later: the post is then set to retry.
-bool tell_of_escalation(herald::Context& post, const std::string& notifier,
-                        const std::vector<herald::Person>& people,
-                        const std::vector<std::string>& whos, const std::string& escalate_to,
-                        const std::string& what, const std::string& why);
+/// that a notifier, which never delivers a key twice, tells each of them once (for each revision
+/// of the post). Records who was told. Returns "" when every notice is sent (or refused, which
+/// is logged), else why one waits: the caller then waits `kNoticeRetryMs` and tries again (the
+/// notices sent are not sent again), and approvals are taken meanwhile.
+constexpr int64_t kNoticeRetryMs = 5 * 60'000;
+std::string tell_of_escalation(herald::Context& post, const std::string& notifier,
+                               const std::vector<herald::Person>& people,
+                               const std::vector<std::string>& whos, const std::string& escalate_to,
+                               const std::string& what, const std::string& why);
 
 /// Reads settings from one map of a map-list setting ("stages[2]"): checks its keys against
 /// `known` and says where a problem is (file:line:column).

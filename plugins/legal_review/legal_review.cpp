@@ -106,6 +106,8 @@ void load_rules(const std::string& file, std::vector<Rule>& rules,
         throw std::invalid_argument(where + ": `pattern` must be text");
       expression = node["pattern"].Scalar();
       where = yaml_where(file, node["pattern"]) + ": rule '" + rule.name + "'";
+      if (expression.empty())
+        throw std::invalid_argument(where + ": an empty pattern would match every post");
     } else {
       std::string alternatives;
       for (const auto& word : scalars(file, node["words"], "rule '" + rule.name + "' words"))
@@ -180,7 +182,7 @@ std::vector<Match> match_rules(const std::vector<Rule>& rules, const std::string
            rule.pattern->Match(input, from, text.size(), RE2::UNANCHORED, &found, 1)) {
       size_t start = static_cast<size_t>(found.data() - text.data());
       size_t end = start + found.size();
-      matches.push_back({&rule, start, end});
+      if (end > start) matches.push_back({&rule, start, end});  // an empty match says nothing
       from = end > start ? end : end + 1;
     }
   }
@@ -210,6 +212,9 @@ void load_step_rules(herald::Config& config, std::vector<Rule>& rules,
   if (auto file = config.optional_string("rules"); file && !file->empty())
     load_rules(*file, rules, disclaimers);
   std::vector<std::string> keywords = config.strings("keywords");
+  for (const std::string& word : keywords)
+    if (word.empty())
+      config.error("keywords", "an empty keyword would match every post; remove it");
   if (!keywords.empty()) {
     Rule rule;
     rule.name = "keywords";
@@ -378,16 +383,21 @@ class Review : public herald::Step {
         return;
       case LatePolicy::escalate:
         if (!escalated) {
-          if (!herald::builtin::tell_of_escalation(post, notifier_, people_, {role_},
-                                                   deadline_.escalate_to, "legal review", late))
+          for (const char* type : {"clear", "reject", "require_edit"})
+            post.expect(type, deadline_.escalate_to);
+          const std::string waiting = herald::builtin::tell_of_escalation(
+              post, notifier_, people_, {role_}, deadline_.escalate_to, "legal review", late);
+          if (!waiting.empty()) {
+            post.wait_until(post.now_ms() + herald::builtin::kNoticeRetryMs,
+                            "escalated to " + deadline_.escalate_to + ": " + late + "; " + why +
+                                "; " + waiting);
             return;
+          }
           post.emit("escalated", "legal");
           post.emit("notify", herald::json_line({{"event", "escalated"},
                                                  {"step", "legal_review"},
                                                  {"to", deadline_.escalate_to},
                                                  {"post", std::stoll(post.id())}}));
-          for (const char* type : {"clear", "reject", "require_edit"})
-            post.expect(type, deadline_.escalate_to);
         }
         post.hold("escalated to " + deadline_.escalate_to + ": " + late + "; " + why);
         return;
@@ -412,10 +422,19 @@ class Screen : public herald::Step {
  public:
   static constexpr auto config_keys = Review::config_keys;
 
-  explicit Screen(herald::Config& config) { load_step_rules(config, rules_, disclaimers_); }
+  explicit Screen(herald::Config& config) {
+    load_step_rules(config, rules_, disclaimers_);
+    if (auto path = config.optional_string("templates"); path && !path->empty())
+      templates_ = herald::builtin::load_templates(*path);
+  }
 
   void run(herald::Context& post) override {
     const std::string text = post.text();
+    // An unchanged instance of a pre-approved template skips legal review: nothing to show.
+    if (herald::builtin::match_template(templates_, text)) {
+      post.advance();
+      return;
+    }
     for (const Match& m : match_rules(rules_, text, post.account(), post.network()))
       post.emit("finding", finding_of(m, text));
     post.advance();
@@ -424,6 +443,7 @@ class Screen : public herald::Step {
  private:
   std::vector<Rule> rules_;
   std::vector<Disclaimer> disclaimers_;
+  std::vector<herald::builtin::Template> templates_;
 };
 
 }  // namespace

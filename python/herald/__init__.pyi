@@ -257,11 +257,11 @@ class Host:
         text: str,
         author: str | None = None,
         tags: Sequence[str] = (),
-        at: str | datetime | None = None,
+        at: str | datetime | int | None = None,
         dst: Literal["reject", "shift_forward", "earliest", "latest"] | None = None,
     ) -> Post: ...
     def submit_many(
-        self, posts: Iterable[Mapping[str, str | Sequence[str] | datetime | None]]
+        self, posts: Iterable[Mapping[str, str | Sequence[str] | datetime | int | None]]
     ) -> list[int]:
         """All or none; a refused batch raises an Error whose `problems` lists
         (index, field, message) for each refused post."""

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 namespace herald {
@@ -147,6 +149,90 @@ workflows:
     EXPECT_NE(result.output.find(config + expected), std::string::npos)
         << "missing: " << expected << "\n"
         << result.output;
+}
+
+TEST_F(FirstUse, AnEmptyLegalKeywordIsRefusedForItWouldHoldEveryPost) {
+  const std::string config = write_config(R"(herald: 1
+store: { path: herald.db }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+  lee: { roles: [legal] }
+workflows:
+  announce:
+    steps:
+      - { kind: legal_review, plugin: legal_review, config: { keywords: [merger, ""] } }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  auto result = herald("validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find("(workflows.announce.steps[0].config.keywords): plugin legal_review "
+                               "refused this configuration: an empty keyword would match every "
+                               "post"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST_F(FirstUse, AStagesQuorumIsAWholeNumberAndTheRetryCapIsNoShorterThanTheFirstDelay) {
+  const std::string config = write_config(R"(herald: 1
+store: { path: herald.db }
+engine: { retry_delay_seconds: 100, max_retry_delay_seconds: 10 }
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+  mo: { roles: [marketing] }
+  li: { roles: [marketing] }
+workflows:
+  announce:
+    steps:
+      - kind: approve
+        plugin: approve
+        config: { stages: [ { name: "", roles: [marketing], quorum: 1.5 } ] }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  auto result = herald("validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find("engine.max_retry_delay_seconds): the cap on the retry delay (10 s) "
+                               "is shorter than the first delay"),
+            std::string::npos)
+      << result.output;
+
+  std::string text = testing::read_file(config);
+  text.erase(text.find("engine:"), text.find("accounts:") - text.find("engine:"));
+  dir_.write("company.yaml", text);
+  result = herald("validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  for (const char* expected :
+       {"quorum '1.5' is not any, all, N or 'N of M'", "a stage's name cannot be empty"})
+    EXPECT_NE(result.output.find(expected), std::string::npos) << expected << "\n" << result.output;
+}
+
+TEST_F(FirstUse, OptionsOutOfRangeAreRefusedWithExitCodeTwo) {
+  const std::string config = write_config(kOutboxLength);
+  for (const std::string& args : {std::string("text --jobs 100000 < /dev/null"),
+                                  std::string("text --limit 4294967296 < /dev/null"),
+                                  "run " + config + " --supervise --restart-delay nan"}) {
+    auto result = herald(args);
+    EXPECT_EQ(result.exit_code, 2) << args << "\n" << result.output;
+  }
+  auto folder = herald("submit " + config + " --from " + dir_.path().string() + " -w announce");
+  EXPECT_NE(folder.exit_code, 0);
+  std::filesystem::create_directory(dir_.path() / "posts.csv");
+  folder = herald("submit " + config + " --from " + (dir_.path() / "posts.csv").string());
+  EXPECT_NE(folder.output.find("not a file of posts (a folder or device)"), std::string::npos)
+      << folder.output;
+}
+
+TEST_F(FirstUse, AnAccountsCharLimitAboveAMillionIsRefused) {
+  std::string text = kOutboxLength;
+  text.replace(text.find("char_limit: 10"), 14, "char_limit: 2147483648");
+  auto result = herald("validate " + write_config(text));
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find("must be from 0 (no limit) to 1000000, got 2147483648"),
+            std::string::npos)
+      << result.output;
 }
 
 }  // namespace

@@ -79,6 +79,8 @@ people:
   zed: { roles: [] }
 teams:
   compliance: [cy, di, ed]
+notifiers:
+  down: { plugin: notify/webhook, config: { url: "http://127.0.0.1:9/never", timeout_seconds: 1 } }
 workflows:
   one:
     steps:
@@ -126,6 +128,28 @@ workflows:
       - kind: legal_review
         plugin: legal_review
         config: { rules: rules.yaml, deadline: 4h, on_late: escalate, escalate_to: general_counsel }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+  escalate_unreachable:
+    steps:
+      - kind: approve
+        plugin: approve
+        config:
+          notifier: down
+          stages:
+            - { name: marketing, roles: [marketing], deadline: 2h, on_late: escalate, escalate_to: executive }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+  screened_when:
+    steps:
+      - { kind: approve, plugin: approve, config: { role: marketing } }
+      - kind: legal_review
+        plugin: legal_review
+        when: { tag: legalcheck }
+        config: { rules: rules.yaml }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+  screened_templates:
+    steps:
+      - { kind: approve, plugin: approve, config: { role: marketing } }
+      - { kind: legal_review, plugin: legal_review, config: { keywords: [refund], templates: templates.yaml } }
       - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
   screened:
     steps:
@@ -382,6 +406,51 @@ TEST_F(Governance, AnEscalationTellsTheApproversAndItsTargetsOnceEach) {
                       {"li", "approver"}, {"mo", "approver"}, {"vp", "escalate_to"}}));
   EXPECT_EQ(event_comments(escalate, "notified"),
             std::vector<std::string>{"escalation of stage marketing: mo, li, vp"});
+}
+
+TEST_F(Governance, ANotifierThatIsDownNeitherFailsThePostNorStopsItsApproval) {
+  int64_t id = submit("escalate_unreachable", "Escalate me while chat is down");
+  run_now();
+  for (int hours = 3; hours <= 12; ++hours) run_until(start_ + hours * kHour);
+  PostView waiting = post(id);
+  EXPECT_EQ(waiting.state, "waiting") << waiting.reason;
+  EXPECT_NE(waiting.reason.find("escalated to role executive"), std::string::npos)
+      << waiting.reason;
+  EXPECT_NE(waiting.reason.find("the escalation notice to mo waits"), std::string::npos)
+      << waiting.reason;
+  approve(id, "vp");  // escalate_to may approve while the notice waits
+  EXPECT_EQ(post(id).state, "done") << post(id).reason;
+}
+
+TEST_F(Governance, AnEditThatIsEscalatedAgainTellsEveryoneAgain) {
+  int64_t id = submit("late_escalate", "Escalate me");
+  run_now();
+  run_until(start_ + 3 * kHour);
+  ASSERT_TRUE(host_->edit(id, "ana", "Escalate me, edited", "a new revision"));
+  run_now();
+  run_until(start_ + 6 * kHour);
+  const std::string notes = (dir_.path() / "outbox" / "share-requests.jsonl").string();
+  EXPECT_EQ(testing::count_lines(testing::read_file(notes)), 6u)
+      << "mo, li and vp, once for each revision";
+}
+
+TEST_F(Governance, LegalStepsThatWillNotRunShowNothingBeforeApproval) {
+  int64_t conditional = submit("screened_when", "The merger is done");  // no legalcheck tag
+  int64_t templated =
+      submit("screened_templates", "Hi Bob, we have refunded order 123456. Sorry about that!");
+  int64_t keyword = submit("screened_templates", "Ask us for a refund");
+  run_now();
+  auto inbox = host_->inbox("mo");
+  ASSERT_TRUE(inbox);
+  ASSERT_EQ(inbox->size(), 3u);
+  for (const InboxItem& item : *inbox) {
+    if (item.post.id == conditional || item.post.id == templated) {
+      EXPECT_TRUE(item.findings.empty()) << item.post.id << ": " << item.findings.front();
+    }
+    if (item.post.id == keyword) {
+      EXPECT_EQ(item.findings.size(), 1u);
+    }
+  }
 }
 
 TEST_F(Governance, ApproversSeeWhatLegalsRulesWillSayBeforeTheyApprove) {

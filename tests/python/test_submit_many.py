@@ -69,3 +69,18 @@ def test_malformed_posts_are_refused_before_anything_is_stored(deployment: Deplo
     with pytest.raises(herald.InvalidArgument, match=r"row 1 \(text\): the post has no text"):
         host.submit_many([good, {"workflow": "announce", "account": "corp"}])
     assert host.status() == []
+
+
+def test_times_are_read_as_submit_reads_them(deployment: Deployment) -> None:
+    config, _ = deployment(WORKFLOW)
+    host = herald.Host(config, clock=herald.VirtualClock("2026-12-01T09:00:00Z"))
+    naive = datetime.datetime(2026, 12, 2, 9, 0)
+    with pytest.raises(ValueError, match="without a time zone"):
+        host.submit_many([{"workflow": "announce", "account": "corp", "text": "a", "at": naive}])
+    later_ms = int(datetime.datetime(2026, 12, 2, 9, 0, tzinfo=datetime.timezone.utc).timestamp())
+    ids = host.submit_many(
+        [{"workflow": "announce", "account": "corp", "text": "b", "at": later_ms * 1000}]
+    )
+    one = host.submit("announce", "corp", "c", at=later_ms * 1000)
+    assert host.status(ids[0]).publish_at_ms == later_ms * 1000
+    assert host.status(one.id).publish_at_ms == later_ms * 1000

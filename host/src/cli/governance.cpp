@@ -89,21 +89,24 @@ json inbox_json(const std::vector<InboxItem>& items) {
   return out;
 }
 
+json delegation_json(const DelegationView& d) {
+  return {{"id", d.id},
+          {"from", d.from},
+          {"to", d.to},
+          {"since", format_utc(d.since_ms)},
+          {"until", format_utc(d.until_ms)},
+          {"state", d.state},
+          {"created_by", d.created_by},
+          {"revoked", d.revoked_ms ? format_utc(d.revoked_ms) : ""},
+          {"revoked_by", d.revoked_by},
+          {"revoke_reason", d.revoke_reason}};
+}
+
 std::string delegations_listing(const std::vector<DelegationView>& delegations, bool as_json,
                                 bool all) {
   if (as_json) {
     json out = json::array();
-    for (const DelegationView& d : delegations)
-      out.push_back({{"id", d.id},
-                     {"from", d.from},
-                     {"to", d.to},
-                     {"since", format_utc(d.since_ms)},
-                     {"until", format_utc(d.until_ms)},
-                     {"state", d.state},
-                     {"created_by", d.created_by},
-                     {"revoked", d.revoked_ms ? format_utc(d.revoked_ms) : ""},
-                     {"revoked_by", d.revoked_by},
-                     {"revoke_reason", d.revoke_reason}});
+    for (const DelegationView& d : delegations) out.push_back(delegation_json(d));
     return json_text(out);
   }
   if (delegations.empty())
@@ -292,11 +295,16 @@ void add_governance_commands(CLI::App& app, int& exit_code) {
       ->required();
   delegate_revoke->add_option("--reason", o->reason, "why (kept in the audit trail)");
   add_clock_options(delegate_revoke, o->clock);
+  delegate_revoke->add_flag("--json", o->as_json, "print JSON");
   delegate_revoke->callback([o, list_options, &exit_code] {
     auto host = open_or_report(o->config, exit_code, o->clock);
     if (!host) return;
     auto revoked = host->revoke_delegation(list_options->id, o->person, o->reason);
     if (failed(revoked, exit_code)) return;
+    if (o->as_json) {
+      std::cout << json_text(delegation_json(*revoked));
+      return;
+    }
     std::cout << "delegation " << revoked->id << " revoked: " << revoked->to
               << " no longer acts for " << revoked->from << " (from "
               << format_utc(revoked->revoked_ms) << ")\n";

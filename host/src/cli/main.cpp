@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -317,7 +318,11 @@ int main(int argc, char** argv) {
   run->add_option("--restart-delay", restart_delay,
                   "with --supervise: seconds before the first restart (doubling, up to 30 s, "
                   "while workers keep stopping)")
-      ->check(CLI::Range(0.01, 30.0));
+      ->check(CLI::Range(0.01, 30.0))
+      ->check([](const std::string& text) {  // Range lets a NaN through
+        return std::isfinite(std::strtod(text.c_str(), nullptr)) ? std::string()
+                                                                 : "expected a number of seconds";
+      });
   run->callback([&] {
     if (supervise) {
       exit_code = herald::supervise_worker(argc, argv, restart_delay);

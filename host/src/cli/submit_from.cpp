@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -184,6 +185,19 @@ Result<std::vector<PostRow>> read_post_rows(const std::string& path,
                   path +
                       ": give a .csv file (a header, then one post a line) or a .jsonl file "
                       "(one JSON object a line)");
+  // One batch is one transaction: a file of a size a person prepares, not a stream.
+  constexpr std::uintmax_t kMaxBytes = 64ull << 20;
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (error || !std::filesystem::exists(status))
+    return Status(ErrorCode::not_found, path + ": cannot open the file of posts");
+  if (!std::filesystem::is_regular_file(status))
+    return Status(ErrorCode::invalid_argument, path + ": not a file of posts (a folder or device)");
+  if (std::filesystem::file_size(path, error) > kMaxBytes)
+    return Status(ErrorCode::invalid_argument,
+                  path +
+                      ": larger than 64 MiB; split it into several files (each is stored all "
+                      "or nothing)");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status(ErrorCode::not_found, path + ": cannot open the file of posts");
   std::ostringstream content;

@@ -305,9 +305,11 @@ void add_text_command(CLI::App& app, int& exit_code) {
   auto settings = std::make_shared<Settings>();
   text->add_option("--network", settings->network, "x, mastodon, bluesky or linkedin")
       ->capture_default_str();
-  text->add_option("--limit", settings->limit, "the account's limit (default: the network's)");
+  text->add_option("--limit", settings->limit, "the account's limit (default: the network's)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
   text->add_option("--jobs,-j", settings->jobs,
-                   "threads that count (default: one per core; results stay in input order)");
+                   "threads that count (default: one per core; results stay in input order)")
+      ->check(CLI::Range(1u, 256u));
   text->add_option("FILE", settings->input, "JSON lines to read (default: standard input)");
   text->add_flag("--json", settings->json, "print one JSON object per line");
   text->callback([settings, &exit_code] {

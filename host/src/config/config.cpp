@@ -460,9 +460,9 @@ void read_accounts(Reader& r, const YAML::Node& node, Configuration& config) {
     account.char_limit_set = static_cast<bool>(body["char_limit"]);
     if (body["char_limit"]) {
       account.char_limit = r.integer(body["char_limit"], path + ".char_limit").value_or(0);
-      if (account.char_limit < 0) {
+      if (account.char_limit < 0 || account.char_limit > 1'000'000) {
         r.error(body["char_limit"], path + ".char_limit",
-                "must be 0 (no limit) or more, got " + std::to_string(account.char_limit) +
+                "must be from 0 (no limit) to 1000000, got " + std::to_string(account.char_limit) +
                     "; leave it out to use the network's own limit");
         account.char_limit = default_char_limit(account.network);
       }
@@ -990,6 +990,13 @@ std::string raw_byte_problem(const std::string& file, const std::string& bytes) 
                           "converts a Latin-1 file)");
 }
 
+/// "90 s", "0.5 s".
+std::string seconds_text(int64_t ms) {
+  std::ostringstream out;
+  out << static_cast<double>(ms) / 1000 << " s";
+  return out.str();
+}
+
 void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (!r.check_map(node, "engine",
                    {"max_attempts", "retry_delay_seconds", "max_retry_delay_seconds",
@@ -1022,6 +1029,13 @@ void read_engine(Reader& r, const YAML::Node& node, Configuration& config) {
   if (node["max_retry_delay_seconds"])
     config.engine.max_retry_delay_ms =
         seconds("max_retry_delay_seconds", config.engine.max_retry_delay_ms);
+  if (config.engine.retry_delay_ms > config.engine.max_retry_delay_ms)
+    r.error(node["max_retry_delay_seconds"] ? node["max_retry_delay_seconds"]
+                                            : node["retry_delay_seconds"],
+            "engine.max_retry_delay_seconds",
+            "the cap on the retry delay (" + seconds_text(config.engine.max_retry_delay_ms) +
+                ") is shorter than the first delay, engine.retry_delay_seconds (" +
+                seconds_text(config.engine.retry_delay_ms) + ")");
   if (node["lease_seconds"]) {
     if (auto lease = r.integer(node["lease_seconds"], "engine.lease_seconds")) {
       if (*lease < 1 || *lease > 7 * 86400)

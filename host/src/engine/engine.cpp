@@ -424,6 +424,9 @@ void Engine::spawn(Transition& t, CallContext& call, const std::string& step, in
 
 void Engine::run_screens(const BoundWorkflow& bound, const CallContext& step_call, Transition& t) {
   for (const auto& screen : bound.screens) {
+    // A legal step its condition skips will say nothing of this post.
+    if (step_call.account && !screen->config().when.matches(t.post, step_call.account->network))
+      continue;
     Post post = t.post;  // a screen records findings; it changes nothing of the post
     CallContext call;
     call.post = &post;
