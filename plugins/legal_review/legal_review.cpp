@@ -75,70 +75,77 @@ void check_keys(const std::string& file, const YAML::Node& map,
   }
 }
 
-/// The rules file: `rules:` (and optionally `disclaimers:`).
+/// The rules file: `rules:` (and optionally `disclaimers:`). A rule with a mistake is left out
+/// and its mistake added to `problems`, so that every bad rule is named at once; a file that
+/// cannot be read as a rules file throws.
 void load_rules(const std::string& file, std::vector<Rule>& rules,
-                std::vector<Disclaimer>& disclaimers) {
+                std::vector<Disclaimer>& disclaimers, std::vector<std::string>& problems) {
   YAML::Node root = herald::builtin::load_yaml_file(file, "legal rules file");
   if (!root.IsMap() || !root["rules"] || !root["rules"].IsSequence())
     throw std::invalid_argument(file + ":1:1: expected `rules:` with a list of rules");
   check_keys(file, root, {"rules", "disclaimers"}, "rules file");
   for (const YAML::Node& node : root["rules"]) {
-    if (!node.IsMap())
-      throw std::invalid_argument(yaml_where(file, node) + ": a rule is a mapping");
-    check_keys(file, node,
-               {"name", "pattern", "words", "severity", "message", "accounts", "networks"}, "rule");
-    Rule rule;
-    if (!node["name"] || !node["name"].IsScalar())
-      throw std::invalid_argument(yaml_where(file, node) + ": a rule needs a `name`");
-    rule.name = node["name"].Scalar();
-    for (const Rule& other : rules)
-      if (other.name == rule.name)
-        throw std::invalid_argument(yaml_where(file, node["name"]) + ": rule '" + rule.name +
-                                    "' is defined twice");
-    std::string where = yaml_where(file, node) + ": rule '" + rule.name + "'";
-    bool has_pattern = static_cast<bool>(node["pattern"]),
-         has_words = static_cast<bool>(node["words"]);
-    if (has_pattern == has_words)
-      throw std::invalid_argument(where + ": give exactly one of `pattern` (RE2) or `words`");
-    std::string expression;
-    if (has_pattern) {
-      if (!node["pattern"].IsScalar())
-        throw std::invalid_argument(where + ": `pattern` must be text");
-      expression = node["pattern"].Scalar();
-      where = yaml_where(file, node["pattern"]) + ": rule '" + rule.name + "'";
-      if (expression.empty())
-        throw std::invalid_argument(where + ": an empty pattern would match every post");
-    } else {
-      std::string alternatives;
-      for (const auto& word : scalars(file, node["words"], "rule '" + rule.name + "' words"))
-        alternatives += (alternatives.empty() ? "" : "|") + RE2::QuoteMeta(word);
-      if (alternatives.empty()) throw std::invalid_argument(where + ": `words` is empty");
-      expression = "(?i)\\b(?:" + alternatives + ")\\b";
+    try {
+      if (!node.IsMap())
+        throw std::invalid_argument(yaml_where(file, node) + ": a rule is a mapping");
+      check_keys(file, node,
+                 {"name", "pattern", "words", "severity", "message", "accounts", "networks"},
+                 "rule");
+      Rule rule;
+      if (!node["name"] || !node["name"].IsScalar())
+        throw std::invalid_argument(yaml_where(file, node) + ": a rule needs a `name`");
+      rule.name = node["name"].Scalar();
+      for (const Rule& other : rules)
+        if (other.name == rule.name)
+          throw std::invalid_argument(yaml_where(file, node["name"]) + ": rule '" + rule.name +
+                                      "' is defined twice");
+      std::string where = yaml_where(file, node) + ": rule '" + rule.name + "'";
+      bool has_pattern = static_cast<bool>(node["pattern"]),
+           has_words = static_cast<bool>(node["words"]);
+      if (has_pattern == has_words)
+        throw std::invalid_argument(where + ": give exactly one of `pattern` (RE2) or `words`");
+      std::string expression;
+      if (has_pattern) {
+        if (!node["pattern"].IsScalar())
+          throw std::invalid_argument(where + ": `pattern` must be text");
+        expression = node["pattern"].Scalar();
+        where = yaml_where(file, node["pattern"]) + ": rule '" + rule.name + "'";
+        if (expression.empty())
+          throw std::invalid_argument(where + ": an empty pattern would match every post");
+      } else {
+        std::string alternatives;
+        for (const auto& word : scalars(file, node["words"], "rule '" + rule.name + "' words"))
+          alternatives += (alternatives.empty() ? "" : "|") + RE2::QuoteMeta(word);
+        if (alternatives.empty()) throw std::invalid_argument(where + ": `words` is empty");
+        expression = "(?i)\\b(?:" + alternatives + ")\\b";
+      }
+      RE2::Options options;
+      options.set_log_errors(false);
+      rule.pattern = std::make_shared<re2::RE2>(expression, options);
+      if (!rule.pattern->ok())
+        throw std::invalid_argument(where + ": the pattern is not valid RE2 (" +
+                                    rule.pattern->error() +
+                                    "); RE2 has no backreferences or lookaround, which keeps "
+                                    "matching linear in the text");
+      std::string severity = node["severity"] ? node["severity"].as<std::string>("") : "review";
+      if (severity == "review")
+        rule.severity = Severity::review;
+      else if (severity == "block")
+        rule.severity = Severity::block;
+      else if (severity == "warn")
+        rule.severity = Severity::warn;
+      else
+        throw std::invalid_argument(yaml_where(file, node["severity"]) + ": rule '" + rule.name +
+                                    "': severity is review, block or warn, not '" + severity + "'");
+      rule.message = node["message"] ? node["message"].as<std::string>("") : "";
+      if (rule.message.empty())
+        throw std::invalid_argument(where + ": a rule needs a `message` for the reviewer");
+      if (node["accounts"]) rule.accounts = scalars(file, node["accounts"], "accounts");
+      if (node["networks"]) rule.networks = scalars(file, node["networks"], "networks");
+      rules.push_back(std::move(rule));
+    } catch (const std::invalid_argument& error) {
+      problems.push_back(error.what());  // and on to the next rule
     }
-    RE2::Options options;
-    options.set_log_errors(false);
-    rule.pattern = std::make_shared<re2::RE2>(expression, options);
-    if (!rule.pattern->ok())
-      throw std::invalid_argument(where + ": the pattern is not valid RE2 (" +
-                                  rule.pattern->error() +
-                                  "); RE2 has no backreferences or lookaround, which keeps "
-                                  "matching linear in the text");
-    std::string severity = node["severity"] ? node["severity"].as<std::string>("") : "review";
-    if (severity == "review")
-      rule.severity = Severity::review;
-    else if (severity == "block")
-      rule.severity = Severity::block;
-    else if (severity == "warn")
-      rule.severity = Severity::warn;
-    else
-      throw std::invalid_argument(yaml_where(file, node["severity"]) + ": rule '" + rule.name +
-                                  "': severity is review, block or warn, not '" + severity + "'");
-    rule.message = node["message"] ? node["message"].as<std::string>("") : "";
-    if (rule.message.empty())
-      throw std::invalid_argument(where + ": a rule needs a `message` for the reviewer");
-    if (node["accounts"]) rule.accounts = scalars(file, node["accounts"], "accounts");
-    if (node["networks"]) rule.networks = scalars(file, node["networks"], "networks");
-    rules.push_back(std::move(rule));
   }
   if (const YAML::Node& list = root["disclaimers"]) {
     if (!list.IsSequence())
@@ -209,8 +216,11 @@ bool legal_findings_recorded(const std::vector<herald::Event>& events) {
 /// Legal's rules of the step's `rules` file and `keywords`.
 void load_step_rules(herald::Config& config, std::vector<Rule>& rules,
                      std::vector<Disclaimer>& disclaimers) {
-  if (auto file = config.optional_string("rules"); file && !file->empty())
-    load_rules(*file, rules, disclaimers);
+  if (auto file = config.optional_string("rules"); file && !file->empty()) {
+    std::vector<std::string> problems;
+    load_rules(*file, rules, disclaimers, problems);
+    for (const std::string& problem : problems) config.error("rules", problem);
+  }
   std::vector<std::string> keywords = config.strings("keywords");
   for (const std::string& word : keywords)
     if (word.empty())
@@ -277,8 +287,9 @@ class Review : public herald::Step {
     if (!deadline_.escalate_to.empty() &&
         !herald::builtin::anyone_is(people_, deadline_.escalate_to))
       config.error("escalate_to", "nobody is '" + deadline_.escalate_to + "' to escalate to");
+    const int before = config.errors();
     load_step_rules(config, rules_, disclaimers_);
-    if (rules_.empty() && disclaimers_.empty())
+    if (rules_.empty() && disclaimers_.empty() && config.errors() == before)
       config.error("rules", "legal review needs `rules` (a rules file) or `keywords`");
     if (auto path = config.optional_string("templates"); path && !path->empty())
       templates_ = herald::builtin::load_templates(*path);

@@ -106,39 +106,39 @@ class Cadence : public herald::Step {
     for (const sched::Blackout& b : blackouts_)
       for (const std::string& a : b.accounts)
         if (!known_account(a))
-          throw std::invalid_argument(config.where("blackouts") + ": blackout '" + b.name +
-                                      "' names the unknown account '" + a + "'");
+          config.error("blackouts",
+                       "blackout '" + b.name + "' names the unknown account '" + a + "'");
     for (size_t i = 0; i < config.size("accounts"); ++i) {
       const std::string path = "accounts[" + std::to_string(i) + "]";
       MapItem item(config, path,
                    {"account", "per_day", "min_gap", "days", "hours", "slots", "best_slots"});
       std::vector<std::string> names = item.strings("account");
-      if (names.empty()) item.fail("", "each entry needs `account` (a name or a list)");
+      if (names.empty()) item.error("", "each entry needs `account` (a name or a list)");
       sched::Rules rules = read_rules(config, path + ".", defaults_);
       for (const std::string& name : names) {
-        if (!known_account(name)) item.fail("account", "unknown account '" + name + "'");
+        if (!known_account(name)) item.error("account", "unknown account '" + name + "'");
         if (per_account_.count(name))
-          item.fail("account", "account '" + name + "' is listed twice");
+          item.error("account", "account '" + name + "' is listed twice");
         per_account_[name] = rules;
       }
     }
     // Rules that can never be met, and rules that need a zone an account lacks, are errors now
-    // rather than posts that never go out.
+    // rather than posts that never go out (once the rules themselves read without a mistake).
     std::vector<const sched::Blackout*> every_blackout;
     for (const auto& b : blackouts_) every_blackout.push_back(&b);
-    for (const herald::Account& account : accounts) {
+    for (const herald::Account& account :
+         config.errors() == 0 ? accounts : std::vector<herald::Account>{}) {
       const sched::Rules& rules = rules_for(account.name);
       std::string why = rules.impossible(every_blackout);
       if (!why.empty())
-        throw std::invalid_argument(
-            config.where(per_account_.count(account.name) ? "accounts" : "days") +
-            ": the cadence of account " + account.name + " can never be met: " + why);
+        config.error(per_account_.count(account.name) ? "accounts" : "days",
+                     "the cadence of account " + account.name + " can never be met: " + why);
       bool needs_zone = rules.restricts_time() || !rules.slots.empty() || rules.per_day > 0;
       if (needs_zone && account.audiences.empty())
-        throw std::invalid_argument(
-            config.where("hours") + ": account " + account.name +
-            " has no timezone or audiences, and its cadence is read in its audience's zone; give "
-            "the account `timezone:` (or `audiences:`)");
+        config.error("hours", "account " + account.name +
+                                  " has no timezone or audiences, and its cadence is read in its "
+                                  "audience's zone; give the account `timezone:` (or "
+                                  "`audiences:`)");
     }
     urgent_role_ = config.string("urgent_role");
     if (!urgent_role_.empty()) {
@@ -232,36 +232,58 @@ class Cadence : public herald::Step {
         if (k == name) return true;
       return false;
     };
-    if (present("per_day")) rules.per_day = config.integer(key("per_day"));
-    if (rules.per_day < 0)
-      throw std::invalid_argument(config.where(key("per_day")) + ": per_day must be 0 or more");
-    if (present("min_gap"))
-      rules.min_gap_ms =
-          duration_setting(config.string(key("min_gap")), config.where(key("min_gap")));
+    // Each mistake is recorded (config.error) and the setting keeps what it had.
+    if (present("per_day")) {
+      const int64_t per_day = config.integer(key("per_day"));
+      if (per_day < 0)
+        config.error(key("per_day"), "per_day must be 0 or more");
+      else
+        rules.per_day = per_day;
+    }
+    if (present("min_gap")) {
+      const std::string text = config.string(key("min_gap"));
+      if (text == "0" || text.empty())
+        rules.min_gap_ms = 0;
+      else if (std::optional<int64_t> ms = parse_duration(text))
+        rules.min_gap_ms = *ms;
+      else
+        config.error(key("min_gap"),
+                     "cannot read the duration '" + text + "'; write 90m, 2h, 1d or 0");
+    }
     std::string error;
     if (present("days") && config.size(key("days")) > 0) {
       std::optional<uint8_t> days = sched::parse_days(config.strings(key("days")), error);
-      if (!days) throw std::invalid_argument(config.where(key("days")) + ": " + error);
-      if (*days == 0) throw std::invalid_argument(config.where(key("days")) + ": no day allowed");
-      rules.days = *days;
+      if (!days)
+        config.error(key("days"), error);
+      else if (*days == 0)
+        config.error(key("days"), "no day allowed");
+      else
+        rules.days = *days;
     }
     if (present("hours") && !config.string(key("hours")).empty()) {
       std::optional<sched::Hours> hours = sched::parse_hours(config.string(key("hours")), error);
-      if (!hours) throw std::invalid_argument(config.where(key("hours")) + ": " + error);
-      rules.hours = *hours;
+      if (!hours)
+        config.error(key("hours"), error);
+      else
+        rules.hours = *hours;
     }
     if (present("slots") && config.size(key("slots")) > 0) {
       rules.slots.clear();
       for (const std::string& text : config.strings(key("slots"))) {
         std::optional<std::vector<sched::Slot>> slots = sched::parse_slots(text, error);
-        if (!slots) throw std::invalid_argument(config.where(key("slots")) + ": " + error);
-        rules.slots.insert(rules.slots.end(), slots->begin(), slots->end());
+        if (!slots)
+          config.error(key("slots"), error);
+        else
+          rules.slots.insert(rules.slots.end(), slots->begin(), slots->end());
       }
     }
-    if (present("best_slots")) rules.best_slots = config.integer(key("best_slots"));
-    if (rules.best_slots < 0 || rules.best_slots > 168)
-      throw std::invalid_argument(config.where(key("best_slots")) +
-                                  ": best_slots must be between 0 and 168");
+    if (present("best_slots")) {
+      const int64_t best = config.integer(key("best_slots"));
+      if (best < 0 || best > 168)
+        config.error(key("best_slots"), "best_slots must be between 0 and 168");
+      else
+        rules.best_slots = best;
+    }
     return rules;
   }
 

@@ -235,5 +235,36 @@ TEST_F(FirstUse, AnAccountsCharLimitAboveAMillionIsRefused) {
       << result.output;
 }
 
+TEST_F(FirstUse, EveryBadRuleOfALegalRulesFileAndEveryCadenceMistakeIsNamedAtOnce) {
+  dir_.write("rules.yaml", R"(rules:
+  - { name: backref, pattern: '(a)\1', message: m }
+  - { name: odd, words: [x], severity: nope, message: m }
+  - { name: silent, words: [y] }
+  - { name: fine, words: [z], message: m }
+)");
+  const std::string config = write_config(R"(herald: 1
+store: { path: herald.db }
+accounts:
+  corp: { network: mastodon, timezone: Europe/Oslo }
+people:
+  ana: { roles: [writer] }
+  lee: { roles: [legal] }
+workflows:
+  announce:
+    steps:
+      - { kind: schedule, plugin: schedule/cadence, config: { per_day: -1, min_gap: soon, days: [someday], hours: "25:00-26:00", best_slots: 500 } }
+      - { kind: legal_review, plugin: legal_review, config: { rules: rules.yaml } }
+      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+)");
+  auto result = herald("validate " + config);
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  for (const char* expected :
+       {"per_day must be 0 or more", "cannot read the duration 'soon'", "config.days)",
+        "config.hours)", "best_slots must be between 0 and 168", "rule 'backref'",
+        "severity is review, block or warn, not 'nope'", "rule 'silent': a rule needs a `message`"})
+    EXPECT_NE(result.output.find(expected), std::string::npos) << expected << "\n" << result.output;
+  EXPECT_EQ(result.output.find("rule 'fine'"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace herald

@@ -152,7 +152,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"char_limit_negative",
                   replace(kValid, "    network: mastodon\n",
                           "    network: mastodon\n    char_limit: -5\n"),
-                  {"company.yaml:5:17 (accounts.corp.char_limit)", "must be from 0 (no limit) to 1000000, got -5"}},
+                  {"company.yaml:5:17 (accounts.corp.char_limit)",
+                   "must be from 0 (no limit) to 1000000, got -5"}},
         BadConfig{
             "lease_shorter_than_a_publish_timeout",
             replace(replace(with_step_deadlines(kValid, 10), "herald: 1\n",
