@@ -70,7 +70,10 @@ run_asan() {
   # report them and exit with code 1, and a worker must be seen to die of its signal). Every
   # other suite, and every other sanitizer check in those, stays on.
   local status=0 options=detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1
-  local skip='^(installed_package_builds_samples|clang_format_clean|pds_setup|RealBluesky)'
+  # The checks of the docs' examples are skipped too: they build and run programs of their own
+  # with the system compiler (not with the sanitizer runtime), and `herald validate` over the
+  # examples is what the configuration suites check here already.
+  local skip='^(installed_package_builds_samples|clang_format_clean|pds_setup|RealBluesky|approval_examples_validate|scheduling_examples_validate|docs_code_blocks)'
   local crash='^Crash[A-Za-z]*\.'
   ASAN_OPTIONS=$options UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp" \
