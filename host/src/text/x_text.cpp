@@ -192,6 +192,9 @@ size_t punycode_length(std::u16string_view label) {
   for (char32_t c : code_points)
     if (c < 0x80) ++basic;
   if (basic == code_points.size()) return label.size();
+  // Every code point takes at least one character of the encoding: a label this long is too
+  // long for any use here (63 at most), and encoding it costs time quadratic in its length.
+  if (code_points.size() > 63) return 4 + code_points.size();
   // Encode only to count the output: base 36 digits with the bias adaptation of RFC 3492.
   constexpr uint32_t kBase = 36, kTMin = 1, kTMax = 26, kSkew = 38, kDamp = 700;
   auto adapt = [&](uint32_t delta, uint32_t points, bool first) {

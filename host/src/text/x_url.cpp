@@ -377,48 +377,36 @@ size_t Finder::domain_at(size_t at) {
 }
 
 /// The domain's end when its domain name is one of the labels after `dot` (the first label's
-/// dot), or npos. The same for every start inside the first label, so it is kept.
+/// dot), or npos. The labels after a dot are a tail of the labels after any earlier dot of the
+/// same chain, and the regex takes the last of them that a TLD follows; so one pass over a chain
+/// answers for every dot in it, and a text of many short labels is read once, not once per dot.
 size_t Finder::domain_after(size_t dot) {
-  if (dot == after_dot_) return after_dot_end_;
-  const Rules& r = rules();
-  const std::u16string_view text = text_;
-  const size_t n = text.size();
-  struct Label {
-    size_t dot;
-    bool underscore;
-  };
-  std::array<Label, 16> small;
-  std::vector<Label> many;
-  size_t count = 0;
-  auto add = [&](Label l) {
-    if (count < small.size())
-      small[count] = l;
-    else
-      many.push_back(l);
-    ++count;
-  };
-  auto label = [&](size_t k) { return k < small.size() ? small[k] : many[k - small.size()]; };
-  size_t i = dot + 1;
-  while (i < n && r.domain_char(text[i])) {
-    size_t j = i;
-    bool underscore = false;
-    while (j < n && (r.domain_char(text[j]) || text[j] == u'-' || text[j] == u'_')) {
-      underscore = underscore || text[j] == u'_';
-      ++j;
+  if (chain_first_ == npos || dot < chain_first_ || dot > chain_last_) {
+    const Rules& r = rules();
+    const std::u16string_view text = text_;
+    const size_t n = text.size();
+    size_t previous = dot;
+    chain_good_ = chain_end_ = npos;
+    for (size_t i = dot + 1; i < n && r.domain_char(text[i]);) {
+      size_t j = i;
+      bool underscore = false;
+      while (j < n && (r.domain_char(text[j]) || text[j] == u'-' || text[j] == u'_')) {
+        underscore = underscore || text[j] == u'_';
+        ++j;
+      }
+      if (j >= n || text[j] != u'.' || !r.domain_char(text[j - 1])) break;
+      if (!underscore)
+        if (size_t tld = tld_at(r, text, j + 1)) {
+          chain_good_ = previous;
+          chain_end_ = j + 1 + tld;
+        }
+      previous = j;
+      i = j + 1;
     }
-    if (j >= n || text[j] != u'.' || !r.domain_char(text[j - 1])) break;
-    add({j, underscore});
-    i = j + 1;
+    chain_first_ = dot;
+    chain_last_ = previous;
   }
-  size_t end = npos;
-  for (size_t k = count; k-- > 0 && end == npos;) {
-    Label l = label(k);
-    if (l.underscore) continue;
-    if (size_t tld = tld_at(r, text, l.dot + 1)) end = l.dot + 1 + tld;
-  }
-  after_dot_ = dot;
-  after_dot_end_ = end;
-  return end;
+  return chain_good_ != npos && dot <= chain_good_ ? chain_end_ : npos;
 }
 
 size_t find_unit(std::u16string_view text, char16_t unit, size_t from) {
@@ -464,25 +452,23 @@ void candidates(std::u16string_view text, std::vector<std::pair<size_t, size_t>>
 
 void ascii_domains(std::u16string_view domain, std::vector<std::pair<size_t, size_t>>& found) {
   // (?:[-a-z0-9À-ɏ…]+\.)+TLD, found left to right: at each start, the most labels after which
-  // a TLD follows.
+  // a TLD follows. A start that finds none sees a tail of the same labels from every later
+  // start up to where they stop, so the search goes on from there.
   const Rules& r = rules();
   const size_t n = domain.size();
   found.clear();
-  thread_local std::vector<size_t> dots;
   for (size_t start = 0; start < n;) {
-    dots.clear();
+    size_t end = 0, stop = start;
     for (size_t i = start; i < n && r.ascii_label(domain[i]);) {
       size_t j = i;
       while (j < n && r.ascii_label(domain[j])) ++j;
+      stop = j;
       if (j >= n || domain[j] != u'.') break;
-      dots.push_back(j);
+      if (size_t tld = tld_at(r, domain, j + 1)) end = j + 1 + tld;
       i = j + 1;
     }
-    size_t end = 0;
-    for (size_t k = dots.size(); k-- > 0 && end == 0;)
-      if (size_t tld = tld_at(r, domain, dots[k] + 1)) end = dots[k] + 1 + tld;
     if (end == 0) {
-      ++start;
+      start = std::max(start + 1, stop);
       continue;
     }
     found.emplace_back(start, end);

@@ -27,8 +27,9 @@ struct Match {
   size_t end = 0;
 };
 
-/// Matches the pattern in one text. It keeps the last label it read and what followed it, so
-/// that trying every start in a long run of letters stays linear.
+/// Matches the pattern in one text. It keeps the last label it read and the chain of labels
+/// that followed it, so that trying every start in a long run of letters, or of labels and dots
+/// (`a.a.a.a…`), stays linear.
 class Finder {
  public:
   explicit Finder(std::u16string_view text) : text_(text) {}
@@ -49,9 +50,13 @@ class Finder {
   size_t label_from_ = npos;
   size_t label_end_ = npos;
   size_t label_underscore_ = npos;
-  // What domain_after last gave, and for which dot.
-  size_t after_dot_ = npos;
-  size_t after_dot_end_ = npos;
+  // The chain of labels domain_after last read: its dots are [chain_first_, chain_last_]. For
+  // a dot in it, the domain ends at chain_end_ when the dot is at or before chain_good_ (the dot
+  // before the last label that a TLD follows), and nowhere after it.
+  size_t chain_first_ = npos;
+  size_t chain_last_ = npos;
+  size_t chain_good_ = npos;
+  size_t chain_end_ = npos;
   // The length of the TLD (0: none) after the first label's dot, and which dot.
   size_t tld_dot_ = npos;
   size_t tld_length_ = 0;

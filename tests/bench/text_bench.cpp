@@ -1,0 +1,81 @@
+// Counting one megabyte of the texts that are hardest for the URL matcher: runs of short labels
+// and dots, where every position could start a domain. Each must take well under a second
+// (docs/performance.md), for every network, and so must finding the entities in it.
+#include "text/measure.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr size_t kBytes = 1 << 20;
+
+struct Pattern {
+  const char* name;
+  std::string_view unit;
+};
+
+// `a.a.a…` and its variants (mention, digits, accented and CJK labels, labels that end in a
+// hyphen or hold an underscore, punycode prefixes), a domain with a TLD repeated, and one
+// megabyte of dots before a TLD.
+constexpr std::array<Pattern, 9> kPatterns = {{{"a.", "a."},
+                                               {"@a.", "@a."},
+                                               {"1.", "1."},
+                                               {"é.", "é."},
+                                               {"中.", "中."},
+                                               {"a-.", "a-."},
+                                               {"a_a.", "a_a."},
+                                               {"xn--a.", "xn--a."},
+                                               {"a.com.", "a.com."}}};
+
+constexpr std::array<herald::text::Network, 3> kNetworks = {
+    herald::text::Network::x, herald::text::Network::bluesky, herald::text::Network::mastodon};
+
+std::string repeated(std::string_view unit) {
+  std::string text;
+  text.reserve(kBytes + unit.size());
+  while (text.size() < kBytes) text += unit;
+  return text;
+}
+
+void label(benchmark::State& state) {
+  state.SetLabel(std::string(herald::text::network_name(kNetworks[state.range(1)])) + " " +
+                 kPatterns[state.range(0)].name);
+}
+
+void BM_CountDotDenseMegabyte(benchmark::State& state) {
+  const std::string text = repeated(kPatterns[state.range(0)].unit);
+  const auto network = kNetworks[state.range(1)];
+  for (auto _ : state) {
+    auto measured = herald::text::measure(network, text);
+    if (!measured) state.SkipWithError("measure failed");
+    benchmark::DoNotOptimize(measured);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  label(state);
+}
+BENCHMARK(BM_CountDotDenseMegabyte)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, kPatterns.size() - 1, 1),
+                   benchmark::CreateDenseRange(0, kNetworks.size() - 1, 1)})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_EntitiesDotDenseMegabyte(benchmark::State& state) {
+  const std::string text = repeated(kPatterns[state.range(0)].unit);
+  const auto network = kNetworks[state.range(1)];
+  for (auto _ : state) {
+    auto found = herald::text::entities(network, text);
+    if (!found) state.SkipWithError("entities failed");
+    benchmark::DoNotOptimize(found);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  label(state);
+}
+BENCHMARK(BM_EntitiesDotDenseMegabyte)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, kPatterns.size() - 1, 1),
+                   benchmark::CreateDenseRange(0, kNetworks.size() - 1, 1)})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
