@@ -519,6 +519,94 @@ TEST(CliText, LinkedInCommentaryEscapesReservedCharacters) {
   EXPECT_EQ(lines[0]["length"], 47) << "the limit applies to the text as written";
 }
 
+TEST(CliText, EveryInputLineGetsExactlyOneOutputLine) {
+  testing::TempDir dir;
+  // Empty lines (also CR LF ones) and a line of spaces between texts: each gets its error, so
+  // result N is always about line N.
+  std::string input = dir.write("in.jsonl",
+                                "{\"text\": \"one\"}\n\n{\"text\": \"three\"}\r\n\r\n   \n"
+                                "{\"text\": \"six\"}\n\n");
+  for (const char* jobs : {"1", "2"}) {
+    auto result = testing::run_command(std::string(HERALD_CLI) + " text --network x --json -j " +
+                                       jobs + " " + input + " 2>/dev/null");
+    EXPECT_EQ(result.exit_code, 2) << "empty lines are errors";
+    std::vector<std::string> lines;
+    std::istringstream out(result.output);
+    for (std::string line; std::getline(out, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 7u) << result.output;
+    const auto weighed = [&](size_t i) { return nlohmann::json::parse(lines[i]); };
+    EXPECT_EQ(weighed(0)["weightedLength"], 3);
+    EXPECT_EQ(weighed(2)["weightedLength"], 5);
+    EXPECT_EQ(weighed(5)["weightedLength"], 3);
+    for (size_t i : {1u, 3u, 4u, 6u}) {
+      EXPECT_EQ(weighed(i)["line"], i + 1) << lines[i];
+      EXPECT_TRUE(weighed(i).contains("error")) << lines[i];
+    }
+  }
+  auto plain = testing::run_command(std::string(HERALD_CLI) + " text " + input);
+  EXPECT_NE(plain.output.find("line 2: error: empty line"), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find("line 7: error: empty line"), std::string::npos) << plain.output;
+}
+
+TEST(CliText, AFolderOrAMissingFileIsAnErrorNotAnEmptyResult) {
+  testing::TempDir dir;
+  auto folder = testing::run_command(std::string(HERALD_CLI) + " text " + dir.path().string());
+  EXPECT_EQ(folder.exit_code, 2) << folder.output;
+  EXPECT_NE(folder.output.find("is a folder"), std::string::npos) << folder.output;
+  auto missing =
+      testing::run_command(std::string(HERALD_CLI) + " text " + dir.path().string() + "/none");
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("No such file"), std::string::npos) << missing.output;
+  for (const char* limit : {"-1", "0", "9223372036854775807"}) {
+    auto result =
+        testing::run_command(std::string(HERALD_CLI) + " text --limit " + limit + " < /dev/null");
+    EXPECT_EQ(result.exit_code, 2) << "--limit " << limit << ": " << result.output;
+    EXPECT_NE(result.output.find("not in range 1 to 1000000"), std::string::npos) << result.output;
+  }
+}
+
+TEST(CliText, LinesLongerThanABlockReadFromAPipeAsFromAFile) {
+  testing::TempDir dir;
+  // Lines of 3 MB and 2.5 MB (longer than the 1 MiB blocks the reader takes from a pipe)
+  // between short ones: from a pipe, each is read whole and counted as from the file.
+  std::string lines = "{\"text\": \"short\"}\n";
+  lines += "{\"text\": \"" + std::string(3'000'000, 'a') + "\"}\n";
+  lines += "{\"text\": \"x\"}\n";
+  lines += "{\"text\": \"" + std::string(2'500'000, 'b') + "\"}";  // no final newline
+  std::string input = dir.write("long.jsonl", lines);
+  auto from_file =
+      testing::run_command(std::string(HERALD_CLI) + " text --network x --json " + input);
+  auto from_pipe = testing::run_command("cat " + input + " | " + std::string(HERALD_CLI) +
+                                        " text --network x --json -");
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.output;
+  EXPECT_EQ(from_pipe.exit_code, 0) << from_pipe.output;
+  EXPECT_EQ(from_pipe.output, from_file.output);
+  auto out = json_lines(from_pipe.output);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1]["weightedLength"], 3'000'000);
+  EXPECT_EQ(out[3]["weightedLength"], 2'500'000);
+}
+
+TEST(CliText, TooManyThreadsForTheMemoryIsAClearErrorNotACrash) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's own memory does not fit under a small address-space limit";
+#else
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "{\"text\": \"a.a.a.a.a.a and more\"}\n";
+  std::string input = dir.write("in.jsonl", text);
+  // 256 threads do not fit in 400 MB of address space: either every line is counted with the
+  // threads that could start, or the command says what ran out and what to do.
+  auto result = testing::run_command("(ulimit -v 400000; " + std::string(HERALD_CLI) +
+                                     " text --jobs 256 " + input + " > /dev/null)");
+  if (result.exit_code != 0) {
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_NE(result.output.find("--jobs"), std::string::npos) << result.output;
+  }
+  EXPECT_EQ(result.output.find("terminate called"), std::string::npos) << result.output;
+#endif
+}
+
 TEST(CliText, RefusesAnUnknownNetwork) {
   auto result =
       testing::run_command(std::string(HERALD_CLI) + " text --network myspace < /dev/null");

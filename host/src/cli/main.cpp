@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <sstream>
 
 #ifndef HERALD_VERSION
@@ -410,6 +411,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (raise the memory limit, or give the command less to do "
+                 "at once)\n";
+    return 1;
   }
   return exit_code;
 }

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -73,7 +74,11 @@ bool write_all(std::vector<iovec>& parts) {
 /// How a run of `herald text` went.
 struct Counted {
   bool any_error = false;  // some line was not a text (exit code 2)
-  int write_error = 0;     // errno when standard output failed
+  std::string failure;     // why counting stopped early (the lines before are written)
+  int64_t lines_written = 0;
+  int write_error = 0;   // errno when standard output failed
+  int read_error = 0;    // errno when the input could not be read to its end
+  unsigned threads = 0;  // workers that counted
 };
 
 /// The workers' side: chunks to count, and which are done.
@@ -83,6 +88,7 @@ struct Pipeline {
   std::condition_variable block_done;
   std::deque<std::pair<Block*, size_t>> queue;
   bool closing = false;
+  std::string failure;  // why a worker could not count its chunk (out of memory)
 };
 
 void count_chunks(const TextOptions& o, Pipeline& p) {
@@ -98,13 +104,21 @@ void count_chunks(const TextOptions& o, Pipeline& p) {
     }
     Block& b = *task.first;
     Chunk& c = b.chunks[task.second];
-    for (size_t i = c.first; i < c.last; ++i)
-      if (!count_text_line(o, b.lines[i], b.lines_before + 1 + static_cast<int64_t>(i), c.out, text,
-                           spoiler))
-        c.any_error = true;
+    std::string failure;
+    try {
+      for (size_t i = c.first; i < c.last; ++i)
+        if (!count_text_line(o, b.lines[i], b.lines_before + 1 + static_cast<int64_t>(i), c.out,
+                             text, spoiler))
+          c.any_error = true;
+    } catch (const std::bad_alloc&) {
+      failure = "out of memory";
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
     bool block_done;
     {
       std::lock_guard lock(p.mutex);
+      if (!failure.empty() && p.failure.empty()) p.failure = failure;
       block_done = --b.chunks_left == 0;
     }
     if (block_done) p.block_done.notify_one();
@@ -134,6 +148,8 @@ class LineSource {
   LineSource& operator=(const LineSource&) = delete;
 
   bool at_end() const { return at_end_; }
+  /// errno of a failed read (0: none); the input then ended there.
+  int read_error() const { return read_error_; }
 
   /// Fills `b` with the next lines (about kBlock bytes of them): none only at the end.
   void next(Block& b) {
@@ -165,16 +181,38 @@ class LineSource {
     return data;
   }
 
+  /// Reads on until the block holds a whole line (or the input ends). A line longer than a
+  /// block grows the buffer by doubling it, so a long line is copied a few times in all rather
+  /// than once per block read.
   std::string_view next_read(Block& b) {
-    const size_t carried = rest_.size();
-    if (b.capacity < carried + kBlock) {
-      b.capacity = carried + kBlock;
-      b.bytes = std::make_unique_for_overwrite<char[]>(b.capacity);
+    size_t have = rest_.size();
+    reserve(b, have + kBlock, have == 0 ? nullptr : rest_.data(), have);
+    rest_.clear();
+    while (true) {
+      const size_t got = std::fread(b.bytes.get() + have, 1, kBlock, in_);
+      have += got;
+      if (got < kBlock) {
+        if (std::ferror(in_)) read_error_ = errno != 0 ? errno : EIO;
+        at_end_ = true;
+        break;
+      }
+      if (std::memchr(b.bytes.get() + have - got, '\n', got)) break;
+      if (b.capacity < have + kBlock)
+        reserve(b, std::max(have + kBlock, 2 * b.capacity), b.bytes.get(), have);
     }
-    std::memcpy(b.bytes.get(), rest_.data(), carried);
-    size_t got = std::fread(b.bytes.get() + carried, 1, kBlock, in_);
-    at_end_ = got < kBlock;
-    return std::string_view(b.bytes.get(), carried + got);
+    return std::string_view(b.bytes.get(), have);
+  }
+
+  /// Gives `b` room for `size` bytes, its first `keep` bytes copied from `from`.
+  static void reserve(Block& b, size_t size, const char* from, size_t keep) {
+    if (b.capacity >= size) {
+      if (from && from != b.bytes.get()) std::memcpy(b.bytes.get(), from, keep);
+      return;
+    }
+    auto bigger = std::make_unique_for_overwrite<char[]>(size);
+    if (from) std::memcpy(bigger.get(), from, keep);
+    b.bytes = std::move(bigger);
+    b.capacity = size;
   }
 
   std::FILE* in_;
@@ -183,6 +221,7 @@ class LineSource {
   size_t mapped_at_ = 0;
   std::string rest_;  // an unfinished line, carried to the next block
   bool at_end_ = false;
+  int read_error_ = 0;
 };
 
 /// Cuts `b`'s lines into chunks of about `chunk_bytes`, reusing its chunks and their output
@@ -226,7 +265,15 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
 
   Pipeline p;
   std::vector<std::thread> workers;
-  for (unsigned t = 0; t < jobs; ++t) workers.emplace_back([&o, &p] { count_chunks(o, p); });
+  // Fewer threads than asked for (a process or memory limit) still count everything; none at
+  // all is an error the caller reports.
+  try {
+    for (unsigned t = 0; t < jobs; ++t) workers.emplace_back([&o, &p] { count_chunks(o, p); });
+  } catch (const std::system_error&) {
+  }
+  Counted counted;
+  counted.threads = static_cast<unsigned>(workers.size());
+  if (workers.empty()) return counted;
   auto stop = [&] {
     {
       std::lock_guard lock(p.mutex);
@@ -243,7 +290,6 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
   std::vector<std::string> spare_outputs;
   std::vector<iovec> parts;
   int64_t lines_read = 0;
-  Counted counted;
   while (!source.at_end() || !blocks.empty()) {
     if (!source.at_end() && blocks.size() < kBlocksAhead) {
       std::unique_ptr<Block> b;
@@ -271,6 +317,11 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
     {
       std::unique_lock lock(p.mutex);
       p.block_done.wait(lock, [&] { return front.chunks_left == 0; });
+      if (!p.failure.empty()) counted.failure = p.failure;
+    }
+    if (!counted.failure.empty()) {
+      stop();
+      return counted;
     }
     parts.clear();
     for (size_t k = 0; k < front.chunk_count; ++k) {
@@ -283,10 +334,12 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
       stop();
       return counted;
     }
+    counted.lines_written += static_cast<int64_t>(front.lines.size());
     spare_blocks.push_back(std::move(blocks.front()));
     blocks.pop_front();
   }
   stop();
+  counted.read_error = source.read_error();
   return counted;
 }
 
@@ -310,16 +363,27 @@ void add_text_command(CLI::App& app, int& exit_code) {
   text->add_option("--jobs,-j", settings->jobs,
                    "threads that count (default: one per core; results stay in input order)")
       ->check(CLI::Range(1u, 256u));
-  text->add_option("FILE", settings->input, "JSON lines to read (default: standard input)");
+  text->add_option("FILE", settings->input, "JSON lines to read (default, or -: standard input)");
   text->add_flag("--json", settings->json, "print one JSON object per line");
   text->callback([settings, &exit_code] {
     auto network = text::parse_network(settings->network);
     if (failed(network, exit_code)) return;
     std::FILE* in = stdin;
+    if (settings->input == "-") settings->input.clear();
     if (!settings->input.empty()) {
       in = std::fopen(settings->input.c_str(), "rb");
+      struct stat info {};
+      const int open_error = in ? 0 : errno;
+      if (in && fstat(fileno(in), &info) == 0 && S_ISDIR(info.st_mode)) {
+        std::fclose(in);
+        std::cerr << "error: " << settings->input
+                  << " is a folder: give a file of JSON lines, or - for standard input\n";
+        exit_code = 2;
+        return;
+      }
       if (!in) {
-        std::cerr << "error: cannot read " << settings->input << "\n";
+        std::cerr << "error: cannot read " << settings->input << ": " << std::strerror(open_error)
+                  << "\n";
         exit_code = 2;
         return;
       }
@@ -331,7 +395,21 @@ void add_text_command(CLI::App& app, int& exit_code) {
     unsigned jobs = settings->jobs > 0 ? settings->jobs : std::thread::hardware_concurrency();
     Counted counted = count_stream(options, in, std::max(1u, jobs));
     if (in != stdin) std::fclose(in);
-    if (counted.write_error != 0) {
+    if (counted.threads == 0) {
+      std::cerr << "error: cannot start a thread to count with (" << jobs
+                << " asked for): lower --jobs, or raise the process or memory limit\n";
+      exit_code = 1;
+    } else if (!counted.failure.empty()) {
+      std::cerr << "error: counting stopped after line " << counted.lines_written << ": "
+                << counted.failure << " (with " << counted.threads
+                << " threads: lower --jobs, or raise the memory limit)\n";
+      exit_code = 1;
+    } else if (counted.read_error != 0) {
+      std::cerr << "error: cannot read "
+                << (settings->input.empty() ? "standard input" : settings->input)
+                << " to its end: " << std::strerror(counted.read_error) << "\n";
+      exit_code = 1;
+    } else if (counted.write_error != 0) {
       std::cerr << "error: cannot write the results: " << std::strerror(counted.write_error)
                 << "\n";
       exit_code = 1;

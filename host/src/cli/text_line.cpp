@@ -279,6 +279,25 @@ void append_summary(std::string& out, int64_t number, const text::Measure& m) {
   out += m.valid ? " ok\n" : " too long or invalid\n";
 }
 
+/// Appends the error of line `number`: `{"line": N, "error": "..."}` with --json, else
+/// `line N: error: ...` (or `line N, column C: error: ...` for JSON that does not parse).
+void append_error(const TextOptions& o, int64_t number, const std::string& error,
+                  std::string& out) {
+  if (o.json) {
+    // nlohmann's messages name the byte; ours name the line.
+    out += json{{"line", number}, {"error", error}}.dump(-1, ' ', false,
+                                                         json::error_handler_t::replace);
+    out += '\n';
+    return;
+  }
+  const std::string where = "line " + std::to_string(number);
+  const size_t colon = error.find(": ");
+  if (error.rfind(where + ", column ", 0) == 0 && colon != std::string::npos)
+    out += error.substr(0, colon) + ": error: " + error.substr(colon + 2) + "\n";
+  else
+    out += where + ": error: " + error + "\n";
+}
+
 /// A line the fast reader left alone: read with nlohmann::json, which also words its errors.
 bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t number,
                        std::string& out) {
@@ -303,20 +322,7 @@ bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t nu
   } catch (const std::exception& e) {
     error = e.what();
   }
-  if (o.json) {
-    // nlohmann's messages name the byte; ours name the line.
-    out += json{{"line", number}, {"error", error}}.dump(-1, ' ', false,
-                                                         json::error_handler_t::replace);
-    out += '\n';
-  } else {
-    // "line 2, column 10: error: expected a value, ..." for JSON that does not parse.
-    const std::string where = "line " + std::to_string(number);
-    const size_t colon = error.find(": ");
-    if (error.rfind(where + ", column ", 0) == 0 && colon != std::string::npos)
-      out += error.substr(0, colon) + ": error: " + error.substr(colon + 2) + "\n";
-    else
-      out += where + ": error: " + error + "\n";
-  }
+  append_error(o, number, error, out);
   return false;
 }
 
@@ -324,7 +330,12 @@ bool count_parsed_line(const TextOptions& o, const std::string& line, int64_t nu
 
 bool count_text_line(const TextOptions& o, std::string_view line, int64_t number, std::string& out,
                      std::string& text, std::string& spoiler) {
-  if (line.empty() || line == "\r") return true;
+  // Every line gets one result, so that the results line up with the input: an empty line is
+  // an error, not skipped.
+  if (line.empty() || line == "\r") {
+    append_error(o, number, "empty line: expected an object with a string \"text\"", out);
+    return false;
+  }
   text.clear();
   spoiler.clear();
   if (read_simple_line(line, text, spoiler)) {

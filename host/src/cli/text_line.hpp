@@ -17,8 +17,8 @@ struct TextOptions {
 
 /// Counts one input line (a JSON object with a string "text" and maybe "spoiler_text") and
 /// appends its result, or the error, to `out`; `number` is the line's number for messages.
-/// Empty lines append nothing. False when the line is an error. `text` and `spoiler` are
-/// scratch buffers, reused from line to line.
+/// Every line appends exactly one line, an empty one its error. False when the line is an error.
+/// `text` and `spoiler` are scratch buffers, reused from line to line.
 bool count_text_line(const TextOptions& o, std::string_view line, int64_t number, std::string& out,
                      std::string& text, std::string& spoiler);
 
