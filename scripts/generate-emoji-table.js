@@ -54,10 +54,15 @@ function parseUnit() {
 function parseAtom() {
   if (source[at] === '(') {
     ++at;
-    if (source.startsWith('?:', at)) at += 2;
+    // A look-ahead, (?!…) or (?=…), matches no text of its own: it stands for the empty string
+    // here, and the whole-match check below keeps only the sequences it lets through. (Read as
+    // text, `(?:\ufe0f|(?!\ufe0e))` would lose every emoji written without U+FE0F.)
+    const lookahead = source.startsWith('?!', at) || source.startsWith('?=', at);
+    if (lookahead || source.startsWith('?:', at)) at += 2;
+    else if (source[at] === '?') throw new Error('unsupported group at ' + at);
     const inner = parseAlternation();
     if (source[at++] !== ')') throw new Error('expected ) at ' + at);
-    return inner;
+    return lookahead ? {kind: 'empty'} : inner;
   }
   if (source[at] === '[') {
     ++at;
@@ -84,6 +89,8 @@ function expand(node) {
   switch (node.kind) {
     case 'class':
       return node.units.map((u) => String.fromCharCode(u));
+    case 'empty':
+      return [''];
     case 'optional':
       return [''].concat(expand(node.atom));
     case 'alt':
