@@ -127,54 +127,69 @@ function median(values) {
 function timeReference(fn, corpus, runs) {
   let results;
   const rates = [];
+  const cpuRates = [];
   for (let r = 0; r < runs; r++) {
     const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
     results = corpus.map(fn);
+    const cpu = process.cpuUsage(cpuStart);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     rates.push(corpus.length / seconds);
+    cpuRates.push(corpus.length / ((cpu.user + cpu.system) / 1e6));
   }
-  return { results, rate: median(rates) };
+  return { results, rate: median(rates), cpuRate: median(cpuRates) };
 }
 
 // One run of `herald text` over `file`, its results written to a file (as the reference's stay
-// in memory: neither side pays for a pipe). Returns the seconds it took and what it printed.
-function runHerald(network, file) {
+// in memory: neither side pays for a pipe). Returns the seconds it took, the CPU seconds it used
+// (user and system, from the shell's `times`), and what it printed.
+function runHerald(network, file, jobs) {
   const outFile = path.join(os.tmpdir(), `herald-text-out-${process.pid}.jsonl`);
-  const out = fs.openSync(outFile, 'w');
   const start = process.hrtime.bigint();
-  const run = spawnSync(args.herald, ['text', '--network', network, '--json', file],
-    { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+  const run = spawnSync('bash', ['-c', '"$0" text --network "$1" --json --jobs "$2" "$3" > "$4"; ' +
+      'status=$?; times; exit $status', args.herald, network, String(jobs), file, outFile],
+    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  fs.closeSync(out);
   if (run.error) throw run.error;
   if (run.status !== 0) {
     console.error(run.stderr);
     throw new Error(`herald text --network ${network} exited with ${run.status}`);
   }
+  // `times` prints the shell's user and system time, then its children's: "0m0.123s 0m0.010s".
+  const children = run.stdout.trim().split('\n').pop().split(' ').map((t) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return Number(m[1]) * 60 + Number(m[2]);
+  });
   const printed = fs.readFileSync(outFile, 'utf8');
   fs.unlinkSync(outFile);
-  return { seconds, printed };
+  return { seconds, cpuSeconds: children[0] + children[1], printed };
 }
 
 // The reference is timed over its loop only, after its module is loaded and its code warmed up
 // by the runs before. Herald is timed as a whole process, and also without its start-up (loading
 // the program and its libraries, reading the rules' data), which is measured on a one-line
-// corpus and taken off: that rate is the one compared with the reference.
+// corpus and taken off: that rate is the one compared with the reference. Per CPU-second, Herald
+// counts on one thread (`--jobs 1`) and both sides are charged the CPU time they used.
 function timeHerald(network, corpusFile, oneLineFile, count, runs) {
   let lines;
   const whole = [];
   const startup = [];
+  const cpu = [];
+  const startupCpu = [];
   for (let r = 0; r < runs; r++) {
-    const run = runHerald(network, corpusFile);
+    const run = runHerald(network, corpusFile, os.cpus().length);
     whole.push(run.seconds);
     lines = run.printed.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
-    startup.push(runHerald(network, oneLineFile).seconds);
+    startup.push(runHerald(network, oneLineFile, 1).seconds);
+    cpu.push(runHerald(network, corpusFile, 1).cpuSeconds);
+    startupCpu.push(runHerald(network, oneLineFile, 1).cpuSeconds);
   }
   if (lines.length !== count) throw new Error(`herald printed ${lines.length} lines for ${count} texts`);
   const seconds = median(whole);
   const start = median(startup);
   return { lines, rate: count / Math.max(seconds - start, 1e-9), wholeRate: count / seconds,
-    startupSeconds: start };
+    startupSeconds: start,
+    cpuRate: count / Math.max(median(cpu) - median(startupCpu), 1e-9) };
 }
 
 // Compares values as JSON, whatever order each side wrote an object's keys in.
@@ -205,6 +220,7 @@ for (const [network, spec] of Object.entries(networks)) {
     heraldTextsPerSecond: Math.round(herald.rate),
     heraldWholeProcessTextsPerSecond: Math.round(herald.wholeRate),
     heraldStartupMs: Number((herald.startupSeconds * 1000).toFixed(1)),
+    heraldTextsPerCpuSecond: Math.round(herald.cpuRate),
   };
   if (spec.reference) {
     const reference = timeReference(spec.reference, corpus, args.runs);
@@ -223,7 +239,9 @@ for (const [network, spec] of Object.entries(networks)) {
     Object.assign(entry, {
       reference: spec.library,
       referenceTextsPerSecond: Math.round(reference.rate),
+      referenceTextsPerCpuSecond: Math.round(reference.cpuRate),
       speedup: Number((herald.rate / reference.rate).toFixed(1)),
+      cpuSpeedup: Number((herald.cpuRate / reference.cpuRate).toFixed(1)),
       wholeProcessSpeedup: Number((herald.wholeRate / reference.rate).toFixed(1)),
       agreement: agree / corpus.length,
       disagreements,
@@ -241,7 +259,8 @@ for (const [network, e] of Object.entries(report.networks)) {
     ` (${String(e.heraldWholeProcessTextsPerSecond).padStart(7)}; start-up ${e.heraldStartupMs} ms)`;
   if (e.reference) {
     line += `   reference ${String(e.referenceTextsPerSecond).padStart(8)} texts/s` +
-      `   ${e.speedup}x (${e.wholeProcessSpeedup}x)   agreement ${(e.agreement * 100).toFixed(2)}%`;
+      `   ${e.speedup}x (${e.wholeProcessSpeedup}x), per CPU-second ${e.cpuSpeedup}x` +
+      `   agreement ${(e.agreement * 100).toFixed(2)}%`;
   }
   console.log(line);
   for (const d of e.disagreements || []) console.log('  differs:', JSON.stringify(d));
