@@ -22,7 +22,8 @@ std::u16string nfc(std::u16string_view text);
 /// The text in Normalization Form C, or nothing when it already is.
 std::optional<std::u16string> nfc_if_changed(std::u16string_view text);
 
-/// Extended grapheme clusters (what a reader sees as one character).
+/// Extended grapheme clusters (what a reader sees as one character), by Unicode 17.0's rules
+/// (text/grapheme.hpp), as the networks' newer ICU counts them.
 size_t grapheme_count(std::u16string_view text);
 size_t code_point_count(std::u16string_view text);
 
@@ -33,7 +34,7 @@ size_t utf8_length(std::u16string_view text);
 /// UTF-16 positions into byte offsets at once.
 std::vector<size_t> utf8_offsets(std::u16string_view text);
 
-/// The UTF-16 offset of the grapheme boundary at or before `offset`.
+/// The UTF-16 offset of the grapheme boundary at or before `offset`, by the same rules.
 size_t grapheme_floor(std::u16string_view text, size_t offset);
 
 }  // namespace herald::text
