@@ -2,10 +2,15 @@
 // the reference Bluesky counts with (Intl.Segmenter, Unicode 17.0), both read from
 // tests/data/unicode-17 as they are.
 #include "text/grapheme.hpp"
+#include "text/measure.hpp"
 #include "text/unicode.hpp"
 
 #include <gtest/gtest.h>
+#include <unicode/brkiter.h>
+#include <unicode/unistr.h>
 #include <nlohmann/json.hpp>
+
+#include <memory>
 
 #include <algorithm>
 #include <cstdint>
@@ -109,6 +114,39 @@ TEST(Grapheme, CountsKhmerAndMyanmarConjunctsAsTheReferenceDoes) {
     const size_t reference = entry.at("count");
     EXPECT_EQ(text::grapheme_count(text), reference) << kind;
     EXPECT_LT(reference, code_point_count(text)) << kind << ": conjuncts join code points";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2u);
+}
+
+/// What the system ICU's character break iterator counts in `text`.
+size_t icu_count(std::u16string_view text) {
+  UErrorCode status = U_ZERO_ERROR;
+  std::unique_ptr<icu::BreakIterator> it(
+      icu::BreakIterator::createCharacterInstance(icu::Locale::getRoot(), status));
+  icu::UnicodeString source(false, text.data(), static_cast<int32_t>(text.size()));
+  it->setText(source);
+  size_t n = 0;
+  while (it->next() != icu::BreakIterator::DONE) ++n;
+  return n;
+}
+
+// Bluesky's limit is held to Unicode 17's count (its client's); Mastodon's to the count of the
+// servers' Unicode 15 rules, which split these conjuncts: the same text counts differently.
+TEST(Grapheme, BlueskyCountsByUnicode17AndMastodonByItsServersRules) {
+  size_t checked = 0;
+  for (const auto& entry : sweep().at("entries")) {
+    const std::string kind = entry.at("kind");
+    if (kind != "text-Khmer" && kind != "text-Myanmar") continue;
+    const std::u16string text = from_code_points(entry.at("text").get<std::vector<uint32_t>>());
+    const std::string utf8 = to_utf8(text);
+    auto bluesky = measure(Network::bluesky, utf8);
+    auto mastodon = measure(Network::mastodon, utf8);
+    ASSERT_TRUE(bluesky && mastodon);
+    EXPECT_EQ(bluesky->length, entry.at("count").get<int64_t>()) << kind;
+    EXPECT_EQ(bluesky->graphemes, bluesky->length) << kind;
+    EXPECT_EQ(mastodon->length, static_cast<int64_t>(icu_count(text))) << kind;
+    EXPECT_GT(mastodon->length, bluesky->length) << kind << ": Unicode 15 splits the conjuncts";
     ++checked;
   }
   EXPECT_EQ(checked, 2u);

@@ -117,7 +117,11 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
   Measure m;
   m.network = network;
   m.limit = limit > 0 ? limit : default_limit(network);
-  if (count_graphemes || network == Network::mastodon || network == Network::bluesky)
+  // Bluesky's client counts by Unicode 17 (its ICU 78); Mastodon's servers by their Ruby's
+  // Unicode 15, which splits virama conjuncts in Khmer, Myanmar and a few other scripts.
+  if (network == Network::mastodon)
+    m.graphemes = static_cast<int64_t>(system_grapheme_count(*text));
+  else if (count_graphemes || network == Network::bluesky)
     m.graphemes = static_cast<int64_t>(grapheme_count(*text));
   m.bytes = static_cast<int64_t>(utf8.size());
   switch (network) {
@@ -132,8 +136,8 @@ Result<Measure> measure(Network network, std::string_view utf8, int64_t limit,
       return m;
     }
     case Network::mastodon:
-      m.length = static_cast<int64_t>(grapheme_count(*warning) +
-                                      grapheme_count(mastodon_countable(*text)));
+      m.length = static_cast<int64_t>(system_grapheme_count(*warning) +
+                                      system_grapheme_count(mastodon_countable(*text)));
       m.valid = m.length <= m.limit && (m.length > 0);
       return m;
     case Network::bluesky:

@@ -3,6 +3,7 @@
 #include "text/grapheme.hpp"
 #include "text/icu.hpp"
 
+#include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
@@ -17,6 +18,20 @@
 #include <stdexcept>
 
 namespace herald::text {
+namespace {
+
+/// One ICU grapheme iterator per thread: creating one loads ICU's rules.
+icu::BreakIterator& icu_graphemes() {
+  thread_local std::unique_ptr<icu::BreakIterator> iterator = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::BreakIterator> it(
+        icu::BreakIterator::createCharacterInstance(icu::Locale::getRoot(), status));
+    return U_SUCCESS(status) ? std::move(it) : nullptr;
+  }();
+  return *iterator;
+}
+
+}  // namespace
 
 bool to_utf16(std::string_view utf8, std::u16string& out) {
   // UTF-16 never takes more units than UTF-8 takes bytes.
@@ -119,6 +134,32 @@ std::u16string nfc(std::u16string_view text) {
 size_t grapheme_count(std::u16string_view text) {
   // Our own Unicode 17.0 rules, not the system ICU's: the networks count with a newer ICU.
   return grapheme::count(text);
+}
+
+size_t system_grapheme_count(std::u16string_view text) {
+  // Two ASCII characters in a row always have a boundary between them, except CR LF, so only
+  // the rest needs the break iterator.
+  const size_t n = text.size();
+  icu::BreakIterator* it = nullptr;
+  icu::UnicodeString source;
+  size_t at_iterator = n + 1;  // where the iterator stands, when it is in use
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++count) {
+    char16_t c = text[i];
+    if (c < 0x80 && (i + 1 == n || text[i + 1] < 0x80)) {
+      i += (c == u'\r' && i + 1 < n && text[i + 1] == u'\n') ? 2 : 1;
+      continue;
+    }
+    if (!it) {
+      it = &icu_graphemes();
+      source = alias(text);
+      it->setText(source);
+      at_iterator = 0;
+    }
+    int32_t next = at_iterator == i ? it->next() : it->following(static_cast<int32_t>(i));
+    i = at_iterator = static_cast<size_t>(next);
+  }
+  return count;
 }
 
 size_t code_point_count(std::u16string_view text) {

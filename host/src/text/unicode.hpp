@@ -25,6 +25,9 @@ std::optional<std::u16string> nfc_if_changed(std::u16string_view text);
 /// Extended grapheme clusters (what a reader sees as one character), by Unicode 17.0's rules
 /// (text/grapheme.hpp), as the networks' newer ICU counts them.
 size_t grapheme_count(std::u16string_view text);
+/// Extended grapheme clusters by the system ICU's rules (Unicode 15 with Debian 12's ICU 72):
+/// the Unicode version Mastodon's servers count with (Ruby's String#each_grapheme_cluster).
+size_t system_grapheme_count(std::u16string_view text);
 size_t code_point_count(std::u16string_view text);
 
 /// UTF-8 length of a UTF-16 range (for byte offsets).
