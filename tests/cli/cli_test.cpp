@@ -545,6 +545,15 @@ TEST(CliText, EveryInputLineGetsExactlyOneOutputLine) {
   }
   auto plain = testing::run_command(std::string(HERALD_CLI) + " text " + input);
   EXPECT_NE(plain.output.find("line 2: error: empty line"), std::string::npos) << plain.output;
+  // A NUL byte, which a JSON parser takes for the end of the input: an error where it is, not
+  // a line read up to it.
+  std::string nul =
+      dir.write("nul.jsonl", std::string("{\"text\": \"a\"}") + '\0' + "tail\n{\"text\": \"b\"}\n");
+  auto with_nul = testing::run_command(std::string(HERALD_CLI) + " text " + nul);
+  EXPECT_EQ(with_nul.exit_code, 2) << with_nul.output;
+  EXPECT_NE(with_nul.output.find("line 1, column 14: error: a NUL byte"), std::string::npos)
+      << with_nul.output;
+  EXPECT_NE(with_nul.output.find("line 2: 1/280 ok"), std::string::npos) << with_nul.output;
   EXPECT_NE(plain.output.find("line 7: error: empty line"), std::string::npos) << plain.output;
 }
 
@@ -587,7 +596,7 @@ TEST(CliText, LinesLongerThanABlockReadFromAPipeAsFromAFile) {
   EXPECT_EQ(out[3]["weightedLength"], 2'500'000);
 }
 
-TEST(CliText, TooManyThreadsForTheMemoryIsAClearErrorNotACrash) {
+TEST(CliText, UnderAnAddressSpaceLimitAsManyThreadsCountAsFitAndEveryLineIsCounted) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "a sanitizer's own memory does not fit under a small address-space limit";
 #else
@@ -595,15 +604,17 @@ TEST(CliText, TooManyThreadsForTheMemoryIsAClearErrorNotACrash) {
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "{\"text\": \"a.a.a.a.a.a and more\"}\n";
   std::string input = dir.write("in.jsonl", text);
-  // 256 threads do not fit in 400 MB of address space: either every line is counted with the
-  // threads that could start, or the command says what ran out and what to do.
-  auto result = testing::run_command("(ulimit -v 400000; " + std::string(HERALD_CLI) +
-                                     " text --jobs 256 " + input + " > /dev/null)");
-  if (result.exit_code != 0) {
-    EXPECT_EQ(result.exit_code, 1) << result.output;
-    EXPECT_NE(result.output.find("--jobs"), std::string::npos) << result.output;
+  // 256 threads do not fit in 400 MB of address space (each takes a stack and malloc arenas;
+  // glibc aborts when a thread cannot register its destructors): fewer count, and say so.
+  for (int run = 0; run < 3; ++run) {
+    auto result =
+        testing::run_command("(ulimit -v 400000; " + std::string(HERALD_CLI) + " text --jobs 256 " +
+                             input + " > " + dir.path().string() + "/out.txt)");
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find("note: counting with"), std::string::npos) << result.output;
+    auto lines = testing::run_command("wc -l < " + dir.path().string() + "/out.txt");
+    EXPECT_EQ(std::stoi(lines.output), 20000) << "every line is counted";
   }
-  EXPECT_EQ(result.output.find("terminate called"), std::string::npos) << result.output;
 #endif
 }
 

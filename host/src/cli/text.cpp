@@ -4,7 +4,9 @@
 #include "cli/text_line.hpp"
 #include "text/measure.hpp"
 
+#include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -343,6 +345,19 @@ Counted count_stream(const TextOptions& o, std::FILE* in, unsigned jobs) {
   return counted;
 }
 
+/// How many counting threads fit in the address space the process may use (`ulimit -v`):
+/// each takes a stack and a share of malloc's arenas, and past the limit a thread can fail where
+/// no program can recover (glibc aborts when it cannot register a thread's destructors). Under
+/// a limit, threads share two arenas, and each is given 16 MiB of half the limit.
+unsigned affordable_threads(unsigned wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  mallopt(M_ARENA_MAX, 2);
+  const rlim_t per_thread = rlim_t{16} << 20;
+  const rlim_t fits = limit.rlim_cur / 2 / per_thread;
+  return static_cast<unsigned>(std::clamp<rlim_t>(fits, 1, wanted));
+}
+
 }  // namespace
 
 void add_text_command(CLI::App& app, int& exit_code) {
@@ -356,7 +371,8 @@ void add_text_command(CLI::App& app, int& exit_code) {
     unsigned jobs = 0;
   };
   auto settings = std::make_shared<Settings>();
-  text->add_option("--network", settings->network, "x, mastodon, bluesky or linkedin")
+  text->add_option("--network", settings->network,
+                   "x (or twitter), mastodon, bluesky, linkedin, or plain (code points, no limit)")
       ->capture_default_str();
   text->add_option("--limit", settings->limit, "the account's limit (default: the network's)")
       ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
@@ -392,17 +408,26 @@ void add_text_command(CLI::App& app, int& exit_code) {
     // Each block's buffers are freed and made again: keep them on the heap rather than have
     // them faulted in anew, block after block.
     keep_heap_between_rounds();
-    unsigned jobs = settings->jobs > 0 ? settings->jobs : std::thread::hardware_concurrency();
-    Counted counted = count_stream(options, in, std::max(1u, jobs));
+    unsigned jobs =
+        std::max(1u, settings->jobs > 0 ? settings->jobs : std::thread::hardware_concurrency());
+    if (const unsigned affordable = affordable_threads(jobs); affordable < jobs) {
+      if (settings->jobs > 0)
+        std::cerr << "note: counting with " << affordable << " threads, not " << jobs
+                  << ": the address-space limit (ulimit -v) allows no more\n";
+      jobs = affordable;
+    }
+    Counted counted = count_stream(options, in, jobs);
     if (in != stdin) std::fclose(in);
     if (counted.threads == 0) {
       std::cerr << "error: cannot start a thread to count with (" << jobs
                 << " asked for): lower --jobs, or raise the process or memory limit\n";
       exit_code = 1;
     } else if (!counted.failure.empty()) {
-      std::cerr << "error: counting stopped after line " << counted.lines_written << ": "
-                << counted.failure << " (with " << counted.threads
-                << " threads: lower --jobs, or raise the memory limit)\n";
+      std::cerr << "error: counting stopped at line " << counted.lines_written + 1 << ": "
+                << counted.failure << " (" << counted.threads
+                << (counted.threads == 1 ? " thread" : " threads")
+                << "; the lines before it are written): lower --jobs, or raise the memory "
+                   "limit\n";
       exit_code = 1;
     } else if (counted.read_error != 0) {
       std::cerr << "error: cannot read "

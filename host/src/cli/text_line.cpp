@@ -336,6 +336,15 @@ bool count_text_line(const TextOptions& o, std::string_view line, int64_t number
     append_error(o, number, "empty line: expected an object with a string \"text\"", out);
     return false;
   }
+  // A NUL byte is never valid in a JSON line, and the JSON parser would take it for the end
+  // of the input and read no further: say where it is.
+  if (const size_t nul = line.find('\0'); nul != std::string_view::npos) {
+    append_error(o, number,
+                 "line " + std::to_string(number) + ", column " + std::to_string(nul + 1) +
+                     ": a NUL byte; JSON allows none (inside a string, write \\u0000)",
+                 out);
+    return false;
+  }
   text.clear();
   spoiler.clear();
   if (read_simple_line(line, text, spoiler)) {

@@ -1,11 +1,11 @@
 #include "text/measure.hpp"
 
 #include "text/icu.hpp"
+#include "text/mastodon.hpp"
 #include "text/unicode.hpp"
 #include "text/x_text.hpp"
 
 #include <unicode/brkiter.h>
-#include <unicode/regex.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/utf16.h>
@@ -36,21 +36,8 @@ std::u16string mastodon_countable(const std::u16string& text) {
     if (url.start > 0 && !u_isUWhiteSpace(text[url.start - 1])) continue;
     found.push_back({url.start, url.end, 23, 0});
   }
-  static const std::unique_ptr<icu::RegexPattern> mention = compile_rule(
-      "(?<![=/\\p{L}\\p{M}\\p{Nd}_])@([a-z0-9_]+(?:[a-z0-9_.\\-]+[a-z0-9_]+)?)"
-      "@([\\p{L}\\p{M}\\p{Nd}_]+(?:[.\\-]+[\\p{L}\\p{M}\\p{Nd}_]+)*)",
-      UREGEX_CASE_INSENSITIVE);
-  UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString input = alias(text);
-  std::unique_ptr<icu::RegexMatcher> m(mention->matcher(input, status));
-  while (U_SUCCESS(status) && m->find(status)) {
-    // A domain no host name can have is not a mention: counted as written.
-    if (m->end(2, status) - m->start(2, status) > 253) continue;
-    auto start = static_cast<size_t>(m->start(status));
-    auto end = static_cast<size_t>(m->end(status));
-    auto user_end = static_cast<size_t>(m->end(1, status));
-    found.push_back({start, end, 0, user_end - start});
-  }
+  for (const mastodon::RemoteMention& m : mastodon::remote_mentions(text))
+    found.push_back({m.start, m.end, 0, m.user_end - m.start});
   std::sort(found.begin(), found.end(),
             [](const Replacement& a, const Replacement& b) { return a.start < b.start; });
   std::u16string out;

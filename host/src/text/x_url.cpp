@@ -256,10 +256,15 @@ size_t balanced_at(const Rules& r, std::u16string_view text, size_t at) {
   return after + 1;
 }
 
-/// One repetition of the path's group at `at`: where it ends, or npos.
-size_t path_part_at(const Rules& r, std::u16string_view text, size_t at) {
+/// One repetition of the path's group at `at`: where it ends, or npos. `bare_until`: from a
+/// start before it, the first alternative is known to find no character to end on (kept from one
+/// repetition to the next by the caller).
+size_t path_part_at(const Rules& r, std::u16string_view text, size_t at, size_t& bare_until) {
   // P*(BP*)*E: the path characters and balanced parentheses run as far as they go, then the
-  // regex gives characters back until one a path may end with; parentheses never end it.
+  // regex gives characters back until one a path may end with; parentheses never end it. When
+  // none is found, B alone matches one group and the next repetition starts after it, inside
+  // the same run, where there is still none: `(a)(a)(a)…` is read once, not once per group.
+  if (at < bare_until) return balanced_at(r, text, at);
   const size_t n = text.size();
   size_t last_end = std::u16string_view::npos;
   size_t i = at;
@@ -274,6 +279,7 @@ size_t path_part_at(const Rules& r, std::u16string_view text, size_t at) {
   }
   if (last_end != std::u16string_view::npos) return last_end + 1;
   // B alone. (@P+/ never matches where the first alternative does not: its `/` ends a path.)
+  bare_until = i;
   return balanced_at(r, text, at);
 }
 
@@ -337,7 +343,8 @@ std::optional<Match> Finder::url_at(size_t before, size_t start) {
   m.path_start = m.path_end = i;
   if (i < n && text[i] == u'/') {
     ++i;
-    for (size_t next; (next = path_part_at(r, text, i)) != npos;) i = next;
+    size_t bare_until = 0;
+    for (size_t next; (next = path_part_at(r, text, i, bare_until)) != npos;) i = next;
     m.path_end = i;
   }
   m.end = query_at(r, text, i);
