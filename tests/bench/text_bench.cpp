@@ -2,6 +2,7 @@
 // and dots, where every position could start a domain. Each must take well under a second
 // (docs/performance.md), for every network, and so must finding the entities in it.
 #include "text/measure.hpp"
+#include "text/unicode.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -82,5 +83,34 @@ BENCHMARK(BM_EntitiesDotDenseMegabyte)
     ->ArgsProduct({benchmark::CreateDenseRange(0, kPatterns.size() - 1, 1),
                    benchmark::CreateDenseRange(0, kNetworks.size() - 1, 1)})
     ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+namespace {
+
+/// A megabyte of words in scripts whose graphemes join several code points (Devanagari and
+/// Khmer conjuncts, Hangul jamo, emoji with skin tones and joiners), with spaces between.
+std::u16string mixed_clusters() {
+  const std::u16string words[] = {u"\u0915\u094D\u0937\u0924\u094D\u0930\u093F\u092F",
+                                  u"\u1780\u17D2\u179A\u17BB\u1798",
+                                  u"\u1100\u1161\u11A8\u1102\u1165",
+                                  u"\U0001F44D\U0001F3FD\u200D\u2642\uFE0F",
+                                  u"\U0001F468\u200D\U0001F469\u200D\U0001F467",
+                                  u"\u0E01\u0E34\u0E19\u0E02\u0E49\u0E32\u0E27"};
+  std::u16string text;
+  for (size_t i = 0; text.size() * 2 < kBytes; ++i) text += words[i % 6] + u" ";
+  return text;
+}
+
+void BM_GraphemesOfAMegabyte(benchmark::State& state) {
+  const std::u16string text = mixed_clusters();
+  const bool unicode17 = state.range(0) == 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(unicode17 ? herald::text::grapheme_count(text)
+                                       : herald::text::system_grapheme_count(text));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size() * 2));
+  state.SetLabel(unicode17 ? "Unicode 17 tables (Bluesky)" : "system ICU 72 (Mastodon)");
+}
+BENCHMARK(BM_GraphemesOfAMegabyte)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
