@@ -21,7 +21,7 @@ usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 # configuration's and loader's refusals, the format check, the suites that build or fetch with
 # other tools). CI runs every other test a year ahead on every run.
 # docs_code_blocks fixes its own date with faketime, which does not nest.
-readonly clockless_tests='^(BlueskyConformance|MastodonConformance|XConformance|XUrls|Languages/|Texts/|Style|Voice|Finding|Table/ConfigErrors|Table/BadChains|BadPlugins/|Loader|Config\.|Signature|SignedNote|CliText|installed_package_builds_samples|clang_format_clean|pds_setup|RealBluesky|docs_code_blocks|python_types)'
+readonly clockless_tests='^(BlueskyConformance|MastodonConformance|XConformance|XUrls|Languages/|Texts/|Style|Voice|Finding|Table/ConfigErrors|Table/BadChains|BadPlugins/|Loader|Config\.|Signature|SignedNote|CliText|installed_package_builds_samples|clang_format_clean|pds_setup|RealBluesky|docs_code_blocks|python_types|benchmarks_run_once)'
 # What the thread sanitizer checks: the engine's two-thread group commit and its worker pool,
 # the store, and the publishing and crash suites that drive them with the plugins.
 readonly thread_tests='^(EngineTest|SqliteStore|Thread|Crash|CrashPublishing|Publishing|Workers/|EveryNetwork|Networks/|Governance|Scheduling|JsonlFiles|AuditCheckpoints)'

@@ -6,6 +6,8 @@
 #include "plugins/registry.hpp"
 
 #include <benchmark/benchmark.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <deque>
 #include <filesystem>
@@ -13,6 +15,13 @@
 #include <mutex>
 
 namespace {
+
+/// The host logs through spdlog's default logger, which writes to standard output: send it to
+/// standard error, so that `--benchmark_format=json` prints JSON alone.
+const bool kLogsToStandardError = [] {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));
+  return true;
+}();
 
 using namespace herald;
 

@@ -9,6 +9,8 @@
 #include <herald/host.hpp>
 
 #include <benchmark/benchmark.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +22,13 @@
 #include <vector>
 
 namespace {
+
+/// The host logs through spdlog's default logger, which writes to standard output: send it to
+/// standard error, so that `--benchmark_format=json` prints JSON alone.
+const bool kLogsToStandardError = [] {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));
+  return true;
+}();
 
 namespace fs = std::filesystem;
 using herald::Post;
@@ -195,6 +204,9 @@ void BM_HostMemory(benchmark::State& state) {
   const int64_t posts = state.range(0);
   const std::string db = scratch_store(state, posts);
   if (db.empty()) return;
+  // The run works on a copy of the kept store (scratch_store) and an empty outbox, so that
+  // every run publishes as many posts as the first.
+  fs::remove_all(bench_dir() + "/outbox");
   std::string config = bench_dir() + "/schedule-bench.yaml";
   {
     std::ofstream out(config);
@@ -229,6 +241,48 @@ void BM_HostMemory(benchmark::State& state) {
   state.counters["published"] = static_cast<double>(published);
   state.counters["db_mb"] = static_cast<double>(file_size(db)) / 1e6;
 }
+/// One `herald submit` as a user runs it, a new process each time, against a store of `posts`
+/// posts: opening a store must cost the same at any size.
+void BM_SubmitCommand(benchmark::State& state) {
+  const int64_t posts = state.range(0);
+  const std::string db = scratch_store(state, posts);
+  if (db.empty()) return;
+  const std::string config = bench_dir() + "/submit-bench.yaml";
+  {
+    std::ofstream out(config);
+    out << "herald: 1\nstore: { path: " << db << " }\nplugin_paths: [" << BUILTIN_PLUGIN_DIR
+        << "]\naccounts:\n";
+    for (int a = 0; a < kAccounts; ++a) out << "  account-" << a << ": { network: mastodon }\n";
+    out << "people:\n  ana: { roles: [writer] }\nworkflows:\n  scheduled:\n    steps:\n"
+        << "      - { kind: schedule, plugin: schedule/at }\n"
+        << "      - { kind: publish, plugin: outbox, config: { directory: " << bench_dir()
+        << "/outbox } }\n";
+  }
+  const std::string command = std::string(HERALD_CLI) + " submit " + config +
+                              " -w scheduled -a account-1 --author ana --text 'One more post'"
+                              " > /dev/null";
+  std::vector<double> ms;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    if (std::system(command.c_str()) != 0) {
+      state.SkipWithError("herald submit failed");
+      return;
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  state.counters["p50_ms"] = percentile(ms, 0.5);
+  state.counters["p99_ms"] = percentile(ms, 0.99);
+  state.counters["db_mb"] = static_cast<double>(file_size(db)) / 1e6;
+}
+BENCHMARK(BM_SubmitCommand)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->ArgName("posts")
+    ->Iterations(30)
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_HostMemory)
     ->Arg(10'000)
     ->Arg(100'000)

@@ -6,10 +6,19 @@
 #include <herald/host.hpp>
 
 #include <benchmark/benchmark.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <memory>
 
 namespace {
+
+/// The host logs through spdlog's default logger, which writes to standard output: send it to
+/// standard error, so that `--benchmark_format=json` prints JSON alone.
+const bool kLogsToStandardError = [] {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));
+  return true;
+}();
 
 std::string config_yaml() {
   return std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]

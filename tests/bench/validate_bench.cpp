@@ -14,6 +14,7 @@ accounts:
   corp: { network: x, timezone: America/New_York }
 people:
   mo: { roles: [marketing] }
+  lee: { roles: [legal] }
 workflows:
   announce:
     steps:

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -51,8 +52,8 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, EveryCommandHasHelp) {
   for (const char* command :
-       {"validate", "plugins", "submit", "approve", "reject", "status", "run", "audit", "text",
-        "urgent", "pause", "resume", "pauses", "engagement import", "slots", "calendar"}) {
+       {"validate", "doctor", "plugins", "submit", "approve", "reject", "status", "run", "audit",
+        "text", "urgent", "pause", "resume", "pauses", "engagement import", "slots", "calendar"}) {
     auto result = herald(std::string(command) + " --help");
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << command << ": " << result.output;
@@ -218,6 +219,53 @@ TEST_F(Cli, JsonOutputsSurviveBytesThatAreNotUtf8InTheStore) {
     EXPECT_FALSE(nlohmann::json::parse(result.output, nullptr, false).is_discarded())
         << command << ": " << result.output;
   }
+}
+
+TEST_F(Cli, DoctorFindsADamagedStoreThatOpeningNoLongerReadsWhole) {
+  std::string texts = "text\n";
+  for (int i = 0; i < 600; ++i)
+    texts += "Post number " + std::to_string(i) + " with enough words to fill the pages\n";
+  const std::string csv = dir_.write("texts.csv", texts);
+  auto submit =
+      herald("submit " + config_ + " --from " + csv + " -w announce -a corp --author ana");
+  ASSERT_EQ(submit.exit_code, 0) << submit.output;
+
+  auto sound = herald("doctor " + config_);
+  EXPECT_EQ(sound.exit_code, 0) << sound.output;
+  EXPECT_NE(sound.output.find(": sound (quick check"), std::string::npos) << sound.output;
+  auto full = herald("doctor --full --json " + config_);
+  EXPECT_EQ(full.exit_code, 0) << full.output;
+  auto verdict = nlohmann::json::parse(full.output);
+  EXPECT_EQ(verdict["sound"], true);
+  EXPECT_EQ(verdict["check"], "integrity_check");
+  const std::string store = verdict["store"];
+
+  // Overwrite a page in the middle of the file (not the header or the schema): the store still
+  // opens, and the doctor names the damage.
+  const auto size = std::filesystem::file_size(store);
+  ASSERT_GT(size, 16u * 4096) << "the store should span many pages";
+  {
+    std::fstream file(store, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>((size / 4096 / 2) * 4096));
+    const std::string garbage(4096, '\x5a');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto damaged = herald("doctor " + config_);
+  EXPECT_EQ(damaged.exit_code, 5) << damaged.output;
+  EXPECT_NE(damaged.output.find(": damaged: "), std::string::npos) << damaged.output;
+  EXPECT_NE(damaged.output.find("Restore the store from a backup"), std::string::npos)
+      << damaged.output;
+  auto damaged_json = herald("doctor --json " + config_);
+  EXPECT_EQ(damaged_json.exit_code, 5);
+  EXPECT_EQ(nlohmann::json::parse(damaged_json.output)["sound"], false) << damaged_json.output;
+
+  // A folder or a missing file is no store: said, not checked.
+  auto missing = herald(
+      "doctor " + dir_.write("missing.yaml", std::string("store: { path: ") + dir_.path().string() +
+                                                 "/none.db }\nplugin_paths: [" +
+                                                 BUILTIN_PLUGIN_DIR + "]\n" + kConfig));
+  EXPECT_EQ(missing.exit_code, 5) << missing.output;
+  EXPECT_NE(missing.output.find("no store here"), std::string::npos) << missing.output;
 }
 
 TEST_F(Cli, ListsPlugins) {

@@ -495,13 +495,9 @@ class SqliteStore final : public Store {
                     path_ + ": this is a SQLite database, but not a Herald database (it has " +
                         std::to_string(*tables) +
                         " tables of something else). Point `store.path` at a new file.");
-    if (*app_id == kApplicationId) {
-      Result<std::optional<std::string>> check = quick_check();
-      if (!check) return check.status();
-      if (check->has_value())
-        return Status(ErrorCode::store, path_ + ": the Herald database is corrupt (" + **check +
-                                            "). Restore it from a backup.");
-    }
+    // The file is not checked page by page here: that reads all of it, and every command would
+    // cost more as the store grows. `herald doctor` checks it (store/integrity.hpp); damage met
+    // while working is an error of the statement that met it.
     if (*version > static_cast<int64_t>(kMigrations.size()))
       return Status(ErrorCode::store, path_ + ": written by a newer Herald (schema version " +
                                           std::to_string(*version) + "; this Herald knows up to " +
@@ -1558,26 +1554,6 @@ class SqliteStore final : public Store {
     sqlite3_finalize(stmt);
     if (rc != SQLITE_ROW) return Status(ErrorCode::store, message);
     return value;
-  }
-
-  Result<std::optional<std::string>> quick_check() {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &stmt, nullptr) != SQLITE_OK) {
-      std::string message = sqlite3_errmsg(db_);
-      sqlite3_finalize(stmt);
-      return Status(ErrorCode::store, path_ + ": the Herald database is corrupt (" + message +
-                                          "). Restore it from a backup.");
-    }
-    int rc = sqlite3_step(stmt);
-    std::optional<std::string> problem;
-    if (rc == SQLITE_ROW) {
-      std::string verdict = column_text(stmt, 0);
-      if (verdict != "ok") problem = verdict;
-    } else {
-      problem = sqlite3_errmsg(db_);
-    }
-    sqlite3_finalize(stmt);
-    return problem;
   }
 
   Statement& statement(std::string_view sql) {

@@ -175,7 +175,8 @@ class Store {
 };
 
 /// Opens (creating if needed, migrating if older) a SQLite store. Refuses a file that is not a
-/// Herald database, is corrupt, or was written by a newer Herald.
+/// Herald database, whose header or schema cannot be read, or that was written by a newer
+/// Herald. The rest of the file is not checked (store/integrity.hpp does, for `herald doctor`).
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
 
 }  // namespace herald
