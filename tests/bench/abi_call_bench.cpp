@@ -1,5 +1,6 @@
 // One step call through the plugin ABI (a loaded shared library, C function pointers, the
-// exception-catching shim) against the same step called directly through a C++ virtual call.
+// exception-catching shim) against the same step called directly through a C++ virtual call,
+// and against a native C++ step that reads the host's own structures with no C API at all.
 #include "noop_step.hpp"
 #include "plugins/host_api.hpp"
 #include "plugins/isolation.hpp"
@@ -75,6 +76,40 @@ void BM_StepDirectVirtualCall(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_StepDirectVirtualCall);
+
+/// What a step would be with no plugin boundary at all: a C++ interface over the host's own
+/// call structure, the post read as a C++ object.
+class NativeStep {
+ public:
+  virtual ~NativeStep() = default;
+  virtual void run(herald::CallContext& call) = 0;
+};
+
+class NativeNoopStep final : public NativeStep {
+ public:
+  void run(herald::CallContext& call) override {
+    if (call.post->account.empty()) {
+      call.outcome = HERALD_FAIL;
+      call.reason = "no account";
+      return;
+    }
+    call.outcome = HERALD_ADVANCE;
+  }
+};
+
+// The baseline the other two are measured against: the same decision, read from the post
+// itself (BM_StepDirectVirtualCall still reads it through the C host API).
+void BM_StepNativeCpp(benchmark::State& state) {
+  std::unique_ptr<NativeStep> step = std::make_unique<NativeNoopStep>();
+  benchmark::DoNotOptimize(step.get());
+  Fixture fixture;
+  for (auto _ : state) {
+    herald::CallContext call = fixture.call();
+    step->run(call);
+    benchmark::DoNotOptimize(call.outcome);
+  }
+}
+BENCHMARK(BM_StepNativeCpp);
 
 // The same step with `isolation: process`: the call and its answer cross two pipes to
 // herald-plugin-host and back (a snapshot of the post out, what the step did back).
