@@ -140,5 +140,6 @@ void add_schedule_commands(CLI::App& app, int& exit_code);
 
 /// `herald text` (cli/text.cpp).
 void add_text_command(CLI::App& app, int& exit_code);
+void add_doctor_command(CLI::App& app, int& exit_code);
 
 }  // namespace herald

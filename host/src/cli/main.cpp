@@ -5,7 +5,6 @@
 #include "cli/common.hpp"
 #include "cli/render.hpp"
 #include "cli/submit_from.hpp"
-#include "store/integrity.hpp"
 #include "time/time.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -132,48 +131,7 @@ int main(int argc, char** argv) {
                                                    host->notifiers(), host->inbound_steps()));
   });
 
-  // doctor
-  auto* doctor = app.add_subcommand(
-      "doctor",
-      "Check the store's file page by page with SQLite's own check (nothing is changed).");
-  std::string doctor_config;
-  bool doctor_full = false;
-  doctor->add_option("CONFIG", doctor_config, "workflow configuration (YAML)")->required();
-  doctor->add_flag("--full", doctor_full,
-                   "also check every index against its table (SQLite's integrity_check; slower)");
-  doctor->add_flag("--json", as_json, "print JSON");
-  doctor->footer(
-      "Exit codes: 0 the store is sound, 5 it is damaged (restore it from a backup) or cannot be "
-      "read.");
-  doctor->callback([&] {
-    herald::HostOptions options;
-    options.open_store = false;
-    auto host = open_or_report(doctor_config, exit_code, options);
-    if (!host) return;
-    const std::string store = host->store_location();
-    const auto started = std::chrono::steady_clock::now();
-    auto checked = herald::check_store_file(store, doctor_full);
-    if (failed(checked, exit_code)) return;
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const bool sound = !checked->has_value();
-    if (as_json) {
-      nlohmann::json out = {{"store", store},
-                            {"check", doctor_full ? "integrity_check" : "quick_check"},
-                            {"sound", sound},
-                            {"seconds", seconds}};
-      if (!sound) out["problem"] = **checked;
-      std::cout << out.dump() << "\n";
-    } else if (sound) {
-      std::cout << store << ": sound (" << (doctor_full ? "integrity check" : "quick check") << ", "
-                << std::fixed << std::setprecision(2) << seconds << " s)\n";
-    } else {
-      std::cout << store << ": damaged: " << **checked
-                << "\nRestore the store from a backup; until then, no command can be trusted to "
-                   "read it.\n";
-    }
-    if (!sound) exit_code = 5;
-  });
+  herald::add_doctor_command(app, exit_code);
 
   // plugins
   auto* plugins =
