@@ -196,6 +196,21 @@ int64_t status_kb(const char* field) {
   return 0;
 }
 
+/// A configuration over the store `db`: kAccounts Mastodon accounts, a writer, and the workflow
+/// the prepared posts are in (schedule, then publish to an outbox under bench_dir()).
+std::string write_config(const std::string& name, const std::string& db, bool outbox_fsync) {
+  const std::string config = bench_dir() + "/" + name;
+  std::ofstream out(config);
+  out << "herald: 1\nstore: { path: " << db << " }\nplugin_paths: [" << BUILTIN_PLUGIN_DIR
+      << "]\naccounts:\n";
+  for (int a = 0; a < kAccounts; ++a) out << "  account-" << a << ": { network: mastodon }\n";
+  out << "people:\n  ana: { roles: [writer] }\nworkflows:\n  scheduled:\n    steps:\n"
+      << "      - { kind: schedule, plugin: schedule/at }\n"
+      << "      - { kind: publish, plugin: outbox, config: { directory: " << bench_dir()
+      << "/outbox" << (outbox_fsync ? "" : ", fsync: false") << " } }\n";
+  return config;
+}
+
 /// The host working through due posts (schedule step, then publish to the outbox) for 20
 /// rounds of 1,024 with every post due, the same work whatever the size of the database:
 /// resident memory of the whole process. Run once per process
@@ -207,17 +222,7 @@ void BM_HostMemory(benchmark::State& state) {
   // The run works on a copy of the kept store (scratch_store) and an empty outbox, so that
   // every run publishes as many posts as the first.
   fs::remove_all(bench_dir() + "/outbox");
-  std::string config = bench_dir() + "/schedule-bench.yaml";
-  {
-    std::ofstream out(config);
-    out << "herald: 1\nstore: { path: " << db << " }\nplugin_paths: [" << BUILTIN_PLUGIN_DIR
-        << "]\naccounts:\n";
-    for (int a = 0; a < kAccounts; ++a) out << "  account-" << a << ": { network: mastodon }\n";
-    out << "people:\n  ana: { roles: [writer] }\nworkflows:\n  scheduled:\n    steps:\n"
-        << "      - { kind: schedule, plugin: schedule/at }\n"
-        << "      - { kind: publish, plugin: outbox, config: { directory: " << bench_dir()
-        << "/outbox, fsync: false } }\n";
-  }
+  const std::string config = write_config("schedule-bench.yaml", db, /*outbox_fsync=*/false);
   int64_t published = 0;
   for (auto _ : state) {
     herald::HostOptions options;
@@ -247,17 +252,7 @@ void BM_SubmitCommand(benchmark::State& state) {
   const int64_t posts = state.range(0);
   const std::string db = scratch_store(state, posts);
   if (db.empty()) return;
-  const std::string config = bench_dir() + "/submit-bench.yaml";
-  {
-    std::ofstream out(config);
-    out << "herald: 1\nstore: { path: " << db << " }\nplugin_paths: [" << BUILTIN_PLUGIN_DIR
-        << "]\naccounts:\n";
-    for (int a = 0; a < kAccounts; ++a) out << "  account-" << a << ": { network: mastodon }\n";
-    out << "people:\n  ana: { roles: [writer] }\nworkflows:\n  scheduled:\n    steps:\n"
-        << "      - { kind: schedule, plugin: schedule/at }\n"
-        << "      - { kind: publish, plugin: outbox, config: { directory: " << bench_dir()
-        << "/outbox } }\n";
-  }
+  const std::string config = write_config("submit-bench.yaml", db, /*outbox_fsync=*/true);
   const std::string command = std::string(HERALD_CLI) + " submit " + config +
                               " -w scheduled -a account-1 --author ana --text 'One more post'"
                               " > /dev/null";

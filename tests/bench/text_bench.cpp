@@ -52,16 +52,25 @@ void label(benchmark::State& state) {
                  kPatterns[state.range(0)].name);
 }
 
-void BM_CountDotDenseMegabyte(benchmark::State& state) {
+/// Runs `work` (counting, or finding the entities) on the megabyte of the pattern and network
+/// the benchmark's two arguments choose.
+template <typename Work>
+void on_dot_dense_megabyte(benchmark::State& state, Work work) {
   const std::string text = repeated(kPatterns[state.range(0)]);
   const auto network = kNetworks[state.range(1)];
   for (auto _ : state) {
-    auto measured = herald::text::measure(network, text);
-    if (!measured) state.SkipWithError("measure failed");
-    benchmark::DoNotOptimize(measured);
+    auto result = work(network, text);
+    if (!result) state.SkipWithError("the text rules failed");
+    benchmark::DoNotOptimize(result);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
   label(state);
+}
+
+void BM_CountDotDenseMegabyte(benchmark::State& state) {
+  on_dot_dense_megabyte(state, [](herald::text::Network network, const std::string& text) {
+    return herald::text::measure(network, text);
+  });
 }
 BENCHMARK(BM_CountDotDenseMegabyte)
     ->ArgsProduct({benchmark::CreateDenseRange(0, kPatterns.size() - 1, 1),
@@ -69,15 +78,9 @@ BENCHMARK(BM_CountDotDenseMegabyte)
     ->Unit(benchmark::kMillisecond);
 
 void BM_EntitiesDotDenseMegabyte(benchmark::State& state) {
-  const std::string text = repeated(kPatterns[state.range(0)]);
-  const auto network = kNetworks[state.range(1)];
-  for (auto _ : state) {
-    auto found = herald::text::entities(network, text);
-    if (!found) state.SkipWithError("entities failed");
-    benchmark::DoNotOptimize(found);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
-  label(state);
+  on_dot_dense_megabyte(state, [](herald::text::Network network, const std::string& text) {
+    return herald::text::entities(network, text);
+  });
 }
 BENCHMARK(BM_EntitiesDotDenseMegabyte)
     ->ArgsProduct({benchmark::CreateDenseRange(0, kPatterns.size() - 1, 1),
