@@ -14,8 +14,10 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace py = pybind11;
 
@@ -65,125 +67,151 @@ std::string seconds_text(int64_t ms) {
   return s + " s";
 }
 
-/// Spins briefly (a hook usually takes about a microsecond), then gives the CPU back.
-template <typename Ready>
-bool spin_until(Ready ready) {
-  for (int i = 0; i < 4000; ++i) {
-    if (ready()) return true;
-    if (i >= 200) std::this_thread::yield();
-#if defined(__x86_64__) || defined(__i386__)
-    else
-      __builtin_ia32_pause();
-#endif
-  }
-  return ready();
-}
-
-/// Runs Python calls for one calling thread, so that the caller can stop waiting at a deadline.
-/// The hand-over spins before it sleeps, so a short call costs about as much as calling it
-/// directly.
-class Companion {
+/// Raises herald.Timeout in Python calls that run past their deadline. A call runs on the
+/// thread that makes it; it writes its deadline into its thread's slot when it starts and clears
+/// it when it ends, both with the GIL held, so a call costs a clock read and a few plain stores.
+/// One thread looks at the slots every 5 ms while calls are being made, and every 100 ms after a
+/// second without calls (a call that starts then is seen within 100 ms, well before any limit).
+class Watchdog {
  public:
-  Companion() : job_(std::make_shared<Job>()) {
-    thread_ = std::thread([job = job_] { loop(job); });
-  }
-  ~Companion() {
-    {
-      std::lock_guard lock(job_->mutex);
-      job_->stop = true;
-    }
-    job_->wake.notify_all();
-    if (abandoned_)
-      thread_.detach();  // still inside a call that ignored the timeout; it ends on its own
-    else
-      thread_.join();
+  static constexpr std::chrono::milliseconds kTick{5};
+  static constexpr std::chrono::milliseconds kIdleTick{100};
+  static constexpr std::chrono::seconds kIdleAfter{1};
+
+  struct Slot {
+    std::atomic<int64_t> deadline_ns{0};  // steady clock; 0: no call running
+    std::atomic<bool> fired{false};       // herald.Timeout was raised in the running call
+    std::atomic<uint64_t> calls{0};       // written by its thread only
+    unsigned long thread_id = PyThread_get_thread_ident();
+  };
+
+  static Watchdog& instance() {
+    static auto* watchdog = new Watchdog();  // lives as long as the process
+    return *watchdog;
   }
 
-  /// Runs `task` on the companion thread. False when it did not finish within `timeout_ms`: it
-  /// was told to stop (herald.Timeout is raised in it) and this companion must not be used again.
-  bool run(const std::function<void()>& task, int64_t timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    job_->task = std::make_shared<const std::function<void()>>(task);
-    job_->state.store(kPosted);
-    if (job_->companion_sleeps.load()) {
-      std::lock_guard lock(job_->mutex);
-      job_->wake.notify_all();
-    }
-    auto done = [&] { return job_->state.load() == kDone; };
-    if (!spin_until(done)) {
-      std::unique_lock lock(job_->mutex);
-      job_->caller_sleeps.store(true);
-      bool finished = job_->wake.wait_until(lock, deadline, done);
-      job_->caller_sleeps.store(false);
-      if (!finished) {
-        abandoned_ = true;
-        unsigned long thread_id = job_->thread_id;
-        lock.unlock();
-        Gil gil;
-        if (PyObject* timeout = exception_types().timeout)
-          PyThreadState_SetAsyncExc(thread_id, timeout);
-        return false;
+  /// The calling thread's slot, registered on its first call and removed when the thread ends.
+  Slot& slot() {
+    struct Registration {
+      Watchdog& watchdog;
+      std::shared_ptr<Slot> slot = std::make_shared<Slot>();
+      explicit Registration(Watchdog& w) : watchdog(w) {
+        std::lock_guard lock(watchdog.mutex_);
+        watchdog.slots_.push_back(slot);
       }
-    }
-    job_->state.store(kIdle);
-    return true;
+      ~Registration() {
+        std::lock_guard lock(watchdog.mutex_);
+        std::erase(watchdog.slots_, slot);
+      }
+    };
+    thread_local Registration registration(*this);
+    return *registration.slot;
+  }
+
+  /// Tells the watchdog that a call started in `slot`.
+  static void started(Slot& slot) {
+    slot.calls.store(slot.calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
  private:
-  enum : int { kIdle, kPosted, kDone };
-  struct Job {
-    std::atomic<int> state{kIdle};
-    std::atomic<bool> companion_sleeps{false};
-    std::atomic<bool> caller_sleeps{false};
-    std::shared_ptr<const std::function<void()>> task;  // set by the caller before kPosted
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stop = false;
-    unsigned long thread_id = 0;
-  };
+  Watchdog() {
+    std::thread([this] { loop(); }).detach();
+  }
 
-  static void loop(const std::shared_ptr<Job>& job) {
-    {
-      std::lock_guard lock(job->mutex);
-      job->thread_id = PyThread_get_thread_ident();
-    }
-    auto posted = [&] { return job->state.load() == kPosted; };
+  static int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void loop() {
+    uint64_t seen = 0;
+    auto quiet_since = std::chrono::steady_clock::now();
+    bool idle = false;
+    std::vector<std::shared_ptr<Slot>> overdue;
     for (;;) {
-      if (!spin_until(posted)) {
-        std::unique_lock lock(job->mutex);
-        job->companion_sleeps.store(true);
-        job->wake.wait(lock, [&] { return posted() || job->stop; });
-        job->companion_sleeps.store(false);
-        if (!posted()) return;
+      std::this_thread::sleep_for(idle ? kIdleTick : kTick);
+      int64_t now = 0;
+      {
+        std::lock_guard lock(mutex_);
+        const uint64_t calls = count_calls();
+        now = now_ns();
+        bool running = false;
+        for (const std::shared_ptr<Slot>& slot : slots_) {
+          const int64_t deadline = slot->deadline_ns.load(std::memory_order_acquire);
+          running = running || deadline != 0;
+          if (deadline != 0 && deadline < now) overdue.push_back(slot);
+        }
+        if (calls != seen || running) {
+          seen = calls;
+          quiet_since = std::chrono::steady_clock::now();
+          idle = false;
+        } else {
+          idle = std::chrono::steady_clock::now() - quiet_since > kIdleAfter;
+        }
       }
-      std::shared_ptr<const std::function<void()>> task = job->task;
-      (*task)();
-      task.reset();
-      job->state.store(kDone);
-      if (job->caller_sleeps.load()) {
-        std::lock_guard lock(job->mutex);
-        job->wake.notify_all();
-      }
-      std::lock_guard lock(job->mutex);
-      if (job->stop) return;
+      if (!overdue.empty()) interrupt(overdue, now);
+      overdue.clear();
     }
   }
 
-  std::shared_ptr<Job> job_;
-  std::thread thread_;
-  bool abandoned_ = false;
+  /// Calls made so far by the threads that have slots now (with `mutex_` held).
+  uint64_t count_calls() const {
+    uint64_t calls = 0;
+    for (const std::shared_ptr<Slot>& slot : slots_)
+      calls += slot->calls.load(std::memory_order_relaxed);
+    return calls;
+  }
+
+  /// Raises herald.Timeout in each overdue call that is still the one that was overdue. A call
+  /// ends with the GIL held, so what is read here with the GIL cannot change under it.
+  static void interrupt(const std::vector<std::shared_ptr<Slot>>& overdue, int64_t now) {
+    if (!Py_IsInitialized() || _Py_IsFinalizing()) return;
+    // Its own thread state for the moment: the watchdog outlives any one interpreter.
+    PyGILState_STATE state = PyGILState_Ensure();
+    if (PyObject* timeout = exception_types().timeout) {
+      for (const std::shared_ptr<Slot>& slot : overdue) {
+        const int64_t deadline = slot->deadline_ns.load(std::memory_order_acquire);
+        if (deadline == 0 || deadline >= now) continue;  // it ended, and another began
+        slot->fired.store(true, std::memory_order_release);
+        PyThreadState_SetAsyncExc(slot->thread_id, timeout);
+      }
+    }
+    PyGILState_Release(state);
+  }
+
+  std::mutex mutex_;  // guards slots_; never held while waiting for the GIL
+  std::vector<std::shared_ptr<Slot>> slots_;
 };
 
-/// Runs `body` (which takes the GIL itself) within `timeout_ms` (0: no limit, on this thread).
-bool run_limited(const std::function<void()>& body, int64_t timeout_ms) {
+/// Runs `body` with the GIL held, within `timeout_ms` (0: no limit). False when it ran past
+/// the limit: herald.Timeout was raised in it (Python code stops there; a call blocked outside
+/// Python, in a `sleep` or a socket, gets it as soon as it returns to Python).
+template <typename Body>
+bool run_limited(Body&& body, int64_t timeout_ms) {
+  Gil gil;
   if (timeout_ms <= 0) {
     body();
     return true;
   }
-  thread_local std::unique_ptr<Companion> companion;
-  if (!companion) companion = std::make_unique<Companion>();
-  if (companion->run(body, timeout_ms)) return true;
-  companion.reset();  // abandoned: the next call gets a fresh thread
+  Watchdog& watchdog = Watchdog::instance();
+  Watchdog::Slot& slot = watchdog.slot();
+  const int64_t outer = slot.deadline_ns.load(std::memory_order_relaxed);  // a call inside a call
+  const int64_t deadline =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          (std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms))
+              .time_since_epoch())
+          .count();
+  slot.deadline_ns.store(outer != 0 ? std::min(outer, deadline) : deadline,
+                         std::memory_order_release);
+  Watchdog::started(slot);
+  body();
+  slot.deadline_ns.store(outer, std::memory_order_release);
+  // The watchdog sets `fired` with the GIL held, as this thread holds it now.
+  if (!slot.fired.load(std::memory_order_acquire)) return true;
+  slot.fired.store(false, std::memory_order_relaxed);
+  // Raised late, it may still be waiting to be raised: it must not reach this thread's next call.
+  PyThreadState_SetAsyncExc(slot.thread_id, nullptr);
   return false;
 }
 
@@ -242,45 +270,39 @@ struct CallOutcome {
 
 /// Calls a hook (`function(post, ctx)`) or a step (`instance.run(post, ctx)`) with the GIL,
 /// within `timeout_ms`, and reports what it returned and what it changed in the post.
-CallOutcome call_python(std::shared_ptr<Callable> callable, bool step, PostView post,
-                        ScriptContext context, int64_t timeout_ms) {
-  // Everything the call uses is owned by `out`, `before` and `ctx`, so a call abandoned at its
-  // time limit keeps what it needs alive on its own.
-  auto out = std::make_shared<CallOutcome>();
-  auto before = std::make_shared<PostView>(std::move(post));
-  auto ctx = std::make_shared<ScriptContext>(std::move(context));
-  auto body = [out, before, ctx, callable, step] {
-    Gil gil;
+CallOutcome call_python(const Callable& callable, bool step, const PostView& before,
+                        ScriptContext& ctx, int64_t timeout_ms) {
+  CallOutcome out;
+  auto body = [&] {
     try {
-      py::object py_post = py::cast(*before);
-      py::object py_ctx = py::cast(ctx.get(), py::return_value_policy::reference);
-      const py::object& target = callable->object.object;
+      py::object py_post = py::cast(before);
+      py::object py_ctx = py::cast(&ctx, py::return_value_policy::reference);
+      const py::object& target = callable.object.object;
       py::object returned = step ? target.attr("run")(py_post, py_ctx) : target(py_post, py_ctx);
       const PostView& after = py_post.cast<const PostView&>();
-      if (after.text != before->text) out->text = after.text;
-      if (after.tags != before->tags) out->tags = after.tags;
-      if (after.account != before->account) out->account = after.account;
+      if (after.text != before.text) out.text = after.text;
+      if (after.tags != before.tags) out.tags = after.tags;
+      if (after.account != before.account) out.account = after.account;
       if (step && py::isinstance<Outcome>(returned)) {
-        out->outcome = returned.cast<Outcome>();
+        out.outcome = returned.cast<Outcome>();
       } else if (!returned.is_none() && (step || !returned.is(py_post))) {
-        out->kind = HookResult::Kind::error;
-        out->message = callable->target + (step ? ".run" : "") + " returned " +
-                       type_name(returned) +
-                       (step ? "; return herald.advance(), herald.wait(...), herald.hold(...), "
-                               "herald.reject(...), herald.retry(...) or herald.fail(...)"
-                             : "; a hook returns None (it changes the post in place) or raises "
-                               "herald.Veto(\"why\")");
+        out.kind = HookResult::Kind::error;
+        out.message = callable.target + (step ? ".run" : "") + " returned " + type_name(returned) +
+                      (step ? "; return herald.advance(), herald.wait(...), herald.hold(...), "
+                              "herald.reject(...), herald.retry(...) or herald.fail(...)"
+                            : "; a hook returns None (it changes the post in place) or raises "
+                              "herald.Veto(\"why\")");
       }
     } catch (py::error_already_set& e) {
       const ExceptionTypes& types = exception_types();
       bool veto = types.veto && e.matches(types.veto);
-      out->kind = veto ? HookResult::Kind::veto : HookResult::Kind::error;
-      out->message = veto ? py::str(e.value()).cast<std::string>() : describe(e, true);
+      out.kind = veto ? HookResult::Kind::veto : HookResult::Kind::error;
+      out.message = veto ? py::str(e.value()).cast<std::string>() : describe(e, true);
     } catch (const std::exception& e) {
-      out->kind = HookResult::Kind::error;
-      out->message = e.what();
+      out.kind = HookResult::Kind::error;
+      out.message = e.what();
     }
-    out->notes = ctx->notes;
+    out.notes = ctx.notes;
   };
   if (!run_limited(body, timeout_ms)) {
     CallOutcome late;
@@ -289,7 +311,7 @@ CallOutcome call_python(std::shared_ptr<Callable> callable, bool step, PostView 
                    " (python.timeout_seconds); it was interrupted";
     return late;
   }
-  return std::move(*out);
+  return out;
 }
 
 class PythonHook final : public ScriptHook {
@@ -303,8 +325,8 @@ class PythonHook final : public ScriptHook {
                                     call.step_kind, call.account, call.now_ms);
     ctx.outcome = call.outcome;
     ctx.reason = call.reason;
-    CallOutcome done = call_python(function_, /*step=*/false, view_of(*call.post, *call.config),
-                                   std::move(ctx), timeout_ms_);
+    CallOutcome done = call_python(*function_, /*step=*/false, view_of(*call.post, *call.config),
+                                   ctx, timeout_ms_);
     HookResult result;
     result.kind = done.kind;
     result.message = std::move(done.message);
@@ -333,8 +355,8 @@ class PythonStep final : public ScriptStep {
     ScriptContext ctx = context_for("step", call.post->workflow, call.step_name,
                                     call.post->step_kind, call.account, now_ms);
     if (call.events) ctx.events = *call.events;
-    CallOutcome done = call_python(instance_, /*step=*/true, view_of(*call.post, *call.config),
-                                   std::move(ctx), timeout_ms_);
+    CallOutcome done =
+        call_python(*instance_, /*step=*/true, view_of(*call.post, *call.config), ctx, timeout_ms_);
     if (done.kind == HookResult::Kind::error) {
       call.error = std::move(done.message);
       return HERALD_ERROR;
@@ -380,7 +402,7 @@ class PythonStep final : public ScriptStep {
                       m.followers, m.engagement, m.at_ms, m.score, m.score_detail});
     auto ctx = std::make_shared<ScriptContext>(context_for(
         "step", "inbound", call.step_name, "inbound", call.account, call.clock->now_ms()));
-    // A call abandoned at its time limit may still ask; by then the import has moved on.
+    // The script may keep `ctx` and ask later; by then the import has moved on.
     auto alive = std::make_shared<std::atomic<bool>>(true);
     InboundCall* inbound = call.inbound;
     ctx->stopped_since = [inbound, alive](int64_t since_ms) {
@@ -393,7 +415,6 @@ class PythonStep final : public ScriptStep {
     auto error = std::make_shared<std::string>();
     std::shared_ptr<Callable> callable = instance_;
     auto body = [mention, ctx, decision, error, callable] {
-      Gil gil;
       try {
         py::object py_mention = py::cast(mention.get(), py::return_value_policy::reference);
         py::object py_ctx = py::cast(ctx.get(), py::return_value_policy::reference);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <chrono>
@@ -23,13 +24,13 @@ namespace {
 using testing::run_command;
 
 std::string poison_config(testing::TempDir& dir, const std::string& engine,
-                          const std::string& draft_extra = "") {
+                          const std::string& draft_extra = "", const std::string& top = "") {
   return dir.write("company.yaml", std::string(R"(herald: 1
 store: { path: herald.db }
 plugin_paths:
   - )") + BUILTIN_PLUGIN_DIR + R"(
   - )" + FIXTURE_DIR + R"(/herald_fixture_poison.so
-engine: )" + engine + R"(
+)" + top + R"(engine: )" + engine + R"(
 accounts:
   corp: { network: mastodon }
 people:
@@ -223,6 +224,60 @@ TEST(CrashPoison, ASupervisedWorkerIsStartedAgainAfterACrashAndAHang) {
     }
   }
   EXPECT_EQ(published(dir).size(), static_cast<size_t>(count - 2));
+}
+
+TEST(CrashPoison, APythonHookBlockedOutsidePythonIsAbandonedAtTheStepsDeadline) {
+  // herald.Timeout cannot reach a hook blocked in a system call: the step's deadline does. The
+  // supervised worker is replaced, the post is counted an attempt each time and set aside; every
+  // other post publishes.
+  testing::TempDir dir;
+  dir.write("blocking_hook.py",
+            "import select\n"
+            "def block(post, ctx):\n"
+            "    if 'HOOK-HANG' in post.text:\n"
+            "        select.select([], [], [], 1000)\n");
+  const std::string config =
+      poison_config(dir, "{ max_attempts: 2, retry_delay_seconds: 0.05 }", ", timeout_seconds: 2",
+                    "python: { paths: [\".\"], timeout_seconds: 1 }\n"
+                    "hooks: { after_draft: \"blocking_hook:block\" }\n");
+  // (Through the CLI: this test program has no Python runtime.)
+  const int count = 12;
+  for (int i = 0; i < count; ++i) {
+    auto submitted = run_command(std::string(HERALD_CLI) + " submit " + config +
+                                 " -w announce -a corp --author ana -t 'post " + std::to_string(i) +
+                                 (i == 7 ? " HOOK-HANG'" : "'"));
+    ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  }
+  auto states = [&] {
+    std::map<std::string, std::string> out;  // text -> state
+    auto status = run_command(std::string(HERALD_CLI) + " status " + config + " --json");
+    EXPECT_EQ(status.exit_code, 0) << status.output;
+    if (status.exit_code != 0) return out;
+    for (const auto& post : nlohmann::json::parse(status.output))
+      out[post.value("text", "")] = post.value("state", "");
+    return out;
+  };
+  const std::string log = dir.file("run.log");
+  pid_t supervisor = start_run(config, log, "--supervise");
+  ASSERT_GT(supervisor, 0);
+  int open = count;
+  for (int waited = 0; open > 0 && waited < 300; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    open = 0;
+    for (const auto& [text, state] : states())
+      open += state != "done" && state != "quarantined" && state != "failed";
+  }
+  kill(supervisor, SIGTERM);
+  int code = wait_for(supervisor, 10);
+  if (code == -1) kill(supervisor, SIGKILL);
+  const std::string output = testing::read_file(log);
+  EXPECT_EQ(open, 0) << output;
+  EXPECT_NE(output.find("past its deadline of 2 s"), std::string::npos) << output;
+  auto final_states = states();
+  ASSERT_EQ(final_states.size(), static_cast<size_t>(count));
+  for (const auto& [text, state] : final_states)
+    EXPECT_EQ(state, text.find("HOOK-HANG") != std::string::npos ? "quarantined" : "done") << text;
+  EXPECT_EQ(published(dir).size(), static_cast<size_t>(count - 1));
 }
 
 TEST(CrashPoison, SigtermStopsARunWhoseStepHangsAtTheStepsDeadline) {
