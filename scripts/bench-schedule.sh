@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${BUILD_DIR:-build}
 bench="$build_dir/bin/herald_schedule_bench"
 export HERALD_PLUGIN_DIR="$PWD/$build_dir/lib/herald/plugins"
-"$bench" --benchmark_filter='BM_ClaimDueBatch' "$@"
+"$bench" --benchmark_filter='BM_Fsync|BM_ClaimDueBatch' "$@"
 for posts in 10000 100000 1000000; do
   "$bench" --benchmark_filter="BM_HostMemory/posts:$posts/" "$@"
 done

@@ -3,6 +3,7 @@
 #include "store/store.hpp"
 
 #include "store/audit_chain.hpp"
+#include "store/checkpointer.hpp"
 #include "store/wal_vfs.hpp"
 
 #include <sqlite3.h>
@@ -477,8 +478,16 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteStore() override {
     rollback_open();
+    checkpointer_.reset();
     statements_.clear();
     sqlite3_close_v2(db_);
+  }
+
+  /// Log copies on a thread of their own (checkpointer.hpp), for a store in a file.
+  void copy_log_in_background(const char* vfs) {
+    if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0) return;
+    checkpointer_ = std::make_unique<Checkpointer>(path_, vfs);
+    checkpointer_->attach(db_);
   }
 
   Status initialize() {
@@ -508,8 +517,8 @@ class SqliteStore final : public Store {
     if (Status s = exec("PRAGMA synchronous=FULL"); !s) return s;
     if (Status s = exec("PRAGMA cache_size=-32000"); !s) return s;  // 32 MiB
     if (Status s = exec("PRAGMA temp_store=MEMORY"); !s) return s;
-    // Checkpoint the WAL every ~16 MiB rather than every 4 MiB: fewer, larger checkpoints.
-    if (Status s = exec("PRAGMA wal_autocheckpoint=4000"); !s) return s;
+    // The log is copied into the database by the store's checkpointer (copy_log_in_background),
+    // which replaces SQLite's automatic checkpoint.
     if (Status s = exec("PRAGMA journal_size_limit=67108864"); !s) return s;
 
     // Migration 9 turns hex hashes into bytes with herald_digest().
@@ -1820,6 +1829,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   // Calls from several threads take turns; write_and_claim() keeps it until commit_open() or
   // rollback_open() (on the same thread), so that its transaction is seen whole or not at all.
   std::recursive_mutex mutex_;
@@ -1867,6 +1877,7 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
   sqlite3_busy_timeout(db, 5000);
   auto store = std::make_unique<SqliteStore>(db, path);
   if (Status s = store->initialize(); !s) return s;
+  store->copy_log_in_background(gathering_wal_vfs());
   return std::unique_ptr<Store>(std::move(store));
 }
 
