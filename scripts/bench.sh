@@ -1,8 +1,50 @@
 #!/usr/bin/env bash
-# Runs Herald's benchmarks (Google Benchmark) with the build in ./build; results in
-# docs/performance.md come from this command.
+# Herald's benchmarks; the figures in docs/performance.md come from this script.
+#   scripts/bench.sh            every suite, one after the other, each headed by the machine's
+#                               load average: the engine, the plugin ABI, submitting and
+#                               validating (herald_bench), Python hooks (herald_python_bench), the
+#                               due queue at 1,000,000 posts and memory (bench-schedule.sh),
+#                               publishing (bench-publish.sh), the WAL frames of an engine run
+#                               (wal-frames.py), one 100 MB line of text, and text counting against
+#                               the networks' own libraries (bench-text.sh, which needs npm).
+#                               About an hour; the first run also builds a 410 MB store in
+#                               $HERALD_BENCH_DIR (default /tmp/herald-bench).
+#   scripts/bench.sh ARGS...    herald_bench alone, three repetitions, with ARGS passed on
+#                               (for example --benchmark_filter='PostsThrough.*/1024').
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${BUILD_DIR:-build}
-HERALD_PLUGIN_DIR="$PWD/$build_dir/lib/herald/plugins" \
-  "$build_dir/bin/herald_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true "$@"
+export HERALD_PLUGIN_DIR="$PWD/$build_dir/lib/herald/plugins"
+[[ -x $build_dir/bin/herald_bench ]] || { echo "bench.sh: build first (scripts/setup.sh)" >&2; exit 1; }
+repeat=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
+
+if (($#)); then
+  exec "$build_dir/bin/herald_bench" "${repeat[@]}" "$@"
+fi
+
+suite() {
+  echo
+  echo "== $1 (load average: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC'))"
+}
+
+suite "engine, plugin ABI, submit, validate: herald_bench"
+"$build_dir/bin/herald_bench" "${repeat[@]}"
+suite "Python hooks: herald_python_bench"
+"$build_dir/bin/herald_python_bench" --benchmark_repetitions=5 \
+  --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+suite "due queue at 1,000,000 posts, the disk's fsync, memory: bench-schedule.sh"
+scripts/bench-schedule.sh
+suite "publishing: bench-publish.sh"
+scripts/bench-publish.sh
+suite "WAL frames of the engine runs: wal-frames.py"
+/usr/bin/python3 scripts/wal-frames.py
+suite "one line of 100 MB (X), from a file and from a pipe"
+big=$(mktemp --suffix=.jsonl)
+trap 'rm -f "$big"' EXIT
+/usr/bin/python3 -c 'import json; print(json.dumps({"text": "hello world " * 8333333}))' > "$big"
+TIMEFORMAT="from a file: %R s"
+time "$build_dir/bin/herald" text --network x "$big" > /dev/null
+TIMEFORMAT="from a pipe: %R s"
+time (cat "$big" | "$build_dir/bin/herald" text --network x - > /dev/null)
+suite "text counting against twitter-text and @atproto/api: bench-text.sh"
+scripts/bench-text.sh --texts 20000 --runs 5
