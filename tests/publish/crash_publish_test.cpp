@@ -349,6 +349,25 @@ TEST_F(CrashPublishing, ARateLimitStormSendsNothingBeforeEachReset) {
   finish(120);
   expect_exactly_once(100);
   EXPECT_EQ(netsim_->get("/_netsim/stats")["requests_before_reset"].get<int>(), 0);
+  // A post that waits for its account's rate limit is recorded once, however often the reset
+  // moved while it waited: submitted, four steps skipped (other networks'), published, and at
+  // most one wait.
+  auto host = Host::open(config_);
+  ASSERT_TRUE(host) << host.status().message();
+  auto posts = (*host)->posts();
+  ASSERT_TRUE(posts);
+  for (const PostView& p : *posts) {
+    auto trail = (*host)->audit(p.id);
+    ASSERT_TRUE(trail);
+    std::string entries;
+    int waits = 0;
+    for (const AuditRecord& r : *trail) {
+      waits += r.action == "wait";
+      entries += "  " + r.action + " -> " + r.to_state + ": " + r.detail + "\n";
+    }
+    EXPECT_LE(waits, 1) << "post " << p.id << ":\n" << entries;
+    EXPECT_EQ(trail->size(), static_cast<size_t>(6 + waits)) << "post " << p.id << ":\n" << entries;
+  }
 }
 
 }  // namespace
