@@ -623,9 +623,10 @@ TEST_P(RateLimitWindows, APostWaitingForItsAccountsLimitIsRecordedOnce) {
   }
   // Steps run: one per post to publish it, one for each post that met the limit first, and
   // one for each call the network refused later (posts 5 and 7, at 09:01 and 09:02); a post
-  // that only waits on for the limit runs nothing.
+  // that only waits on for the limit runs nothing, and is no transition.
   EXPECT_EQ(receiver_->refused(), 3);
   EXPECT_EQ(summary.steps_run, 7 + 5 + 2);
+  EXPECT_EQ(summary.transitions, 7 + 5 + 2);
   EXPECT_EQ(summary.done, 7);
 }
 

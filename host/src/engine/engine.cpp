@@ -640,7 +640,9 @@ Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided,
   } transaction{store_};
   Committed round;
   round.lost = lost;
-  round.transitions = static_cast<int64_t>(decided.size()) - lost;
+  // Hand-backs are not transitions; a lost one (rare) is counted as a lost transition.
+  for (const Transition& t : decided) round.transitions += !t.handed_back;
+  round.transitions = std::max<int64_t>(0, round.transitions - lost);
   // The posts carried on (unless a transition was lost: then none, to be safe), then the
   // posts claimed.
   const bool carry = carried > 0 && lost == 0;
@@ -943,6 +945,8 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     // Commit what the last round decided, and release the posts it would have carried on and
     // those made ready for the next round.
     const size_t decided = pending.size();
+    int64_t handed_back = 0;
+    for (const Transition& t : pending) handed_back += t.handed_back;
     for (Transition& t : pending) {
       if (t.post.state != PostState::in_flight) continue;
       t.post.state = PostState::ready;
@@ -954,7 +958,7 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     Result<std::vector<Post>> last =
         store_.commit_and_claim(pending, clock_.now_ms(), 0, lease_, &lost);
     if (!last) return last.status();
-    summary.transitions += static_cast<int64_t>(decided) - lost;
+    summary.transitions += std::max<int64_t>(0, static_cast<int64_t>(decided) - handed_back - lost);
     for (size_t i = 0; i < decided; ++i) count_finished(pending[i].post.state, summary);
   }
   if (periodic_) periodic_();
@@ -974,6 +978,7 @@ Transition Engine::release(Post&& post, int64_t now_ms) {
   Transition t;
   t.expected_claim_seq = post.claim_seq;
   t.post = std::move(post);
+  t.handed_back = true;
   t.post.state = t.post.claimed_from;  // ready, waiting or unconfirmed: claimable again
   t.post.lease_owner.clear();
   t.post.lease_expires_ms = 0;

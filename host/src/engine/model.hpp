@@ -194,6 +194,9 @@ struct Transition {
   int64_t network_char_limit = 0;        // the text limit the account's network reported
   std::vector<Post> spawned{};           // new posts the step made, each with its audit entry
   std::vector<AuditEntry> spawned_audit{};
+  // A claimed post given back without a step run (a pause, a rate limit it already waits for):
+  // written like a transition, but not counted as one (RunSummary::transitions).
+  bool handed_back = false;
 };
 
 }  // namespace herald
