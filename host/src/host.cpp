@@ -605,6 +605,7 @@ Status Host::edit(int64_t post_id, const std::string& person, const std::string&
   updated.step_events = 0;
   updated.planned_ms = 0;  // the new revision is scheduled afresh
   updated.plan_note.clear();
+  updated.limited_since_ms = 0;
   updated.updated_ms = now;
   updated.reason = "edited by " + person + " (revision " + std::to_string(updated.revision) + ")";
   Revision superseded{post.id, post.revision, post.text, person, now, reason};

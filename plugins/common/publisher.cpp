@@ -276,7 +276,8 @@ Attempt Publisher::classify(const HttpResponse& r, int64_t now_ms) const {
 }
 
 void Publisher::postpone(herald::Context& post, int64_t until_ms, const std::string& why) {
-  post.wait_until(until_ms, why + "; postponed to " + format_instant(until_ms));
+  // To the second: a person reads when the network lets the post through.
+  post.wait_until(until_ms, why + "; postponed to " + format_rfc3339(until_ms, 0));
 }
 
 int64_t Publisher::attempts_began_ms(herald::Context& post) const {

@@ -1,8 +1,9 @@
 // The publishers against herald-netsim: each network's contract, unknown outcomes reconciled
-// instead of repeated, rate limits honoured, refused credentials holding the account, and
-// secrets kept out of everything a user sees.
+// instead of repeated, rate limits honoured (and a post waiting for one recorded once),
+// refused credentials holding the account, and secrets kept out of everything a user sees.
 #include <herald/host.hpp>
 
+#include "cli/render.hpp"
 #include "support/netsim.hpp"
 #include "support/test_support.hpp"
 #include "time/time.hpp"
@@ -10,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 namespace herald {
 namespace {
@@ -416,6 +419,281 @@ INSTANTIATE_TEST_SUITE_P(Workers, ConcurrentPublishing, ::testing::Values(1, 4),
                          [](const auto& info) {
                            return "concurrency_" + std::to_string(info.param);
                          });
+
+/// A webhook receiver with a rate limit on the host's clock (a virtual one): it takes
+/// `per_window` calls in each window of `window_ms` (windows start on multiples of it) and
+/// answers every other call 429 with the window's end in `x-rate-limit-reset` (epoch seconds),
+/// as long as the window lasts. `refuse_until` closes it until then. A repeated
+/// X-Herald-Idempotency-Key is answered with the first post's id (and counts as a call).
+class WindowedReceiver {
+ public:
+  WindowedReceiver(std::shared_ptr<Clock> clock, int per_window, int64_t window_ms)
+      : clock_(std::move(clock)), per_window_(per_window), window_ms_(window_ms) {
+    server_.Post("/hooks/corp", [this](const httplib::Request& req, httplib::Response& res) {
+      const int64_t now = clock_->now_ms();
+      json body = json::parse(req.body, nullptr, false);
+      const std::string key = req.get_header_value("X-Herald-Idempotency-Key");
+      std::lock_guard lock(mutex_);
+      if (now / window_ms_ != window_) {
+        window_ = now / window_ms_;
+        used_ = 0;
+      }
+      if (now < closed_until_ || used_ >= per_window_) {
+        const int64_t reset = now < closed_until_ ? closed_until_ : (window_ + 1) * window_ms_;
+        ++refused_;
+        res.status = 429;
+        res.set_header("x-rate-limit-remaining", "0");
+        res.set_header("x-rate-limit-reset", std::to_string(reset / 1000));
+        res.set_content(R"({"error":"Too many requests"})", "application/json");
+        return;
+      }
+      ++used_;
+      auto known = ids_.find(key);
+      if (known == ids_.end()) {
+        known = ids_.emplace(key, "r" + std::to_string(ids_.size() + 1)).first;
+        made_.push_back(body.value("text", ""));
+        if (made_.back() == lose_) {  // made, but the answer is a 503
+          lose_.clear();
+          res.status = 503;
+          res.set_content(R"({"error":"upstream failed"})", "application/json");
+          return;
+        }
+      }
+      res.status = 201;
+      res.set_content(json{{"id", known->second}}.dump(), "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~WindowedReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hooks/corp"; }
+  void refuse_until(int64_t at_ms) {
+    std::lock_guard lock(mutex_);
+    closed_until_ = at_ms;
+  }
+  /// The post with this text is made, and the call answered 503 (its outcome unknown).
+  void lose_answer_to(const std::string& text) {
+    std::lock_guard lock(mutex_);
+    lose_ = text;
+  }
+  /// The texts of the posts made, in the order they were made.
+  std::vector<std::string> made() {
+    std::lock_guard lock(mutex_);
+    return made_;
+  }
+  int refused() {
+    std::lock_guard lock(mutex_);
+    return refused_;
+  }
+
+ private:
+  std::shared_ptr<Clock> clock_;
+  const int per_window_;
+  const int64_t window_ms_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mutex_;
+  int64_t window_ = -1;
+  int used_ = 0;
+  int64_t closed_until_ = 0;
+  int refused_ = 0;
+  std::string lose_;
+  std::map<std::string, std::string> ids_;  // idempotency key -> id
+  std::vector<std::string> made_;
+};
+
+/// One webhook account behind a WindowedReceiver that lets two posts through a minute, on a
+/// virtual clock that starts on a whole minute. The parameter is the engine's batch size: with
+/// 1024 every due post is claimed at once, and a post that waits on is handed back unrun once an
+/// earlier post of the round meets the limit; with 1, posts are claimed one by one while the
+/// rounds before them meet it, and the claim itself leaves such a post waiting.
+class RateLimitWindows : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    setenv("HERALD_TEST_SIGNING_KEY", kSigningKey, 1);
+    start_ = parse_time("2031-03-03T09:00:00Z", "UTC")->utc_ms;
+    clock_ = make_virtual_clock(start_);
+    receiver_ = std::make_unique<WindowedReceiver>(clock_, 2, kMinute);
+    const std::string yaml = std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
+store: { path: limits.db }
+accounts:
+  corp:
+    network: webhook
+    endpoint: )" + receiver_->url() +
+                             R"(
+    credentials: { signing_key: "${env:HERALD_TEST_SIGNING_KEY}" }
+people:
+  ana: { roles: [writer] }
+workflows:
+  publish:
+    steps:
+      - { name: hook, kind: publish, plugin: webhook }
+)";
+    HostOptions options;
+    options.clock = clock_;
+    options.resolve_secrets = true;
+    options.batch_size = GetParam();
+    auto host = Host::open(dir_.write("company.yaml", yaml), options);
+    ASSERT_TRUE(host) << host.status().message();
+    host_ = std::move(*host);
+  }
+  std::vector<int64_t> submit(int count) {
+    std::vector<int64_t> ids;
+    for (int i = 1; i <= count; ++i) {
+      auto id = host_->submit({"publish", "corp", "ana", "Post " + std::to_string(i), {}, ""});
+      EXPECT_TRUE(id) << id.status().message();
+      ids.push_back(id ? *id : 0);
+    }
+    return ids;
+  }
+  RunSummary run(int64_t until_ms = 0) {
+    RunOptions options;
+    options.until_ms = until_ms;
+    auto summary = host_->run(options);
+    EXPECT_TRUE(summary) << summary.status().message();
+    return summary ? *summary : RunSummary{};
+  }
+  std::vector<AuditRecord> trail(int64_t id) {
+    auto records = host_->audit(id);
+    EXPECT_TRUE(records) << records.status().message();
+    return records ? *records : std::vector<AuditRecord>{};
+  }
+  static std::string describe(const std::vector<AuditRecord>& trail) {
+    std::string out;
+    for (const AuditRecord& r : trail)
+      out += "  " + format_utc(r.at_ms) + " " + r.action + " -> " + r.to_state + ": " + r.detail +
+             "\n";
+    return out;
+  }
+  /// The entries of a trail that say the post waits for its account's rate limit.
+  static std::vector<AuditRecord> rate_limit_waits(const std::vector<AuditRecord>& trail) {
+    std::vector<AuditRecord> out;
+    for (const AuditRecord& r : trail)
+      if (r.action == "wait" && r.detail.find("rate limit") != std::string::npos) out.push_back(r);
+    return out;
+  }
+  int64_t at(int minutes, int seconds = 0) const {
+    return start_ + minutes * kMinute + seconds * int64_t{1000};
+  }
+
+  static constexpr int64_t kMinute = 60'000;
+  testing::TempDir dir_;
+  int64_t start_ = 0;
+  std::shared_ptr<Clock> clock_;
+  std::unique_ptr<WindowedReceiver> receiver_;
+  std::unique_ptr<Host> host_;
+};
+
+TEST_P(RateLimitWindows, APostWaitingForItsAccountsLimitIsRecordedOnce) {
+  // Seven posts, two a minute: 1 and 2 go out at 09:00, post 3 meets the limit (reset 09:01)
+  // and 4 to 7 wait for it; at 09:01 posts 3 and 4 go out and post 5 meets the limit again
+  // (reset 09:02), so 5, 6 and 7 wait on; at 09:02 posts 5 and 6, at 09:03 post 7.
+  const std::vector<int64_t> ids = submit(7);
+  const RunSummary summary = run();
+  EXPECT_EQ(receiver_->made(), (std::vector<std::string>{"Post 1", "Post 2", "Post 3", "Post 4",
+                                                         "Post 5", "Post 6", "Post 7"}));
+  EXPECT_EQ(clock_->now_ms(), at(3));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    SCOPED_TRACE("post " + std::to_string(i + 1));
+    const PostView post = *host_->post(ids[i]);
+    EXPECT_EQ(post.state, "done") << post.reason;
+    EXPECT_EQ(post.attempt, 0) << "a rate limit is not a failed attempt";
+    const std::vector<AuditRecord> entries = trail(ids[i]);
+    // What a person expects to read: submitted; for a post that met the limit, that it waits
+    // for it until the reset the network gave (once, however often the window moved on); then
+    // published, at the time it was.
+    const std::vector<AuditRecord> waits = rate_limit_waits(entries);
+    ASSERT_EQ(entries.size(), i < 2 ? 2u : 3u) << describe(entries);
+    EXPECT_EQ(entries.front().action, "submit") << describe(entries);
+    EXPECT_EQ(entries.back().to_state, "done") << describe(entries);
+    EXPECT_NE(entries.back().detail.find("published on webhook"), std::string::npos)
+        << describe(entries);
+    EXPECT_EQ(entries.back().at_ms, at(static_cast<int>(i) / 2)) << describe(entries);
+    if (i < 2) continue;
+    ASSERT_EQ(waits.size(), 1u) << describe(entries);
+    EXPECT_EQ(waits[0].at_ms, at(0)) << describe(entries);
+    EXPECT_EQ(waits[0].to_state, "waiting");
+    EXPECT_NE(waits[0].detail.find("postponed to 2031-03-03T09:01:00Z"), std::string::npos)
+        << describe(entries);
+  }
+  // Steps run: one per post to publish it, one for each post that met the limit first, and
+  // one for each call the network refused later (posts 5 and 7, at 09:01 and 09:02); a post
+  // that only waits on for the limit runs nothing, and is no transition.
+  EXPECT_EQ(receiver_->refused(), 3);
+  EXPECT_EQ(summary.steps_run, 7 + 5 + 2);
+  EXPECT_EQ(summary.transitions, 7 + 5 + 2);
+  EXPECT_EQ(summary.done, 7);
+}
+
+TEST_P(RateLimitWindows, StatusSaysWhatAPostWaitsForAndUntilWhen) {
+  const std::vector<int64_t> ids = submit(7);
+  run(at(1, 30));  // posts 3 and 4 went out at 09:01; 5 to 7 wait for 09:02
+  for (size_t i : {4u, 5u, 6u}) {
+    SCOPED_TRACE("post " + std::to_string(i + 1));
+    const PostView post = *host_->post(ids[i]);
+    EXPECT_EQ(post.state, "waiting");
+    EXPECT_EQ(post.wake_ms, at(2));
+    // Why it waits, until the reset the network gave last...
+    EXPECT_NE(post.reason.find("rate limit"), std::string::npos) << post.reason;
+    EXPECT_NE(post.reason.find("2031-03-03T09:02:00Z"), std::string::npos) << post.reason;
+    const std::string shown = posts_text({post}, true);
+    EXPECT_NE(shown.find("  why:       " + post.reason), std::string::npos) << shown;
+    EXPECT_NE(shown.find("  waits for: time 2031-03-03 09:02"), std::string::npos) << shown;
+    EXPECT_EQ(posts_json({post})[0]["wake_at"], "2031-03-03T09:02:00Z");
+    // ...while its trail says once when it began to wait, and for which reset.
+    const std::vector<AuditRecord> waits = rate_limit_waits(trail(ids[i]));
+    ASSERT_EQ(waits.size(), 1u) << describe(trail(ids[i]));
+    EXPECT_NE(waits[0].detail.find("2031-03-03T09:01:00Z"), std::string::npos) << waits[0].detail;
+  }
+  run();
+  for (int64_t id : ids) EXPECT_EQ(host_->post(id)->state, "done");
+}
+
+TEST_P(RateLimitWindows, APostThatMayBeOnTheNetworkStaysUnconfirmedThroughItsWait) {
+  // The receiver makes the post but answers 503: its outcome is unknown, and it is looked for
+  // (webhooks: sent again with its key) a settle time later, at 09:00:10.
+  receiver_->lose_answer_to("Post 1");
+  const int64_t id = submit(1)[0];
+  run(at(0, 5));
+  ASSERT_EQ(host_->post(id)->state, "unconfirmed") << host_->post(id)->reason;
+  // The look-up at 09:00:10 meets a limit until 09:01, and the one at 09:01 a limit until 09:02.
+  receiver_->refuse_until(at(1));
+  run(at(0, 30));
+  PostView post = *host_->post(id);
+  EXPECT_EQ(post.state, "unconfirmed") << post.reason;
+  EXPECT_EQ(post.wake_ms, at(1));
+  receiver_->refuse_until(at(2));
+  run(at(1, 30));
+  post = *host_->post(id);
+  EXPECT_EQ(post.state, "unconfirmed") << "still looked for first: " << post.reason;
+  EXPECT_EQ(post.wake_ms, at(2));
+  EXPECT_NE(post.reason.find("2031-03-03T09:02:00Z"), std::string::npos) << post.reason;
+  const std::string shown = posts_text({post}, true);
+  EXPECT_NE(shown.find("  waits for: time 2031-03-03 09:02"), std::string::npos) << shown;
+  run();
+  post = *host_->post(id);
+  EXPECT_EQ(post.state, "done") << post.reason;
+  EXPECT_EQ(post.remote_id, "r1") << "found, not posted again";
+  EXPECT_EQ(receiver_->made(), std::vector<std::string>{"Post 1"});
+  // Submitted; may be on the network (503); waits, unconfirmed, for the limit (once); found.
+  const std::vector<AuditRecord> entries = trail(id);
+  ASSERT_EQ(entries.size(), 4u) << describe(entries);
+  EXPECT_EQ(entries[1].to_state, "unconfirmed") << describe(entries);
+  EXPECT_EQ(entries[2].to_state, "unconfirmed") << describe(entries);
+  EXPECT_EQ(entries[2].at_ms, at(0, 10)) << describe(entries);
+  EXPECT_NE(entries[2].detail.find("rate limit"), std::string::npos) << describe(entries);
+  EXPECT_EQ(entries[3].to_state, "done") << describe(entries);
+  EXPECT_NE(entries[3].detail.find("from an earlier attempt"), std::string::npos)
+      << describe(entries);
+}
+
+INSTANTIATE_TEST_SUITE_P(Batches, RateLimitWindows, ::testing::Values(1024, 1),
+                         [](const auto& info) { return "batch_" + std::to_string(info.param); });
 
 }  // namespace
 }  // namespace herald

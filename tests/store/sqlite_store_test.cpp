@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <set>
 #include <thread>
 
 namespace herald {
@@ -215,6 +216,63 @@ TEST(SqliteStore, RescueMarksAPublishThatMayHaveHappenedUnconfirmed) {
   ASSERT_EQ((*store)->commit_and_claim(nothing(), 2000, 10, {"w", 3000}, &lost)->size(), 1u);
   ASSERT_EQ(*(*store)->rescue_expired(5000), 1);
   EXPECT_EQ((*(*store)->find_post(a.id))->state, PostState::unconfirmed);
+}
+
+// A post that already waits at its publish step for its account's rate limit is not claimed
+// while the limit holds: the claim moves its wake time to the reset, and writes no audit entry.
+TEST(SqliteStore, AClaimLeavesAPostThatWaitsForItsAccountsLimitUntilTheReset) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.file("h.db"));
+  ASSERT_TRUE(store) << store.status().message();
+  auto at_publish = [&](const std::string& key, const std::string& account, PostState state,
+                        int64_t limited_since) {
+    Post p = make_post(key, 1000);
+    p.account = account;
+    p.step_kind = "publish";
+    p.state = state;
+    p.limited_since_ms = limited_since;
+    EXPECT_TRUE((*store)->insert_post(p, submitted(1000)));
+    return p.id;
+  };
+  // The post whose call met the limit (due first), then four more of the account's posts.
+  Post first = make_post("k0", 100);
+  first.step_kind = "publish";
+  ASSERT_TRUE((*store)->insert_post(first, submitted(100)));
+  const int64_t waits = at_publish("k1", "corp", PostState::waiting, 500);
+  const int64_t unconfirmed = at_publish("k2", "corp", PostState::unconfirmed, 500);
+  const int64_t new_to_it = at_publish("k3", "corp", PostState::waiting, 0);
+  const int64_t other_account = at_publish("k4", "other", PostState::waiting, 500);
+  int64_t lost = 0;
+  auto claimed = (*store)->commit_and_claim(nothing(), 100, 10, {"w", 9000}, &lost);
+  ASSERT_TRUE(claimed && claimed->size() == 1u);
+  Transition limited{(*claimed)[0], (*claimed)[0].claim_seq, {}, {}};
+  limited.post.state = PostState::waiting;
+  limited.post.wake_ms = 60'000;
+  limited.account_limited_until_ms = 60'000;
+  limited.audit.push_back({first.id, 100, "engine", "wait", "publish", "ready", "waiting", "429"});
+  std::vector<Transition> round{limited};
+  claimed = (*store)->commit_and_claim(round, 2000, 10, {"w", 9000}, &lost);
+  ASSERT_TRUE(claimed) << claimed.status().message();
+  std::set<int64_t> ids;
+  for (const Post& p : *claimed) ids.insert(p.id);
+  // A post that has yet to record its wait runs its step (which records it); another account's
+  // post is not held back.
+  EXPECT_EQ(ids, (std::set<int64_t>{new_to_it, other_account}));
+  for (int64_t id : {waits, unconfirmed}) {
+    const Post post = **(*store)->find_post(id);
+    EXPECT_EQ(post.state, id == waits ? PostState::waiting : PostState::unconfirmed);
+    EXPECT_EQ(post.wake_ms, 60'000);
+    EXPECT_EQ(post.claim_seq, 0) << "not claimed";
+    EXPECT_EQ(post.limited_since_ms, 500);
+    EXPECT_EQ(post.reason, rate_limit_wait_reason("corp", 60'000, id == unconfirmed));
+    EXPECT_EQ((*store)->audit(id)->size(), 1u) << "only its submission";
+  }
+  // At the reset they are claimed as usual.
+  claimed = (*store)->commit_and_claim(nothing(), 60'000, 10, {"w", 99'000}, &lost);
+  ASSERT_TRUE(claimed);
+  ids.clear();
+  for (const Post& p : *claimed) ids.insert(p.id);
+  EXPECT_EQ(ids, (std::set<int64_t>{first.id, waits, unconfirmed}));
 }
 
 TEST(SqliteStore, KeepsDataAcrossReopen) {

@@ -163,7 +163,8 @@ std::string shorten(const std::string& text, size_t limit) {
 std::string describe_wait(const PostView& post) {
   std::vector<std::string> parts;
   for (const auto& e : post.expects) parts.push_back(e.type + " by " + describe_who(e.role));
-  if (post.state == "waiting" && post.wake_ms > 0)
+  // An unconfirmed post waits too (a settle time, a rate limit) before it is looked for.
+  if ((post.state == "waiting" || post.state == "unconfirmed") && post.wake_ms > 0)
     parts.push_back("time " + format_time(post.wake_ms, post.zone));
   return join(parts, ", ");
 }

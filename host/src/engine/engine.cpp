@@ -114,7 +114,8 @@ const Pause* Engine::pause_of(const std::vector<Pause>& pauses, const std::strin
 }
 
 void Engine::finish(Transition& t, PostState from, PostState state, const std::string& action,
-                    const std::string& step, const std::string& detail, int64_t now_ms) const {
+                    const std::string& step, const std::string& detail, int64_t now_ms,
+                    bool audited) const {
   t.post.state = state;
   t.post.reason = detail;
   t.post.updated_ms = now_ms;
@@ -123,8 +124,14 @@ void Engine::finish(Transition& t, PostState from, PostState state, const std::s
   const bool for_a_person = state == PostState::held || state == PostState::quarantined;
   if (state != PostState::waiting && !for_a_person) t.post.expects.clear();
   if (is_terminal(state) || for_a_person) t.post.wake_ms = 0;
+  if (!audited) return;
   t.audit.push_back({t.post.id, now_ms, "engine", action, step, std::string(to_string(from)),
                      std::string(to_string(state)), detail});
+}
+
+int64_t Engine::known_limit(const std::string& account) const {
+  auto found = account_limits_.find(account);
+  return found == account_limits_.end() ? 0 : found->second;
 }
 
 void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events) {
@@ -140,6 +147,10 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     int64_t before;
     ~PlanCheck() { t.plan_changed = t.plan_changed || t.post.planned_ms != before; }
   } plan_check{t, planned_before};
+  // Whatever the step decides below, the post waits for its account's rate limit afterwards
+  // only if it decides that again (HERALD_WAIT).
+  const int64_t limited_since = t.post.limited_since_ms;
+  t.post.limited_since_ms = 0;
 
   const BoundWorkflow* bound = workflow(claimed.workflow);
   if (!bound || step_index >= static_cast<int>(bound->steps.size())) {
@@ -301,14 +312,28 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
                          std::string(to_string(from)), "ready", reason});
       return;
     }
-    case HERALD_WAIT:
+    case HERALD_WAIT: {
       t.post.expects = call.expects;
       t.post.wake_ms = at_ms;
       // A publish step that may already have put the post on the network keeps it
       // `unconfirmed` through the wait (a rate limit, a settle time): it is looked for first.
-      finish(t, from, may_be_published ? PostState::unconfirmed : PostState::waiting, action,
-             step_name, reason, now_ms);
+      const PostState next = may_be_published ? PostState::unconfirmed : PostState::waiting;
+      // A publish step that waits until its account's rate limit ends waits for that limit.
+      // The trail records the wait once, when it begins: a post that already waited for the
+      // limit and waits for it again (the network answered with a later reset, or the other
+      // posts of the account took the window's calls) only moves its wake time and reason.
+      if (is_publish && call.expects.empty() && at_ms > now_ms &&
+          at_ms == known_limit(claimed.account)) {
+        if (limited_since > 0 && from == next) {
+          t.post.limited_since_ms = limited_since;
+          finish(t, from, next, action, step_name, reason, now_ms, false);
+          return;
+        }
+        t.post.limited_since_ms = now_ms;
+      }
+      finish(t, from, next, action, step_name, reason, now_ms);
       return;
+    }
     case HERALD_HOLD:
       t.post.expects = call.expects;
       if (may_be_published) {
@@ -520,6 +545,15 @@ std::optional<Engine::HookVerdict> Engine::run_hooks(
 
 Transition Engine::run_steps(Post&& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
                              int64_t& steps_run) {
+  // A post that already waits for its account's rate limit, claimed before this worker learned
+  // that the limit holds on (another post of the account met it earlier in the round): its step
+  // does not run, and it only follows the limit's reset.
+  if (claimed.limited_since_ms > 0 &&
+      (claimed.claimed_from == PostState::waiting ||
+       claimed.claimed_from == PostState::unconfirmed) &&
+      at_publish_step(claimed))
+    if (const int64_t until = known_limit(claimed.account); until > now_ms)
+      return defer(std::move(claimed), until, now_ms);
   const BoundWorkflow* bound = workflow(claimed.workflow);
   auto is_publish = [&](int index) {
     return bound && index >= 0 && index < static_cast<int>(bound->steps.size()) &&
@@ -606,7 +640,9 @@ Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided,
   } transaction{store_};
   Committed round;
   round.lost = lost;
-  round.transitions = static_cast<int64_t>(decided.size()) - lost;
+  // Hand-backs are not transitions; a lost one (rare) is counted as a lost transition.
+  for (const Transition& t : decided) round.transitions += !t.handed_back;
+  round.transitions = std::max<int64_t>(0, round.transitions - lost);
   // The posts carried on (unless a transition was lost: then none, to be safe), then the
   // posts claimed.
   const bool carry = carried > 0 && lost == 0;
@@ -648,7 +684,13 @@ Result<Engine::Committed> Engine::commit_round(std::vector<Transition>& decided,
 
 std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs& inputs,
                                           int64_t now_ms, int64_t& steps_run) {
-  account_limits_ = std::move(inputs.account_limits);
+  // The limits read with these posts, and those this worker learned since: the transaction
+  // that read them may have been written before the last round's limits were.
+  std::erase_if(account_limits_, [&](const auto& known) { return known.second <= now_ms; });
+  for (const auto& [account, until] : inputs.account_limits) {
+    int64_t& known = account_limits_[account];
+    known = std::max(known, until);
+  }
   text_limits_ = std::move(inputs.text_limits);
   advocates_ = std::move(inputs.advocates);
   std::vector<Transition> slots(posts.size());  // in the order of `posts`
@@ -708,6 +750,7 @@ Status Engine::recover_dead_workers(int64_t now_ms) {
       // same journal before this commit loses its copy instead of counting the crash again.
       t.post.claim_seq += 1;
       t.post.attempt += 1;
+      t.post.limited_since_ms = 0;  // the trail's newest entry is the crash, not a wait
       const int max = config_.engine.max_attempts;
       const std::string what = "step " + e.step + " (plugin " + e.plugin + ") " + cause;
       if (t.post.attempt >= max) {
@@ -902,6 +945,8 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     // Commit what the last round decided, and release the posts it would have carried on and
     // those made ready for the next round.
     const size_t decided = pending.size();
+    int64_t handed_back = 0;
+    for (const Transition& t : pending) handed_back += t.handed_back;
     for (Transition& t : pending) {
       if (t.post.state != PostState::in_flight) continue;
       t.post.state = PostState::ready;
@@ -913,17 +958,27 @@ Result<RunSummary> Engine::run(const RunOptions& options, const std::atomic<bool
     Result<std::vector<Post>> last =
         store_.commit_and_claim(pending, clock_.now_ms(), 0, lease_, &lost);
     if (!last) return last.status();
-    summary.transitions += static_cast<int64_t>(decided) - lost;
+    summary.transitions += std::max<int64_t>(0, static_cast<int64_t>(decided) - handed_back - lost);
     for (size_t i = 0; i < decided; ++i) count_finished(pending[i].post.state, summary);
   }
   if (periodic_) periodic_();
   return summary;
 }
 
+Transition Engine::defer(Post&& post, int64_t until_ms, int64_t now_ms) {
+  Transition t = release(std::move(post), now_ms);
+  t.post.wake_ms = until_ms;
+  t.post.updated_ms = now_ms;
+  t.post.reason =
+      rate_limit_wait_reason(t.post.account, until_ms, t.post.state == PostState::unconfirmed);
+  return t;
+}
+
 Transition Engine::release(Post&& post, int64_t now_ms) {
   Transition t;
   t.expected_claim_seq = post.claim_seq;
   t.post = std::move(post);
+  t.handed_back = true;
   t.post.state = t.post.claimed_from;  // ready, waiting or unconfirmed: claimable again
   t.post.lease_owner.clear();
   t.post.lease_expires_ms = 0;

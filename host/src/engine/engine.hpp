@@ -114,6 +114,9 @@ class Engine final : private PlanSource {
                                     int64_t& steps_run);
   /// Hands a claimed post back untouched: it is claimable again, as it was before the claim.
   static Transition release(Post&& post, int64_t now_ms);
+  /// Hands a claimed post that waits for its account's rate limit back, due at `until_ms` (the
+  /// limit's reset), without running its step or writing an audit entry.
+  static Transition defer(Post&& post, int64_t until_ms, int64_t now_ms);
   /// The delay before attempt `attempt` + 1 (exponential, capped, jittered).
   int64_t backoff_ms(int attempt);
   /// Applies what the journals of workers that are gone say (see step_journal.hpp): a post
@@ -125,8 +128,13 @@ class Engine final : private PlanSource {
 
   /// Whether a pause in `pauses` covers the account.
   static const Pause* pause_of(const std::vector<Pause>& pauses, const std::string& account);
+  /// Sets the post's outcome; `audited`: with its audit entry (a post that waits on for its
+  /// account's rate limit has none).
   void finish(Transition& t, PostState from, PostState state, const std::string& action,
-              const std::string& step, const std::string& detail, int64_t now_ms) const;
+              const std::string& step, const std::string& detail, int64_t now_ms,
+              bool audited = true) const;
+  /// The reset of the account's rate limit as this worker knows it (0: none known).
+  int64_t known_limit(const std::string& account) const;
 
   const Configuration& config_;
   const std::vector<BoundWorkflow>& workflows_;

@@ -1,5 +1,7 @@
 #include "engine/model.hpp"
 
+#include "time/time.hpp"
+
 #include <array>
 #include <utility>
 
@@ -34,6 +36,12 @@ std::optional<PostState> parse_post_state(std::string_view text) {
 bool is_terminal(PostState state) {
   return state == PostState::done || state == PostState::rejected || state == PostState::failed ||
          state == PostState::cancelled;
+}
+
+std::string rate_limit_wait_reason(const std::string& account, int64_t until_ms, bool unconfirmed) {
+  return "waits for the rate limit of account " + account + ", in force until " +
+         format_utc(until_ms) +
+         (unconfirmed ? "; it stays unconfirmed and is looked for on the network first" : "");
 }
 
 std::string join_lines(const std::vector<std::string>& items) {

@@ -33,6 +33,10 @@ std::vector<std::string> split_lines(const std::string& text);
 std::optional<PostState> parse_post_state(std::string_view text);
 bool is_terminal(PostState state);
 
+/// Why a post that already waits for its account's rate limit waits on, until `until_ms`: the
+/// reason shown while its wake time follows the limit (the audit trail keeps the first).
+std::string rate_limit_wait_reason(const std::string& account, int64_t until_ms, bool unconfirmed);
+
 struct Post {
   int64_t id = 0;
   std::string workflow;
@@ -66,6 +70,10 @@ struct Post {
   std::string time_note{};      // what a DST policy did with the requested time, or ""
   int64_t planned_ms = 0;       // the instant its schedule step planned to publish (0: none)
   std::string plan_note{};      // why that instant (slot, cadence, coverage)
+  // Since when the post waits at its publish step for its account's rate limit, as recorded in
+  // its audit trail (0: it does not). Later wake-ups that find the limit still in force only
+  // move its wake time (docs/publishing.md#rate-limits).
+  int64_t limited_since_ms = 0;
 };
 
 struct PostEvent {
@@ -186,6 +194,9 @@ struct Transition {
   int64_t network_char_limit = 0;        // the text limit the account's network reported
   std::vector<Post> spawned{};           // new posts the step made, each with its audit entry
   std::vector<AuditEntry> spawned_audit{};
+  // A claimed post given back without a step run (a pause, a rate limit it already waits for):
+  // written like a transition, but not counted as one (RunSummary::transitions).
+  bool handed_back = false;
 };
 
 }  // namespace herald

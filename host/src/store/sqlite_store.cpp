@@ -26,7 +26,7 @@ namespace {
 constexpr int kApplicationId = 0x48524C44;  // "HRLD"
 
 // Each entry moves the schema from version N to N+1.
-constexpr std::array<const char*, 11> kMigrations = {
+constexpr std::array<const char*, 12> kMigrations = {
     R"sql(
 CREATE TABLE posts (
   id INTEGER PRIMARY KEY,
@@ -258,6 +258,12 @@ ALTER TABLE delegations ADD COLUMN revoked_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE delegations ADD COLUMN revoked_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE delegations ADD COLUMN revoke_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // 12: since when a post waits at its publish step for its account's rate limit (0: it does
+    // not). Its trail records the wait once; while the limit holds, a claim only moves its wake
+    // time to the reset.
+    R"sql(
+ALTER TABLE post_states ADD COLUMN limited_since_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 // herald_digest(text): the 32 bytes that 64 hex digits stand for. Anything else (a hash someone
@@ -290,7 +296,7 @@ constexpr const char* kPostColumns =
     "s.step_index, s.step_kind, s.state, s.wake_ms, s.reason, s.expects, s.attempt, s.claim_seq, "
     "s.claimed_from, s.lease_owner, s.lease_expires_ms, p.idempotency_key, s.remote_id, s.note, "
     "s.updated_ms, s.step_events, s.last_audit_id, p.revision, s.stage, s.step_entered_ms, "
-    "p.time_note, s.planned_ms, s.plan_note";
+    "p.time_note, s.planned_ms, s.plan_note, s.limited_since_ms";
 constexpr const char* kPostTables = " FROM post_states s CROSS JOIN posts p ON p.id = s.post_id ";
 // Leaves out posts of paused accounts, and everything while every account is paused. Both
 // subqueries are uncorrelated: SQLite evaluates each once per statement.
@@ -465,6 +471,7 @@ void read_post_into(sqlite3_stmt* stmt, Post& post) {
   post.time_note = column_text(stmt, c++);
   post.planned_ms = sqlite3_column_int64(stmt, c++);
   post.plan_note = column_text(stmt, c++);
+  post.limited_since_ms = sqlite3_column_int64(stmt, c++);
 }
 
 Post read_post(sqlite3_stmt* stmt) {
@@ -597,7 +604,7 @@ class SqliteStore final : public Store {
       if (found != SQLITE_ROW && found != SQLITE_DONE) return error("reading the post's trail");
       Statement& wake = statement(
           "UPDATE post_states SET state = ?6, wake_ms = ?7, due_ms = ?8, updated_ms = ?1, "
-          "step_events = step_events + 1, last_audit_id = ?9, "
+          "step_events = step_events + 1, last_audit_id = ?9, limited_since_ms = 0, "
           "attempt = CASE WHEN ?4 = 'quarantined' THEN 0 ELSE attempt END "
           "WHERE post_id = ?2 AND claim_seq = ?3 AND state = ?4 AND step_index = ?5");
       // A waiting or held post wakes up now; a post that is already due keeps its time.
@@ -876,23 +883,54 @@ class SqliteStore final : public Store {
     return true;
   }
 
-  /// Claims up to `claim_limit` due posts for `lease` (inside the caller's transaction).
+  /// Claims up to `claim_limit` due posts for `lease` (inside the caller's transaction). A due
+  /// post that already waits at its publish step for its account's rate limit, which still
+  /// holds, is not claimed: its wake time moves to the limit's reset, with no step run and no
+  /// audit entry (its trail recorded the wait when it began).
   Status claim_due(std::vector<Post>& claimed, int64_t now_ms, int claim_limit,
                    const Lease& lease) {
     if (claim_limit <= 0) return Status::ok();
+    Result<std::map<std::string, int64_t>> limits = limits_in_force(now_ms);
+    if (!limits) return limits.status();
     // Select, then update row by row: no temporary tables, and the due index is walked in
-    // order.
+    // order. With limits in force the walk goes on past the posts it leaves where they are.
     static const std::string select_due =
         std::string("SELECT ") + kPostColumns + kPostTables +
         "WHERE s.due_ms IS NOT NULL AND s.due_ms <= ?1 AND s.state <> 'in_flight' " + kNotPaused +
         " ORDER BY s.due_ms, s.post_id LIMIT ?2";
     Statement& due = statement(select_due);
-    due.bind(1, now_ms).bind(2, int64_t{claim_limit});
-    int rc;
-    while ((rc = sqlite3_step(due.get())) == SQLITE_ROW)
-      read_post_into(due.get(), claimed.emplace_back());
+    due.bind(1, now_ms).bind(2, limits->empty() ? int64_t{claim_limit} : int64_t{-1});
+    struct Deferred {
+      int64_t post_id;
+      int64_t until_ms;
+      std::string reason;
+    };
+    std::vector<Deferred> deferred;
+    int rc = SQLITE_DONE;
+    while (static_cast<int>(claimed.size()) < claim_limit &&
+           (rc = sqlite3_step(due.get())) == SQLITE_ROW) {
+      Post& post = claimed.emplace_back();
+      read_post_into(due.get(), post);
+      if (limits->empty() || post.limited_since_ms == 0 || post.step_kind != "publish" ||
+          (post.state != PostState::waiting && post.state != PostState::unconfirmed))
+        continue;
+      auto limit = limits->find(post.account);
+      if (limit == limits->end()) continue;
+      deferred.push_back({post.id, limit->second,
+                          rate_limit_wait_reason(post.account, limit->second,
+                                                 post.state == PostState::unconfirmed)});
+      claimed.pop_back();
+    }
+    if (static_cast<int>(claimed.size()) >= claim_limit) rc = SQLITE_DONE;
     due.reset();
     if (rc != SQLITE_DONE) return error("finding due posts");
+    for (const Deferred& d : deferred) {
+      Statement& later = statement(
+          "UPDATE post_states SET wake_ms = ?2, due_ms = ?2, reason = ?3, updated_ms = ?4 "
+          "WHERE post_id = ?1");
+      later.bind(1, d.post_id).bind(2, d.until_ms).bind(3, d.reason).bind(4, now_ms);
+      if (Status s = run(later, "moving a rate-limited post to its account's reset"); !s) return s;
+    }
     if (claimed.empty()) return Status::ok();
     std::string ids = "[";
     for (const Post& post : claimed) ids += (ids.size() > 1 ? "," : "") + std::to_string(post.id);
@@ -1236,6 +1274,11 @@ class SqliteStore final : public Store {
 
   Result<std::map<std::string, int64_t>> account_limits(int64_t now_ms) override {
     const std::lock_guard hold(mutex_);
+    return limits_in_force(now_ms);
+  }
+
+  /// Rate limits still in force at `now_ms`: account -> reset.
+  Result<std::map<std::string, int64_t>> limits_in_force(int64_t now_ms) {
     Statement& stmt = statement("SELECT account, until_ms FROM account_limits WHERE until_ms > ?1");
     stmt.bind(1, now_ms);
     return per_account(stmt, "reading rate limits");
@@ -1609,8 +1652,8 @@ class SqliteStore final : public Store {
         "INSERT INTO post_states (post_id, step_index, step_kind, state, wake_ms, reason, expects, "
         "attempt, claim_seq, claimed_from, lease_owner, lease_expires_ms, remote_id, note, "
         "updated_ms, step_events, due_ms, last_audit_id, stage, step_entered_ms, planned_ms, "
-        "plan_note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0, "
-        "?16, ?17, ?18, ?19, ?20, ?21)");
+        "plan_note, limited_since_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14, ?15, 0, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
     if (!state.valid()) return Status(ErrorCode::store, path_ + ": " + state.error());
     std::string expects = encode_expects(post.expects);
     state.bind(1, post.id).bind(2, int64_t{post.step_index}).bind(3, post.step_kind);
@@ -1620,7 +1663,7 @@ class SqliteStore final : public Store {
     state.bind(12, post.lease_expires_ms).bind(13, post.remote_id).bind(14, post.note);
     state.bind(15, post.updated_ms).bind_optional(16, due_ms_of(post));
     state.bind(17, post.last_audit_id).bind(18, post.stage).bind(19, post.step_entered_ms);
-    state.bind(20, post.planned_ms).bind(21, post.plan_note);
+    state.bind(20, post.planned_ms).bind(21, post.plan_note).bind(22, post.limited_since_ms);
     rc = sqlite3_step(state.get());
     state.reset();
     if (rc != SQLITE_DONE) return error("writing post state");
@@ -1648,7 +1691,7 @@ class SqliteStore final : public Store {
         "reason = ?7, expects = ?8, attempt = ?9, claim_seq = ?10, claimed_from = ?11, "
         "lease_owner = ?12, lease_expires_ms = ?13, remote_id = ?14, note = ?15, updated_ms = ?16, "
         "step_events = ?19, last_audit_id = ?20, stage = ?21, step_entered_ms = ?22, "
-        "planned_ms = ?23, plan_note = ?24";
+        "planned_ms = ?23, plan_note = ?24, limited_since_ms = ?25";
     static const std::string with_due =
         set_state + ", due_ms = ?18 WHERE post_id = ?1 AND claim_seq = ?17";
     static const std::string keep_due = set_state + " WHERE post_id = ?1 AND claim_seq = ?17";
@@ -1664,7 +1707,7 @@ class SqliteStore final : public Store {
     if (!same_lease) stmt.bind_optional(18, due_ms_of(post));
     stmt.bind(19, int64_t{post.step_events}).bind(20, post.last_audit_id);
     stmt.bind(21, post.stage).bind(22, post.step_entered_ms);
-    stmt.bind(23, post.planned_ms).bind(24, post.plan_note);
+    stmt.bind(23, post.planned_ms).bind(24, post.plan_note).bind(25, post.limited_since_ms);
     int rc = sqlite3_step(stmt.get());
     stmt.reset();
     return rc == SQLITE_DONE ? Status::ok() : error("writing post");
