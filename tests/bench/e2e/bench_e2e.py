@@ -31,6 +31,19 @@ def load_average():
     return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
 
 
+def fsync_ms(count=200):
+    """The median time to append 100 bytes to a file and fsync it, in this folder's file system
+    (the temporary one both sides write to): what each durable commit pays at least."""
+    times = []
+    with tempfile.NamedTemporaryFile() as f:
+        for _ in range(count):
+            start = time.perf_counter()
+            os.write(f.fileno(), b"x" * 99 + b"\n")
+            os.fsync(f.fileno())
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -168,7 +181,8 @@ def main():
     modes = ["everysec", "always"] if args.appendfsync == "both" else [args.appendfsync]
     env = dict(os.environ)
     print(f"load average at start: {load_average()}  "
-          f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores)")
+          f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores); "
+          f"append and fsync: {fsync_ms():.2f} ms (median)")
     print(f"{args.posts} posts a run, {args.runs} runs of each side, interleaved; Herald with "
           f"{args.advocates} advocates, one post in {args.legal_every or 'none'} held by legal; "
           f"BullMQ with {args.concurrency} jobs at once per worker")
@@ -190,7 +204,7 @@ def main():
             results[name].append(result["posts_per_s"])
             print(f"run {round_}/{args.runs}  {describe(result)}", flush=True)
 
-    print(f"load average at end: {load_average()}")
+    print(f"load average at end: {load_average()}; append and fsync: {fsync_ms():.2f} ms")
     medians = {name: statistics.median(rates) for name, rates in results.items()}
     for name, rates in results.items():
         print(f"median {name:<16} {medians[name]:>8,.0f} posts/s  "

@@ -110,7 +110,7 @@ def main():
         outbox = pathlib.Path(work) / "out" / "corp.jsonl"
         published = collections.Counter(
             json.loads(line)["post"] for line in outbox.read_text().splitlines() if line)
-        requests = pathlib.Path(work) / "out" / "share-requests.jsonl"
+        requests = pathlib.Path(work) / "outbox" / "share-requests.jsonl"  # the built-in notifier's
         share_requests = len(requests.read_text().splitlines()) if requests.exists() else 0
         host.close()
 
