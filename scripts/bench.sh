@@ -5,10 +5,12 @@
 #                               validating (herald_bench), Python hooks (herald_python_bench), the
 #                               due queue at 1,000,000 posts and memory (bench-schedule.sh),
 #                               publishing (bench-publish.sh), the WAL frames of an engine run
-#                               (wal-frames.py), one 100 MB line of text, and text counting against
-#                               the networks' own libraries (bench-text.sh, which needs npm).
-#                               About an hour; the first run also builds a 410 MB store in
-#                               $HERALD_BENCH_DIR (default /tmp/herald-bench).
+#                               (wal-frames.py), one 100 MB line of text, text counting against
+#                               the networks' own libraries (bench-text.sh, which needs npm), and
+#                               posts end to end against BullMQ (bench-e2e.sh, which needs npm and
+#                               installs redis-server when it is missing). About an hour; the
+#                               first run also builds a 410 MB store in $HERALD_BENCH_DIR (default
+#                               /tmp/herald-bench).
 #   scripts/bench.sh ARGS...    herald_bench alone, three repetitions, with ARGS passed on
 #                               (for example --benchmark_filter='PostsThrough.*/1024').
 set -euo pipefail
@@ -48,3 +50,5 @@ TIMEFORMAT="from a pipe: %R s"
 time (cat "$big" | "$build_dir/bin/herald" text --network x - > /dev/null)
 suite "text counting against twitter-text and @atproto/api: bench-text.sh"
 scripts/bench-text.sh --texts 20000 --runs 5
+suite "posts end to end from Python against a BullMQ pipeline: bench-e2e.sh"
+scripts/bench-e2e.sh --runs 5
