@@ -306,6 +306,20 @@ Result<InboundImport> Host::triage(std::vector<Mention>& mentions) {
                                   "; nothing was imported");
     replies.push_back(std::move(reply));
   }
+  // What the steps left to be made durable is, before anything of the import is stored.
+  for (const auto& step : impl_->inbound) {
+    if (!step->flushes()) continue;
+    Post nobody;
+    CallContext call =
+        account_call(nobody, nullptr, config, impl_->clock.get(), *step, step->config().name);
+    if (step->flush(call) != HERALD_OK)
+      return Status(ErrorCode::plugin, "inbound step '" + step->config().name + "' (" +
+                                           step->config().plugin +
+                                           ") could not make its work "
+                                           "durable: " +
+                                           (call.error.empty() ? "no reason given" : call.error) +
+                                           "; nothing was imported");
+  }
   // The mentions and their reply drafts are stored together, or not at all.
   if (Status s = impl_->store->add_mentions(mentions, replies); !s) return s;
 

@@ -1,6 +1,9 @@
-// Append-only JSON-lines files for the built-in outbox and amplify plugins: each record is one
-// line written with a single write(2) under an exclusive lock, then fsync'd, and every record
-// carries a key so that a record is never written twice (a re-run finds it and reuses it).
+// Append-only JSON-lines files for the built-in outbox and notify plugins: each record is one
+// line written with a single write(2) under an exclusive lock, and every record carries a key so
+// that a record is never written twice (a re-run finds it and reuses it). A line is fsync'd
+// before append_once returns, or later by sync() together with every other line appended
+// since (the outbox syncs once per engine round). The first sync of a file also syncs its
+// folder, so that a file just created is found after a crash.
 // Records are written with herald::json_line (sdk/include/herald/json.hpp).
 //
 // The lock is held across appends that follow each other closely (a worker publishing a round
@@ -26,6 +29,8 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <herald/json.hpp>
 
@@ -59,7 +64,10 @@ class JsonlFiles {
   };
 
   /// Appends `record` (a JSON object without a trailing newline) unless a record with `key`
-  /// is already in the file. Throws std::runtime_error with the reason on I/O errors.
+  /// is already in the file. With `sync`, the file holds it durably when this returns;
+  /// without, only once sync() has returned (a record found, not written, too: it may be an
+  /// earlier attempt's, not yet synced). Throws std::runtime_error with the reason on I/O
+  /// errors.
   Written append_once(const std::string& path, const std::string& key, const std::string& record,
                       bool sync) {
     Index* found = nullptr;
@@ -73,9 +81,11 @@ class JsonlFiles {
     std::lock_guard<std::mutex> file_guard(index.mutex);
     if (index.fd < 0) {
       std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      index.new_folder =
+          std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
       index.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (index.fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+      index.folder_synced = false;
     }
     int fd = index.fd;
     // Other processes may append to the same file: hold its lock from the check to the write,
@@ -96,7 +106,11 @@ class JsonlFiles {
       start_releaser();
     }
     index.used_at = now;
-    if (auto it = index.lines.find(key); it != index.lines.end()) return {it->second, true};
+    if (auto it = index.lines.find(key); it != index.lines.end()) {
+      index.unsynced = true;
+      if (sync) sync_file(path, index);
+      return {it->second, true};
+    }
 
     std::string line;
     line.reserve(record.size() + 2);
@@ -109,10 +123,14 @@ class JsonlFiles {
       unlock(index);  // what is in the file now is read again next time
       throw std::runtime_error(path + ": write failed: " + why);
     }
-    if (sync && ::fsync(fd) != 0) {
-      std::string why = std::strerror(errno);
-      unlock(index);
-      throw std::runtime_error(path + ": fsync failed: " + why);
+    index.unsynced = true;
+    if (sync) {
+      try {
+        sync_file(path, index);
+      } catch (...) {
+        unlock(index);
+        throw;
+      }
     }
     // Under the lock nobody else wrote since the scan: index the line without reading it back.
     if (index.ends_mid_line) ++index.line_count;
@@ -124,11 +142,29 @@ class JsonlFiles {
     return {number, false};
   }
 
+  /// Makes durable every record appended or found without `sync` since the last sync: one
+  /// fsync per such file (and of its folder the first time). Throws std::runtime_error with
+  /// the reason when one fails; what was not synced is tried again by the next call.
+  void sync() {
+    std::vector<std::pair<const std::string*, Index*>> files;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      for (auto& [path, index] : indexes_) files.emplace_back(&path, &index);
+    }
+    for (auto& [path, index] : files) {
+      std::lock_guard<std::mutex> file_guard(index->mutex);
+      if (index->unsynced) sync_file(*path, *index);
+    }
+  }
+
  private:
   struct Index {
     std::mutex mutex;
-    int fd = -1;          // kept open while the plugin lives
-    bool locked = false;  // this process holds the file's lock
+    int fd = -1;                 // kept open while the plugin lives
+    bool unsynced = false;       // records appended or found since the last fsync
+    bool folder_synced = false;  // the folder was synced since the file was opened
+    bool new_folder = false;     // the folder was made when the file was opened
+    bool locked = false;         // this process holds the file's lock
     std::chrono::steady_clock::time_point locked_at{};
     std::chrono::steady_clock::time_point used_at{};
     off_t scanned = 0;
@@ -141,6 +177,30 @@ class JsonlFiles {
   static void unlock(Index& index) {
     ::flock(index.fd, LOCK_UN);
     index.locked = false;
+  }
+
+  /// fsyncs the file, and the first time its folder (and the folder's own folder when the
+  /// folder was made here). Called with the file's mutex held.
+  static void sync_file(const std::string& path, Index& index) {
+    if (::fsync(index.fd) != 0)
+      throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
+    index.unsynced = false;
+    if (index.folder_synced) return;
+    std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    sync_folder(folder.empty() ? "." : folder);
+    if (index.new_folder) sync_folder(folder.has_parent_path() ? folder.parent_path() : ".");
+    index.folder_synced = true;
+  }
+
+  static void sync_folder(const std::filesystem::path& folder) {
+    int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      throw std::runtime_error(folder.string() + ": cannot open: " + std::strerror(errno));
+    const int synced = ::fsync(fd);
+    const int error = errno;
+    ::close(fd);
+    if (synced != 0)
+      throw std::runtime_error(folder.string() + ": fsync failed: " + std::strerror(error));
   }
 
   /// Called when a file's lock was taken: starts the thread that lets go of idle files' locks

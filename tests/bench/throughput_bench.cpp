@@ -1,6 +1,7 @@
 // Posts per second through all six steps (draft, approve, legal review, schedule, publish to
 // the outbox, amplify) on SQLite with synchronous=FULL: every transition is committed durably,
-// many per transaction (group commit).
+// many per transaction (group commit). BM_PostsThroughSixSteps runs the outbox with
+// `fsync: false`; BM_PostsThroughSixStepsOutboxFsync with its default, `fsync: true`.
 #include "support/test_support.hpp"
 
 #include <herald/host.hpp>
@@ -20,7 +21,7 @@ const bool kLogsToStandardError = [] {
   return true;
 }();
 
-std::string config_yaml() {
+std::string config_yaml(bool outbox_fsync) {
   return std::string("herald: 1\nplugin_paths: [") + BUILTIN_PLUGIN_DIR + R"(]
 accounts:
   corp: { network: mastodon }
@@ -35,19 +36,20 @@ workflows:
       - { kind: approve, plugin: approve, config: { role: marketing } }
       - { kind: legal_review, plugin: legal_review, config: { keywords: [forecast] } }
       - { kind: schedule, plugin: schedule/at }
-      - { kind: publish, plugin: outbox, config: { directory: out, fsync: false } }
+      - { kind: publish, plugin: outbox, config: { directory: out)" +
+         (outbox_fsync ? "" : ", fsync: false") + R"( } }
       - { kind: amplify, plugin: amplify, config: { directory: out } }
 )";
 }
 
-void BM_PostsThroughSixSteps(benchmark::State& state) {
+void posts_through_six_steps(benchmark::State& state, bool outbox_fsync) {
   const int posts = static_cast<int>(state.range(0));
   int64_t steps = 0;
   herald::keep_heap_between_rounds();  // as `herald run` does
   for (auto _ : state) {
     state.PauseTiming();
     auto dir = std::make_unique<herald::testing::TempDir>();  // removed below, untimed
-    std::string config = dir->write("bench.yaml", config_yaml());
+    std::string config = dir->write("bench.yaml", config_yaml(outbox_fsync));
     herald::HostOptions options;
     options.clock = herald::make_virtual_clock(1'800'000'000'000);
     options.batch_size = static_cast<int>(state.range(1));
@@ -80,8 +82,21 @@ void BM_PostsThroughSixSteps(benchmark::State& state) {
   state.counters["steps/s"] =
       benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
+
+void BM_PostsThroughSixSteps(benchmark::State& state) {
+  posts_through_six_steps(state, /*outbox_fsync=*/false);
+}
 BENCHMARK(BM_PostsThroughSixSteps)
     ->Args({2000, 256})
+    ->Args({2000, 1024})
+    ->Args({10000, 1024})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_PostsThroughSixStepsOutboxFsync(benchmark::State& state) {
+  posts_through_six_steps(state, /*outbox_fsync=*/true);
+}
+BENCHMARK(BM_PostsThroughSixStepsOutboxFsync)
     ->Args({2000, 1024})
     ->Args({10000, 1024})
     ->Unit(benchmark::kMillisecond)

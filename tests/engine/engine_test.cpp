@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <sstream>
 
 namespace herald {
 namespace {
@@ -20,6 +24,8 @@ plugin_paths:
          R"(/herald_fixture_throws.so
   - )" + FIXTURE_DIR +
          R"(/herald_fixture_transient.so
+  - )" + FIXTURE_DIR +
+         R"(/herald_fixture_old_component.so
 engine:
   max_attempts: 3
   retry_delay_seconds: 60
@@ -66,6 +72,13 @@ workflows:
     steps:
       - kind: draft
         plugin: fixture_transient
+  older:
+    steps:
+      - kind: draft
+        plugin: fixture_old_component
+      - kind: publish
+        plugin: outbox
+        config: { directory: out }
   delayed:
     steps:
       - kind: schedule
@@ -325,6 +338,21 @@ TEST_F(EngineTest, ScheduleWaitsOutItsDelayOnce) {
   EXPECT_EQ(outbox_lines().size(), 1u);
 }
 
+TEST_F(EngineTest, APluginBuiltForAnOlderAbiWithoutFlushStillRuns) {
+  int64_t id = submit("From an older plugin", {}, "", "older");
+  run();
+  PostView view = post(id);
+  EXPECT_EQ(view.state, "done") << view.reason;
+  EXPECT_EQ(outbox_lines().size(), 1u);
+  auto audit = host_->audit(id);
+  ASSERT_TRUE(audit);
+  std::vector<std::string> actions;
+  for (const auto& r : *audit) actions.push_back(r.actor + ":" + r.action + ":" + r.step);
+  std::vector<std::string> expected = {"ana:submit:", "engine:advance:draft",
+                                       "engine:advance:publish"};
+  EXPECT_EQ(actions, expected);
+}
+
 TEST_F(EngineTest, SubmitChecksItsInput) {
   auto workflow = host_->submit({"anounce", "corp", "ana", "x", {}, ""});
   EXPECT_EQ(workflow.status().code(), ErrorCode::not_found);
@@ -344,6 +372,139 @@ TEST_F(EngineTest, SubmitChecksItsInput) {
   auto time = host_->submit({"announce", "corp", "ana", "x", {}, "next tuesday"});
   EXPECT_EQ(time.status().code(), ErrorCode::invalid_argument);
   EXPECT_EQ(host_->posts()->size(), 1u) << "nothing half-written: only the valid post is stored";
+}
+
+// A step that offers flush (ABI 1.10) is flushed once per round, after the round's steps and
+// before their outcomes are committed; a flush that fails leaves its posts unconfirmed.
+class RoundFlush : public ::testing::Test {
+ protected:
+  void SetUp() override { start_ = parse_time("2026-11-30T08:00:00Z", "UTC")->utc_ms; }
+  /// Opens the host on a configuration whose `probed` workflow publishes with the flush probe
+  /// (failing every flush when `fail`) and whose `outbox` workflow with the outbox's defaults.
+  void open(bool fail) {
+    host_.reset();
+    const std::string config = dir_.write("company.yaml", std::string(R"(herald: 1
+plugin_paths:
+  - )") + BUILTIN_PLUGIN_DIR + R"(
+  - )" + FIXTURE_DIR + R"(/flush/herald_flush_probe.so
+engine:
+  max_attempts: 3
+  retry_delay_seconds: 60
+  max_retry_delay_seconds: 600
+accounts:
+  corp: { network: mastodon }
+people:
+  ana: { roles: [writer] }
+workflows:
+  probed:
+    steps:
+      - kind: publish
+        plugin: flush_probe
+        config: { store: company.db, log: flushes.log, fail: )" +
+                                                              (fail ? "true" : "false") + R"( }
+  outbox:
+    steps:
+      - { kind: publish, plugin: outbox, config: { directory: out } }
+)");
+    HostOptions options;
+    options.clock = make_virtual_clock(start_);
+    auto host = Host::open(config, options);
+    ASSERT_TRUE(host) << host.status().message();
+    host_ = std::move(*host);
+  }
+  int64_t submit(const std::string& text, const std::string& workflow = "probed") {
+    auto id = host_->submit({workflow, "corp", "ana", text, {}, ""});
+    EXPECT_TRUE(id) << id.status().message();
+    return id ? *id : 0;
+  }
+  /// Runs until the virtual clock reaches `minutes` after the start.
+  void run_for(int minutes) {
+    auto summary = host_->run(RunOptions{
+        .until_idle = true, .max_rounds = 0, .until_ms = start_ + int64_t{minutes} * 60'000});
+    ASSERT_TRUE(summary) << summary.status().message();
+  }
+  std::vector<std::string> lines(const std::string& file) {
+    std::stringstream stream(testing::read_file(dir_.file(file)));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(stream, line);) out.push_back(line);
+    return out;
+  }
+  /// Whether the post's audit trail ever recorded it as done.
+  bool ever_done(int64_t id) {
+    auto audit = host_->audit(id);
+    EXPECT_TRUE(audit);
+    for (const auto& r : *audit)
+      if (r.to_state == "done") return true;
+    return false;
+  }
+
+  testing::TempDir dir_;
+  int64_t start_ = 0;
+  std::unique_ptr<Host> host_;
+};
+
+TEST_F(RoundFlush, ComesAfterTheRoundsStepsAndBeforeTheirOutcomesAreCommitted) {
+  open(/*fail=*/false);
+  const int64_t a = submit("one"), b = submit("two"), c = submit("three");
+  run_for(10);
+  for (int64_t id : {a, b, c}) EXPECT_EQ(host_->post(id)->state, "done") << id;
+  // One round ran the three posts and flushed once; the store still held them as claimed.
+  const std::string claimed = std::to_string(a) + ":in_flight " + std::to_string(b) +
+                              ":in_flight " + std::to_string(c) + ":in_flight";
+  EXPECT_EQ(lines("flushes.log"), std::vector<std::string>{claimed});
+}
+
+TEST_F(RoundFlush, AFailedFlushLeavesItsPostsUnconfirmedNeverDone) {
+  open(/*fail=*/true);
+  const int64_t a = submit("one"), b = submit("two");
+  run_for(120);  // every attempt, then looked for again every 10 minutes
+  for (int64_t id : {a, b}) {
+    PostView view = *host_->post(id);
+    EXPECT_EQ(view.state, "unconfirmed") << view.reason;
+    EXPECT_EQ(view.step_kind, "publish");
+    EXPECT_EQ(view.attempt, 3);
+    EXPECT_NE(view.reason.find("could not make its work durable: the probe's disk is gone"),
+              std::string::npos)
+        << view.reason;
+    EXPECT_EQ(view.remote_id, "") << "what the step set does not stand";
+    EXPECT_FALSE(ever_done(id));
+  }
+  // Every flush saw the posts claimed, never published.
+  const std::vector<std::string> flushes = lines("flushes.log");
+  EXPECT_GE(flushes.size(), 4u);
+  for (const std::string& line : flushes) EXPECT_EQ(line.find("done"), std::string::npos) << line;
+
+  // Once the flush works, the posts are published (looked for first: they are unconfirmed).
+  open(/*fail=*/false);
+  run_for(240);
+  for (int64_t id : {a, b}) {
+    PostView view = *host_->post(id);
+    EXPECT_EQ(view.state, "done") << view.reason;
+    EXPECT_EQ(view.remote_id, "probe#" + std::to_string(id));
+  }
+}
+
+TEST_F(RoundFlush, AnOutboxThatCannotSyncPublishesNothing) {
+  // fsync(2) fails (EINVAL) on a pipe: the account's outbox file is one.
+  open(/*fail=*/false);
+  std::filesystem::create_directories(dir_.path() / "out");
+  ASSERT_EQ(mkfifo(dir_.file("out/corp.jsonl").c_str(), 0644), 0);
+  const int64_t id = submit("Durable or not at all", "outbox");
+  run_for(120);
+  PostView view = *host_->post(id);
+  EXPECT_EQ(view.state, "unconfirmed") << view.reason;
+  EXPECT_NE(view.reason.find("fsync failed"), std::string::npos) << view.reason;
+  EXPECT_FALSE(ever_done(id));
+
+  // A file the outbox can sync: the post is looked for, not found there, and written once.
+  open(/*fail=*/false);
+  std::filesystem::remove(dir_.file("out/corp.jsonl"));
+  run_for(240);
+  view = *host_->post(id);
+  EXPECT_EQ(view.state, "done") << view.reason;
+  const std::vector<std::string> written = lines("out/corp.jsonl");
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_NE(written[0].find("Durable or not at all"), std::string::npos);
 }
 
 }  // namespace

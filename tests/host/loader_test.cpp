@@ -30,6 +30,25 @@ TEST(Loader, LoadsAnOlderShorterDescriptor) {
   EXPECT_EQ((*plugin)->description, "");  // a field the plugin's ABI did not have
 }
 
+TEST(Loader, LoadsAComponentBuiltForAnOlderAbiWithoutFlush) {
+  auto plugin = load_plugin(fixture("old_component"));
+  ASSERT_TRUE(plugin) << plugin.status().message();
+  EXPECT_EQ((*plugin)->abi_minor, 9);
+  ASSERT_EQ((*plugin)->components.size(), 1u);
+  const herald_component& component = (*plugin)->components[0];
+  EXPECT_NE(component.moderate, nullptr) << "a field of ABI 1.9";
+  EXPECT_EQ(component.flush, nullptr) << "a field the component's ABI did not have";
+}
+
+TEST(Loader, OffersFlushOnlyForAStepThatOverridesIt) {
+  auto plain = load_plugin(fixture("good"));
+  ASSERT_TRUE(plain) << plain.status().message();
+  EXPECT_EQ((*plain)->components[0].flush, nullptr);
+  auto probe = load_plugin(std::string(FIXTURE_DIR) + "/flush/herald_flush_probe.so");
+  ASSERT_TRUE(probe) << probe.status().message();
+  EXPECT_NE((*probe)->components[0].flush, nullptr);
+}
+
 struct Refusal {
   std::string fixture;
   std::vector<std::string> message_parts;

@@ -1,9 +1,11 @@
-// The outbox's append-once files: a record is written once, found again after a restart, and a
-// line torn by a crash does not swallow the next record.
+// The outbox's append-once files: a record is written once, found again after a restart, a
+// line torn by a crash does not swallow the next record, and what sync() cannot make durable
+// is reported.
 #include "../../plugins/common/jsonl_file.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <thread>
@@ -23,6 +25,30 @@ TEST(JsonlFiles, WritesEachKeyOnce) {
   EXPECT_TRUE(again.already_there);
   EXPECT_EQ(again.line, 1u);
   EXPECT_EQ(testing::count_lines(testing::read_file(path)), 2u);
+}
+
+TEST(JsonlFiles, SyncFailsForWhatCannotBeSyncedAndTriesItAgain) {
+  testing::TempDir dir;
+  const std::string synced = dir.file("out/corp.jsonl");
+  const std::string pipe = dir.file("out/pipe.jsonl");  // fsync(2) refuses a pipe (EINVAL)
+  builtin::JsonlFiles files("key");
+  files.append_once(synced, "a", R"({"key":"a"})", false);
+  EXPECT_NO_THROW(files.sync());
+  ASSERT_EQ(mkfifo(pipe.c_str(), 0644), 0);
+  EXPECT_FALSE(files.append_once(pipe, "b", R"({"key":"b"})", false).already_there);
+  for (int attempt = 0; attempt < 2; ++attempt) {  // not forgotten after a failure
+    try {
+      files.sync();
+      ADD_FAILURE() << "sync() returned for a pipe";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("pipe.jsonl: fsync failed"), std::string::npos)
+          << e.what();
+    }
+  }
+  // A record found (an earlier attempt's, maybe never synced) must be synced too.
+  EXPECT_TRUE(files.append_once(pipe, "b", R"({"key":"b"})", false).already_there);
+  EXPECT_THROW(files.append_once(pipe, "b", R"({"key":"b"})", true), std::runtime_error);
+  EXPECT_EQ(testing::count_lines(testing::read_file(synced)), 1u);
 }
 
 TEST(JsonlFiles, FindsRecordsWrittenBeforeARestart) {

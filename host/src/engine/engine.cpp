@@ -134,7 +134,8 @@ int64_t Engine::known_limit(const std::string& account) const {
   return found == account_limits_.end() ? 0 : found->second;
 }
 
-void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events) {
+void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events,
+                     std::unique_ptr<Unflushed>& unflushed) {
   // What the post was when claimed; the step and the outcome below change t.post.
   const PostState from = t.post.claimed_from;
   const int step_index = t.post.step_index;
@@ -223,6 +224,9 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     // A post (or a new revision) that starts its workflow: legal's rules run first, so that
     // approvers see what they will find.
     if (step_index == 0 && attempt == 0 && t.post.step_events == 0) run_screens(*bound, call, t);
+    if (step.flushes())  // what the post goes back to if the step's flush fails
+      unflushed.reset(new Unflushed{&step, t.post, t.audit.size(), t.emitted.size(),
+                                    t.spawned.size(), t.spawned_audit.size()});
     herald_status status = step.run(call);
     const bool late = running.overdue();
     std::string plugin_error = call.error.empty() ? "no message" : call.error;
@@ -544,7 +548,7 @@ std::optional<Engine::HookVerdict> Engine::run_hooks(
 }
 
 Transition Engine::run_steps(Post&& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
-                             int64_t& steps_run) {
+                             int64_t& steps_run, std::unique_ptr<Unflushed>& unflushed) {
   // A post that already waits for its account's rate limit, claimed before this worker learned
   // that the limit holds on (another post of the account met it earlier in the round): its step
   // does not run, and it only follows the limit's reset.
@@ -565,16 +569,17 @@ Transition Engine::run_steps(Post&& claimed, int64_t now_ms, const std::vector<P
   // blocks, four do not.
   t.audit.reserve(3);
   t.expected_claim_seq = t.post.claim_seq;  // the store still holds this claim throughout
-  process(t, now_ms, events);
+  process(t, now_ms, events, unflushed);
   ++steps_run;
   // Carry on while the post advanced to a step that is neither a publish step nor right after
   // one: a publish starts only once its in_flight state is committed, and its result is
-  // committed before anything else happens to the post.
-  while (t.post.state == PostState::in_flight && !is_publish(t.post.step_index - 1) &&
+  // committed before anything else happens to the post. A step that offers flush ends the
+  // post's round too: its outcome stands only once the round's flush succeeded.
+  while (t.post.state == PostState::in_flight && !unflushed && !is_publish(t.post.step_index - 1) &&
          !is_publish(t.post.step_index)) {
     t.post.claim_seq = t.expected_claim_seq;
     t.post.claimed_from = PostState::ready;
-    process(t, now_ms, nullptr);  // a step not yet reached has no events
+    process(t, now_ms, nullptr, unflushed);  // a step not yet reached has no events
     ++steps_run;
   }
   return t;
@@ -588,7 +593,8 @@ bool Engine::at_publish_step(const Post& post) const {
 
 void Engine::publish_all(std::vector<Post>& posts, const std::vector<size_t>& publishing,
                          int64_t now_ms, const std::map<int64_t, std::vector<PostEvent>>& events,
-                         std::vector<Transition>& slots, int64_t& steps_run) {
+                         std::vector<Transition>& slots,
+                         std::vector<std::unique_ptr<Unflushed>>& unflushed, int64_t& steps_run) {
   std::map<std::string, std::vector<size_t>> by_account;
   for (size_t i : publishing) {
     by_account[posts[i].account].push_back(i);
@@ -604,9 +610,10 @@ void Engine::publish_all(std::vector<Post>& posts, const std::vector<size_t>& pu
     tasks.emplace_back([&, task, indexes = &indexes] {
       for (size_t i : *indexes) {
         auto found = events.find(posts[i].id);
+        // unflushed[i] is this task's alone.
         Transition decided =
             run_steps(std::move(posts[i]), now_ms, found == events.end() ? nullptr : &found->second,
-                      steps[task]);
+                      steps[task], unflushed[i]);
         // Into the post's place in the round, which planned() reads from other workers.
         std::lock_guard lock(plan_mutex_);
         slots[i] = std::move(decided);
@@ -693,7 +700,8 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
   }
   text_limits_ = std::move(inputs.text_limits);
   advocates_ = std::move(inputs.advocates);
-  std::vector<Transition> slots(posts.size());  // in the order of `posts`
+  std::vector<Transition> slots(posts.size());                      // in the order of `posts`
+  std::vector<std::unique_ptr<Unflushed>> unflushed(posts.size());  // in the same order
   round_ = &slots;
   best_slots_.clear();
   std::vector<size_t> publishing;  // the places of posts at a publish step
@@ -708,13 +716,77 @@ std::vector<Transition> Engine::run_round(std::vector<Post>& posts, RoundInputs&
       continue;
     }
     auto found = inputs.events.find(post.id);
-    slots[i] = run_steps(std::move(post), now_ms,
-                         found == inputs.events.end() ? nullptr : &found->second, steps_run);
+    slots[i] =
+        run_steps(std::move(post), now_ms, found == inputs.events.end() ? nullptr : &found->second,
+                  steps_run, unflushed[i]);
   }
-  if (!publishing.empty()) publish_all(posts, publishing, now_ms, inputs.events, slots, steps_run);
+  if (!publishing.empty())
+    publish_all(posts, publishing, now_ms, inputs.events, slots, unflushed, steps_run);
+  // Every run of the round has returned; nothing of it is committed before this.
+  flush_round(slots, unflushed, now_ms);
   round_ = nullptr;
   posts.clear();
   return slots;
+}
+
+void Engine::flush_round(std::vector<Transition>& slots,
+                         std::vector<std::unique_ptr<Unflushed>>& unflushed, int64_t now_ms) {
+  std::vector<const BoundStep*> steps;  // each once, in the order their posts came
+  for (const std::unique_ptr<Unflushed>& u : unflushed)
+    if (u && std::find(steps.begin(), steps.end(), u->step) == steps.end())
+      steps.push_back(u->step);
+  for (const BoundStep* step : steps) {
+    const std::string& step_name = step->config().name;
+    Post nobody;
+    CallContext call;
+    call.post = &nobody;
+    call.config = &config_;
+    call.clock = &clock_;
+    call.plugin_name = step->plugin().name;
+    call.step_name = step_name;
+    if (step->flush(call) == HERALD_OK) continue;
+    const std::string why =
+        "step " + step_name + " (plugin " + step->plugin().name +
+        ") could not make its work durable: " + (call.error.empty() ? "no message" : call.error);
+    spdlog::error("{}; its posts of this round are taken as if it had crashed", why);
+    const bool is_publish = step->config().kind == "publish";
+    const int max = config_.engine.max_attempts;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (!unflushed[i] || unflushed[i]->step != step) continue;
+      // Back to the post as the step found it: nothing the step decided or made stands.
+      Unflushed& before = *unflushed[i];
+      Transition& t = slots[i];
+      t.post = std::move(before.post);
+      t.audit.resize(before.audit);
+      t.emitted.resize(before.emitted);
+      t.spawned.resize(before.spawned);
+      t.spawned_audit.resize(before.spawned_audit);
+      const PostState from = t.post.claimed_from;
+      t.post.attempt += 1;
+      t.post.expects.clear();
+      if (is_publish) {
+        // The post may be on the network now, or not: it is looked for before anything else,
+        // and never failed for running out of attempts (as after a crash mid-call).
+        const bool used_up = t.post.attempt >= max;
+        if (used_up) t.post.attempt = max;
+        t.post.wake_ms =
+            now_ms + (used_up ? config_.engine.max_retry_delay_ms : backoff_ms(t.post.attempt));
+        finish(t, from, PostState::unconfirmed, "retry", step_name,
+               why + " (attempt " + std::to_string(t.post.attempt) + " of " + std::to_string(max) +
+                   "; looked for again at " + format_utc(t.post.wake_ms) + ")",
+               now_ms);
+      } else if (t.post.attempt >= max) {
+        finish(t, from, PostState::failed, "fail", step_name,
+               "gave up after " + std::to_string(t.post.attempt) + " attempts: " + why, now_ms);
+      } else {
+        t.post.wake_ms = now_ms + backoff_ms(t.post.attempt);
+        finish(t, from, PostState::ready, "retry", step_name,
+               why + " (attempt " + std::to_string(t.post.attempt) + " of " + std::to_string(max) +
+                   ", next at " + format_utc(t.post.wake_ms) + ")",
+               now_ms);
+      }
+    }
+  }
 }
 
 Status Engine::recover_dead_workers(int64_t now_ms) {

@@ -43,15 +43,30 @@ class Engine final : private PlanSource {
   /// Runs rounds until idle (see RunOptions), `stop` is set, or a store error.
   Result<RunSummary> run(const RunOptions& options, const std::atomic<bool>* stop = nullptr);
 
+  /// A post whose last step offers flush (ABI 1.10): that step, and the post's transition as
+  /// it was just before the step ran, to go back to if the step's flush fails.
+  struct Unflushed {
+    const BoundStep* step = nullptr;
+    Post post;
+    size_t audit = 0, emitted = 0, spawned = 0, spawned_audit = 0;
+  };
+
   /// Runs as many steps of one claimed post as may run before the next commit (see
-  /// docs/architecture.md: never past a publish step), as one combined transition.
+  /// docs/architecture.md: never past a publish step, nor past a step that offers flush), as
+  /// one combined transition. `unflushed` is set when its last step offers flush.
   Transition run_steps(Post&& claimed, int64_t now_ms, const std::vector<PostEvent>* events,
-                       int64_t& steps_run);
+                       int64_t& steps_run, std::unique_ptr<Unflushed>& unflushed);
 
  private:
   /// Runs the current step of the post in `t` in place, with the events delivered to that step,
-  /// and appends what to record to `t`.
-  void process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events);
+  /// and appends what to record to `t`; sets `unflushed` when the step offers flush.
+  void process(Transition& t, int64_t now_ms, const std::vector<PostEvent>* events,
+               std::unique_ptr<Unflushed>& unflushed);
+  /// Calls flush once for each step in `unflushed` (the round's places, as `slots`). The posts
+  /// of a step whose flush fails go back to that step as if it had crashed: `unconfirmed` at a
+  /// publish step, else `ready`, counting an attempt.
+  void flush_round(std::vector<Transition>& slots,
+                   std::vector<std::unique_ptr<Unflushed>>& unflushed, int64_t now_ms);
 
   struct HookVerdict {
     herald_outcome outcome;  // reject (a veto) or fail (an error)
@@ -79,7 +94,8 @@ class Engine final : private PlanSource {
   /// given. Each post's transition goes to the same place in `slots`.
   void publish_all(std::vector<Post>& posts, const std::vector<size_t>& publishing, int64_t now_ms,
                    const std::map<int64_t, std::vector<PostEvent>>& events,
-                   std::vector<Transition>& slots, int64_t& steps_run);
+                   std::vector<Transition>& slots,
+                   std::vector<std::unique_ptr<Unflushed>>& unflushed, int64_t& steps_run);
 
   // PlanSource: the store's plan, overlaid with the posts this round has decided so far.
   Result<std::vector<PlanEntry>> planned(const std::string& account, int64_t from_ms, int64_t to_ms,

@@ -49,6 +49,14 @@ class BoundStep {
     if (script_ || !component_->fetch_mentions) return HERALD_NOT_FOUND;
     return component_->fetch_mentions(instance_, as_handle(call));
   }
+  /// Whether the engine must call flush after the runs of a round (ABI 1.10). A step in its own
+  /// process flushes there after each call; a script step has nothing to flush.
+  bool flushes() const { return !script_ && !isolated_ && component_->flush; }
+  /// Calls the component's flush; HERALD_OK when it has none.
+  herald_status flush(CallContext& call) const {
+    if (script_ || !component_->flush) return HERALD_OK;
+    return component_->flush(instance_, as_handle(call));
+  }
   /// Calls the component's moderate (ABI 1.8); HERALD_NOT_FOUND when it has none.
   herald_status moderate(CallContext& call) const {
     if (script_ || !component_->moderate) return HERALD_NOT_FOUND;

@@ -522,6 +522,22 @@ int plugin_host_main(int argc, char** argv) {
       call.plugin_name = (*bound)->plugin().name;
       call.step_name = request.at("step_name");
       herald_status status = (*bound)->run(call);
+      // The worker cannot flush this process's step once per round: it is flushed after each
+      // call, before the answer, so that what the answer reports is durable.
+      if ((*bound)->flushes()) {
+        Post nobody;
+        CallContext flushing;
+        flushing.post = &nobody;
+        flushing.config = &*config;
+        flushing.clock = clock.get();
+        flushing.plugin_name = call.plugin_name;
+        flushing.step_name = call.step_name;
+        if ((*bound)->flush(flushing) != HERALD_OK && status == HERALD_OK) {
+          status = HERALD_UNAVAILABLE;  // a publish step's post becomes unconfirmed
+          call.error = "could not make its work durable: " +
+                       (flushing.error.empty() ? std::string("no message") : flushing.error);
+        }
+      }
       if (!write_frame(kAnswerFd, answer_of(status, call))) return 0;
     } catch (const json::exception& e) {
       std::cerr << "herald-plugin-host: a request it cannot read: " << json_problem(e) << "\n";

@@ -31,6 +31,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace herald {
@@ -690,6 +691,12 @@ class Step {
     (void)account;
     throw NotOffered("this component does not mute, block or report");
   }
+  /// Makes durable what this round's run() calls left to be made durable (ABI 1.10): the
+  /// engine calls it once per round, after every run of the round returned and before their
+  /// outcomes are committed. Throw if it fails: the round's outcomes of this step are then not
+  /// committed (a publish step's posts become `unconfirmed`). Override it only when needed: a
+  /// post that ran a step that overrides it goes on to its next step in the next round.
+  virtual void flush() {}
 };
 
 namespace detail {
@@ -715,14 +722,15 @@ herald_status create(const herald_host_api* host, herald_config* config, void** 
   return HERALD_ERROR;
 }
 
-/// Calls `member` of the step with a Context for `call`; every exception becomes a status
-/// with its message (TransientError: UNAVAILABLE, NotOffered: NOT_FOUND, others: ERROR).
-inline herald_status guarded(void* opaque, herald_call* call, void (Step::*member)(Context&)) {
+/// Calls `body` with the step and a Context for `call`; every exception becomes a status with
+/// its message (TransientError: UNAVAILABLE, NotOffered: NOT_FOUND, others: ERROR).
+template <typename Body>
+herald_status guarded(void* opaque, herald_call* call, Body body) {
   auto* instance = static_cast<Instance*>(opaque);
   herald_status status = HERALD_ERROR;
   try {
     Context context(instance->host, call);
-    (instance->step->*member)(context);
+    body(*instance->step, context);
     return HERALD_OK;
   } catch (const NotOffered& error) {
     instance->host->set_error(call, to_abi(error.what()));
@@ -740,17 +748,34 @@ inline herald_status guarded(void* opaque, herald_call* call, void (Step::*membe
 
 template <typename StepClass>
 herald_status run(void* opaque, herald_call* call) {
-  return guarded(opaque, call, &Step::run);
+  return guarded(opaque, call, [](Step& step, Context& post) { step.run(post); });
 }
 
 template <typename StepClass>
 herald_status fetch_mentions(void* opaque, herald_call* call) {
-  return guarded(opaque, call, &Step::fetch_mentions);
+  return guarded(opaque, call, [](Step& step, Context& account) { step.fetch_mentions(account); });
 }
 
 template <typename StepClass>
 herald_status moderate(void* opaque, herald_call* call) {
-  return guarded(opaque, call, &Step::moderate);
+  return guarded(opaque, call, [](Step& step, Context& account) { step.moderate(account); });
+}
+
+template <typename StepClass>
+herald_status flush(void* opaque, herald_call* call) {
+  return guarded(opaque, call, [](Step& step, Context&) { step.flush(); });
+}
+
+/// The component's flush function when StepClass overrides Step::flush, else NULL: the engine
+/// then has nothing to call and carries the step's posts on in the same round.
+using ComponentCall = herald_status (*)(void* instance, herald_call* call);
+
+template <typename StepClass>
+constexpr ComponentCall flush_of() {
+  if constexpr (std::is_same_v<decltype(&StepClass::flush), void (Step::*)()>)
+    return nullptr;
+  else
+    return &flush<StepClass>;
 }
 
 template <typename StepClass>
@@ -776,7 +801,7 @@ constexpr const herald_config_key* keys_of() {
         static_cast<uint32_t>(StepClass::config_keys.size()),                                  \
         &::herald::detail::create<StepClass>, &::herald::detail::run<StepClass>,               \
         &::herald::detail::destroy<StepClass>, &::herald::detail::fetch_mentions<StepClass>,   \
-        &::herald::detail::moderate<StepClass>                                                 \
+        &::herald::detail::moderate<StepClass>, ::herald::detail::flush_of<StepClass>()        \
   }
 
 /// Declares the plugin: its name, version, licence and one or more HERALD_COMPONENT(...).

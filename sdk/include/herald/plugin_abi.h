@@ -28,7 +28,7 @@ extern "C" {
 
 #define HERALD_PLUGIN_MAGIC 0x444C5248u /* "HRLD" little-endian */
 #define HERALD_ABI_MAJOR 1
-#define HERALD_ABI_MINOR 9
+#define HERALD_ABI_MINOR 10
 #define HERALD_ENTRY_SYMBOL "herald_plugin_v1"
 #define HERALD_ABI_SECTION "herald1"
 
@@ -334,6 +334,17 @@ typedef struct herald_component {
    * asks again after a crash, so doing it twice must be harmless); UNAVAILABLE: not now, try
    * again later; ERROR: refused for good; NOT_FOUND: the network has no such action. */
   herald_status (*moderate)(void* instance, herald_call* call);
+  /* Added in ABI 1.10, optional (NULL: nothing to flush). Makes durable what the instance's runs
+   * of one engine round left to be made durable (an fsync put off so that a round pays for one).
+   * The engine calls it once per round in which the instance ran, after every run of the round
+   * has returned and before any outcome of the round is committed to the store; never while a
+   * run of the instance is under way. The call has no post: only log and set_error are of use.
+   * OK: what the runs did is durable. Anything else (with set_error): it may be lost, so none of
+   * the round's outcomes of this step is committed; its posts are taken as if the step had
+   * crashed: a publish step's posts become `unconfirmed` (looked for before anything is sent
+   * again), other steps' posts run the step again, counting an attempt. A post that ran a step
+   * that offers flush does not go on to its next step in the same round. */
+  herald_status (*flush)(void* instance, herald_call* call);
 } herald_component;
 
 typedef struct herald_plugin_descriptor {
