@@ -4,6 +4,7 @@
 #                               load average: the engine, the plugin ABI, submitting and
 #                               validating (herald_bench), Python hooks (herald_python_bench), the
 #                               due queue at 1,000,000 posts and memory (bench-schedule.sh),
+#                               memory of `herald run` as the store grows (bench-memory.sh),
 #                               publishing (bench-publish.sh), the WAL frames of an engine run
 #                               (wal-frames.py), one 100 MB line of text, text counting against
 #                               the networks' own libraries (bench-text.sh, which needs npm), and
@@ -36,6 +37,8 @@ suite "Python hooks: herald_python_bench"
   --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 suite "due queue at 1,000,000 posts, the disk's fsync, memory: bench-schedule.sh"
 scripts/bench-schedule.sh
+suite "memory of herald run as the store grows: bench-memory.sh"
+scripts/bench-memory.sh
 suite "publishing: bench-publish.sh"
 scripts/bench-publish.sh
 suite "WAL frames of the engine runs: wal-frames.py"

@@ -68,8 +68,14 @@ class JsonlFiles {
   /// without, only once sync() has returned (a record found, not written, too: it may be an
   /// earlier attempt's, not yet synced). Throws std::runtime_error with the reason on I/O
   /// errors.
+  ///
+  /// `may_be_there`: false when the caller knows no record with `key` can be in the file (the
+  /// outbox, for a post that reaches its publish step for the first time). Then the file's keys
+  /// are not read or kept: a process that never has to look keeps only a line count per file,
+  /// however large the file grows. The first call that may find its key reads every key of the
+  /// file once, and they are kept from then on.
   Written append_once(const std::string& path, const std::string& key, const std::string& record,
-                      bool sync) {
+                      bool sync, bool may_be_there = true) {
     Index* found = nullptr;
     {
       std::lock_guard<std::mutex> guard(mutex_);
@@ -106,6 +112,19 @@ class JsonlFiles {
       start_releaser();
     }
     index.used_at = now;
+    if (may_be_there && !index.keyed) {  // read the file again, keeping its keys this time
+      index.keyed = true;
+      index.scanned = 0;
+      index.line_count = 0;
+      index.partial.clear();
+      try {
+        scan(fd, path, index);
+      } catch (...) {
+        index.keyed = false;
+        unlock(index);
+        throw;
+      }
+    }
     if (auto it = index.lines.find(key); it != index.lines.end()) {
       index.unsynced = true;
       if (sync) sync_file(path, index);
@@ -138,7 +157,7 @@ class JsonlFiles {
     index.ends_mid_line = false;
     index.scanned += static_cast<off_t>(line.size());
     size_t number = ++index.line_count;
-    index.lines.emplace(key, number);
+    if (index.keyed) index.lines.emplace(key, number);
     return {number, false};
   }
 
@@ -171,7 +190,8 @@ class JsonlFiles {
     size_t line_count = 0;
     bool ends_mid_line = false;
     std::string partial;
-    std::unordered_map<std::string, size_t> lines;
+    bool keyed = false;                             // `lines` holds every key of the file
+    std::unordered_map<std::string, size_t> lines;  // key -> line number, when keyed
   };
 
   static void unlock(Index& index) {
@@ -260,8 +280,9 @@ class JsonlFiles {
           continue;
         }
         ++index.line_count;
-        if (auto key = key_of(index.partial))
-          index.lines.emplace(std::move(*key), index.line_count);
+        if (index.keyed)
+          if (auto key = key_of(index.partial))
+            index.lines.emplace(std::move(*key), index.line_count);
         index.partial.clear();
       }
     }

@@ -33,7 +33,12 @@ class Outbox : public herald::Step {
                                                   {"author", post.author()},
                                                   {"published_at_ms", post.now_ms()},
                                                   {"text", post.text()}});
-    auto written = files_.append_once(path, key, record, /*sync=*/false);  // see flush()
+    // A post that reaches this step for the first time cannot be in the file yet: its key is
+    // looked for only when an earlier attempt may have written it (a worker that died, a sync
+    // that failed, an unconfirmed post), so that the outbox keeps no key in memory otherwise.
+    const bool first_time = post.field("claimed_from") == "ready" && post.field("attempt") == "0";
+    auto written =
+        files_.append_once(path, key, record, /*sync=*/false, /*may_be_there=*/!first_time);
     post.set_field("remote_id", path + "#" + std::to_string(written.line));
     if (written.already_there)
       post.info("found in the outbox from an earlier attempt; not written again");

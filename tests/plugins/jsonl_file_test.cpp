@@ -27,6 +27,30 @@ TEST(JsonlFiles, WritesEachKeyOnce) {
   EXPECT_EQ(testing::count_lines(testing::read_file(path)), 2u);
 }
 
+// Records written without their keys being kept (the caller knew they could not be there yet)
+// are found by the first call that looks, with their line numbers, whoever wrote them.
+TEST(JsonlFiles, KeysNotKeptAreReadWhenACallFirstLooks) {
+  testing::TempDir dir;
+  std::string path = dir.file("out/corp.jsonl");
+  builtin::JsonlFiles files("key");
+  builtin::JsonlFiles other("key");  // another process appending to the same file
+  EXPECT_EQ(files.append_once(path, "a", R"({"key":"a"})", true, false).line, 1u);
+  EXPECT_EQ(other.append_once(path, "b", R"({"key":"b"})", true, false).line, 2u);
+  EXPECT_EQ(files.append_once(path, "c", R"({"key":"c"})", true, false).line, 3u);
+  auto b = files.append_once(path, "b", R"({"key":"b"})", true, /*may_be_there=*/true);
+  EXPECT_TRUE(b.already_there);
+  EXPECT_EQ(b.line, 2u);
+  // From then on every key is kept, those written later too.
+  EXPECT_EQ(files.append_once(path, "d", R"({"key":"d"})", true, false).line, 4u);
+  auto a = files.append_once(path, "a", R"({"key":"a"})", true, true);
+  auto d = files.append_once(path, "d", R"({"key":"d"})", true, true);
+  EXPECT_TRUE(a.already_there);
+  EXPECT_EQ(a.line, 1u);
+  EXPECT_TRUE(d.already_there);
+  EXPECT_EQ(d.line, 4u);
+  EXPECT_EQ(testing::count_lines(testing::read_file(path)), 4u);
+}
+
 TEST(JsonlFiles, SyncFailsForWhatCannotBeSyncedAndTriesItAgain) {
   testing::TempDir dir;
   const std::string synced = dir.file("out/corp.jsonl");
