@@ -235,7 +235,15 @@ Attempt classify_response(const std::string& network, const HttpResponse& r, int
                r.error + ")";
     return a;
   }
-  if (r.status >= 200 && r.status < 300) return a;
+  if (r.status >= 200 && r.status < 300) {
+    // The window has no room left for another create (a Bluesky record costs 3 of its points):
+    // the next one waits for the reset instead of meeting a 429.
+    RateLimit limit = parse_rate_limit(r, now_ms);
+    const int64_t cost = network == "bluesky" ? 3 : 1;
+    if (limit.remaining && *limit.remaining < cost && limit.reset_ms > now_ms)
+      a.window_spent_until_ms = limit.reset_ms;
+    return a;
+  }
   const std::string message = response_error_message(r);
   if (r.status == 429) {
     RateLimit limit = parse_rate_limit(r, now_ms);
@@ -457,6 +465,12 @@ void Publisher::run(herald::Context& post) {
     Attempt attempt = create(post, base);
     switch (attempt.failure) {
       case Failure::none:
+        if (attempt.window_spent_until_ms > now) {
+          std::lock_guard lock(mutex_);
+          limited_until_[account] =
+              std::max(limited_until_[account], attempt.window_spent_until_ms);
+          post.set_field("account_limited_until", std::to_string(attempt.window_spent_until_ms));
+        }
         post.set_field("remote_id", attempt.remote_id);
         if (!attempt.url.empty()) post.set_field("note", attempt.url);
         post.advance("published on " + network_ + " as " + attempt.remote_id);

@@ -53,6 +53,9 @@ struct Attempt {
   std::string url;
   int64_t retry_at_ms = 0;  // rate_limited and transient: not before then
   std::string reason;
+  // A call that went through but left the network's rate-limit window without room for another
+  // (its headers said so): the account's next call waits until then.
+  int64_t window_spent_until_ms = 0;
 };
 
 /// What looking for an earlier attempt found.

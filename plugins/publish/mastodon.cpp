@@ -49,7 +49,9 @@ class Mastodon : public Publisher {
         HttpResponse response = http(r);
         Attempt a = classify(response, post.now_ms());
         if (a.failure != Failure::none) return a;
-        return mastodon_api::status(response);
+        Attempt made = mastodon_api::status(response);
+        made.window_spent_until_ms = a.window_spent_until_ms;
+        return made;
       }
     report_limit(post, base);
     HttpRequest r = request("POST", base + "/api/v1/statuses");
@@ -62,7 +64,9 @@ class Mastodon : public Publisher {
     HttpResponse response = http(r);
     Attempt a = classify(response, post.now_ms());
     if (a.failure != Failure::none) return a;
-    return mastodon_api::status(response);
+    Attempt made = mastodon_api::status(response);
+    made.window_spent_until_ms = a.window_spent_until_ms;
+    return made;
   }
 
   Earlier find_earlier(herald::Context& post, const std::string& base) override {

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -82,8 +83,18 @@ class CrashPublishing : public ::testing::Test {
     setenv("HERALD_CRASH_TOKEN_1", (std::string(kToken) + "-1").c_str(), 1);
     setenv("HERALD_CRASH_PASSWORD", kPassword, 1);
     setenv("HERALD_CRASH_SIGNING_KEY", kSigningKey, 1);
+    // The runs publish a tenth of their posts to each account in a minute or two, with
+    // retries: more than X lets a user post in a quarter of an hour (100) and, with more posts
+    // than the default, more than Mastodon (300 statuses in 3 hours, 300 calls in 5 minutes) and
+    // LinkedIn (150 a day) allow. Those windows are sized for the runs; the others stay.
+    const std::string room =
+        std::to_string(std::max(1000, 3 * env_int("HERALD_CRASH_POSTS", 1000) / 10));
     netsim_ = std::make_unique<testing::Netsim>(
-        NETSIM, std::vector<std::string>{"--webhook-secret-env", "HERALD_CRASH_SIGNING_KEY"});
+        NETSIM, std::vector<std::string>{"--webhook-secret-env", "HERALD_CRASH_SIGNING_KEY",
+                                         "--limit", "x.user=" + room + "/900", "--limit",
+                                         "mastodon.statuses=" + room + "/10800", "--limit",
+                                         "mastodon.api=" + room + "/300", "--limit",
+                                         "linkedin.member=" + room + "/86400"});
     config_ = dir_.write("crash.yaml", config_yaml(netsim_->url()));
     log_ = dir_.file("runs.log");
   }

@@ -3,6 +3,8 @@
 
 #include "support/child.hpp"
 
+#include <herald/host.hpp>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -66,11 +68,39 @@ class Netsim {
   nlohmann::json posts(const std::string& network = "") const {
     return get("/_netsim/posts" + (network.empty() ? "" : "?network=" + network));
   }
+  /// Sets rate-limit windows: {"x.user": {"limit": 5, "seconds": 10}, ...}.
+  void set_windows(const nlohmann::json& windows) const {
+    post("/_netsim/limits", {{"windows", windows}});
+  }
+  /// The counts of one rate-limit window, oldest first (GET /_netsim/windows).
+  nlohmann::json windows(const std::string& window) const {
+    return get("/_netsim/windows?window=" + window);
+  }
 
  private:
   pid_t pid_ = 0;
   int port_ = 0;
   std::string url_;
+};
+
+/// A virtual clock that the simulator follows: every move of Herald's time moves the
+/// simulator's (its rate-limit windows, token lifetimes and post times) to the same instant.
+class SharedVirtualClock final : public Clock {
+ public:
+  SharedVirtualClock(const Netsim& netsim, int64_t start_ms)
+      : netsim_(netsim), clock_(make_virtual_clock(start_ms)) {
+    netsim_.post("/_netsim/clock", {{"now_ms", start_ms}});
+  }
+  int64_t now_ms() const override { return clock_->now_ms(); }
+  void advance_to(int64_t at_ms) override {
+    clock_->advance_to(at_ms);
+    netsim_.post("/_netsim/clock", {{"now_ms", clock_->now_ms()}});
+  }
+  bool is_virtual() const override { return true; }
+
+ private:
+  const Netsim& netsim_;
+  std::shared_ptr<Clock> clock_;
 };
 
 }  // namespace herald::testing

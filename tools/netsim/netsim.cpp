@@ -18,13 +18,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -32,7 +36,7 @@ using herald::html_escape;
 using nlohmann::json;
 using Clock = std::chrono::system_clock;
 
-int64_t now_ms() {
+int64_t real_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
       .count();
 }
@@ -63,6 +67,67 @@ struct Fault {
   int64_t retry_after_s = 2;  // 429: when the limit resets
 };
 
+/// One of a network's rate-limit windows: `limit` calls (Bluesky: write points) per `window_ms`,
+/// counted per account (token, DID or member) or for the whole app. See docs/netsim.md.
+struct Window {
+  std::string network;
+  int64_t limit = 0;  // 0: not enforced
+  int64_t window_ms = 0;
+  bool per_app = false;
+  // Windows on multiples of their length since the epoch (Mastodon's limiters, LinkedIn's UTC
+  // day); otherwise a window starts with the first call it counts, on a whole second.
+  bool aligned = false;
+  std::string counts;  // what it counts, for GET /_netsim/limits
+};
+
+/// The windows of the real networks.
+std::map<std::string, Window> default_windows() {
+  constexpr int64_t minute = 60'000, hour = 60 * minute, day = 24 * hour;
+  return {
+      {"mastodon.api",
+       {"mastodon", 300, 5 * minute, false, true, "every authenticated API call of a token"}},
+      {"mastodon.statuses",
+       {"mastodon", 300, 3 * hour, false, true, "statuses and boosts an account creates"}},
+      {"x.user", {"x", 100, 15 * minute, false, false, "POST /2/tweets of a user"}},
+      {"x.user_day", {"x", 0, day, false, false, "POST /2/tweets of a user (a tier's daily cap)"}},
+      {"x.app", {"x", 10'000, day, true, false, "POST /2/tweets of every user of the app"}},
+      {"x.reposts", {"x", 50, 15 * minute, false, false, "POST /2/users/:id/retweets of a user"}},
+      {"bluesky.hour",
+       {"bluesky", 5'000, hour, false, false, "write points of a DID (a created record: 3)"}},
+      {"bluesky.day",
+       {"bluesky", 35'000, day, false, false, "write points of a DID (a created record: 3)"}},
+      {"linkedin.member", {"linkedin", 150, day, false, true, "POST /rest/posts of a member"}},
+      {"linkedin.app", {"linkedin", 100'000, day, true, true, "POST /rest/posts of the app"}},
+  };
+}
+
+/// One window of one account (or of the app): what it allowed and what it refused.
+struct WindowCount {
+  std::string window;
+  std::string account;  // "" for a window of the app
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  int64_t limit = 0;
+  int64_t used = 0;
+  int64_t refused = 0;                 // 429s it caused
+  int64_t refused_again = 0;           // of those, to an account it had refused already
+  std::set<std::string> refused_whom;  // the accounts it refused
+};
+
+/// What the windows of a call made of it.
+struct Admission {
+  bool allowed = true;
+  int64_t reset_ms = 0;  // refused: when every window it exceeded has ended
+  struct State {
+    std::string window;
+    int64_t limit = 0;
+    int64_t remaining = 0;
+    int64_t reset_ms = 0;
+    int64_t window_ms = 0;
+  };
+  std::vector<State> windows;  // each enforced window, after the call
+};
+
 struct Accepted {
   std::string network;
   std::string account;  // the token's user, handle or DID
@@ -84,12 +149,35 @@ struct RequestLog {
 class Simulator {
  public:
   explicit Simulator(uint64_t seed, int64_t bsky_access_ttl_s, std::string webhook_secret)
-      : random_(seed),
+      : windows_(default_windows()),
+        random_(seed),
         bsky_ttl_ms_(bsky_access_ttl_s * 1000),
         webhook_secret_(std::move(webhook_secret)) {}
 
   /// What /api/v2/instance gives as the instance's text limit.
   void set_mastodon_max_characters(int64_t n) { mastodon_max_characters_ = n; }
+
+  /// Turns the networks' rate-limit windows on or off.
+  void set_limits_enforced(bool on) {
+    std::lock_guard lock(mutex_);
+    enforced_ = on;
+  }
+
+  /// Sets a window's limit (0: not enforced) and length; "" or why it cannot be done. Its
+  /// counts start afresh.
+  std::string set_window(const std::string& name, int64_t limit, int64_t window_ms) {
+    std::lock_guard lock(mutex_);
+    auto found = windows_.find(name);
+    if (found == windows_.end()) return "no window " + name + " (GET /_netsim/limits lists them)";
+    if (limit < 0) return "a window's limit cannot be negative";
+    if (window_ms < 1 || window_ms > 366 * 86'400'000LL)
+      return "a window lasts from 1 ms to a year";
+    found->second.limit = limit;
+    found->second.window_ms = window_ms;
+    for (auto it = current_.begin(); it != current_.end();)
+      it = it->first.rfind(name + "\n", 0) == 0 ? current_.erase(it) : std::next(it);
+    return "";
+  }
 
   void install(httplib::Server& server) {
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -98,14 +186,20 @@ class Simulator {
       requests_.push_back({network_of(req.path), req.method, req.path, now_ms(), res.status});
     });
     // Calls in progress, overall and per client (token, or hook), for the stats.
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
-      if (req.path.rfind("/_netsim", 0) != 0) {
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.rfind("/_netsim", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+      {
         std::lock_guard lock(mutex_);
         max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
         if (std::string client = client_of(req); !client.empty())
           max_in_flight_per_client_ =
               std::max(max_in_flight_per_client_, ++in_flight_by_client_[client]);
       }
+      // Mastodon limits every authenticated API call of a token, whatever it asks.
+      const std::string token = bearer(req);
+      if (network_of(req.path) == "mastodon" && !token.empty() && token.rfind("invalid", 0) != 0 &&
+          !within_limits({"mastodon.api"}, "mastodon", token, 1, res))
+        return httplib::Server::HandlerResponse::Handled;
       return httplib::Server::HandlerResponse::Unhandled;
     });
     server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response&) {
@@ -155,27 +249,139 @@ class Simulator {
     res.set_content(body.dump(), type);
   }
 
-  /// Rate-limit headers as each network sends them.
-  void limit_headers(httplib::Response& res, const std::string& network, int64_t remaining,
-                     int64_t reset_ms) {
-    const std::string reset_s = std::to_string(reset_ms / 1000);
-    if (network == "mastodon") {
-      res.set_header("X-RateLimit-Limit", "300");
-      res.set_header("X-RateLimit-Remaining", std::to_string(remaining));
-      res.set_header("X-RateLimit-Reset", herald::builtin::format_rfc3339(reset_ms, 6));
-    } else if (network == "x") {
-      res.set_header("x-rate-limit-limit", "100");
-      res.set_header("x-rate-limit-remaining", std::to_string(remaining));
-      res.set_header("x-rate-limit-reset", reset_s);
-      res.set_header("x-app-limit-24hour-limit", "10000");
-      res.set_header("x-app-limit-24hour-remaining", std::to_string(remaining ? 9000 : 0));
-      res.set_header("x-app-limit-24hour-reset", reset_s);
-    } else if (network == "bluesky") {
-      res.set_header("RateLimit-Limit", "5000");
-      res.set_header("RateLimit-Remaining", std::to_string(remaining));
-      res.set_header("RateLimit-Reset", reset_s);
-      res.set_header("RateLimit-Policy", "5000;w=3600");
+  /// The simulator's clock: the real one, or the time set with POST /_netsim/clock.
+  int64_t now_ms() const {
+    const int64_t set = virtual_now_ms_.load();
+    return set ? set : real_now_ms();
+  }
+
+  static int64_t epoch_seconds_up(int64_t ms) { return (ms + 999) / 1000; }
+
+  /// The count of `window` for `account` that `now` falls in: the current one, or a new one.
+  WindowCount& count_of(const std::string& name, const Window& window, const std::string& account,
+                        int64_t now) {
+    const std::string key = name + "\n" + account;
+    auto found = current_.find(key);
+    if (found != current_.end() && now < window_counts_[found->second].end_ms)
+      return window_counts_[found->second];
+    WindowCount count;
+    count.window = name;
+    count.account = account;
+    count.start_ms = window.aligned ? now - now % window.window_ms : now - now % 1000;
+    count.end_ms = count.start_ms + window.window_ms;
+    count.limit = window.limit;
+    window_counts_.push_back(std::move(count));
+    current_[key] = window_counts_.size() - 1;
+    return window_counts_.back();
+  }
+
+  /// Counts a call of `account` costing `cost` in each of `names` (the enforced ones): allowed
+  /// when every one has room for it, else refused and counted in none.
+  Admission admit(const std::vector<const char*>& names, const std::string& account, int64_t cost) {
+    Admission out;
+    std::lock_guard lock(mutex_);
+    if (!enforced_) return out;
+    const int64_t now = now_ms();
+    std::vector<std::pair<const Window*, WindowCount*>> counted;
+    for (const char* name : names) {
+      const Window& window = windows_.at(name);
+      if (window.limit <= 0) continue;
+      WindowCount& count = count_of(name, window, window.per_app ? "" : account, now);
+      counted.emplace_back(&window, &count);
+      if (count.used + cost > count.limit) {
+        out.allowed = false;
+        out.reset_ms = std::max(out.reset_ms, count.end_ms);
+      }
     }
+    bool again = false;
+    for (auto& [window, count] : counted) {
+      if (out.allowed) {
+        count->used += cost;
+      } else if (count->used + cost > count->limit) {
+        ++count->refused;
+        if (!count->refused_whom.insert(account).second) {
+          ++count->refused_again;
+          again = true;
+        }
+        ++rate_limited_by_window_[count->window];
+      }
+      // A window the call did not fit in has nothing left for it.
+      const bool exceeded = !out.allowed && count->used + cost > count->limit;
+      out.windows.push_back({count->window, count->limit,
+                             exceeded ? 0 : std::max<int64_t>(0, count->limit - count->used),
+                             count->end_ms, window->window_ms});
+    }
+    if (!out.allowed) {
+      ++rate_limited_;
+      // A call after a 429 of the same window, before its reset.
+      if (again) ++early_requests_;
+    }
+    return out;
+  }
+
+  /// The rate-limit headers of a call as its network sends them, from the state of its windows
+  /// (LinkedIn and webhooks send none).
+  static void window_headers(httplib::Response& res, const std::string& network,
+                             const Admission& admission) {
+    if (admission.windows.empty()) return;
+    // Mastodon and Bluesky describe the window closest to being exceeded.
+    const Admission::State* closest = &admission.windows.front();
+    for (const Admission::State& w : admission.windows)
+      if (w.remaining < closest->remaining) closest = &w;
+    // A header said again replaces what the call said before (a fault after the windows).
+    auto put = [&res](const std::string& name, const std::string& value) {
+      res.headers.erase(name);
+      res.set_header(name, value);
+    };
+    if (network == "mastodon") {
+      // What an earlier limiter of the same call (the API's) said stands when it is closer.
+      const std::string said = res.get_header_value("X-RateLimit-Remaining");
+      if (!said.empty() && std::stoll(said) < closest->remaining) return;
+      put("X-RateLimit-Limit", std::to_string(closest->limit));
+      put("X-RateLimit-Remaining", std::to_string(closest->remaining));
+      put("X-RateLimit-Reset", herald::builtin::format_rfc3339(closest->reset_ms, 6));
+    } else if (network == "bluesky") {
+      put("RateLimit-Limit", std::to_string(closest->limit));
+      put("RateLimit-Remaining", std::to_string(closest->remaining));
+      put("RateLimit-Reset", std::to_string(epoch_seconds_up(closest->reset_ms)));
+      put("RateLimit-Policy", std::to_string(closest->limit) +
+                                  ";w=" + std::to_string(epoch_seconds_up(closest->window_ms)));
+    } else if (network == "x") {
+      for (const Admission::State& w : admission.windows) {
+        const std::string family = w.window == "x.app"        ? "x-app-limit-24hour-"
+                                   : w.window == "x.user_day" ? "x-user-limit-24hour-"
+                                                              : "x-rate-limit-";
+        put(family + "limit", std::to_string(w.limit));
+        put(family + "remaining", std::to_string(w.remaining));
+        put(family + "reset", std::to_string(epoch_seconds_up(w.reset_ms)));
+      }
+    }
+  }
+
+  /// The windows a network's create calls count in.
+  static const std::vector<const char*>& create_windows(const std::string& network) {
+    static const std::vector<const char*> x = {"x.user", "x.user_day", "x.app"},
+                                          bluesky = {"bluesky.hour", "bluesky.day"},
+                                          linkedin = {"linkedin.member", "linkedin.app"},
+                                          mastodon = {"mastodon.statuses"}, none = {};
+    return network == "x"          ? x
+           : network == "bluesky"  ? bluesky
+           : network == "linkedin" ? linkedin
+           : network == "mastodon" ? mastodon
+                                   : none;
+  }
+
+  /// Rate-limit headers of a 429 injected as a fault: each family at 0 until `reset_ms`.
+  void limit_headers(httplib::Response& res, const std::string& network, int64_t reset_ms) {
+    Admission spent;
+    {
+      std::lock_guard lock(mutex_);
+      for (const char* name : create_windows(network)) {
+        const Window& w = windows_.at(name);
+        if (w.limit > 0) spent.windows.push_back({name, w.limit, 0, reset_ms, w.window_ms});
+      }
+    }
+    window_headers(res, network, spent);
   }
 
   /// What a create call runs into, decided before the network's own handling. Returns true
@@ -185,16 +391,23 @@ class Simulator {
               bool& accept_then_drop) {
     const std::string limit_key = network + "\n" + who;
     Fault hit;
+    int64_t blocked_until = 0;
     {
       std::lock_guard lock(mutex_);
       // A limit announced by an earlier 429 holds until its reset time.
       auto blocked = limited_until_.find(limit_key);
       if (blocked != limited_until_.end() && now_ms() < blocked->second) {
         ++early_requests_;
-        limit_headers(res, network, 0, blocked->second);
-        too_many(res, network, blocked->second);
-        return true;
+        blocked_until = blocked->second;
       }
+    }
+    if (blocked_until) {
+      limit_headers(res, network, blocked_until);
+      too_many(res, network, blocked_until, true);
+      return true;
+    }
+    {
+      std::lock_guard lock(mutex_);
       bool found = false;
       for (Fault& f : faults_) {
         if (f.network != "*" && f.network != network) continue;
@@ -236,8 +449,8 @@ class Simulator {
         std::lock_guard lock(mutex_);
         limited_until_[limit_key] = reset;
       }
-      limit_headers(res, network, 0, reset);
-      too_many(res, network, reset);
+      limit_headers(res, network, reset);
+      too_many(res, network, reset, true);
       return true;
     }
     if (hit.kind == "reset") {
@@ -247,15 +460,38 @@ class Simulator {
     return false;
   }
 
-  void too_many(httplib::Response& res, const std::string& network, int64_t reset_ms) {
-    if (network == "linkedin" || network == "webhook")
+  /// The network's answer to a call over its limit. A fault's 429 also says when to come back
+  /// on LinkedIn and webhooks (Retry-After); LinkedIn's own quotas say nothing.
+  void too_many(httplib::Response& res, const std::string& network, int64_t reset_ms, bool fault,
+                const std::string& window = "") {
+    if ((network == "linkedin" && fault) || network == "webhook")
       res.set_header("Retry-After", std::to_string((reset_ms - now_ms() + 999) / 1000));
     if (network == "x")
       send_json(res, 429, json{{"errors", {{{"code", 88}, {"message", "Rate limit exceeded"}}}}});
     else if (network == "bluesky")
       send_json(res, 429, json{{"error", "RateLimitExceeded"}, {"message", "Rate Limit Exceeded"}});
+    else if (network == "linkedin")
+      send_json(res, 429,
+                json{{"status", 429},
+                     {"message", std::string("Resource level throttle ") +
+                                     (window == "linkedin.app" ? "APPLICATION" : "MEMBER") +
+                                     " DAY limit for calls to this resource is reached."}});
     else
       send_json(res, 429, json{{"error", "Too many requests"}});
+  }
+
+  /// Counts a call of `account` in its windows and sets its rate-limit headers; answers 429
+  /// and returns false when a window has no room for it.
+  bool within_limits(const std::vector<const char*>& windows, const std::string& network,
+                     const std::string& account, int64_t cost, httplib::Response& res) {
+    Admission admission = admit(windows, account, cost);
+    window_headers(res, network, admission);
+    if (admission.allowed) return true;
+    std::string exceeded;
+    for (const Admission::State& w : admission.windows)
+      if (w.remaining == 0 && exceeded.empty()) exceeded = w.window;
+    too_many(res, network, admission.reset_ms, false, exceeded);
+    return false;
   }
 
   /// Closes the connection without a complete response: the client cannot know what happened.
@@ -321,7 +557,8 @@ class Simulator {
       }
       const std::string in_reply_to = req.get_param_value("in_reply_to_id");
       const std::string key = req.get_header_value("Idempotency-Key");
-      limit_headers(res, "mastodon", 299, now_ms() + 300'000);
+      // The headers describe the statuses family when it is closer to its limit than the API's.
+      within_limits(create_windows("mastodon"), "mastodon", token, 0, res);
       {
         std::lock_guard lock(mutex_);
         auto seen = mastodon_keys_.find(token + "\n" + key);
@@ -344,6 +581,8 @@ class Simulator {
                                      std::to_string(mastodon_max_characters_) + " exceeded"}});
         return;
       }
+      // A status counts when it is made: after its validation, and not for a repeated key.
+      if (!within_limits(create_windows("mastodon"), "mastodon", token, 1, res)) return;
       std::string id = next_id();
       json status = {{"id", id},
                      {"uri", "https://netsim.test/users/" + token + "/statuses/" + id},
@@ -382,6 +621,9 @@ class Simulator {
         send_json(res, 404, {{"error", "Record not found"}});
         return;
       }
+      // A new boost is a status of the account; the same boost again makes none.
+      if (!within_limits(create_windows("mastodon"), "mastodon", token, id.empty() ? 1 : 0, res))
+        return;
       if (id.empty()) {
         id = next_id();
         record({"mastodon", token, id, "", "reblog:" + original, 0});
@@ -554,6 +796,7 @@ class Simulator {
         });
     server.Post("/2/tweets", [this](const httplib::Request& req, httplib::Response& res) {
       if (!auth_ok(req, res)) return;
+      if (!within_limits(create_windows("x"), "x", bearer(req), 1, res)) return;
       bool accept_then_drop = false;
       if (inject("x", bearer(req), res, accept_then_drop)) return;
       json body = json::parse(req.body, nullptr, false);
@@ -564,7 +807,6 @@ class Simulator {
         return;
       }
       const std::string token = bearer(req), text = body["text"];
-      limit_headers(res, "x", 99, now_ms() + 900'000);
       auto counted = herald::text::measure(herald::text::Network::x, text);
       if (!counted || !counted->valid) {
         send_json(res, 400,
@@ -602,6 +844,7 @@ class Simulator {
     server.Post(R"(/2/users/(\d+)/retweets)",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   if (!auth_ok(req, res)) return;
+                  if (!within_limits({"x.reposts"}, "x", bearer(req), 1, res)) return;
                   bool accept_then_drop = false;
                   if (inject("x", bearer(req), res, accept_then_drop)) return;
                   const std::string token = bearer(req);
@@ -637,7 +880,6 @@ class Simulator {
                   }
                   if (!already)
                     record({"x", token, "rt-" + next_id(), "", "retweet:" + original, 0});
-                  limit_headers(res, "x", 49, now_ms() + 900'000);
                   send_json(res, 200, {{"data", {{"retweeted", true}}}});
                   if (accept_then_drop) drop(res);
                 });
@@ -736,9 +978,10 @@ class Simulator {
                                                               httplib::Response& res) {
       std::string did;
       if (!bsky_auth(req, res, did)) return;
+      // Writes are counted in points per DID: a created record costs 3.
+      if (!within_limits(create_windows("bluesky"), "bluesky", did, 3, res)) return;
       bool accept_then_drop = false;
       if (inject("bluesky", did, res, accept_then_drop)) return;
-      limit_headers(res, "bluesky", 4997, now_ms() + 3'600'000);
       json body = json::parse(req.body, nullptr, false);
       const std::string collection = body.is_object() ? body.value("collection", "") : "";
       if ((collection != "app.bsky.feed.post" && collection != "app.bsky.feed.repost") ||
@@ -883,6 +1126,7 @@ class Simulator {
                     "X-Restli-Protocol-Version: 2.0.0 are required"}});
         return;
       }
+      if (!within_limits(create_windows("linkedin"), "linkedin", bearer(req), 1, res)) return;
       bool accept_then_drop = false;
       if (inject("linkedin", bearer(req), res, accept_then_drop)) return;
       json body = json::parse(req.body, nullptr, false);
@@ -1022,11 +1266,14 @@ class Simulator {
                  {"requests", requests_.size()},
                  {"faults_injected", faults_injected_},
                  {"faults_by_kind", faults_by_kind_},
+                 {"rate_limited", rate_limited_},
+                 {"rate_limited_by_window", rate_limited_by_window_},
                  {"requests_before_reset", early_requests_},
                  {"sessions", sessions_},
                  {"max_in_flight", max_in_flight_},
                  {"max_in_flight_per_client", max_in_flight_per_client_}});
     });
+    limits_control(server);
     // A mention of the account whose token is `to`, by `author`: a status and a notification.
     server.Post("/_netsim/mentions", [this](const httplib::Request& req, httplib::Response& res) {
       json body = json::parse(req.body, nullptr, false);
@@ -1113,7 +1360,121 @@ class Simulator {
     });
   }
 
+  /// The rate-limit windows (GET and POST /_netsim/limits), what they counted (GET
+  /// /_netsim/windows) and the clock they follow (GET and POST /_netsim/clock).
+  void limits_control(httplib::Server& server) {
+    server.Get("/_netsim/limits", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      json windows = json::object();
+      for (const auto& [name, w] : windows_)
+        windows[name] = {{"network", w.network},
+                         {"limit", w.limit},
+                         {"seconds", static_cast<double>(w.window_ms) / 1000.0},
+                         {"per", w.per_app ? "app" : "account"},
+                         {"aligned", w.aligned},
+                         {"counts", w.counts}};
+      send_json(res, 200, {{"enforced", enforced_}, {"windows", windows}});
+    });
+    // {"enforced": false} turns every window off; {"windows": {"x.user": {"limit": 3,
+    // "seconds": 10}}} sets a window (limit 0: not enforced), whose counts start afresh.
+    server.Post("/_netsim/limits", [this](const httplib::Request& req, httplib::Response& res) {
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || (body.contains("enforced") && !body["enforced"].is_boolean()) ||
+          (body.contains("windows") && !body["windows"].is_object())) {
+        send_json(res, 400,
+                  {{"error",
+                    "expected {\"enforced\": true|false, \"windows\": {NAME: {\"limit\": N, "
+                    "\"seconds\": S}}}"}});
+        return;
+      }
+      const json changes = body.contains("windows") ? body["windows"] : json::object();
+      for (const auto& [name, change] : changes.items()) {
+        int64_t limit = 0, window_ms = 0;
+        {
+          std::lock_guard lock(mutex_);
+          auto found = windows_.find(name);
+          if (found != windows_.end()) {
+            limit = found->second.limit;
+            window_ms = found->second.window_ms;
+          }
+        }
+        if (!change.is_object() || (change.contains("limit") && !change["limit"].is_number()) ||
+            (change.contains("seconds") && !change["seconds"].is_number())) {
+          send_json(res, 400, {{"error", "a window is {\"limit\": N, \"seconds\": S}"}});
+          return;
+        }
+        const double new_limit = change.value("limit", static_cast<double>(limit));
+        const double seconds = change.value("seconds", static_cast<double>(window_ms) / 1000.0);
+        std::string problem =
+            !(new_limit >= 0 && new_limit <= 1e12) || !(seconds > 0 && seconds <= 1e9)
+                ? "a window needs a limit of 0 or more and a length of more than 0 seconds"
+                : set_window(name, static_cast<int64_t>(new_limit),
+                             static_cast<int64_t>(std::llround(seconds * 1000.0)));
+        if (!problem.empty()) {
+          send_json(res, 400, {{"error", problem}});
+          return;
+        }
+      }
+      if (body.contains("enforced")) set_limits_enforced(body["enforced"].get<bool>());
+      std::lock_guard lock(mutex_);
+      send_json(res, 200, {{"enforced", enforced_}});
+    });
+    // Every window that counted a call: ?window=NAME for one window's, ?account=A for one
+    // account's.
+    server.Get("/_netsim/windows", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string window = req.get_param_value("window"),
+                        account = req.get_param_value("account");
+      json list = json::array();
+      std::lock_guard lock(mutex_);
+      for (const WindowCount& c : window_counts_)
+        if ((window.empty() || c.window == window) && (account.empty() || c.account == account))
+          list.push_back({{"window", c.window},
+                          {"account", c.account},
+                          {"start_ms", c.start_ms},
+                          {"end_ms", c.end_ms},
+                          {"limit", c.limit},
+                          {"used", c.used},
+                          {"refused", c.refused},
+                          {"refused_again", c.refused_again}});
+      send_json(res, 200, list);
+    });
+    server.Get("/_netsim/clock", [this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200, {{"now_ms", now_ms()}, {"virtual", virtual_now_ms_.load() != 0}});
+    });
+    // {"now_ms": T} sets the simulator's clock to T (it then moves only when told, and never
+    // back); {"advance_ms": N} moves it on.
+    server.Post("/_netsim/clock", [this](const httplib::Request& req, httplib::Response& res) {
+      json body = json::parse(req.body, nullptr, false);
+      constexpr int64_t kMost = 100'000'000'000'000;  // ms: past the year 5000
+      auto in_range = [&](const char* key, int64_t least) {
+        return body.is_object() && body.contains(key) && body[key].is_number_integer() &&
+               body[key].get<int64_t>() >= least && body[key].get<int64_t>() <= kMost;
+      };
+      const bool set = in_range("now_ms", 1), advance = in_range("advance_ms", 0);
+      if (!set && !advance) {
+        send_json(res, 400, {{"error", "expected {\"now_ms\": T} or {\"advance_ms\": N}"}});
+        return;
+      }
+      int64_t current = virtual_now_ms_.load();
+      const int64_t wanted =
+          set ? body["now_ms"].get<int64_t>()
+              : (current ? current : real_now_ms()) + body["advance_ms"].get<int64_t>();
+      // The first setting may go anywhere; after it, time only moves on.
+      while ((current == 0 || wanted > current) &&
+             !virtual_now_ms_.compare_exchange_weak(current, wanted)) {
+      }
+      send_json(res, 200, {{"now_ms", now_ms()}, {"virtual", true}});
+    });
+  }
+
   std::mutex mutex_;
+  std::atomic<int64_t> virtual_now_ms_{0};  // 0: the real clock
+  bool enforced_ = true;
+  std::map<std::string, Window> windows_;
+  std::deque<WindowCount> window_counts_;  // every window that counted a call, oldest first
+  std::map<std::string, size_t> current_;  // window + account -> its newest count
+  int64_t rate_limited_ = 0;               // 429s the windows sent
+  std::map<std::string, int64_t> rate_limited_by_window_;
   std::mt19937_64 random_;
   int64_t bsky_ttl_ms_;
   std::string webhook_secret_;
@@ -1195,6 +1556,8 @@ int main(int argc, char** argv) {
   int threads = 64;
   int64_t mastodon_max_characters = 500;
   std::string webhook_secret_env;
+  std::string rate_limits = "on";
+  std::vector<std::string> limits;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1: loopback only)");
   app.add_option("--port", port, "port (default 0: any free port, printed on start)");
   app.add_option("--seed", seed, "seed for fault injection (default 1)");
@@ -1206,6 +1569,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--webhook-secret-env", webhook_secret_env,
                  "environment variable holding the webhook HMAC secret (checked when set)");
+  app.add_option("--rate-limits", rate_limits,
+                 "on: each network's rate-limit windows answer 429 past their limits (default); "
+                 "off: no limits and no rate-limit headers")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--limit", limits,
+                 "WINDOW=LIMIT/SECONDS sets a window, e.g. x.user=3/10 (LIMIT 0: not enforced); "
+                 "repeatable. Windows: mastodon.api, mastodon.statuses, x.user, x.user_day, "
+                 "x.app, x.reposts, bluesky.hour, bluesky.day, linkedin.member, linkedin.app");
   CLI11_PARSE(app, argc, argv);
   std::string secret;
   if (!webhook_secret_env.empty()) {
@@ -1222,6 +1593,26 @@ int main(int argc, char** argv) {
   };
   Simulator simulator(seed, bsky_ttl, secret);
   simulator.set_mastodon_max_characters(mastodon_max_characters);
+  simulator.set_limits_enforced(rate_limits == "on");
+  for (const std::string& limit : limits) {
+    const size_t equals = limit.find('='), slash = limit.find('/', equals);
+    std::string problem = "expected WINDOW=LIMIT/SECONDS";
+    if (equals != std::string::npos && slash != std::string::npos) {
+      char* end = nullptr;
+      const std::string count = limit.substr(equals + 1, slash - equals - 1),
+                        length = limit.substr(slash + 1);
+      const long long n = std::strtoll(count.c_str(), &end, 10);
+      const bool count_ok = !count.empty() && *end == '\0';
+      const double seconds = std::strtod(length.c_str(), &end);
+      if (count_ok && !length.empty() && *end == '\0' && seconds > 0 && seconds <= 1e9)
+        problem = simulator.set_window(limit.substr(0, equals), n,
+                                       static_cast<int64_t>(std::llround(seconds * 1000.0)));
+    }
+    if (!problem.empty()) {
+      std::cerr << "herald-netsim: --limit " << limit << ": " << problem << "\n";
+      return 2;
+    }
+  }
   simulator.install(server);
   int bound =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
