@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace herald {
 namespace {
@@ -327,6 +329,43 @@ TEST(NetsimWindows, ADuplicateOfAMastodonStatusCountsNoStatus) {
   }
   EXPECT_EQ(netsim.posts("mastodon").size(), 1u);
   EXPECT_EQ(netsim.get("/_netsim/stats")["rate_limited"], 0);
+}
+
+// Two calls with the same idempotency key that overlap (both held up by a slow create, so that
+// they reach the key's check together) make one post, and both answers name it.
+TEST(NetsimWindows, OverlappingCallsWithOneKeyMakeOnePost) {
+  for (const std::string network : {"mastodon", "webhook"}) {
+    testing::Netsim netsim(NETSIM);
+    constexpr int kKeys = 8;
+    netsim.post("/_netsim/faults", json::array({{{"network", network},
+                                                 {"kind", "slow_create"},
+                                                 {"rate", 1.0},
+                                                 {"count", 2 * kKeys},
+                                                 {"latency_ms", 300}}}));
+    std::vector<std::string> ids(2 * kKeys);
+    std::vector<std::thread> calls;
+    for (int i = 0; i < 2 * kKeys; ++i)
+      calls.emplace_back([&, i] {
+        httplib::Client client(netsim.url());
+        const std::string key = "key-" + std::to_string(i / 2);
+        httplib::Result r =
+            network == "mastodon"
+                ? client.Post("/api/v1/statuses",
+                              {{"Authorization", "Bearer tok"}, {"Idempotency-Key", key}},
+                              "status=post+" + std::to_string(i / 2),
+                              "application/x-www-form-urlencoded")
+                : client.Post("/hooks/team", {{"X-Herald-Idempotency-Key", key}},
+                              json{{"text", "post " + std::to_string(i / 2)}}.dump(),
+                              "application/json");
+        if (r && r->status == 200) ids[i] = json::parse(r->body).value("id", "");
+      });
+    for (std::thread& t : calls) t.join();
+    EXPECT_EQ(netsim.posts(network).size(), static_cast<size_t>(kKeys)) << network;
+    for (int i = 0; i < 2 * kKeys; i += 2) {
+      EXPECT_FALSE(ids[i].empty()) << network << " call " << i;
+      EXPECT_EQ(ids[i], ids[i + 1]) << network << " key-" << i / 2;
+    }
+  }
 }
 
 TEST(NetsimWindows, LinkedInsQuotasEndAtMidnightUtc) {

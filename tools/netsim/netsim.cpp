@@ -557,6 +557,8 @@ class Simulator {
       }
       const std::string in_reply_to = req.get_param_value("in_reply_to_id");
       const std::string key = req.get_header_value("Idempotency-Key");
+      std::unique_lock keyed(keyed_create_mutex_, std::defer_lock);
+      if (!key.empty()) keyed.lock();
       // The headers describe the statuses family when it is closer to its limit than the API's.
       within_limits(create_windows("mastodon"), "mastodon", token, 0, res);
       {
@@ -1181,6 +1183,7 @@ class Simulator {
       json body = json::parse(req.body, nullptr, false);
       std::string text = body.is_object() ? body.value("text", "") : "";
       std::string id;
+      std::lock_guard keyed(keyed_create_mutex_);
       {
         std::lock_guard lock(mutex_);
         for (const Accepted& a : accepted_)
@@ -1210,6 +1213,7 @@ class Simulator {
       }
       const std::string key = req.get_header_value("X-Herald-Idempotency-Key");
       std::string id;
+      std::lock_guard keyed(keyed_create_mutex_);
       {
         std::lock_guard lock(mutex_);
         for (const Accepted& a : accepted_)
@@ -1468,6 +1472,10 @@ class Simulator {
   }
 
   std::mutex mutex_;
+  // Held from the look for an idempotency key to the record of what the call made (taken
+  // before mutex_), so that two calls with the same key, however they overlap, make one post,
+  // as Mastodon's PostStatusService does with a Redis lock on the key.
+  std::mutex keyed_create_mutex_;
   std::atomic<int64_t> virtual_now_ms_{0};  // 0: the real clock
   bool enforced_ = true;
   std::map<std::string, Window> windows_;
