@@ -19,6 +19,7 @@ import sqlite3
 import struct
 import sys
 import tempfile
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "build" / "python"))
@@ -45,10 +46,14 @@ workflows:
 
 
 def checkpoint(db):
-    with sqlite3.connect(db) as c:
-        busy, _, _ = c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
-        sys.exit("wal-frames: the WAL could not be checkpointed")
+    # The store's own checkpointer may be copying the log on its thread right now: try again.
+    for _ in range(100):
+        with sqlite3.connect(db) as c:
+            busy, _, _ = c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(0.05)
+    sys.exit("wal-frames: the WAL could not be checkpointed in 5 s")
 
 
 def frames(db):
