@@ -10,10 +10,16 @@
 #include <pybind11/stl.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 namespace py = pybind11;
 
@@ -38,6 +44,52 @@ template <typename T>
 T take(Result<T>&& result) {
   if (!result) raise(result.status());
   return std::move(*result);
+}
+
+/// Runs `work`, which may call Python hooks and steps, on a thread of its own while the calling
+/// thread waits with the GIL released. Python raises KeyboardInterrupt (Ctrl-C) and whatever a
+/// signal handler raises on the main thread only: if the hooks ran there, a hook would get it
+/// and its post would fail. Here the caller gets it once `work` has returned, and `stop` is set
+/// meanwhile, so that a run ends after its round.
+template <typename Work>
+auto off_the_calling_thread(std::atomic<bool>& stop, Work&& work) -> decltype(work()) {
+  std::optional<decltype(work())> out;
+  std::exception_ptr failed;
+  std::optional<py::error_already_set> signalled;
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  {
+    py::gil_scoped_release nogil;
+    std::thread runner([&] {
+      try {
+        out.emplace(work());
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      std::lock_guard lock(mutex);
+      done = true;
+      finished.notify_all();
+    });
+    std::unique_lock lock(mutex);
+    while (!finished.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) {
+      if (signalled) continue;
+      lock.unlock();
+      {
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0) {
+          signalled.emplace();  // takes the exception the handler raised
+          stop.store(true);
+        }
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    runner.join();
+  }
+  if (signalled) throw *signalled;
+  if (failed) std::rethrow_exception(failed);
+  return std::move(*out);
 }
 
 /// Milliseconds since the epoch from an int (ms), a float (seconds) or an aware datetime.
@@ -608,14 +660,12 @@ void bind_host(py::module_& m) {
           "run",
           [](Host& host, bool until_idle, std::shared_ptr<Clock> clock, int max_rounds) {
             if (clock) check(host.use_clock(std::move(clock)));
+            std::atomic<bool> stop{false};
             RunOptions options;
             options.until_idle = until_idle;
             options.max_rounds = max_rounds;
-            Result<RunSummary> summary = [&] {
-              py::gil_scoped_release nogil;  // hooks take it back around each call
-              return host.run(options);
-            }();
-            return take(std::move(summary));
+            options.stop = &stop;
+            return take(off_the_calling_thread(stop, [&] { return host.run(options); }));
           },
           py::arg("until_idle") = true, py::arg("clock") = nullptr, py::arg("max_rounds") = 0,
           "Runs the engine until no post is due (on a virtual clock: jumping to each next "
@@ -627,10 +677,9 @@ void bind_host(py::module_& m) {
       .def(
           "import_mentions",
           [](Host& host, const std::string& path) {
-            Result<InboundImport> done = [&] {
-              py::gil_scoped_release nogil;  // Python inbound steps take it back
-              return host.import_mentions(path);
-            }();
+            std::atomic<bool> unused{false};
+            Result<InboundImport> done =
+                off_the_calling_thread(unused, [&] { return host.import_mentions(path); });
             return import_dict(take(std::move(done)));
           },
           py::arg("path"),

@@ -77,10 +77,14 @@ class Watchdog {
   static constexpr std::chrono::milliseconds kTick{5};
   static constexpr std::chrono::milliseconds kIdleTick{100};
   static constexpr std::chrono::seconds kIdleAfter{1};
+  // A call that caught herald.Timeout, or is still unwinding from it (its `finally` blocks),
+  // gets it again only after this long.
+  static constexpr std::chrono::seconds kRaiseAgainAfter{1};
 
   struct Slot {
     std::atomic<int64_t> deadline_ns{0};  // steady clock; 0: no call running
     std::atomic<bool> fired{false};       // herald.Timeout was raised in the running call
+    std::atomic<int64_t> fired_ns{0};     // steady clock: when it was last raised
     std::atomic<uint64_t> calls{0};       // written by its thread only
     unsigned long thread_id = PyThread_get_thread_ident();
   };
@@ -173,6 +177,11 @@ class Watchdog {
       for (const std::shared_ptr<Slot>& slot : overdue) {
         const int64_t deadline = slot->deadline_ns.load(std::memory_order_acquire);
         if (deadline == 0 || deadline >= now) continue;  // it ended, and another began
+        if (slot->fired.load(std::memory_order_acquire) &&
+            now - slot->fired_ns.load(std::memory_order_relaxed) <
+                std::chrono::nanoseconds(kRaiseAgainAfter).count())
+          continue;  // let its cleanup run
+        slot->fired_ns.store(now, std::memory_order_relaxed);
         slot->fired.store(true, std::memory_order_release);
         PyThreadState_SetAsyncExc(slot->thread_id, timeout);
       }
@@ -205,14 +214,27 @@ bool run_limited(Body&& body, int64_t timeout_ms) {
   slot.deadline_ns.store(outer != 0 ? std::min(outer, deadline) : deadline,
                          std::memory_order_release);
   Watchdog::started(slot);
-  body();
-  slot.deadline_ns.store(outer, std::memory_order_release);
-  // The watchdog sets `fired` with the GIL held, as this thread holds it now.
-  if (!slot.fired.load(std::memory_order_acquire)) return true;
-  slot.fired.store(false, std::memory_order_relaxed);
-  // Raised late, it may still be waiting to be raised: it must not reach this thread's next call.
-  PyThreadState_SetAsyncExc(slot.thread_id, nullptr);
-  return false;
+  // Ends the call however `body` leaves (an exception too), with the GIL still held: the outer
+  // deadline back, and a Timeout raised late cleared, so that it reaches no later call.
+  struct End {
+    Watchdog::Slot& slot;
+    int64_t outer;
+    bool& interrupted;
+    ~End() {
+      slot.deadline_ns.store(outer, std::memory_order_release);
+      // The watchdog sets `fired` with the GIL held, as this thread holds it now.
+      if (!slot.fired.load(std::memory_order_acquire)) return;
+      slot.fired.store(false, std::memory_order_relaxed);
+      interrupted = true;
+      PyThreadState_SetAsyncExc(slot.thread_id, nullptr);
+    }
+  };
+  bool interrupted = false;
+  {
+    End end{slot, outer, interrupted};
+    body();
+  }
+  return !interrupted;
 }
 
 /// A Python object that may be dropped from any thread, after the interpreter too.
@@ -297,7 +319,13 @@ CallOutcome call_python(const Callable& callable, bool step, const PostView& bef
       const ExceptionTypes& types = exception_types();
       bool veto = types.veto && e.matches(types.veto);
       out.kind = veto ? HookResult::Kind::veto : HookResult::Kind::error;
-      out.message = veto ? py::str(e.value()).cast<std::string>() : describe(e, true);
+      try {  // str() of the reason runs Python code, which may raise too
+        out.message = veto ? py::str(e.value()).cast<std::string>() : describe(e, true);
+      } catch (const std::exception& unprintable) {
+        out.message = std::string(veto ? "a reason whose str() failed: "
+                                       : "an error that could not be described: ") +
+                      unprintable.what();
+      }
     } catch (const std::exception& e) {
       out.kind = HookResult::Kind::error;
       out.message = e.what();

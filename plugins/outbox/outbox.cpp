@@ -35,8 +35,11 @@ class Outbox : public herald::Step {
                                                   {"text", post.text()}});
     // A post that reaches this step for the first time cannot be in the file yet: its key is
     // looked for only when an earlier attempt may have written it (a worker that died, a sync
-    // that failed, an unconfirmed post), so that the outbox keeps no key in memory otherwise.
-    const bool first_time = post.field("claimed_from") == "ready" && post.field("attempt") == "0";
+    // that failed, an unconfirmed post, a post edited after it was written), so that the outbox
+    // keeps no key in memory otherwise. (A worker whose claim has run out of lease hands the
+    // post back before this step: another worker may have taken it over.)
+    const bool first_time = post.field("claimed_from") == "ready" && post.field("attempt") == "0" &&
+                            post.field("revision") == "1";
     auto written =
         files_.append_once(path, key, record, /*sync=*/false, /*may_be_there=*/!first_time);
     post.set_field("remote_id", path + "#" + std::to_string(written.line));

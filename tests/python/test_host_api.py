@@ -9,6 +9,7 @@ import os
 import pathlib
 import sqlite3
 import subprocess
+import sys
 import textwrap
 from typing import Callable
 
@@ -30,6 +31,7 @@ def company(tmp_path: pathlib.Path) -> Config:
 
     def write(workflows: str = "", hooks: str = "", code: str = "") -> str:
         (tmp_path / "company_rules.py").write_text(textwrap.dedent(code))
+        sys.modules.pop("company_rules", None)  # this test's rules, not an earlier test's
         config = textwrap.dedent(f"""\
             herald: 1
             plugin_paths: ["{PLUGIN_DIR}"]
@@ -386,3 +388,122 @@ def test_plugins_are_described_without_a_configuration(company: Config) -> None:
     assert host.store_location.endswith("herald.db")
     assert [n[:2] for n in host.notifiers()] == [("outbox", "notify")]  # the default notifier
     assert host.inbound_steps() == []
+
+
+def test_ctrl_c_during_a_run_stops_it_after_its_round_and_fails_no_post(company: Config) -> None:
+    # The hook sends the signal as Ctrl-C would, while the engine runs its steps.
+    config = company(
+        hooks="""\
+            hooks:
+              before_approve: "company_rules:interrupt_once"
+            """,
+        code="""\
+            import os
+            import signal
+
+            sent = []
+
+            def interrupt_once(post, ctx):
+                if not sent:
+                    sent.append(post.id)
+                    os.kill(os.getpid(), signal.SIGINT)
+            """)
+    host = herald.Host(config, clock=herald.VirtualClock(START))
+    for i in range(5):
+        host.submit("announce", "corp", f"Post {i}", author="ana")
+    with pytest.raises(KeyboardInterrupt):
+        host.run()
+    assert [p.state for p in host.status() if p.state == "failed"] == []
+    host.run()
+    assert [p.state for p in host.status()] == ["waiting"] * 5  # each for marketing's approval
+
+
+def test_a_worker_that_stalled_past_its_lease_leaves_the_post_to_the_one_that_took_it_over(
+        company: Config) -> None:
+    # Worker A stalls in a hook before its publish step, past its claim's lease (the clock moves
+    # 400 s; the lease is 300 s). Meanwhile worker B takes the post over and publishes it. A
+    # then hands the post back: the outbox holds it once.
+    config = company(
+        hooks="""\
+            hooks:
+              before_publish: "company_rules:stall"
+            """,
+        workflows="""\
+            workflows:
+              w:
+                steps:
+                  - kind: publish
+                    plugin: outbox
+                    config: { directory: out, fsync: false }
+            """,
+        code="""\
+            import herald
+
+            stalled = {}
+
+            def stall(post, ctx):
+                if "other" in stalled:
+                    return
+                stalled["other"] = "running"
+                stalled["clock"].advance(400)
+                other = herald.Host(stalled["config"], clock=stalled["clock"])
+                other.run()
+                stalled["other"] = other.status(post.id).state
+            """)
+    clock = herald.VirtualClock(START)
+    host = herald.Host(config, clock=clock)
+    company_rules = sys.modules["company_rules"]  # imported by the host for its hook
+    company_rules.stalled.update(clock=clock, config=config)
+    post = host.submit("w", "corp", "Taken over", author="ana")
+    host.run()
+    assert company_rules.stalled["other"] == "done"
+    out = pathlib.Path(config).parent / "out" / "corp.jsonl"
+    assert [json.loads(line)["post"] for line in out.read_text().splitlines()] == [post.id]
+    assert host.status(post.id).state == "done"
+
+
+def test_a_post_edited_after_the_outbox_wrote_it_is_not_written_again(company: Config) -> None:
+    # The edit starts the workflow again with the same idempotency key; the outbox finds its
+    # line and writes nothing.
+    config = company(workflows="""\
+        workflows:
+          w:
+            steps:
+              - kind: publish
+                plugin: outbox
+                config: { directory: out, fsync: false }
+              - { kind: approve, plugin: approve, config: { role: marketing } }
+        """)
+    host = herald.Host(config, clock=herald.VirtualClock(START))
+    post = host.submit("w", "corp", "First words", author="ana")
+    host.run()
+    assert host.status(post.id).state == "waiting"
+    host.edit(post.id, as_="ana", text="Second words")
+    host.run()
+    out = pathlib.Path(config).parent / "out" / "corp.jsonl"
+    assert [json.loads(line)["post"] for line in out.read_text().splitlines()] == [post.id]
+    assert host.status(post.id).state == "waiting"
+
+
+def test_a_veto_whose_reason_cannot_be_printed_still_rejects_the_post(company: Config) -> None:
+    config = company(
+        hooks="""\
+            hooks:
+              before_approve: "company_rules:veto_badly"
+            """,
+        code="""\
+            import herald
+
+            class Reason:
+                def __str__(self) -> str:
+                    raise ValueError("no words for it")
+
+            def veto_badly(post, ctx):
+                raise herald.Veto(Reason())
+            """)
+    host = herald.Host(config, clock=herald.VirtualClock(START))
+    post = host.submit("announce", "corp", "Hello", author="ana")
+    host.run()
+    done = host.status(post.id)
+    assert done.state == "rejected"
+    assert "a reason whose str() failed" in done.reason and "no words for it" in done.reason

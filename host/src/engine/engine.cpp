@@ -195,6 +195,18 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
     action = outcome_name(outcome);
   } else {
     account = config_.account(t.post.account);  // a before_ hook may have routed the post
+    // Another worker takes over a claim whose lease has ended. A worker that stalled past its
+    // lease (a long round, a slow hook, a paused process) hands the post back instead of
+    // publishing it, so that the two never both publish it: the step must be able to end
+    // within the lease.
+    if (is_publish && t.post.lease_expires_ms > 0 &&
+        t.post.lease_expires_ms <= clock_.now_ms() + step.config().timeout_s * 1000) {
+      spdlog::warn(
+          "post {}: its claim's lease ends before its publish step could; handed back unpublished",
+          t.post.id);
+      t = release(std::move(t.post), now_ms);
+      return;
+    }
     static const std::vector<PostEvent> no_events;
     call.post = &t.post;
     call.account = account;

@@ -43,10 +43,19 @@ void Checkpointer::wake() {
   std::lock_guard lock(mutex_);
   if (stop_) return;
   due_ = true;
-  if (!thread_.joinable())
-    thread_ = std::thread([this] { loop(); });
-  else
+  if (thread_.joinable()) {
     wake_.notify_one();
+    return;
+  }
+  if (unable_) return;
+  // Called from SQLite's commit: nothing may be thrown through it.
+  try {
+    thread_ = std::thread([this] { loop(); });
+  } catch (const std::exception& e) {
+    unable_ = true;
+    spdlog::warn("{}: cannot start the thread that copies the log ({}); commits copy it themselves",
+                 path_, e.what());
+  }
 }
 
 void Checkpointer::loop() {
@@ -59,6 +68,9 @@ void Checkpointer::loop() {
     sqlite3_close_v2(db);
     return;
   }
+  // Its checkpoints sync the database before the log may start again, whatever SQLite's
+  // compiled-in default.
+  (void)sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
   // A connection knows the database is in WAL mode once it has read it.
   (void)sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
   bool warned = false;

@@ -48,6 +48,7 @@ class Checkpointer {
   std::atomic<int> copied_{0};  // pages of the log the thread has copied
   bool due_ = false;
   bool stop_ = false;
+  bool unable_ = false;  // the thread could not be started: commits copy the log themselves
   std::thread thread_;
 };
 

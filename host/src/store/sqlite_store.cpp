@@ -485,6 +485,7 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteStore() override {
     rollback_open();
+    sqlite3_wal_hook(db_, nullptr, nullptr);  // the hook points at the checkpointer
     checkpointer_.reset();
     statements_.clear();
     sqlite3_close_v2(db_);
