@@ -35,7 +35,7 @@ suite "engine, plugin ABI, submit, validate: herald_bench"
 suite "Python hooks: herald_python_bench"
 "$build_dir/bin/herald_python_bench" --benchmark_repetitions=5 \
   --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
-suite "due queue at 1,000,000 posts, the disk's fsync, memory: bench-schedule.sh"
+suite "due queue at 1,000,000 posts, the disk's fsync, herald submit against large stores, memory: bench-schedule.sh"
 scripts/bench-schedule.sh
 suite "memory of herald run as the store grows: bench-memory.sh"
 scripts/bench-memory.sh
