@@ -3,13 +3,14 @@
 #   scripts/bench.sh            every suite, one after the other, each headed by the machine's
 #                               load average: the engine, the plugin ABI, submitting and
 #                               validating (herald_bench), Python hooks (herald_python_bench), the
-#                               due queue at 1,000,000 posts and memory (bench-schedule.sh),
+#                               due queue at 1,000,000 posts, `herald submit` against large
+#                               stores and memory (bench-schedule.sh),
 #                               memory of `herald run` as the store grows (bench-memory.sh),
 #                               publishing (bench-publish.sh), the WAL frames of an engine run
 #                               (wal-frames.py), one 100 MB line of text, text counting against
 #                               the networks' own libraries (bench-text.sh, which needs npm), and
 #                               posts end to end against BullMQ (bench-e2e.sh, which needs npm and
-#                               installs redis-server when it is missing). About an hour; the
+#                               installs redis-server when it is missing). About 25 minutes; the
 #                               first run also builds a 410 MB store in $HERALD_BENCH_DIR (default
 #                               /tmp/herald-bench).
 #   scripts/bench.sh ARGS...    herald_bench alone, three repetitions, with ARGS passed on
