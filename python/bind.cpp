@@ -10,6 +10,8 @@
 #include <pybind11/stl.h>
 #include <spdlog/spdlog.h>
 
+#include <cxxabi.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -50,7 +52,8 @@ T take(Result<T>&& result) {
 /// thread waits with the GIL released. Python raises KeyboardInterrupt (Ctrl-C) and whatever a
 /// signal handler raises on the main thread only: if the hooks ran there, a hook would get it
 /// and its post would fail. Here the caller gets it once `work` has returned, and `stop` is set
-/// meanwhile, so that a run ends after its round.
+/// meanwhile, so that a run ends after its round. (A second Ctrl-C is not needed to stop: the
+/// round's steps end within their deadlines.)
 template <typename Work>
 auto off_the_calling_thread(std::atomic<bool>& stop, Work&& work) -> decltype(work()) {
   std::optional<decltype(work())> out;
@@ -64,6 +67,8 @@ auto off_the_calling_thread(std::atomic<bool>& stop, Work&& work) -> decltype(wo
     std::thread runner([&] {
       try {
         out.emplace(work());
+      } catch (abi::__forced_unwind&) {
+        throw;  // the thread is being ended (Python ends threads this way as it shuts down)
       } catch (...) {
         failed = std::current_exception();
       }
@@ -73,7 +78,7 @@ auto off_the_calling_thread(std::atomic<bool>& stop, Work&& work) -> decltype(wo
     });
     std::unique_lock lock(mutex);
     while (!finished.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) {
-      if (signalled) continue;
+      if (signalled || _Py_IsFinalizing()) continue;
       lock.unlock();
       {
         py::gil_scoped_acquire gil;
@@ -677,9 +682,12 @@ void bind_host(py::module_& m) {
       .def(
           "import_mentions",
           [](Host& host, const std::string& path) {
-            std::atomic<bool> unused{false};
-            Result<InboundImport> done =
-                off_the_calling_thread(unused, [&] { return host.import_mentions(path); });
+            Result<InboundImport> done = [&] {
+              // On this thread: Ctrl-C in an inbound step fails the import, and nothing of it
+              // is kept.
+              py::gil_scoped_release nogil;  // Python inbound steps take it back
+              return host.import_mentions(path);
+            }();
             return import_dict(take(std::move(done)));
           },
           py::arg("path"),

@@ -196,13 +196,14 @@ void Engine::process(Transition& t, int64_t now_ms, const std::vector<PostEvent>
   } else {
     account = config_.account(t.post.account);  // a before_ hook may have routed the post
     // Another worker takes over a claim whose lease has ended. A worker that stalled past its
-    // lease (a long round, a slow hook, a paused process) hands the post back instead of
-    // publishing it, so that the two never both publish it: the step must be able to end
-    // within the lease.
-    if (is_publish && t.post.lease_expires_ms > 0 &&
-        t.post.lease_expires_ms <= clock_.now_ms() + step.config().timeout_s * 1000) {
+    // lease (a round longer than the lease, a slow hook, a paused process) hands the post back
+    // instead of publishing it, so that the two never both publish it. (Only a lease that has
+    // ended: one that ends during the step would hand back, again and again, the publish posts
+    // of every round that takes longer than the lease less the step's deadline.)
+    if (is_publish && t.post.lease_expires_ms > 0 && t.post.lease_expires_ms <= clock_.now_ms()) {
       spdlog::warn(
-          "post {}: its claim's lease ends before its publish step could; handed back unpublished",
+          "post {}: its claim's lease ended before its publish step began; handed back "
+          "unpublished (another worker may have taken it over)",
           t.post.id);
       t = release(std::move(t.post), now_ms);
       return;
