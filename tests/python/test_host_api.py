@@ -390,6 +390,12 @@ def test_plugins_are_described_without_a_configuration(company: Config) -> None:
     assert host.inbound_steps() == []
 
 
+def outbox_posts(config: str) -> list[int]:
+    """The post of each line of the outbox file of account corp, in order."""
+    out = pathlib.Path(config).parent / "out" / "corp.jsonl"
+    return [json.loads(line)["post"] for line in out.read_text().splitlines()]
+
+
 def test_ctrl_c_during_a_run_stops_it_after_its_round_and_fails_no_post(company: Config) -> None:
     # The hook sends the signal as Ctrl-C would, while the engine runs its steps.
     config = company(
@@ -457,8 +463,7 @@ def test_a_worker_that_stalled_past_its_lease_leaves_the_post_to_the_one_that_to
     post = host.submit("w", "corp", "Taken over", author="ana")
     host.run()
     assert company_rules.stalled["other"] == "done"
-    out = pathlib.Path(config).parent / "out" / "corp.jsonl"
-    assert [json.loads(line)["post"] for line in out.read_text().splitlines()] == [post.id]
+    assert outbox_posts(config) == [post.id]
     assert host.status(post.id).state == "done"
 
 
@@ -480,8 +485,7 @@ def test_a_post_edited_after_the_outbox_wrote_it_is_not_written_again(company: C
     assert host.status(post.id).state == "waiting"
     host.edit(post.id, as_="ana", text="Second words")
     host.run()
-    out = pathlib.Path(config).parent / "out" / "corp.jsonl"
-    assert [json.loads(line)["post"] for line in out.read_text().splitlines()] == [post.id]
+    assert outbox_posts(config) == [post.id]
     assert host.status(post.id).state == "waiting"
 
 
